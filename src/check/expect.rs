@@ -1,0 +1,199 @@
+//! `expect` entries: a checker or a counter, narrowed by topic/partition/key/client, and a bound.
+
+use serde::Deserialize;
+use std::fmt;
+
+/// What an expectation counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+pub enum Measure {
+    /// Records acknowledged to the producer but absent from the final log.
+    LostAcked,
+    /// Extra copies of records in the final log.
+    Duplicates,
+    /// Records that something sent later overtook.
+    Reordered,
+    /// Records acknowledged to the producer.
+    Acked,
+    /// Records whose send failed for good.
+    Failed,
+    /// Batch retries (re-enqueues).
+    Retries,
+    /// Produce requests sent.
+    Requests,
+    /// Records a consumer returned from poll().
+    Consumed,
+}
+
+impl Measure {
+    /// Every measure, in a stable order (for help texts).
+    pub const ALL: [Measure; 8] = [
+        Measure::LostAcked,
+        Measure::Duplicates,
+        Measure::Reordered,
+        Measure::Acked,
+        Measure::Failed,
+        Measure::Retries,
+        Measure::Requests,
+        Measure::Consumed,
+    ];
+
+    /// The name written in `expect` (`LostAcked`).
+    pub fn variant(self) -> &'static str {
+        match self {
+            Measure::LostAcked => "LostAcked",
+            Measure::Duplicates => "Duplicates",
+            Measure::Reordered => "Reordered",
+            Measure::Acked => "Acked",
+            Measure::Failed => "Failed",
+            Measure::Retries => "Retries",
+            Measure::Requests => "Requests",
+            Measure::Consumed => "Consumed",
+        }
+    }
+
+    /// The checker's name in findings (`lost_acked`), or the counter's.
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::LostAcked => "lost_acked",
+            Measure::Duplicates => "duplicates",
+            Measure::Reordered => "reordered",
+            Measure::Acked => "acked",
+            Measure::Failed => "failed",
+            Measure::Retries => "retries",
+            Measure::Requests => "requests",
+            Measure::Consumed => "consumed",
+        }
+    }
+}
+
+/// Narrows what is counted. Unset fields match everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only this topic.
+    pub topic: Option<String>,
+    /// Only this partition.
+    pub partition: Option<u32>,
+    /// Only records with this key.
+    pub key: Option<String>,
+    /// Only this producer's records.
+    pub producer: Option<String>,
+    /// For `Reordered`: order as this consumer saw it (instead of log order); for `Consumed`: this
+    /// consumer.
+    pub consumer: Option<String>,
+}
+
+/// The allowed range of a count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    /// Exactly n.
+    Exactly(u64),
+    /// At least `min`, at most `max` (either may be open).
+    Range {
+        /// Lower bound.
+        min: Option<u64>,
+        /// Upper bound.
+        max: Option<u64>,
+    },
+}
+
+impl Bound {
+    /// Whether `n` is allowed.
+    pub fn admits(self, n: u64) -> bool {
+        match self {
+            Bound::Exactly(x) => n == x,
+            Bound::Range { min, max } => min.is_none_or(|m| n >= m) && max.is_none_or(|m| n <= m),
+        }
+    }
+}
+
+impl fmt::Display for Bound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Bound::Exactly(x) => write!(f, "exactly {x}"),
+            Bound::Range { min: Some(a), max: Some(b) } => write!(f, "between {a} and {b}"),
+            Bound::Range { min: Some(a), max: None } => write!(f, "at least {a}"),
+            Bound::Range { min: None, max: Some(b) } => write!(f, "at most {b}"),
+            Bound::Range { min: None, max: None } => write!(f, "any number"),
+        }
+    }
+}
+
+/// One validated `expect` entry.
+#[derive(Clone, Debug)]
+pub struct Expectation {
+    /// What is counted.
+    pub measure: Measure,
+    /// What is counted in.
+    pub filter: Filter,
+    /// What is allowed.
+    pub bound: Bound,
+    /// The entry as written (whitespace collapsed), for reports.
+    pub text: String,
+}
+
+/// An `expect` entry as written: `Reordered(topic: "orders", key: "Costco", at_least: 1)`.
+#[derive(Deserialize)]
+pub enum RawExpectation {
+    /// See [`Measure::LostAcked`].
+    LostAcked(RawSelector),
+    /// See [`Measure::Duplicates`].
+    Duplicates(RawSelector),
+    /// See [`Measure::Reordered`].
+    Reordered(RawSelector),
+    /// See [`Measure::Acked`].
+    Acked(RawSelector),
+    /// See [`Measure::Failed`].
+    Failed(RawSelector),
+    /// See [`Measure::Retries`].
+    Retries(RawSelector),
+    /// See [`Measure::Requests`].
+    Requests(RawSelector),
+    /// See [`Measure::Consumed`].
+    Consumed(RawSelector),
+}
+
+impl RawExpectation {
+    /// Splits into the measure and its selector.
+    pub fn into_parts(self) -> (Measure, RawSelector) {
+        match self {
+            RawExpectation::LostAcked(s) => (Measure::LostAcked, s),
+            RawExpectation::Duplicates(s) => (Measure::Duplicates, s),
+            RawExpectation::Reordered(s) => (Measure::Reordered, s),
+            RawExpectation::Acked(s) => (Measure::Acked, s),
+            RawExpectation::Failed(s) => (Measure::Failed, s),
+            RawExpectation::Retries(s) => (Measure::Retries, s),
+            RawExpectation::Requests(s) => (Measure::Requests, s),
+            RawExpectation::Consumed(s) => (Measure::Consumed, s),
+        }
+    }
+}
+
+/// The fields inside an `expect` entry.
+#[derive(Deserialize, Default)]
+#[serde(rename = "expectation", deny_unknown_fields)]
+pub struct RawSelector {
+    /// See [`Filter::topic`].
+    #[serde(default)]
+    pub topic: Option<String>,
+    /// See [`Filter::partition`].
+    #[serde(default)]
+    pub partition: Option<u32>,
+    /// See [`Filter::key`].
+    #[serde(default)]
+    pub key: Option<String>,
+    /// See [`Filter::producer`].
+    #[serde(default)]
+    pub producer: Option<String>,
+    /// See [`Filter::consumer`].
+    #[serde(default)]
+    pub consumer: Option<String>,
+    /// Exact count.
+    #[serde(default)]
+    pub exactly: Option<u64>,
+    /// Lower bound.
+    #[serde(default)]
+    pub at_least: Option<u64>,
+    /// Upper bound.
+    #[serde(default)]
+    pub at_most: Option<u64>,
+}

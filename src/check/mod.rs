@@ -1,0 +1,3 @@
+//! History checkers and `expect`.
+
+pub mod expect;

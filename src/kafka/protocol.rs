@@ -1,0 +1,322 @@
+//! What travels between nodes: Kafka requests and responses, error codes, cluster metadata and the
+//! broker–controller messages.
+
+use super::record::{RecordId, Tp};
+use std::fmt;
+use std::sync::Arc;
+
+/// A broker id, as in Kafka's tools (`1..=brokers`).
+pub type BrokerId = u32;
+
+/// Kafka error codes the model produces (`org.apache.kafka.common.protocol.Errors`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ErrorCode {
+    /// 1: the fetch offset is outside the log.
+    OffsetOutOfRange,
+    /// 3: the broker does not host this topic-partition.
+    UnknownTopicOrPartition,
+    /// 5: the partition has no leader right now.
+    LeaderNotAvailable,
+    /// 6: this broker is not the partition's leader.
+    NotLeaderOrFollower,
+    /// 7: a request timed out (client side: no response within `request.timeout.ms`).
+    RequestTimedOut,
+    /// 10: the batch is larger than `max.message.bytes`.
+    MessageTooLarge,
+    /// 13: the connection broke before a response arrived.
+    NetworkException,
+    /// Client-side: `delivery.timeout.ms` expired before the batch was acknowledged.
+    DeliveryTimeout,
+    /// Client-side: `send()` waited `max.block.ms` for metadata or memory.
+    MaxBlockTimeout,
+    /// Client-side: the record alone exceeds `max.request.size` or `buffer.memory`.
+    RecordTooLarge,
+    /// Client-side: `auto.offset.reset=none` and no position.
+    NoOffsetForPartition,
+}
+
+impl ErrorCode {
+    /// Kafka's name for it (client-side ones use the exception name).
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorCode::OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
+            ErrorCode::UnknownTopicOrPartition => "UNKNOWN_TOPIC_OR_PARTITION",
+            ErrorCode::LeaderNotAvailable => "LEADER_NOT_AVAILABLE",
+            ErrorCode::NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
+            ErrorCode::RequestTimedOut => "REQUEST_TIMED_OUT",
+            ErrorCode::MessageTooLarge => "MESSAGE_TOO_LARGE",
+            ErrorCode::NetworkException => "NETWORK_EXCEPTION",
+            ErrorCode::DeliveryTimeout => "TimeoutException(delivery.timeout.ms)",
+            ErrorCode::MaxBlockTimeout => "TimeoutException(max.block.ms)",
+            ErrorCode::RecordTooLarge => "RecordTooLargeException",
+            ErrorCode::NoOffsetForPartition => "NoOffsetForPartitionException",
+        }
+    }
+
+    /// A `RetriableException` in Kafka's client: the producer may retry the batch.
+    pub fn is_retriable(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::UnknownTopicOrPartition
+                | ErrorCode::LeaderNotAvailable
+                | ErrorCode::NotLeaderOrFollower
+                | ErrorCode::RequestTimedOut
+                | ErrorCode::NetworkException
+        )
+    }
+
+    /// An `InvalidMetadataException`: the client refreshes its metadata.
+    pub fn invalidates_metadata(self) -> bool {
+        matches!(
+            self,
+            ErrorCode::UnknownTopicOrPartition
+                | ErrorCode::LeaderNotAvailable
+                | ErrorCode::NotLeaderOrFollower
+                | ErrorCode::NetworkException
+        )
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One partition's state in the cluster metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionState {
+    /// The leader, if the partition is online.
+    pub leader: Option<BrokerId>,
+    /// Bumped on every leader change.
+    pub leader_epoch: u32,
+    /// The assigned replicas, preferred leader first.
+    pub replicas: Vec<BrokerId>,
+    /// The in-sync replicas.
+    pub isr: Vec<BrokerId>,
+}
+
+/// The controller's view of the cluster, as brokers cache it and clients fetch it.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ClusterMetadata {
+    /// Grows with every change (the metadata log offset in KRaft).
+    pub version: u64,
+    /// Brokers that are registered and not fenced.
+    pub live_brokers: Vec<BrokerId>,
+    /// Per topic (scenario order), per partition.
+    pub topics: Vec<Vec<PartitionState>>,
+}
+
+impl ClusterMetadata {
+    /// The state of one partition, if it exists.
+    pub fn partition(&self, tp: Tp) -> Option<&PartitionState> {
+        self.topics.get(tp.topic as usize)?.get(tp.partition as usize)
+    }
+
+    /// Number of partitions of a topic.
+    pub fn partition_count(&self, topic: u32) -> u32 {
+        self.topics
+            .get(topic as usize)
+            .map_or(0, |t| u32::try_from(t.len()).unwrap_or(u32::MAX))
+    }
+}
+
+/// A batch in a produce request.
+#[derive(Clone, Debug)]
+pub struct WireBatch {
+    /// Destination partition.
+    pub tp: Tp,
+    /// The producer's batch number (for the trace and the history).
+    pub batch_id: u64,
+    /// The records, shared with the producer's copy.
+    pub records: Arc<[RecordId]>,
+    /// Size on the wire.
+    pub bytes: u32,
+}
+
+/// `ProduceRequest`: at most one batch per partition.
+#[derive(Clone, Debug)]
+pub struct ProduceRequest {
+    /// `acks` as on the wire: 0, 1 or -1.
+    pub acks: i16,
+    /// The broker's purgatory limit (`request.timeout.ms`).
+    pub timeout_ms: u64,
+    /// The batches.
+    pub batches: Vec<WireBatch>,
+}
+
+/// One partition's answer to a produce request.
+#[derive(Clone, Debug)]
+pub struct ProducePartitionResponse {
+    /// The partition.
+    pub tp: Tp,
+    /// The batch it answers.
+    pub batch_id: u64,
+    /// Base offset of the appended batch, or the error.
+    pub result: Result<u64, ErrorCode>,
+}
+
+/// One partition in a fetch request.
+#[derive(Clone, Copy, Debug)]
+pub struct FetchPartition {
+    /// The partition.
+    pub tp: Tp,
+    /// First offset wanted.
+    pub offset: u64,
+}
+
+/// `FetchRequest` from a consumer.
+#[derive(Clone, Debug)]
+pub struct FetchRequest {
+    /// Partitions and offsets.
+    pub partitions: Vec<FetchPartition>,
+    /// `fetch.min.bytes`.
+    pub min_bytes: u32,
+    /// `fetch.max.wait.ms`.
+    pub max_wait_ms: u64,
+    /// `max.partition.fetch.bytes`.
+    pub max_partition_bytes: u32,
+    /// `fetch.max.bytes`.
+    pub max_bytes: u32,
+}
+
+/// A batch returned by a fetch.
+#[derive(Clone, Debug)]
+pub struct FetchedBatch {
+    /// Offset of the first record.
+    pub base_offset: u64,
+    /// The records.
+    pub records: Arc<[RecordId]>,
+}
+
+/// One partition's answer to a fetch.
+#[derive(Clone, Debug)]
+pub struct FetchPartitionResponse {
+    /// The partition.
+    pub tp: Tp,
+    /// The offset that was asked for.
+    pub fetch_offset: u64,
+    /// The batches (whole batches; records below `fetch_offset` are skipped by the client), or
+    /// the error.
+    pub result: Result<Vec<FetchedBatch>, ErrorCode>,
+    /// The leader's high watermark.
+    pub high_watermark: u64,
+}
+
+/// Which offset `ListOffsets` asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffsetSpec {
+    /// The log start offset (`-2`).
+    Earliest,
+    /// The high watermark, for a `read_uncommitted` consumer (`-1`).
+    Latest,
+}
+
+/// A request from a client to a broker.
+#[derive(Clone, Debug)]
+pub enum RequestBody {
+    /// `Produce`.
+    Produce(ProduceRequest),
+    /// `Fetch`.
+    Fetch(FetchRequest),
+    /// `Metadata` for every topic.
+    Metadata,
+    /// `ListOffsets`.
+    ListOffsets(Vec<(Tp, OffsetSpec)>),
+}
+
+impl RequestBody {
+    /// Kafka's API name.
+    pub fn api(&self) -> &'static str {
+        match self {
+            RequestBody::Produce(_) => "Produce",
+            RequestBody::Fetch(_) => "Fetch",
+            RequestBody::Metadata => "Metadata",
+            RequestBody::ListOffsets(_) => "ListOffsets",
+        }
+    }
+}
+
+/// A broker's answer.
+#[derive(Clone, Debug)]
+pub enum ResponseBody {
+    /// To `Produce`.
+    Produce(Vec<ProducePartitionResponse>),
+    /// To `Fetch`.
+    Fetch(Vec<FetchPartitionResponse>),
+    /// To `Metadata`.
+    Metadata(Arc<ClusterMetadata>),
+    /// To `ListOffsets`.
+    ListOffsets(Vec<(Tp, Result<u64, ErrorCode>)>),
+}
+
+impl ResponseBody {
+    /// Kafka's API name.
+    pub fn api(&self) -> &'static str {
+        match self {
+            ResponseBody::Produce(_) => "Produce",
+            ResponseBody::Fetch(_) => "Fetch",
+            ResponseBody::Metadata(_) => "Metadata",
+            ResponseBody::ListOffsets(_) => "ListOffsets",
+        }
+    }
+}
+
+/// Everything one node can send another.
+#[derive(Clone, Debug)]
+pub enum Message {
+    /// A client opens a connection.
+    Connect,
+    /// The broker accepted the connection.
+    ConnectOk,
+    /// Nobody listens (the broker process is down): the host answers with a reset.
+    ConnectRefused,
+    /// A client request.
+    Request {
+        /// Matches the response to the request.
+        correlation: u32,
+        /// The request.
+        body: RequestBody,
+    },
+    /// A broker response.
+    Response {
+        /// The request's correlation id.
+        correlation: u32,
+        /// The response.
+        body: ResponseBody,
+    },
+    /// Broker → controller: "I am alive" (`BrokerHeartbeat`).
+    Heartbeat {
+        /// The broker.
+        broker: BrokerId,
+    },
+    /// Controller → broker: the current metadata image.
+    MetadataUpdate(Arc<ClusterMetadata>),
+}
+
+impl Message {
+    /// True for client requests (what `DropRequests` counts).
+    pub fn is_request(&self) -> bool {
+        matches!(self, Message::Request { .. })
+    }
+
+    /// True for broker responses (what `DropResponses` counts).
+    pub fn is_response(&self) -> bool {
+        matches!(self, Message::Response { .. })
+    }
+
+    /// Short description for the trace.
+    pub fn describe(&self) -> String {
+        match self {
+            Message::Connect => "Connect".into(),
+            Message::ConnectOk => "ConnectOk".into(),
+            Message::ConnectRefused => "ConnectRefused".into(),
+            Message::Request { correlation, body } => format!("{} request #{correlation}", body.api()),
+            Message::Response { correlation, body } => {
+                format!("{} response #{correlation}", body.api())
+            }
+            Message::Heartbeat { .. } => "Heartbeat".into(),
+            Message::MetadataUpdate(m) => format!("MetadataUpdate v{}", m.version),
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Records as the simulator tracks them, and their sizes in Kafka's v2 format.
+//!
+//! Followed: `DefaultRecord.sizeInBytes` and `DefaultRecordBatch.RECORD_BATCH_OVERHEAD`
+//! (clients/src/main/java/org/apache/kafka/common/record/).
+
+use std::fmt;
+
+/// A record: the producer (index in the scenario) and the order in which its application sent it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RecordId {
+    /// Index of the producer in the scenario.
+    pub producer: u32,
+    /// 0 for the producer's first send(), 1 for the next, ...
+    pub seq: u32,
+}
+
+/// A topic (by index in the scenario) and a partition.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tp {
+    /// Index of the topic in the scenario.
+    pub topic: u32,
+    /// Partition id.
+    pub partition: u32,
+}
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.seq)
+    }
+}
+
+/// Size of a v2 record batch header (`DefaultRecordBatch.RECORD_BATCH_OVERHEAD`).
+pub const BATCH_HEADER_BYTES: u32 = 61;
+/// Most bytes of framing one record can take (`DefaultRecord.MAX_RECORD_OVERHEAD`).
+pub const MAX_RECORD_OVERHEAD_BYTES: u32 = 21;
+
+/// Bytes of a zigzag varint.
+fn varint_bytes(v: i64) -> u32 {
+    let mut z = ((v << 1) ^ (v >> 63)) as u64;
+    let mut n = 1;
+    while z >= 0x80 {
+        z >>= 7;
+        n += 1;
+    }
+    n
+}
+
+/// Bytes of one record inside a batch: `DefaultRecord.sizeInBytes` with no headers.
+pub fn record_bytes(offset_delta: u32, timestamp_delta_ms: u64, key: Option<u32>, value: u32) -> u32 {
+    let key_part = match key {
+        Some(k) => varint_bytes(i64::from(k)) + k,
+        None => varint_bytes(-1),
+    };
+    let body = 1
+        + varint_bytes(i64::try_from(timestamp_delta_ms).unwrap_or(i64::MAX))
+        + varint_bytes(i64::from(offset_delta))
+        + key_part
+        + varint_bytes(i64::from(value))
+        + value
+        + varint_bytes(0);
+    varint_bytes(i64::from(body)) + body
+}
+
+/// The upper-bound estimate the producer uses to size buffers and to check `max.request.size`.
+pub fn record_upper_bound_bytes(key: Option<u32>, value: u32) -> u32 {
+    BATCH_HEADER_BYTES + MAX_RECORD_OVERHEAD_BYTES + key.unwrap_or(0) + value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_match_kafka_byte_utils() {
+        assert_eq!(varint_bytes(0), 1);
+        assert_eq!(varint_bytes(-1), 1);
+        assert_eq!(varint_bytes(63), 1);
+        assert_eq!(varint_bytes(64), 2);
+        assert_eq!(varint_bytes(100), 2);
+        assert_eq!(varint_bytes(8191), 2);
+        assert_eq!(varint_bytes(8192), 3);
+    }
+
+    #[test]
+    fn record_size_counts_every_field() {
+        // attributes 1 + ts delta 1 + offset delta 1 + key (1 + 6) + value (2 + 100) + headers 1
+        // = 113 body bytes, plus a 2-byte length prefix.
+        assert_eq!(record_bytes(0, 0, Some(6), 100), 115);
+        // a null key is a single varint(-1): 1+1+1+1+(1+10)+1 = 16 body bytes, 1 length byte
+        assert_eq!(record_bytes(0, 0, None, 10), 17);
+        assert_eq!(record_upper_bound_bytes(Some(6), 100), 188);
+    }
+}

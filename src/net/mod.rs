@@ -1,0 +1,283 @@
+//! The network: one ordered connection per pair of nodes, latency plus seeded jitter, and faults.
+//!
+//! Links form a `petgraph` graph whose edges are the links that are up. Every client–broker
+//! connection has a generation that grows each time it is closed, so messages still in flight on
+//! a closed connection are dropped on arrival. A message lost to a `DropRequests`/`DropResponses`
+//! fault leaves its connection silently dead (TCP cannot skip a message): everything behind it is
+//! lost too, until a side closes the connection — for a client, when `request.timeout.ms` expires.
+
+use crate::sim::{NodeId, SimDuration, SimRng, SimTime};
+use petgraph::graphmap::UnGraphMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Why the network did not deliver a message.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DropReason {
+    /// The link is cut (partition or isolation).
+    LinkDown,
+    /// A `DropRequests` fault took it.
+    DropRequests,
+    /// A `DropResponses` fault took it.
+    DropResponses,
+    /// An earlier message on this connection was lost; the connection is silently dead.
+    DeadConnection,
+    /// The connection it was sent on has been closed since.
+    Closed,
+}
+
+impl DropReason {
+    /// Text for the trace.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::LinkDown => "link down",
+            DropReason::DropRequests => "DropRequests fault",
+            DropReason::DropResponses => "DropResponses fault",
+            DropReason::DeadConnection => "connection silently dead",
+            DropReason::Closed => "connection closed",
+        }
+    }
+}
+
+/// What kind of message is being routed (faults only pick some kinds).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A client request.
+    Request,
+    /// A broker response.
+    Response,
+    /// Anything else.
+    Other,
+}
+
+/// The network between `n` nodes.
+pub struct Network {
+    n: usize,
+    latency: SimDuration,
+    jitter: SimDuration,
+    up: UnGraphMap<u32, ()>,
+    extra: BTreeMap<(u32, u32), SimDuration>,
+    last_arrival: Vec<SimTime>,
+    generation: Vec<u32>,
+    dead: BTreeSet<(u32, u32, u32)>,
+    drop_requests: BTreeMap<(u32, u32), u32>,
+    drop_responses: BTreeMap<(u32, u32), u32>,
+    rng: SimRng,
+}
+
+fn pair(a: NodeId, b: NodeId) -> (u32, u32) {
+    (a.0.min(b.0), a.0.max(b.0))
+}
+
+impl Network {
+    /// A fully connected network of `n` nodes.
+    pub fn new(n: usize, latency: SimDuration, jitter: SimDuration, rng: SimRng) -> Network {
+        let mut net = Network {
+            n,
+            latency,
+            jitter,
+            up: UnGraphMap::new(),
+            extra: BTreeMap::new(),
+            last_arrival: vec![SimTime::ZERO; n * n],
+            generation: vec![0; n * n],
+            dead: BTreeSet::new(),
+            drop_requests: BTreeMap::new(),
+            drop_responses: BTreeMap::new(),
+            rng,
+        };
+        net.heal();
+        net
+    }
+
+    fn slot(&self, a: NodeId, b: NodeId) -> usize {
+        let (lo, hi) = pair(a, b);
+        lo as usize * self.n + hi as usize
+    }
+
+    /// True when `a` and `b` can reach each other.
+    pub fn is_up(&self, a: NodeId, b: NodeId) -> bool {
+        a == b || self.up.contains_edge(a.0, b.0)
+    }
+
+    /// The current generation of the connection between `a` and `b`.
+    pub fn generation(&self, a: NodeId, b: NodeId) -> u32 {
+        self.generation[self.slot(a, b)]
+    }
+
+    /// Closes the connection between `a` and `b`: messages in flight on it will be dropped.
+    /// Returns the new generation.
+    pub fn close(&mut self, a: NodeId, b: NodeId) -> u32 {
+        let slot = self.slot(a, b);
+        self.generation[slot] += 1;
+        let (lo, hi) = pair(a, b);
+        let generation = self.generation[slot];
+        self.dead.retain(|&(x, y, _)| (x, y) != (lo, hi));
+        generation
+    }
+
+    /// Decides the fate of a message sent now on the connection's current generation: its
+    /// arrival time, or why it is lost. Arrivals on a directed link never overtake each other.
+    pub fn route(&mut self, now: SimTime, from: NodeId, to: NodeId, kind: Kind) -> Result<SimTime, DropReason> {
+        let (lo, hi) = pair(from, to);
+        let generation = self.generation(from, to);
+        if !self.is_up(from, to) {
+            return Err(DropReason::LinkDown);
+        }
+        if self.dead.contains(&(lo, hi, generation)) {
+            return Err(DropReason::DeadConnection);
+        }
+        let fault = match kind {
+            Kind::Request => take_one(&mut self.drop_requests, (from.0, to.0)).then_some(DropReason::DropRequests),
+            Kind::Response => take_one(&mut self.drop_responses, (from.0, to.0)).then_some(DropReason::DropResponses),
+            Kind::Other => None,
+        };
+        if let Some(reason) = fault {
+            self.dead.insert((lo, hi, generation));
+            return Err(reason);
+        }
+        let jitter = if self.jitter.as_us() > 0 {
+            SimDuration::from_us(self.rng.below(self.jitter.as_us() + 1))
+        } else {
+            SimDuration::ZERO
+        };
+        let extra = self.extra.get(&(lo, hi)).copied().unwrap_or_default();
+        let directed = from.0 as usize * self.n + to.0 as usize;
+        let arrival = (now + self.latency + extra + jitter).max(self.last_arrival[directed]);
+        self.last_arrival[directed] = arrival;
+        Ok(arrival)
+    }
+
+    /// Checks, on arrival, that a message sent on generation `generation` may still be delivered.
+    pub fn check_arrival(&self, from: NodeId, to: NodeId, generation: u32) -> Result<(), DropReason> {
+        let (lo, hi) = pair(from, to);
+        if !self.is_up(from, to) {
+            return Err(DropReason::LinkDown);
+        }
+        if generation != self.generation(from, to) {
+            return Err(DropReason::Closed);
+        }
+        if self.dead.contains(&(lo, hi, generation)) {
+            return Err(DropReason::DeadConnection);
+        }
+        Ok(())
+    }
+
+    /// Cuts every link between nodes of different groups; nodes in no group keep their links.
+    pub fn partition(&mut self, groups: &[Vec<NodeId>]) {
+        for (i, g) in groups.iter().enumerate() {
+            for other in &groups[i + 1..] {
+                for a in g {
+                    for b in other {
+                        self.up.remove_edge(a.0, b.0);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Cuts every link of `node`.
+    pub fn isolate(&mut self, node: NodeId) {
+        for other in 0..self.n as u32 {
+            self.up.remove_edge(node.0, other);
+        }
+    }
+
+    /// Restores every link and removes every slow link.
+    pub fn heal(&mut self) {
+        for a in 0..self.n as u32 {
+            self.up.add_node(a);
+            for b in a + 1..self.n as u32 {
+                self.up.add_edge(a, b, ());
+            }
+        }
+        self.extra.clear();
+    }
+
+    /// Adds `extra` one-way latency between `a` and `b`.
+    pub fn slow(&mut self, a: NodeId, b: NodeId, extra: SimDuration) {
+        self.extra.insert(pair(a, b), extra);
+    }
+
+    /// Drops the next `count` requests from `client` to `broker`.
+    pub fn drop_requests(&mut self, client: NodeId, broker: NodeId, count: u32) {
+        *self.drop_requests.entry((client.0, broker.0)).or_default() += count;
+    }
+
+    /// Drops the next `count` responses from `broker` to `client`.
+    pub fn drop_responses(&mut self, broker: NodeId, client: NodeId, count: u32) {
+        *self.drop_responses.entry((broker.0, client.0)).or_default() += count;
+    }
+}
+
+fn take_one(counters: &mut BTreeMap<(u32, u32), u32>, key: (u32, u32)) -> bool {
+    match counters.get_mut(&key) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            true
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::RngTree;
+
+    fn net(jitter_us: u64) -> Network {
+        Network::new(4, SimDuration::from_ms(1), SimDuration::from_us(jitter_us), RngTree::new(1).fork("net"))
+    }
+
+    const A: NodeId = NodeId(0);
+    const B: NodeId = NodeId(1);
+    const C: NodeId = NodeId(2);
+
+    #[test]
+    fn a_link_stays_fifo_under_jitter() {
+        let mut n = net(900);
+        let mut last = SimTime::ZERO;
+        for i in 0..200 {
+            let at = n.route(SimTime::from_us(i * 10), A, B, Kind::Other).expect("up");
+            assert!(at >= last, "message {i} overtook an earlier one");
+            assert!(at >= SimTime::from_us(i * 10 + 1000));
+            last = at;
+        }
+    }
+
+    #[test]
+    fn partitions_cut_only_across_groups() {
+        let mut n = net(0);
+        n.partition(&[vec![A], vec![B]]);
+        assert_eq!(n.route(SimTime::ZERO, A, B, Kind::Other), Err(DropReason::LinkDown));
+        assert!(n.is_up(A, C) && n.is_up(B, C), "C is in no group and keeps its links");
+        n.heal();
+        assert!(n.is_up(A, B));
+    }
+
+    #[test]
+    fn a_dropped_request_kills_its_connection_until_closed() {
+        let mut n = net(0);
+        n.drop_requests(A, B, 1);
+        assert_eq!(n.route(SimTime::ZERO, A, B, Kind::Request), Err(DropReason::DropRequests));
+        assert_eq!(n.route(SimTime::ZERO, A, B, Kind::Request), Err(DropReason::DeadConnection));
+        assert_eq!(n.route(SimTime::ZERO, B, A, Kind::Response), Err(DropReason::DeadConnection));
+        n.close(A, B);
+        assert!(n.route(SimTime::ZERO, A, B, Kind::Request).is_ok());
+    }
+
+    #[test]
+    fn messages_of_a_closed_connection_are_dropped_on_arrival() {
+        let mut n = net(0);
+        let generation = n.generation(A, B);
+        n.route(SimTime::ZERO, A, B, Kind::Request).expect("up");
+        n.close(A, B);
+        assert_eq!(n.check_arrival(A, B, generation), Err(DropReason::Closed));
+        assert_eq!(n.check_arrival(A, B, generation + 1), Ok(()));
+    }
+
+    #[test]
+    fn slow_links_add_latency_both_ways() {
+        let mut n = net(0);
+        n.slow(A, B, SimDuration::from_ms(50));
+        assert_eq!(n.route(SimTime::ZERO, B, A, Kind::Other), Ok(SimTime::from_us(51_000)));
+    }
+}

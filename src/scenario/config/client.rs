@@ -1,0 +1,91 @@
+//! Network settings every Kafka client shares (`CommonClientConfigs.java`).
+
+use super::{Config, INT_MAX, KeyDef, Kind, LONG_MAX};
+use crate::sim::SimDuration;
+
+const fn int(name: &'static str, min: i64, max: i64, default: &'static str, doc: &'static str) -> KeyDef {
+    KeyDef { name, kind: Kind::Int { min, max }, default, doc }
+}
+
+pub(super) const REQUEST_TIMEOUT: KeyDef = int(
+    "request.timeout.ms",
+    0,
+    INT_MAX,
+    "30000",
+    "a request unanswered this long closes the connection; every request in flight on it fails",
+);
+pub(super) const RETRY_BACKOFF: KeyDef = int(
+    "retry.backoff.ms",
+    0,
+    LONG_MAX,
+    "100",
+    "first backoff before a retry (KIP-580 exponential, ±20% jitter)",
+);
+pub(super) const RETRY_BACKOFF_MAX: KeyDef = int(
+    "retry.backoff.max.ms",
+    0,
+    LONG_MAX,
+    "1000",
+    "cap of the exponential retry backoff",
+);
+pub(super) const RECONNECT_BACKOFF: KeyDef = int(
+    "reconnect.backoff.ms",
+    0,
+    LONG_MAX,
+    "50",
+    "first wait before reconnecting to a broker (exponential, ±20% jitter)",
+);
+pub(super) const RECONNECT_BACKOFF_MAX: KeyDef = int(
+    "reconnect.backoff.max.ms",
+    0,
+    LONG_MAX,
+    "1000",
+    "cap of the reconnect backoff",
+);
+pub(super) const CONNECTION_SETUP_TIMEOUT: KeyDef = int(
+    "socket.connection.setup.timeout.ms",
+    0,
+    LONG_MAX,
+    "10000",
+    "a connection attempt with no answer (broker unreachable) fails after this long",
+);
+pub(super) const METADATA_MAX_AGE: KeyDef = int(
+    "metadata.max.age.ms",
+    0,
+    LONG_MAX,
+    "300000",
+    "metadata is refreshed at least this often, and at once after errors",
+);
+
+/// The client-side network settings, typed.
+#[derive(Clone, Debug)]
+pub struct ClientNetConfig {
+    /// `request.timeout.ms`.
+    pub request_timeout: SimDuration,
+    /// `retry.backoff.ms`.
+    pub retry_backoff: SimDuration,
+    /// `retry.backoff.max.ms`.
+    pub retry_backoff_max: SimDuration,
+    /// `reconnect.backoff.ms`.
+    pub reconnect_backoff: SimDuration,
+    /// `reconnect.backoff.max.ms`.
+    pub reconnect_backoff_max: SimDuration,
+    /// `socket.connection.setup.timeout.ms`.
+    pub connection_setup_timeout: SimDuration,
+    /// `metadata.max.age.ms`.
+    pub metadata_max_age: SimDuration,
+}
+
+impl ClientNetConfig {
+    pub(super) fn from_config(c: &Config) -> ClientNetConfig {
+        ClientNetConfig {
+            request_timeout: c.ms(REQUEST_TIMEOUT.name),
+            retry_backoff: c.ms(RETRY_BACKOFF.name),
+            retry_backoff_max: c.ms(RETRY_BACKOFF_MAX.name),
+            reconnect_backoff: c.ms(RECONNECT_BACKOFF.name),
+            reconnect_backoff_max: c.ms(RECONNECT_BACKOFF_MAX.name),
+            connection_setup_timeout: c.ms(CONNECTION_SETUP_TIMEOUT.name),
+            metadata_max_age: c.ms(METADATA_MAX_AGE.name),
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! Kafka configuration: the supported keys with Kafka's names, defaults and validators, and the
+//! typed configs the simulator reads.
+//!
+//! Defaults follow **Apache Kafka 4.0** (`ProducerConfig.java`, `ConsumerConfig.java`,
+//! `ServerConfigs`/`KRaftConfigs`); validator messages follow `ConfigDef`'s wording.
+
+mod broker;
+mod client;
+mod consumer;
+mod producer;
+
+pub use broker::{BrokerConfig, TopicConfig};
+pub use client::ClientNetConfig;
+pub use consumer::{ConsumerConfig, OffsetReset};
+pub use producer::{Acks, ProducerConfig};
+
+use super::error::{ScenarioError, did_you_mean};
+use super::source::{Raw, Source};
+use crate::sim::SimDuration;
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// What values a key accepts (Kafka's `ConfigDef` type plus validator).
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    /// An integer within `min..=max` (Kafka's INT or LONG with a `Range`).
+    Int {
+        /// Smallest allowed value.
+        min: i64,
+        /// Largest allowed value.
+        max: i64,
+    },
+    /// `true` or `false`.
+    Bool,
+    /// One of a list of strings (Kafka's `ValidString.in`, case-sensitive).
+    OneOf(&'static [&'static str]),
+}
+
+/// One supported key.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyDef {
+    /// Kafka's property name.
+    pub name: &'static str,
+    /// Accepted values.
+    pub kind: Kind,
+    /// Kafka 4.0's default, as Kafka's docs print it.
+    pub default: &'static str,
+    /// What it does in the simulation.
+    pub doc: &'static str,
+}
+
+/// The keys of one kind of component ("producer", "consumer", "broker", "topic").
+pub struct ConfigSet {
+    /// The component, for messages.
+    pub what: &'static str,
+    /// The keys kafkasim models.
+    pub keys: &'static [KeyDef],
+    /// Real Kafka keys that kafkasim does not model (yet): a clear error instead of "unknown".
+    pub not_modelled: &'static [&'static str],
+}
+
+/// A config value as written in a scenario: properties files are text, RON adds ints and bools.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum ConfigValue {
+    /// `true`/`false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// Any text.
+    Str(String),
+}
+
+impl fmt::Display for ConfigValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigValue::Bool(b) => write!(f, "{b}"),
+            ConfigValue::Int(i) => write!(f, "{i}"),
+            ConfigValue::Str(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ConfigValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = ConfigValue;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string, an integer or a boolean")
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<ConfigValue, E> {
+                Ok(ConfigValue::Bool(v))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<ConfigValue, E> {
+                Ok(ConfigValue::Int(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<ConfigValue, E> {
+                i64::try_from(v)
+                    .map(ConfigValue::Int)
+                    .map_err(|_| E::custom("integer too large"))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<ConfigValue, E> {
+                Ok(ConfigValue::Str(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A `config: { "key": value, ... }` block, with each key and value kept in place.
+#[derive(Default)]
+pub struct Entries<'a>(pub Vec<(Raw<'a>, Raw<'a>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Entries<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Entries<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map like { \"linger.ms\": 5 }")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<'a>, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(entry) = map.next_entry::<Raw<'a>, Raw<'a>>()? {
+                    entries.push(entry);
+                }
+                Ok(Entries(entries))
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
+}
+
+/// Validated values of one config block, defaults filled in.
+#[derive(Clone, Debug)]
+pub struct Config {
+    values: BTreeMap<&'static str, ConfigValue>,
+    explicit: BTreeSet<&'static str>,
+}
+
+impl Config {
+    /// True when the user wrote the key (Kafka treats some explicit values differently).
+    pub fn is_explicit(&self, key: &str) -> bool {
+        self.explicit.contains(key)
+    }
+
+    /// The keys the user wrote, with their values (for summaries and docs).
+    pub fn explicit_values(&self) -> impl Iterator<Item = (&'static str, &ConfigValue)> {
+        self.explicit.iter().map(|k| (*k, &self.values[k]))
+    }
+
+    /// An integer key (panics if the key is not an integer key: a bug in a config table).
+    pub fn int(&self, key: &str) -> i64 {
+        match self.values.get(key) {
+            Some(ConfigValue::Int(i)) => *i,
+            other => panic!("config `{key}` is not an integer: {other:?}"),
+        }
+    }
+
+    /// An integer key that cannot be negative.
+    pub fn uint(&self, key: &str) -> u64 {
+        u64::try_from(self.int(key)).unwrap_or(0)
+    }
+
+    /// A `*.ms` key as a duration.
+    pub fn ms(&self, key: &str) -> SimDuration {
+        SimDuration::from_ms(self.uint(key))
+    }
+
+    /// A boolean key.
+    pub fn bool(&self, key: &str) -> bool {
+        match self.values.get(key) {
+            Some(ConfigValue::Bool(b)) => *b,
+            other => panic!("config `{key}` is not a boolean: {other:?}"),
+        }
+    }
+
+    /// A one-of-list key.
+    pub fn str(&self, key: &str) -> &str {
+        match self.values.get(key) {
+            Some(ConfigValue::Str(s)) => s,
+            other => panic!("config `{key}` is not a string: {other:?}"),
+        }
+    }
+}
+
+/// Where a config block sits in the file, to point errors that involve several keys.
+pub struct ConfigBlock<'a, 's> {
+    /// The source file.
+    pub src: &'a Source<'s>,
+    /// The raw entries.
+    pub entries: &'a Entries<'s>,
+    /// The `config` value itself, or the component when the block is absent.
+    pub anchor: Raw<'s>,
+}
+
+impl<'s> ConfigBlock<'_, 's> {
+    /// An error at `key`'s entry when the user wrote it, else at the block.
+    pub fn error_at_key(&self, key: &str, message: impl Into<String>) -> ScenarioError {
+        let quoted = format!("\"{key}\"");
+        match self
+            .entries
+            .0
+            .iter()
+            .find(|(k, _)| self.src.text_of(k) == quoted)
+        {
+            Some((k, _)) => self.src.error_at(k, message),
+            None => self.src.error_at(self.anchor, message),
+        }
+    }
+}
+
+impl ConfigSet {
+    /// Checks every entry against the table and fills in defaults.
+    pub fn validate(&self, block: &ConfigBlock<'_, '_>) -> Result<Config, ScenarioError> {
+        let src = block.src;
+        let mut values = BTreeMap::new();
+        let mut explicit = BTreeSet::new();
+        for (raw_key, raw_value) in &block.entries.0 {
+            let key: String = src.parse(raw_key).map_err(|e| {
+                e.with_help("config keys are quoted Kafka property names, like \"linger.ms\"")
+            })?;
+            let def = self.lookup(&key).map_err(|(msg, help)| {
+                let e = src.error_at(raw_key, msg);
+                match help {
+                    Some(h) => e.with_help(h),
+                    None => e,
+                }
+            })?;
+            if !explicit.insert(def.name) {
+                return Err(src
+                    .error_at(raw_key, format!("config `{key}` is given twice"))
+                    .with_help("remove one of them"));
+            }
+            let value: ConfigValue = src.parse(raw_value)?;
+            let value = coerce(def, &value).map_err(|(msg, help)| {
+                let e = src.error_at(raw_value, msg);
+                match help {
+                    Some(h) => e.with_help(h),
+                    None => e,
+                }
+            })?;
+            values.insert(def.name, value);
+        }
+        for def in self.keys {
+            if !values.contains_key(def.name) {
+                let default = coerce(def, &ConfigValue::Str(def.default.to_string()))
+                    .unwrap_or_else(|_| panic!("default of `{}` is invalid", def.name));
+                values.insert(def.name, default);
+            }
+        }
+        Ok(Config { values, explicit })
+    }
+
+    fn lookup(&self, key: &str) -> Result<&'static KeyDef, (String, Option<String>)> {
+        if let Some(def) = self.keys.iter().find(|d| d.name == key) {
+            return Ok(def);
+        }
+        let listing = format!("`kafkasim configs {}` lists the supported keys", self.what);
+        if self.not_modelled.contains(&key) {
+            return Err((
+                format!(
+                    "`{key}` is a Kafka {} config that kafkasim does not model yet",
+                    self.what
+                ),
+                Some(format!("remove it; {listing}")),
+            ));
+        }
+        let names = self.keys.iter().map(|d| d.name);
+        Err((
+            format!("unknown {} config `{key}`", self.what),
+            Some(did_you_mean(key, names).unwrap_or(listing)),
+        ))
+    }
+}
+
+/// Checks a value against its key's kind, the way Kafka parses a properties file.
+fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Option<String>)> {
+    let invalid = |why: String| format!("Invalid value {value} for configuration {}: {why}", def.name);
+    match def.kind {
+        Kind::Int { min, max } => {
+            let n = match value {
+                ConfigValue::Int(n) => *n,
+                ConfigValue::Str(s) => s.trim().parse().map_err(|_| {
+                    (
+                        invalid("Not a number of type LONG".into()),
+                        Some(format!("write a whole number, e.g. \"{}\": {}", def.name, def.default)),
+                    )
+                })?,
+                ConfigValue::Bool(_) => {
+                    return Err((
+                        invalid("Not a number of type LONG".into()),
+                        Some(format!("write a whole number, e.g. \"{}\": {}", def.name, def.default)),
+                    ));
+                }
+            };
+            if n < min {
+                return Err((invalid(format!("Value must be at least {min}")), None));
+            }
+            if n > max {
+                return Err((invalid(format!("Value must be no more than {max}")), None));
+            }
+            Ok(ConfigValue::Int(n))
+        }
+        Kind::Bool => match value {
+            ConfigValue::Bool(b) => Ok(ConfigValue::Bool(*b)),
+            ConfigValue::Str(s) if s.eq_ignore_ascii_case("true") => Ok(ConfigValue::Bool(true)),
+            ConfigValue::Str(s) if s.eq_ignore_ascii_case("false") => Ok(ConfigValue::Bool(false)),
+            _ => Err((
+                invalid("Expected value to be either true or false".into()),
+                Some(format!("write \"{}\": true or false", def.name)),
+            )),
+        },
+        Kind::OneOf(allowed) => {
+            let text = value.to_string();
+            if allowed.contains(&text.as_str()) {
+                Ok(ConfigValue::Str(text))
+            } else {
+                Err((
+                    invalid(format!("String must be one of: {}", allowed.join(", "))),
+                    did_you_mean(&text, allowed.iter().copied()),
+                ))
+            }
+        }
+    }
+}
+
+/// Largest Java `int`.
+pub const INT_MAX: i64 = i32::MAX as i64;
+/// Largest Java `long`.
+pub const LONG_MAX: i64 = i64::MAX;
+
+/// Every config set, for `kafkasim configs` and the docs.
+pub fn all_sets() -> [&'static ConfigSet; 4] {
+    [
+        &producer::PRODUCER,
+        &consumer::CONSUMER,
+        &broker::BROKER,
+        &broker::TOPIC,
+    ]
+}
+
+/// The markdown table of one set's keys (printed by `kafkasim configs` and kept in the book).
+pub fn markdown_table(set: &ConfigSet) -> String {
+    let mut out = String::from("| key | default | valid values | what it does |\n|---|---|---|---|\n");
+    for d in set.keys {
+        let valid = match d.kind {
+            Kind::Int { min, max } if max == INT_MAX => format!("≥ {min} (int)"),
+            Kind::Int { min, max } if max == LONG_MAX => format!("≥ {min}"),
+            Kind::Int { min, max } => format!("{min} … {max}"),
+            Kind::Bool => "true, false".to_string(),
+            Kind::OneOf(list) => list.join(", "),
+        };
+        out.push_str(&format!("| `{}` | `{}` | {valid} | {} |\n", d.name, d.default, d.doc));
+    }
+    if !set.not_modelled.is_empty() {
+        let list: Vec<String> = set.not_modelled.iter().map(|k| format!("`{k}`")).collect();
+        out.push_str(&format!(
+            "\nKnown Kafka {} keys that kafkasim rejects because it does not model them yet: {}.\n",
+            set.what,
+            list.join(", ")
+        ));
+    }
+    out
+}

@@ -1,0 +1,267 @@
+//! Producer configs (`ProducerConfig.java`, Kafka 4.0) and their cross-key rules.
+
+use super::client::{self, ClientNetConfig};
+use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX};
+use crate::scenario::error::ScenarioError;
+use crate::sim::SimDuration;
+
+const fn int(name: &'static str, min: i64, max: i64, default: &'static str, doc: &'static str) -> KeyDef {
+    KeyDef { name, kind: Kind::Int { min, max }, default, doc }
+}
+
+pub(super) static PRODUCER: ConfigSet = ConfigSet {
+    what: "producer",
+    keys: &[
+        KeyDef {
+            name: "acks",
+            kind: Kind::OneOf(&["all", "-1", "0", "1"]),
+            default: "all",
+            doc: "0: no response; 1: the leader's append; all: the whole ISR",
+        },
+        int("retries", 0, INT_MAX, "2147483647", "how many times a failed batch is re-sent"),
+        int(
+            "max.in.flight.requests.per.connection",
+            1,
+            INT_MAX,
+            "5",
+            "unanswered requests allowed per broker connection; 1 mutes a partition while its batch is in flight",
+        ),
+        KeyDef {
+            name: "enable.idempotence",
+            kind: Kind::Bool,
+            default: "true",
+            doc: "idempotent producer (not modelled yet: set it to false)",
+        },
+        int("batch.size", 0, INT_MAX, "16384", "bytes per batch (0 behaves as 1: one record per batch)"),
+        int("linger.ms", 0, LONG_MAX, "5", "how long a batch waits for more records before it is ready"),
+        int("buffer.memory", 0, LONG_MAX, "33554432", "bytes of batches the producer may hold"),
+        int(
+            "max.block.ms",
+            0,
+            LONG_MAX,
+            "60000",
+            "how long send() may block for metadata or buffer memory",
+        ),
+        int("max.request.size", 0, INT_MAX, "1048576", "bytes per produce request (and per record)"),
+        client::REQUEST_TIMEOUT,
+        int(
+            "delivery.timeout.ms",
+            0,
+            INT_MAX,
+            "120000",
+            "a batch not acknowledged this long after creation fails (KIP-91)",
+        ),
+        client::RETRY_BACKOFF,
+        client::RETRY_BACKOFF_MAX,
+        client::RECONNECT_BACKOFF,
+        client::RECONNECT_BACKOFF_MAX,
+        client::CONNECTION_SETUP_TIMEOUT,
+        client::METADATA_MAX_AGE,
+        KeyDef {
+            name: "partitioner.ignore.keys",
+            kind: Kind::Bool,
+            default: "false",
+            doc: "treat keyed records as keyless (uniform sticky partitioning)",
+        },
+    ],
+    not_modelled: &[
+        "bootstrap.servers",
+        "client.id",
+        "compression.type",
+        "connections.max.idle.ms",
+        "interceptor.classes",
+        "key.serializer",
+        "metadata.max.idle.ms",
+        "partitioner.adaptive.partitioning.enable",
+        "partitioner.availability.timeout.ms",
+        "partitioner.class",
+        "receive.buffer.bytes",
+        "security.protocol",
+        "send.buffer.bytes",
+        "socket.connection.setup.timeout.max.ms",
+        "transaction.timeout.ms",
+        "transactional.id",
+        "value.serializer",
+    ],
+};
+
+/// `acks`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Acks {
+    /// `acks=0`: fire and forget.
+    Zero,
+    /// `acks=1`: the leader's local append.
+    One,
+    /// `acks=all` (or `-1`): every in-sync replica.
+    All,
+}
+
+impl Acks {
+    /// Kafka's wire value.
+    pub fn as_i16(self) -> i16 {
+        match self {
+            Acks::Zero => 0,
+            Acks::One => 1,
+            Acks::All => -1,
+        }
+    }
+}
+
+/// A producer's configuration, validated and typed.
+#[derive(Clone, Debug)]
+pub struct ProducerConfig {
+    /// `acks`.
+    pub acks: Acks,
+    /// `retries`.
+    pub retries: u32,
+    /// `max.in.flight.requests.per.connection`.
+    pub max_in_flight: u32,
+    /// `batch.size`, with 0 read as 1 as Kafka does.
+    pub batch_size_bytes: u32,
+    /// `linger.ms`.
+    pub linger: SimDuration,
+    /// `buffer.memory`.
+    pub buffer_memory_bytes: u64,
+    /// `max.block.ms`.
+    pub max_block: SimDuration,
+    /// `max.request.size`.
+    pub max_request_size_bytes: u32,
+    /// `delivery.timeout.ms` (possibly raised, see `notes`).
+    pub delivery_timeout: SimDuration,
+    /// `partitioner.ignore.keys`.
+    pub partitioner_ignore_keys: bool,
+    /// Settings shared with every client.
+    pub net: ClientNetConfig,
+    /// What Kafka would log while building this producer (silent adjustments).
+    pub notes: Vec<String>,
+}
+
+impl ProducerConfig {
+    /// Validates a producer's `config` block and applies Kafka's cross-key rules.
+    pub fn from_block(block: &ConfigBlock<'_, '_>) -> Result<ProducerConfig, ScenarioError> {
+        let c = PRODUCER.validate(block)?;
+        let mut notes = Vec::new();
+        let acks = match c.str("acks") {
+            "0" => Acks::Zero,
+            "1" => Acks::One,
+            _ => Acks::All,
+        };
+        check_idempotence(&c, block, acks, &mut notes)?;
+        let net = ClientNetConfig::from_config(&c);
+        let linger = c.ms("linger.ms");
+        let delivery_timeout = delivery_timeout(&c, block, linger, &net, &mut notes)?;
+        if net.retry_backoff > net.retry_backoff_max {
+            notes.push(format!(
+                "retry.backoff.ms {} is larger than retry.backoff.max.ms {}: Kafka uses a constant backoff of retry.backoff.max.ms",
+                net.retry_backoff.as_ms(),
+                net.retry_backoff_max.as_ms()
+            ));
+        }
+        Ok(ProducerConfig {
+            acks,
+            retries: u32::try_from(c.int("retries")).unwrap_or(u32::MAX),
+            max_in_flight: u32::try_from(c.int("max.in.flight.requests.per.connection"))
+                .unwrap_or(u32::MAX),
+            batch_size_bytes: u32::try_from(c.int("batch.size")).unwrap_or(u32::MAX).max(1),
+            linger,
+            buffer_memory_bytes: c.uint("buffer.memory"),
+            max_block: c.ms("max.block.ms"),
+            max_request_size_bytes: u32::try_from(c.int("max.request.size")).unwrap_or(u32::MAX),
+            delivery_timeout,
+            partitioner_ignore_keys: c.bool("partitioner.ignore.keys"),
+            net,
+            notes,
+        })
+    }
+}
+
+/// `ProducerConfig.postProcessAndValidateIdempotenceConfigs` (Kafka 4.0): conflicts are errors when
+/// the user set `enable.idempotence`, and silently disable it when it was only defaulted, except
+/// max.in.flight > 5, which is an error either way since 4.0.
+fn check_idempotence(
+    c: &Config,
+    block: &ConfigBlock<'_, '_>,
+    acks: Acks,
+    notes: &mut Vec<String>,
+) -> Result<(), ScenarioError> {
+    const KEY: &str = "enable.idempotence";
+    if !c.bool(KEY) {
+        return Ok(());
+    }
+    let explicit = c.is_explicit(KEY);
+    let max_in_flight = c.int("max.in.flight.requests.per.connection");
+    if c.int("retries") == 0 {
+        if explicit {
+            return Err(block.error_at_key(
+                "retries",
+                "Must set retries to non-zero when using the idempotent producer.",
+            ));
+        }
+        notes.push("Idempotence will be disabled because retries is set to 0.".to_string());
+        return Ok(());
+    }
+    if acks != Acks::All {
+        if explicit {
+            return Err(block.error_at_key(
+                "acks",
+                "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence.",
+            ));
+        }
+        notes.push(format!(
+            "Idempotence will be disabled because acks is set to {}, not set to 'all'.",
+            c.str("acks")
+        ));
+        return Ok(());
+    }
+    if max_in_flight > 5 {
+        return Err(block.error_at_key(
+            "max.in.flight.requests.per.connection",
+            format!(
+                "To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5. Current value is {max_in_flight}."
+            ),
+        ));
+    }
+    let why = if explicit {
+        "`enable.idempotence` is true"
+    } else {
+        "Kafka's producer defaults to `enable.idempotence=true`"
+    };
+    Err(block
+        .error_at_key(
+            KEY,
+            format!("{why}, and kafkasim does not model the idempotent producer yet"),
+        )
+        .with_help("add \"enable.idempotence\": false to this producer's config"))
+}
+
+/// KIP-91: `delivery.timeout.ms >= linger.ms + request.timeout.ms`; an explicit smaller value is
+/// an error, a defaulted one is raised to the sum.
+fn delivery_timeout(
+    c: &Config,
+    block: &ConfigBlock<'_, '_>,
+    linger: SimDuration,
+    net: &ClientNetConfig,
+    notes: &mut Vec<String>,
+) -> Result<SimDuration, ScenarioError> {
+    const KEY: &str = "delivery.timeout.ms";
+    let configured = c.ms(KEY);
+    let floor_ms = (linger.as_ms() + net.request_timeout.as_ms()).min(INT_MAX as u64);
+    let floor = SimDuration::from_ms(floor_ms);
+    if configured >= floor {
+        return Ok(configured);
+    }
+    if c.is_explicit(KEY) {
+        return Err(block
+            .error_at_key(
+                KEY,
+                "delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms",
+            )
+            .with_help(format!(
+                "use at least {floor_ms}, or lower linger.ms / request.timeout.ms"
+            )));
+    }
+    notes.push(format!(
+        "delivery.timeout.ms was left at its default and raised to linger.ms + request.timeout.ms = {floor_ms}"
+    ));
+    Ok(floor)
+}

@@ -1,0 +1,160 @@
+//! Faults and when they fire, as written in a scenario and as the simulator reads them.
+
+use crate::sim::{SimDuration, SimTime};
+use serde::Deserialize;
+use std::fmt;
+
+/// A node named in a fault: `Broker(1)`, `Client("p1")` or `Controller`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum NodeRef {
+    /// A broker by id (`1..=brokers`).
+    Broker(u32),
+    /// A producer or consumer by its `id`.
+    Client(String),
+    /// The KRaft controller.
+    Controller,
+}
+
+impl fmt::Display for NodeRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeRef::Broker(id) => write!(f, "broker-{id}"),
+            NodeRef::Client(id) => write!(f, "{id}"),
+            NodeRef::Controller => write!(f, "controller"),
+        }
+    }
+}
+
+/// What a fault does.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Fault {
+    /// The broker process dies: connections reset, flushed and page-cache data survive.
+    Crash {
+        /// Broker id.
+        broker: u32,
+    },
+    /// A crashed broker starts again, recovers its log and re-registers with the controller.
+    Restart {
+        /// Broker id.
+        broker: u32,
+    },
+    /// Cut every link of one node.
+    Isolate {
+        /// The node to cut off.
+        node: NodeRef,
+    },
+    /// Split the network: nodes in different groups cannot reach each other. Nodes in no group
+    /// keep all their links.
+    Partition {
+        /// The sides of the split.
+        groups: Vec<Vec<NodeRef>>,
+    },
+    /// Restore every link and remove every slow link.
+    Heal,
+    /// Drop the next `count` requests from `client` to `broker`.
+    DropRequests {
+        /// Broker id.
+        broker: u32,
+        /// Client id.
+        client: String,
+        /// How many requests.
+        count: u32,
+    },
+    /// Drop the next `count` responses from `broker` to `client`.
+    DropResponses {
+        /// Broker id.
+        broker: u32,
+        /// Client id.
+        client: String,
+        /// How many responses.
+        count: u32,
+    },
+    /// Add latency to the link between two nodes (both directions) until `Heal`.
+    SlowLink {
+        /// The two ends.
+        nodes: (NodeRef, NodeRef),
+        /// Extra one-way latency, written like `"200ms"`.
+        #[serde(deserialize_with = "super::units::de_duration")]
+        extra_latency: SimDuration,
+    },
+    /// Reset the connection between a client and a broker: requests in flight fail as
+    /// disconnects and the client reconnects.
+    Reset {
+        /// Broker id.
+        broker: u32,
+        /// Client id.
+        client: String,
+    },
+}
+
+/// An event a fault can wait for, as written (`after: Acked(producer: "p1", records: 100)`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum RawTrigger {
+    /// After the producer's application has called send() this many times.
+    Sent {
+        /// Producer id.
+        producer: String,
+        /// Count of records.
+        records: u64,
+    },
+    /// After this many of the producer's records were acknowledged.
+    Acked {
+        /// Producer id.
+        producer: String,
+        /// Count of records.
+        records: u64,
+    },
+    /// After a record is appended at `offset` (or beyond) of the partition.
+    Appended {
+        /// Topic name.
+        topic: String,
+        /// Partition id.
+        partition: u32,
+        /// Offset.
+        offset: u64,
+    },
+}
+
+/// When a fault fires, resolved against the scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// At a fixed time.
+    At(SimTime),
+    /// After producer number `producer` has sent `records` records.
+    Sent {
+        /// Index into the scenario's producers.
+        producer: usize,
+        /// Count of records.
+        records: u64,
+    },
+    /// After producer number `producer` has had `records` records acknowledged.
+    Acked {
+        /// Index into the scenario's producers.
+        producer: usize,
+        /// Count of records.
+        records: u64,
+    },
+    /// After the log end offset of a partition passes `offset`.
+    Appended {
+        /// Index into the scenario's topics.
+        topic: usize,
+        /// Partition id.
+        partition: u32,
+        /// Offset.
+        offset: u64,
+    },
+}
+
+/// One fault and when it fires.
+#[derive(Clone, Debug)]
+pub struct FaultSpec {
+    /// When.
+    pub trigger: Trigger,
+    /// What.
+    pub fault: Fault,
+    /// The fault as written, for the trace.
+    pub text: String,
+}

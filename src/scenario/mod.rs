@@ -1,0 +1,154 @@
+//! Scenario files: the RON schema, Kafka config validation and the fault schedule.
+//!
+//! [`Scenario::from_file`] and [`Scenario::parse`] either return a fully validated scenario or a
+//! [`ScenarioError`] that says where (file:line:column), what is wrong and how to fix it.
+
+pub mod config;
+pub mod error;
+pub mod fault;
+mod raw;
+pub mod source;
+pub mod units;
+mod validate;
+
+use crate::check::expect::Expectation;
+use crate::sim::SimDuration;
+pub use config::{BrokerConfig, ConsumerConfig, ProducerConfig, TopicConfig};
+pub use error::{Location, ScenarioError};
+pub use fault::{Fault, FaultSpec, NodeRef, Trigger};
+pub use units::Rate;
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// The file it was read from, as the user named it.
+    pub file: String,
+    /// Short name.
+    pub name: String,
+    /// What it shows.
+    pub description: String,
+    /// Seed of every random choice (overridable with `--seed`).
+    pub seed: u64,
+    /// How much simulated time a run covers.
+    pub duration: SimDuration,
+    /// Brokers and network.
+    pub cluster: Cluster,
+    /// Topics, in file order.
+    pub topics: Vec<Topic>,
+    /// Producers, in file order.
+    pub producers: Vec<ProducerSpec>,
+    /// Consumers, in file order.
+    pub consumers: Vec<ConsumerSpec>,
+    /// Faults, in file order.
+    pub faults: Vec<FaultSpec>,
+    /// What `kafkasim check` verifies.
+    pub expect: Vec<Expectation>,
+}
+
+/// The brokers and the network between all nodes.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    /// Number of brokers; their ids are `1..=brokers`.
+    pub brokers: u32,
+    /// Broker configuration (the same on every broker).
+    pub config: BrokerConfig,
+    /// One-way latency and jitter of every link.
+    pub network: NetworkSpec,
+}
+
+/// Link timing.
+#[derive(Clone, Copy, Debug)]
+pub struct NetworkSpec {
+    /// One-way latency.
+    pub latency: SimDuration,
+    /// Up to this much extra delay, uniformly drawn per message from the `net` stream.
+    pub jitter: SimDuration,
+}
+
+/// A topic and where its partitions live.
+#[derive(Clone, Debug)]
+pub struct Topic {
+    /// Name.
+    pub name: String,
+    /// Replica list per partition (broker ids, preferred leader first).
+    pub assignment: Vec<Vec<u32>>,
+    /// Topic configuration.
+    pub config: TopicConfig,
+}
+
+impl Topic {
+    /// Number of partitions.
+    pub fn partitions(&self) -> u32 {
+        u32::try_from(self.assignment.len()).unwrap_or(u32::MAX)
+    }
+}
+
+/// A producer and its workload.
+#[derive(Clone, Debug)]
+pub struct ProducerSpec {
+    /// Client id.
+    pub id: String,
+    /// Configuration.
+    pub config: ProducerConfig,
+    /// What the application sends.
+    pub workload: Workload,
+}
+
+/// What a producer's application sends: `records` records at `rate`, keys in turn.
+#[derive(Clone, Debug)]
+pub struct Workload {
+    /// Index into [`Scenario::topics`].
+    pub topic: usize,
+    /// Keys used in turn (record i gets key i mod len); `None` sends keyless records.
+    pub keys: Option<Vec<String>>,
+    /// How many records.
+    pub records: u64,
+    /// How fast the application calls send().
+    pub rate: Rate,
+    /// Value size of every record.
+    pub value_bytes: u32,
+    /// When the first send() happens.
+    pub start: SimDuration,
+}
+
+/// A consumer without a group: it is assigned every partition of its topics.
+#[derive(Clone, Debug)]
+pub struct ConsumerSpec {
+    /// Client id.
+    pub id: String,
+    /// Indexes into [`Scenario::topics`].
+    pub topics: Vec<usize>,
+    /// Configuration.
+    pub config: ConsumerConfig,
+    /// When the consumer starts.
+    pub start: SimDuration,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn from_file(path: &str) -> Result<Scenario, ScenarioError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the file: {e}")))?;
+        Scenario::parse(path, &text)
+    }
+
+    /// Validates scenario text; `file` is used in messages.
+    pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        validate::scenario(&source::Source::new(file, text))
+    }
+
+    /// The producer with client id `id`.
+    pub fn producer_index(&self, id: &str) -> Option<usize> {
+        self.producers.iter().position(|p| p.id == id)
+    }
+
+    /// The consumer with client id `id`.
+    pub fn consumer_index(&self, id: &str) -> Option<usize> {
+        self.consumers.iter().position(|c| c.id == id)
+    }
+
+    /// The topic named `name`.
+    pub fn topic_index(&self, name: &str) -> Option<usize> {
+        self.topics.iter().position(|t| t.name == name)
+    }
+}

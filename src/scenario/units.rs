@@ -1,0 +1,119 @@
+//! Durations (`"50ms"`, `"1.5s"`) and rates (`"1000/s"`) as written in scenario files.
+
+use crate::sim::SimDuration;
+
+const UNITS_US: [(&str, u64); 4] = [("us", 1), ("ms", 1_000), ("s", 1_000_000), ("m", 60_000_000)];
+
+/// Parses `"<number><unit>"` with unit `us`, `ms`, `s` or `m`; decimals are allowed down to 1 µs.
+pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+        .ok_or_else(|| format!("`{text}` has no unit"))?;
+    let (number, unit) = text.split_at(split);
+    let per_unit = UNITS_US
+        .iter()
+        .find(|(u, _)| *u == unit)
+        .map(|(_, us)| *us)
+        .ok_or_else(|| format!("unknown time unit `{unit}` in `{text}`"))?;
+    let us = scale_decimal(number, per_unit).ok_or_else(|| {
+        format!("`{text}` is not a whole number of microseconds or is too large")
+    })?;
+    Ok(SimDuration::from_us(us))
+}
+
+/// `serde` helper: a duration field written as a string (`"200ms"`).
+pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SimDuration, D::Error> {
+    let text = <String as serde::Deserialize>::deserialize(d)?;
+    parse_duration(&text).map_err(serde::de::Error::custom)
+}
+
+/// A rate of records: `n` records per `per`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    /// Records per period.
+    pub count: u64,
+    /// The period.
+    pub per: SimDuration,
+}
+
+impl Rate {
+    /// Microseconds from the first record to record `i` (integer, no drift).
+    pub fn offset_of(&self, i: u64) -> SimDuration {
+        let us = u128::from(i) * u128::from(self.per.as_us()) / u128::from(self.count);
+        SimDuration::from_us(u64::try_from(us).unwrap_or(u64::MAX))
+    }
+}
+
+/// Parses `"<count>/<unit>"`, e.g. `"1000/s"` or `"5/ms"`.
+pub fn parse_rate(text: &str) -> Result<Rate, String> {
+    let (count, unit) = text
+        .trim()
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}` is not a rate like \"1000/s\""))?;
+    let count: u64 = count
+        .trim()
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("`{count}` in `{text}` is not a whole number"))?;
+    if count == 0 {
+        return Err("a rate must be more than 0 per unit".to_string());
+    }
+    let per = parse_duration(&format!("1{}", unit.trim()))
+        .map_err(|_| format!("unknown rate unit `/{unit}` (use /us, /ms, /s or /m)"))?;
+    Ok(Rate { count, per })
+}
+
+fn scale_decimal(number: &str, per_unit: u64) -> Option<u64> {
+    let number = number.replace('_', "");
+    let (whole, frac) = number.split_once('.').unwrap_or((&number, ""));
+    if whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let mut us = whole.checked_mul(per_unit)?;
+    let mut scale = per_unit;
+    for digit in frac.chars() {
+        let d = u64::from(digit.to_digit(10)?);
+        if scale % 10 != 0 {
+            if d != 0 {
+                return None;
+            }
+            continue;
+        }
+        scale /= 10;
+        us = us.checked_add(d * scale)?;
+    }
+    Some(us)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_in_every_unit() {
+        let us = |t| parse_duration(t).map(SimDuration::as_us);
+        assert_eq!(us("200us"), Ok(200));
+        assert_eq!(us("5ms"), Ok(5_000));
+        assert_eq!(us("1.5s"), Ok(1_500_000));
+        assert_eq!(us("2m"), Ok(120_000_000));
+        assert_eq!(us("0.001ms"), Ok(1));
+        assert!(us("0.0001ms").is_err());
+        assert!(us("5").is_err());
+        assert!(us("5 hours").is_err());
+        assert!(us("ms").is_err());
+    }
+
+    #[test]
+    fn rates_spread_records_without_drift() {
+        let r = parse_rate("3/ms").expect("valid");
+        assert_eq!(r.offset_of(0).as_us(), 0);
+        assert_eq!(r.offset_of(1).as_us(), 333);
+        assert_eq!(r.offset_of(3).as_us(), 1000);
+        assert_eq!(parse_rate("1000/s").map(|r| r.offset_of(7).as_us()), Ok(7000));
+        assert!(parse_rate("0/s").is_err());
+        assert!(parse_rate("10/h").is_err());
+        assert!(parse_rate("ten/s").is_err());
+    }
+}

@@ -1,0 +1,642 @@
+//! From the raw file to a [`Scenario`]: every check that needs the whole scenario (names that
+//! must exist, ranges, consistency), each error pointing at the offending text.
+
+use super::config::{ConfigBlock, Entries};
+use super::error::{ScenarioError, did_you_mean};
+use super::fault::{Fault, FaultSpec, NodeRef, RawTrigger, Trigger};
+use super::raw::{RawConsumer, RawFault, RawProducer, RawScenario, RawTopic};
+use super::source::{Raw, Source};
+use super::units::{parse_duration, parse_rate};
+use super::{
+    BrokerConfig, Cluster, ConsumerConfig, ConsumerSpec, NetworkSpec, ProducerConfig,
+    ProducerSpec, Scenario, Topic, TopicConfig, Workload,
+};
+use crate::check::expect::{Bound, Expectation, Filter, Measure, RawExpectation};
+use crate::kafka::assignment;
+use crate::sim::{RngTree, SimDuration, SimTime};
+
+/// Upper limits that keep a scenario's run bounded.
+const MAX_BROKERS: u32 = 100;
+const MAX_PARTITIONS: u32 = 10_000;
+const MAX_RECORDS: u64 = 100_000_000;
+const MAX_VALUE_BYTES: u32 = 100 * 1024 * 1024;
+
+pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
+    let raw: RawScenario = src.parse_root()?;
+    let name: String = src.parse(raw.name)?;
+    if name.trim().is_empty() {
+        return Err(src.error_at(raw.name, "the scenario name is empty"));
+    }
+    let description: String = src.parse(raw.description)?;
+    let seed: u64 = match raw.seed {
+        Some(r) => src.parse(r)?,
+        None => 1,
+    };
+    let duration = duration(src, raw.duration)?;
+    if duration == SimDuration::ZERO {
+        return Err(src
+            .error_at(raw.duration, "`duration` must be longer than 0")
+            .with_help("e.g. duration: \"5s\""));
+    }
+    let cluster = cluster(src, &raw)?;
+    let rng = RngTree::new(seed);
+    let mut topics = Vec::new();
+    for t in &raw.topics {
+        let topic = topic(src, t, &cluster, &rng)?;
+        if topics.iter().any(|x: &Topic| x.name == topic.name) {
+            return Err(src.error_at(t.name, format!("topic `{}` is declared twice", topic.name)));
+        }
+        topics.push(topic);
+    }
+    if topics.is_empty() {
+        return Err(src
+            .error_at_start("the scenario declares no topics")
+            .with_help("add topics: [ (name: \"orders\", partitions: 3) ]"));
+    }
+    let mut names = ClientNames::default();
+    let mut producers = Vec::new();
+    for p in &raw.producers {
+        producers.push(producer(src, p, &topics, &mut names)?);
+    }
+    let mut consumers = Vec::new();
+    for c in &raw.consumers {
+        consumers.push(consumer(src, c, &topics, &mut names)?);
+    }
+    let mut scenario = Scenario {
+        file: src.file().to_string(),
+        name,
+        description,
+        seed,
+        duration,
+        cluster,
+        topics,
+        producers,
+        consumers,
+        faults: Vec::new(),
+        expect: Vec::new(),
+    };
+    for f in &raw.faults {
+        let spec = fault(src, f, &scenario)?;
+        scenario.faults.push(spec);
+    }
+    for e in &raw.expect {
+        let expectation = expectation(src, e, &scenario)?;
+        scenario.expect.push(expectation);
+    }
+    Ok(scenario)
+}
+
+fn duration(src: &Source<'_>, raw: Raw<'_>) -> Result<SimDuration, ScenarioError> {
+    let text: String = src
+        .parse(raw)
+        .map_err(|e| e.with_help("durations are strings with a unit: \"500us\", \"5ms\", \"2s\", \"1m\""))?;
+    parse_duration(&text).map_err(|why| {
+        src.error_at(raw, format!("invalid duration: {why}"))
+            .with_help("durations are strings with a unit: \"500us\", \"5ms\", \"2s\", \"1m\"")
+    })
+}
+
+fn opt_duration(
+    src: &Source<'_>,
+    raw: Option<Raw<'_>>,
+    default: SimDuration,
+) -> Result<SimDuration, ScenarioError> {
+    raw.map_or(Ok(default), |r| duration(src, r))
+}
+
+fn count<T>(src: &Source<'_>, raw: Raw<'_>, what: &str, min: T, max: T) -> Result<T, ScenarioError>
+where
+    T: for<'de> serde::Deserialize<'de> + PartialOrd + std::fmt::Display + Copy,
+{
+    let n: T = src.parse(raw)?;
+    if n < min || n > max {
+        return Err(src.error_at(raw, format!("{what} must be between {min} and {max}, not {n}")));
+    }
+    Ok(n)
+}
+
+fn entries<'s>(src: &Source<'s>, raw: Option<Raw<'s>>) -> Result<Entries<'s>, ScenarioError> {
+    match raw {
+        Some(r) => src.parse(r),
+        None => Ok(Entries::default()),
+    }
+}
+
+fn cluster(src: &Source<'_>, raw: &RawScenario<'_>) -> Result<Cluster, ScenarioError> {
+    let c = &raw.cluster;
+    let brokers = count(src, c.brokers, "`brokers`", 1, MAX_BROKERS)?;
+    let config_entries = entries(src, c.config)?;
+    let block = ConfigBlock {
+        src,
+        entries: &config_entries,
+        anchor: c.config.unwrap_or(c.brokers),
+    };
+    let config = BrokerConfig::from_block(&block)?;
+    let network = match &c.network {
+        Some(n) => NetworkSpec {
+            latency: opt_duration(src, n.latency, SimDuration::from_ms(1))?,
+            jitter: opt_duration(src, n.jitter, SimDuration::ZERO)?,
+        },
+        None => NetworkSpec {
+            latency: SimDuration::from_ms(1),
+            jitter: SimDuration::ZERO,
+        },
+    };
+    Ok(Cluster {
+        brokers,
+        config,
+        network,
+    })
+}
+
+/// Kafka's `Topic.validate`: 1–249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`.
+fn topic_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("a topic name cannot be empty".into());
+    }
+    if name == "." || name == ".." {
+        return Some(format!("topic name cannot be \"{name}\""));
+    }
+    if name.len() > 249 {
+        return Some("a topic name can be at most 249 characters long".into());
+    }
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Some(format!(
+            "topic name `{name}` contains `{bad}`; Kafka allows only ASCII letters, digits, '.', '_' and '-'"
+        ));
+    }
+    None
+}
+
+fn topic(
+    src: &Source<'_>,
+    t: &RawTopic<'_>,
+    cluster: &Cluster,
+    rng: &RngTree,
+) -> Result<Topic, ScenarioError> {
+    let name: String = src.parse(t.name)?;
+    if let Some(problem) = topic_name_problem(&name) {
+        return Err(src.error_at(t.name, problem));
+    }
+    let partitions = count(src, t.partitions, "`partitions`", 1, MAX_PARTITIONS)?;
+    let replication_factor = match t.replication_factor {
+        Some(r) => count(src, r, "`replication_factor`", 1, cluster.brokers)?,
+        None => 1,
+    };
+    let assignment = match t.assignment {
+        Some(raw) => explicit_assignment(src, raw, partitions, cluster.brokers)?,
+        None => {
+            let brokers: Vec<u32> = (1..=cluster.brokers).collect();
+            let mut r = rng.fork(&format!("assignment/{name}"));
+            let n = u64::from(cluster.brokers);
+            let start = r.below(n) as usize;
+            let shift = r.below(n) as usize;
+            assignment::rack_unaware(&brokers, partitions, replication_factor, start, shift)
+        }
+    };
+    let rf_written = assignment.first().map_or(1, Vec::len);
+    if rf_written > 1 {
+        let at = t.replication_factor.or(t.assignment).unwrap_or(t.name);
+        return Err(src
+            .error_at(at, "replication (more than one replica per partition) is not modelled yet")
+            .with_help("use replication_factor: 1 (the default) for now"));
+    }
+    let config_entries = entries(src, t.config)?;
+    let block = ConfigBlock {
+        src,
+        entries: &config_entries,
+        anchor: t.config.unwrap_or(t.name),
+    };
+    Ok(Topic {
+        name,
+        assignment,
+        config: TopicConfig::from_block(&block, &cluster.config)?,
+    })
+}
+
+/// `assignment: [[2], [1]]`: one replica list per partition, as `kafka-topics
+/// --replica-assignment` takes it (`AdminUtils` rejects duplicates and uneven lengths).
+fn explicit_assignment(
+    src: &Source<'_>,
+    raw: Raw<'_>,
+    partitions: u32,
+    brokers: u32,
+) -> Result<Vec<Vec<u32>>, ScenarioError> {
+    let lists: Vec<Vec<u32>> = src.parse(raw)?;
+    if lists.len() != partitions as usize {
+        return Err(src.error_at(
+            raw,
+            format!(
+                "`assignment` has {} replica lists but the topic has {partitions} partitions",
+                lists.len()
+            ),
+        ));
+    }
+    for (p, list) in lists.iter().enumerate() {
+        if list.is_empty() {
+            return Err(src.error_at(raw, format!("partition {p} has an empty replica list")));
+        }
+        if list.len() != lists[0].len() {
+            return Err(src.error_at(
+                raw,
+                format!("partition {p} has {} replicas but partition 0 has {}", list.len(), lists[0].len()),
+            ).with_help("every partition needs the same number of replicas"));
+        }
+        if let Some(b) = list.iter().find(|b| **b == 0 || **b > brokers) {
+            return Err(src
+                .error_at(raw, format!("partition {p} names broker {b}, but brokers are 1..={brokers}")));
+        }
+        let mut sorted = list.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != list.len() {
+            return Err(src.error_at(raw, format!("partition {p} lists a broker twice")));
+        }
+    }
+    Ok(lists)
+}
+
+/// Client ids share one namespace (`Client("p1")` in faults names either kind).
+#[derive(Default)]
+struct ClientNames(Vec<String>);
+
+impl ClientNames {
+    fn claim(&mut self, src: &Source<'_>, raw: Raw<'_>) -> Result<String, ScenarioError> {
+        let id: String = src.parse(raw)?;
+        if id.is_empty() {
+            return Err(src.error_at(raw, "a client id cannot be empty"));
+        }
+        if id == "controller" || id.starts_with("broker-") {
+            return Err(src
+                .error_at(raw, format!("client id `{id}` would be confused with a broker or the controller"))
+                .with_help("pick another id, e.g. \"p1\" or \"c1\""));
+        }
+        if self.0.contains(&id) {
+            return Err(src.error_at(raw, format!("client id `{id}` is used twice")));
+        }
+        self.0.push(id.clone());
+        Ok(id)
+    }
+}
+
+fn topic_ref(src: &Source<'_>, raw: Raw<'_>, topics: &[Topic]) -> Result<usize, ScenarioError> {
+    let name: String = src.parse(raw)?;
+    topic_by_name(src, raw, &name, topics)
+}
+
+fn topic_by_name(
+    src: &Source<'_>,
+    raw: Raw<'_>,
+    name: &str,
+    topics: &[Topic],
+) -> Result<usize, ScenarioError> {
+    topics.iter().position(|t| t.name == name).ok_or_else(|| {
+        let e = src.error_within(raw, name, format!("no topic named `{name}`"));
+        match did_you_mean(name, topics.iter().map(|t| t.name.as_str())) {
+            Some(h) => e.with_help(h),
+            None => e.with_help("declare it under `topics`"),
+        }
+    })
+}
+
+fn producer(
+    src: &Source<'_>,
+    p: &RawProducer<'_>,
+    topics: &[Topic],
+    names: &mut ClientNames,
+) -> Result<ProducerSpec, ScenarioError> {
+    let id = names.claim(src, p.id)?;
+    let config_entries = entries(src, p.config)?;
+    let block = ConfigBlock {
+        src,
+        entries: &config_entries,
+        anchor: p.config.unwrap_or(p.id),
+    };
+    let config = ProducerConfig::from_block(&block)?;
+    let w = &p.workload;
+    let topic = topic_ref(src, w.topic, topics)?;
+    let keys: Option<Vec<String>> = match w.keys {
+        Some(raw) => {
+            let keys: Vec<String> = src.parse(raw)?;
+            if keys.is_empty() {
+                return Err(src
+                    .error_at(raw, "`keys` is an empty list")
+                    .with_help("list at least one key, or leave `keys` out for keyless records"));
+            }
+            Some(keys)
+        }
+        None => None,
+    };
+    let records = count(src, w.records, "`records`", 1, MAX_RECORDS)?;
+    let rate_text: String = src.parse(w.rate)?;
+    let rate = parse_rate(&rate_text).map_err(|why| {
+        src.error_at(w.rate, format!("invalid rate: {why}"))
+            .with_help("write a rate like \"1000/s\" or \"5/ms\"")
+    })?;
+    let value_bytes = match w.value_bytes {
+        Some(r) => count(src, r, "`value_bytes`", 0, MAX_VALUE_BYTES)?,
+        None => 100,
+    };
+    Ok(ProducerSpec {
+        id,
+        config,
+        workload: Workload {
+            topic,
+            keys,
+            records,
+            rate,
+            value_bytes,
+            start: opt_duration(src, w.start, SimDuration::ZERO)?,
+        },
+    })
+}
+
+fn consumer(
+    src: &Source<'_>,
+    c: &RawConsumer<'_>,
+    topics: &[Topic],
+    names: &mut ClientNames,
+) -> Result<ConsumerSpec, ScenarioError> {
+    let id = names.claim(src, c.id)?;
+    if let Some(g) = c.group {
+        return Err(src
+            .error_at(g, "consumer groups are not modelled yet")
+            .with_help("leave `group` out: the consumer is then assigned every partition of its topics"));
+    }
+    let names_list: Vec<String> = src.parse(c.topics)?;
+    if names_list.is_empty() {
+        return Err(src.error_at(c.topics, "`topics` is an empty list"));
+    }
+    let mut indexes = Vec::new();
+    for name in &names_list {
+        let i = topic_by_name(src, c.topics, name, topics)?;
+        if indexes.contains(&i) {
+            return Err(src.error_within(c.topics, name, format!("topic `{name}` is listed twice")));
+        }
+        indexes.push(i);
+    }
+    let config_entries = entries(src, c.config)?;
+    let block = ConfigBlock {
+        src,
+        entries: &config_entries,
+        anchor: c.config.unwrap_or(c.id),
+    };
+    Ok(ConsumerSpec {
+        id,
+        topics: indexes,
+        config: ConsumerConfig::from_block(&block)?,
+        start: opt_duration(src, c.start, SimDuration::ZERO)?,
+    })
+}
+
+fn fault(src: &Source<'_>, f: &RawFault<'_>, s: &Scenario) -> Result<FaultSpec, ScenarioError> {
+    let trigger = match (f.at, f.after) {
+        (Some(at), None) => Trigger::At(SimTime::ZERO + duration(src, at)?),
+        (None, Some(after)) => trigger(src, after, s)?,
+        (Some(at), Some(_)) => {
+            return Err(src
+                .error_at(at, "a fault has both `at` and `after`")
+                .with_help("keep one: `at: \"50ms\"` or `after: Acked(producer: \"p1\", records: 10)`"));
+        }
+        (None, None) => {
+            return Err(src
+                .error_at(f.fault, "this fault has no `at` or `after`")
+                .with_help("add `at: \"50ms\"` or `after: Sent(producer: \"p1\", records: 10)`"));
+        }
+    };
+    let fault: Fault = src.parse(f.fault)?;
+    check_fault(src, f.fault, &fault, s)?;
+    Ok(FaultSpec {
+        trigger,
+        fault,
+        text: collapse_whitespace(src.text_of(f.fault)),
+    })
+}
+
+fn trigger(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Trigger, ScenarioError> {
+    let t: RawTrigger = src.parse(raw)?;
+    Ok(match t {
+        RawTrigger::Sent { producer, records } => Trigger::Sent {
+            producer: producer_ref(src, raw, &producer, s)?,
+            records,
+        },
+        RawTrigger::Acked { producer, records } => Trigger::Acked {
+            producer: producer_ref(src, raw, &producer, s)?,
+            records,
+        },
+        RawTrigger::Appended {
+            topic,
+            partition,
+            offset,
+        } => {
+            let t = topic_by_name(src, raw, &topic, &s.topics)?;
+            partition_ref(src, raw, t, partition, s)?;
+            Trigger::Appended {
+                topic: t,
+                partition,
+                offset,
+            }
+        }
+    })
+}
+
+fn producer_ref(src: &Source<'_>, raw: Raw<'_>, id: &str, s: &Scenario) -> Result<usize, ScenarioError> {
+    s.producer_index(id).ok_or_else(|| {
+        let e = src.error_within(raw, id, format!("no producer with id `{id}`"));
+        match did_you_mean(id, s.producers.iter().map(|p| p.id.as_str())) {
+            Some(h) => e.with_help(h),
+            None => e,
+        }
+    })
+}
+
+fn partition_ref(
+    src: &Source<'_>,
+    raw: Raw<'_>,
+    topic: usize,
+    partition: u32,
+    s: &Scenario,
+) -> Result<(), ScenarioError> {
+    let t = &s.topics[topic];
+    if partition >= t.partitions() {
+        return Err(src.error_within(
+            raw,
+            "partition",
+            format!(
+                "topic `{}` has partitions 0..={}, there is no partition {partition}",
+                t.name,
+                t.partitions() - 1
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> Result<(), ScenarioError> {
+    let broker = |b: u32| -> Result<(), ScenarioError> {
+        if b == 0 || b > s.cluster.brokers {
+            Err(src
+                .error_within(raw, &b.to_string(), format!("no broker {b}: brokers are 1..={}", s.cluster.brokers))
+                .with_help("brokers are numbered from 1, as in Kafka's tools"))
+        } else {
+            Ok(())
+        }
+    };
+    let client = |id: &str| -> Result<(), ScenarioError> {
+        if s.producer_index(id).is_some() || s.consumer_index(id).is_some() {
+            return Ok(());
+        }
+        let all = s.producers.iter().map(|p| p.id.as_str()).chain(s.consumers.iter().map(|c| c.id.as_str()));
+        let e = src.error_within(raw, id, format!("no producer or consumer with id `{id}`"));
+        Err(match did_you_mean(id, all) {
+            Some(h) => e.with_help(h),
+            None => e,
+        })
+    };
+    let node = |n: &NodeRef| match n {
+        NodeRef::Broker(b) => broker(*b),
+        NodeRef::Client(id) => client(id),
+        NodeRef::Controller => Ok(()),
+    };
+    let positive = |n: u32, what: &str| -> Result<(), ScenarioError> {
+        if n == 0 {
+            Err(src.error_within(raw, "count", format!("`count` of {what} must be at least 1")))
+        } else {
+            Ok(())
+        }
+    };
+    match fault {
+        Fault::Crash { broker: b } | Fault::Restart { broker: b } => broker(*b),
+        Fault::Isolate { node: n } => node(n),
+        Fault::Partition { groups } => {
+            if groups.len() < 2 {
+                return Err(src
+                    .error_at(raw, "a partition needs at least two groups")
+                    .with_help("e.g. groups: [[Broker(1)], [Broker(2), Client(\"p1\")]]; or use Isolate(node: ...)"));
+            }
+            let mut seen: Vec<&NodeRef> = Vec::new();
+            for n in groups.iter().flatten() {
+                node(n)?;
+                if seen.contains(&n) {
+                    return Err(src.error_at(raw, format!("{n} is in more than one group")));
+                }
+                seen.push(n);
+            }
+            if groups.iter().any(Vec::is_empty) {
+                return Err(src.error_at(raw, "a partition group is empty"));
+            }
+            Ok(())
+        }
+        Fault::Heal => Ok(()),
+        Fault::DropRequests { broker: b, client: c, count } => {
+            broker(*b)?;
+            client(c)?;
+            positive(*count, "requests")
+        }
+        Fault::DropResponses { broker: b, client: c, count } => {
+            broker(*b)?;
+            client(c)?;
+            positive(*count, "responses")
+        }
+        Fault::SlowLink { nodes: (a, b), .. } => {
+            node(a)?;
+            node(b)?;
+            if a == b {
+                return Err(src.error_at(raw, "a slow link needs two different nodes"));
+            }
+            Ok(())
+        }
+        Fault::Reset { broker: b, client: c } => {
+            broker(*b)?;
+            client(c)
+        }
+    }
+}
+
+fn expectation(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Expectation, ScenarioError> {
+    let parsed: RawExpectation = src.parse(raw).map_err(|e| {
+        if e.help.is_some() {
+            e
+        } else {
+            let names: Vec<&str> = Measure::ALL.iter().map(|m| m.variant()).collect();
+            e.with_help(format!("an expectation looks like LostAcked(exactly: 0); kinds: {}", names.join(", ")))
+        }
+    })?;
+    let (measure, sel) = parsed.into_parts();
+    let bound = match (sel.exactly, sel.at_least, sel.at_most) {
+        (Some(x), None, None) => Bound::Exactly(x),
+        (None, None, None) => {
+            return Err(src
+                .error_at(raw, "this expectation has no bound")
+                .with_help("add `exactly: N`, `at_least: N` or `at_most: N`"));
+        }
+        (Some(_), _, _) => {
+            return Err(src.error_within(raw, "exactly", "`exactly` cannot be combined with `at_least` or `at_most`"));
+        }
+        (None, min, max) => {
+            if let (Some(a), Some(b)) = (min, max)
+                && a > b
+            {
+                return Err(src.error_within(raw, "at_least", format!("`at_least: {a}` is more than `at_most: {b}`")));
+            }
+            Bound::Range { min, max }
+        }
+    };
+    if let Some(t) = &sel.topic {
+        let ti = topic_by_name(src, raw, t, &s.topics)?;
+        if let Some(p) = sel.partition {
+            partition_ref(src, raw, ti, p, s)?;
+        }
+    } else if sel.partition.is_some() {
+        return Err(src
+            .error_within(raw, "partition", "`partition` needs a `topic`")
+            .with_help("add `topic: \"...\"`"));
+    }
+    if let Some(p) = &sel.producer {
+        producer_ref(src, raw, p, s)?;
+    }
+    if let Some(c) = &sel.consumer {
+        if s.consumer_index(c).is_none() {
+            let e = src.error_within(raw, c, format!("no consumer with id `{c}`"));
+            return Err(match did_you_mean(c, s.consumers.iter().map(|x| x.id.as_str())) {
+                Some(h) => e.with_help(h),
+                None => e,
+            });
+        }
+    }
+    if let Some(k) = &sel.key {
+        let known = s
+            .producers
+            .iter()
+            .filter_map(|p| p.workload.keys.as_ref())
+            .flatten()
+            .any(|x| x == k);
+        if !known {
+            let all = s.producers.iter().filter_map(|p| p.workload.keys.as_ref()).flatten().map(String::as_str);
+            let e = src.error_within(raw, k, format!("no producer sends key `{k}`"));
+            return Err(match did_you_mean(k, all) {
+                Some(h) => e.with_help(h),
+                None => e,
+            });
+        }
+    }
+    Ok(Expectation {
+        measure,
+        filter: Filter {
+            topic: sel.topic,
+            partition: sel.partition,
+            key: sel.key,
+            producer: sel.producer,
+            consumer: sel.consumer,
+        },
+        bound,
+        text: collapse_whitespace(src.text_of(raw)),
+    })
+}
+
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -1,0 +1,373 @@
+//! Turning stamped events into text lines (`   1.204ms  broker-2  append  orders-1 ...`) or JSON.
+
+use super::{BatchInRequest, Event, Stamped};
+use crate::sim::NodeId;
+use crate::kafka::protocol::BrokerId;
+use crate::kafka::record::{RecordId, Tp};
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+/// Display names of everything a trace mentions.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    /// Node names by [`NodeId`].
+    pub nodes: Vec<String>,
+    /// Topic names by index.
+    pub topics: Vec<String>,
+    /// Producer ids by index.
+    pub producers: Vec<String>,
+    /// Each producer's keys (`None`: keyless).
+    pub keys: Vec<Option<Vec<String>>>,
+}
+
+impl Names {
+    /// `orders-1`.
+    pub fn tp(&self, tp: Tp) -> String {
+        format!("{}-{}", self.topics[tp.topic as usize], tp.partition)
+    }
+
+    /// `p1#17`.
+    pub fn record(&self, r: RecordId) -> String {
+        format!("{}#{}", self.producers[r.producer as usize], r.seq)
+    }
+
+    /// The key of record number `seq` of producer `producer`, if it has one.
+    pub fn key_of(&self, r: RecordId) -> Option<&str> {
+        let keys = self.keys[r.producer as usize].as_ref()?;
+        Some(keys[r.seq as usize % keys.len()].as_str())
+    }
+
+    fn node(&self, n: NodeId) -> &str {
+        &self.nodes[n.0 as usize]
+    }
+}
+
+/// Text or JSON lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TraceFormat {
+    /// Fixed-width columns for people.
+    #[default]
+    Text,
+    /// One JSON object per line for scripts.
+    Jsonl,
+}
+
+/// Accumulates trace lines.
+pub struct TraceWriter {
+    format: TraceFormat,
+    node_width: usize,
+    out: String,
+}
+
+const MAX_LISTED_RECORDS: usize = 8;
+
+fn broker(b: BrokerId) -> String {
+    format!("broker-{b}")
+}
+
+fn leader(l: Option<BrokerId>) -> String {
+    l.map_or_else(|| "none".to_string(), broker)
+}
+
+fn offsets(first: u64, count: usize) -> String {
+    match count {
+        0 => "no records".to_string(),
+        1 => format!("offset {first}"),
+        n => format!("offsets {first}..{}", first + n as u64 - 1),
+    }
+}
+
+fn plural(n: usize, one: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") }
+}
+
+impl TraceWriter {
+    /// A writer in `format` whose node column fits every name in `names`.
+    pub fn new(format: TraceFormat, names: &Names) -> TraceWriter {
+        let node_width = names.nodes.iter().map(String::len).max().unwrap_or(8).max(8);
+        TraceWriter {
+            format,
+            node_width,
+            out: String::new(),
+        }
+    }
+
+    /// Appends one event.
+    pub fn write(&mut self, e: &Stamped, names: &Names) {
+        match self.format {
+            TraceFormat::Text => {
+                let (kind, detail) = text(&e.event, names);
+                let _ = writeln!(
+                    self.out,
+                    "{:>12}  {:<w$}  {:<10} {}",
+                    e.time.to_string(),
+                    names.node(e.node),
+                    kind,
+                    detail,
+                    w = self.node_width
+                );
+            }
+            TraceFormat::Jsonl => {
+                let mut obj = json(&e.event, names);
+                if let Value::Object(map) = &mut obj {
+                    map.insert("t_us".into(), json!(e.time.as_us()));
+                    map.insert("node".into(), json!(names.node(e.node)));
+                }
+                let _ = writeln!(self.out, "{obj}");
+            }
+        }
+    }
+
+    /// Everything written so far.
+    pub fn into_string(self) -> String {
+        self.out
+    }
+}
+
+fn record_list(records: &[RecordId], names: &Names) -> String {
+    let mut parts: Vec<String> = records
+        .iter()
+        .take(MAX_LISTED_RECORDS)
+        .map(|r| names.record(*r))
+        .collect();
+    if records.len() > MAX_LISTED_RECORDS {
+        parts.push(format!("+{} more", records.len() - MAX_LISTED_RECORDS));
+    }
+    parts.join(" ")
+}
+
+fn batch_in_request(b: &BatchInRequest, names: &Names) -> String {
+    let retry = if b.attempt > 0 {
+        format!(", retry {}", b.attempt)
+    } else {
+        String::new()
+    };
+    format!(
+        "{} batch {} ({}, {} B{retry})",
+        names.tp(b.tp),
+        b.batch_id,
+        plural(b.records as usize, "record"),
+        b.bytes
+    )
+}
+
+fn text(e: &Event, n: &Names) -> (&'static str, String) {
+    match e {
+        Event::Send { record, tp, key, batch_id } => {
+            let key = match key {
+                Some(_) => format!("key={}", n.key_of(*record).unwrap_or("?")),
+                None => "key=null".to_string(),
+            };
+            ("send", format!("{} {key} -> {} batch {batch_id}", n.record(*record), n.tp(*tp)))
+        }
+        Event::SendFailed { record, error } => ("send-fail", format!("{} {error}", n.record(*record))),
+        Event::SendBlocked { record, waiting_for } => (
+            "blocked",
+            format!("send({}) blocks waiting for {waiting_for}", n.record(*record)),
+        ),
+        Event::ProduceSent { broker: b, correlation, acks, batches } => {
+            let list: Vec<String> = batches.iter().map(|b| batch_in_request(b, n)).collect();
+            let acks = if *acks == -1 { "all".to_string() } else { acks.to_string() };
+            (
+                "produce",
+                format!("-> {} req {correlation} acks={acks}: {}", broker(*b), list.join(", ")),
+            )
+        }
+        Event::BatchAcked { tp, batch_id, base_offset, records } => {
+            let at = match base_offset {
+                Some(o) => offsets(*o, records.len()),
+                None => "without offsets (acks=0)".to_string(),
+            };
+            ("acked", format!("{} batch {batch_id} {at}", n.tp(*tp)))
+        }
+        Event::BatchRetry { tp, batch_id, error, attempts, backoff, .. } => (
+            "retry",
+            format!(
+                "{} batch {batch_id} failed with {error}; attempt {attempts}, back to the front of the queue, backoff {backoff}",
+                n.tp(*tp)
+            ),
+        ),
+        Event::BatchFailed { tp, batch_id, error, records } => (
+            "failed",
+            format!("{} batch {batch_id} ({}) {error}", n.tp(*tp), plural(records.len(), "record")),
+        ),
+        Event::LateResponse { tp, batch_id, result } => {
+            let what = match result {
+                Ok(o) => format!("appended at offset {o}"),
+                Err(e) => e.to_string(),
+            };
+            (
+                "late",
+                format!("{} batch {batch_id}: broker says {what}, but the batch had already completed", n.tp(*tp)),
+            )
+        }
+        Event::RequestTimedOut { broker: b, correlation, in_flight } => (
+            "timeout",
+            format!(
+                "req {correlation} to {} unanswered after request.timeout.ms: closing the connection ({} in flight fail)",
+                broker(*b),
+                plural(*in_flight as usize, "request")
+            ),
+        ),
+        Event::Disconnected { broker: b, in_flight } => (
+            "disconnect",
+            format!("{} ({} in flight fail)", broker(*b), plural(*in_flight as usize, "request")),
+        ),
+        Event::Connecting { broker: b } => ("connect", format!("-> {}", broker(*b))),
+        Event::Connected { broker: b } => ("connected", broker(*b)),
+        Event::ConnectFailed { broker: b, why } => ("conn-fail", format!("{} {why}", broker(*b))),
+        Event::MetadataRequested { broker: b } => ("metadata", format!("-> {}", broker(*b))),
+        Event::MetadataUpdated { version, leaders } => {
+            let list: Vec<String> = leaders
+                .iter()
+                .map(|(tp, l)| format!("{}={}", n.tp(*tp), l.map_or("none".into(), |b| b.to_string())))
+                .collect();
+            ("metadata", format!("v{version} leaders {}", list.join(" ")))
+        }
+        Event::Append { tp, base_offset, records, leader_epoch, high_watermark } => (
+            "append",
+            format!(
+                "{} {} epoch {leader_epoch} hw {high_watermark}: {}",
+                n.tp(*tp),
+                offsets(*base_offset, records.len()),
+                record_list(records, n)
+            ),
+        ),
+        Event::ProduceRejected { tp, batch_id, error } => {
+            ("reject", format!("{} batch {batch_id} {error}", n.tp(*tp)))
+        }
+        Event::Consumed { tp, records, poll } => {
+            let first = records.first().map_or(0, |r| r.0);
+            let ids: Vec<RecordId> = records.iter().map(|r| r.1).collect();
+            (
+                "poll",
+                format!("#{poll} {} {}: {}", n.tp(*tp), offsets(first, records.len()), record_list(&ids, n)),
+            )
+        }
+        Event::PositionReset { tp, offset, policy } => (
+            "reset",
+            format!("{} position {offset} (auto.offset.reset={policy})", n.tp(*tp)),
+        ),
+        Event::ConsumerError { tp, error } => ("error", format!("{} {error}", n.tp(*tp))),
+        Event::BrokerFenced { broker: b } => (
+            "fence",
+            format!("{} (no heartbeat within broker.session.timeout.ms)", broker(*b)),
+        ),
+        Event::BrokerUnfenced { broker: b } => ("unfence", broker(*b)),
+        Event::LeaderChanged { tp, leader: l, leader_epoch } => (
+            "leader",
+            format!("{} -> {} epoch {leader_epoch}", n.tp(*tp), leader(*l)),
+        ),
+        Event::Fault { text } => ("FAULT", text.clone()),
+        Event::Dropped { from, to, what, why } => (
+            "drop",
+            format!("{} -> {} {what} ({why})", n.node(*from), n.node(*to)),
+        ),
+        Event::Stopped { why } => ("stopped", why.clone()),
+    }
+}
+
+fn records_json(records: &[RecordId], n: &Names) -> Value {
+    Value::Array(records.iter().map(|r| json!(n.record(*r))).collect())
+}
+
+fn tp_json(tp: Tp, n: &Names) -> (Value, Value) {
+    (json!(n.topics[tp.topic as usize]), json!(tp.partition))
+}
+
+fn json(e: &Event, n: &Names) -> Value {
+    match e {
+        Event::Send { record, tp, batch_id, .. } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "send", "record": n.record(*record), "key": n.key_of(*record), "topic": t, "partition": p, "batch": batch_id})
+        }
+        Event::SendFailed { record, error } => {
+            json!({"event": "send_failed", "record": n.record(*record), "error": error.name()})
+        }
+        Event::SendBlocked { record, waiting_for } => {
+            json!({"event": "send_blocked", "record": n.record(*record), "waiting_for": waiting_for})
+        }
+        Event::ProduceSent { broker, correlation, acks, batches } => {
+            let list: Vec<Value> = batches
+                .iter()
+                .map(|b| {
+                    let (t, p) = tp_json(b.tp, n);
+                    json!({"topic": t, "partition": p, "batch": b.batch_id, "records": b.records, "bytes": b.bytes, "attempt": b.attempt})
+                })
+                .collect();
+            json!({"event": "produce", "broker": broker, "correlation": correlation, "acks": acks, "batches": list})
+        }
+        Event::BatchAcked { tp, batch_id, base_offset, records } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "acked", "topic": t, "partition": p, "batch": batch_id, "base_offset": base_offset, "records": records_json(records, n)})
+        }
+        Event::BatchRetry { tp, batch_id, error, attempts, backoff, records } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "retry", "topic": t, "partition": p, "batch": batch_id, "error": error.name(), "attempts": attempts, "backoff_us": backoff.as_us(), "records": records_json(records, n)})
+        }
+        Event::BatchFailed { tp, batch_id, error, records } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "failed", "topic": t, "partition": p, "batch": batch_id, "error": error.name(), "records": records_json(records, n)})
+        }
+        Event::LateResponse { tp, batch_id, result } => {
+            let (t, p) = tp_json(*tp, n);
+            let (offset, error) = match result {
+                Ok(o) => (Some(*o), None),
+                Err(e) => (None, Some(e.name())),
+            };
+            json!({"event": "late_response", "topic": t, "partition": p, "batch": batch_id, "base_offset": offset, "error": error})
+        }
+        Event::RequestTimedOut { broker, correlation, in_flight } => {
+            json!({"event": "request_timed_out", "broker": broker, "correlation": correlation, "in_flight": in_flight})
+        }
+        Event::Disconnected { broker, in_flight } => {
+            json!({"event": "disconnected", "broker": broker, "in_flight": in_flight})
+        }
+        Event::Connecting { broker } => json!({"event": "connecting", "broker": broker}),
+        Event::Connected { broker } => json!({"event": "connected", "broker": broker}),
+        Event::ConnectFailed { broker, why } => json!({"event": "connect_failed", "broker": broker, "why": why}),
+        Event::MetadataRequested { broker } => json!({"event": "metadata_requested", "broker": broker}),
+        Event::MetadataUpdated { version, leaders } => {
+            let list: Vec<Value> = leaders
+                .iter()
+                .map(|(tp, l)| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p, "leader": l})
+                })
+                .collect();
+            json!({"event": "metadata_updated", "version": version, "leaders": list})
+        }
+        Event::Append { tp, base_offset, records, leader_epoch, high_watermark } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "append", "topic": t, "partition": p, "base_offset": base_offset, "records": records_json(records, n), "leader_epoch": leader_epoch, "high_watermark": high_watermark})
+        }
+        Event::ProduceRejected { tp, batch_id, error } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "produce_rejected", "topic": t, "partition": p, "batch": batch_id, "error": error.name()})
+        }
+        Event::Consumed { tp, records, poll } => {
+            let (t, p) = tp_json(*tp, n);
+            let list: Vec<Value> = records.iter().map(|(o, r)| json!({"offset": o, "record": n.record(*r)})).collect();
+            json!({"event": "consumed", "topic": t, "partition": p, "poll": poll, "records": list})
+        }
+        Event::PositionReset { tp, offset, policy } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "position_reset", "topic": t, "partition": p, "offset": offset, "policy": policy})
+        }
+        Event::ConsumerError { tp, error } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "consumer_error", "topic": t, "partition": p, "error": error.name()})
+        }
+        Event::BrokerFenced { broker } => json!({"event": "broker_fenced", "broker": broker}),
+        Event::BrokerUnfenced { broker } => json!({"event": "broker_unfenced", "broker": broker}),
+        Event::LeaderChanged { tp, leader, leader_epoch } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "leader_changed", "topic": t, "partition": p, "leader": leader, "leader_epoch": leader_epoch})
+        }
+        Event::Fault { text } => json!({"event": "fault", "fault": text}),
+        Event::Dropped { from, to, what, why } => {
+            json!({"event": "dropped", "from": n.node(*from), "to": n.node(*to), "message": what, "why": why})
+        }
+        Event::Stopped { why } => json!({"event": "stopped", "why": why}),
+    }
+}

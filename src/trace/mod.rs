@@ -1,0 +1,258 @@
+//! Trace events: what each node observed, written as a fixed-width text line or a JSON object.
+//!
+//! Nodes emit [`Event`]s; the run loop stamps them with the time and the node, feeds the
+//! history (for checkers) and, when tracing is on, the writer.
+
+mod format;
+
+pub use format::{Names, TraceFormat, TraceWriter};
+
+use crate::kafka::protocol::{BrokerId, ErrorCode};
+use crate::kafka::record::{RecordId, Tp};
+use crate::sim::{NodeId, SimDuration, SimTime};
+use std::sync::Arc;
+
+/// One batch inside a produce request, as the trace shows it.
+#[derive(Clone, Debug)]
+pub struct BatchInRequest {
+    /// Partition.
+    pub tp: Tp,
+    /// Producer-local batch number.
+    pub batch_id: u64,
+    /// Records in the batch.
+    pub records: u32,
+    /// Bytes on the wire.
+    pub bytes: u32,
+    /// 0 for the first send, 1 for the first retry, ...
+    pub attempt: u32,
+}
+
+/// Something a node observed.
+#[derive(Clone, Debug)]
+pub enum Event {
+    /// The application called send() and the record joined a batch.
+    Send {
+        /// The record.
+        record: RecordId,
+        /// Where it goes.
+        tp: Tp,
+        /// Index of its key in the producer's key list (`None`: keyless).
+        key: Option<u32>,
+        /// Batch that took it.
+        batch_id: u64,
+    },
+    /// send() failed before the record joined a batch.
+    SendFailed {
+        /// The record.
+        record: RecordId,
+        /// Why.
+        error: ErrorCode,
+    },
+    /// send() blocks the application thread.
+    SendBlocked {
+        /// The record being sent.
+        record: RecordId,
+        /// "metadata" or "buffer.memory".
+        waiting_for: &'static str,
+    },
+    /// A produce request left the producer.
+    ProduceSent {
+        /// Destination.
+        broker: BrokerId,
+        /// Correlation id.
+        correlation: u32,
+        /// `acks`.
+        acks: i16,
+        /// Its batches.
+        batches: Vec<BatchInRequest>,
+    },
+    /// A batch was acknowledged; `base_offset` is `None` for `acks=0`.
+    BatchAcked {
+        /// Partition.
+        tp: Tp,
+        /// Batch number.
+        batch_id: u64,
+        /// Offset of its first record.
+        base_offset: Option<u64>,
+        /// The records.
+        records: Arc<[RecordId]>,
+    },
+    /// A batch failed and goes back to the front of its queue.
+    BatchRetry {
+        /// Partition.
+        tp: Tp,
+        /// Batch number.
+        batch_id: u64,
+        /// Why it failed.
+        error: ErrorCode,
+        /// Attempts so far (after this failure).
+        attempts: u32,
+        /// Wait before it may be sent again.
+        backoff: SimDuration,
+        /// The records.
+        records: Arc<[RecordId]>,
+    },
+    /// A batch failed for good.
+    BatchFailed {
+        /// Partition.
+        tp: Tp,
+        /// Batch number.
+        batch_id: u64,
+        /// Why.
+        error: ErrorCode,
+        /// The records.
+        records: Arc<[RecordId]>,
+    },
+    /// A response for a batch that had already been completed (e.g. expired) was ignored.
+    LateResponse {
+        /// Partition.
+        tp: Tp,
+        /// Batch number.
+        batch_id: u64,
+        /// What the broker answered.
+        result: Result<u64, ErrorCode>,
+    },
+    /// The client gave up on the oldest request and closed the connection.
+    RequestTimedOut {
+        /// The broker.
+        broker: BrokerId,
+        /// The request.
+        correlation: u32,
+        /// Requests in flight on the connection (all fail).
+        in_flight: u32,
+    },
+    /// The connection to a peer broke.
+    Disconnected {
+        /// The broker.
+        broker: BrokerId,
+        /// Requests that were in flight on it.
+        in_flight: u32,
+    },
+    /// A client starts connecting.
+    Connecting {
+        /// The broker.
+        broker: BrokerId,
+    },
+    /// The connection is up.
+    Connected {
+        /// The broker.
+        broker: BrokerId,
+    },
+    /// A connection attempt failed.
+    ConnectFailed {
+        /// The broker.
+        broker: BrokerId,
+        /// "refused" or "timed out".
+        why: &'static str,
+    },
+    /// A client asked for metadata.
+    MetadataRequested {
+        /// The broker asked.
+        broker: BrokerId,
+    },
+    /// A client took a new metadata image.
+    MetadataUpdated {
+        /// Its version.
+        version: u64,
+        /// Leaders of the partitions the client uses (topic, partition, leader).
+        leaders: Vec<(Tp, Option<BrokerId>)>,
+    },
+    /// A leader appended a batch.
+    Append {
+        /// Partition.
+        tp: Tp,
+        /// Offset of the first record.
+        base_offset: u64,
+        /// The records.
+        records: Arc<[RecordId]>,
+        /// Leader epoch stamped on the batch.
+        leader_epoch: u32,
+        /// High watermark after the append.
+        high_watermark: u64,
+    },
+    /// A broker rejected a batch.
+    ProduceRejected {
+        /// Partition.
+        tp: Tp,
+        /// Batch number.
+        batch_id: u64,
+        /// Why.
+        error: ErrorCode,
+    },
+    /// A consumer's poll() returned records of one partition.
+    Consumed {
+        /// Partition.
+        tp: Tp,
+        /// (offset, record) pairs in order.
+        records: Vec<(u64, RecordId)>,
+        /// The consumer's poll number.
+        poll: u32,
+    },
+    /// A consumer set its position by `auto.offset.reset` (or after `OFFSET_OUT_OF_RANGE`).
+    PositionReset {
+        /// Partition.
+        tp: Tp,
+        /// New position.
+        offset: u64,
+        /// "earliest" or "latest".
+        policy: &'static str,
+    },
+    /// A consumer hit an error on a partition.
+    ConsumerError {
+        /// Partition.
+        tp: Tp,
+        /// The error.
+        error: ErrorCode,
+    },
+    /// The controller fenced a broker that stopped heartbeating.
+    BrokerFenced {
+        /// The broker.
+        broker: BrokerId,
+    },
+    /// The controller let a broker (back) in.
+    BrokerUnfenced {
+        /// The broker.
+        broker: BrokerId,
+    },
+    /// The controller changed a partition's leader.
+    LeaderChanged {
+        /// Partition.
+        tp: Tp,
+        /// New leader (`None`: offline).
+        leader: Option<BrokerId>,
+        /// New leader epoch.
+        leader_epoch: u32,
+    },
+    /// A scenario fault fired.
+    Fault {
+        /// The fault as written.
+        text: String,
+    },
+    /// The network dropped a message.
+    Dropped {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// What it was.
+        what: String,
+        /// Why.
+        why: &'static str,
+    },
+    /// The run stopped before `duration` because of `--max-events`.
+    Stopped {
+        /// Why.
+        why: String,
+    },
+}
+
+/// An event stamped with when and where it happened.
+#[derive(Clone, Debug)]
+pub struct Stamped {
+    /// When.
+    pub time: SimTime,
+    /// Which node.
+    pub node: NodeId,
+    /// What.
+    pub event: Event,
+}
