@@ -1,3 +1,95 @@
-fn main() {
-    println!("Hello, world!");
+//! The `kafkasim` binary: parse the command line, call the library, map the outcome to an exit
+//! code (0 ok, 1 an expectation failed, 2 invalid input).
+
+mod cli;
+
+use clap::Parser;
+use cli::{Cli, Command, ConfigSetArg, PartitionFormatArg, TraceFormatArg};
+use kafkasim::commands::{self, CheckArgs, DescribeArgs, Exit, PartitionArgs, PartitionFormat, RunArgs};
+use kafkasim::trace::TraceFormat;
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut err = std::io::stderr();
+    let result = match cli.command {
+        Command::Run {
+            file,
+            seed,
+            out: out_dir,
+            until,
+            format,
+            no_trace,
+            max_events,
+        } => {
+            let format = match format {
+                TraceFormatArg::Text => TraceFormat::Text,
+                TraceFormatArg::Jsonl => TraceFormat::Jsonl,
+            };
+            let args = RunArgs {
+                file,
+                seed,
+                out_dir,
+                until,
+                format,
+                max_events,
+                no_trace,
+            };
+            commands::run(&args, &mut out, &mut err)
+        }
+        Command::Check {
+            paths,
+            seed,
+            max_events,
+        } => commands::check(
+            &CheckArgs {
+                paths,
+                seed,
+                max_events,
+            },
+            &mut out,
+            &mut err,
+        ),
+        Command::Describe { file, at, seed } => {
+            commands::describe(&DescribeArgs { file, at, seed }, &mut out)
+        }
+        Command::Partition {
+            partitions,
+            format,
+            keys,
+        } => {
+            let format = match format {
+                PartitionFormatArg::Text => PartitionFormat::Text,
+                PartitionFormatArg::Tsv => PartitionFormat::Tsv,
+            };
+            let args = PartitionArgs {
+                partitions,
+                keys,
+                format,
+            };
+            commands::partition(&args, &mut std::io::stdin().lock(), &mut out)
+        }
+        Command::List => commands::list(&mut out),
+        Command::Configs { set } => {
+            let which = set.map(|s| match s {
+                ConfigSetArg::Producer => "producer",
+                ConfigSetArg::Consumer => "consumer",
+                ConfigSetArg::Broker => "broker",
+                ConfigSetArg::Topic => "topic",
+            });
+            commands::configs(which, &mut out)
+        }
+    };
+    let _ = out.flush();
+    match result {
+        Ok(Exit::Ok) => ExitCode::SUCCESS,
+        Ok(Exit::Failed) => ExitCode::from(1),
+        Err(e) => {
+            let _ = write!(err, "{e}");
+            ExitCode::from(2)
+        }
+    }
 }

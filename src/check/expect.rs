@@ -110,9 +110,18 @@ impl fmt::Display for Bound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Bound::Exactly(x) => write!(f, "exactly {x}"),
-            Bound::Range { min: Some(a), max: Some(b) } => write!(f, "between {a} and {b}"),
-            Bound::Range { min: Some(a), max: None } => write!(f, "at least {a}"),
-            Bound::Range { min: None, max: Some(b) } => write!(f, "at most {b}"),
+            Bound::Range {
+                min: Some(a),
+                max: Some(b),
+            } => write!(f, "between {a} and {b}"),
+            Bound::Range {
+                min: Some(a),
+                max: None,
+            } => write!(f, "at least {a}"),
+            Bound::Range {
+                min: None,
+                max: Some(b),
+            } => write!(f, "at most {b}"),
             Bound::Range { min: None, max: None } => write!(f, "any number"),
         }
     }

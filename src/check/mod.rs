@@ -1,3 +1,306 @@
-//! History checkers and `expect`.
+//! Checkers over the recorded history and the final logs, and the evaluation of `expect`.
+//!
+//! - `lost_acked`: acknowledged to the producer, absent from the final committed log;
+//! - `duplicates`: one send, several copies in the final committed log;
+//! - `reordered`: a record that something its producer sent later overtook — in a partition's log
+//!   (per partition, or per key with `key`), or in what a consumer read (with `consumer`).
 
 pub mod expect;
+mod explain;
+mod scan;
+
+use expect::{Bound, Expectation, Filter, Measure};
+pub use explain::explain;
+pub use scan::Finding;
+
+use crate::history::Outcome;
+use crate::kafka::record::{RecordId, Tp};
+use crate::scenario::Scenario;
+use crate::simulation::RunResult;
+use scan::{Occurrences, Order};
+
+/// Everything a run's checks found.
+pub struct CheckReport {
+    /// `lost_acked` findings.
+    pub lost_acked: Vec<Finding>,
+    /// `duplicates` findings.
+    pub duplicates: Vec<Finding>,
+    /// `reordered` findings in partition log order.
+    pub reordered: Vec<Finding>,
+    /// One outcome per `expect` entry.
+    pub expectations: Vec<ExpectationOutcome>,
+}
+
+/// How one `expect` entry fared.
+pub struct ExpectationOutcome {
+    /// The entry.
+    pub expectation: Expectation,
+    /// What was counted.
+    pub actual: u64,
+    /// Within the bound.
+    pub ok: bool,
+    /// Up to a few findings behind the count, to explain a miss.
+    pub examples: Vec<Finding>,
+}
+
+impl CheckReport {
+    /// True when every expectation holds.
+    pub fn passed(&self) -> bool {
+        self.expectations.iter().all(|e| e.ok)
+    }
+}
+
+/// How many example findings an expectation keeps.
+const EXAMPLES: usize = 3;
+
+/// Runs every checker and evaluates the scenario's expectations.
+pub fn check(scenario: &Scenario, result: &RunResult) -> CheckReport {
+    let occ = Occurrences::build(result);
+    let ctx = Ctx {
+        scenario,
+        result,
+        occ: &occ,
+    };
+    let lost_acked = ctx.lost_acked();
+    let duplicates = ctx.duplicates();
+    let reordered = ctx.reordered(&Filter::default());
+    let expectations = scenario
+        .expect
+        .iter()
+        .map(|e| {
+            let (actual, mut examples) = match e.measure {
+                Measure::LostAcked => ctx.matching(&lost_acked, &e.filter),
+                Measure::Duplicates => ctx.matching(&duplicates, &e.filter),
+                Measure::Reordered => {
+                    let all = ctx.reordered(&e.filter);
+                    ctx.matching(&all, &e.filter)
+                }
+                _ => (ctx.counter(e.measure, &e.filter), Vec::new()),
+            };
+            examples.truncate(EXAMPLES);
+            ExpectationOutcome {
+                ok: e.bound.admits(actual),
+                expectation: e.clone(),
+                actual,
+                examples,
+            }
+        })
+        .collect();
+    CheckReport {
+        lost_acked,
+        duplicates,
+        reordered,
+        expectations,
+    }
+}
+
+struct Ctx<'a> {
+    scenario: &'a Scenario,
+    result: &'a RunResult,
+    occ: &'a Occurrences,
+}
+
+impl Ctx<'_> {
+    fn key(&self, r: RecordId) -> Option<&str> {
+        self.result.names.key_of(r)
+    }
+
+    /// Does record `r`, at `tp`, pass the filter's record fields?
+    fn admits(&self, f: &Filter, r: RecordId, tp: Option<Tp>) -> bool {
+        let topic_ok = f
+            .topic
+            .as_ref()
+            .is_none_or(|t| tp.is_some_and(|tp| self.scenario.topics[tp.topic as usize].name == *t));
+        let partition_ok = f.partition.is_none_or(|p| tp.is_some_and(|tp| tp.partition == p));
+        let key_ok = f.key.as_ref().is_none_or(|k| self.key(r) == Some(k.as_str()));
+        let producer_ok = f
+            .producer
+            .as_ref()
+            .is_none_or(|p| self.scenario.producers[r.producer as usize].id == *p);
+        topic_ok && partition_ok && key_ok && producer_ok
+    }
+
+    fn matching(&self, findings: &[Finding], f: &Filter) -> (u64, Vec<Finding>) {
+        let hits: Vec<Finding> = findings
+            .iter()
+            .filter(|x| self.admits(f, x.record, Some(x.tp)))
+            .cloned()
+            .collect();
+        (hits.len() as u64, hits)
+    }
+
+    fn lost_acked(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        for (p, ph) in self.result.history.producers.iter().enumerate() {
+            for (seq, h) in ph.records.iter().enumerate() {
+                let Outcome::Acked { at, offset } = h.outcome else {
+                    continue;
+                };
+                let r = RecordId {
+                    producer: p as u32,
+                    seq: seq as u32,
+                };
+                if self.occ.copies(r) > 0 {
+                    continue;
+                }
+                let tp = h.tp.expect("an acked record was sent to a partition");
+                let told = offset.map_or("without an offset (acks=0)".to_string(), |o| {
+                    format!("at offset {o}")
+                });
+                let log = &self.result.logs[&tp];
+                out.push(Finding {
+                    measure: Measure::LostAcked,
+                    record: r,
+                    tp,
+                    other: None,
+                    headline: format!(
+                        "{} was acknowledged at {at} {told} of {}, but the final log of {} (LEO {}, HW {}) does not hold it",
+                        self.label(r),
+                        self.result.names.tp(tp),
+                        self.result.names.tp(tp),
+                        log.log_end_offset(),
+                        log.high_watermark()
+                    ),
+                });
+            }
+        }
+        out
+    }
+
+    fn duplicates(&self) -> Vec<Finding> {
+        self.occ
+            .duplicated()
+            .map(|(r, places)| {
+                let tp = places[0].0;
+                let offsets: Vec<String> = places.iter().map(|(_, o)| o.to_string()).collect();
+                Finding {
+                    measure: Measure::Duplicates,
+                    record: r,
+                    tp,
+                    other: None,
+                    headline: format!(
+                        "{} is in {} {} times, at offsets {}",
+                        self.label(r),
+                        self.result.names.tp(tp),
+                        places.len(),
+                        offsets.join(", ")
+                    ),
+                }
+            })
+            .collect()
+    }
+
+    /// Overtaken records in partition log order, or in a consumer's read order when the filter
+    /// names one; per key when it names a key.
+    fn reordered(&self, f: &Filter) -> Vec<Finding> {
+        let by_key = f.key.is_some();
+        match &f.consumer {
+            None => self
+                .result
+                .logs
+                .iter()
+                .flat_map(|(tp, log)| {
+                    let order = Order::log(*tp, log);
+                    scan::overtaken(&order, by_key, |r| self.key(r), &self.result.names, None)
+                })
+                .collect(),
+            Some(c) => {
+                let ci = self.scenario.consumer_index(c).expect("validated") as u32;
+                let order = Order::consumed(&self.result.history, ci);
+                scan::overtaken(&order, by_key, |r| self.key(r), &self.result.names, Some(c))
+            }
+        }
+    }
+
+    fn counter(&self, m: Measure, f: &Filter) -> u64 {
+        let h = &self.result.history;
+        let records = || {
+            h.producers.iter().enumerate().flat_map(|(p, ph)| {
+                ph.records.iter().enumerate().map(move |(seq, rh)| {
+                    (
+                        RecordId {
+                            producer: p as u32,
+                            seq: seq as u32,
+                        },
+                        rh,
+                    )
+                })
+            })
+        };
+        match m {
+            Measure::Acked => records()
+                .filter(|(r, rh)| matches!(rh.outcome, Outcome::Acked { .. }) && self.admits(f, *r, rh.tp))
+                .count() as u64,
+            Measure::Failed => records()
+                .filter(|(r, rh)| matches!(rh.outcome, Outcome::Failed { .. }) && self.admits(f, *r, rh.tp))
+                .count() as u64,
+            Measure::Retries => h
+                .producers
+                .iter()
+                .enumerate()
+                .filter(|(p, _)| {
+                    f.producer
+                        .as_ref()
+                        .is_none_or(|id| self.scenario.producers[*p].id == *id)
+                })
+                .flat_map(|(p, ph)| ph.batches.values().map(move |b| (p, b)))
+                .filter(|(p, b)| {
+                    self.admits(
+                        f,
+                        RecordId {
+                            producer: *p as u32,
+                            seq: 0,
+                        },
+                        b.tp,
+                    )
+                })
+                .map(|(_, b)| u64::from(b.retries))
+                .sum(),
+            Measure::Requests => h
+                .producers
+                .iter()
+                .enumerate()
+                .filter(|(p, _)| {
+                    f.producer
+                        .as_ref()
+                        .is_none_or(|id| self.scenario.producers[*p].id == *id)
+                })
+                .map(|(_, ph)| ph.requests)
+                .sum(),
+            Measure::Consumed => h
+                .consumed
+                .iter()
+                .filter(|c| {
+                    f.consumer
+                        .as_ref()
+                        .is_none_or(|id| self.scenario.consumers[c.consumer as usize].id == *id)
+                })
+                .filter(|c| self.admits(f, c.record, Some(c.tp)))
+                .count() as u64,
+            Measure::LostAcked | Measure::Duplicates | Measure::Reordered => {
+                unreachable!("checkers are counted from findings")
+            }
+        }
+    }
+
+    fn label(&self, r: RecordId) -> String {
+        label(&self.result.names, r)
+    }
+}
+
+fn label(names: &crate::trace::Names, r: RecordId) -> String {
+    match names.key_of(r) {
+        Some(k) => format!("{} (key {k})", names.record(r)),
+        None => names.record(r),
+    }
+}
+
+/// `"Reordered(topic: \"orders\", at_least: 1): 0 found, expected at least 1"`.
+pub fn describe_outcome(o: &ExpectationOutcome) -> String {
+    let verdict = if o.ok { "ok" } else { "MISSED" };
+    let bound: &Bound = &o.expectation.bound;
+    format!(
+        "{verdict:<6} {}: {} found, expected {bound}",
+        o.expectation.text, o.actual
+    )
+}

@@ -1,5 +1,12 @@
 //! The modelled Kafka system, as sans-IO state machines.
 
+pub mod addr;
 pub mod assignment;
+pub mod broker;
+pub mod client;
+pub mod consumer;
+pub mod controller;
+pub mod log;
+pub mod producer;
 pub mod protocol;
 pub mod record;

@@ -116,7 +116,13 @@ impl Network {
 
     /// Decides the fate of a message sent now on the connection's current generation: its
     /// arrival time, or why it is lost. Arrivals on a directed link never overtake each other.
-    pub fn route(&mut self, now: SimTime, from: NodeId, to: NodeId, kind: Kind) -> Result<SimTime, DropReason> {
+    pub fn route(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        to: NodeId,
+        kind: Kind,
+    ) -> Result<SimTime, DropReason> {
         let (lo, hi) = pair(from, to);
         let generation = self.generation(from, to);
         if !self.is_up(from, to) {
@@ -126,8 +132,12 @@ impl Network {
             return Err(DropReason::DeadConnection);
         }
         let fault = match kind {
-            Kind::Request => take_one(&mut self.drop_requests, (from.0, to.0)).then_some(DropReason::DropRequests),
-            Kind::Response => take_one(&mut self.drop_responses, (from.0, to.0)).then_some(DropReason::DropResponses),
+            Kind::Request => {
+                take_one(&mut self.drop_requests, (from.0, to.0)).then_some(DropReason::DropRequests)
+            }
+            Kind::Response => {
+                take_one(&mut self.drop_responses, (from.0, to.0)).then_some(DropReason::DropResponses)
+            }
             Kind::Other => None,
         };
         if let Some(reason) = fault {
@@ -224,7 +234,12 @@ mod tests {
     use crate::sim::RngTree;
 
     fn net(jitter_us: u64) -> Network {
-        Network::new(4, SimDuration::from_ms(1), SimDuration::from_us(jitter_us), RngTree::new(1).fork("net"))
+        Network::new(
+            4,
+            SimDuration::from_ms(1),
+            SimDuration::from_us(jitter_us),
+            RngTree::new(1).fork("net"),
+        )
     }
 
     const A: NodeId = NodeId(0);
@@ -247,8 +262,14 @@ mod tests {
     fn partitions_cut_only_across_groups() {
         let mut n = net(0);
         n.partition(&[vec![A], vec![B]]);
-        assert_eq!(n.route(SimTime::ZERO, A, B, Kind::Other), Err(DropReason::LinkDown));
-        assert!(n.is_up(A, C) && n.is_up(B, C), "C is in no group and keeps its links");
+        assert_eq!(
+            n.route(SimTime::ZERO, A, B, Kind::Other),
+            Err(DropReason::LinkDown)
+        );
+        assert!(
+            n.is_up(A, C) && n.is_up(B, C),
+            "C is in no group and keeps its links"
+        );
         n.heal();
         assert!(n.is_up(A, B));
     }
@@ -257,9 +278,18 @@ mod tests {
     fn a_dropped_request_kills_its_connection_until_closed() {
         let mut n = net(0);
         n.drop_requests(A, B, 1);
-        assert_eq!(n.route(SimTime::ZERO, A, B, Kind::Request), Err(DropReason::DropRequests));
-        assert_eq!(n.route(SimTime::ZERO, A, B, Kind::Request), Err(DropReason::DeadConnection));
-        assert_eq!(n.route(SimTime::ZERO, B, A, Kind::Response), Err(DropReason::DeadConnection));
+        assert_eq!(
+            n.route(SimTime::ZERO, A, B, Kind::Request),
+            Err(DropReason::DropRequests)
+        );
+        assert_eq!(
+            n.route(SimTime::ZERO, A, B, Kind::Request),
+            Err(DropReason::DeadConnection)
+        );
+        assert_eq!(
+            n.route(SimTime::ZERO, B, A, Kind::Response),
+            Err(DropReason::DeadConnection)
+        );
         n.close(A, B);
         assert!(n.route(SimTime::ZERO, A, B, Kind::Request).is_ok());
     }
@@ -278,6 +308,9 @@ mod tests {
     fn slow_links_add_latency_both_ways() {
         let mut n = net(0);
         n.slow(A, B, SimDuration::from_ms(50));
-        assert_eq!(n.route(SimTime::ZERO, B, A, Kind::Other), Ok(SimTime::from_us(51_000)));
+        assert_eq!(
+            n.route(SimTime::ZERO, B, A, Kind::Other),
+            Ok(SimTime::from_us(51_000))
+        );
     }
 }

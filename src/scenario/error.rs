@@ -14,14 +14,21 @@ pub struct Location {
 /// An invalid scenario file: the CLI prints it and exits with code 2.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {
-    /// The file as the user named it.
-    pub file: String,
-    /// Where the problem is, when it can be pinned to a place.
-    pub location: Option<Location>,
     /// What is wrong, in one line.
     pub message: String,
     /// How to fix it ("did you mean `linger.ms`?"), when we can tell.
     pub help: Option<String>,
+    /// Where it is.
+    pub place: Box<Place>,
+}
+
+/// Where an error is, and the source line to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// The file as the user named it.
+    pub file: String,
+    /// Where the problem is, when it can be pinned to a place.
+    pub location: Option<Location>,
     /// The offending source line, for the caret display.
     pub source_line: Option<String>,
     /// Width of the caret underline, in characters.
@@ -32,12 +39,14 @@ impl ScenarioError {
     /// An error about the file as a whole (it cannot be read, it is empty, ...).
     pub fn whole_file(file: &str, message: impl Into<String>) -> ScenarioError {
         ScenarioError {
-            file: file.to_string(),
-            location: None,
             message: message.into(),
             help: None,
-            source_line: None,
-            span_chars: 1,
+            place: Box::new(Place {
+                file: file.to_string(),
+                location: None,
+                source_line: None,
+                span_chars: 1,
+            }),
         }
     }
 
@@ -51,10 +60,11 @@ impl ScenarioError {
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "error: {}", self.message)?;
-        match self.location {
+        let place = &self.place;
+        match place.location {
             Some(loc) => {
-                writeln!(f, "  --> {}:{}:{}", self.file, loc.line, loc.column)?;
-                if let Some(line) = &self.source_line {
+                writeln!(f, "  --> {}:{}:{}", place.file, loc.line, loc.column)?;
+                if let Some(line) = &place.source_line {
                     let gutter = loc.line.to_string().len();
                     let pad = " ".repeat(gutter);
                     writeln!(f, "{pad} |")?;
@@ -64,10 +74,10 @@ impl fmt::Display for ScenarioError {
                         .take(loc.column.saturating_sub(1))
                         .map(|c| if c == '\t' { '\t' } else { ' ' })
                         .collect();
-                    writeln!(f, "{pad} | {indent}{}", "^".repeat(self.span_chars.max(1)))?;
+                    writeln!(f, "{pad} | {indent}{}", "^".repeat(place.span_chars.max(1)))?;
                 }
             }
-            None => writeln!(f, "  --> {}", self.file)?,
+            None => writeln!(f, "  --> {}", place.file)?,
         }
         if let Some(help) = &self.help {
             writeln!(f, "  = help: {help}")?;
@@ -79,10 +89,7 @@ impl fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 /// "did you mean `x`?" for the closest of `candidates` to `found`, if any is close enough.
-pub fn did_you_mean<'a>(
-    found: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
+pub fn did_you_mean<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let mut best: Option<(f64, &str)> = None;
     for c in candidates {
         let score = strsim::jaro_winkler(found, c);
@@ -110,12 +117,14 @@ mod tests {
     #[test]
     fn renders_a_caret_under_the_problem() {
         let e = ScenarioError {
-            file: "x.ron".into(),
-            location: Some(Location { line: 3, column: 5 }),
             message: "bad".into(),
             help: Some("fix it".into()),
-            source_line: Some("    \"linger.m\": 5".into()),
-            span_chars: 10,
+            place: Box::new(Place {
+                file: "x.ron".into(),
+                location: Some(Location { line: 3, column: 5 }),
+                source_line: Some("    \"linger.m\": 5".into()),
+                span_chars: 10,
+            }),
         };
         let text = e.to_string();
         assert!(text.contains("--> x.ron:3:5"), "{text}");

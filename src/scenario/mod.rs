@@ -14,7 +14,7 @@ mod validate;
 use crate::check::expect::Expectation;
 use crate::sim::SimDuration;
 pub use config::{BrokerConfig, ConsumerConfig, ProducerConfig, TopicConfig};
-pub use error::{Location, ScenarioError};
+pub use error::{Location, Place, ScenarioError};
 pub use fault::{Fault, FaultSpec, NodeRef, Trigger};
 pub use units::Rate;
 

@@ -3,7 +3,7 @@
 //! Values that need a location after parsing are kept as borrowed [`RawValue`]s: each is a slice of
 //! the source text, so its byte offset (and hence line and column) is exact.
 
-use super::error::{Location, ScenarioError, did_you_mean};
+use super::error::{Location, Place, ScenarioError, did_you_mean};
 use ron::error::{Error as RonError, Position, SpannedError};
 use ron::extensions::Extensions;
 use ron::value::RawValue;
@@ -72,12 +72,7 @@ impl<'s> Source<'s> {
 
     /// An error pointing at the first occurrence of `needle` inside `raw` (e.g. a field name),
     /// or at `raw` itself when the needle is not there.
-    pub fn error_within(
-        &self,
-        raw: Raw<'_>,
-        needle: &str,
-        message: impl Into<String>,
-    ) -> ScenarioError {
+    pub fn error_within(&self, raw: Raw<'_>, needle: &str, message: impl Into<String>) -> ScenarioError {
         let text = raw.get_ron();
         match text.find(needle) {
             Some(i) => {
@@ -93,19 +88,16 @@ impl<'s> Source<'s> {
         self.error_at_location(Location { line: 1, column: 1 }, 1, message)
     }
 
-    fn error_at_location(
-        &self,
-        loc: Location,
-        width: usize,
-        message: impl Into<String>,
-    ) -> ScenarioError {
+    fn error_at_location(&self, loc: Location, width: usize, message: impl Into<String>) -> ScenarioError {
         ScenarioError {
-            file: self.file.to_string(),
-            location: Some(loc),
             message: message.into(),
             help: None,
-            source_line: self.text.lines().nth(loc.line - 1).map(str::to_string),
-            span_chars: width,
+            place: Box::new(Place {
+                file: self.file.to_string(),
+                location: Some(loc),
+                source_line: self.text.lines().nth(loc.line - 1).map(str::to_string),
+                span_chars: width,
+            }),
         }
     }
 
@@ -158,12 +150,7 @@ impl<'s> Source<'s> {
 
 /// Our wording for `ron`'s errors, with a fix hint where one helps.
 fn describe_ron_error(code: &RonError) -> (String, Option<String>) {
-    let within = |outer: &Option<String>| {
-        outer
-            .as_deref()
-            .map(|o| format!(" in `{o}`"))
-            .unwrap_or_default()
-    };
+    let within = |outer: &Option<String>| outer.as_deref().map(|o| format!(" in `{o}`")).unwrap_or_default();
     let one_of = |expected: &[&str]| {
         let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
         format!("expected one of {}", list.join(", "))
@@ -248,8 +235,8 @@ mod tests {
             a: u32,
         }
         let err = src.parse::<Inner>(doc.inner).expect_err("a string is not a u32");
-        assert_eq!(err.location.map(|l| l.line), Some(2));
-        assert!(err.location.is_some_and(|l| l.column > 12), "{err}");
+        assert_eq!(err.place.location.map(|l| l.line), Some(2));
+        assert!(err.place.location.is_some_and(|l| l.column > 12), "{err}");
     }
 
     #[test]
@@ -264,6 +251,6 @@ mod tests {
         let err = src.parse_root::<Workload>().expect_err("typo");
         assert_eq!(err.message, "unknown field `recrods` in `Workload`");
         assert_eq!(err.help.as_deref(), Some("did you mean `records`?"));
-        assert_eq!(err.location, Some(Location { line: 1, column: 2 }));
+        assert_eq!(err.place.location, Some(Location { line: 1, column: 2 }));
     }
 }

@@ -16,9 +16,8 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         .find(|(u, _)| *u == unit)
         .map(|(_, us)| *us)
         .ok_or_else(|| format!("unknown time unit `{unit}` in `{text}`"))?;
-    let us = scale_decimal(number, per_unit).ok_or_else(|| {
-        format!("`{text}` is not a whole number of microseconds or is too large")
-    })?;
+    let us = scale_decimal(number, per_unit)
+        .ok_or_else(|| format!("`{text}` is not a whole number of microseconds or is too large"))?;
     Ok(SimDuration::from_us(us))
 }
 
@@ -75,7 +74,7 @@ fn scale_decimal(number: &str, per_unit: u64) -> Option<u64> {
     let mut scale = per_unit;
     for digit in frac.chars() {
         let d = u64::from(digit.to_digit(10)?);
-        if scale % 10 != 0 {
+        if !scale.is_multiple_of(10) {
             if d != 0 {
                 return None;
             }

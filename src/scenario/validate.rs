@@ -8,8 +8,8 @@ use super::raw::{RawConsumer, RawFault, RawProducer, RawScenario, RawTopic};
 use super::source::{Raw, Source};
 use super::units::{parse_duration, parse_rate};
 use super::{
-    BrokerConfig, Cluster, ConsumerConfig, ConsumerSpec, NetworkSpec, ProducerConfig,
-    ProducerSpec, Scenario, Topic, TopicConfig, Workload,
+    BrokerConfig, Cluster, ConsumerConfig, ConsumerSpec, NetworkSpec, ProducerConfig, ProducerSpec, Scenario,
+    Topic, TopicConfig, Workload,
 };
 use crate::check::expect::{Bound, Expectation, Filter, Measure, RawExpectation};
 use crate::kafka::assignment;
@@ -201,7 +201,10 @@ fn topic(
     if rf_written > 1 {
         let at = t.replication_factor.or(t.assignment).unwrap_or(t.name);
         return Err(src
-            .error_at(at, "replication (more than one replica per partition) is not modelled yet")
+            .error_at(
+                at,
+                "replication (more than one replica per partition) is not modelled yet",
+            )
             .with_help("use replication_factor: 1 (the default) for now"));
     }
     let config_entries = entries(src, t.config)?;
@@ -240,14 +243,22 @@ fn explicit_assignment(
             return Err(src.error_at(raw, format!("partition {p} has an empty replica list")));
         }
         if list.len() != lists[0].len() {
-            return Err(src.error_at(
-                raw,
-                format!("partition {p} has {} replicas but partition 0 has {}", list.len(), lists[0].len()),
-            ).with_help("every partition needs the same number of replicas"));
+            return Err(src
+                .error_at(
+                    raw,
+                    format!(
+                        "partition {p} has {} replicas but partition 0 has {}",
+                        list.len(),
+                        lists[0].len()
+                    ),
+                )
+                .with_help("every partition needs the same number of replicas"));
         }
         if let Some(b) = list.iter().find(|b| **b == 0 || **b > brokers) {
-            return Err(src
-                .error_at(raw, format!("partition {p} names broker {b}, but brokers are 1..={brokers}")));
+            return Err(src.error_at(
+                raw,
+                format!("partition {p} names broker {b}, but brokers are 1..={brokers}"),
+            ));
         }
         let mut sorted = list.clone();
         sorted.sort_unstable();
@@ -271,7 +282,10 @@ impl ClientNames {
         }
         if id == "controller" || id.starts_with("broker-") {
             return Err(src
-                .error_at(raw, format!("client id `{id}` would be confused with a broker or the controller"))
+                .error_at(
+                    raw,
+                    format!("client id `{id}` would be confused with a broker or the controller"),
+                )
                 .with_help("pick another id, e.g. \"p1\" or \"c1\""));
         }
         if self.0.contains(&id) {
@@ -479,7 +493,11 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
     let broker = |b: u32| -> Result<(), ScenarioError> {
         if b == 0 || b > s.cluster.brokers {
             Err(src
-                .error_within(raw, &b.to_string(), format!("no broker {b}: brokers are 1..={}", s.cluster.brokers))
+                .error_within(
+                    raw,
+                    &b.to_string(),
+                    format!("no broker {b}: brokers are 1..={}", s.cluster.brokers),
+                )
                 .with_help("brokers are numbered from 1, as in Kafka's tools"))
         } else {
             Ok(())
@@ -489,7 +507,11 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
         if s.producer_index(id).is_some() || s.consumer_index(id).is_some() {
             return Ok(());
         }
-        let all = s.producers.iter().map(|p| p.id.as_str()).chain(s.consumers.iter().map(|c| c.id.as_str()));
+        let all = s
+            .producers
+            .iter()
+            .map(|p| p.id.as_str())
+            .chain(s.consumers.iter().map(|c| c.id.as_str()));
         let e = src.error_within(raw, id, format!("no producer or consumer with id `{id}`"));
         Err(match did_you_mean(id, all) {
             Some(h) => e.with_help(h),
@@ -515,7 +537,9 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
             if groups.len() < 2 {
                 return Err(src
                     .error_at(raw, "a partition needs at least two groups")
-                    .with_help("e.g. groups: [[Broker(1)], [Broker(2), Client(\"p1\")]]; or use Isolate(node: ...)"));
+                    .with_help(
+                        "e.g. groups: [[Broker(1)], [Broker(2), Client(\"p1\")]]; or use Isolate(node: ...)",
+                    ));
             }
             let mut seen: Vec<&NodeRef> = Vec::new();
             for n in groups.iter().flatten() {
@@ -531,12 +555,20 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
             Ok(())
         }
         Fault::Heal => Ok(()),
-        Fault::DropRequests { broker: b, client: c, count } => {
+        Fault::DropRequests {
+            broker: b,
+            client: c,
+            count,
+        } => {
             broker(*b)?;
             client(c)?;
             positive(*count, "requests")
         }
-        Fault::DropResponses { broker: b, client: c, count } => {
+        Fault::DropResponses {
+            broker: b,
+            client: c,
+            count,
+        } => {
             broker(*b)?;
             client(c)?;
             positive(*count, "responses")
@@ -562,7 +594,10 @@ fn expectation(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Expectati
             e
         } else {
             let names: Vec<&str> = Measure::ALL.iter().map(|m| m.variant()).collect();
-            e.with_help(format!("an expectation looks like LostAcked(exactly: 0); kinds: {}", names.join(", ")))
+            e.with_help(format!(
+                "an expectation looks like LostAcked(exactly: 0); kinds: {}",
+                names.join(", ")
+            ))
         }
     })?;
     let (measure, sel) = parsed.into_parts();
@@ -574,13 +609,21 @@ fn expectation(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Expectati
                 .with_help("add `exactly: N`, `at_least: N` or `at_most: N`"));
         }
         (Some(_), _, _) => {
-            return Err(src.error_within(raw, "exactly", "`exactly` cannot be combined with `at_least` or `at_most`"));
+            return Err(src.error_within(
+                raw,
+                "exactly",
+                "`exactly` cannot be combined with `at_least` or `at_most`",
+            ));
         }
         (None, min, max) => {
             if let (Some(a), Some(b)) = (min, max)
                 && a > b
             {
-                return Err(src.error_within(raw, "at_least", format!("`at_least: {a}` is more than `at_most: {b}`")));
+                return Err(src.error_within(
+                    raw,
+                    "at_least",
+                    format!("`at_least: {a}` is more than `at_most: {b}`"),
+                ));
             }
             Bound::Range { min, max }
         }
@@ -598,14 +641,14 @@ fn expectation(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Expectati
     if let Some(p) = &sel.producer {
         producer_ref(src, raw, p, s)?;
     }
-    if let Some(c) = &sel.consumer {
-        if s.consumer_index(c).is_none() {
-            let e = src.error_within(raw, c, format!("no consumer with id `{c}`"));
-            return Err(match did_you_mean(c, s.consumers.iter().map(|x| x.id.as_str())) {
-                Some(h) => e.with_help(h),
-                None => e,
-            });
-        }
+    if let Some(c) = &sel.consumer
+        && s.consumer_index(c).is_none()
+    {
+        let e = src.error_within(raw, c, format!("no consumer with id `{c}`"));
+        return Err(match did_you_mean(c, s.consumers.iter().map(|x| x.id.as_str())) {
+            Some(h) => e.with_help(h),
+            None => e,
+        });
     }
     if let Some(k) = &sel.key {
         let known = s
@@ -615,7 +658,12 @@ fn expectation(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Expectati
             .flatten()
             .any(|x| x == k);
         if !known {
-            let all = s.producers.iter().filter_map(|p| p.workload.keys.as_ref()).flatten().map(String::as_str);
+            let all = s
+                .producers
+                .iter()
+                .filter_map(|p| p.workload.keys.as_ref())
+                .flatten()
+                .map(String::as_str);
             let e = src.error_within(raw, k, format!("no producer sends key `{k}`"));
             return Err(match did_you_mean(k, all) {
                 Some(h) => e.with_help(h),
@@ -623,6 +671,7 @@ fn expectation(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Expectati
             });
         }
     }
+    check_filter_fits(src, raw, measure, &sel)?;
     Ok(Expectation {
         measure,
         filter: Filter {
@@ -635,6 +684,42 @@ fn expectation(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Expectati
         bound,
         text: collapse_whitespace(src.text_of(raw)),
     })
+}
+
+/// Rejects narrowing fields that mean nothing for a measure.
+fn check_filter_fits(
+    src: &Source<'_>,
+    raw: Raw<'_>,
+    measure: Measure,
+    sel: &crate::check::expect::RawSelector,
+) -> Result<(), ScenarioError> {
+    let allowed: &[&str] = match measure {
+        Measure::Reordered | Measure::Consumed => &["topic", "partition", "key", "producer", "consumer"],
+        Measure::LostAcked | Measure::Duplicates | Measure::Acked | Measure::Failed => {
+            &["topic", "partition", "key", "producer"]
+        }
+        Measure::Retries => &["topic", "partition", "producer"],
+        Measure::Requests => &["producer"],
+    };
+    let given = [
+        ("topic", sel.topic.is_some()),
+        ("partition", sel.partition.is_some()),
+        ("key", sel.key.is_some()),
+        ("producer", sel.producer.is_some()),
+        ("consumer", sel.consumer.is_some()),
+    ];
+    for (field, present) in given {
+        if present && !allowed.contains(&field) {
+            return Err(src
+                .error_within(
+                    raw,
+                    field,
+                    format!("`{}` cannot be narrowed by `{field}`", measure.variant()),
+                )
+                .with_help(format!("`{}` takes {}", measure.variant(), allowed.join(", "))));
+        }
+    }
+    Ok(())
 }
 
 fn collapse_whitespace(text: &str) -> String {

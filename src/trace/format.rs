@@ -1,9 +1,9 @@
 //! Turning stamped events into text lines (`   1.204ms  broker-2  append  orders-1 ...`) or JSON.
 
 use super::{BatchInRequest, Event, Stamped};
-use crate::sim::NodeId;
 use crate::kafka::protocol::BrokerId;
 use crate::kafka::record::{RecordId, Tp};
+use crate::sim::NodeId;
 use serde_json::{Value, json};
 use std::fmt::Write;
 
@@ -78,7 +78,11 @@ fn offsets(first: u64, count: usize) -> String {
 }
 
 fn plural(n: usize, one: &str) -> String {
-    if n == 1 { format!("1 {one}") } else { format!("{n} {one}s") }
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {one}s")
+    }
 }
 
 impl TraceWriter {
@@ -153,43 +157,85 @@ fn batch_in_request(b: &BatchInRequest, names: &Names) -> String {
 
 fn text(e: &Event, n: &Names) -> (&'static str, String) {
     match e {
-        Event::Send { record, tp, key, batch_id } => {
+        Event::Send {
+            record,
+            tp,
+            key,
+            batch_id,
+        } => {
             let key = match key {
                 Some(_) => format!("key={}", n.key_of(*record).unwrap_or("?")),
                 None => "key=null".to_string(),
             };
-            ("send", format!("{} {key} -> {} batch {batch_id}", n.record(*record), n.tp(*tp)))
+            (
+                "send",
+                format!("{} {key} -> {} batch {batch_id}", n.record(*record), n.tp(*tp)),
+            )
         }
         Event::SendFailed { record, error } => ("send-fail", format!("{} {error}", n.record(*record))),
         Event::SendBlocked { record, waiting_for } => (
             "blocked",
             format!("send({}) blocks waiting for {waiting_for}", n.record(*record)),
         ),
-        Event::ProduceSent { broker: b, correlation, acks, batches } => {
+        Event::ProduceSent {
+            broker: b,
+            correlation,
+            acks,
+            batches,
+        } => {
             let list: Vec<String> = batches.iter().map(|b| batch_in_request(b, n)).collect();
-            let acks = if *acks == -1 { "all".to_string() } else { acks.to_string() };
+            let acks = if *acks == -1 {
+                "all".to_string()
+            } else {
+                acks.to_string()
+            };
             (
                 "produce",
-                format!("-> {} req {correlation} acks={acks}: {}", broker(*b), list.join(", ")),
+                format!(
+                    "-> {} req {correlation} acks={acks}: {}",
+                    broker(*b),
+                    list.join(", ")
+                ),
             )
         }
-        Event::BatchAcked { tp, batch_id, base_offset, records } => {
+        Event::BatchAcked {
+            tp,
+            batch_id,
+            base_offset,
+            records,
+        } => {
             let at = match base_offset {
                 Some(o) => offsets(*o, records.len()),
                 None => "without offsets (acks=0)".to_string(),
             };
             ("acked", format!("{} batch {batch_id} {at}", n.tp(*tp)))
         }
-        Event::BatchRetry { tp, batch_id, error, attempts, backoff, .. } => (
+        Event::BatchRetry {
+            tp,
+            batch_id,
+            error,
+            attempts,
+            backoff,
+            ..
+        } => (
             "retry",
             format!(
                 "{} batch {batch_id} failed with {error}; attempt {attempts}, back to the front of the queue, backoff {backoff}",
                 n.tp(*tp)
             ),
         ),
-        Event::BatchFailed { tp, batch_id, error, records } => (
+        Event::BatchFailed {
+            tp,
+            batch_id,
+            error,
+            records,
+        } => (
             "failed",
-            format!("{} batch {batch_id} ({}) {error}", n.tp(*tp), plural(records.len(), "record")),
+            format!(
+                "{} batch {batch_id} ({}) {error}",
+                n.tp(*tp),
+                plural(records.len(), "record")
+            ),
         ),
         Event::LateResponse { tp, batch_id, result } => {
             let what = match result {
@@ -198,10 +244,17 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             };
             (
                 "late",
-                format!("{} batch {batch_id}: broker says {what}, but the batch had already completed", n.tp(*tp)),
+                format!(
+                    "{} batch {batch_id}: broker says {what}, but the batch had already completed",
+                    n.tp(*tp)
+                ),
             )
         }
-        Event::RequestTimedOut { broker: b, correlation, in_flight } => (
+        Event::RequestTimedOut {
+            broker: b,
+            correlation,
+            in_flight,
+        } => (
             "timeout",
             format!(
                 "req {correlation} to {} unanswered after request.timeout.ms: closing the connection ({} in flight fail)",
@@ -211,7 +264,11 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
         ),
         Event::Disconnected { broker: b, in_flight } => (
             "disconnect",
-            format!("{} ({} in flight fail)", broker(*b), plural(*in_flight as usize, "request")),
+            format!(
+                "{} ({} in flight fail)",
+                broker(*b),
+                plural(*in_flight as usize, "request")
+            ),
         ),
         Event::Connecting { broker: b } => ("connect", format!("-> {}", broker(*b))),
         Event::Connected { broker: b } => ("connected", broker(*b)),
@@ -224,7 +281,13 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
                 .collect();
             ("metadata", format!("v{version} leaders {}", list.join(" ")))
         }
-        Event::Append { tp, base_offset, records, leader_epoch, high_watermark } => (
+        Event::Append {
+            tp,
+            base_offset,
+            records,
+            leader_epoch,
+            high_watermark,
+        } => (
             "append",
             format!(
                 "{} {} epoch {leader_epoch} hw {high_watermark}: {}",
@@ -241,7 +304,12 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             let ids: Vec<RecordId> = records.iter().map(|r| r.1).collect();
             (
                 "poll",
-                format!("#{poll} {} {}: {}", n.tp(*tp), offsets(first, records.len()), record_list(&ids, n)),
+                format!(
+                    "#{poll} {} {}: {}",
+                    n.tp(*tp),
+                    offsets(first, records.len()),
+                    record_list(&ids, n)
+                ),
             )
         }
         Event::PositionReset { tp, offset, policy } => (
@@ -254,7 +322,11 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             format!("{} (no heartbeat within broker.session.timeout.ms)", broker(*b)),
         ),
         Event::BrokerUnfenced { broker: b } => ("unfence", broker(*b)),
-        Event::LeaderChanged { tp, leader: l, leader_epoch } => (
+        Event::LeaderChanged {
+            tp,
+            leader: l,
+            leader_epoch,
+        } => (
             "leader",
             format!("{} -> {} epoch {leader_epoch}", n.tp(*tp), leader(*l)),
         ),
@@ -277,7 +349,9 @@ fn tp_json(tp: Tp, n: &Names) -> (Value, Value) {
 
 fn json(e: &Event, n: &Names) -> Value {
     match e {
-        Event::Send { record, tp, batch_id, .. } => {
+        Event::Send {
+            record, tp, batch_id, ..
+        } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "send", "record": n.record(*record), "key": n.key_of(*record), "topic": t, "partition": p, "batch": batch_id})
         }
@@ -287,7 +361,12 @@ fn json(e: &Event, n: &Names) -> Value {
         Event::SendBlocked { record, waiting_for } => {
             json!({"event": "send_blocked", "record": n.record(*record), "waiting_for": waiting_for})
         }
-        Event::ProduceSent { broker, correlation, acks, batches } => {
+        Event::ProduceSent {
+            broker,
+            correlation,
+            acks,
+            batches,
+        } => {
             let list: Vec<Value> = batches
                 .iter()
                 .map(|b| {
@@ -297,15 +376,32 @@ fn json(e: &Event, n: &Names) -> Value {
                 .collect();
             json!({"event": "produce", "broker": broker, "correlation": correlation, "acks": acks, "batches": list})
         }
-        Event::BatchAcked { tp, batch_id, base_offset, records } => {
+        Event::BatchAcked {
+            tp,
+            batch_id,
+            base_offset,
+            records,
+        } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "acked", "topic": t, "partition": p, "batch": batch_id, "base_offset": base_offset, "records": records_json(records, n)})
         }
-        Event::BatchRetry { tp, batch_id, error, attempts, backoff, records } => {
+        Event::BatchRetry {
+            tp,
+            batch_id,
+            error,
+            attempts,
+            backoff,
+            records,
+        } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "retry", "topic": t, "partition": p, "batch": batch_id, "error": error.name(), "attempts": attempts, "backoff_us": backoff.as_us(), "records": records_json(records, n)})
         }
-        Event::BatchFailed { tp, batch_id, error, records } => {
+        Event::BatchFailed {
+            tp,
+            batch_id,
+            error,
+            records,
+        } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "failed", "topic": t, "partition": p, "batch": batch_id, "error": error.name(), "records": records_json(records, n)})
         }
@@ -317,7 +413,11 @@ fn json(e: &Event, n: &Names) -> Value {
             };
             json!({"event": "late_response", "topic": t, "partition": p, "batch": batch_id, "base_offset": offset, "error": error})
         }
-        Event::RequestTimedOut { broker, correlation, in_flight } => {
+        Event::RequestTimedOut {
+            broker,
+            correlation,
+            in_flight,
+        } => {
             json!({"event": "request_timed_out", "broker": broker, "correlation": correlation, "in_flight": in_flight})
         }
         Event::Disconnected { broker, in_flight } => {
@@ -325,7 +425,9 @@ fn json(e: &Event, n: &Names) -> Value {
         }
         Event::Connecting { broker } => json!({"event": "connecting", "broker": broker}),
         Event::Connected { broker } => json!({"event": "connected", "broker": broker}),
-        Event::ConnectFailed { broker, why } => json!({"event": "connect_failed", "broker": broker, "why": why}),
+        Event::ConnectFailed { broker, why } => {
+            json!({"event": "connect_failed", "broker": broker, "why": why})
+        }
         Event::MetadataRequested { broker } => json!({"event": "metadata_requested", "broker": broker}),
         Event::MetadataUpdated { version, leaders } => {
             let list: Vec<Value> = leaders
@@ -337,7 +439,13 @@ fn json(e: &Event, n: &Names) -> Value {
                 .collect();
             json!({"event": "metadata_updated", "version": version, "leaders": list})
         }
-        Event::Append { tp, base_offset, records, leader_epoch, high_watermark } => {
+        Event::Append {
+            tp,
+            base_offset,
+            records,
+            leader_epoch,
+            high_watermark,
+        } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "append", "topic": t, "partition": p, "base_offset": base_offset, "records": records_json(records, n), "leader_epoch": leader_epoch, "high_watermark": high_watermark})
         }
@@ -347,7 +455,10 @@ fn json(e: &Event, n: &Names) -> Value {
         }
         Event::Consumed { tp, records, poll } => {
             let (t, p) = tp_json(*tp, n);
-            let list: Vec<Value> = records.iter().map(|(o, r)| json!({"offset": o, "record": n.record(*r)})).collect();
+            let list: Vec<Value> = records
+                .iter()
+                .map(|(o, r)| json!({"offset": o, "record": n.record(*r)}))
+                .collect();
             json!({"event": "consumed", "topic": t, "partition": p, "poll": poll, "records": list})
         }
         Event::PositionReset { tp, offset, policy } => {
@@ -360,7 +471,11 @@ fn json(e: &Event, n: &Names) -> Value {
         }
         Event::BrokerFenced { broker } => json!({"event": "broker_fenced", "broker": broker}),
         Event::BrokerUnfenced { broker } => json!({"event": "broker_unfenced", "broker": broker}),
-        Event::LeaderChanged { tp, leader, leader_epoch } => {
+        Event::LeaderChanged {
+            tp,
+            leader,
+            leader_epoch,
+        } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "leader_changed", "topic": t, "partition": p, "leader": leader, "leader_epoch": leader_epoch})
         }

@@ -5,7 +5,12 @@ use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
 
 const fn int(name: &'static str, min: i64, max: i64, default: &'static str, doc: &'static str) -> KeyDef {
-    KeyDef { name, kind: Kind::Int { min, max }, default, doc }
+    KeyDef {
+        name,
+        kind: Kind::Int { min, max },
+        default,
+        doc,
+    }
 }
 
 pub(super) static BROKER: ConfigSet = ConfigSet {

@@ -4,7 +4,12 @@ use super::{Config, INT_MAX, KeyDef, Kind, LONG_MAX};
 use crate::sim::SimDuration;
 
 const fn int(name: &'static str, min: i64, max: i64, default: &'static str, doc: &'static str) -> KeyDef {
-    KeyDef { name, kind: Kind::Int { min, max }, default, doc }
+    KeyDef {
+        name,
+        kind: Kind::Int { min, max },
+        default,
+        doc,
+    }
 }
 
 pub(super) const REQUEST_TIMEOUT: KeyDef = int(

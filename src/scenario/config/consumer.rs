@@ -6,7 +6,12 @@ use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
 
 const fn int(name: &'static str, min: i64, max: i64, default: &'static str, doc: &'static str) -> KeyDef {
-    KeyDef { name, kind: Kind::Int { min, max }, default, doc }
+    KeyDef {
+        name,
+        kind: Kind::Int { min, max },
+        default,
+        doc,
+    }
 }
 
 pub(super) static CONSUMER: ConfigSet = ConfigSet {
@@ -18,11 +23,41 @@ pub(super) static CONSUMER: ConfigSet = ConfigSet {
             default: "latest",
             doc: "where to start when there is no position: the log end, the log start, or fail",
         },
-        int("fetch.min.bytes", 0, INT_MAX, "1", "the broker holds a fetch until this many bytes are ready"),
-        int("fetch.max.wait.ms", 0, INT_MAX, "500", "... or until this much time has passed"),
-        int("max.poll.records", 1, INT_MAX, "500", "records returned by one poll()"),
-        int("max.partition.fetch.bytes", 0, INT_MAX, "1048576", "bytes per partition per fetch"),
-        int("fetch.max.bytes", 0, INT_MAX, "52428800", "bytes per fetch response"),
+        int(
+            "fetch.min.bytes",
+            0,
+            INT_MAX,
+            "1",
+            "the broker holds a fetch until this many bytes are ready",
+        ),
+        int(
+            "fetch.max.wait.ms",
+            0,
+            INT_MAX,
+            "500",
+            "... or until this much time has passed",
+        ),
+        int(
+            "max.poll.records",
+            1,
+            INT_MAX,
+            "500",
+            "records returned by one poll()",
+        ),
+        int(
+            "max.partition.fetch.bytes",
+            0,
+            INT_MAX,
+            "1048576",
+            "bytes per partition per fetch",
+        ),
+        int(
+            "fetch.max.bytes",
+            0,
+            INT_MAX,
+            "52428800",
+            "bytes per fetch response",
+        ),
         client::REQUEST_TIMEOUT,
         client::RETRY_BACKOFF,
         client::RETRY_BACKOFF_MAX,

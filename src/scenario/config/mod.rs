@@ -201,12 +201,7 @@ impl<'s> ConfigBlock<'_, 's> {
     /// An error at `key`'s entry when the user wrote it, else at the block.
     pub fn error_at_key(&self, key: &str, message: impl Into<String>) -> ScenarioError {
         let quoted = format!("\"{key}\"");
-        match self
-            .entries
-            .0
-            .iter()
-            .find(|(k, _)| self.src.text_of(k) == quoted)
-        {
+        match self.entries.0.iter().find(|(k, _)| self.src.text_of(k) == quoted) {
             Some((k, _)) => self.src.error_at(k, message),
             None => self.src.error_at(self.anchor, message),
         }
@@ -287,13 +282,19 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
                 ConfigValue::Str(s) => s.trim().parse().map_err(|_| {
                     (
                         invalid("Not a number of type LONG".into()),
-                        Some(format!("write a whole number, e.g. \"{}\": {}", def.name, def.default)),
+                        Some(format!(
+                            "write a whole number, e.g. \"{}\": {}",
+                            def.name, def.default
+                        )),
                     )
                 })?,
                 ConfigValue::Bool(_) => {
                     return Err((
                         invalid("Not a number of type LONG".into()),
-                        Some(format!("write a whole number, e.g. \"{}\": {}", def.name, def.default)),
+                        Some(format!(
+                            "write a whole number, e.g. \"{}\": {}",
+                            def.name, def.default
+                        )),
                     ));
                 }
             };
@@ -354,7 +355,10 @@ pub fn markdown_table(set: &ConfigSet) -> String {
             Kind::Bool => "true, false".to_string(),
             Kind::OneOf(list) => list.join(", "),
         };
-        out.push_str(&format!("| `{}` | `{}` | {valid} | {} |\n", d.name, d.default, d.doc));
+        out.push_str(&format!(
+            "| `{}` | `{}` | {valid} | {} |\n",
+            d.name, d.default, d.doc
+        ));
     }
     if !set.not_modelled.is_empty() {
         let list: Vec<String> = set.not_modelled.iter().map(|k| format!("`{k}`")).collect();

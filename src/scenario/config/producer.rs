@@ -6,7 +6,12 @@ use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
 
 const fn int(name: &'static str, min: i64, max: i64, default: &'static str, doc: &'static str) -> KeyDef {
-    KeyDef { name, kind: Kind::Int { min, max }, default, doc }
+    KeyDef {
+        name,
+        kind: Kind::Int { min, max },
+        default,
+        doc,
+    }
 }
 
 pub(super) static PRODUCER: ConfigSet = ConfigSet {
@@ -18,7 +23,13 @@ pub(super) static PRODUCER: ConfigSet = ConfigSet {
             default: "all",
             doc: "0: no response; 1: the leader's append; all: the whole ISR",
         },
-        int("retries", 0, INT_MAX, "2147483647", "how many times a failed batch is re-sent"),
+        int(
+            "retries",
+            0,
+            INT_MAX,
+            "2147483647",
+            "how many times a failed batch is re-sent",
+        ),
         int(
             "max.in.flight.requests.per.connection",
             1,
@@ -32,9 +43,27 @@ pub(super) static PRODUCER: ConfigSet = ConfigSet {
             default: "true",
             doc: "idempotent producer (not modelled yet: set it to false)",
         },
-        int("batch.size", 0, INT_MAX, "16384", "bytes per batch (0 behaves as 1: one record per batch)"),
-        int("linger.ms", 0, LONG_MAX, "5", "how long a batch waits for more records before it is ready"),
-        int("buffer.memory", 0, LONG_MAX, "33554432", "bytes of batches the producer may hold"),
+        int(
+            "batch.size",
+            0,
+            INT_MAX,
+            "16384",
+            "bytes per batch (0 behaves as 1: one record per batch)",
+        ),
+        int(
+            "linger.ms",
+            0,
+            LONG_MAX,
+            "5",
+            "how long a batch waits for more records before it is ready",
+        ),
+        int(
+            "buffer.memory",
+            0,
+            LONG_MAX,
+            "33554432",
+            "bytes of batches the producer may hold",
+        ),
         int(
             "max.block.ms",
             0,
@@ -42,7 +71,13 @@ pub(super) static PRODUCER: ConfigSet = ConfigSet {
             "60000",
             "how long send() may block for metadata or buffer memory",
         ),
-        int("max.request.size", 0, INT_MAX, "1048576", "bytes per produce request (and per record)"),
+        int(
+            "max.request.size",
+            0,
+            INT_MAX,
+            "1048576",
+            "bytes per produce request (and per record)",
+        ),
         client::REQUEST_TIMEOUT,
         int(
             "delivery.timeout.ms",
@@ -160,8 +195,7 @@ impl ProducerConfig {
         Ok(ProducerConfig {
             acks,
             retries: u32::try_from(c.int("retries")).unwrap_or(u32::MAX),
-            max_in_flight: u32::try_from(c.int("max.in.flight.requests.per.connection"))
-                .unwrap_or(u32::MAX),
+            max_in_flight: u32::try_from(c.int("max.in.flight.requests.per.connection")).unwrap_or(u32::MAX),
             batch_size_bytes: u32::try_from(c.int("batch.size")).unwrap_or(u32::MAX).max(1),
             linger,
             buffer_memory_bytes: c.uint("buffer.memory"),

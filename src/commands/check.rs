@@ -1,0 +1,120 @@
+//! `kafkasim check`: run scenarios and verify their `expect` entries.
+
+use super::{CommandError, Exit, load};
+use crate::check::{CheckReport, check as run_checks, describe_outcome};
+use crate::report::summary::write_finding;
+use crate::scenario::Scenario;
+use crate::simulation::{self, RunOptions, RunResult};
+use std::io::Write;
+use std::path::Path;
+
+/// Arguments of `kafkasim check`.
+#[derive(Clone, Debug)]
+pub struct CheckArgs {
+    /// Files, directories (every `*.ron` in them) or bundled names.
+    pub paths: Vec<String>,
+    /// Seed override.
+    pub seed: Option<u64>,
+    /// Event limit per run.
+    pub max_events: u64,
+}
+
+fn expand(paths: &[String]) -> Result<Vec<String>, CommandError> {
+    let mut files = Vec::new();
+    for p in paths {
+        let path = Path::new(p);
+        if path.is_dir() {
+            let mut found: Vec<String> = std::fs::read_dir(path)?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|f| f.extension().is_some_and(|x| x == "ron"))
+                .map(|f| f.display().to_string())
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(CommandError(format!("error: no .ron files in `{p}`\n")));
+            }
+            files.extend(found);
+        } else {
+            files.push(p.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// Checks every scenario; exit 1 if an expectation misses, 2 if a scenario is invalid.
+pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, CommandError> {
+    let files = expand(&args.paths)?;
+    let (mut passed, mut failed, mut invalid) = (0, 0, 0);
+    for file in &files {
+        let scenario = match load(file) {
+            Ok(s) => s,
+            Err(e) => {
+                write!(err, "{e}")?;
+                invalid += 1;
+                continue;
+            }
+        };
+        let opts = RunOptions {
+            seed: args.seed,
+            max_events: args.max_events,
+            trace: None,
+            ..RunOptions::default()
+        };
+        let result = simulation::run(&scenario, &opts);
+        let report = run_checks(&scenario, &result);
+        let ok = report.passed() && result.stopped_early.is_none();
+        write_report(out, &scenario, &result, &report, ok)?;
+        if ok {
+            passed += 1;
+        } else {
+            failed += 1;
+        }
+    }
+    writeln!(out, "\n{passed} passed, {failed} failed, {invalid} invalid")?;
+    if invalid > 0 {
+        return Err(CommandError(format!(
+            "error: {invalid} scenario file(s) are invalid (see above)\n"
+        )));
+    }
+    Ok(if failed > 0 { Exit::Failed } else { Exit::Ok })
+}
+
+fn write_report(
+    out: &mut dyn Write,
+    scenario: &Scenario,
+    result: &RunResult,
+    report: &CheckReport,
+    ok: bool,
+) -> std::io::Result<()> {
+    let verdict = if ok { "PASS" } else { "FAIL" };
+    writeln!(
+        out,
+        "{verdict}  {} ({}, seed {})",
+        scenario.file, scenario.name, result.seed
+    )?;
+    if report.expectations.is_empty() {
+        writeln!(out, "  (no expectations)")?;
+    }
+    for o in &report.expectations {
+        writeln!(out, "  {}", describe_outcome(o))?;
+        if !o.ok {
+            let mut text = String::new();
+            for f in &o.examples {
+                write_finding(&mut text, result, f);
+            }
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    if let Some(why) = &result.stopped_early {
+        writeln!(out, "  INCOMPLETE: {why}")?;
+    }
+    if !ok {
+        writeln!(
+            out,
+            "  reproduce: kafkasim run {} --seed {}",
+            scenario.file, result.seed
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,33 @@
+//! `kafkasim describe`: the topics as `kafka-topics --describe` would show them, at the end of the
+//! run or at `--at T`.
+
+use super::{CommandError, Exit, duration_flag, load};
+use crate::report::describe_topics;
+use crate::simulation::{self, DEFAULT_MAX_EVENTS, RunOptions};
+use std::io::Write;
+
+/// Arguments of `kafkasim describe`.
+#[derive(Clone, Debug)]
+pub struct DescribeArgs {
+    /// Scenario file or bundled name.
+    pub file: String,
+    /// When to look, e.g. `"12s"` (default: the end of the run).
+    pub at: Option<String>,
+    /// Seed override.
+    pub seed: Option<u64>,
+}
+
+/// Runs up to `--at` and prints the topic descriptions.
+pub fn describe(args: &DescribeArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
+    let scenario = load(&args.file)?;
+    let until = args.at.as_deref().map(|a| duration_flag("--at", a)).transpose()?;
+    let opts = RunOptions {
+        seed: args.seed,
+        until,
+        max_events: DEFAULT_MAX_EVENTS,
+        trace: None,
+    };
+    let result = simulation::run(&scenario, &opts);
+    out.write_all(describe_topics(&scenario, result.seed, &result.metadata).as_bytes())?;
+    Ok(Exit::Ok)
+}

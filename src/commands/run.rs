@@ -1,0 +1,80 @@
+//! `kafkasim run`: one run, its trace and its summary.
+
+use super::{CommandError, Exit, duration_flag, load};
+use crate::check::check;
+use crate::report::summary;
+use crate::simulation::{self, RunOptions};
+use crate::trace::TraceFormat;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Arguments of `kafkasim run`.
+#[derive(Clone, Debug)]
+pub struct RunArgs {
+    /// Scenario file or bundled name.
+    pub file: String,
+    /// Seed override.
+    pub seed: Option<u64>,
+    /// Directory for `trace.txt`/`trace.jsonl` and `summary.txt`.
+    pub out_dir: Option<PathBuf>,
+    /// Stop early, e.g. `"500ms"`.
+    pub until: Option<String>,
+    /// Trace format.
+    pub format: TraceFormat,
+    /// Event limit.
+    pub max_events: u64,
+    /// Skip the trace (faster).
+    pub no_trace: bool,
+}
+
+/// Runs a scenario; prints the trace and the summary (or writes them to `--out`).
+pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, CommandError> {
+    let scenario = load(&args.file)?;
+    let until = args
+        .until
+        .as_deref()
+        .map(|u| duration_flag("--until", u))
+        .transpose()?;
+    let opts = RunOptions {
+        seed: args.seed,
+        until,
+        max_events: args.max_events,
+        trace: (!args.no_trace).then_some(args.format),
+    };
+    let result = simulation::run(&scenario, &opts);
+    let checks = check(&scenario, &result);
+    let text = summary(&scenario, &result, &checks);
+    let trace = result.trace.as_deref().unwrap_or("");
+    match &args.out_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| CommandError(format!("error: cannot create `{}`: {e}\n", dir.display())))?;
+            let trace_name = match args.format {
+                TraceFormat::Text => "trace.txt",
+                TraceFormat::Jsonl => "trace.jsonl",
+            };
+            let mut written = vec![dir.join("summary.txt")];
+            std::fs::write(&written[0], &text)?;
+            if !args.no_trace {
+                let path = dir.join(trace_name);
+                std::fs::write(&path, trace)?;
+                written.push(path);
+            }
+            out.write_all(text.as_bytes())?;
+            for p in written {
+                writeln!(out, "wrote {}", p.display())?;
+            }
+        }
+        None => {
+            out.write_all(trace.as_bytes())?;
+            if !trace.is_empty() {
+                writeln!(out)?;
+            }
+            out.write_all(text.as_bytes())?;
+        }
+    }
+    if let Some(why) = &result.stopped_early {
+        writeln!(err, "warning: {why}")?;
+    }
+    Ok(Exit::Ok)
+}

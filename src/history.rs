@@ -1,0 +1,308 @@
+//! The recorded history of a run: every send, attempt, ack or error, append and consumed record.
+//! Checkers and the summary read only this and the final logs, never the simulator's internals.
+
+use crate::kafka::protocol::{BrokerId, ErrorCode};
+use crate::kafka::record::{RecordId, Tp};
+use crate::sim::SimTime;
+use crate::trace::{Event, Stamped};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// How a record's send ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// No answer yet when the run ended.
+    Pending,
+    /// Acknowledged; `offset` is `None` for `acks=0`.
+    Acked {
+        /// When the callback ran.
+        at: SimTime,
+        /// The offset the producer was told.
+        offset: Option<u64>,
+    },
+    /// Failed for good.
+    Failed {
+        /// When the callback ran.
+        at: SimTime,
+        /// Why.
+        error: ErrorCode,
+    },
+}
+
+/// One record as its producer saw it.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordHistory {
+    /// When send() put it in a batch (`None`: never, e.g. failed before).
+    pub sent_at: Option<SimTime>,
+    /// Destination.
+    pub tp: Option<Tp>,
+    /// Index of its key in the producer's list.
+    pub key: Option<u32>,
+    /// The batch that carried it.
+    pub batch_id: u64,
+    /// How it ended.
+    pub outcome: Outcome,
+}
+
+/// One attempt to deliver a batch.
+#[derive(Clone, Copy, Debug)]
+pub struct Attempt {
+    /// When the request was sent.
+    pub at: SimTime,
+    /// To whom.
+    pub broker: BrokerId,
+    /// The request's correlation id.
+    pub correlation: u32,
+    /// The error that ended it, if it failed.
+    pub error: Option<(SimTime, ErrorCode)>,
+}
+
+/// One batch's attempts.
+#[derive(Clone, Debug, Default)]
+pub struct BatchHistory {
+    /// Its partition.
+    pub tp: Option<Tp>,
+    /// Requests that carried it, in order.
+    pub attempts: Vec<Attempt>,
+    /// Times it went back to the front of its queue.
+    pub retries: u32,
+}
+
+/// Everything one producer did.
+#[derive(Clone, Debug, Default)]
+pub struct ProducerHistory {
+    /// Indexed by record sequence number.
+    pub records: Vec<RecordHistory>,
+    /// Batches by id.
+    pub batches: BTreeMap<u64, BatchHistory>,
+    /// Produce requests sent.
+    pub requests: u64,
+    /// Batch re-enqueues.
+    pub retries: u64,
+    /// Records acknowledged (for `after: Acked(...)` triggers).
+    pub acked: u64,
+    /// Records put in a batch (for `after: Sent(...)` triggers).
+    pub sent: u64,
+}
+
+/// A batch appended by a leader.
+#[derive(Clone, Debug)]
+pub struct AppendHistory {
+    /// When.
+    pub at: SimTime,
+    /// Which broker.
+    pub broker: BrokerId,
+    /// Where.
+    pub tp: Tp,
+    /// First offset.
+    pub base_offset: u64,
+    /// Leader epoch.
+    pub leader_epoch: u32,
+    /// The records.
+    pub records: Arc<[RecordId]>,
+}
+
+/// A record returned by a consumer's poll().
+#[derive(Clone, Copy, Debug)]
+pub struct ConsumedRecord {
+    /// When.
+    pub at: SimTime,
+    /// Which consumer (index in the scenario).
+    pub consumer: u32,
+    /// From where.
+    pub tp: Tp,
+    /// At which offset.
+    pub offset: u64,
+    /// The record.
+    pub record: RecordId,
+}
+
+/// The whole history.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// Per producer.
+    pub producers: Vec<ProducerHistory>,
+    /// Every append, in time order.
+    pub appends: Vec<AppendHistory>,
+    /// Every consumed record, in time order.
+    pub consumed: Vec<ConsumedRecord>,
+    /// Highest offset appended per partition, plus one (for `after: Appended(...)` triggers).
+    pub log_end: BTreeMap<Tp, u64>,
+}
+
+/// Which client a node is, as the history needs it.
+#[derive(Clone, Copy, Debug)]
+pub enum Client {
+    /// Producer index.
+    Producer(u32),
+    /// Consumer index.
+    Consumer(u32),
+    /// A broker.
+    Broker(BrokerId),
+    /// The controller.
+    Controller,
+}
+
+impl History {
+    /// An empty history for `records[i]` records of producer i.
+    pub fn new(records: &[u64]) -> History {
+        History {
+            producers: records
+                .iter()
+                .map(|n| ProducerHistory {
+                    records: vec![
+                        RecordHistory {
+                            sent_at: None,
+                            tp: None,
+                            key: None,
+                            batch_id: 0,
+                            outcome: Outcome::Pending,
+                        };
+                        usize::try_from(*n).unwrap_or(0)
+                    ],
+                    ..ProducerHistory::default()
+                })
+                .collect(),
+            ..History::default()
+        }
+    }
+
+    fn record(&mut self, r: RecordId) -> &mut RecordHistory {
+        &mut self.producers[r.producer as usize].records[r.seq as usize]
+    }
+
+    /// Takes in one event from `who`.
+    pub fn observe(&mut self, e: &Stamped, who: Client) {
+        let now = e.time;
+        match &e.event {
+            Event::Send {
+                record,
+                tp,
+                key,
+                batch_id,
+            } => {
+                let h = self.record(*record);
+                h.sent_at = Some(now);
+                h.tp = Some(*tp);
+                h.key = *key;
+                h.batch_id = *batch_id;
+                self.producers[record.producer as usize].sent += 1;
+            }
+            Event::SendFailed { record, error } => {
+                self.record(*record).outcome = Outcome::Failed {
+                    at: now,
+                    error: *error,
+                };
+            }
+            Event::ProduceSent {
+                broker,
+                correlation,
+                batches,
+                ..
+            } => {
+                if let Client::Producer(p) = who {
+                    let ph = &mut self.producers[p as usize];
+                    ph.requests += 1;
+                    for b in batches {
+                        let bh = ph.batches.entry(b.batch_id).or_default();
+                        bh.tp = Some(b.tp);
+                        bh.attempts.push(Attempt {
+                            at: now,
+                            broker: *broker,
+                            correlation: *correlation,
+                            error: None,
+                        });
+                    }
+                }
+            }
+            Event::BatchAcked {
+                base_offset, records, ..
+            } => {
+                for (i, r) in records.iter().enumerate() {
+                    self.record(*r).outcome = Outcome::Acked {
+                        at: now,
+                        offset: base_offset.map(|b| b + i as u64),
+                    };
+                }
+                if let Some(r) = records.first() {
+                    self.producers[r.producer as usize].acked += records.len() as u64;
+                }
+            }
+            Event::BatchRetry { batch_id, error, .. } => {
+                if let Client::Producer(p) = who {
+                    let ph = &mut self.producers[p as usize];
+                    ph.retries += 1;
+                    let bh = ph.batches.entry(*batch_id).or_default();
+                    bh.retries += 1;
+                    if let Some(a) = bh.attempts.last_mut() {
+                        a.error = Some((now, *error));
+                    }
+                }
+            }
+            Event::BatchFailed {
+                batch_id,
+                error,
+                records,
+                ..
+            } => {
+                for r in records.iter() {
+                    self.record(*r).outcome = Outcome::Failed {
+                        at: now,
+                        error: *error,
+                    };
+                }
+                if let Client::Producer(p) = who
+                    && let Some(a) = self.producers[p as usize]
+                        .batches
+                        .entry(*batch_id)
+                        .or_default()
+                        .attempts
+                        .last_mut()
+                    && a.error.is_none()
+                {
+                    a.error = Some((now, *error));
+                }
+            }
+            Event::Append {
+                tp,
+                base_offset,
+                records,
+                leader_epoch,
+                ..
+            } => {
+                if let Client::Broker(broker) = who {
+                    self.appends.push(AppendHistory {
+                        at: now,
+                        broker,
+                        tp: *tp,
+                        base_offset: *base_offset,
+                        leader_epoch: *leader_epoch,
+                        records: Arc::clone(records),
+                    });
+                }
+                let end = base_offset + records.len() as u64;
+                let e = self.log_end.entry(*tp).or_default();
+                *e = (*e).max(end);
+            }
+            Event::Consumed { tp, records, .. } => {
+                if let Client::Consumer(c) = who {
+                    for (offset, record) in records {
+                        self.consumed.push(ConsumedRecord {
+                            at: now,
+                            consumer: c,
+                            tp: *tp,
+                            offset: *offset,
+                            record: *record,
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The record's history.
+    pub fn get(&self, r: RecordId) -> &RecordHistory {
+        &self.producers[r.producer as usize].records[r.seq as usize]
+    }
+}

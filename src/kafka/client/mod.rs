@@ -1,0 +1,5 @@
+//! What producers and consumers share: connections, metadata, backoff.
+
+pub mod backoff;
+pub mod metadata;
+pub mod network;

@@ -1,0 +1,264 @@
+//! The client side of connections (Kafka's `NetworkClient` + `ClusterConnectionStates` +
+//! `InFlightRequests`): connecting with backoff, the in-flight queue per broker, request timeouts.
+
+use super::backoff::ExponentialBackoff;
+use crate::kafka::addr::Addresses;
+use crate::kafka::protocol::{BrokerId, Message, RequestBody};
+use crate::scenario::config::ClientNetConfig;
+use crate::sim::{Out, SimRng, SimTime};
+use crate::trace::Event;
+use std::collections::VecDeque;
+
+/// A request sent and not yet answered.
+#[derive(Clone, Copy, Debug)]
+pub struct InFlight {
+    /// Correlation id.
+    pub correlation: u32,
+    /// When it was sent.
+    pub sent_at: SimTime,
+    /// Which API.
+    pub api: &'static str,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum State {
+    Disconnected { retry_at: SimTime },
+    Connecting { deadline: SimTime },
+    Ready,
+}
+
+struct Conn {
+    state: State,
+    failures: u32,
+    in_flight: VecDeque<InFlight>,
+}
+
+/// Connections from one client to every broker.
+pub struct NetworkClient {
+    addr: Addresses,
+    request_timeout: crate::sim::SimDuration,
+    connect_timeout: crate::sim::SimDuration,
+    reconnect: ExponentialBackoff,
+    conns: Vec<Conn>,
+    next_correlation: u32,
+}
+
+impl NetworkClient {
+    /// No connections yet.
+    pub fn new(addr: Addresses, cfg: &ClientNetConfig) -> NetworkClient {
+        NetworkClient {
+            addr,
+            request_timeout: cfg.request_timeout,
+            connect_timeout: cfg.connection_setup_timeout,
+            reconnect: ExponentialBackoff::new(cfg.reconnect_backoff, cfg.reconnect_backoff_max),
+            conns: addr
+                .broker_ids()
+                .map(|_| Conn {
+                    state: State::Disconnected {
+                        retry_at: SimTime::ZERO,
+                    },
+                    failures: 0,
+                    in_flight: VecDeque::new(),
+                })
+                .collect(),
+            next_correlation: 0,
+        }
+    }
+
+    fn conn(&self, b: BrokerId) -> &Conn {
+        &self.conns[b as usize - 1]
+    }
+
+    fn conn_mut(&mut self, b: BrokerId) -> &mut Conn {
+        &mut self.conns[b as usize - 1]
+    }
+
+    /// Connected and below `max_in_flight` unanswered requests.
+    pub fn is_ready(&self, b: BrokerId, max_in_flight: usize) -> bool {
+        let c = self.conn(b);
+        matches!(c.state, State::Ready) && c.in_flight.len() < max_in_flight
+    }
+
+    /// Connected.
+    pub fn is_connected(&self, b: BrokerId) -> bool {
+        matches!(self.conn(b).state, State::Ready)
+    }
+
+    /// Unanswered requests to `b`.
+    pub fn in_flight_count(&self, b: BrokerId) -> usize {
+        self.conn(b).in_flight.len()
+    }
+
+    /// May a connection attempt to `b` start now (or is one under way / up)?
+    pub fn can_connect(&self, b: BrokerId, now: SimTime) -> bool {
+        match self.conn(b).state {
+            State::Disconnected { retry_at } => now >= retry_at,
+            State::Connecting { .. } | State::Ready => true,
+        }
+    }
+
+    /// Starts connecting to `b` if disconnected and past the reconnect backoff.
+    pub fn ensure_connecting(&mut self, b: BrokerId, now: SimTime, out: &mut Out<Message, Event>) {
+        if let State::Disconnected { retry_at } = self.conn(b).state {
+            if now >= retry_at {
+                let deadline = now + self.connect_timeout;
+                self.conn_mut(b).state = State::Connecting { deadline };
+                out.send(self.addr.broker(b), Message::Connect);
+                out.trace(|| Event::Connecting { broker: b });
+            } else {
+                out.wake_at(retry_at);
+            }
+        }
+    }
+
+    /// The broker accepted.
+    pub fn on_connect_ok(&mut self, b: BrokerId, out: &mut Out<Message, Event>) {
+        let c = self.conn_mut(b);
+        if matches!(c.state, State::Connecting { .. }) {
+            c.state = State::Ready;
+            c.failures = 0;
+            out.trace(|| Event::Connected { broker: b });
+        }
+    }
+
+    /// The broker's host refused (its process is down).
+    pub fn on_connect_refused(
+        &mut self,
+        b: BrokerId,
+        now: SimTime,
+        rng: &mut SimRng,
+        out: &mut Out<Message, Event>,
+    ) {
+        if matches!(self.conn(b).state, State::Connecting { .. }) {
+            self.fail_connect(b, now, rng, "refused", out);
+        }
+    }
+
+    fn fail_connect(
+        &mut self,
+        b: BrokerId,
+        now: SimTime,
+        rng: &mut SimRng,
+        why: &'static str,
+        out: &mut Out<Message, Event>,
+    ) {
+        let wait = self.reconnect.backoff(self.conn(b).failures, rng);
+        let c = self.conn_mut(b);
+        c.failures += 1;
+        c.state = State::Disconnected { retry_at: now + wait };
+        out.trace(|| Event::ConnectFailed { broker: b, why });
+    }
+
+    /// Sends a request on a ready connection; returns its correlation id. Requests that expect
+    /// no response (`acks=0` produce) do not stay in flight.
+    pub fn send(
+        &mut self,
+        b: BrokerId,
+        body: RequestBody,
+        expects_response: bool,
+        now: SimTime,
+        out: &mut Out<Message, Event>,
+    ) -> u32 {
+        let correlation = self.next_correlation;
+        self.next_correlation = self.next_correlation.wrapping_add(1);
+        if expects_response {
+            let api = body.api();
+            self.conn_mut(b).in_flight.push_back(InFlight {
+                correlation,
+                sent_at: now,
+                api,
+            });
+            out.wake_at(now + self.request_timeout);
+        }
+        out.send(self.addr.broker(b), Message::Request { correlation, body });
+        correlation
+    }
+
+    /// Matches a response to the oldest in-flight request (connections are FIFO).
+    pub fn on_response(&mut self, b: BrokerId, correlation: u32) -> Option<InFlight> {
+        let c = self.conn_mut(b);
+        match c.in_flight.front() {
+            Some(f) if f.correlation == correlation => c.in_flight.pop_front(),
+            _ => None,
+        }
+    }
+
+    /// The connection to `b` broke: every in-flight request is abandoned, oldest first.
+    pub fn on_disconnect(
+        &mut self,
+        b: BrokerId,
+        now: SimTime,
+        rng: &mut SimRng,
+        out: &mut Out<Message, Event>,
+    ) -> Vec<InFlight> {
+        match self.conn(b).state {
+            State::Disconnected { .. } => Vec::new(),
+            State::Connecting { .. } => {
+                self.fail_connect(b, now, rng, "reset", out);
+                Vec::new()
+            }
+            State::Ready => {
+                let abandoned: Vec<InFlight> = self.conn_mut(b).in_flight.drain(..).collect();
+                let wait = self.reconnect.backoff(0, rng);
+                self.conn_mut(b).state = State::Disconnected { retry_at: now + wait };
+                let in_flight = abandoned.len() as u32;
+                out.trace(|| Event::Disconnected { broker: b, in_flight });
+                abandoned
+            }
+        }
+    }
+
+    /// Handles connection-setup and request timeouts; returns requests abandoned because the
+    /// client closed a connection (`request.timeout.ms`), per broker, oldest first.
+    pub fn poll_timeouts(
+        &mut self,
+        now: SimTime,
+        rng: &mut SimRng,
+        out: &mut Out<Message, Event>,
+    ) -> Vec<(BrokerId, Vec<InFlight>)> {
+        let mut abandoned = Vec::new();
+        for b in self.addr.broker_ids() {
+            match self.conn(b).state {
+                State::Connecting { deadline } if now >= deadline => {
+                    out.close(self.addr.broker(b));
+                    self.fail_connect(b, now, rng, "timed out (socket.connection.setup.timeout.ms)", out);
+                }
+                State::Ready => {
+                    let expired = self
+                        .conn(b)
+                        .in_flight
+                        .front()
+                        .filter(|f| now >= f.sent_at + self.request_timeout)
+                        .copied();
+                    if let Some(oldest) = expired {
+                        let in_flight = self.conn(b).in_flight.len() as u32;
+                        out.trace(|| Event::RequestTimedOut {
+                            broker: b,
+                            correlation: oldest.correlation,
+                            in_flight,
+                        });
+                        out.close(self.addr.broker(b));
+                        let list: Vec<InFlight> = self.conn_mut(b).in_flight.drain(..).collect();
+                        let wait = self.reconnect.backoff(0, rng);
+                        self.conn_mut(b).state = State::Disconnected { retry_at: now + wait };
+                        abandoned.push((b, list));
+                    }
+                }
+                _ => {}
+            }
+        }
+        abandoned
+    }
+
+    /// The earliest connection or request deadline.
+    pub fn next_deadline(&self) -> Option<SimTime> {
+        self.conns
+            .iter()
+            .filter_map(|c| match c.state {
+                State::Connecting { deadline } => Some(deadline),
+                State::Ready => c.in_flight.front().map(|f| f.sent_at + self.request_timeout),
+                State::Disconnected { .. } => None,
+            })
+            .min()
+    }
+}

@@ -1,0 +1,281 @@
+//! The producer: the application thread that calls `send()` at the workload's rate, the
+//! accumulator, and the sender that turns batches into produce requests.
+
+pub mod accumulator;
+pub mod partitioner;
+mod sender;
+
+use super::addr::Addresses;
+use super::client::backoff::ExponentialBackoff;
+use super::client::metadata::MetadataCache;
+use super::client::network::NetworkClient;
+use super::protocol::{ErrorCode, Message, ResponseBody};
+use super::record::{RecordId, Tp, record_upper_bound_bytes};
+use crate::scenario::{ProducerConfig, Workload};
+use crate::sim::{NodeId, Out, SimRng, SimTime};
+use crate::trace::Event;
+use accumulator::{Accumulator, AppendOutcome};
+use partitioner::{StickyPartitioner, partition_for_key};
+use std::collections::BTreeMap;
+
+/// What the application thread is blocked on inside `send()`.
+#[derive(Clone, Copy, Debug)]
+struct Blocked {
+    on: &'static str,
+    deadline: SimTime,
+}
+
+/// The keys a workload cycles through, with what partitioning needs.
+struct Key {
+    bytes: Vec<u8>,
+}
+
+/// One producer client.
+pub struct Producer {
+    index: u32,
+    cfg: ProducerConfig,
+    workload: Workload,
+    keys: Vec<Key>,
+    rng: SimRng,
+    net: NetworkClient,
+    metadata: MetadataCache,
+    acc: Accumulator,
+    sticky: StickyPartitioner,
+    retry_backoff: ExponentialBackoff,
+    next_seq: u32,
+    blocked: Option<Blocked>,
+    /// Produce requests waiting for a response: correlation id → batch ids.
+    requests: BTreeMap<u32, Vec<u64>>,
+    addr: Addresses,
+}
+
+impl Producer {
+    /// Producer number `index` of the scenario.
+    pub fn new(
+        index: u32,
+        addr: Addresses,
+        cfg: ProducerConfig,
+        workload: Workload,
+        rng: SimRng,
+    ) -> Producer {
+        let keys = workload
+            .keys
+            .iter()
+            .flatten()
+            .map(|k| Key {
+                bytes: k.as_bytes().to_vec(),
+            })
+            .collect();
+        Producer {
+            index,
+            net: NetworkClient::new(addr, &cfg.net),
+            metadata: MetadataCache::new(addr, cfg.net.metadata_max_age, cfg.net.retry_backoff),
+            acc: Accumulator::new(&cfg),
+            sticky: StickyPartitioner::default(),
+            retry_backoff: ExponentialBackoff::new(cfg.net.retry_backoff, cfg.net.retry_backoff_max),
+            cfg,
+            workload,
+            keys,
+            rng,
+            next_seq: 0,
+            blocked: None,
+            requests: BTreeMap::new(),
+            addr,
+        }
+    }
+
+    /// Starts the application at the workload's start time.
+    pub fn on_start(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        self.poll(now, out);
+    }
+
+    /// Timers: request and connection timeouts, the next send(), linger and backoff expiry.
+    pub fn on_wake(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        for (broker, abandoned) in self.net.poll_timeouts(now, &mut self.rng, out) {
+            for f in abandoned {
+                self.abandon(broker, f.correlation, ErrorCode::RequestTimedOut, now, out);
+            }
+        }
+        self.poll(now, out);
+    }
+
+    /// A message from a broker.
+    pub fn on_message(&mut self, now: SimTime, from: NodeId, msg: Message, out: &mut Out<Message, Event>) {
+        let Some(broker) = self.addr.broker_of(from) else {
+            return;
+        };
+        match msg {
+            Message::ConnectOk => self.net.on_connect_ok(broker, out),
+            Message::ConnectRefused => {
+                self.net.on_connect_refused(broker, now, &mut self.rng, out);
+                self.metadata.request_update();
+            }
+            Message::Response { correlation, body }
+                if self.net.on_response(broker, correlation).is_some() =>
+            {
+                match body {
+                    ResponseBody::Produce(results) => {
+                        self.on_produce_response(correlation, results, now, out)
+                    }
+                    ResponseBody::Metadata(md) => {
+                        if self.metadata.on_response(now, md) {
+                            self.trace_metadata(out);
+                        }
+                    }
+                    ResponseBody::Fetch(_) | ResponseBody::ListOffsets(_) => {}
+                }
+            }
+            _ => {}
+        }
+        self.poll(now, out);
+    }
+
+    /// The connection to a broker broke: its in-flight requests fail as disconnects.
+    pub fn on_disconnect(&mut self, now: SimTime, peer: NodeId, out: &mut Out<Message, Event>) {
+        let Some(broker) = self.addr.broker_of(peer) else {
+            return;
+        };
+        for f in self.net.on_disconnect(broker, now, &mut self.rng, out) {
+            self.abandon(broker, f.correlation, ErrorCode::NetworkException, now, out);
+        }
+        self.poll(now, out);
+    }
+
+    fn trace_metadata(&self, out: &mut Out<Message, Event>) {
+        let md = self.metadata.current();
+        let topic = self.workload.topic as u32;
+        let version = md.version;
+        out.trace(|| Event::MetadataUpdated {
+            version,
+            leaders: (0..md.partition_count(topic))
+                .map(|partition| {
+                    let tp = Tp { topic, partition };
+                    (tp, md.partition(tp).and_then(|p| p.leader))
+                })
+                .collect(),
+        });
+    }
+
+    /// Everything that may happen at `now`: the application's sends, then a sender pass.
+    fn poll(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        self.run_application(now, out);
+        self.run_sender(now, out);
+        if let Some(t) = self.net.next_deadline() {
+            out.wake_at(t);
+        }
+        if let Some(t) = self.acc.next_expiry() {
+            out.wake_at(t);
+        }
+    }
+
+    /// The application thread: one `send()` after another at the workload's rate; a blocked
+    /// `send()` holds back the ones after it.
+    fn run_application(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        while (self.next_seq as u64) < self.workload.records {
+            if self.blocked.is_none() {
+                let due = SimTime::ZERO
+                    + self.workload.start
+                    + self.workload.rate.offset_of(u64::from(self.next_seq));
+                if due > now {
+                    out.wake_at(due);
+                    return;
+                }
+            }
+            let record = RecordId {
+                producer: self.index,
+                seq: self.next_seq,
+            };
+            match self.try_send(record, now, out) {
+                Ok(()) => {
+                    self.blocked = None;
+                    self.next_seq += 1;
+                }
+                Err(on) => {
+                    let blocked = *self.blocked.get_or_insert_with(|| {
+                        out.trace(|| Event::SendBlocked {
+                            record,
+                            waiting_for: on,
+                        });
+                        Blocked {
+                            on,
+                            deadline: now + self.cfg.max_block,
+                        }
+                    });
+                    if now < blocked.deadline {
+                        out.wake_at(blocked.deadline);
+                        return;
+                    }
+                    out.emit(Event::SendFailed {
+                        record,
+                        error: ErrorCode::MaxBlockTimeout,
+                    });
+                    self.blocked = None;
+                    self.next_seq += 1;
+                }
+            }
+        }
+    }
+
+    /// One `send()`: partition, size check, append. `Err` names what it must wait for.
+    fn try_send(
+        &mut self,
+        record: RecordId,
+        now: SimTime,
+        out: &mut Out<Message, Event>,
+    ) -> Result<(), &'static str> {
+        let topic = self.workload.topic as u32;
+        let partitions = self.metadata.current().partition_count(topic);
+        if partitions == 0 {
+            self.metadata.request_update();
+            return Err("metadata");
+        }
+        let key_index = (!self.keys.is_empty()).then(|| record.seq as usize % self.keys.len());
+        let key_len = key_index.map(|i| self.keys[i].bytes.len() as u32);
+        let value = self.workload.value_bytes;
+        let upper = record_upper_bound_bytes(key_len, value);
+        if upper > self.cfg.max_request_size_bytes || u64::from(upper) > self.cfg.buffer_memory_bytes {
+            out.emit(Event::SendFailed {
+                record,
+                error: ErrorCode::RecordTooLarge,
+            });
+            return Ok(());
+        }
+        let keyed = key_index.filter(|_| !self.cfg.partitioner_ignore_keys);
+        let partition = match keyed {
+            Some(i) => partition_for_key(&self.keys[i].bytes, partitions),
+            None => {
+                let md = self.metadata.current();
+                let available: Vec<u32> = (0..partitions)
+                    .filter(|p| {
+                        md.partition(Tp { topic, partition: *p })
+                            .and_then(|s| s.leader)
+                            .is_some()
+                    })
+                    .collect();
+                self.sticky.partition(&available, partitions, &mut self.rng)
+            }
+        };
+        let tp = Tp { topic, partition };
+        match self.acc.append(tp, record, key_len, value, now) {
+            AppendOutcome::NeedMemory => Err("buffer.memory"),
+            AppendOutcome::Appended {
+                batch_id,
+                appended_bytes,
+                batch_full,
+            } => {
+                if keyed.is_none() {
+                    let full = batch_full || self.acc.last_batch_full(tp);
+                    self.sticky
+                        .on_append(appended_bytes, full, self.cfg.batch_size_bytes, partitions);
+                }
+                out.emit(Event::Send {
+                    record,
+                    tp,
+                    key: key_index.map(|i| i as u32),
+                    batch_id,
+                });
+                Ok(())
+            }
+        }
+    }
+}

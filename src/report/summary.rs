@@ -1,0 +1,209 @@
+//! The run summary: producers, partitions, consumers, config notes, checker findings and
+//! expectations.
+
+use crate::check::{CheckReport, Finding, describe_outcome, explain};
+use crate::history::Outcome;
+use crate::scenario::Scenario;
+use crate::sim::SimDuration;
+use crate::simulation::RunResult;
+use std::fmt::Write;
+
+/// Findings shown per checker (with their explanation); the rest are counted.
+const SHOWN_FINDINGS: usize = 5;
+
+/// The nearest-rank percentile `q` (in percent) of sorted values.
+pub fn percentile(sorted: &[u64], q: u64) -> Option<u64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (sorted.len() as u64 * q).div_ceil(100).max(1);
+    Some(sorted[(rank - 1) as usize])
+}
+
+fn ms(us: Option<u64>) -> String {
+    us.map_or("-".to_string(), |u| SimDuration::from_us(u).to_string())
+}
+
+/// The summary text of a run.
+pub fn summary(scenario: &Scenario, result: &RunResult, checks: &CheckReport) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "scenario {}: {}", scenario.name, scenario.description);
+    let _ = writeln!(
+        s,
+        "seed {}, simulated {}, {} events",
+        result.seed,
+        SimDuration::from_us(result.end.as_us()),
+        result.events
+    );
+    if let Some(why) = &result.stopped_early {
+        let _ = writeln!(s, "INCOMPLETE: {why}");
+    }
+    producers(&mut s, scenario, result);
+    partitions(&mut s, result);
+    consumers(&mut s, scenario, result);
+    notes(&mut s, scenario);
+    findings(&mut s, result, checks);
+    if !checks.expectations.is_empty() {
+        let _ = writeln!(s, "\nexpectations");
+        for o in &checks.expectations {
+            let _ = writeln!(s, "  {}", describe_outcome(o));
+        }
+    }
+    s
+}
+
+fn producers(s: &mut String, scenario: &Scenario, result: &RunResult) {
+    if scenario.producers.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        s,
+        "\nproducers\n  {:<10} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>9} {:>11} {:>11} {:>11}",
+        "id", "sent", "acked", "failed", "pending", "retries", "requests", "rec/batch", "p50", "p99", "max"
+    );
+    for (p, spec) in scenario.producers.iter().enumerate() {
+        let h = &result.history.producers[p];
+        let mut latencies: Vec<u64> = Vec::new();
+        let (mut acked, mut failed, mut pending) = (0, 0, 0);
+        for r in &h.records {
+            match r.outcome {
+                Outcome::Acked { at, .. } => {
+                    acked += 1;
+                    if let Some(sent) = r.sent_at {
+                        latencies.push(at.since(sent).as_us());
+                    }
+                }
+                Outcome::Failed { .. } => failed += 1,
+                Outcome::Pending => pending += 1,
+            }
+        }
+        latencies.sort_unstable();
+        let batches = h.batches.len() as u64;
+        let per_batch = (h.sent * 10)
+            .checked_div(batches)
+            .map_or("-".to_string(), |tenths| {
+                format!("{}.{}", tenths / 10, tenths % 10)
+            });
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>9} {:>11} {:>11} {:>11}",
+            spec.id,
+            h.sent,
+            acked,
+            failed,
+            pending,
+            h.retries,
+            h.requests,
+            per_batch,
+            ms(percentile(&latencies, 50)),
+            ms(percentile(&latencies, 99)),
+            ms(latencies.last().copied())
+        );
+    }
+}
+
+fn partitions(s: &mut String, result: &RunResult) {
+    let _ = writeln!(
+        s,
+        "\npartitions\n  {:<16} {:<9} {:>5} {:>9} {:>8} {:>8}",
+        "partition", "leader", "epoch", "log-start", "LEO", "HW"
+    );
+    for (tp, log) in &result.logs {
+        let state = result.metadata.partition(*tp);
+        let leader = state
+            .and_then(|p| p.leader)
+            .map_or("none".to_string(), |b| format!("broker-{b}"));
+        let _ = writeln!(
+            s,
+            "  {:<16} {:<9} {:>5} {:>9} {:>8} {:>8}",
+            result.names.tp(*tp),
+            leader,
+            state.map_or(0, |p| p.leader_epoch),
+            log.log_start_offset(),
+            log.log_end_offset(),
+            log.high_watermark()
+        );
+    }
+}
+
+fn consumers(s: &mut String, scenario: &Scenario, result: &RunResult) {
+    if scenario.consumers.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\nconsumers\n  {:<10} {:>9}  positions", "id", "consumed");
+    for (i, c) in scenario.consumers.iter().enumerate() {
+        let consumed = result
+            .history
+            .consumed
+            .iter()
+            .filter(|r| r.consumer == i as u32)
+            .count();
+        let positions: Vec<String> = result.consumer_positions[i]
+            .iter()
+            .map(|(tp, p)| {
+                format!(
+                    "{}={}",
+                    result.names.tp(*tp),
+                    p.map_or("none".to_string(), |o| o.to_string())
+                )
+            })
+            .collect();
+        let _ = writeln!(s, "  {:<10} {:>9}  {}", c.id, consumed, positions.join(" "));
+    }
+}
+
+fn notes(s: &mut String, scenario: &Scenario) {
+    let notes: Vec<String> = scenario
+        .producers
+        .iter()
+        .flat_map(|p| p.config.notes.iter().map(move |n| format!("{}: {n}", p.id)))
+        .collect();
+    if notes.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\nconfig notes (what Kafka would log)");
+    for n in notes {
+        let _ = writeln!(s, "  {n}");
+    }
+}
+
+fn findings(s: &mut String, result: &RunResult, checks: &CheckReport) {
+    let _ = writeln!(s, "\nchecks");
+    let sections: [(&str, &[Finding]); 3] = [
+        ("lost_acked", &checks.lost_acked),
+        ("duplicates", &checks.duplicates),
+        ("reordered", &checks.reordered),
+    ];
+    for (name, list) in sections {
+        let _ = writeln!(s, "  {name:<11} {}", list.len());
+        for f in list.iter().take(SHOWN_FINDINGS) {
+            write_finding(s, result, f);
+        }
+        if list.len() > SHOWN_FINDINGS {
+            let _ = writeln!(s, "    ... and {} more", list.len() - SHOWN_FINDINGS);
+        }
+    }
+}
+
+/// A finding and its explanation, indented.
+pub fn write_finding(s: &mut String, result: &RunResult, f: &Finding) {
+    let _ = writeln!(s, "    - {}", f.headline);
+    for line in explain(result, f) {
+        let _ = writeln!(s, "        {line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u64> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50), Some(50));
+        assert_eq!(percentile(&v, 99), Some(99));
+        assert_eq!(percentile(&[7], 99), Some(7));
+        assert_eq!(percentile(&[1, 2, 3], 50), Some(2));
+        assert_eq!(percentile(&[], 50), None);
+    }
+}

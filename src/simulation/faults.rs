@@ -1,0 +1,146 @@
+//! Applying scenario faults, and firing the ones that wait for an event.
+
+use super::nodes::Node;
+use super::{Ev, Simulation};
+use crate::kafka::record::Tp;
+use crate::scenario::{Fault, NodeRef, Trigger};
+use crate::sim::NodeId;
+use crate::trace::Event;
+
+impl Simulation<'_> {
+    fn node_of(&self, r: &NodeRef) -> NodeId {
+        match r {
+            NodeRef::Broker(b) => self.addr.broker(*b),
+            NodeRef::Controller => self.addr.controller(),
+            NodeRef::Client(id) => {
+                let i = self
+                    .scenario
+                    .producer_index(id)
+                    .or_else(|| {
+                        self.scenario
+                            .consumer_index(id)
+                            .map(|c| c + self.scenario.producers.len())
+                    })
+                    .expect("client ids are validated");
+                self.addr.client(i)
+            }
+        }
+    }
+
+    fn client_node(&self, id: &str) -> NodeId {
+        self.node_of(&NodeRef::Client(id.to_string()))
+    }
+
+    /// Fires fault number `i`.
+    pub(super) fn apply_fault(&mut self, i: usize) {
+        let spec = &self.scenario.faults[i];
+        self.record(
+            self.addr.controller(),
+            Event::Fault {
+                text: spec.text.clone(),
+            },
+        );
+        match &spec.fault {
+            Fault::Crash { broker } => self.crash(self.addr.broker(*broker)),
+            Fault::Restart { broker } => {
+                let n = self.addr.broker(*broker);
+                if !self.nodes[n.0 as usize].is_up() {
+                    self.call(n, |node, now, out| {
+                        if let Node::Broker(b) = node {
+                            b.restart(now, out);
+                        }
+                    });
+                }
+            }
+            Fault::Isolate { node } => {
+                let n = self.node_of(node);
+                self.net.isolate(n);
+            }
+            Fault::Partition { groups } => {
+                let groups: Vec<Vec<NodeId>> = groups
+                    .iter()
+                    .map(|g| g.iter().map(|r| self.node_of(r)).collect())
+                    .collect();
+                self.net.partition(&groups);
+            }
+            Fault::Heal => self.net.heal(),
+            Fault::DropRequests {
+                broker,
+                client,
+                count,
+            } => {
+                let c = self.client_node(client);
+                self.net.drop_requests(c, self.addr.broker(*broker), *count);
+            }
+            Fault::DropResponses {
+                broker,
+                client,
+                count,
+            } => {
+                let c = self.client_node(client);
+                self.net.drop_responses(self.addr.broker(*broker), c, *count);
+            }
+            Fault::SlowLink {
+                nodes: (a, b),
+                extra_latency,
+            } => {
+                let (a, b) = (self.node_of(a), self.node_of(b));
+                self.net.slow(a, b, *extra_latency);
+            }
+            Fault::Reset { broker, client } => {
+                let (b, c) = (self.addr.broker(*broker), self.client_node(client));
+                self.close(b, c);
+                self.call(b, |node, now, out| node.disconnected(now, c, out));
+            }
+        }
+    }
+
+    /// The broker process dies: its host resets every client connection.
+    fn crash(&mut self, n: NodeId) {
+        let Node::Broker(b) = &mut self.nodes[n.0 as usize] else {
+            return;
+        };
+        if !b.is_up() {
+            return;
+        }
+        b.crash();
+        self.wake[n.0 as usize] = None;
+        let first_client = self.addr.controller().0 + 1;
+        for c in first_client..self.nodes.len() as u32 {
+            self.close(n, NodeId(c));
+        }
+    }
+
+    /// Schedules every `after` fault whose event has happened.
+    pub(super) fn check_triggers(&mut self) {
+        let h = &self.history;
+        let fired: Vec<usize> = self
+            .pending_after
+            .iter()
+            .copied()
+            .filter(|&i| match &self.scenario.faults[i].trigger {
+                Trigger::At(_) => false,
+                Trigger::Sent { producer, records } => h.producers[*producer].sent >= *records,
+                Trigger::Acked { producer, records } => h.producers[*producer].acked >= *records,
+                Trigger::Appended {
+                    topic,
+                    partition,
+                    offset,
+                } => {
+                    let tp = Tp {
+                        topic: *topic as u32,
+                        partition: *partition,
+                    };
+                    h.log_end.get(&tp).is_some_and(|end| end > offset)
+                }
+            })
+            .collect();
+        if fired.is_empty() {
+            return;
+        }
+        self.pending_after.retain(|i| !fired.contains(i));
+        for i in fired {
+            self.queue.push(self.now, Ev::Fault(i));
+        }
+    }
+}

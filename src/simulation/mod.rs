@@ -1,0 +1,428 @@
+//! A run: builds the nodes from a scenario, drives the event loop, applies faults, and collects
+//! the history, the trace and the final state.
+
+mod faults;
+mod nodes;
+
+use crate::history::{Client, History};
+use crate::kafka::addr::Addresses;
+use crate::kafka::broker::Broker;
+use crate::kafka::consumer::Consumer;
+use crate::kafka::controller::Controller;
+use crate::kafka::log::PartitionLog;
+use crate::kafka::producer::Producer;
+use crate::kafka::protocol::{ClusterMetadata, Message};
+use crate::kafka::record::Tp;
+use crate::net::{Kind, Network};
+use crate::scenario::{Scenario, Trigger};
+use crate::sim::{EventQueue, NodeId, Out, RngTree, SimDuration, SimTime};
+use crate::trace::{Event, Names, Stamped, TraceFormat, TraceWriter};
+use nodes::Node;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Overrides the scenario's seed.
+    pub seed: Option<u64>,
+    /// Stops earlier than the scenario's `duration`.
+    pub until: Option<SimDuration>,
+    /// Stops after this many events (a run never goes on forever).
+    pub max_events: u64,
+    /// Writes a trace in this format (`None`: no trace, fastest).
+    pub trace: Option<TraceFormat>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            seed: None,
+            until: None,
+            max_events: DEFAULT_MAX_EVENTS,
+            trace: Some(TraceFormat::Text),
+        }
+    }
+}
+
+/// The default `--max-events`.
+pub const DEFAULT_MAX_EVENTS: u64 = 100_000_000;
+
+/// What a run produced.
+pub struct RunResult {
+    /// The seed used.
+    pub seed: u64,
+    /// Simulated time when the run stopped.
+    pub end: SimTime,
+    /// Events processed.
+    pub events: u64,
+    /// Set when `--max-events` cut the run short.
+    pub stopped_early: Option<String>,
+    /// The recorded history.
+    pub history: History,
+    /// The trace, if one was asked for.
+    pub trace: Option<String>,
+    /// The controller's metadata at the end.
+    pub metadata: Arc<ClusterMetadata>,
+    /// Each partition's log at the end (its leader's, or its first replica's when offline).
+    pub logs: BTreeMap<Tp, PartitionLog>,
+    /// Each consumer's positions at the end.
+    pub consumer_positions: Vec<Vec<(Tp, Option<u64>)>>,
+    /// Display names.
+    pub names: Names,
+}
+
+enum Ev {
+    Start(NodeId),
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        generation: u32,
+        msg: Message,
+    },
+    Wake(NodeId),
+    Fault(usize),
+    Closed {
+        to: NodeId,
+        peer: NodeId,
+        generation: u32,
+    },
+}
+
+struct Simulation<'s> {
+    scenario: &'s Scenario,
+    addr: Addresses,
+    now: SimTime,
+    queue: EventQueue<Ev>,
+    nodes: Vec<Node>,
+    wake: Vec<Option<SimTime>>,
+    net: Network,
+    history: History,
+    names: Names,
+    trace: Option<TraceWriter>,
+    pending_after: Vec<usize>,
+    out: Out<Message, Event>,
+}
+
+/// Runs `scenario` to its end (or `--until`, or `--max-events`).
+pub fn run(scenario: &Scenario, opts: &RunOptions) -> RunResult {
+    let seed = opts.seed.unwrap_or(scenario.seed);
+    let mut sim = Simulation::new(scenario, seed, opts.trace);
+    let end = SimTime::ZERO + opts.until.map_or(scenario.duration, |u| u.min(scenario.duration));
+    let mut events = 0u64;
+    let mut stopped_early = None;
+    while let Some(t) = sim.queue.peek_time() {
+        if t > end {
+            break;
+        }
+        if events >= opts.max_events {
+            let why = format!(
+                "stopped after {events} events at {} of {}: the --max-events limit (raise it or shorten `duration`)",
+                sim.now, end
+            );
+            sim.record(sim.addr.controller(), Event::Stopped { why: why.clone() });
+            stopped_early = Some(why);
+            break;
+        }
+        let Some((t, ev)) = sim.queue.pop() else { break };
+        sim.now = t;
+        events += 1;
+        sim.step(ev);
+    }
+    let final_time = if stopped_early.is_some() { sim.now } else { end };
+    sim.finish(seed, final_time, events, stopped_early)
+}
+
+impl<'s> Simulation<'s> {
+    fn new(scenario: &'s Scenario, seed: u64, trace: Option<TraceFormat>) -> Simulation<'s> {
+        let rng = RngTree::new(seed);
+        let brokers = scenario.cluster.brokers;
+        let addr = Addresses::new(brokers);
+        let assignments: Vec<Vec<Vec<u32>>> = scenario.topics.iter().map(|t| t.assignment.clone()).collect();
+        let controller = Controller::new(addr, &assignments, scenario.cluster.config.session_timeout);
+        let metadata = controller.metadata();
+        let max_message_bytes: Vec<u32> = scenario
+            .topics
+            .iter()
+            .map(|t| t.config.max_message_bytes)
+            .collect();
+        let mut nodes = Vec::new();
+        let mut node_names = Vec::new();
+        for b in addr.broker_ids() {
+            nodes.push(Node::Broker(Broker::new(
+                b,
+                addr,
+                scenario.cluster.config.clone(),
+                max_message_bytes.clone(),
+                Arc::clone(&metadata),
+            )));
+            node_names.push(format!("broker-{b}"));
+        }
+        nodes.push(Node::Controller(controller));
+        node_names.push("controller".to_string());
+        for (i, p) in scenario.producers.iter().enumerate() {
+            let producer = Producer::new(
+                i as u32,
+                addr,
+                p.config.clone(),
+                p.workload.clone(),
+                rng.fork(&format!("producer/{}", p.id)),
+            );
+            nodes.push(Node::Producer(Box::new(producer)));
+            node_names.push(p.id.clone());
+        }
+        for c in &scenario.consumers {
+            let topics = c.topics.iter().map(|t| *t as u32).collect();
+            let consumer = Consumer::new(
+                addr,
+                c.config.clone(),
+                topics,
+                SimTime::ZERO + c.start,
+                rng.fork(&format!("consumer/{}", c.id)),
+            );
+            nodes.push(Node::Consumer(Box::new(consumer)));
+            node_names.push(c.id.clone());
+        }
+        let names = Names {
+            nodes: node_names,
+            topics: scenario.topics.iter().map(|t| t.name.clone()).collect(),
+            producers: scenario.producers.iter().map(|p| p.id.clone()).collect(),
+            keys: scenario
+                .producers
+                .iter()
+                .map(|p| p.workload.keys.clone())
+                .collect(),
+        };
+        let net = Network::new(
+            nodes.len(),
+            scenario.cluster.network.latency,
+            scenario.cluster.network.jitter,
+            rng.fork("net"),
+        );
+        let records: Vec<u64> = scenario.producers.iter().map(|p| p.workload.records).collect();
+        let mut queue = EventQueue::default();
+        for i in 0..nodes.len() {
+            queue.push(SimTime::ZERO, Ev::Start(NodeId(i as u32)));
+        }
+        let mut pending_after = Vec::new();
+        for (i, f) in scenario.faults.iter().enumerate() {
+            match f.trigger {
+                Trigger::At(t) => queue.push(t, Ev::Fault(i)),
+                _ => pending_after.push(i),
+            }
+        }
+        Simulation {
+            scenario,
+            addr,
+            now: SimTime::ZERO,
+            queue,
+            wake: vec![None; nodes.len()],
+            nodes,
+            net,
+            history: History::new(&records),
+            trace: trace.map(|f| TraceWriter::new(f, &names)),
+            names,
+            pending_after,
+            out: Out::new(trace.is_some()),
+        }
+    }
+
+    fn step(&mut self, ev: Ev) {
+        match ev {
+            Ev::Start(n) => self.call(n, |node, now, out| node.start(now, out)),
+            Ev::Wake(n) => {
+                if self.wake[n.0 as usize] != Some(self.now) {
+                    return;
+                }
+                self.wake[n.0 as usize] = None;
+                if self.nodes[n.0 as usize].is_up() {
+                    self.call(n, |node, now, out| node.wake(now, out));
+                }
+            }
+            Ev::Deliver {
+                from,
+                to,
+                generation,
+                msg,
+            } => self.deliver(from, to, generation, msg),
+            Ev::Closed { to, peer, generation } => {
+                if self.net.generation(to, peer) == generation && self.nodes[to.0 as usize].is_up() {
+                    self.call(to, |node, now, out| node.disconnected(now, peer, out));
+                }
+            }
+            Ev::Fault(i) => self.apply_fault(i),
+        }
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, generation: u32, msg: Message) {
+        if !self.nodes[to.0 as usize].is_up() {
+            // Nobody listens: the host answers a connection attempt with a reset.
+            if matches!(msg, Message::Connect) {
+                self.send(to, from, Message::ConnectRefused);
+            } else {
+                self.trace_drop(from, to, &msg, "node is down");
+            }
+            return;
+        }
+        if let Err(reason) = self.net.check_arrival(from, to, generation) {
+            self.trace_drop(from, to, &msg, reason.as_str());
+            return;
+        }
+        self.call(to, |node, now, out| node.message(now, from, msg, out));
+    }
+
+    /// Runs a handler of node `n` and applies what it hands back.
+    fn call(&mut self, n: NodeId, f: impl FnOnce(&mut Node, SimTime, &mut Out<Message, Event>)) {
+        let mut out = std::mem::replace(&mut self.out, Out::new(false));
+        f(&mut self.nodes[n.0 as usize], self.now, &mut out);
+        self.apply(n, &mut out);
+        self.out = out;
+    }
+
+    fn apply(&mut self, n: NodeId, out: &mut Out<Message, Event>) {
+        for (to, msg) in out.sends.drain(..) {
+            self.send(n, to, msg);
+        }
+        for peer in std::mem::take(&mut out.closes) {
+            self.close(n, peer);
+        }
+        if !out.events.is_empty() {
+            for event in out.events.drain(..) {
+                self.record(n, event);
+            }
+            if !self.pending_after.is_empty() {
+                self.check_triggers();
+            }
+        }
+        if let Some(at) = out.take_wake() {
+            let at = at.max(self.now);
+            let slot = &mut self.wake[n.0 as usize];
+            if slot.is_none_or(|w| at < w) {
+                *slot = Some(at);
+                self.queue.push(at, Ev::Wake(n));
+            }
+        }
+    }
+
+    fn send(&mut self, from: NodeId, to: NodeId, msg: Message) {
+        let kind = if msg.is_request() {
+            Kind::Request
+        } else if msg.is_response() {
+            Kind::Response
+        } else {
+            Kind::Other
+        };
+        match self.net.route(self.now, from, to, kind) {
+            Ok(at) => {
+                let generation = self.net.generation(from, to);
+                self.queue.push(
+                    at,
+                    Ev::Deliver {
+                        from,
+                        to,
+                        generation,
+                        msg,
+                    },
+                );
+            }
+            Err(reason) => self.trace_drop(from, to, &msg, reason.as_str()),
+        }
+    }
+
+    /// `node` closes its connection to `peer`; the peer learns it when the FIN or RST arrives.
+    fn close(&mut self, node: NodeId, peer: NodeId) {
+        let generation = self.net.close(node, peer);
+        if let Ok(at) = self.net.route(self.now, node, peer, Kind::Other) {
+            self.queue.push(
+                at,
+                Ev::Closed {
+                    to: peer,
+                    peer: node,
+                    generation,
+                },
+            );
+        }
+    }
+
+    fn trace_drop(&mut self, from: NodeId, to: NodeId, msg: &Message, why: &'static str) {
+        if self.trace.is_some() {
+            let what = msg.describe();
+            self.record(to, Event::Dropped { from, to, what, why });
+        }
+    }
+
+    fn who(&self, n: NodeId) -> Client {
+        if let Some(b) = self.addr.broker_of(n) {
+            return Client::Broker(b);
+        }
+        if n == self.addr.controller() {
+            return Client::Controller;
+        }
+        let i = (n.0 - self.addr.controller().0 - 1) as usize;
+        let producers = self.scenario.producers.len();
+        if i < producers {
+            Client::Producer(i as u32)
+        } else {
+            Client::Consumer((i - producers) as u32)
+        }
+    }
+
+    fn record(&mut self, n: NodeId, event: Event) {
+        let stamped = Stamped {
+            time: self.now,
+            node: n,
+            event,
+        };
+        let who = self.who(n);
+        self.history.observe(&stamped, who);
+        if let Some(w) = &mut self.trace {
+            w.write(&stamped, &self.names);
+        }
+    }
+
+    fn finish(self, seed: u64, end: SimTime, events: u64, stopped_early: Option<String>) -> RunResult {
+        let metadata = self
+            .nodes
+            .iter()
+            .find_map(|n| match n {
+                Node::Controller(c) => Some(c.metadata()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let mut logs = BTreeMap::new();
+        for (t, partitions) in metadata.topics.iter().enumerate() {
+            for (p, state) in partitions.iter().enumerate() {
+                let tp = Tp {
+                    topic: t as u32,
+                    partition: p as u32,
+                };
+                let holder = state.leader.or_else(|| state.replicas.first().copied());
+                let log = holder.and_then(|b| match &self.nodes[self.addr.broker(b).0 as usize] {
+                    Node::Broker(broker) => broker.logs().get(&tp).cloned(),
+                    _ => None,
+                });
+                logs.insert(tp, log.unwrap_or_default());
+            }
+        }
+        let consumer_positions = self
+            .nodes
+            .iter()
+            .filter_map(|n| match n {
+                Node::Consumer(c) => Some(c.positions().collect()),
+                _ => None,
+            })
+            .collect();
+        RunResult {
+            seed,
+            end,
+            events,
+            stopped_early,
+            history: self.history,
+            trace: self.trace.map(TraceWriter::into_string),
+            metadata,
+            logs,
+            consumer_positions,
+            names: self.names,
+        }
+    }
+}
