@@ -100,7 +100,14 @@ impl Broker {
     }
 
     fn heartbeat(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
-        out.send(self.addr.controller(), Message::Heartbeat { broker: self.id });
+        let metadata_version = self.metadata.as_ref().map_or(0, |m| m.version);
+        out.send(
+            self.addr.controller(),
+            Message::Heartbeat {
+                broker: self.id,
+                metadata_version,
+            },
+        );
         self.next_heartbeat = now + self.config.heartbeat_interval;
         out.wake_at(self.next_heartbeat);
     }
@@ -134,6 +141,9 @@ impl Broker {
     /// A message from a client or the controller.
     pub fn on_message(&mut self, now: SimTime, from: NodeId, msg: Message, out: &mut Out<Message, Event>) {
         match msg {
+            // A broker that has not caught up with the metadata log does not listen yet
+            // (KRaft `BrokerServer` enables request processing only after catching up).
+            Message::Connect if self.metadata.is_none() => out.send(from, Message::ConnectRefused),
             Message::Connect => out.send(from, Message::ConnectOk),
             Message::MetadataUpdate(md) => {
                 if self.metadata.as_ref().is_none_or(|m| md.version > m.version) {

@@ -69,13 +69,23 @@ impl Controller {
 
     /// A heartbeat from a broker.
     pub fn on_message(&mut self, now: SimTime, msg: Message, out: &mut Out<Message, Event>) {
-        if let Message::Heartbeat { broker } = msg {
+        if let Message::Heartbeat {
+            broker,
+            metadata_version,
+        } = msg
+        {
             let i = broker as usize - 1;
             self.last_heartbeat[i] = now;
             if self.fenced[i] {
                 self.fenced[i] = false;
                 out.trace(|| Event::BrokerUnfenced { broker });
                 self.unfence(broker, out);
+            } else if metadata_version < self.metadata.version {
+                // A broker that restarted fetches the metadata log before it serves clients.
+                out.send(
+                    self.addr.broker(broker),
+                    Message::MetadataUpdate(Arc::clone(&self.metadata)),
+                );
             }
         }
         self.schedule(now, out);
@@ -191,7 +201,10 @@ mod tests {
         let mut out = Out::new(false);
         c.on_message(
             SimTime::from_us(8_000_000),
-            Message::Heartbeat { broker: 2 },
+            Message::Heartbeat {
+                broker: 2,
+                metadata_version: 1,
+            },
             &mut out,
         );
         c.on_wake(SimTime::from_us(9_000_000), &mut out);
@@ -221,7 +234,10 @@ mod tests {
         c.on_wake(SimTime::from_us(9_000_000), &mut out);
         c.on_message(
             SimTime::from_us(12_000_000),
-            Message::Heartbeat { broker: 1 },
+            Message::Heartbeat {
+                broker: 1,
+                metadata_version: 0,
+            },
             &mut out,
         );
         let p0 = c

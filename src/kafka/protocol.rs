@@ -285,10 +285,13 @@ pub enum Message {
         /// The response.
         body: ResponseBody,
     },
-    /// Broker → controller: "I am alive" (`BrokerHeartbeat`).
+    /// Broker → controller: "I am alive" (`BrokerHeartbeat`), with the metadata version the
+    /// broker has caught up to; a broker behind gets the current image back.
     Heartbeat {
         /// The broker.
         broker: BrokerId,
+        /// Version of the broker's metadata cache (0: none, e.g. just restarted).
+        metadata_version: u64,
     },
     /// Controller → broker: the current metadata image.
     MetadataUpdate(Arc<ClusterMetadata>),

@@ -260,12 +260,12 @@ impl<'s> Simulation<'s> {
             if matches!(msg, Message::Connect) {
                 self.send(to, from, Message::ConnectRefused);
             } else {
-                self.trace_drop(from, to, &msg, "node is down");
+                self.trace_drop(to, from, to, &msg, "node is down");
             }
             return;
         }
         if let Err(reason) = self.net.check_arrival(from, to, generation) {
-            self.trace_drop(from, to, &msg, reason.as_str());
+            self.trace_drop(to, from, to, &msg, reason.as_str());
             return;
         }
         self.call(to, |node, now, out| node.message(now, from, msg, out));
@@ -325,7 +325,7 @@ impl<'s> Simulation<'s> {
                     },
                 );
             }
-            Err(reason) => self.trace_drop(from, to, &msg, reason.as_str()),
+            Err(reason) => self.trace_drop(from, from, to, &msg, reason.as_str()),
         }
     }
 
@@ -344,10 +344,12 @@ impl<'s> Simulation<'s> {
         }
     }
 
-    fn trace_drop(&mut self, from: NodeId, to: NodeId, msg: &Message, why: &'static str) {
+    /// Traces a lost message at `at`: the sender when it is lost on the way out, the receiver
+    /// when it is lost on arrival.
+    fn trace_drop(&mut self, at: NodeId, from: NodeId, to: NodeId, msg: &Message, why: &'static str) {
         if self.trace.is_some() {
             let what = msg.describe();
-            self.record(to, Event::Dropped { from, to, what, why });
+            self.record(at, Event::Dropped { from, to, what, why });
         }
     }
 
