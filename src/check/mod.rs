@@ -144,9 +144,10 @@ impl Ctx<'_> {
                     continue;
                 }
                 let tp = h.tp.expect("an acked record was sent to a partition");
-                let told = offset.map_or("without an offset (acks=0)".to_string(), |o| {
-                    format!("at offset {o}")
-                });
+                let told = offset.map_or_else(
+                    || format!("for {} (acks=0, no offset)", self.result.names.tp(tp)),
+                    |o| format!("at {} offset {o}", self.result.names.tp(tp)),
+                );
                 let log = &self.result.logs[&tp];
                 out.push(Finding {
                     measure: Measure::LostAcked,
@@ -154,9 +155,8 @@ impl Ctx<'_> {
                     tp,
                     other: None,
                     headline: format!(
-                        "{} was acknowledged at {at} {told} of {}, but the final log of {} (LEO {}, HW {}) does not hold it",
+                        "{} was acknowledged at {at} {told}, but the final log of {} (LEO {}, HW {}) does not hold it",
                         self.label(r),
-                        self.result.names.tp(tp),
                         self.result.names.tp(tp),
                         log.log_end_offset(),
                         log.high_watermark()

@@ -1,0 +1,219 @@
+//! The command line as a user meets it: exit codes, help, formats, stdin.
+
+use crate::support::{kafkasim, kafkasim_with_stdin, scratch_dir};
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn check_passes_every_bundled_scenario() {
+    let o = kafkasim().args(["check", "scenarios/"]).output().expect("runs");
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("0 failed, 0 invalid"), "{}", stdout(&o));
+}
+
+#[test]
+fn a_missed_expectation_exits_1_and_prints_how_to_reproduce() {
+    let dir = scratch_dir("missed-expectation");
+    let text = std::fs::read_to_string("scenarios/one-partition-order.ron")
+        .expect("bundled")
+        .replace(
+            "Reordered(topic: \"orders\", exactly: 0)",
+            "Reordered(topic: \"orders\", at_least: 1)",
+        );
+    let file = dir.join("wrong.ron");
+    std::fs::write(&file, text).expect("writable");
+    let o = kafkasim()
+        .args(["check", file.to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("MISSED Reordered(topic: \"orders\", at_least: 1): 0 found, expected at least 1"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("reproduce: kafkasim run {} --seed 1", file.display())),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_invalid_scenario_exits_2_with_its_location() {
+    let dir = scratch_dir("invalid-scenario");
+    let text = std::fs::read_to_string("scenarios/linger-batching.ron")
+        .expect("bundled")
+        .replace("\"linger.ms\": 50", "\"linger.m\": 50");
+    let file = dir.join("typo.ron");
+    std::fs::write(&file, text).expect("writable");
+    for cmd in ["run", "check", "describe"] {
+        let o = kafkasim()
+            .args([cmd, file.to_str().expect("utf-8")])
+            .output()
+            .expect("runs");
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let err = stderr(&o);
+        assert!(err.contains("unknown producer config `linger.m`"), "{cmd}: {err}");
+        assert!(err.contains("typo.ron:17:49"), "{cmd}: {err}");
+        assert!(err.contains("did you mean `linger.ms`?"), "{cmd}: {err}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    for args in [
+        vec!["run"],
+        vec!["frobnicate"],
+        vec!["run", "scenarios/one-partition-order.ron", "--sed", "3"],
+        vec!["run", "scenarios/one-partition-order.ron", "--until", "soon"],
+        vec!["partition", "--partitions", "0", "a"],
+        vec!["partition", "--partitions", "x", "a"],
+        vec!["run", "no-such-scenario"],
+    ] {
+        let o = kafkasim().args(&args).output().expect("runs");
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{args:?}");
+    }
+}
+
+#[test]
+fn help_shows_examples() {
+    let o = kafkasim().arg("--help").output().expect("runs");
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(
+        out.contains("Examples:") && out.contains("kafkasim check scenarios/"),
+        "{out}"
+    );
+}
+
+#[test]
+fn partition_matches_kafka_for_the_course_keys() {
+    let o = kafkasim()
+        .args([
+            "partition",
+            "--partitions",
+            "10",
+            "--format",
+            "tsv",
+            "Costco",
+            "Walmart",
+            "Target",
+            "BestBuy",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(stdout(&o), "Costco\t7\nWalmart\t2\nTarget\t5\nBestBuy\t2\n");
+}
+
+#[test]
+fn partition_reads_keys_verbatim_from_stdin() {
+    // An empty line is the empty key (not null): murmur2 275646681, partition 3 of 6; spaces stay.
+    let o = kafkasim_with_stdin(
+        &["partition", "--partitions", "6", "--format", "tsv"],
+        "Costco\n\n a\r\ncafé\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let a_with_space = kafkasim::kafka::producer::partitioner::partition_for_key(b" a", 6);
+    assert_eq!(
+        stdout(&o),
+        format!("Costco\t5\n\t3\n a\t{a_with_space}\ncafé\t0\n")
+    );
+}
+
+#[test]
+fn partition_compares_partition_counts() {
+    let o = kafkasim()
+        .args([
+            "partition",
+            "--partitions",
+            "3,6",
+            "Costco",
+            "Walmart",
+            "Target",
+            "BestBuy",
+        ])
+        .output()
+        .expect("runs");
+    let out = stdout(&o);
+    assert!(out.contains("2 of 4 keys map to a different partition"), "{out}");
+}
+
+#[test]
+fn run_writes_trace_and_summary_to_out() {
+    let dir = scratch_dir("run-out");
+    let o = kafkasim()
+        .args([
+            "run",
+            "reorder-inflight-5",
+            "--format",
+            "jsonl",
+            "--out",
+            dir.to_str().expect("utf-8"),
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary = std::fs::read_to_string(dir.join("summary.txt")).expect("summary written");
+    assert!(summary.contains("reordered"), "{summary}");
+    let trace = std::fs::read_to_string(dir.join("trace.jsonl")).expect("trace written");
+    for line in trace.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).expect("each line is JSON");
+        assert!(v.get("t_us").is_some() && v.get("event").is_some(), "{line}");
+    }
+}
+
+#[test]
+fn max_events_stops_a_run_with_a_clear_message() {
+    let o = kafkasim()
+        .args(["run", "one-partition-order", "--max-events", "50", "--no-trace"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).contains("INCOMPLETE: stopped after 50 events"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stderr(&o).contains("--max-events"), "{}", stderr(&o));
+    let o = kafkasim()
+        .args(["check", "one-partition-order", "--max-events", "50"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(1), "an incomplete run cannot pass a check");
+}
+
+#[test]
+fn describe_prints_kafka_topics_layout() {
+    let o = kafkasim()
+        .args(["describe", "acks0-crash-loss", "--at", "1s"])
+        .output()
+        .expect("runs");
+    let out = stdout(&o);
+    assert!(out.starts_with("Topic: clicks\tTopicId: "), "{out}");
+    assert!(
+        out.contains("\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: \n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "\tTopic: clicks\tPartition: 1\tLeader: 2\tReplicas: 2\tIsr: 2\tElr: N/A\tLastKnownElr: N/A\n"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn list_names_every_bundled_scenario() {
+    let o = kafkasim().arg("list").output().expect("runs");
+    let out = stdout(&o);
+    for (file, _) in kafkasim::commands::bundled() {
+        assert!(out.contains(file), "{file} missing from:\n{out}");
+    }
+}

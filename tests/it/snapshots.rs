@@ -1,0 +1,20 @@
+//! Golden files: the trace and the summary of every bundled scenario, under `snapshots/`.
+//! A behaviour change shows up as a readable diff; review it like code.
+
+use crate::support::{bundled_scenarios, run_traced};
+use kafkasim::check::check;
+use kafkasim::report::summary;
+use kafkasim::trace::TraceFormat;
+
+#[test]
+fn every_bundled_scenario_matches_its_snapshots() {
+    for s in bundled_scenarios() {
+        let result = run_traced(&s, TraceFormat::Text, None);
+        let checks = check(&s, &result);
+        let trace = result.trace.clone().expect("traced");
+        insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+            insta::assert_snapshot!(format!("{}.trace", s.name), trace);
+            insta::assert_snapshot!(format!("{}.summary", s.name), summary(&s, &result, &checks));
+        });
+    }
+}
