@@ -29,19 +29,83 @@ pub enum Outcome {
     },
 }
 
-/// One record as its producer saw it.
+/// One record as its producer saw it. Packed into 32 bytes: a run keeps one per record.
 #[derive(Clone, Copy, Debug)]
 pub struct RecordHistory {
-    /// When send() put it in a batch (`None`: never, e.g. failed before).
-    pub sent_at: Option<SimTime>,
-    /// Destination.
-    pub tp: Option<Tp>,
-    /// Index of its key in the producer's list.
-    pub key: Option<u32>,
+    sent_at_us: u64,
+    done_at_us: u64,
+    topic: u16,
+    partition: u16,
+    batch_id: u32,
+    offset: u32,
+    state: State,
+}
+
+/// The packed form of [`Outcome`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Pending,
+    Acked,
+    Failed(ErrorCode),
+}
+
+const UNSET_U16: u16 = u16::MAX;
+const NO_OFFSET: u32 = u32::MAX;
+
+impl RecordHistory {
+    const NEW: RecordHistory = RecordHistory {
+        sent_at_us: u64::MAX,
+        done_at_us: 0,
+        topic: UNSET_U16,
+        partition: UNSET_U16,
+        batch_id: u32::MAX,
+        offset: NO_OFFSET,
+        state: State::Pending,
+    };
+
+    /// When send() put it in a batch (`None`: never, e.g. it failed before).
+    pub fn sent_at(&self) -> Option<SimTime> {
+        (self.sent_at_us != u64::MAX).then(|| SimTime::from_us(self.sent_at_us))
+    }
+
+    /// Its partition, once chosen.
+    pub fn tp(&self) -> Option<Tp> {
+        (self.topic != UNSET_U16).then_some(Tp {
+            topic: u32::from(self.topic),
+            partition: u32::from(self.partition),
+        })
+    }
+
     /// The batch that carried it.
-    pub batch_id: u64,
+    pub fn batch_id(&self) -> u64 {
+        u64::from(self.batch_id)
+    }
+
     /// How it ended.
-    pub outcome: Outcome,
+    pub fn outcome(&self) -> Outcome {
+        let at = SimTime::from_us(self.done_at_us);
+        match self.state {
+            State::Pending => Outcome::Pending,
+            State::Acked => Outcome::Acked {
+                at,
+                offset: (self.offset != NO_OFFSET).then_some(u64::from(self.offset)),
+            },
+            State::Failed(error) => Outcome::Failed { at, error },
+        }
+    }
+
+    fn acked(&mut self, at: SimTime, offset: Option<u64>) {
+        self.done_at_us = at.as_us();
+        self.offset = offset.map_or(NO_OFFSET, |o| {
+            u32::try_from(o).expect("offsets stay below 2^32 in a run")
+        });
+        self.state = State::Acked;
+    }
+
+    fn failed(&mut self, at: SimTime, error: ErrorCode) {
+        self.done_at_us = at.as_us();
+        self.state = State::Failed(error);
+    }
 }
 
 /// One attempt to deliver a batch.
@@ -150,16 +214,7 @@ impl History {
             producers: records
                 .iter()
                 .map(|n| ProducerHistory {
-                    records: vec![
-                        RecordHistory {
-                            sent_at: None,
-                            tp: None,
-                            key: None,
-                            batch_id: 0,
-                            outcome: Outcome::Pending,
-                        };
-                        usize::try_from(*n).unwrap_or(0)
-                    ],
+                    records: vec![RecordHistory::NEW; usize::try_from(*n).unwrap_or(0)],
                     ..ProducerHistory::default()
                 })
                 .collect(),
@@ -176,23 +231,17 @@ impl History {
         let now = e.time;
         match &e.event {
             Event::Send {
-                record,
-                tp,
-                key,
-                batch_id,
+                record, tp, batch_id, ..
             } => {
                 let h = self.record(*record);
-                h.sent_at = Some(now);
-                h.tp = Some(*tp);
-                h.key = *key;
-                h.batch_id = *batch_id;
+                h.sent_at_us = now.as_us();
+                h.topic = u16::try_from(tp.topic).expect("validated topic count");
+                h.partition = u16::try_from(tp.partition).expect("validated partition count");
+                h.batch_id = u32::try_from(*batch_id).expect("fewer than 2^32 batches per producer");
                 self.producers[record.producer as usize].sent += 1;
             }
             Event::SendFailed { record, error } => {
-                self.record(*record).outcome = Outcome::Failed {
-                    at: now,
-                    error: *error,
-                };
+                self.record(*record).failed(now, *error);
             }
             Event::ProduceSent {
                 broker,
@@ -219,10 +268,7 @@ impl History {
                 base_offset, records, ..
             } => {
                 for (i, r) in records.iter().enumerate() {
-                    self.record(*r).outcome = Outcome::Acked {
-                        at: now,
-                        offset: base_offset.map(|b| b + i as u64),
-                    };
+                    self.record(*r).acked(now, base_offset.map(|b| b + i as u64));
                 }
                 if let Some(r) = records.first() {
                     self.producers[r.producer as usize].acked += records.len() as u64;
@@ -246,10 +292,7 @@ impl History {
                 ..
             } => {
                 for r in records.iter() {
-                    self.record(*r).outcome = Outcome::Failed {
-                        at: now,
-                        error: *error,
-                    };
+                    self.record(*r).failed(now, *error);
                 }
                 if let Client::Producer(p) = who
                     && let Some(a) = self.producers[p as usize]

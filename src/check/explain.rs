@@ -19,23 +19,23 @@ fn path(result: &RunResult, r: RecordId) -> Vec<String> {
     let names = &result.names;
     let h = result.history.get(r);
     let mut lines = Vec::new();
-    let Some(sent_at) = h.sent_at else {
+    let Some(sent_at) = h.sent_at() else {
         lines.push(format!(
             "{}: never left the application ({:?})",
             names.record(r),
-            h.outcome
+            h.outcome()
         ));
         return lines;
     };
-    let tp = h.tp.map_or("?".to_string(), |tp| names.tp(tp));
+    let tp = h.tp().map_or("?".to_string(), |tp| names.tp(tp));
     let mut line = format!(
         "{}: send() at {sent_at} -> {tp} batch {}",
         names.record(r),
-        h.batch_id
+        h.batch_id()
     );
     let batch = result.history.producers[r.producer as usize]
         .batches
-        .get(&h.batch_id);
+        .get(&h.batch_id());
     for a in batch.iter().flat_map(|b| b.attempts.iter()) {
         line.push_str(&format!(
             "; req {} -> broker-{} at {}",
@@ -45,7 +45,7 @@ fn path(result: &RunResult, r: RecordId) -> Vec<String> {
             line.push_str(&format!(" failed {error} at {at}"));
         }
     }
-    line.push_str(&match h.outcome {
+    line.push_str(&match h.outcome() {
         Outcome::Pending => "; no answer by the end".to_string(),
         Outcome::Acked { at, offset: Some(o) } => format!("; acked at {at} with offset {o}"),
         Outcome::Acked { at, offset: None } => format!("; acked at {at} (acks=0, no offset)"),

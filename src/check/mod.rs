@@ -133,7 +133,7 @@ impl Ctx<'_> {
         let mut out = Vec::new();
         for (p, ph) in self.result.history.producers.iter().enumerate() {
             for (seq, h) in ph.records.iter().enumerate() {
-                let Outcome::Acked { at, offset } = h.outcome else {
+                let Outcome::Acked { at, offset } = h.outcome() else {
                     continue;
                 };
                 let r = RecordId {
@@ -143,7 +143,7 @@ impl Ctx<'_> {
                 if self.occ.copies(r) > 0 {
                     continue;
                 }
-                let tp = h.tp.expect("an acked record was sent to a partition");
+                let tp = h.tp().expect("an acked record was sent to a partition");
                 let told = offset.map_or_else(
                     || format!("for {} (acks=0, no offset)", self.result.names.tp(tp)),
                     |o| format!("at {} offset {o}", self.result.names.tp(tp)),
@@ -229,10 +229,14 @@ impl Ctx<'_> {
         };
         match m {
             Measure::Acked => records()
-                .filter(|(r, rh)| matches!(rh.outcome, Outcome::Acked { .. }) && self.admits(f, *r, rh.tp))
+                .filter(|(r, rh)| {
+                    matches!(rh.outcome(), Outcome::Acked { .. }) && self.admits(f, *r, rh.tp())
+                })
                 .count() as u64,
             Measure::Failed => records()
-                .filter(|(r, rh)| matches!(rh.outcome, Outcome::Failed { .. }) && self.admits(f, *r, rh.tp))
+                .filter(|(r, rh)| {
+                    matches!(rh.outcome(), Outcome::Failed { .. }) && self.admits(f, *r, rh.tp())
+                })
                 .count() as u64,
             Measure::Retries => h
                 .producers

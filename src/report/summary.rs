@@ -66,10 +66,10 @@ fn producers(s: &mut String, scenario: &Scenario, result: &RunResult) {
         let mut latencies: Vec<u64> = Vec::new();
         let (mut acked, mut failed, mut pending) = (0, 0, 0);
         for r in &h.records {
-            match r.outcome {
+            match r.outcome() {
                 Outcome::Acked { at, .. } => {
                     acked += 1;
-                    if let Some(sent) = r.sent_at {
+                    if let Some(sent) = r.sent_at() {
                         latencies.push(at.since(sent).as_us());
                     }
                 }

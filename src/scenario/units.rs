@@ -39,8 +39,14 @@ pub struct Rate {
 impl Rate {
     /// Microseconds from the first record to record `i` (integer, no drift).
     pub fn offset_of(&self, i: u64) -> SimDuration {
-        let us = u128::from(i) * u128::from(self.per.as_us()) / u128::from(self.count);
-        SimDuration::from_us(u64::try_from(us).unwrap_or(u64::MAX))
+        let us = match i.checked_mul(self.per.as_us()) {
+            Some(product) => product / self.count,
+            None => {
+                let wide = u128::from(i) * u128::from(self.per.as_us()) / u128::from(self.count);
+                u64::try_from(wide).unwrap_or(u64::MAX)
+            }
+        };
+        SimDuration::from_us(us)
     }
 }
 

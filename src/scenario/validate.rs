@@ -18,6 +18,7 @@ use crate::sim::{RngTree, SimDuration, SimTime};
 /// Upper limits that keep a scenario's run bounded.
 const MAX_BROKERS: u32 = 100;
 const MAX_PARTITIONS: u32 = 10_000;
+const MAX_TOPICS: usize = 1_000;
 const MAX_RECORDS: u64 = 100_000_000;
 const MAX_VALUE_BYTES: u32 = 100 * 1024 * 1024;
 
@@ -47,6 +48,9 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
             return Err(src.error_at(t.name, format!("topic `{}` is declared twice", topic.name)));
         }
         topics.push(topic);
+    }
+    if topics.len() > MAX_TOPICS {
+        return Err(src.error_at_start(format!("a scenario can declare at most {MAX_TOPICS} topics")));
     }
     if topics.is_empty() {
         return Err(src

@@ -20,8 +20,9 @@ pub struct Batch {
     pub id: u64,
     /// Destination.
     pub tp: Tp,
-    /// Records in append order.
-    pub records: Vec<RecordId>,
+    /// Records in append order while the batch is open (moved into `frozen` at the first drain).
+    records: Vec<RecordId>,
+    record_count: u32,
     /// Estimated size in the v2 format, header included.
     pub bytes: u32,
     /// Bytes taken from `buffer.memory`.
@@ -46,7 +47,27 @@ impl Batch {
 
     /// The records as sent (frozen at the first drain, shared by every retry).
     pub fn wire_records(&mut self) -> Arc<[RecordId]> {
-        Arc::clone(self.frozen.get_or_insert_with(|| self.records.as_slice().into()))
+        if self.frozen.is_none() {
+            self.frozen = Some(std::mem::take(&mut self.records).into());
+        }
+        Arc::clone(self.frozen.as_ref().expect("just set"))
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> u32 {
+        self.record_count
+    }
+
+    /// True for a batch without records (never the case for a batch in a deque).
+    pub fn is_empty(&self) -> bool {
+        self.record_count == 0
+    }
+
+    fn push(&mut self, record: RecordId, bytes: u32) {
+        debug_assert!(self.frozen.is_none(), "appending to a drained batch");
+        self.records.push(record);
+        self.record_count += 1;
+        self.bytes += bytes;
     }
 
     fn backing_off(&self, now: SimTime) -> bool {
@@ -72,6 +93,8 @@ pub enum AppendOutcome {
         appended_bytes: u32,
         /// The partition's last batch is full after this append.
         batch_full: bool,
+        /// The record opened a new batch.
+        new_batch: bool,
     },
     /// A new batch is needed and `buffer.memory` cannot hold it yet.
     NeedMemory,
@@ -142,15 +165,15 @@ impl Accumulator {
         let deque = self.deques.entry(tp).or_default();
         if let Some(last) = deque.back_mut().filter(|b| !b.closed) {
             let ts_delta = timestamp_ms(now).saturating_sub(last.first_timestamp_ms);
-            let size = record_bytes(last.records.len() as u32, ts_delta, key, value);
+            let size = record_bytes(last.record_count, ts_delta, key, value);
             if last.bytes.saturating_add(size) <= batch_size {
-                last.records.push(record);
-                last.bytes += size;
+                last.push(record, size);
                 let batch_full = last.is_full(batch_size);
                 return AppendOutcome::Appended {
                     batch_id: last.id,
                     appended_bytes: size,
                     batch_full,
+                    new_batch: false,
                 };
             }
             last.closed = true;
@@ -163,10 +186,14 @@ impl Accumulator {
         let id = self.next_batch_id;
         self.next_batch_id += 1;
         let bytes = BATCH_HEADER_BYTES + record_bytes(0, 0, key, value);
+        // Room for as many records of this size as batch.size holds, so the vector rarely grows.
+        let mut records = Vec::with_capacity((batch_size / bytes.max(1)).clamp(1, 4096) as usize);
+        records.push(record);
         let batch = Batch {
             id,
             tp,
-            records: vec![record],
+            records,
+            record_count: 1,
             bytes,
             reserved_bytes: reserved,
             created_at: now,
@@ -184,6 +211,7 @@ impl Accumulator {
             batch_id: id,
             appended_bytes: bytes,
             batch_full: batch_full || deque.len() > 1,
+            new_batch: true,
         }
     }
 
@@ -286,7 +314,7 @@ impl Accumulator {
                 shown.push(BatchInRequest {
                     tp,
                     batch_id: batch.id,
-                    records: batch.records.len() as u32,
+                    records: batch.len(),
                     bytes: batch.bytes,
                     attempt: batch.attempts,
                 });
@@ -329,20 +357,22 @@ impl Accumulator {
     /// Splits a batch the broker found too large into `batch.size` pieces and puts them at the
     /// front of the deque in record order (`Sender.splitAndReenqueue`). The pieces keep the
     /// original creation time and are allocated outside the pool, as Kafka does.
-    pub fn split_and_reenqueue(&mut self, batch: Batch, sizes: impl Fn(RecordId) -> (Option<u32>, u32)) {
+    pub fn split_and_reenqueue(&mut self, mut batch: Batch, sizes: impl Fn(RecordId) -> (Option<u32>, u32)) {
         self.deallocate(&batch);
+        let records = batch.wire_records();
         let mut pieces: Vec<Batch> = Vec::new();
-        for (i, r) in batch.records.iter().enumerate() {
+        for (i, r) in records.iter().enumerate() {
             let (key, value) = sizes(*r);
-            let fits = pieces.last().is_some_and(|p| {
-                p.bytes + record_bytes(p.records.len() as u32, 0, key, value) <= self.batch_size
-            });
+            let fits = pieces
+                .last()
+                .is_some_and(|p| p.bytes + record_bytes(p.record_count, 0, key, value) <= self.batch_size);
             if !fits || i == 0 {
                 let id = self.next_batch_id;
                 self.next_batch_id += 1;
                 pieces.push(Batch {
                     id,
                     records: Vec::new(),
+                    record_count: 0,
                     bytes: BATCH_HEADER_BYTES,
                     reserved_bytes: 0,
                     frozen: None,
@@ -351,8 +381,8 @@ impl Accumulator {
                 });
             }
             let piece = pieces.last_mut().expect("pushed above");
-            piece.bytes += record_bytes(piece.records.len() as u32, 0, key, value);
-            piece.records.push(*r);
+            let size = record_bytes(piece.record_count, 0, key, value);
+            piece.push(*r, size);
         }
         let deque = self.deques.entry(batch.tp).or_default();
         for piece in pieces.into_iter().rev() {

@@ -15,7 +15,7 @@ use crate::scenario::{ProducerConfig, Workload};
 use crate::sim::{NodeId, Out, SimRng, SimTime};
 use crate::trace::Event;
 use accumulator::{Accumulator, AppendOutcome};
-use partitioner::{StickyPartitioner, partition_for_key};
+use partitioner::{StickyPartitioner, murmur2, to_positive};
 use std::collections::BTreeMap;
 
 /// What the application thread is blocked on inside `send()`.
@@ -28,6 +28,8 @@ struct Blocked {
 /// The keys a workload cycles through, with what partitioning needs.
 struct Key {
     bytes: Vec<u8>,
+    /// `toPositive(murmur2(bytes))`, computed once: the partition is this modulo the count.
+    positive_hash: u32,
 }
 
 /// One producer client.
@@ -47,6 +49,10 @@ pub struct Producer {
     /// Produce requests waiting for a response: correlation id → batch ids.
     requests: BTreeMap<u32, Vec<u64>>,
     addr: Addresses,
+    /// The sender sleeps until this time unless something wakes it (`Sender.wakeup`).
+    sender_due: SimTime,
+    /// Something happened that needs a sender pass now.
+    sender_kick: bool,
 }
 
 impl Producer {
@@ -64,6 +70,7 @@ impl Producer {
             .flatten()
             .map(|k| Key {
                 bytes: k.as_bytes().to_vec(),
+                positive_hash: to_positive(murmur2(k.as_bytes())),
             })
             .collect();
         Producer {
@@ -81,17 +88,27 @@ impl Producer {
             blocked: None,
             requests: BTreeMap::new(),
             addr,
+            sender_due: SimTime::ZERO,
+            sender_kick: true,
         }
     }
 
     /// Starts the application at the workload's start time.
     pub fn on_start(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        self.sender_kick = true;
         self.poll(now, out);
     }
 
     /// Timers: request and connection timeouts, the next send(), linger and backoff expiry.
     pub fn on_wake(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
-        for (broker, abandoned) in self.net.poll_timeouts(now, &mut self.rng, out) {
+        // Connection and request deadlines are part of `sender_due`.
+        let timeouts = if now >= self.sender_due {
+            self.net.poll_timeouts(now, &mut self.rng, out)
+        } else {
+            Vec::new()
+        };
+        for (broker, abandoned) in timeouts {
+            self.sender_kick = true;
             for f in abandoned {
                 self.abandon(broker, f.correlation, ErrorCode::RequestTimedOut, now, out);
             }
@@ -104,6 +121,7 @@ impl Producer {
         let Some(broker) = self.addr.broker_of(from) else {
             return;
         };
+        self.sender_kick = true;
         match msg {
             Message::ConnectOk => self.net.on_connect_ok(broker, out),
             Message::ConnectRefused => {
@@ -135,6 +153,7 @@ impl Producer {
         let Some(broker) = self.addr.broker_of(peer) else {
             return;
         };
+        self.sender_kick = true;
         for f in self.net.on_disconnect(broker, now, &mut self.rng, out) {
             self.abandon(broker, f.correlation, ErrorCode::NetworkException, now, out);
         }
@@ -156,16 +175,27 @@ impl Producer {
         });
     }
 
-    /// Everything that may happen at `now`: the application's sends, then a sender pass.
+    /// Everything that may happen at `now`: the application's sends, then a sender pass if
+    /// something woke the sender (a response, a new or full batch, a due timer), as Kafka's
+    /// sender thread sleeps between wake-ups.
     fn poll(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
         self.run_application(now, out);
-        self.run_sender(now, out);
-        if let Some(t) = self.net.next_deadline() {
-            out.wake_at(t);
+        if self.sender_kick || now >= self.sender_due {
+            self.sender_kick = false;
+            let application_wake = out.take_wake();
+            self.run_sender(now, out);
+            if let Some(t) = self.net.next_deadline() {
+                out.wake_at(t);
+            }
+            if let Some(t) = self.acc.next_expiry() {
+                out.wake_at(t);
+            }
+            self.sender_due = out.take_wake().unwrap_or(SimTime::NEVER);
+            if let Some(t) = application_wake {
+                out.wake_at(t);
+            }
         }
-        if let Some(t) = self.acc.next_expiry() {
-            out.wake_at(t);
-        }
+        out.wake_at(self.sender_due);
     }
 
     /// The application thread: one `send()` after another at the workload's rate; a blocked
@@ -191,6 +221,7 @@ impl Producer {
                     self.next_seq += 1;
                 }
                 Err(on) => {
+                    self.sender_kick = true;
                     let blocked = *self.blocked.get_or_insert_with(|| {
                         out.trace(|| Event::SendBlocked {
                             record,
@@ -242,7 +273,7 @@ impl Producer {
         }
         let keyed = key_index.filter(|_| !self.cfg.partitioner_ignore_keys);
         let partition = match keyed {
-            Some(i) => partition_for_key(&self.keys[i].bytes, partitions),
+            Some(i) => self.keys[i].positive_hash % partitions,
             None => {
                 let md = self.metadata.current();
                 let available: Vec<u32> = (0..partitions)
@@ -262,7 +293,9 @@ impl Producer {
                 batch_id,
                 appended_bytes,
                 batch_full,
+                new_batch,
             } => {
+                self.sender_kick |= new_batch || batch_full;
                 if keyed.is_none() {
                     let full = batch_full || self.acc.last_batch_full(tp);
                     self.sticky

@@ -157,7 +157,7 @@ impl Producer {
         if error.invalidates_metadata() {
             self.metadata.request_update();
         }
-        if error == ErrorCode::MessageTooLarge && batch.records.len() > 1 {
+        if error == ErrorCode::MessageTooLarge && batch.len() > 1 {
             // Split into batch.size pieces at the front of the queue, without counting an attempt.
             let keys = &self.keys;
             let value = self.workload.value_bytes;

@@ -1,0 +1,107 @@
+//! Throughput benchmark (`cargo bench`): in one run, the events/s of a bare `(time, seq)` heap
+//! loop, the simulator's events/s and simulated records/s for 1,000,000 keyed records over 3
+//! brokers × 6 partitions with the trace off, and the process's peak memory.
+//!
+//! Targets (issue 3): ≥ 1,000,000 simulated records/s; simulator events/s ≥ 25% of the bare loop.
+
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)] // wall-clock timing of real work
+
+use kafkasim::scenario::Scenario;
+use kafkasim::simulation::{RunOptions, run};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::Instant;
+
+const RECORDS: u64 = 1_000_000;
+
+fn scenario() -> Scenario {
+    let keys: Vec<String> = (0..1000).map(|i| format!("\"customer-{i}\"")).collect();
+    let text = format!(
+        r#"Scenario(
+            name: "bench-1m-keyed",
+            description: "1,000,000 keyed records, 3 brokers, 6 partitions, acks=all",
+            seed: 1,
+            duration: "60s",
+            cluster: (brokers: 3),
+            topics: [ (name: "orders", partitions: 6) ],
+            producers: [ (id: "p1", config: {{ "enable.idempotence": false }},
+                          workload: (topic: "orders", keys: [{}], records: {RECORDS}, rate: "2000000/s",
+                                     value_bytes: 100)) ],
+        )"#,
+        keys.join(", ")
+    );
+    Scenario::parse("bench.ron", &text).unwrap_or_else(|e| panic!("bench scenario is invalid:\n{e}"))
+}
+
+/// A bare event loop: pop the earliest `(time, seq)`, push a successor a little later, keeping
+/// `pending` events in the heap (the simulator keeps a few dozen).
+fn bare_loop(events: u64, pending: u64) -> f64 {
+    let mut heap = BinaryHeap::new();
+    let mut seq = 0u64;
+    for i in 0..pending {
+        heap.push(Reverse((i, seq, i)));
+        seq += 1;
+    }
+    let start = Instant::now();
+    let mut checksum = 0u64;
+    for _ in 0..events {
+        let Reverse((t, _, payload)) = heap.pop().expect("never empty");
+        checksum = checksum.wrapping_add(payload);
+        heap.push(Reverse((t + 1 + (payload % 7), seq, payload ^ seq)));
+        seq += 1;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    assert!(checksum != 1, "keep the loop from being optimised away");
+    events as f64 / secs
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn main() {
+    let s = scenario();
+    let opts = RunOptions {
+        trace: None,
+        ..RunOptions::default()
+    };
+    // Warm up caches and the allocator on a short run.
+    run(
+        &s,
+        &RunOptions {
+            until: Some(kafkasim::sim::SimDuration::from_ms(50)),
+            ..opts.clone()
+        },
+    );
+
+    let start = Instant::now();
+    let result = run(&s, &opts);
+    let secs = start.elapsed().as_secs_f64();
+    let acked: u64 = result.history.producers.iter().map(|p| p.acked).sum();
+    assert_eq!(acked, RECORDS, "every record must be acknowledged");
+    let sim_events_per_s = result.events as f64 / secs;
+    let records_per_s = RECORDS as f64 / secs;
+    let bare = bare_loop(20_000_000, 64);
+
+    println!("kafkasim throughput benchmark (release, trace off)");
+    println!("  bare (time, seq) heap loop       {:>12.0} events/s", bare);
+    println!(
+        "  simulator                        {:>12.0} events/s  ({:.0}% of the bare loop; target >= 25%)",
+        sim_events_per_s,
+        100.0 * sim_events_per_s / bare
+    );
+    println!(
+        "  1,000,000 keyed records, 3 brokers x 6 partitions: {:.3} s wall, {} events, {} simulated",
+        secs, result.events, result.end
+    );
+    println!(
+        "  simulated records/s              {:>12.0}           (target >= 1,000,000)",
+        records_per_s
+    );
+    if let Some(mib) = peak_rss_mib() {
+        println!("  peak memory (VmHWM)              {:>12.1} MiB", mib);
+    }
+}
