@@ -142,6 +142,7 @@ pub struct Expectation {
 
 /// An `expect` entry as written: `Reordered(topic: "orders", key: "Costco", at_least: 1)`.
 #[derive(Deserialize)]
+#[serde(rename = "expectation")]
 pub enum RawExpectation {
     /// See [`Measure::LostAcked`].
     LostAcked(RawSelector),

@@ -6,7 +6,7 @@ use std::fmt;
 
 /// A node named in a fault: `Broker(1)`, `Client("p1")` or `Controller`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename = "node", deny_unknown_fields)]
 pub enum NodeRef {
     /// A broker by id (`1..=brokers`).
     Broker(u32),
@@ -19,16 +19,16 @@ pub enum NodeRef {
 impl fmt::Display for NodeRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NodeRef::Broker(id) => write!(f, "broker-{id}"),
-            NodeRef::Client(id) => write!(f, "{id}"),
-            NodeRef::Controller => write!(f, "controller"),
+            NodeRef::Broker(id) => write!(f, "Broker({id})"),
+            NodeRef::Client(id) => write!(f, "Client(\"{id}\")"),
+            NodeRef::Controller => write!(f, "Controller"),
         }
     }
 }
 
 /// What a fault does.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename = "fault", deny_unknown_fields)]
 pub enum Fault {
     /// The broker process dies: connections reset, flushed and page-cache data survive.
     Crash {
@@ -91,7 +91,7 @@ pub enum Fault {
 
 /// An event a fault can wait for, as written (`after: Acked(producer: "p1", records: 100)`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(rename = "trigger", deny_unknown_fields)]
 pub enum RawTrigger {
     /// After the producer's application has called send() this many times.
     Sent {

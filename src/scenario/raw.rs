@@ -18,7 +18,7 @@ pub struct RawScenario<'a> {
     #[serde(borrow)]
     pub cluster: RawCluster<'a>,
     #[serde(borrow)]
-    pub topics: Vec<RawTopic<'a>>,
+    pub topics: Raw<'a>,
     #[serde(borrow)]
     pub producers: Vec<RawProducer<'a>>,
     #[serde(borrow, default)]

@@ -45,10 +45,29 @@ impl<'s> Source<'s> {
 
     /// Parses one raw value as `T`; errors point into the file, not into the slice.
     pub fn parse<'r, T: Deserialize<'r>>(&self, raw: Raw<'r>) -> Result<T, ScenarioError> {
-        let base = self.location_of(raw);
-        ron_options()
-            .from_str(raw.get_ron())
-            .map_err(|e| self.ron_error(&e, base))
+        let text = raw.get_ron();
+        let base = self.location_at_offset(self.offset_of(text));
+        ron_options().from_str(text).map_err(|e| {
+            if e.code == RonError::TrailingCharacters {
+                return self.trailing_text(raw);
+            }
+            self.ron_error(&e, base)
+        })
+    }
+
+    /// A value that parsed only in part: `1.5` where a whole number goes, `Heal()` for `Heal`.
+    fn trailing_text(&self, raw: Raw<'_>) -> ScenarioError {
+        let text = self.text_of(raw);
+        if text.parse::<f64>().is_ok() {
+            return self
+                .error_at(
+                    raw,
+                    format!("expected a whole number (an integer), found `{text}`"),
+                )
+                .with_help("counts, sizes and ids are whole numbers");
+        }
+        self.error_at(raw, format!("unexpected text in `{text}`"))
+            .with_help("a unit variant such as `Heal` takes no parentheses; strings need double quotes")
     }
 
     /// The text of a raw value, trimmed.
@@ -56,31 +75,64 @@ impl<'s> Source<'s> {
         raw.get_ron().trim()
     }
 
-    /// Where a raw value starts (after leading whitespace).
+    /// Where a raw value starts (after leading whitespace and comments).
     pub fn location_of(&self, raw: Raw<'_>) -> Location {
         let text = raw.get_ron();
-        let lead = text.len() - text.trim_start().len();
-        self.location_at_offset(self.offset_of(text) + lead)
+        self.location_at_offset(self.offset_of(text) + skip_trivia(text))
     }
 
     /// An error pointing at `raw`, underlining its first line.
     pub fn error_at(&self, raw: Raw<'_>, message: impl Into<String>) -> ScenarioError {
-        let text = raw.get_ron().trim();
+        let full = raw.get_ron();
+        let text = full[skip_trivia(full)..].trim_end();
         let width = text.lines().next().map_or(1, |l| l.chars().count());
         self.error_at_location(self.location_of(raw), width, message)
     }
 
-    /// An error pointing at the first occurrence of `needle` inside `raw` (e.g. a field name),
-    /// or at `raw` itself when the needle is not there.
+    /// An error pointing at `needle` inside `raw` (a field name, a quoted name, a number), or at
+    /// `raw` itself when the needle is not there. A quoted `"needle"` is preferred, then a
+    /// whole-word match, so `order` is not found inside `"orders"` nor `0` inside `10`.
     pub fn error_within(&self, raw: Raw<'_>, needle: &str, message: impl Into<String>) -> ScenarioError {
         let text = raw.get_ron();
-        match text.find(needle) {
-            Some(i) => {
+        let quoted = format!("\"{needle}\"");
+        let found = text
+            .find(&quoted)
+            .map(|i| (i + 1, needle.chars().count()))
+            .or_else(|| whole_word(text, needle).map(|i| (i, needle.chars().count())));
+        match found {
+            Some((i, width)) => {
                 let loc = self.location_at_offset(self.offset_of(text) + i);
-                self.error_at_location(loc, needle.chars().count(), message)
+                self.error_at_location(loc, width, message)
             }
             None => self.error_at(raw, message),
         }
+    }
+
+    /// An error pointing at the first unclosed `/*` of the file.
+    fn unclosed_comment(&self) -> Option<Location> {
+        let bytes = self.text.as_bytes();
+        let mut open: Vec<usize> = Vec::new();
+        let mut i = 0;
+        while i + 1 < bytes.len() {
+            match (bytes[i], bytes[i + 1]) {
+                (b'/', b'/') if open.is_empty() => {
+                    i = self.text[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                    continue;
+                }
+                (b'/', b'*') => {
+                    open.push(i);
+                    i += 2;
+                    continue;
+                }
+                (b'*', b'/') if !open.is_empty() => {
+                    open.pop();
+                    i += 2;
+                    continue;
+                }
+                _ => i += 1,
+            }
+        }
+        open.first().map(|o| self.location_at_offset(*o))
     }
 
     /// An error at the very start of the file (for whole-scenario problems).
@@ -134,13 +186,30 @@ impl<'s> Source<'s> {
                 }
             }
         };
-        let start = shift(e.span.start);
+        let mut start = shift(e.span.start);
         let end = shift(e.span.end);
-        let width = if end.line == start.line && end.column > start.column {
+        let mut width = if end.line == start.line && end.column > start.column {
             end.column - start.column
         } else {
             1
         };
+        match e.code {
+            // ron's span ends just after the bad escape: point at its backslash.
+            RonError::InvalidEscape(_) if end.line == start.line && end.column >= start.column + 2 => {
+                start = Location {
+                    line: end.line,
+                    column: end.column - 2,
+                };
+                width = 2;
+            }
+            RonError::UnclosedBlockComment => {
+                if let Some(open) = self.unclosed_comment() {
+                    start = open;
+                    width = 2;
+                }
+            }
+            _ => {}
+        }
         let (message, help) = describe_ron_error(&e.code);
         let mut err = self.error_at_location(start, width, message);
         err.help = help;
@@ -156,6 +225,14 @@ fn describe_ron_error(code: &RonError) -> (String, Option<String>) {
         format!("expected one of {}", list.join(", "))
     };
     match code {
+        RonError::NoSuchEnumVariant { found, .. } | RonError::NoSuchStructField { found, .. }
+            if not_yet(found).is_some() =>
+        {
+            (
+                format!("`{found}` is not modelled yet ({})", not_yet(found).unwrap_or_default()),
+                Some("`kafkasim --help` and the book list what this version models".to_string()),
+            )
+        }
         RonError::NoSuchStructField {
             expected,
             found,
@@ -200,8 +277,78 @@ fn describe_ron_error(code: &RonError) -> (String, Option<String>) {
             "unexpected text after the end of the scenario".to_string(),
             Some("the file must hold exactly one `Scenario(...)`".to_string()),
         ),
+        RonError::ExpectedIdentifier => (
+            "expected identifier".to_string(),
+            Some("a field name is missing here, or a `(` or `[` before this point is not closed".to_string()),
+        ),
+        RonError::InvalidEscape(what) => (
+            format!("unknown escape character in a string ({})", what.to_lowercase()),
+            Some("write `\\\\` for a backslash, e.g. \"C:\\\\data\"".to_string()),
+        ),
+        RonError::UnclosedBlockComment => (
+            "unclosed block comment".to_string(),
+            Some("close the comment with `*/`".to_string()),
+        ),
+        RonError::ExpectedMapColon => (
+            "expected colon".to_string(),
+            Some("map entries look like \"key\": value; config keys are quoted Kafka property names, like \"linger.ms\"".to_string()),
+        ),
+        RonError::ExpectedInteger => (
+            "expected integer".to_string(),
+            Some("write a whole number without quotes, e.g. 3".to_string()),
+        ),
+        RonError::Message(m) if m.starts_with("invalid duration") => (
+            m.clone(),
+            Some(DURATION_HELP.to_string()),
+        ),
         other => (lowercase_first(&other.to_string()), None),
     }
+}
+
+/// How durations are written, for hints.
+pub const DURATION_HELP: &str = "durations are strings with a unit: \"500us\", \"5ms\", \"2s\", \"1m\"";
+
+/// Names from the design that later versions will model, and what they are.
+fn not_yet(name: &str) -> Option<&'static str> {
+    match name {
+        "AddPartitions" => Some("adding partitions at runtime"),
+        "Pause" => Some("pausing a node"),
+        "ControlledShutdown" => Some("controlled shutdown"),
+        "ConsumerJoin" | "ConsumerLeave" => Some("consumer groups"),
+        "lose_unflushed" => Some("losing unflushed data in a crash"),
+        "Leader" | "Isr" | "Assignment" => Some("state expectations arrive with replication and groups"),
+        _ => None,
+    }
+}
+
+/// Length of the whitespace and comments at the start of `text`.
+fn skip_trivia(text: &str) -> usize {
+    let mut i = 0;
+    loop {
+        let rest = &text[i..];
+        let trimmed = rest.trim_start();
+        i += rest.len() - trimmed.len();
+        if trimmed.starts_with("//") {
+            i += trimmed.find('\n').unwrap_or(trimmed.len());
+        } else if trimmed.starts_with("/*") {
+            i += trimmed.find("*/").map_or(trimmed.len(), |e| e + 2);
+        } else {
+            return i;
+        }
+    }
+}
+
+/// Byte offset of `needle` in `text` where it is not part of a longer word or number.
+fn whole_word(text: &str, needle: &str) -> Option<usize> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(needle).map(|(i, _)| i).find(|&i| {
+        let before = text[..i].chars().next_back().is_none_or(|c| !is_word(c));
+        let after = text[i + needle.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !is_word(c));
+        before && after
+    })
 }
 
 fn lowercase_first(s: &str) -> String {

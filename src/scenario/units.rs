@@ -24,7 +24,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
 /// `serde` helper: a duration field written as a string (`"200ms"`).
 pub fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SimDuration, D::Error> {
     let text = <String as serde::Deserialize>::deserialize(d)?;
-    parse_duration(&text).map_err(serde::de::Error::custom)
+    parse_duration(&text).map_err(|why| serde::de::Error::custom(format!("invalid duration: {why}")))
 }
 
 /// A rate of records: `n` records per `per`.
@@ -50,7 +50,7 @@ impl Rate {
     }
 }
 
-/// Parses `"<count>/<unit>"`, e.g. `"1000/s"` or `"5/ms"`.
+/// Parses `"<count>/<period>"`, e.g. `"1000/s"`, `"5/ms"` or `"100/10ms"`.
 pub fn parse_rate(text: &str) -> Result<Rate, String> {
     let (count, unit) = text
         .trim()
@@ -64,8 +64,16 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
     if count == 0 {
         return Err("a rate must be more than 0 per unit".to_string());
     }
-    let per = parse_duration(&format!("1{}", unit.trim()))
-        .map_err(|_| format!("unknown rate unit `/{unit}` (use /us, /ms, /s or /m)"))?;
+    let unit = unit.trim();
+    let per = if unit.starts_with(|c: char| c.is_ascii_digit()) {
+        parse_duration(unit)?
+    } else {
+        parse_duration(&format!("1{unit}"))
+            .map_err(|_| format!("unknown rate unit `/{unit}` (use /us, /ms, /s or /m)"))?
+    };
+    if per == SimDuration::ZERO {
+        return Err(format!("the period of `{text}` is zero"));
+    }
     Ok(Rate { count, per })
 }
 
@@ -117,6 +125,11 @@ mod tests {
         assert_eq!(r.offset_of(1).as_us(), 333);
         assert_eq!(r.offset_of(3).as_us(), 1000);
         assert_eq!(parse_rate("1000/s").map(|r| r.offset_of(7).as_us()), Ok(7000));
+        assert_eq!(
+            parse_rate("100/10ms").map(|r| r.offset_of(100).as_us()),
+            Ok(10_000)
+        );
+        assert!(parse_rate("1/0s").is_err());
         assert!(parse_rate("0/s").is_err());
         assert!(parse_rate("10/h").is_err());
         assert!(parse_rate("ten/s").is_err());

@@ -5,7 +5,7 @@ use super::config::{ConfigBlock, Entries};
 use super::error::{ScenarioError, did_you_mean};
 use super::fault::{Fault, FaultSpec, NodeRef, RawTrigger, Trigger};
 use super::raw::{RawConsumer, RawFault, RawProducer, RawScenario, RawTopic};
-use super::source::{Raw, Source};
+use super::source::{DURATION_HELP, Raw, Source};
 use super::units::{parse_duration, parse_rate};
 use super::{
     BrokerConfig, Cluster, ConsumerConfig, ConsumerSpec, NetworkSpec, ProducerConfig, ProducerSpec, Scenario,
@@ -41,8 +41,9 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
     }
     let cluster = cluster(src, &raw)?;
     let rng = RngTree::new(seed);
+    let raw_topics: Vec<RawTopic> = src.parse(raw.topics)?;
     let mut topics = Vec::new();
-    for t in &raw.topics {
+    for t in &raw_topics {
         let topic = topic(src, t, &cluster, &rng)?;
         if topics.iter().any(|x: &Topic| x.name == topic.name) {
             return Err(src.error_at(t.name, format!("topic `{}` is declared twice", topic.name)));
@@ -50,11 +51,14 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
         topics.push(topic);
     }
     if topics.len() > MAX_TOPICS {
-        return Err(src.error_at_start(format!("a scenario can declare at most {MAX_TOPICS} topics")));
+        return Err(src.error_at(
+            raw.topics,
+            format!("a scenario can declare at most {MAX_TOPICS} topics"),
+        ));
     }
     if topics.is_empty() {
         return Err(src
-            .error_at_start("the scenario declares no topics")
+            .error_at(raw.topics, "the scenario declares no topics")
             .with_help("add topics: [ (name: \"orders\", partitions: 3) ]"));
     }
     let mut names = ClientNames::default();
@@ -91,12 +95,10 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
 }
 
 fn duration(src: &Source<'_>, raw: Raw<'_>) -> Result<SimDuration, ScenarioError> {
-    let text: String = src
-        .parse(raw)
-        .map_err(|e| e.with_help("durations are strings with a unit: \"500us\", \"5ms\", \"2s\", \"1m\""))?;
+    let text: String = src.parse(raw).map_err(|e| e.with_help(DURATION_HELP))?;
     parse_duration(&text).map_err(|why| {
         src.error_at(raw, format!("invalid duration: {why}"))
-            .with_help("durations are strings with a unit: \"500us\", \"5ms\", \"2s\", \"1m\"")
+            .with_help(DURATION_HELP)
     })
 }
 
@@ -274,6 +276,22 @@ fn explicit_assignment(
     Ok(lists)
 }
 
+/// "did you mean `x`?" when a candidate is close, else the list of what exists.
+fn suggest<'a>(found: &str, what: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
+    did_you_mean(found, candidates.clone()).unwrap_or_else(|| {
+        let list: Vec<String> = candidates
+            .into_iter()
+            .take(12)
+            .map(|c| format!("`{c}`"))
+            .collect();
+        if list.is_empty() {
+            format!("the scenario has no {what}")
+        } else {
+            format!("known {what}: {}", list.join(", "))
+        }
+    })
+}
+
 /// Client ids share one namespace (`Client("p1")` in faults names either kind).
 #[derive(Default)]
 struct ClientNames(Vec<String>);
@@ -312,11 +330,8 @@ fn topic_by_name(
     topics: &[Topic],
 ) -> Result<usize, ScenarioError> {
     topics.iter().position(|t| t.name == name).ok_or_else(|| {
-        let e = src.error_within(raw, name, format!("no topic named `{name}`"));
-        match did_you_mean(name, topics.iter().map(|t| t.name.as_str())) {
-            Some(h) => e.with_help(h),
-            None => e.with_help("declare it under `topics`"),
-        }
+        src.error_within(raw, name, format!("no topic named `{name}`"))
+            .with_help(suggest(name, "topics", topics.iter().map(|t| t.name.as_str())))
     })
 }
 
@@ -349,10 +364,11 @@ fn producer(
         None => None,
     };
     let records = count(src, w.records, "`records`", 1, MAX_RECORDS)?;
-    let rate_text: String = src.parse(w.rate)?;
+    const RATE_HELP: &str = "write a rate like \"1000/s\", \"5/ms\" or \"100/10ms\"";
+    let rate_text: String = src.parse(w.rate).map_err(|e| e.with_help(RATE_HELP))?;
     let rate = parse_rate(&rate_text).map_err(|why| {
         src.error_at(w.rate, format!("invalid rate: {why}"))
-            .with_help("write a rate like \"1000/s\" or \"5/ms\"")
+            .with_help(RATE_HELP)
     })?;
     let value_bytes = match w.value_bytes {
         Some(r) => count(src, r, "`value_bytes`", 0, MAX_VALUE_BYTES)?,
@@ -463,11 +479,12 @@ fn trigger(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Trigger, Scen
 
 fn producer_ref(src: &Source<'_>, raw: Raw<'_>, id: &str, s: &Scenario) -> Result<usize, ScenarioError> {
     s.producer_index(id).ok_or_else(|| {
-        let e = src.error_within(raw, id, format!("no producer with id `{id}`"));
-        match did_you_mean(id, s.producers.iter().map(|p| p.id.as_str())) {
-            Some(h) => e.with_help(h),
-            None => e,
-        }
+        src.error_within(raw, id, format!("no producer with id `{id}`"))
+            .with_help(suggest(
+                id,
+                "producers",
+                s.producers.iter().map(|p| p.id.as_str()),
+            ))
     })
 }
 
@@ -516,11 +533,9 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
             .iter()
             .map(|p| p.id.as_str())
             .chain(s.consumers.iter().map(|c| c.id.as_str()));
-        let e = src.error_within(raw, id, format!("no producer or consumer with id `{id}`"));
-        Err(match did_you_mean(id, all) {
-            Some(h) => e.with_help(h),
-            None => e,
-        })
+        Err(src
+            .error_within(raw, id, format!("no producer or consumer with id `{id}`"))
+            .with_help(suggest(id, "clients", all)))
     };
     let node = |n: &NodeRef| match n {
         NodeRef::Broker(b) => broker(*b),
@@ -648,11 +663,9 @@ fn expectation(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Expectati
     if let Some(c) = &sel.consumer
         && s.consumer_index(c).is_none()
     {
-        let e = src.error_within(raw, c, format!("no consumer with id `{c}`"));
-        return Err(match did_you_mean(c, s.consumers.iter().map(|x| x.id.as_str())) {
-            Some(h) => e.with_help(h),
-            None => e,
-        });
+        return Err(src
+            .error_within(raw, c, format!("no consumer with id `{c}`"))
+            .with_help(suggest(c, "consumers", s.consumers.iter().map(|x| x.id.as_str()))));
     }
     if let Some(k) = &sel.key {
         let known = s
@@ -668,11 +681,9 @@ fn expectation(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Expectati
                 .filter_map(|p| p.workload.keys.as_ref())
                 .flatten()
                 .map(String::as_str);
-            let e = src.error_within(raw, k, format!("no producer sends key `{k}`"));
-            return Err(match did_you_mean(k, all) {
-                Some(h) => e.with_help(h),
-                None => e,
-            });
+            return Err(src
+                .error_within(raw, k, format!("no producer sends key `{k}`"))
+                .with_help(suggest(k, "keys", all)));
         }
     }
     check_filter_fits(src, raw, measure, &sel)?;
