@@ -287,8 +287,9 @@ impl<'s> Simulation<'s> {
             self.close(n, peer);
         }
         if !out.events.is_empty() {
+            let who = self.who(n);
             for event in out.events.drain(..) {
-                self.record(n, event);
+                self.record_as(n, who, event);
             }
             if !self.pending_after.is_empty() {
                 self.check_triggers();
@@ -370,12 +371,16 @@ impl<'s> Simulation<'s> {
     }
 
     fn record(&mut self, n: NodeId, event: Event) {
+        let who = self.who(n);
+        self.record_as(n, who, event);
+    }
+
+    fn record_as(&mut self, n: NodeId, who: Client, event: Event) {
         let stamped = Stamped {
             time: self.now,
             node: n,
             event,
         };
-        let who = self.who(n);
         self.history.observe(&stamped, who);
         if let Some(w) = &mut self.trace {
             w.write(&stamped, &self.names);

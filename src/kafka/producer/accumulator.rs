@@ -111,6 +111,52 @@ pub struct Readiness {
     pub unknown_leader: bool,
 }
 
+/// One deque per partition, indexed by topic then partition (iterated in that order).
+#[derive(Default)]
+struct Deques(Vec<Vec<VecDeque<Batch>>>);
+
+impl Deques {
+    fn get(&self, tp: Tp) -> Option<&VecDeque<Batch>> {
+        self.0.get(tp.topic as usize)?.get(tp.partition as usize)
+    }
+
+    fn get_mut(&mut self, tp: Tp) -> Option<&mut VecDeque<Batch>> {
+        self.0.get_mut(tp.topic as usize)?.get_mut(tp.partition as usize)
+    }
+
+    fn entry(&mut self, tp: Tp) -> &mut VecDeque<Batch> {
+        let (t, p) = (tp.topic as usize, tp.partition as usize);
+        if self.0.len() <= t {
+            self.0.resize_with(t + 1, Vec::new);
+        }
+        let topic = &mut self.0[t];
+        if topic.len() <= p {
+            topic.resize_with(p + 1, VecDeque::new);
+        }
+        &mut topic[p]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (Tp, &VecDeque<Batch>)> {
+        self.0.iter().enumerate().flat_map(|(t, ps)| {
+            ps.iter().enumerate().map(move |(p, d)| {
+                let tp = Tp {
+                    topic: t as u32,
+                    partition: p as u32,
+                };
+                (tp, d)
+            })
+        })
+    }
+
+    fn values(&self) -> impl Iterator<Item = &VecDeque<Batch>> {
+        self.0.iter().flatten()
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut VecDeque<Batch>> {
+        self.0.iter_mut().flatten()
+    }
+}
+
 /// The accumulator.
 pub struct Accumulator {
     batch_size: u32,
@@ -119,7 +165,7 @@ pub struct Accumulator {
     max_request_size: u32,
     delivery_timeout: SimDuration,
     guarantee_order: bool,
-    deques: BTreeMap<Tp, VecDeque<Batch>>,
+    deques: Deques,
     in_flight: BTreeMap<u64, InFlightBatch>,
     muted: BTreeSet<Tp>,
     used_memory: u64,
@@ -143,7 +189,7 @@ impl Accumulator {
             // Sender.guaranteeMessageOrder: max.in.flight == 1 mutes a partition while its batch
             // is in flight.
             guarantee_order: cfg.max_in_flight == 1,
-            deques: BTreeMap::new(),
+            deques: Deques::default(),
             in_flight: BTreeMap::new(),
             muted: BTreeSet::new(),
             used_memory: 0,
@@ -162,7 +208,7 @@ impl Accumulator {
         now: SimTime,
     ) -> AppendOutcome {
         let batch_size = self.batch_size;
-        let deque = self.deques.entry(tp).or_default();
+        let deque = self.deques.entry(tp);
         if let Some(last) = deque.back_mut().filter(|b| !b.closed) {
             let ts_delta = timestamp_ms(now).saturating_sub(last.first_timestamp_ms);
             let size = record_bytes(last.record_count, ts_delta, key, value);
@@ -205,7 +251,7 @@ impl Accumulator {
             frozen: None,
         };
         let batch_full = batch.is_full(batch_size);
-        let deque = self.deques.entry(tp).or_default();
+        let deque = self.deques.entry(tp);
         deque.push_back(batch);
         AppendOutcome::Appended {
             batch_id: id,
@@ -219,26 +265,26 @@ impl Accumulator {
     /// may switch.
     pub fn last_batch_full(&self, tp: Tp) -> bool {
         self.deques
-            .get(&tp)
+            .get(tp)
             .and_then(|d| d.back())
             .is_none_or(|b| b.is_full(self.batch_size))
     }
 
     /// Queued batches of a partition (for the adaptive weights of later versions and for tests).
     pub fn queued(&self, tp: Tp) -> usize {
-        self.deques.get(&tp).map_or(0, VecDeque::len)
+        self.deques.get(tp).map_or(0, VecDeque::len)
     }
 
     /// Which leaders have sendable data (`RecordAccumulator.ready`). `exhausted`: the application
     /// waits for memory, which makes every batch sendable.
     pub fn ready(&self, now: SimTime, md: &ClusterMetadata, exhausted: bool) -> Readiness {
         let mut r = Readiness::default();
-        for (tp, deque) in &self.deques {
+        for (tp, deque) in self.deques.iter() {
             let Some(head) = deque.front() else { continue };
-            if self.muted.contains(tp) {
+            if self.muted.contains(&tp) {
                 continue;
             }
-            let Some(leader) = md.partition(*tp).and_then(|p| p.leader) else {
+            let Some(leader) = md.partition(tp).and_then(|p| p.leader) else {
                 r.unknown_leader = true;
                 continue;
             };
@@ -293,11 +339,11 @@ impl Accumulator {
             let eligible = !self.muted.contains(&tp)
                 && self
                     .deques
-                    .get(&tp)
+                    .get(tp)
                     .and_then(VecDeque::front)
                     .is_some_and(|b| !b.backing_off(now));
             if eligible {
-                let deque = self.deques.get_mut(&tp).expect("checked above");
+                let deque = self.deques.get_mut(tp).expect("checked above");
                 let head_bytes = deque.front().map_or(0, |b| b.bytes);
                 if size.saturating_add(head_bytes) > self.max_request_size && !wire.is_empty() {
                     break;
@@ -351,7 +397,7 @@ impl Accumulator {
         batch.attempts += 1;
         batch.last_attempt_at = now;
         batch.backoff = backoff;
-        self.deques.entry(batch.tp).or_default().push_front(batch);
+        self.deques.entry(batch.tp).push_front(batch);
     }
 
     /// Splits a batch the broker found too large into `batch.size` pieces and puts them at the
@@ -384,7 +430,7 @@ impl Accumulator {
             let size = record_bytes(piece.record_count, 0, key, value);
             piece.push(*r, size);
         }
-        let deque = self.deques.entry(batch.tp).or_default();
+        let deque = self.deques.entry(batch.tp);
         for piece in pieces.into_iter().rev() {
             deque.push_front(piece);
         }
