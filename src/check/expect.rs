@@ -8,7 +8,7 @@ use std::fmt;
 pub enum Measure {
     /// Records acknowledged to the producer but absent from the final log.
     LostAcked,
-    /// Extra copies of records in the final log.
+    /// Records with more than one copy in the final log (each such record counts once).
     Duplicates,
     /// Records that something sent later overtook.
     Reordered,

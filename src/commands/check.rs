@@ -4,7 +4,7 @@ use super::{CommandError, Exit, load};
 use crate::check::{CheckReport, check as run_checks, describe_outcome};
 use crate::report::summary::write_finding;
 use crate::scenario::Scenario;
-use crate::simulation::{self, RunOptions, RunResult};
+use crate::simulation::{self, DEFAULT_MAX_EVENTS, RunOptions, RunResult};
 use std::io::Write;
 use std::path::Path;
 
@@ -64,7 +64,12 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
         let result = simulation::run(&scenario, &opts);
         let report = run_checks(&scenario, &result);
         let ok = report.passed() && result.stopped_early.is_none();
-        write_report(out, &scenario, &result, &report, ok)?;
+        let extra = if args.max_events == DEFAULT_MAX_EVENTS {
+            String::new()
+        } else {
+            format!(" --max-events {}", args.max_events)
+        };
+        write_report(out, &scenario, &result, &report, ok, &extra)?;
         if ok {
             passed += 1;
         } else {
@@ -86,6 +91,7 @@ fn write_report(
     result: &RunResult,
     report: &CheckReport,
     ok: bool,
+    extra_flags: &str,
 ) -> std::io::Result<()> {
     let verdict = if ok { "PASS" } else { "FAIL" };
     writeln!(
@@ -112,7 +118,7 @@ fn write_report(
     if !ok {
         writeln!(
             out,
-            "  reproduce: kafkasim run {} --seed {}",
+            "  reproduce: kafkasim run {} --seed {}{extra_flags}",
             scenario.file, result.seed
         )?;
     }

@@ -1,7 +1,7 @@
 //! `kafkasim describe`: the topics as `kafka-topics --describe` would show them, at the end of the
 //! run or at `--at T`.
 
-use super::{CommandError, Exit, duration_flag, load};
+use super::{CommandError, Exit, load, time_flag};
 use crate::report::describe_topics;
 use crate::simulation::{self, DEFAULT_MAX_EVENTS, RunOptions};
 use std::io::Write;
@@ -20,7 +20,11 @@ pub struct DescribeArgs {
 /// Runs up to `--at` and prints the topic descriptions.
 pub fn describe(args: &DescribeArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
     let scenario = load(&args.file)?;
-    let until = args.at.as_deref().map(|a| duration_flag("--at", a)).transpose()?;
+    let until = args
+        .at
+        .as_deref()
+        .map(|a| time_flag("--at", a, &scenario))
+        .transpose()?;
     let opts = RunOptions {
         seed: args.seed,
         until,

@@ -82,11 +82,19 @@ pub fn load(path: &str) -> Result<Scenario, CommandError> {
     )))
 }
 
-/// Parses a `--until`/`--at` duration flag.
-pub fn duration_flag(flag: &str, text: &str) -> Result<SimDuration, CommandError> {
-    parse_duration(text).map_err(|why| {
+/// Parses a `--until`/`--at` flag: a duration within the scenario's `duration`.
+pub fn time_flag(flag: &str, text: &str, scenario: &Scenario) -> Result<SimDuration, CommandError> {
+    let t = parse_duration(text).map_err(|why| {
         CommandError(format!(
             "error: invalid {flag} `{text}`: {why}\n  = help: write a duration with a unit, e.g. {flag} 500ms\n"
         ))
-    })
+    })?;
+    if t > scenario.duration {
+        return Err(CommandError(format!(
+            "error: {flag} {text} is after the end of the scenario (duration {})\n  = help: use a time up to the scenario's `duration`, or raise `duration` in {}\n",
+            scenario.duration.human(),
+            scenario.file
+        )));
+    }
+    Ok(t)
 }

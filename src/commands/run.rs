@@ -1,6 +1,6 @@
 //! `kafkasim run`: one run, its trace and its summary.
 
-use super::{CommandError, Exit, duration_flag, load};
+use super::{CommandError, Exit, load, time_flag};
 use crate::check::check;
 use crate::report::summary;
 use crate::simulation::{self, RunOptions};
@@ -33,7 +33,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<E
     let until = args
         .until
         .as_deref()
-        .map(|u| duration_flag("--until", u))
+        .map(|u| time_flag("--until", u, &scenario))
         .transpose()?;
     let opts = RunOptions {
         seed: args.seed,

@@ -314,9 +314,9 @@ impl Message {
             Message::Connect => "Connect".into(),
             Message::ConnectOk => "ConnectOk".into(),
             Message::ConnectRefused => "ConnectRefused".into(),
-            Message::Request { correlation, body } => format!("{} request #{correlation}", body.api()),
+            Message::Request { correlation, body } => format!("{} req {correlation}", body.api()),
             Message::Response { correlation, body } => {
-                format!("{} response #{correlation}", body.api())
+                format!("{} response to req {correlation}", body.api())
             }
             Message::Heartbeat { .. } => "Heartbeat".into(),
             Message::MetadataUpdate(m) => format!("MetadataUpdate v{}", m.version),

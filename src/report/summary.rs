@@ -32,7 +32,7 @@ pub fn summary(scenario: &Scenario, result: &RunResult, checks: &CheckReport) ->
         s,
         "seed {}, simulated {}, {} events",
         result.seed,
-        SimDuration::from_us(result.end.as_us()),
+        SimDuration::from_us(result.end.as_us()).human(),
         result.events
     );
     if let Some(why) = &result.stopped_early {
@@ -74,7 +74,8 @@ fn producers(s: &mut String, scenario: &Scenario, result: &RunResult) {
                     }
                 }
                 Outcome::Failed { .. } => failed += 1,
-                Outcome::Pending => pending += 1,
+                Outcome::Pending if r.sent_at().is_some() => pending += 1,
+                Outcome::Pending => {}
             }
         }
         latencies.sort_unstable();

@@ -12,7 +12,8 @@ pub mod units;
 mod validate;
 
 use crate::check::expect::Expectation;
-use crate::sim::SimDuration;
+use crate::kafka::assignment;
+use crate::sim::{RngTree, SimDuration};
 pub use config::{BrokerConfig, ConsumerConfig, ProducerConfig, TopicConfig};
 pub use error::{Location, Place, ScenarioError};
 pub use fault::{Fault, FaultSpec, NodeRef, Trigger};
@@ -70,16 +71,29 @@ pub struct NetworkSpec {
 pub struct Topic {
     /// Name.
     pub name: String,
-    /// Replica list per partition (broker ids, preferred leader first).
-    pub assignment: Vec<Vec<u32>>,
+    /// Number of partitions.
+    pub partitions: u32,
+    /// Replicas per partition.
+    pub replication_factor: u32,
+    /// Replica lists written in the scenario (preferred leader first), if any.
+    pub assignment: Option<Vec<Vec<u32>>>,
     /// Topic configuration.
     pub config: TopicConfig,
 }
 
 impl Topic {
-    /// Number of partitions.
-    pub fn partitions(&self) -> u32 {
-        u32::try_from(self.assignment.len()).unwrap_or(u32::MAX)
+    /// Replica list per partition: the written assignment, or Kafka's rack-unaware assignment
+    /// drawn from the run's seed.
+    pub fn replicas(&self, brokers: u32, seed: u64) -> Vec<Vec<u32>> {
+        if let Some(a) = &self.assignment {
+            return a.clone();
+        }
+        let ids: Vec<u32> = (1..=brokers).collect();
+        let mut r = RngTree::new(seed).fork(&format!("assignment/{}", self.name));
+        let n = u64::from(brokers);
+        let start = r.below(n) as usize;
+        let shift = r.below(n) as usize;
+        assignment::rack_unaware(&ids, self.partitions, self.replication_factor, start, shift)
     }
 }
 

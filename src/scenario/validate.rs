@@ -12,8 +12,7 @@ use super::{
     Topic, TopicConfig, Workload,
 };
 use crate::check::expect::{Bound, Expectation, Filter, Measure, RawExpectation};
-use crate::kafka::assignment;
-use crate::sim::{RngTree, SimDuration, SimTime};
+use crate::sim::{SimDuration, SimTime};
 
 /// Upper limits that keep a scenario's run bounded.
 const MAX_BROKERS: u32 = 100;
@@ -40,11 +39,10 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
             .with_help("e.g. duration: \"5s\""));
     }
     let cluster = cluster(src, &raw)?;
-    let rng = RngTree::new(seed);
     let raw_topics: Vec<RawTopic> = src.parse(raw.topics)?;
     let mut topics = Vec::new();
     for t in &raw_topics {
-        let topic = topic(src, t, &cluster, &rng)?;
+        let topic = topic(src, t, &cluster)?;
         if topics.iter().any(|x: &Topic| x.name == topic.name) {
             return Err(src.error_at(t.name, format!("topic `{}` is declared twice", topic.name)));
         }
@@ -177,12 +175,7 @@ fn topic_name_problem(name: &str) -> Option<String> {
     None
 }
 
-fn topic(
-    src: &Source<'_>,
-    t: &RawTopic<'_>,
-    cluster: &Cluster,
-    rng: &RngTree,
-) -> Result<Topic, ScenarioError> {
+fn topic(src: &Source<'_>, t: &RawTopic<'_>, cluster: &Cluster) -> Result<Topic, ScenarioError> {
     let name: String = src.parse(t.name)?;
     if let Some(problem) = topic_name_problem(&name) {
         return Err(src.error_at(t.name, problem));
@@ -193,17 +186,19 @@ fn topic(
         None => 1,
     };
     let assignment = match t.assignment {
-        Some(raw) => explicit_assignment(src, raw, partitions, cluster.brokers)?,
-        None => {
-            let brokers: Vec<u32> = (1..=cluster.brokers).collect();
-            let mut r = rng.fork(&format!("assignment/{name}"));
-            let n = u64::from(cluster.brokers);
-            let start = r.below(n) as usize;
-            let shift = r.below(n) as usize;
-            assignment::rack_unaware(&brokers, partitions, replication_factor, start, shift)
+        Some(raw) => {
+            if let Some(rf) = t.replication_factor {
+                return Err(src
+                    .error_at(rf, "`replication_factor` and `assignment` cannot both be given")
+                    .with_help("an explicit assignment sets the replication factor by its list length"));
+            }
+            Some(explicit_assignment(src, raw, partitions, cluster.brokers)?)
         }
+        None => None,
     };
-    let rf_written = assignment.first().map_or(1, Vec::len);
+    let rf_written = assignment
+        .as_ref()
+        .map_or(replication_factor as usize, |a| a[0].len());
     if rf_written > 1 {
         let at = t.replication_factor.or(t.assignment).unwrap_or(t.name);
         return Err(src
@@ -221,6 +216,8 @@ fn topic(
     };
     Ok(Topic {
         name,
+        partitions,
+        replication_factor: rf_written as u32,
         assignment,
         config: TopicConfig::from_block(&block, &cluster.config)?,
     })
@@ -348,9 +345,16 @@ fn producer(
         entries: &config_entries,
         anchor: p.config.unwrap_or(p.id),
     };
-    let config = ProducerConfig::from_block(&block)?;
+    let mut config = ProducerConfig::from_block(&block)?;
     let w = &p.workload;
     let topic = topic_ref(src, w.topic, topics)?;
+    let topic_limit = topics[topic].config.max_message_bytes;
+    if topic_limit < config.batch_size_bytes {
+        config.notes.push(format!(
+            "batch.size {} is larger than topic `{}`'s max.message.bytes {topic_limit}: a batch over the limit is rejected with MESSAGE_TOO_LARGE, split into batch.size pieces and rejected again until delivery.timeout.ms expires it, as Kafka's producer does (KAFKA-8350); keep batch.size below max.message.bytes",
+            config.batch_size_bytes, topics[topic].name
+        ));
+    }
     let keys: Option<Vec<String>> = match w.keys {
         Some(raw) => {
             let keys: Vec<String> = src.parse(raw)?;
@@ -496,14 +500,14 @@ fn partition_ref(
     s: &Scenario,
 ) -> Result<(), ScenarioError> {
     let t = &s.topics[topic];
-    if partition >= t.partitions() {
+    if partition >= t.partitions {
         return Err(src.error_within(
             raw,
             "partition",
             format!(
                 "topic `{}` has partitions 0..={}, there is no partition {partition}",
                 t.name,
-                t.partitions() - 1
+                t.partitions - 1
             ),
         ));
     }

@@ -52,6 +52,20 @@ impl SimDuration {
         self.0
     }
 
+    /// Written the way scenario files write durations: `4s`, `500ms`, `1.5s`, `200us`.
+    pub fn human(self) -> String {
+        let us = self.0;
+        if us == 0 {
+            "0s".to_string()
+        } else if us.is_multiple_of(1_000_000) {
+            format!("{}s", us / 1_000_000)
+        } else if us.is_multiple_of(1000) {
+            format!("{}ms", us / 1000)
+        } else {
+            format!("{us}us")
+        }
+    }
+
     /// The span in whole milliseconds (rounded down).
     pub const fn as_ms(self) -> u64 {
         self.0 / 1000
@@ -112,6 +126,14 @@ mod tests {
         assert_eq!(SimTime::from_us(1204).to_string(), "1.204ms");
         assert_eq!(format!("{:>10}", SimTime::from_us(5)), "   0.005ms");
         assert_eq!(SimDuration::from_ms(30).to_string(), "30.000ms");
+    }
+
+    #[test]
+    fn human_form_uses_the_largest_exact_unit() {
+        assert_eq!(SimDuration::from_ms(4000).human(), "4s");
+        assert_eq!(SimDuration::from_ms(1500).human(), "1500ms");
+        assert_eq!(SimDuration::from_us(200).human(), "200us");
+        assert_eq!(SimDuration::ZERO.human(), "0s");
     }
 
     #[test]

@@ -107,7 +107,7 @@ impl Simulation<'_> {
         self.wake[n.0 as usize] = None;
         let first_client = self.addr.controller().0 + 1;
         for c in first_client..self.nodes.len() as u32 {
-            self.close(n, NodeId(c));
+            self.reset_by_host(n, NodeId(c));
         }
     }
 

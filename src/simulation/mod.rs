@@ -72,20 +72,28 @@ pub struct RunResult {
     pub names: Names,
 }
 
+/// A message on its way, boxed so queue entries stay small (most events are timers).
+struct Delivery {
+    from: NodeId,
+    to: NodeId,
+    generation: u32,
+    msg: Message,
+}
+
 enum Ev {
     Start(NodeId),
-    Deliver {
-        from: NodeId,
-        to: NodeId,
-        generation: u32,
-        msg: Message,
-    },
+    Deliver(Box<Delivery>),
     Wake(NodeId),
     Fault(usize),
+    /// The connection between `to` and `peer` was closed by `peer` (FIN) or reset by its host
+    /// (RST). A close by a live node takes effect at once on its side (`bump` false); a reset by
+    /// the host of a crashed broker takes effect when it arrives, behind the data already on the
+    /// wire (`bump` true).
     Closed {
         to: NodeId,
         peer: NodeId,
         generation: u32,
+        bump: bool,
     },
 }
 
@@ -138,7 +146,11 @@ impl<'s> Simulation<'s> {
         let rng = RngTree::new(seed);
         let brokers = scenario.cluster.brokers;
         let addr = Addresses::new(brokers);
-        let assignments: Vec<Vec<Vec<u32>>> = scenario.topics.iter().map(|t| t.assignment.clone()).collect();
+        let assignments: Vec<Vec<Vec<u32>>> = scenario
+            .topics
+            .iter()
+            .map(|t| t.replicas(brokers, seed))
+            .collect();
         let controller = Controller::new(addr, &assignments, scenario.cluster.config.session_timeout);
         let metadata = controller.metadata();
         let max_message_bytes: Vec<u32> = scenario
@@ -239,16 +251,28 @@ impl<'s> Simulation<'s> {
                     self.call(n, |node, now, out| node.wake(now, out));
                 }
             }
-            Ev::Deliver {
-                from,
+            Ev::Deliver(d) => {
+                let Delivery {
+                    from,
+                    to,
+                    generation,
+                    msg,
+                } = *d;
+                self.deliver(from, to, generation, msg);
+            }
+            Ev::Closed {
                 to,
+                peer,
                 generation,
-                msg,
-            } => self.deliver(from, to, generation, msg),
-            Ev::Closed { to, peer, generation } => {
-                if self.net.generation(to, peer) == generation && self.nodes[to.0 as usize].is_up() {
-                    self.call(to, |node, now, out| node.disconnected(now, peer, out));
+                bump,
+            } => {
+                if self.net.generation(to, peer) != generation || !self.nodes[to.0 as usize].is_up() {
+                    return;
                 }
+                if bump {
+                    self.net.close(to, peer);
+                }
+                self.call(to, |node, now, out| node.disconnected(now, peer, out));
             }
             Ev::Fault(i) => self.apply_fault(i),
         }
@@ -273,29 +297,40 @@ impl<'s> Simulation<'s> {
 
     /// Runs a handler of node `n` and applies what it hands back.
     fn call(&mut self, n: NodeId, f: impl FnOnce(&mut Node, SimTime, &mut Out<Message, Event>)) {
-        let mut out = std::mem::replace(&mut self.out, Out::new(false));
-        f(&mut self.nodes[n.0 as usize], self.now, &mut out);
-        self.apply(n, &mut out);
-        self.out = out;
+        f(&mut self.nodes[n.0 as usize], self.now, &mut self.out);
+        self.apply(n);
     }
 
-    fn apply(&mut self, n: NodeId, out: &mut Out<Message, Event>) {
-        for (to, msg) in out.sends.drain(..) {
-            self.send(n, to, msg);
-        }
-        for peer in std::mem::take(&mut out.closes) {
-            self.close(n, peer);
-        }
-        if !out.events.is_empty() {
+    /// Applies what node `n` handed back in `self.out`, keeping the buffers' capacity.
+    fn apply(&mut self, n: NodeId) {
+        // What the node observed comes first in the trace, then what the network did with its
+        // messages.
+        if !self.out.events.is_empty() {
             let who = self.who(n);
-            for event in out.events.drain(..) {
+            let mut events = std::mem::take(&mut self.out.events);
+            for event in events.drain(..) {
                 self.record_as(n, who, event);
             }
+            self.out.events = events;
             if !self.pending_after.is_empty() {
                 self.check_triggers();
             }
         }
-        if let Some(at) = out.take_wake() {
+        if !self.out.sends.is_empty() {
+            let mut sends = std::mem::take(&mut self.out.sends);
+            for (to, msg) in sends.drain(..) {
+                self.send(n, to, msg);
+            }
+            self.out.sends = sends;
+        }
+        if !self.out.closes.is_empty() {
+            let mut closes = std::mem::take(&mut self.out.closes);
+            for peer in closes.drain(..) {
+                self.close(n, peer);
+            }
+            self.out.closes = closes;
+        }
+        if let Some(at) = self.out.take_wake() {
             let at = at.max(self.now);
             let slot = &mut self.wake[n.0 as usize];
             if slot.is_none_or(|w| at < w) {
@@ -316,32 +351,40 @@ impl<'s> Simulation<'s> {
         match self.net.route(self.now, from, to, kind) {
             Ok(at) => {
                 let generation = self.net.generation(from, to);
-                self.queue.push(
-                    at,
-                    Ev::Deliver {
-                        from,
-                        to,
-                        generation,
-                        msg,
-                    },
-                );
+                let delivery = Delivery {
+                    from,
+                    to,
+                    generation,
+                    msg,
+                };
+                self.queue.push(at, Ev::Deliver(Box::new(delivery)));
             }
             Err(reason) => self.trace_drop(from, from, to, &msg, reason.as_str()),
         }
     }
 
-    /// `node` closes its connection to `peer`; the peer learns it when the FIN or RST arrives.
+    /// `node` closes its connection to `peer`; the peer learns it when the FIN arrives.
     fn close(&mut self, node: NodeId, peer: NodeId) {
         let generation = self.net.close(node, peer);
+        self.notify_closed(node, peer, generation, false);
+    }
+
+    /// The host of a crashed `node` resets its connection to `peer`: what `node` sent before the
+    /// crash still arrives, then the RST.
+    fn reset_by_host(&mut self, node: NodeId, peer: NodeId) {
+        let generation = self.net.generation(node, peer);
+        self.notify_closed(node, peer, generation, true);
+    }
+
+    fn notify_closed(&mut self, node: NodeId, peer: NodeId, generation: u32, bump: bool) {
         if let Ok(at) = self.net.route(self.now, node, peer, Kind::Other) {
-            self.queue.push(
-                at,
-                Ev::Closed {
-                    to: peer,
-                    peer: node,
-                    generation,
-                },
-            );
+            let closed = Ev::Closed {
+                to: peer,
+                peer: node,
+                generation,
+                bump,
+            };
+            self.queue.push(at, closed);
         }
     }
 

@@ -85,6 +85,15 @@ fn plural(n: usize, one: &str) -> String {
     }
 }
 
+/// "1 request in flight fails" / "3 requests in flight fail".
+fn in_flight_fail(n: u32) -> String {
+    if n == 1 {
+        "1 request in flight fails".to_string()
+    } else {
+        format!("{n} requests in flight fail")
+    }
+}
+
 impl TraceWriter {
     /// A writer in `format` whose node column fits every name in `names`.
     pub fn new(format: TraceFormat, names: &Names) -> TraceWriter {
@@ -257,18 +266,14 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
         } => (
             "timeout",
             format!(
-                "req {correlation} to {} unanswered after request.timeout.ms: closing the connection ({} in flight fail)",
+                "req {correlation} to {} unanswered after request.timeout.ms: closing the connection ({})",
                 broker(*b),
-                plural(*in_flight as usize, "request")
+                in_flight_fail(*in_flight)
             ),
         ),
         Event::Disconnected { broker: b, in_flight } => (
             "disconnect",
-            format!(
-                "{} ({} in flight fail)",
-                broker(*b),
-                plural(*in_flight as usize, "request")
-            ),
+            format!("{} ({})", broker(*b), in_flight_fail(*in_flight)),
         ),
         Event::Connecting { broker: b } => ("connect", format!("-> {}", broker(*b))),
         Event::Connected { broker: b } => ("connected", broker(*b)),

@@ -53,6 +53,13 @@ pub struct Producer {
     sender_due: SimTime,
     /// Something happened that needs a sender pass now.
     sender_kick: bool,
+    /// When the application calls `send()` for record `next_seq`.
+    next_due: SimTime,
+}
+
+/// When the workload's application calls `send()` for record `seq`.
+fn due_time(w: &Workload, seq: u32) -> SimTime {
+    SimTime::ZERO + w.start + w.rate.offset_of(u64::from(seq))
 }
 
 impl Producer {
@@ -73,6 +80,7 @@ impl Producer {
                 positive_hash: to_positive(murmur2(k.as_bytes())),
             })
             .collect();
+        let next_due = due_time(&workload, 0);
         Producer {
             index,
             net: NetworkClient::new(addr, &cfg.net),
@@ -90,6 +98,7 @@ impl Producer {
             addr,
             sender_due: SimTime::ZERO,
             sender_kick: true,
+            next_due,
         }
     }
 
@@ -202,14 +211,9 @@ impl Producer {
     /// `send()` holds back the ones after it.
     fn run_application(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
         while (self.next_seq as u64) < self.workload.records {
-            if self.blocked.is_none() {
-                let due = SimTime::ZERO
-                    + self.workload.start
-                    + self.workload.rate.offset_of(u64::from(self.next_seq));
-                if due > now {
-                    out.wake_at(due);
-                    return;
-                }
+            if self.blocked.is_none() && self.next_due > now {
+                out.wake_at(self.next_due);
+                return;
             }
             let record = RecordId {
                 producer: self.index,
@@ -218,7 +222,7 @@ impl Producer {
             match self.try_send(record, now, out) {
                 Ok(()) => {
                     self.blocked = None;
-                    self.next_seq += 1;
+                    self.advance();
                 }
                 Err(on) => {
                     self.sender_kick = true;
@@ -241,10 +245,16 @@ impl Producer {
                         error: ErrorCode::MaxBlockTimeout,
                     });
                     self.blocked = None;
-                    self.next_seq += 1;
+                    self.advance();
                 }
             }
         }
+    }
+
+    /// Moves to the application's next `send()` and when it is due.
+    fn advance(&mut self) {
+        self.next_seq += 1;
+        self.next_due = due_time(&self.workload, self.next_seq);
     }
 
     /// One `send()`: partition, size check, append. `Err` names what it must wait for.

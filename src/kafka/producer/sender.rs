@@ -20,25 +20,28 @@ impl Producer {
             });
         }
         let exhausted = self.blocked.is_some_and(|b| b.on == "buffer.memory");
-        let ready = self.acc.ready(now, self.metadata.current(), exhausted);
-        if ready.unknown_leader {
-            self.metadata.request_update();
-        }
-        self.metadata.poll(now, &mut self.net, out);
-        if let Some(t) = ready.next_check {
-            out.wake_at(t);
-        }
         let max_in_flight = self.cfg.max_in_flight as usize;
-        for broker in ready.nodes {
-            // Kafka's sender loops at once while nodes are ready, so a node gets request after
-            // request until its in-flight limit or until nothing is drainable.
-            while self.net.is_ready(broker, max_in_flight) {
-                if !self.send_to(broker, now, out) {
-                    break;
+        // Kafka's sender thread loops with a zero poll timeout while nodes are ready: each pass
+        // checks readiness again, then sends at most one request per ready node.
+        loop {
+            let ready = self.acc.ready(now, self.metadata.current(), exhausted);
+            if ready.unknown_leader {
+                self.metadata.request_update();
+            }
+            self.metadata.poll(now, &mut self.net, out);
+            let mut sent = false;
+            for broker in ready.nodes {
+                if self.net.is_ready(broker, max_in_flight) {
+                    sent |= self.send_to(broker, now, out);
+                } else if !self.net.is_connected(broker) {
+                    self.net.ensure_connecting(broker, now, out);
                 }
             }
-            if !self.net.is_connected(broker) {
-                self.net.ensure_connecting(broker, now, out);
+            if !sent {
+                if let Some(t) = ready.next_check {
+                    out.wake_at(t);
+                }
+                return;
             }
         }
     }
