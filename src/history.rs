@@ -4,7 +4,7 @@
 use crate::kafka::protocol::{BrokerId, ErrorCode};
 use crate::kafka::record::{RecordId, Tp};
 use crate::sim::SimTime;
-use crate::trace::{Event, Stamped};
+use crate::trace::Event;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -227,9 +227,8 @@ impl History {
     }
 
     /// Takes in one event from `who`.
-    pub fn observe(&mut self, e: &Stamped, who: Client) {
-        let now = e.time;
-        match &e.event {
+    pub fn observe(&mut self, now: SimTime, event: &Event, who: Client) {
+        match event {
             Event::Send {
                 record, tp, batch_id, ..
             } => {

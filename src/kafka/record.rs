@@ -34,15 +34,11 @@ pub const BATCH_HEADER_BYTES: u32 = 61;
 /// Most bytes of framing one record can take (`DefaultRecord.MAX_RECORD_OVERHEAD`).
 pub const MAX_RECORD_OVERHEAD_BYTES: u32 = 21;
 
-/// Bytes of a zigzag varint.
+/// Bytes of a zigzag varint: 7 payload bits per byte.
 fn varint_bytes(v: i64) -> u32 {
-    let mut z = ((v << 1) ^ (v >> 63)) as u64;
-    let mut n = 1;
-    while z >= 0x80 {
-        z >>= 7;
-        n += 1;
-    }
-    n
+    let z = ((v << 1) ^ (v >> 63)) as u64;
+    let bits = 64 - (z | 1).leading_zeros();
+    bits.div_ceil(7)
 }
 
 /// Bytes of one record inside a batch: `DefaultRecord.sizeInBytes` with no headers.
@@ -79,6 +75,8 @@ mod tests {
         assert_eq!(varint_bytes(100), 2);
         assert_eq!(varint_bytes(8191), 2);
         assert_eq!(varint_bytes(8192), 3);
+        assert_eq!(varint_bytes(i64::MAX), 10);
+        assert_eq!(varint_bytes(i64::MIN), 10);
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct RunResult {
     pub events: u64,
     /// Set when `--max-events` cut the run short.
     pub stopped_early: Option<String>,
+    /// Mean number of pending events in the queue (what a fair bare-loop benchmark mimics).
+    pub mean_queue_len: u64,
     /// The recorded history.
     pub history: History,
     /// The trace, if one was asked for.
@@ -119,6 +121,7 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> RunResult {
     let end = SimTime::ZERO + opts.until.map_or(scenario.duration, |u| u.min(scenario.duration));
     let mut events = 0u64;
     let mut stopped_early = None;
+    let mut queue_len_sum = 0u64;
     while let Some(t) = sim.queue.peek_time() {
         if t > end {
             break;
@@ -132,13 +135,15 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> RunResult {
             stopped_early = Some(why);
             break;
         }
+        queue_len_sum += sim.queue.len() as u64;
         let Some((t, ev)) = sim.queue.pop() else { break };
         sim.now = t;
         events += 1;
         sim.step(ev);
     }
     let final_time = if stopped_early.is_some() { sim.now } else { end };
-    sim.finish(seed, final_time, events, stopped_early)
+    let mean_queue_len = queue_len_sum / events.max(1);
+    sim.finish(seed, final_time, events, stopped_early, mean_queue_len)
 }
 
 impl<'s> Simulation<'s> {
@@ -419,18 +424,25 @@ impl<'s> Simulation<'s> {
     }
 
     fn record_as(&mut self, n: NodeId, who: Client, event: Event) {
-        let stamped = Stamped {
-            time: self.now,
-            node: n,
-            event,
-        };
-        self.history.observe(&stamped, who);
+        self.history.observe(self.now, &event, who);
         if let Some(w) = &mut self.trace {
+            let stamped = Stamped {
+                time: self.now,
+                node: n,
+                event,
+            };
             w.write(&stamped, &self.names);
         }
     }
 
-    fn finish(self, seed: u64, end: SimTime, events: u64, stopped_early: Option<String>) -> RunResult {
+    fn finish(
+        self,
+        seed: u64,
+        end: SimTime,
+        events: u64,
+        stopped_early: Option<String>,
+        mean_queue_len: u64,
+    ) -> RunResult {
         let metadata = self
             .nodes
             .iter()
@@ -467,6 +479,7 @@ impl<'s> Simulation<'s> {
             end,
             events,
             stopped_early,
+            mean_queue_len,
             history: self.history,
             trace: self.trace.map(TraceWriter::into_string),
             metadata,

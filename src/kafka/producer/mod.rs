@@ -11,6 +11,7 @@ use super::client::metadata::MetadataCache;
 use super::client::network::NetworkClient;
 use super::protocol::{ErrorCode, Message, ResponseBody};
 use super::record::{RecordId, Tp, record_upper_bound_bytes};
+use crate::scenario::units::RateCursor;
 use crate::scenario::{ProducerConfig, Workload};
 use crate::sim::{NodeId, Out, SimRng, SimTime};
 use crate::trace::Event;
@@ -27,9 +28,20 @@ struct Blocked {
 
 /// The keys a workload cycles through, with what partitioning needs.
 struct Key {
-    bytes: Vec<u8>,
+    len: u32,
     /// `toPositive(murmur2(bytes))`, computed once: the partition is this modulo the count.
     positive_hash: u32,
+    /// The partition for the partition count it was computed with: (count, partition).
+    cached: (u32, u32),
+}
+
+impl Key {
+    fn partition(&mut self, partitions: u32) -> u32 {
+        if self.cached.0 != partitions {
+            self.cached = (partitions, self.positive_hash % partitions);
+        }
+        self.cached.1
+    }
 }
 
 /// One producer client.
@@ -53,13 +65,10 @@ pub struct Producer {
     sender_due: SimTime,
     /// Something happened that needs a sender pass now.
     sender_kick: bool,
-    /// When the application calls `send()` for record `next_seq`.
-    next_due: SimTime,
-}
-
-/// When the workload's application calls `send()` for record `seq`.
-fn due_time(w: &Workload, seq: u32) -> SimTime {
-    SimTime::ZERO + w.start + w.rate.offset_of(u64::from(seq))
+    /// Send times of the workload, at record `next_seq`.
+    schedule: RateCursor,
+    /// Index of record `next_seq`'s key (keys are used in turn).
+    key_cursor: usize,
 }
 
 impl Producer {
@@ -76,11 +85,12 @@ impl Producer {
             .iter()
             .flatten()
             .map(|k| Key {
-                bytes: k.as_bytes().to_vec(),
+                len: k.len() as u32,
                 positive_hash: to_positive(murmur2(k.as_bytes())),
+                cached: (0, 0),
             })
             .collect();
-        let next_due = due_time(&workload, 0);
+        let schedule = RateCursor::new(workload.rate);
         Producer {
             index,
             net: NetworkClient::new(addr, &cfg.net),
@@ -98,7 +108,8 @@ impl Producer {
             addr,
             sender_due: SimTime::ZERO,
             sender_kick: true,
-            next_due,
+            schedule,
+            key_cursor: 0,
         }
     }
 
@@ -111,15 +122,12 @@ impl Producer {
     /// Timers: request and connection timeouts, the next send(), linger and backoff expiry.
     pub fn on_wake(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
         // Connection and request deadlines are part of `sender_due`.
-        let timeouts = if now >= self.sender_due {
-            self.net.poll_timeouts(now, &mut self.rng, out)
-        } else {
-            Vec::new()
-        };
-        for (broker, abandoned) in timeouts {
-            self.sender_kick = true;
-            for f in abandoned {
-                self.abandon(broker, f.correlation, ErrorCode::RequestTimedOut, now, out);
+        if now >= self.sender_due {
+            for (broker, abandoned) in self.net.poll_timeouts(now, &mut self.rng, out) {
+                self.sender_kick = true;
+                for f in abandoned {
+                    self.abandon(broker, f.correlation, ErrorCode::RequestTimedOut, now, out);
+                }
             }
         }
         self.poll(now, out);
@@ -211,8 +219,9 @@ impl Producer {
     /// `send()` holds back the ones after it.
     fn run_application(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
         while (self.next_seq as u64) < self.workload.records {
-            if self.blocked.is_none() && self.next_due > now {
-                out.wake_at(self.next_due);
+            let due = self.next_due();
+            if self.blocked.is_none() && due > now {
+                out.wake_at(due);
                 return;
             }
             let record = RecordId {
@@ -251,10 +260,19 @@ impl Producer {
         }
     }
 
-    /// Moves to the application's next `send()` and when it is due.
+    /// Moves to the application's next `send()`, its key and when it is due.
     fn advance(&mut self) {
         self.next_seq += 1;
-        self.next_due = due_time(&self.workload, self.next_seq);
+        self.key_cursor += 1;
+        if self.key_cursor == self.keys.len() {
+            self.key_cursor = 0;
+        }
+        self.schedule.advance();
+    }
+
+    /// When the application calls `send()` for record `next_seq`.
+    fn next_due(&self) -> SimTime {
+        SimTime::ZERO + self.workload.start + self.schedule.offset()
     }
 
     /// One `send()`: partition, size check, append. `Err` names what it must wait for.
@@ -270,8 +288,8 @@ impl Producer {
             self.metadata.request_update();
             return Err("metadata");
         }
-        let key_index = (!self.keys.is_empty()).then(|| record.seq as usize % self.keys.len());
-        let key_len = key_index.map(|i| self.keys[i].bytes.len() as u32);
+        let key_index = (!self.keys.is_empty()).then_some(self.key_cursor);
+        let key_len = key_index.map(|i| self.keys[i].len);
         let value = self.workload.value_bytes;
         let upper = record_upper_bound_bytes(key_len, value);
         if upper > self.cfg.max_request_size_bytes || u64::from(upper) > self.cfg.buffer_memory_bytes {
@@ -283,18 +301,21 @@ impl Producer {
         }
         let keyed = key_index.filter(|_| !self.cfg.partitioner_ignore_keys);
         let partition = match keyed {
-            Some(i) => self.keys[i].positive_hash % partitions,
-            None => {
-                let md = self.metadata.current();
-                let available: Vec<u32> = (0..partitions)
-                    .filter(|p| {
-                        md.partition(Tp { topic, partition: *p })
-                            .and_then(|s| s.leader)
-                            .is_some()
-                    })
-                    .collect();
-                self.sticky.partition(&available, partitions, &mut self.rng)
-            }
+            Some(i) => self.keys[i].partition(partitions),
+            None => match self.sticky.current(partitions) {
+                Some(p) => p,
+                None => {
+                    let md = self.metadata.current();
+                    let available: Vec<u32> = (0..partitions)
+                        .filter(|p| {
+                            md.partition(Tp { topic, partition: *p })
+                                .and_then(|s| s.leader)
+                                .is_some()
+                        })
+                        .collect();
+                    self.sticky.choose(&available, partitions, &mut self.rng)
+                }
+            },
         };
         let tp = Tp { topic, partition };
         match self.acc.append(tp, record, key_len, value, now) {

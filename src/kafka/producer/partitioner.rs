@@ -61,17 +61,17 @@ pub struct StickyPartitioner {
 }
 
 impl StickyPartitioner {
-    /// The sticky partition, choosing one if there is none.
-    pub fn partition(&mut self, available: &[u32], partitions: u32, rng: &mut SimRng) -> u32 {
-        match self.current {
-            Some(p) if p < partitions => p,
-            _ => {
-                let p = next_partition(available, partitions, rng);
-                self.current = Some(p);
-                self.produced_bytes = 0;
-                p
-            }
-        }
+    /// The sticky partition, if one is chosen (and still exists).
+    pub fn current(&self, partitions: u32) -> Option<u32> {
+        self.current.filter(|p| *p < partitions)
+    }
+
+    /// Chooses a new sticky partition among `available` (those with a leader).
+    pub fn choose(&mut self, available: &[u32], partitions: u32, rng: &mut SimRng) -> u32 {
+        let p = next_partition(available, partitions, rng);
+        self.current = Some(p);
+        self.produced_bytes = 0;
+        p
     }
 
     /// After an append of `appended_bytes`; `batch_full` tells whether the partition's last
@@ -188,20 +188,16 @@ mod tests {
     fn sticky_switches_after_a_full_batch_or_twice_the_batch_size() {
         let mut rng = RngTree::new(9).fork("t");
         let mut s = StickyPartitioner::default();
-        let p = s.partition(&[0, 1, 2], 3, &mut rng);
+        let p = s.choose(&[0, 1, 2], 3, &mut rng);
         s.on_append(900, false, 1000, 3);
-        assert_eq!(s.partition(&[0, 1, 2], 3, &mut rng), p, "not enough bytes yet");
+        assert_eq!(s.current(3), Some(p), "not enough bytes yet");
         s.on_append(200, false, 1000, 3);
-        assert_eq!(
-            s.partition(&[0, 1, 2], 3, &mut rng),
-            p,
-            "enough bytes but batch not full"
-        );
+        assert_eq!(s.current(3), Some(p), "enough bytes but batch not full");
         s.on_append(1000, false, 1000, 3);
-        assert!(s.current.is_none(), "2 × batch.size forces a switch");
+        assert_eq!(s.current(3), None, "2 × batch.size forces a switch");
         let mut single = StickyPartitioner::default();
-        single.partition(&[0], 1, &mut rng);
+        single.choose(&[0], 1, &mut rng);
         single.on_append(10_000, true, 100, 1);
-        assert_eq!(single.current, Some(0), "one partition never switches");
+        assert_eq!(single.current(1), Some(0), "one partition never switches");
     }
 }

@@ -164,8 +164,7 @@ impl Producer {
             // Split into batch.size pieces at the front of the queue, without counting an attempt.
             let keys = &self.keys;
             let value = self.workload.value_bytes;
-            let key_len =
-                |seq: u32| (!keys.is_empty()).then(|| keys[seq as usize % keys.len()].bytes.len() as u32);
+            let key_len = |seq: u32| (!keys.is_empty()).then(|| keys[seq as usize % keys.len()].len);
             self.acc.split_and_reenqueue(batch, |r| (key_len(r.seq), value));
             return;
         }
