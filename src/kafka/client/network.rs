@@ -262,3 +262,119 @@ impl NetworkClient {
             .min()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::{NodeId, RngTree, SimDuration};
+
+    fn cfg() -> ClientNetConfig {
+        ClientNetConfig {
+            request_timeout: SimDuration::from_ms(100),
+            retry_backoff: SimDuration::from_ms(100),
+            retry_backoff_max: SimDuration::from_ms(1000),
+            reconnect_backoff: SimDuration::from_ms(50),
+            reconnect_backoff_max: SimDuration::from_ms(1000),
+            connection_setup_timeout: SimDuration::from_ms(10_000),
+            metadata_max_age: SimDuration::from_ms(300_000),
+        }
+    }
+
+    fn at(ms: u64) -> SimTime {
+        SimTime::from_us(ms * 1000)
+    }
+
+    fn connected(out: &mut Out<Message, Event>) -> NetworkClient {
+        let mut net = NetworkClient::new(Addresses::new(2), &cfg());
+        net.ensure_connecting(1, at(0), out);
+        net.on_connect_ok(1, out);
+        net
+    }
+
+    #[test]
+    fn a_connection_is_ready_below_the_in_flight_limit() {
+        let mut out = Out::new(false);
+        let mut net = NetworkClient::new(Addresses::new(2), &cfg());
+        assert!(!net.is_ready(1, 5));
+        net.ensure_connecting(1, at(0), &mut out);
+        assert!(matches!(out.sends[0], (NodeId(0), Message::Connect)));
+        net.on_connect_ok(1, &mut out);
+        for _ in 0..2 {
+            net.send(1, RequestBody::Metadata, true, at(0), &mut out);
+        }
+        assert!(net.is_ready(1, 3) && !net.is_ready(1, 2));
+        net.send(1, RequestBody::Metadata, false, at(0), &mut out);
+        assert_eq!(
+            net.in_flight_count(1),
+            2,
+            "requests without a response leave at once"
+        );
+    }
+
+    #[test]
+    fn responses_match_the_oldest_request_only() {
+        let mut out = Out::new(false);
+        let mut net = connected(&mut out);
+        let a = net.send(1, RequestBody::Metadata, true, at(0), &mut out);
+        let b = net.send(1, RequestBody::Metadata, true, at(0), &mut out);
+        assert!(net.on_response(1, b).is_none(), "connections are FIFO");
+        assert_eq!(net.on_response(1, a).map(|f| f.correlation), Some(a));
+        assert_eq!(net.on_response(1, b).map(|f| f.correlation), Some(b));
+    }
+
+    #[test]
+    fn a_request_timeout_closes_the_connection_and_fails_everything_in_flight_oldest_first() {
+        let mut out = Out::new(false);
+        let mut net = connected(&mut out);
+        let mut rng = RngTree::new(1).fork("t");
+        let a = net.send(1, RequestBody::Metadata, true, at(0), &mut out);
+        let b = net.send(1, RequestBody::Metadata, true, at(50), &mut out);
+        assert_eq!(net.next_deadline(), Some(at(100)));
+        assert!(net.poll_timeouts(at(99), &mut rng, &mut out).is_empty());
+        let failed = net.poll_timeouts(at(100), &mut rng, &mut out);
+        let ids: Vec<u32> = failed
+            .iter()
+            .flat_map(|(_, fs)| fs.iter().map(|f| f.correlation))
+            .collect();
+        assert_eq!(ids, [a, b], "the younger request fails with the older one");
+        assert_eq!(out.closes, vec![NodeId(0)]);
+        assert!(!net.is_connected(1));
+        assert!(!net.can_connect(1, at(100)), "reconnect.backoff.ms applies");
+        assert!(net.can_connect(1, at(160)), "50 ms ± 20% later it may reconnect");
+    }
+
+    #[test]
+    fn refused_connections_back_off_exponentially() {
+        let mut out = Out::new(false);
+        let mut net = NetworkClient::new(Addresses::new(2), &cfg());
+        let mut rng = RngTree::new(1).fork("t");
+        let mut now = at(0);
+        let mut waits = Vec::new();
+        for _ in 0..6 {
+            net.ensure_connecting(1, now, &mut out);
+            net.on_connect_refused(1, now, &mut rng, &mut out);
+            let mut t = now;
+            while !net.can_connect(1, t) {
+                t += SimDuration::from_ms(1);
+            }
+            waits.push(t.since(now).as_ms());
+            now = t;
+        }
+        assert!(waits.windows(2).take(4).all(|w| w[1] > w[0]), "{waits:?} grows");
+        assert!(
+            waits.iter().all(|w| *w <= 1000),
+            "{waits:?} capped at reconnect.backoff.max.ms"
+        );
+    }
+
+    #[test]
+    fn an_unanswered_connection_attempt_times_out() {
+        let mut out = Out::new(false);
+        let mut net = NetworkClient::new(Addresses::new(2), &cfg());
+        let mut rng = RngTree::new(1).fork("t");
+        net.ensure_connecting(1, at(0), &mut out);
+        assert_eq!(net.next_deadline(), Some(at(10_000)));
+        net.poll_timeouts(at(10_000), &mut rng, &mut out);
+        assert!(!net.is_connected(1) && !net.can_connect(1, at(10_000)));
+    }
+}

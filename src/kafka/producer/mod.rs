@@ -328,9 +328,11 @@ impl Producer {
             } => {
                 self.sender_kick |= new_batch || batch_full;
                 if keyed.is_none() {
-                    let full = batch_full || self.acc.last_batch_full(tp);
+                    // BuiltInPartitioner.updatePartitionInfo: switching is enabled only when the
+                    // partition's last batch is full (RecordAccumulator.allBatchesFull).
+                    let all_full = self.acc.last_batch_full(tp);
                     self.sticky
-                        .on_append(appended_bytes, full, self.cfg.batch_size_bytes, partitions);
+                        .on_append(appended_bytes, all_full, self.cfg.batch_size_bytes, partitions);
                 }
                 out.emit(Event::Send {
                     record,
