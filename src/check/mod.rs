@@ -13,7 +13,7 @@ use expect::{Bound, Expectation, Filter, Measure};
 pub use explain::explain;
 pub use scan::Finding;
 
-use crate::history::Outcome;
+use crate::history::{Outcome, ProducerHistory};
 use crate::kafka::record::{RecordId, Tp};
 use crate::scenario::Scenario;
 use crate::simulation::RunResult;
@@ -238,15 +238,8 @@ impl Ctx<'_> {
                     matches!(rh.outcome(), Outcome::Failed { .. }) && self.admits(f, *r, rh.tp())
                 })
                 .count() as u64,
-            Measure::Retries => h
-                .producers
-                .iter()
-                .enumerate()
-                .filter(|(p, _)| {
-                    f.producer
-                        .as_ref()
-                        .is_none_or(|id| self.scenario.producers[*p].id == *id)
-                })
+            Measure::Retries => self
+                .producers(f)
                 .flat_map(|(p, ph)| ph.batches.values().map(move |b| (p, b)))
                 .filter(|(p, b)| {
                     self.admits(
@@ -260,17 +253,7 @@ impl Ctx<'_> {
                 })
                 .map(|(_, b)| u64::from(b.retries))
                 .sum(),
-            Measure::Requests => h
-                .producers
-                .iter()
-                .enumerate()
-                .filter(|(p, _)| {
-                    f.producer
-                        .as_ref()
-                        .is_none_or(|id| self.scenario.producers[*p].id == *id)
-                })
-                .map(|(_, ph)| ph.requests)
-                .sum(),
+            Measure::Requests => self.producers(f).map(|(_, ph)| ph.requests).sum(),
             Measure::Consumed => h
                 .consumed
                 .iter()
@@ -285,6 +268,20 @@ impl Ctx<'_> {
                 unreachable!("checkers are counted from findings")
             }
         }
+    }
+
+    /// The producers the filter admits, with their histories.
+    fn producers<'f>(&'f self, f: &'f Filter) -> impl Iterator<Item = (usize, &'f ProducerHistory)> + 'f {
+        self.result
+            .history
+            .producers
+            .iter()
+            .enumerate()
+            .filter(move |(p, _)| {
+                f.producer
+                    .as_ref()
+                    .is_none_or(|id| self.scenario.producers[*p].id == *id)
+            })
     }
 
     fn label(&self, r: RecordId) -> String {

@@ -100,32 +100,23 @@ impl Consumer {
         let Some(broker) = self.addr.broker_of(from) else {
             return;
         };
-        match msg {
-            Message::ConnectOk => self.net.on_connect_ok(broker, out),
-            Message::ConnectRefused => {
-                self.net.on_connect_refused(broker, now, &mut self.rng, out);
-                self.metadata.request_update();
+        let received = self
+            .net
+            .receive(broker, msg, now, &mut self.rng, &mut self.metadata, out);
+        match received {
+            Some((_, ResponseBody::Metadata(md))) => {
+                self.metadata.on_response(now, md);
             }
-            Message::Response { correlation, body }
-                if self.net.on_response(broker, correlation).is_some() =>
-            {
-                match body {
-                    ResponseBody::Metadata(md) => {
-                        self.metadata.on_response(now, md);
-                    }
-                    ResponseBody::ListOffsets(list) => {
-                        self.pending.remove(&correlation);
-                        for (tp, result) in list {
-                            self.on_offset(tp, result, now, out);
-                        }
-                    }
-                    ResponseBody::Fetch(parts) => {
-                        self.pending.remove(&correlation);
-                        for p in parts {
-                            self.on_fetched(p, now, out);
-                        }
-                    }
-                    ResponseBody::Produce(_) => {}
+            Some((correlation, ResponseBody::ListOffsets(list))) => {
+                self.pending.remove(&correlation);
+                for (tp, result) in list {
+                    self.on_offset(tp, result, now, out);
+                }
+            }
+            Some((correlation, ResponseBody::Fetch(parts))) => {
+                self.pending.remove(&correlation);
+                for p in parts {
+                    self.on_fetched(p, now, out);
                 }
             }
             _ => {}

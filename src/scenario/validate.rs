@@ -119,23 +119,29 @@ where
     Ok(n)
 }
 
-fn entries<'s>(src: &Source<'s>, raw: Option<Raw<'s>>) -> Result<Entries<'s>, ScenarioError> {
-    match raw {
-        Some(r) => src.parse(r),
-        None => Ok(Entries::default()),
-    }
+/// Validates an optional `config` block with `f`; errors about the block as a whole point at it,
+/// or at `owner` when it is absent.
+fn with_config<'s, T>(
+    src: &Source<'s>,
+    config: Option<Raw<'s>>,
+    owner: Raw<'s>,
+    f: impl FnOnce(&ConfigBlock<'_, 's>) -> Result<T, ScenarioError>,
+) -> Result<T, ScenarioError> {
+    let entries = match config {
+        Some(r) => src.parse(r)?,
+        None => Entries::default(),
+    };
+    f(&ConfigBlock {
+        src,
+        entries: &entries,
+        anchor: config.unwrap_or(owner),
+    })
 }
 
 fn cluster(src: &Source<'_>, raw: &RawScenario<'_>) -> Result<Cluster, ScenarioError> {
     let c = &raw.cluster;
     let brokers = count(src, c.brokers, "`brokers`", 1, MAX_BROKERS)?;
-    let config_entries = entries(src, c.config)?;
-    let block = ConfigBlock {
-        src,
-        entries: &config_entries,
-        anchor: c.config.unwrap_or(c.brokers),
-    };
-    let config = BrokerConfig::from_block(&block)?;
+    let config = with_config(src, c.config, c.brokers, BrokerConfig::from_block)?;
     let network = match &c.network {
         Some(n) => NetworkSpec {
             latency: opt_duration(src, n.latency, SimDuration::from_ms(1))?,
@@ -208,18 +214,15 @@ fn topic(src: &Source<'_>, t: &RawTopic<'_>, cluster: &Cluster) -> Result<Topic,
             )
             .with_help("use replication_factor: 1 (the default) for now"));
     }
-    let config_entries = entries(src, t.config)?;
-    let block = ConfigBlock {
-        src,
-        entries: &config_entries,
-        anchor: t.config.unwrap_or(t.name),
-    };
+    let config = with_config(src, t.config, t.name, |b| {
+        TopicConfig::from_block(b, &cluster.config)
+    })?;
     Ok(Topic {
         name,
         partitions,
         replication_factor: rf_written as u32,
         assignment,
-        config: TopicConfig::from_block(&block, &cluster.config)?,
+        config,
     })
 }
 
@@ -339,13 +342,7 @@ fn producer(
     names: &mut ClientNames,
 ) -> Result<ProducerSpec, ScenarioError> {
     let id = names.claim(src, p.id)?;
-    let config_entries = entries(src, p.config)?;
-    let block = ConfigBlock {
-        src,
-        entries: &config_entries,
-        anchor: p.config.unwrap_or(p.id),
-    };
-    let mut config = ProducerConfig::from_block(&block)?;
+    let mut config = with_config(src, p.config, p.id, ProducerConfig::from_block)?;
     let w = &p.workload;
     let topic = topic_ref(src, w.topic, topics)?;
     let topic_limit = topics[topic].config.max_message_bytes;
@@ -416,16 +413,11 @@ fn consumer(
         }
         indexes.push(i);
     }
-    let config_entries = entries(src, c.config)?;
-    let block = ConfigBlock {
-        src,
-        entries: &config_entries,
-        anchor: c.config.unwrap_or(c.id),
-    };
+    let config = with_config(src, c.config, c.id, ConsumerConfig::from_block)?;
     Ok(ConsumerSpec {
         id,
         topics: indexes,
-        config: ConsumerConfig::from_block(&block)?,
+        config,
         start: opt_duration(src, c.start, SimDuration::ZERO)?,
     })
 }

@@ -2,8 +2,9 @@
 //! `InFlightRequests`): connecting with backoff, the in-flight queue per broker, request timeouts.
 
 use super::backoff::ExponentialBackoff;
+use super::metadata::MetadataCache;
 use crate::kafka::addr::Addresses;
-use crate::kafka::protocol::{BrokerId, Message, RequestBody};
+use crate::kafka::protocol::{BrokerId, Message, RequestBody, ResponseBody};
 use crate::scenario::config::ClientNetConfig;
 use crate::sim::{Out, SimRng, SimTime};
 use crate::trace::Event;
@@ -172,6 +173,32 @@ impl NetworkClient {
         }
         out.send(self.addr.broker(b), Message::Request { correlation, body });
         correlation
+    }
+
+    /// Connection bookkeeping for a message from broker `b`: connects and refusals are handled
+    /// here (a refusal asks for fresh metadata, as Kafka's NetworkClient does); a response to an
+    /// in-flight request is handed back.
+    pub fn receive(
+        &mut self,
+        b: BrokerId,
+        msg: Message,
+        now: SimTime,
+        rng: &mut SimRng,
+        metadata: &mut MetadataCache,
+        out: &mut Out<Message, Event>,
+    ) -> Option<(u32, ResponseBody)> {
+        match msg {
+            Message::ConnectOk => self.on_connect_ok(b, out),
+            Message::ConnectRefused => {
+                self.on_connect_refused(b, now, rng, out);
+                metadata.request_update();
+            }
+            Message::Response { correlation, body } if self.on_response(b, correlation).is_some() => {
+                return Some((correlation, body));
+            }
+            _ => {}
+        }
+        None
     }
 
     /// Matches a response to the oldest in-flight request (connections are FIFO).

@@ -139,26 +139,15 @@ impl Producer {
             return;
         };
         self.sender_kick = true;
-        match msg {
-            Message::ConnectOk => self.net.on_connect_ok(broker, out),
-            Message::ConnectRefused => {
-                self.net.on_connect_refused(broker, now, &mut self.rng, out);
-                self.metadata.request_update();
+        let received = self
+            .net
+            .receive(broker, msg, now, &mut self.rng, &mut self.metadata, out);
+        match received {
+            Some((correlation, ResponseBody::Produce(results))) => {
+                self.on_produce_response(correlation, results, now, out)
             }
-            Message::Response { correlation, body }
-                if self.net.on_response(broker, correlation).is_some() =>
-            {
-                match body {
-                    ResponseBody::Produce(results) => {
-                        self.on_produce_response(correlation, results, now, out)
-                    }
-                    ResponseBody::Metadata(md) => {
-                        if self.metadata.on_response(now, md) {
-                            self.trace_metadata(out);
-                        }
-                    }
-                    ResponseBody::Fetch(_) | ResponseBody::ListOffsets(_) => {}
-                }
+            Some((_, ResponseBody::Metadata(md))) if self.metadata.on_response(now, md) => {
+                self.trace_metadata(out);
             }
             _ => {}
         }

@@ -2,6 +2,7 @@
 //! batches from responses, time-outs and disconnects (`Sender.java`, Kafka 4.0).
 
 use super::Producer;
+use super::accumulator::Batch;
 use crate::kafka::protocol::{
     BrokerId, ErrorCode, Message, ProducePartitionResponse, ProduceRequest, RequestBody,
 };
@@ -123,18 +124,31 @@ impl Producer {
         }
     }
 
-    fn complete(&mut self, batch_id: u64, base_offset: Option<u64>, out: &mut Out<Message, Event>) {
-        let Some((mut batch, expired)) = self.acc.finish_in_flight(batch_id) else {
-            return;
-        };
+    /// Takes a finished batch out of flight; `None` when it is unknown or had already expired
+    /// (then the answer is only traced: the application was told it failed).
+    fn take_in_flight(
+        &mut self,
+        batch_id: u64,
+        result: Result<u64, ErrorCode>,
+        out: &mut Out<Message, Event>,
+    ) -> Option<Batch> {
+        let (batch, expired) = self.acc.finish_in_flight(batch_id)?;
         if expired {
             out.trace(|| Event::LateResponse {
                 tp: batch.tp,
                 batch_id,
-                result: base_offset.ok_or(ErrorCode::NetworkException),
+                result,
             });
-            return;
+            return None;
         }
+        Some(batch)
+    }
+
+    fn complete(&mut self, batch_id: u64, base_offset: Option<u64>, out: &mut Out<Message, Event>) {
+        let result = base_offset.ok_or(ErrorCode::NetworkException);
+        let Some(mut batch) = self.take_in_flight(batch_id, result, out) else {
+            return;
+        };
         self.acc.deallocate(&batch);
         out.emit(Event::BatchAcked {
             tp: batch.tp,
@@ -146,17 +160,9 @@ impl Producer {
 
     /// `Sender.completeBatch` for an error: split, retry at the front of the queue, or fail.
     fn fail(&mut self, batch_id: u64, error: ErrorCode, now: SimTime, out: &mut Out<Message, Event>) {
-        let Some((mut batch, expired)) = self.acc.finish_in_flight(batch_id) else {
+        let Some(mut batch) = self.take_in_flight(batch_id, Err(error), out) else {
             return;
         };
-        if expired {
-            out.trace(|| Event::LateResponse {
-                tp: batch.tp,
-                batch_id,
-                result: Err(error),
-            });
-            return;
-        }
         if error.invalidates_metadata() {
             self.metadata.request_update();
         }

@@ -1,36 +1,27 @@
 //! Broker configs (`cluster.config`) and topic configs (`topics[].config`), Kafka 4.0 KRaft.
 
-use super::{ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind};
+use super::{ConfigBlock, ConfigSet, INT_MAX, int_key};
 use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
-
-const fn int(name: &'static str, min: i64, max: i64, default: &'static str, doc: &'static str) -> KeyDef {
-    KeyDef {
-        name,
-        kind: Kind::Int { min, max },
-        default,
-        doc,
-    }
-}
 
 pub(super) static BROKER: ConfigSet = ConfigSet {
     what: "broker",
     keys: &[
-        int(
+        int_key(
             "message.max.bytes",
             0,
             INT_MAX,
             "1048588",
             "largest batch a broker accepts (MESSAGE_TOO_LARGE above it); topics inherit it",
         ),
-        int(
+        int_key(
             "broker.heartbeat.interval.ms",
             1,
             INT_MAX,
             "2000",
             "how often a broker heartbeats to the controller",
         ),
-        int(
+        int_key(
             "broker.session.timeout.ms",
             1,
             INT_MAX,
@@ -61,7 +52,7 @@ pub(super) static BROKER: ConfigSet = ConfigSet {
 
 pub(super) static TOPIC: ConfigSet = ConfigSet {
     what: "topic",
-    keys: &[int(
+    keys: &[int_key(
         "max.message.bytes",
         0,
         INT_MAX,

@@ -1,60 +1,51 @@
 //! Network settings every Kafka client shares (`CommonClientConfigs.java`).
 
-use super::{Config, INT_MAX, KeyDef, Kind, LONG_MAX};
+use super::{Config, INT_MAX, KeyDef, LONG_MAX, int_key};
 use crate::sim::SimDuration;
 
-const fn int(name: &'static str, min: i64, max: i64, default: &'static str, doc: &'static str) -> KeyDef {
-    KeyDef {
-        name,
-        kind: Kind::Int { min, max },
-        default,
-        doc,
-    }
-}
-
-pub(super) const REQUEST_TIMEOUT: KeyDef = int(
+pub(super) const REQUEST_TIMEOUT: KeyDef = int_key(
     "request.timeout.ms",
     0,
     INT_MAX,
     "30000",
     "a request unanswered this long closes the connection; every request in flight on it fails",
 );
-pub(super) const RETRY_BACKOFF: KeyDef = int(
+pub(super) const RETRY_BACKOFF: KeyDef = int_key(
     "retry.backoff.ms",
     0,
     LONG_MAX,
     "100",
     "first backoff before a retry (KIP-580 exponential, ±20% jitter)",
 );
-pub(super) const RETRY_BACKOFF_MAX: KeyDef = int(
+pub(super) const RETRY_BACKOFF_MAX: KeyDef = int_key(
     "retry.backoff.max.ms",
     0,
     LONG_MAX,
     "1000",
     "cap of the exponential retry backoff",
 );
-pub(super) const RECONNECT_BACKOFF: KeyDef = int(
+pub(super) const RECONNECT_BACKOFF: KeyDef = int_key(
     "reconnect.backoff.ms",
     0,
     LONG_MAX,
     "50",
     "first wait before reconnecting to a broker (exponential, ±20% jitter)",
 );
-pub(super) const RECONNECT_BACKOFF_MAX: KeyDef = int(
+pub(super) const RECONNECT_BACKOFF_MAX: KeyDef = int_key(
     "reconnect.backoff.max.ms",
     0,
     LONG_MAX,
     "1000",
     "cap of the reconnect backoff",
 );
-pub(super) const CONNECTION_SETUP_TIMEOUT: KeyDef = int(
+pub(super) const CONNECTION_SETUP_TIMEOUT: KeyDef = int_key(
     "socket.connection.setup.timeout.ms",
     0,
     LONG_MAX,
     "10000",
     "a connection attempt with no answer (broker unreachable) fails after this long",
 );
-pub(super) const METADATA_MAX_AGE: KeyDef = int(
+pub(super) const METADATA_MAX_AGE: KeyDef = int_key(
     "metadata.max.age.ms",
     0,
     LONG_MAX,

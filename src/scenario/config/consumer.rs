@@ -1,18 +1,9 @@
 //! Consumer configs (`ConsumerConfig.java`, Kafka 4.0), for consumers without a group.
 
 use super::client::{self, ClientNetConfig};
-use super::{ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind};
+use super::{ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, int_key};
 use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
-
-const fn int(name: &'static str, min: i64, max: i64, default: &'static str, doc: &'static str) -> KeyDef {
-    KeyDef {
-        name,
-        kind: Kind::Int { min, max },
-        default,
-        doc,
-    }
-}
 
 pub(super) static CONSUMER: ConfigSet = ConfigSet {
     what: "consumer",
@@ -23,35 +14,35 @@ pub(super) static CONSUMER: ConfigSet = ConfigSet {
             default: "latest",
             doc: "where to start when there is no position: the log end, the log start, or fail",
         },
-        int(
+        int_key(
             "fetch.min.bytes",
             0,
             INT_MAX,
             "1",
             "the broker holds a fetch until this many bytes are ready",
         ),
-        int(
+        int_key(
             "fetch.max.wait.ms",
             0,
             INT_MAX,
             "500",
             "... or until this much time has passed",
         ),
-        int(
+        int_key(
             "max.poll.records",
             1,
             INT_MAX,
             "500",
             "records returned by one poll()",
         ),
-        int(
+        int_key(
             "max.partition.fetch.bytes",
             0,
             INT_MAX,
             "1048576",
             "bytes per partition per fetch",
         ),
-        int(
+        int_key(
             "fetch.max.bytes",
             0,
             INT_MAX,

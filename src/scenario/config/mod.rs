@@ -329,6 +329,22 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
     }
 }
 
+/// A key with an integer range (Kafka's INT or LONG with a `Range` validator).
+pub(super) const fn int_key(
+    name: &'static str,
+    min: i64,
+    max: i64,
+    default: &'static str,
+    doc: &'static str,
+) -> KeyDef {
+    KeyDef {
+        name,
+        kind: Kind::Int { min, max },
+        default,
+        doc,
+    }
+}
+
 /// Largest Java `int`.
 pub const INT_MAX: i64 = i32::MAX as i64;
 /// Largest Java `long`.

@@ -1,18 +1,9 @@
 //! Producer configs (`ProducerConfig.java`, Kafka 4.0) and their cross-key rules.
 
 use super::client::{self, ClientNetConfig};
-use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX};
+use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX, int_key};
 use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
-
-const fn int(name: &'static str, min: i64, max: i64, default: &'static str, doc: &'static str) -> KeyDef {
-    KeyDef {
-        name,
-        kind: Kind::Int { min, max },
-        default,
-        doc,
-    }
-}
 
 pub(super) static PRODUCER: ConfigSet = ConfigSet {
     what: "producer",
@@ -23,14 +14,14 @@ pub(super) static PRODUCER: ConfigSet = ConfigSet {
             default: "all",
             doc: "0: no response; 1: the leader's append; all: the whole ISR",
         },
-        int(
+        int_key(
             "retries",
             0,
             INT_MAX,
             "2147483647",
             "how many times a failed batch is re-sent",
         ),
-        int(
+        int_key(
             "max.in.flight.requests.per.connection",
             1,
             INT_MAX,
@@ -43,35 +34,35 @@ pub(super) static PRODUCER: ConfigSet = ConfigSet {
             default: "true",
             doc: "idempotent producer (not modelled yet: set it to false)",
         },
-        int(
+        int_key(
             "batch.size",
             0,
             INT_MAX,
             "16384",
             "bytes per batch (0 behaves as 1: one record per batch)",
         ),
-        int(
+        int_key(
             "linger.ms",
             0,
             LONG_MAX,
             "5",
             "how long a batch waits for more records before it is ready",
         ),
-        int(
+        int_key(
             "buffer.memory",
             0,
             LONG_MAX,
             "33554432",
             "bytes of batches the producer may hold",
         ),
-        int(
+        int_key(
             "max.block.ms",
             0,
             LONG_MAX,
             "60000",
             "how long send() may block for metadata or buffer memory",
         ),
-        int(
+        int_key(
             "max.request.size",
             0,
             INT_MAX,
@@ -79,7 +70,7 @@ pub(super) static PRODUCER: ConfigSet = ConfigSet {
             "bytes per produce request (and per record)",
         ),
         client::REQUEST_TIMEOUT,
-        int(
+        int_key(
             "delivery.timeout.ms",
             0,
             INT_MAX,
