@@ -146,8 +146,11 @@ impl Producer {
             Some((correlation, ResponseBody::Produce(results))) => {
                 self.on_produce_response(correlation, results, now, out)
             }
-            Some((_, ResponseBody::Metadata(md))) if self.metadata.on_response(now, md) => {
-                self.trace_metadata(out);
+            Some((_, ResponseBody::Metadata(md))) => {
+                let changed = self.metadata.on_response(now, md);
+                if changed {
+                    self.trace_metadata(out);
+                }
             }
             _ => {}
         }
