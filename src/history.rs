@@ -130,6 +130,8 @@ pub struct BatchHistory {
     pub attempts: Vec<Attempt>,
     /// Times it went back to the front of its queue.
     pub retries: u32,
+    /// Records in it.
+    pub records: u32,
 }
 
 /// Everything one producer did.
@@ -254,6 +256,7 @@ impl History {
                     for b in batches {
                         let bh = ph.batches.entry(b.batch_id).or_default();
                         bh.tp = Some(b.tp);
+                        bh.records = b.records;
                         bh.attempts.push(Attempt {
                             at: now,
                             broker: *broker,

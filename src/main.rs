@@ -87,6 +87,7 @@ fn main() -> ExitCode {
     match result {
         Ok(Exit::Ok) => ExitCode::SUCCESS,
         Ok(Exit::Failed) => ExitCode::from(1),
+        Err(e) if e.is_broken_pipe() => ExitCode::SUCCESS,
         Err(e) => {
             let _ = write!(err, "{e}");
             ExitCode::from(2)

@@ -55,8 +55,21 @@ impl From<ScenarioError> for CommandError {
     }
 }
 
+/// The message of a write to a closed pipe (`kafkasim run ... | head`): not an error to report.
+pub const BROKEN_PIPE: &str = "broken pipe";
+
+impl CommandError {
+    /// True when output went to a reader that stopped reading; the CLI then exits quietly.
+    pub fn is_broken_pipe(&self) -> bool {
+        self.0 == BROKEN_PIPE
+    }
+}
+
 impl From<std::io::Error> for CommandError {
     fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return CommandError(BROKEN_PIPE.to_string());
+        }
         CommandError(format!("error: {e}\n"))
     }
 }

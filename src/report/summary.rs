@@ -79,8 +79,11 @@ fn producers(s: &mut String, scenario: &Scenario, result: &RunResult) {
             }
         }
         latencies.sort_unstable();
-        let batches = h.batches.len() as u64;
-        let per_batch = (h.sent * 10)
+        // Records per batch that went out in a request (split batches count as their pieces).
+        let sent_batches = h.batches.values().filter(|b| !b.attempts.is_empty());
+        let (batches, in_batches) =
+            sent_batches.fold((0u64, 0u64), |(n, r), b| (n + 1, r + u64::from(b.records)));
+        let per_batch = (in_batches * 10)
             .checked_div(batches)
             .map_or("-".to_string(), |tenths| {
                 format!("{}.{}", tenths / 10, tenths % 10)
@@ -162,7 +165,10 @@ fn notes(s: &mut String, scenario: &Scenario) {
     if notes.is_empty() {
         return;
     }
-    let _ = writeln!(s, "\nconfig notes (what Kafka would log)");
+    let _ = writeln!(
+        s,
+        "\nconfig notes (Kafka's own log lines, and kafkasim's warnings)"
+    );
     for n in notes {
         let _ = writeln!(s, "  {n}");
     }

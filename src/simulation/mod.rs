@@ -129,7 +129,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> RunResult {
         if events >= opts.max_events {
             let why = format!(
                 "stopped after {events} events at {} of {}: the --max-events limit (raise it or shorten `duration`)",
-                sim.now, end
+                sim.now,
+                SimDuration::from_us(end.as_us()).human()
             );
             sim.record(sim.addr.controller(), Event::Stopped { why: why.clone() });
             stopped_early = Some(why);
