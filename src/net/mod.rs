@@ -1,19 +1,21 @@
 //! The network: one ordered connection per pair of nodes, latency plus seeded jitter, and faults.
 //!
-//! Links form a `petgraph` graph whose edges are the links that are up. Every client–broker
-//! connection has a generation that grows each time it is closed, so messages still in flight on
-//! a closed connection are dropped on arrival. A message lost to a `DropRequests`/`DropResponses`
-//! fault leaves its connection silently dead (TCP cannot skip a message): everything behind it is
-//! lost too, until a side closes the connection — for a client, when `request.timeout.ms` expires.
+//! Links form a `petgraph` graph whose edges are the links that are up. Like TCP across an outage,
+//! a message that meets a cut link is held, not lost, and goes on when the link heals (the run
+//! loop keeps it). Each end of a connection knows which incarnation of it it is on; closing bumps
+//! the closer's side at once and the peer's when the FIN or RST reaches it, so messages of an old
+//! incarnation are dropped on arrival. A message lost to a `DropRequests`/`DropResponses` fault
+//! leaves its connection silently dead (TCP cannot skip a message): everything behind it is lost
+//! too, until a side closes the connection — for a client, when `request.timeout.ms` expires.
 
 use crate::sim::{NodeId, SimDuration, SimRng, SimTime};
 use petgraph::graphmap::UnGraphMap;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Why the network did not deliver a message.
+/// Why the network did not deliver a message (now).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum DropReason {
-    /// The link is cut (partition or isolation).
+    /// The link is cut (partition or isolation): the message waits for the link to heal.
     LinkDown,
     /// A `DropRequests` fault took it.
     DropRequests,
@@ -88,9 +90,9 @@ impl Network {
         net
     }
 
+    /// `a`'s view of its connection with `b`.
     fn slot(&self, a: NodeId, b: NodeId) -> usize {
-        let (lo, hi) = pair(a, b);
-        lo as usize * self.n + hi as usize
+        a.0 as usize * self.n + b.0 as usize
     }
 
     /// True when `a` and `b` can reach each other.
@@ -98,20 +100,30 @@ impl Network {
         a == b || self.up.contains_edge(a.0, b.0)
     }
 
-    /// The current generation of the connection between `a` and `b`.
+    /// The incarnation of its connection with `b` that `a` is on (what its messages carry).
     pub fn generation(&self, a: NodeId, b: NodeId) -> u32 {
         self.generation[self.slot(a, b)]
     }
 
-    /// Closes the connection between `a` and `b`: messages in flight on it will be dropped.
-    /// Returns the new generation.
+    /// `a` closes its connection with `b`: from now on `a` drops what arrives on the old one.
+    /// Returns the new incarnation, which `b` adopts when it learns of the close.
     pub fn close(&mut self, a: NodeId, b: NodeId) -> u32 {
+        let newest = self.generation(a, b).max(self.generation(b, a)) + 1;
         let slot = self.slot(a, b);
-        self.generation[slot] += 1;
-        let (lo, hi) = pair(a, b);
-        let generation = self.generation[slot];
-        self.dead.retain(|&(x, y, _)| (x, y) != (lo, hi));
-        generation
+        self.generation[slot] = newest;
+        newest
+    }
+
+    /// `a` learns of incarnation `generation` with `b` (a FIN/RST, or a new connection attempt).
+    /// Returns true if it is newer than what `a` was on.
+    pub fn adopt(&mut self, a: NodeId, b: NodeId, generation: u32) -> bool {
+        let slot = self.slot(a, b);
+        if generation > self.generation[slot] {
+            self.generation[slot] = generation;
+            true
+        } else {
+            false
+        }
     }
 
     /// Decides the fate of a message sent now on the connection's current generation: its
@@ -163,7 +175,7 @@ impl Network {
         if !self.is_up(from, to) {
             return Err(DropReason::LinkDown);
         }
-        if generation != self.generation(from, to) {
+        if generation != self.generation(to, from) {
             return Err(DropReason::Closed);
         }
         Ok(())
@@ -288,8 +300,13 @@ mod tests {
             n.route(SimTime::ZERO, B, A, Kind::Response),
             Err(DropReason::DeadConnection)
         );
-        n.close(A, B);
-        assert!(n.route(SimTime::ZERO, A, B, Kind::Request).is_ok());
+        let new = n.close(A, B);
+        assert!(
+            n.route(SimTime::ZERO, A, B, Kind::Request).is_ok(),
+            "A is on a new connection"
+        );
+        n.adopt(B, A, new);
+        assert!(n.route(SimTime::ZERO, B, A, Kind::Response).is_ok());
     }
 
     #[test]
@@ -303,13 +320,18 @@ mod tests {
     }
 
     #[test]
-    fn messages_of_a_closed_connection_are_dropped_on_arrival() {
+    fn a_close_takes_effect_on_each_side_when_that_side_knows_of_it() {
         let mut n = net(0);
-        let generation = n.generation(A, B);
-        n.route(SimTime::ZERO, A, B, Kind::Request).expect("up");
-        n.close(A, B);
-        assert_eq!(n.check_arrival(A, B, generation), Err(DropReason::Closed));
-        assert_eq!(n.check_arrival(A, B, generation + 1), Ok(()));
+        let old = n.generation(A, B);
+        let new = n.close(B, A);
+        // B closed: B drops what A still sends on the old connection...
+        assert_eq!(n.check_arrival(A, B, old), Err(DropReason::Closed));
+        // ...while what B sent before closing still reaches A, which has not heard yet.
+        assert_eq!(n.check_arrival(B, A, old), Ok(()));
+        assert!(n.adopt(A, B, new), "the FIN tells A");
+        assert_eq!(n.check_arrival(B, A, old), Err(DropReason::Closed));
+        assert_eq!(n.check_arrival(A, B, new), Ok(()));
+        assert!(!n.adopt(A, B, new), "a second notice changes nothing");
     }
 
     #[test]

@@ -63,7 +63,10 @@ impl Simulation<'_> {
                     .collect();
                 self.net.partition(&groups);
             }
-            Fault::Heal => self.net.heal(),
+            Fault::Heal => {
+                self.net.heal();
+                self.release_held();
+            }
             Fault::DropRequests {
                 broker,
                 client,
@@ -107,7 +110,7 @@ impl Simulation<'_> {
         self.wake[n.0 as usize] = None;
         let first_client = self.addr.controller().0 + 1;
         for c in first_client..self.nodes.len() as u32 {
-            self.reset_by_host(n, NodeId(c));
+            self.close(n, NodeId(c));
         }
     }
 

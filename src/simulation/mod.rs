@@ -13,7 +13,7 @@ use crate::kafka::log::PartitionLog;
 use crate::kafka::producer::Producer;
 use crate::kafka::protocol::{ClusterMetadata, Message};
 use crate::kafka::record::Tp;
-use crate::net::{Kind, Network};
+use crate::net::{DropReason, Kind, Network};
 use crate::scenario::{Scenario, Trigger};
 use crate::sim::{EventQueue, NodeId, Out, RngTree, SimDuration, SimTime};
 use crate::trace::{Event, Names, Stamped, TraceFormat, TraceWriter};
@@ -87,15 +87,12 @@ enum Ev {
     Deliver(Box<Delivery>),
     Wake(NodeId),
     Fault(usize),
-    /// The connection between `to` and `peer` was closed by `peer` (FIN) or reset by its host
-    /// (RST). A close by a live node takes effect at once on its side (`bump` false); a reset by
-    /// the host of a crashed broker takes effect when it arrives, behind the data already on the
-    /// wire (`bump` true).
+    /// `peer` closed its connection with `to` (a FIN, or the RST of a crashed broker's host);
+    /// it arrives behind whatever `peer` sent before, and `to` moves to `generation`.
     Closed {
         to: NodeId,
         peer: NodeId,
         generation: u32,
-        bump: bool,
     },
 }
 
@@ -112,6 +109,7 @@ struct Simulation<'s> {
     trace: Option<TraceWriter>,
     pending_after: Vec<usize>,
     out: Out<Message, Event>,
+    held: Vec<Delivery>,
 }
 
 /// Runs `scenario` to its end (or `--until`, or `--max-events`).
@@ -242,6 +240,7 @@ impl<'s> Simulation<'s> {
             names,
             pending_after,
             out: Out::new(trace.is_some()),
+            held: Vec::new(),
         }
     }
 
@@ -257,48 +256,73 @@ impl<'s> Simulation<'s> {
                     self.call(n, |node, now, out| node.wake(now, out));
                 }
             }
-            Ev::Deliver(d) => {
-                let Delivery {
-                    from,
-                    to,
-                    generation,
-                    msg,
-                } = *d;
-                self.deliver(from, to, generation, msg);
-            }
-            Ev::Closed {
-                to,
-                peer,
-                generation,
-                bump,
-            } => {
-                if self.net.generation(to, peer) != generation || !self.nodes[to.0 as usize].is_up() {
-                    return;
+            Ev::Deliver(d) => self.deliver(*d),
+            Ev::Closed { to, peer, generation } => {
+                if self.net.adopt(to, peer, generation) && self.nodes[to.0 as usize].is_up() {
+                    self.call(to, |node, now, out| node.disconnected(now, peer, out));
                 }
-                if bump {
-                    self.net.close(to, peer);
-                }
-                self.call(to, |node, now, out| node.disconnected(now, peer, out));
             }
             Ev::Fault(i) => self.apply_fault(i),
         }
     }
 
-    fn deliver(&mut self, from: NodeId, to: NodeId, generation: u32, msg: Message) {
-        if !self.nodes[to.0 as usize].is_up() {
+    fn deliver(&mut self, delivery: Delivery) {
+        let Delivery {
+            from,
+            to,
+            generation,
+            ref msg,
+        } = delivery;
+        let up = self.nodes[to.0 as usize].is_up();
+        // A connection attempt starts a new incarnation: the receiver forgets the old one.
+        if matches!(msg, Message::Connect)
+            && self.net.is_up(from, to)
+            && self.net.adopt(to, from, generation)
+            && up
+        {
+            self.call(to, |node, now, out| node.disconnected(now, from, out));
+        }
+        if !up {
             // Nobody listens: the host answers a connection attempt with a reset.
             if matches!(msg, Message::Connect) {
                 self.send(to, from, Message::ConnectRefused);
             } else {
-                self.trace_drop(to, from, to, &msg, "node is down");
+                self.trace_drop(to, from, to, msg, "node is down");
             }
             return;
         }
-        if let Err(reason) = self.net.check_arrival(from, to, generation) {
-            self.trace_drop(to, from, to, &msg, reason.as_str());
-            return;
+        match self.net.check_arrival(from, to, generation) {
+            Ok(()) => {
+                let Delivery { msg, .. } = delivery;
+                self.call(to, |node, now, out| node.message(now, from, msg, out));
+            }
+            Err(DropReason::LinkDown) => self.hold(to, delivery),
+            Err(reason) => self.trace_drop(to, from, to, msg, reason.as_str()),
         }
-        self.call(to, |node, now, out| node.message(now, from, msg, out));
+    }
+
+    /// Keeps a message that met a cut link until the link heals, as TCP retransmits it.
+    fn hold(&mut self, at: NodeId, delivery: Delivery) {
+        if self.trace.is_some() {
+            let (from, to, what) = (delivery.from, delivery.to, delivery.msg.describe());
+            self.record(at, Event::Held { from, to, what });
+        }
+        self.held.push(delivery);
+    }
+
+    /// After links heal, held messages go on in the order they were held, unless their
+    /// connection was closed meanwhile.
+    pub(super) fn release_held(&mut self) {
+        for d in std::mem::take(&mut self.held) {
+            if !self.net.is_up(d.from, d.to) {
+                self.held.push(d);
+            } else if self.net.generation(d.from, d.to) != d.generation {
+                self.trace_drop(d.from, d.from, d.to, &d.msg, DropReason::Closed.as_str());
+            } else {
+                let Delivery { from, to, msg, .. } = d;
+                self.send(from, to, msg);
+            }
+        }
     }
 
     /// Runs a handler of node `n` and applies what it hands back.
@@ -354,41 +378,29 @@ impl<'s> Simulation<'s> {
         } else {
             Kind::Other
         };
+        let generation = self.net.generation(from, to);
+        let delivery = Box::new(Delivery {
+            from,
+            to,
+            generation,
+            msg,
+        });
         match self.net.route(self.now, from, to, kind) {
-            Ok(at) => {
-                let generation = self.net.generation(from, to);
-                let delivery = Delivery {
-                    from,
-                    to,
-                    generation,
-                    msg,
-                };
-                self.queue.push(at, Ev::Deliver(Box::new(delivery)));
-            }
-            Err(reason) => self.trace_drop(from, from, to, &msg, reason.as_str()),
+            Ok(at) => self.queue.push(at, Ev::Deliver(delivery)),
+            Err(DropReason::LinkDown) => self.hold(from, *delivery),
+            Err(reason) => self.trace_drop(from, from, to, &delivery.msg, reason.as_str()),
         }
     }
 
-    /// `node` closes its connection to `peer`; the peer learns it when the FIN arrives.
+    /// `node` closes its connection to `peer` (for a crashed broker, its host resets it); the
+    /// peer learns it when the FIN or RST arrives, behind what `node` sent before.
     fn close(&mut self, node: NodeId, peer: NodeId) {
         let generation = self.net.close(node, peer);
-        self.notify_closed(node, peer, generation, false);
-    }
-
-    /// The host of a crashed `node` resets its connection to `peer`: what `node` sent before the
-    /// crash still arrives, then the RST.
-    fn reset_by_host(&mut self, node: NodeId, peer: NodeId) {
-        let generation = self.net.generation(node, peer);
-        self.notify_closed(node, peer, generation, true);
-    }
-
-    fn notify_closed(&mut self, node: NodeId, peer: NodeId, generation: u32, bump: bool) {
         if let Ok(at) = self.net.route(self.now, node, peer, Kind::Other) {
             let closed = Ev::Closed {
                 to: peer,
                 peer: node,
                 generation,
-                bump,
             };
             self.queue.push(at, closed);
         }

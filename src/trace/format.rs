@@ -340,6 +340,14 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             "drop",
             format!("{} -> {} {what} ({why})", n.node(*from), n.node(*to)),
         ),
+        Event::Held { from, to, what } => (
+            "held",
+            format!(
+                "{} -> {} {what} (link down: held until it heals)",
+                n.node(*from),
+                n.node(*to)
+            ),
+        ),
         Event::Stopped { why } => ("stopped", why.clone()),
     }
 }
@@ -487,6 +495,9 @@ fn json(e: &Event, n: &Names) -> Value {
         Event::Fault { text } => json!({"event": "fault", "fault": text}),
         Event::Dropped { from, to, what, why } => {
             json!({"event": "dropped", "from": n.node(*from), "to": n.node(*to), "message": what, "why": why})
+        }
+        Event::Held { from, to, what } => {
+            json!({"event": "held", "from": n.node(*from), "to": n.node(*to), "message": what})
         }
         Event::Stopped { why } => json!({"event": "stopped", "why": why}),
     }

@@ -239,6 +239,15 @@ pub enum Event {
         /// Why.
         why: &'static str,
     },
+    /// A message met a cut link and waits for it to heal (TCP keeps retransmitting).
+    Held {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// What it is.
+        what: String,
+    },
     /// The run stopped before `duration` because of `--max-events`.
     Stopped {
         /// Why.

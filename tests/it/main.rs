@@ -3,7 +3,9 @@
 mod bad_input;
 mod book;
 mod cli;
+mod consumer;
 mod determinism;
+mod faults;
 mod producer;
 mod snapshots;
 mod support;

@@ -60,3 +60,68 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("target dir is writable");
     dir
 }
+
+/// A scenario written inline in a test; panics with the validation error.
+pub fn parse_scenario(name: &str, text: &str) -> Scenario {
+    Scenario::parse(name, text).unwrap_or_else(|e| panic!("{name} is invalid:\n{e}"))
+}
+
+/// Runs a scenario with a text trace, to its end or to `until`.
+pub fn run_text(s: &Scenario, until: Option<kafkasim::sim::SimDuration>) -> RunResult {
+    run(
+        s,
+        &RunOptions {
+            until,
+            trace: Some(TraceFormat::Text),
+            ..RunOptions::default()
+        },
+    )
+}
+
+/// `ms` milliseconds after the start of a run.
+pub fn ms(ms: u64) -> kafkasim::sim::SimTime {
+    kafkasim::sim::SimTime::from_us(ms * 1000)
+}
+
+/// One line of a text trace: `   1.204ms  broker-2  append     orders-1 offsets 40..44 ...`.
+#[derive(Clone, Debug)]
+pub struct TraceLine {
+    /// When.
+    pub at: kafkasim::sim::SimTime,
+    /// Which node (`p1`, `broker-1`, `controller`).
+    pub node: String,
+    /// The event kind (`append`, `FAULT`, `timeout`, ...).
+    pub kind: String,
+    /// The rest of the line.
+    pub detail: String,
+}
+
+/// Splits off the first whitespace-separated field.
+fn field(s: &str) -> (&str, &str) {
+    let s = s.trim_start();
+    s.split_once(char::is_whitespace).unwrap_or((s, ""))
+}
+
+/// The lines of a run's text trace, parsed.
+pub fn trace_lines(r: &RunResult) -> Vec<TraceLine> {
+    let trace = r.trace.as_deref().expect("the run was traced");
+    trace
+        .lines()
+        .map(|line| {
+            let (time, rest) = field(line);
+            let (node, rest) = field(rest);
+            let (kind, rest) = field(rest);
+            let (whole, frac) = time
+                .strip_suffix("ms")
+                .and_then(|t| t.split_once('.'))
+                .unwrap_or_else(|| panic!("no time in trace line {line:?}"));
+            let us = whole.parse::<u64>().expect("ms") * 1000 + frac.parse::<u64>().expect("us");
+            TraceLine {
+                at: kafkasim::sim::SimTime::from_us(us),
+                node: node.to_string(),
+                kind: kind.to_string(),
+                detail: rest.trim().to_string(),
+            }
+        })
+        .collect()
+}
