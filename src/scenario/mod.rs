@@ -160,9 +160,4 @@ impl Scenario {
     pub fn consumer_index(&self, id: &str) -> Option<usize> {
         self.consumers.iter().position(|c| c.id == id)
     }
-
-    /// The topic named `name`.
-    pub fn topic_index(&self, name: &str) -> Option<usize> {
-        self.topics.iter().position(|t| t.name == name)
-    }
 }

@@ -270,8 +270,9 @@ impl Accumulator {
             .is_none_or(|b| b.is_full(self.batch_size))
     }
 
-    /// Queued batches of a partition (for the adaptive weights of later versions and for tests).
-    pub fn queued(&self, tp: Tp) -> usize {
+    /// Queued batches of a partition.
+    #[cfg(test)]
+    fn queued(&self, tp: Tp) -> usize {
         self.deques.get(tp).map_or(0, VecDeque::len)
     }
 
@@ -476,11 +477,6 @@ impl Accumulator {
             .filter(|f| !f.expired)
             .map(|f| f.batch.created_at);
         queued.chain(flying).min().map(|t| t + self.delivery_timeout)
-    }
-
-    /// True when nothing is queued or in flight.
-    pub fn is_empty(&self) -> bool {
-        self.in_flight.is_empty() && self.deques.values().all(VecDeque::is_empty)
     }
 }
 

@@ -147,11 +147,6 @@ impl Config {
         self.explicit.contains(key)
     }
 
-    /// The keys the user wrote, with their values (for summaries and docs).
-    pub fn explicit_values(&self) -> impl Iterator<Item = (&'static str, &ConfigValue)> {
-        self.explicit.iter().map(|k| (*k, &self.values[k]))
-    }
-
     /// An integer key (panics if the key is not an integer key: a bug in a config table).
     pub fn int(&self, key: &str) -> i64 {
         match self.values.get(key) {
