@@ -234,12 +234,14 @@ impl History {
             Event::Send {
                 record, tp, batch_id, ..
             } => {
-                let h = self.record(*record);
+                let ph = &mut self.producers[record.producer as usize];
+                ph.sent += 1;
+                let h = &mut ph.records[record.seq as usize];
                 h.sent_at_us = now.as_us();
-                h.topic = u16::try_from(tp.topic).expect("validated topic count");
-                h.partition = u16::try_from(tp.partition).expect("validated partition count");
+                // Validation bounds topics and partitions well below 2^16.
+                h.topic = tp.topic as u16;
+                h.partition = tp.partition as u16;
                 h.batch_id = u32::try_from(*batch_id).expect("fewer than 2^32 batches per producer");
-                self.producers[record.producer as usize].sent += 1;
             }
             Event::SendFailed { record, error } => {
                 self.record(*record).failed(now, *error);
