@@ -168,6 +168,23 @@ pub struct AppendHistory {
     pub records: Arc<[RecordId]>,
 }
 
+/// Records a replica cut off the end of its log.
+#[derive(Clone, Debug)]
+pub struct TruncationHistory {
+    /// When.
+    pub at: SimTime,
+    /// Which broker.
+    pub broker: BrokerId,
+    /// Where.
+    pub tp: Tp,
+    /// The new log end offset.
+    pub to: u64,
+    /// What was removed.
+    pub records: Arc<[RecordId]>,
+    /// Why.
+    pub why: &'static str,
+}
+
 /// A record returned by a consumer's poll().
 #[derive(Clone, Copy, Debug)]
 pub struct ConsumedRecord {
@@ -192,6 +209,8 @@ pub struct History {
     pub appends: Vec<AppendHistory>,
     /// Every consumed record, in time order.
     pub consumed: Vec<ConsumedRecord>,
+    /// Every truncation, in time order.
+    pub truncations: Vec<TruncationHistory>,
     /// Highest offset appended per partition, plus one (for `after: Appended(...)` triggers).
     pub log_end: BTreeMap<Tp, u64>,
 }
@@ -330,6 +349,18 @@ impl History {
                 let end = base_offset + records.len() as u64;
                 let e = self.log_end.entry(*tp).or_default();
                 *e = (*e).max(end);
+            }
+            Event::Truncated { tp, to, records, why } => {
+                if let Client::Broker(broker) = who {
+                    self.truncations.push(TruncationHistory {
+                        at: now,
+                        broker,
+                        tp: *tp,
+                        to: *to,
+                        records: Arc::clone(records),
+                        why,
+                    });
+                }
             }
             Event::Consumed { tp, records, .. } => {
                 if let Client::Consumer(c) = who {

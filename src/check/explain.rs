@@ -72,5 +72,15 @@ fn path(result: &RunResult, r: RecordId) -> Vec<String> {
     } else {
         format!("  {}: appended {}", names.record(r), copies.join(", "))
     });
+    let cuts: Vec<String> = result
+        .history
+        .truncations
+        .iter()
+        .filter(|t| t.records.contains(&r))
+        .map(|t| format!("broker-{} at {} to offset {} ({})", t.broker, t.at, t.to, t.why))
+        .collect();
+    if !cuts.is_empty() {
+        lines.push(format!("  {}: truncated on {}", names.record(r), cuts.join(", ")));
+    }
     lines
 }

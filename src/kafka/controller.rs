@@ -1,42 +1,66 @@
-//! The KRaft controller: broker liveness by heartbeats, leader election, metadata for brokers.
+//! The KRaft controller: broker liveness by heartbeats, ISR changes, leader elections (clean,
+//! unclean, preferred), controlled shutdown, and the metadata it pushes to brokers.
 //!
 //! Followed: `BrokerHeartbeatManager` (a broker whose last heartbeat is older than
-//! `broker.session.timeout.ms` is fenced) and `PartitionChangeBuilder` (the new leader is the first
-//! replica in assignment order that is in the ISR and not fenced; a fenced broker leaves the ISR
-//! unless it is the last member) in metadata/src/main/java/org/apache/kafka/controller/.
+//! `broker.session.timeout.ms` is fenced), `ReplicationControlManager` and
+//! `PartitionChangeBuilder` (metadata/src/main/java/org/apache/kafka/controller/): the new leader
+//! is the current one if still acceptable, else the first replica in assignment order that is in
+//! the ISR and acceptable, else — with unclean election — the first acceptable replica, whose ISR
+//! becomes just itself; a fenced broker leaves every ISR unless it is the last member; every
+//! leader change bumps the leader epoch, every change the partition epoch. ELR (KIP-966) is off,
+//! as in a Kafka 4.0 cluster by default.
 
 use super::addr::Addresses;
-use super::protocol::{BrokerId, ClusterMetadata, Message, PartitionState};
+use super::protocol::{BrokerId, ClusterMetadata, ErrorCode, Message, PartitionState};
 use super::record::Tp;
+use crate::scenario::BrokerConfig;
 use crate::sim::{Out, SimDuration, SimTime};
 use crate::trace::Event;
 use std::sync::Arc;
+
+/// What the controller needs to know about each topic.
+#[derive(Clone, Debug)]
+pub struct TopicPolicy {
+    /// Replica lists per partition, preferred leader first.
+    pub assignment: Vec<Vec<BrokerId>>,
+    /// `unclean.leader.election.enable` for this topic.
+    pub unclean_leader_election: bool,
+}
 
 /// The controller's state.
 pub struct Controller {
     addr: Addresses,
     session_timeout: SimDuration,
+    rebalance_interval: Option<SimDuration>,
+    unclean: Vec<bool>,
     last_heartbeat: Vec<SimTime>,
     fenced: Vec<bool>,
+    shutting_down: Vec<bool>,
+    next_rebalance: SimTime,
     metadata: Arc<ClusterMetadata>,
+}
+
+type O = Out<Message, Event>;
+
+/// A partition whose state changed, for the trace.
+struct Change {
+    tp: Tp,
+    leader_changed: bool,
 }
 
 impl Controller {
     /// A controller for a running cluster: every broker registered, each partition led by its
-    /// first replica at leader epoch 0.
-    pub fn new(
-        addr: Addresses,
-        assignments: &[Vec<Vec<BrokerId>>],
-        session_timeout: SimDuration,
-    ) -> Controller {
-        let topics = assignments
+    /// first replica at leader epoch 0, every replica in the ISR.
+    pub fn new(addr: Addresses, topics: &[TopicPolicy], config: &BrokerConfig) -> Controller {
+        let partitions = topics
             .iter()
-            .map(|partitions| {
-                partitions
+            .map(|t| {
+                t.assignment
                     .iter()
                     .map(|replicas| PartitionState {
                         leader: replicas.first().copied(),
                         leader_epoch: 0,
+                        partition_epoch: 0,
                         replicas: replicas.clone(),
                         isr: replicas.clone(),
                     })
@@ -44,15 +68,22 @@ impl Controller {
             })
             .collect();
         let n = addr.broker_count() as usize;
+        let rebalance_interval = config
+            .auto_leader_rebalance
+            .then_some(config.leader_imbalance_check_interval);
         Controller {
             addr,
-            session_timeout,
+            session_timeout: config.session_timeout,
+            rebalance_interval,
+            unclean: topics.iter().map(|t| t.unclean_leader_election).collect(),
             last_heartbeat: vec![SimTime::ZERO; n],
             fenced: vec![false; n],
+            shutting_down: vec![false; n],
+            next_rebalance: rebalance_interval.map_or(SimTime::NEVER, |i| SimTime::ZERO + i),
             metadata: Arc::new(ClusterMetadata {
                 version: 1,
                 live_brokers: addr.broker_ids().collect(),
-                topics,
+                topics: partitions,
             }),
         }
     }
@@ -62,49 +93,73 @@ impl Controller {
         Arc::clone(&self.metadata)
     }
 
-    /// Starts the session timers.
-    pub fn on_start(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+    /// Starts the session and rebalance timers.
+    pub fn on_start(&mut self, now: SimTime, out: &mut O) {
         self.schedule(now, out);
     }
 
-    /// A heartbeat from a broker.
-    pub fn on_message(&mut self, now: SimTime, msg: Message, out: &mut Out<Message, Event>) {
-        if let Message::Heartbeat {
-            broker,
-            metadata_version,
-        } = msg
-        {
-            let i = broker as usize - 1;
-            self.last_heartbeat[i] = now;
-            if self.fenced[i] {
-                self.fenced[i] = false;
-                out.trace(|| Event::BrokerUnfenced { broker });
-                self.unfence(broker, out);
-            } else if metadata_version < self.metadata.version {
-                // A broker that restarted fetches the metadata log before it serves clients.
-                out.send(
-                    self.addr.broker(broker),
-                    Message::MetadataUpdate(Arc::clone(&self.metadata)),
-                );
+    /// A message from a broker.
+    pub fn on_message(&mut self, now: SimTime, msg: Message, out: &mut O) {
+        match msg {
+            Message::Heartbeat {
+                broker,
+                metadata_version,
+            } => {
+                let i = broker as usize - 1;
+                self.last_heartbeat[i] = now;
+                if self.fenced[i] {
+                    self.fenced[i] = false;
+                    self.shutting_down[i] = false;
+                    out.trace(|| Event::BrokerUnfenced { broker });
+                    let changes = self.elect_leaderless();
+                    self.publish(changes, out);
+                } else if metadata_version < self.metadata.version {
+                    // A broker that restarted fetches the metadata log before it serves clients.
+                    out.send(
+                        self.addr.broker(broker),
+                        Message::MetadataUpdate(Arc::clone(&self.metadata)),
+                    );
+                }
             }
+            Message::AlterPartition {
+                tp,
+                leader_epoch,
+                partition_epoch,
+                isr,
+            } => self.alter_partition(tp, leader_epoch, partition_epoch, isr, out),
+            Message::ShutdownRequest { broker } => {
+                self.shutting_down[broker as usize - 1] = true;
+                let changes = self.remove_broker(broker);
+                self.publish(changes, out);
+                out.send(self.addr.broker(broker), Message::ShutdownAllowed);
+            }
+            _ => {}
         }
         self.schedule(now, out);
     }
 
-    /// Fences brokers whose session expired.
-    pub fn on_wake(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+    /// Fences brokers whose session expired; runs preferred leader elections when due.
+    pub fn on_wake(&mut self, now: SimTime, out: &mut O) {
         for broker in self.addr.broker_ids() {
             let i = broker as usize - 1;
             if !self.fenced[i] && now >= self.last_heartbeat[i] + self.session_timeout {
                 self.fenced[i] = true;
                 out.trace(|| Event::BrokerFenced { broker });
-                self.fence(broker, out);
+                let changes = self.remove_broker(broker);
+                self.publish(changes, out);
             }
+        }
+        if now >= self.next_rebalance {
+            let changes = self.elect_preferred();
+            if !changes.is_empty() {
+                self.publish(changes, out);
+            }
+            self.next_rebalance = self.rebalance_interval.map_or(SimTime::NEVER, |i| now + i);
         }
         self.schedule(now, out);
     }
 
-    fn schedule(&self, now: SimTime, out: &mut Out<Message, Event>) {
+    fn schedule(&self, now: SimTime, out: &mut O) {
         let next = self
             .addr
             .broker_ids()
@@ -114,57 +169,166 @@ impl Controller {
         if let Some(at) = next {
             out.wake_at(at.max(now));
         }
+        if self.next_rebalance != SimTime::NEVER {
+            out.wake_at(self.next_rebalance.max(now));
+        }
     }
 
-    fn fence(&mut self, broker: BrokerId, out: &mut Out<Message, Event>) {
-        let fenced = &self.fenced;
-        let live = |b: &BrokerId| !fenced[*b as usize - 1];
+    /// Registered, unfenced and not shutting down: may lead or join an ISR.
+    fn acceptable(&self, b: BrokerId) -> bool {
+        let i = b as usize - 1;
+        !self.fenced[i] && !self.shutting_down[i]
+    }
+
+    /// A broker is fenced or shuts down: it leaves every ISR it is not the last member of, and
+    /// partitions it led get a new leader.
+    fn remove_broker(&mut self, broker: BrokerId) -> Vec<Change> {
+        let acceptable: Vec<bool> = self.addr.broker_ids().map(|b| self.acceptable(b)).collect();
+        let unclean = self.unclean.clone();
         let md = Arc::make_mut(&mut self.metadata);
-        md.live_brokers.retain(|b| *b != broker);
+        md.live_brokers = self
+            .addr
+            .broker_ids()
+            .filter(|b| acceptable[*b as usize - 1])
+            .collect();
         let mut changes = Vec::new();
         for (t, partitions) in md.topics.iter_mut().enumerate() {
             for (p, state) in partitions.iter_mut().enumerate() {
-                if state.isr.len() > 1 {
+                let in_isr = state.isr.contains(&broker);
+                if in_isr && state.isr.len() > 1 {
                     state.isr.retain(|b| *b != broker);
                 }
-                if state.leader == Some(broker) {
-                    state.leader = state
-                        .replicas
-                        .iter()
-                        .copied()
-                        .find(|b| state.isr.contains(b) && live(b));
-                    state.leader_epoch += 1;
-                    changes.push((tp(t, p), state.leader, state.leader_epoch));
+                let leader_changed = state.leader == Some(broker);
+                if leader_changed {
+                    elect(state, &acceptable, unclean[t]);
+                }
+                if leader_changed || (in_isr && !state.isr.contains(&broker)) {
+                    state.partition_epoch += 1;
+                    changes.push(Change {
+                        tp: tp(t, p),
+                        leader_changed,
+                    });
                 }
             }
         }
-        self.publish(changes, out);
+        changes
     }
 
-    fn unfence(&mut self, broker: BrokerId, out: &mut Out<Message, Event>) {
+    /// On unfencing: leaderless partitions elect (the returning broker may be the last ISR
+    /// member).
+    fn elect_leaderless(&mut self) -> Vec<Change> {
+        let acceptable: Vec<bool> = self.addr.broker_ids().map(|b| self.acceptable(b)).collect();
+        let unclean = self.unclean.clone();
         let md = Arc::make_mut(&mut self.metadata);
-        md.live_brokers.push(broker);
-        md.live_brokers.sort_unstable();
+        md.live_brokers = self
+            .addr
+            .broker_ids()
+            .filter(|b| acceptable[*b as usize - 1])
+            .collect();
         let mut changes = Vec::new();
         for (t, partitions) in md.topics.iter_mut().enumerate() {
             for (p, state) in partitions.iter_mut().enumerate() {
-                if state.leader.is_none() && state.isr.contains(&broker) {
-                    state.leader = Some(broker);
-                    state.leader_epoch += 1;
-                    changes.push((tp(t, p), state.leader, state.leader_epoch));
+                if state.leader.is_none() {
+                    elect(state, &acceptable, unclean[t]);
+                    if state.leader.is_some() {
+                        state.partition_epoch += 1;
+                        changes.push(Change {
+                            tp: tp(t, p),
+                            leader_changed: true,
+                        });
+                    }
                 }
             }
         }
-        self.publish(changes, out);
+        changes
     }
 
-    fn publish(&mut self, changes: Vec<(Tp, Option<BrokerId>, u32)>, out: &mut Out<Message, Event>) {
+    /// `auto.leader.rebalance.enable`: the preferred (first) replica leads again when it is in
+    /// the ISR and acceptable.
+    fn elect_preferred(&mut self) -> Vec<Change> {
+        let acceptable: Vec<bool> = self.addr.broker_ids().map(|b| self.acceptable(b)).collect();
+        let md = Arc::make_mut(&mut self.metadata);
+        let mut changes = Vec::new();
+        for (t, partitions) in md.topics.iter_mut().enumerate() {
+            for (p, state) in partitions.iter_mut().enumerate() {
+                let Some(&preferred) = state.replicas.first() else {
+                    continue;
+                };
+                if state.leader != Some(preferred)
+                    && state.isr.contains(&preferred)
+                    && acceptable[preferred as usize - 1]
+                {
+                    state.leader = Some(preferred);
+                    state.leader_epoch += 1;
+                    state.partition_epoch += 1;
+                    changes.push(Change {
+                        tp: tp(t, p),
+                        leader_changed: true,
+                    });
+                }
+            }
+        }
+        changes
+    }
+
+    /// `AlterPartition` from a leader: committed when its epochs are current and every new
+    /// member is acceptable.
+    fn alter_partition(
+        &mut self,
+        tp: Tp,
+        leader_epoch: u32,
+        partition_epoch: u32,
+        isr: Vec<BrokerId>,
+        out: &mut O,
+    ) {
+        let Some(state) = self.metadata.partition(tp).cloned() else {
+            return;
+        };
+        let Some(leader) = state.leader else { return };
+        let result = if leader_epoch != state.leader_epoch {
+            Err(ErrorCode::FencedLeaderEpoch)
+        } else if partition_epoch != state.partition_epoch {
+            Err(ErrorCode::InvalidUpdateVersion)
+        } else if isr.iter().any(|b| !state.isr.contains(b) && !self.acceptable(*b)) {
+            Err(ErrorCode::IneligibleReplica)
+        } else {
+            let md = Arc::make_mut(&mut self.metadata);
+            let s = &mut md.topics[tp.topic as usize][tp.partition as usize];
+            s.isr = isr;
+            s.partition_epoch += 1;
+            let committed = s.clone();
+            self.publish(
+                vec![Change {
+                    tp,
+                    leader_changed: false,
+                }],
+                out,
+            );
+            Ok(committed)
+        };
+        out.send(
+            self.addr.broker(leader),
+            Message::AlterPartitionResponse { tp, result },
+        );
+    }
+
+    fn publish(&mut self, changes: Vec<Change>, out: &mut O) {
         Arc::make_mut(&mut self.metadata).version += 1;
-        for (tp, leader, leader_epoch) in changes {
-            out.trace(|| Event::LeaderChanged {
+        for c in changes {
+            let Some(state) = self.metadata.partition(c.tp).cloned() else {
+                continue;
+            };
+            let tp = c.tp;
+            if c.leader_changed {
+                out.trace(|| Event::LeaderChanged {
+                    tp,
+                    leader: state.leader,
+                    leader_epoch: state.leader_epoch,
+                });
+            }
+            out.trace(|| Event::IsrChanged {
                 tp,
-                leader,
-                leader_epoch,
+                isr: state.isr.clone(),
             });
         }
         for b in self.addr.broker_ids() {
@@ -176,6 +340,29 @@ impl Controller {
     }
 }
 
+/// Elects a leader for a partition whose leader is gone (`PartitionChangeBuilder`, ELR off).
+fn elect(state: &mut PartitionState, acceptable: &[bool], unclean: bool) {
+    let ok = |b: &BrokerId| acceptable[*b as usize - 1];
+    let clean = state
+        .replicas
+        .iter()
+        .copied()
+        .find(|b| state.isr.contains(b) && ok(b));
+    let leader = clean.or_else(|| {
+        let forced = state
+            .replicas
+            .iter()
+            .copied()
+            .find(|b| ok(b))
+            .filter(|_| unclean)?;
+        // Unclean: the new leader's log is the truth, the ISR is just itself.
+        state.isr = vec![forced];
+        Some(forced)
+    });
+    state.leader = leader;
+    state.leader_epoch += 1;
+}
+
 fn tp(topic: usize, partition: usize) -> Tp {
     Tp {
         topic: u32::try_from(topic).unwrap_or(u32::MAX),
@@ -184,70 +371,4 @@ fn tp(topic: usize, partition: usize) -> Tp {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn controller() -> Controller {
-        Controller::new(
-            Addresses::new(2),
-            &[vec![vec![1], vec![2]]],
-            SimDuration::from_ms(9000),
-        )
-    }
-
-    #[test]
-    fn a_silent_broker_is_fenced_and_its_partition_goes_offline() {
-        let mut c = controller();
-        let mut out = Out::new(false);
-        c.on_message(
-            SimTime::from_us(8_000_000),
-            Message::Heartbeat {
-                broker: 2,
-                metadata_version: 1,
-            },
-            &mut out,
-        );
-        c.on_wake(SimTime::from_us(9_000_000), &mut out);
-        let md = c.metadata();
-        assert_eq!(md.live_brokers, vec![2]);
-        let p0 = md
-            .partition(Tp {
-                topic: 0,
-                partition: 0,
-            })
-            .expect("exists");
-        assert_eq!((p0.leader, p0.leader_epoch, p0.isr.clone()), (None, 1, vec![1]));
-        assert_eq!(
-            md.partition(Tp {
-                topic: 0,
-                partition: 1
-            })
-            .and_then(|p| p.leader),
-            Some(2)
-        );
-    }
-
-    #[test]
-    fn a_returning_broker_leads_its_partitions_again_with_a_new_epoch() {
-        let mut c = controller();
-        let mut out = Out::new(false);
-        c.on_wake(SimTime::from_us(9_000_000), &mut out);
-        c.on_message(
-            SimTime::from_us(12_000_000),
-            Message::Heartbeat {
-                broker: 1,
-                metadata_version: 0,
-            },
-            &mut out,
-        );
-        let p0 = c
-            .metadata()
-            .partition(Tp {
-                topic: 0,
-                partition: 0,
-            })
-            .cloned()
-            .expect("exists");
-        assert_eq!((p0.leader, p0.leader_epoch), (Some(1), 2));
-    }
-}
+mod tests;

@@ -1,4 +1,5 @@
-//! A partition replica's log: batches at offsets, the log end offset and the high watermark.
+//! A partition replica's log: batches at offsets, the log end offset, the high watermark, the
+//! leader epoch cache (KIP-101) and how much of it is flushed to disk.
 //!
 //! The log owns offsets; the broker decides when the high watermark moves.
 
@@ -32,6 +33,12 @@ pub struct PartitionLog {
     batches: Vec<LogBatch>,
     log_start_offset: u64,
     high_watermark: u64,
+    /// Leader epoch cache: (epoch, start offset), epochs increasing (`LeaderEpochFileCache`).
+    epochs: Vec<(u32, u64)>,
+    /// Offsets below this are on disk (survive a power loss).
+    flushed: u64,
+    /// The high watermark as last written to `replication-offset-checkpoint`.
+    checkpointed_hw: u64,
 }
 
 impl PartitionLog {
@@ -62,16 +69,131 @@ impl PartitionLog {
         self.high_watermark = self.high_watermark.max(hw);
     }
 
-    /// Appends a batch at the log end; returns its base offset.
+    /// Appends a batch at the log end as leader; returns its base offset.
     pub fn append(&mut self, records: Arc<[RecordId]>, bytes: u32, leader_epoch: u32) -> u64 {
         let base_offset = self.log_end_offset();
-        self.batches.push(LogBatch {
+        self.push(LogBatch {
             base_offset,
             leader_epoch,
             records,
             bytes,
         });
         base_offset
+    }
+
+    /// Appends a batch copied from the leader, with its offsets and epoch.
+    pub fn append_as_follower(&mut self, batch: LogBatch) {
+        assert_eq!(
+            batch.base_offset,
+            self.log_end_offset(),
+            "followers append at their LEO"
+        );
+        self.push(batch);
+    }
+
+    fn push(&mut self, batch: LogBatch) {
+        if self.epochs.last().is_none_or(|(e, _)| batch.leader_epoch > *e) {
+            self.epochs.push((batch.leader_epoch, batch.base_offset));
+        }
+        self.batches.push(batch);
+    }
+
+    /// Becoming leader at `epoch`: the cache records `(epoch, LEO)` before any write, so a
+    /// follower with later data can still find where to truncate (`Partition.makeLeader`).
+    pub fn start_epoch(&mut self, epoch: u32) {
+        if self.epochs.last().is_none_or(|(e, _)| epoch > *e) {
+            let leo = self.log_end_offset();
+            self.epochs.push((epoch, leo));
+        }
+    }
+
+    /// Epoch of the last batch.
+    pub fn last_batch_epoch(&self) -> Option<u32> {
+        self.batches.last().map(|b| b.leader_epoch)
+    }
+
+    /// The latest epoch in the cache, sent as `lastFetchedEpoch` by a follower.
+    pub fn latest_epoch(&self) -> Option<u32> {
+        self.epochs.last().map(|(e, _)| *e)
+    }
+
+    /// Where a follower cuts its log when the leader says it diverges at `(epoch, end)`
+    /// (KIP-279, `AbstractFetcherThread.getOffsetTruncationState`): if this log has `epoch`, at
+    /// the smaller of the two ends; if it only has older epochs, at the end of its largest older
+    /// epoch (the next fetch checks again from there); with no epoch at or below, at `end`.
+    pub fn divergence_point(&self, epoch: u32, end: u64) -> u64 {
+        let leo = self.log_end_offset();
+        let floor = self.epochs.iter().rposition(|(e, _)| *e <= epoch);
+        let own_end = |i: usize| self.epochs.get(i + 1).map_or(leo, |(_, start)| *start);
+        match floor {
+            Some(i) if self.epochs[i].0 == epoch => end.min(own_end(i)).min(leo),
+            Some(i) => own_end(i).min(leo),
+            None => end.min(leo),
+        }
+    }
+
+    /// Start offset of the latest epoch in the cache.
+    pub fn latest_epoch_start(&self) -> Option<u64> {
+        self.epochs.last().map(|(_, start)| *start)
+    }
+
+    /// `LeaderEpochFileCache.endOffsetFor` (KIP-279): for a requested epoch, the largest epoch
+    /// this log knows that is not larger, and where it ends.
+    pub fn end_offset_for(&self, epoch: u32) -> Option<(u32, u64)> {
+        let (latest, _) = *self.epochs.last()?;
+        if epoch == latest {
+            return Some((latest, self.log_end_offset()));
+        }
+        let next = self.epochs.iter().position(|(e, _)| *e > epoch)?;
+        let end = self.epochs[next].1;
+        match next.checked_sub(1) {
+            Some(i) => Some((self.epochs[i].0, end)),
+            None => Some((epoch, end)),
+        }
+    }
+
+    /// Removes every batch at or above `offset` (whole batches), and clamps the HW, the flush
+    /// point and the epoch cache to the new log end. Returns what was removed.
+    pub fn truncate_to(&mut self, offset: u64) -> Vec<LogBatch> {
+        let keep = self.batches.partition_point(|b| b.next_offset() <= offset);
+        let removed = self.batches.split_off(keep);
+        let leo = self.log_end_offset();
+        self.epochs.retain(|(_, start)| *start < leo);
+        self.high_watermark = self.high_watermark.min(leo);
+        self.flushed = self.flushed.min(leo);
+        self.checkpointed_hw = self.checkpointed_hw.min(leo);
+        removed
+    }
+
+    /// Offsets below this survive a power loss.
+    pub fn flushed_offset(&self) -> u64 {
+        self.flushed
+    }
+
+    /// fsync: everything appended so far is on disk.
+    pub fn flush(&mut self) {
+        self.flushed = self.log_end_offset();
+    }
+
+    /// Writes the high watermark to the checkpoint file.
+    pub fn checkpoint_high_watermark(&mut self) {
+        self.checkpointed_hw = self.high_watermark;
+    }
+
+    /// After a restart: the power loss took what was not flushed (if `lost_unflushed`), and the
+    /// HW is what the checkpoint file says, clamped to the log (`Partition.createLog`).
+    pub fn recover(&mut self, lost_unflushed: bool) {
+        if lost_unflushed {
+            let flushed = self.flushed;
+            let _lost = self.truncate_to(flushed);
+        }
+        self.high_watermark = self.checkpointed_hw.min(self.log_end_offset());
+    }
+
+    /// The follower's high watermark: `min(leader's HW, own LEO)`, never lowered by an update.
+    pub fn follow_high_watermark(&mut self, leader_hw: u64) {
+        let hw = leader_hw.min(self.log_end_offset());
+        self.high_watermark = self.high_watermark.max(hw);
     }
 
     /// Whole batches holding offsets in `from..upto`, at least one batch if any qualifies, then
@@ -92,6 +214,22 @@ impl PartitionLog {
                 base_offset: b.base_offset,
                 records: Arc::clone(&b.records),
             });
+        }
+        (out, bytes)
+    }
+
+    /// Whole batches from the one holding `from` to the log end, for a follower: at least one,
+    /// then up to `max_bytes`.
+    pub fn read_batches(&self, from: u64, max_bytes: u32) -> (Vec<LogBatch>, u32) {
+        let start = self.batches.partition_point(|b| b.next_offset() <= from);
+        let mut out = Vec::new();
+        let mut bytes = 0u32;
+        for b in &self.batches[start..] {
+            if !out.is_empty() && bytes.saturating_add(b.bytes) > max_bytes {
+                break;
+            }
+            bytes = bytes.saturating_add(b.bytes);
+            out.push(b.clone());
         }
         (out, bytes)
     }
@@ -135,6 +273,124 @@ mod tests {
             "the first batch is returned even past the byte limit"
         );
         assert!(log.read(8, 8, 1000).0.is_empty());
+    }
+
+    fn batch(base_offset: u64, records: u32, leader_epoch: u32) -> LogBatch {
+        LogBatch {
+            base_offset,
+            leader_epoch,
+            records: recs(records),
+            bytes: 100,
+        }
+    }
+
+    /// Broker 1's log at step 5 of the reference's Scenario C (KIP-279): `0:a/e0 1:c 2:d 3:e/e2
+    /// 4:g 5:h/e4`.
+    fn scenario_c_leader() -> PartitionLog {
+        let mut log = PartitionLog::default();
+        log.append(recs(1), 10, 0);
+        log.append(recs(3), 10, 2);
+        log.append(recs(2), 10, 4);
+        log
+    }
+
+    /// `LeaderEpochFileCache.endOffsetFor`, as the reference's §1.5 states it.
+    #[test]
+    fn end_offset_for_follows_kip_279() {
+        let log = scenario_c_leader();
+        assert_eq!(log.end_offset_for(4), Some((4, 6)), "latest epoch: the LEO");
+        assert_eq!(
+            log.end_offset_for(3),
+            Some((2, 4)),
+            "unknown epoch: the floor epoch, ending where e4 starts"
+        );
+        assert_eq!(log.end_offset_for(2), Some((2, 4)));
+        assert_eq!(log.end_offset_for(1), Some((0, 1)));
+        assert_eq!(log.end_offset_for(0), Some((0, 1)));
+        assert_eq!(log.end_offset_for(9), None, "newer than anything known");
+        assert_eq!(PartitionLog::default().end_offset_for(0), None);
+    }
+
+    /// The reference's Scenario C, step 6: broker 2 (`0:a/e0 1:b/e1 2:f/e3`) follows broker 1.
+    /// KIP-279 takes two rounds: (e2, 4) → cut to the end of e1 (2); (e0, 1) → cut to 1.
+    #[test]
+    fn divergence_is_resolved_epoch_by_epoch() {
+        let leader = scenario_c_leader();
+        let mut follower = PartitionLog::default();
+        follower.append(recs(1), 10, 0);
+        follower.append(recs(1), 10, 1);
+        follower.append(recs(1), 10, 3);
+        let (epoch, end) = leader
+            .end_offset_for(follower.latest_epoch().expect("has epochs"))
+            .expect("known");
+        assert_eq!((epoch, end), (2, 4));
+        let cut = follower.divergence_point(epoch, end);
+        assert_eq!(cut, 2, "no e2 here: cut where e1 ends");
+        follower.truncate_to(cut);
+        let (epoch, end) = leader
+            .end_offset_for(follower.latest_epoch().expect("has epochs"))
+            .expect("known");
+        assert_eq!((epoch, end), (0, 1));
+        assert_eq!(
+            follower.divergence_point(epoch, end),
+            1,
+            "both have e0, which ends at 1"
+        );
+    }
+
+    #[test]
+    fn a_new_leader_records_its_epoch_before_writing() {
+        let mut log = scenario_c_leader();
+        log.start_epoch(7);
+        assert_eq!(log.end_offset_for(4), Some((4, 6)), "e4 now ends where e7 starts");
+        assert_eq!(log.end_offset_for(7), Some((7, 6)));
+    }
+
+    #[test]
+    fn truncation_drops_batches_and_forgets_their_epochs() {
+        let mut log = scenario_c_leader();
+        log.set_high_watermark(6);
+        log.flush();
+        let removed = log.truncate_to(1);
+        assert_eq!(removed.iter().map(|b| b.base_offset).collect::<Vec<_>>(), [1, 4]);
+        assert_eq!(
+            (log.log_end_offset(), log.high_watermark(), log.flushed_offset()),
+            (1, 1, 1)
+        );
+        assert_eq!(log.end_offset_for(0), Some((0, 1)));
+        assert_eq!(log.last_batch_epoch(), Some(0));
+        log.append_as_follower(batch(1, 2, 5));
+        assert_eq!(log.end_offset_for(0), Some((0, 1)));
+        assert_eq!(log.end_offset_for(5), Some((5, 3)));
+    }
+
+    #[test]
+    fn a_power_loss_keeps_what_was_flushed_and_the_checkpointed_hw() {
+        let mut log = PartitionLog::default();
+        log.append(recs(2), 10, 0);
+        log.set_high_watermark(2);
+        log.checkpoint_high_watermark();
+        log.flush();
+        log.append(recs(3), 10, 0);
+        log.set_high_watermark(5);
+        let mut process_crash = log.clone();
+        process_crash.recover(false);
+        assert_eq!(
+            (process_crash.log_end_offset(), process_crash.high_watermark()),
+            (5, 2)
+        );
+        log.recover(true);
+        assert_eq!((log.log_end_offset(), log.high_watermark()), (2, 2));
+    }
+
+    #[test]
+    fn a_follower_learns_the_hw_up_to_its_own_log_end() {
+        let mut log = PartitionLog::default();
+        log.append_as_follower(batch(0, 3, 0));
+        log.follow_high_watermark(10);
+        assert_eq!(log.high_watermark(), 3);
+        log.follow_high_watermark(1);
+        assert_eq!(log.high_watermark(), 3, "a fetch response never lowers it");
     }
 
     #[test]

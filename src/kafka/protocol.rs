@@ -33,6 +33,18 @@ pub enum ErrorCode {
     RecordTooLarge,
     /// Client-side: `auto.offset.reset=none` and no position.
     NoOffsetForPartition,
+    /// 19: `acks=all` and the ISR is smaller than `min.insync.replicas`; nothing was written.
+    NotEnoughReplicas,
+    /// 20: the ISR shrank below `min.insync.replicas` while waiting; the batch is in the log.
+    NotEnoughReplicasAfterAppend,
+    /// 74: the request's leader epoch is older than the partition's.
+    FencedLeaderEpoch,
+    /// 75: the request's leader epoch is newer than what this broker knows.
+    UnknownLeaderEpoch,
+    /// 95: an ISR change based on a stale partition epoch.
+    InvalidUpdateVersion,
+    /// 107: an ISR change adding a replica that may not join.
+    IneligibleReplica,
 }
 
 impl ErrorCode {
@@ -50,6 +62,12 @@ impl ErrorCode {
             ErrorCode::MaxBlockTimeout => "TimeoutException(max.block.ms)",
             ErrorCode::RecordTooLarge => "RecordTooLargeException",
             ErrorCode::NoOffsetForPartition => "NoOffsetForPartitionException",
+            ErrorCode::NotEnoughReplicas => "NOT_ENOUGH_REPLICAS",
+            ErrorCode::NotEnoughReplicasAfterAppend => "NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+            ErrorCode::FencedLeaderEpoch => "FENCED_LEADER_EPOCH",
+            ErrorCode::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
+            ErrorCode::InvalidUpdateVersion => "INVALID_UPDATE_VERSION",
+            ErrorCode::IneligibleReplica => "INELIGIBLE_REPLICA",
         }
     }
 
@@ -62,6 +80,10 @@ impl ErrorCode {
                 | ErrorCode::NotLeaderOrFollower
                 | ErrorCode::RequestTimedOut
                 | ErrorCode::NetworkException
+                | ErrorCode::NotEnoughReplicas
+                | ErrorCode::NotEnoughReplicasAfterAppend
+                | ErrorCode::FencedLeaderEpoch
+                | ErrorCode::UnknownLeaderEpoch
         )
     }
 
@@ -73,6 +95,8 @@ impl ErrorCode {
                 | ErrorCode::LeaderNotAvailable
                 | ErrorCode::NotLeaderOrFollower
                 | ErrorCode::NetworkException
+                | ErrorCode::FencedLeaderEpoch
+                | ErrorCode::UnknownLeaderEpoch
         )
     }
 }
@@ -90,6 +114,8 @@ pub struct PartitionState {
     pub leader: Option<BrokerId>,
     /// Bumped on every leader change.
     pub leader_epoch: u32,
+    /// Bumped on every change of the partition (ISR, leader).
+    pub partition_epoch: u32,
     /// The assigned replicas, preferred leader first.
     pub replicas: Vec<BrokerId>,
     /// The in-sync replicas.
@@ -212,6 +238,58 @@ pub enum OffsetSpec {
     Latest,
 }
 
+/// One partition in a follower's fetch.
+#[derive(Clone, Copy, Debug)]
+pub struct ReplicaFetchPartition {
+    /// The partition.
+    pub tp: Tp,
+    /// The follower's log end offset.
+    pub fetch_offset: u64,
+    /// Epoch of the follower's last batch (for the divergence check).
+    pub last_fetched_epoch: Option<u32>,
+    /// The leader epoch the follower believes in.
+    pub current_leader_epoch: u32,
+}
+
+/// `Fetch` from a follower replica (`replicaId` set).
+#[derive(Clone, Debug)]
+pub struct ReplicaFetchRequest {
+    /// The follower.
+    pub replica: BrokerId,
+    /// Partitions it follows on this leader.
+    pub partitions: Vec<ReplicaFetchPartition>,
+    /// `replica.fetch.min.bytes`.
+    pub min_bytes: u32,
+    /// `replica.fetch.wait.max.ms`.
+    pub max_wait_ms: u64,
+    /// `replica.fetch.max.bytes`.
+    pub max_partition_bytes: u32,
+}
+
+/// What a leader sends a follower for one partition.
+#[derive(Clone, Debug)]
+pub struct ReplicaData {
+    /// Batches from the fetch offset, with their offsets and epochs.
+    pub batches: Vec<super::log::LogBatch>,
+    /// The leader's high watermark, as it was before this fetch was recorded.
+    pub high_watermark: u64,
+    /// Set when the follower's log diverges: `(epoch, end offset)` to truncate by (KIP-279).
+    pub diverging: Option<(u32, u64)>,
+    /// The leader's log end offset.
+    pub leader_log_end: u64,
+}
+
+/// One partition's answer to a follower.
+#[derive(Clone, Debug)]
+pub struct ReplicaFetchPartitionResponse {
+    /// The partition.
+    pub tp: Tp,
+    /// The offset asked for.
+    pub fetch_offset: u64,
+    /// The data, or why not.
+    pub result: Result<ReplicaData, ErrorCode>,
+}
+
 /// A request from a client to a broker.
 #[derive(Clone, Debug)]
 pub enum RequestBody {
@@ -223,6 +301,8 @@ pub enum RequestBody {
     Metadata,
     /// `ListOffsets`.
     ListOffsets(Vec<(Tp, OffsetSpec)>),
+    /// `Fetch` from a follower.
+    ReplicaFetch(ReplicaFetchRequest),
 }
 
 impl RequestBody {
@@ -233,6 +313,7 @@ impl RequestBody {
             RequestBody::Fetch(_) => "Fetch",
             RequestBody::Metadata => "Metadata",
             RequestBody::ListOffsets(_) => "ListOffsets",
+            RequestBody::ReplicaFetch(_) => "Fetch(replica)",
         }
     }
 }
@@ -248,6 +329,8 @@ pub enum ResponseBody {
     Metadata(Arc<ClusterMetadata>),
     /// To `ListOffsets`.
     ListOffsets(Vec<(Tp, Result<u64, ErrorCode>)>),
+    /// To a follower's `Fetch`.
+    ReplicaFetch(Vec<ReplicaFetchPartitionResponse>),
 }
 
 impl ResponseBody {
@@ -258,6 +341,7 @@ impl ResponseBody {
             ResponseBody::Fetch(_) => "Fetch",
             ResponseBody::Metadata(_) => "Metadata",
             ResponseBody::ListOffsets(_) => "ListOffsets",
+            ResponseBody::ReplicaFetch(_) => "Fetch(replica)",
         }
     }
 }
@@ -295,6 +379,31 @@ pub enum Message {
     },
     /// Controller → broker: the current metadata image.
     MetadataUpdate(Arc<ClusterMetadata>),
+    /// Leader → controller: change the ISR (`AlterPartition`).
+    AlterPartition {
+        /// The partition.
+        tp: Tp,
+        /// The leader's epoch.
+        leader_epoch: u32,
+        /// The partition epoch the leader based the change on.
+        partition_epoch: u32,
+        /// The proposed ISR.
+        isr: Vec<BrokerId>,
+    },
+    /// Controller → leader: the ISR change was committed or refused.
+    AlterPartitionResponse {
+        /// The partition.
+        tp: Tp,
+        /// The committed state, or why not.
+        result: Result<PartitionState, ErrorCode>,
+    },
+    /// Broker → controller: "I want to shut down" (controlled shutdown).
+    ShutdownRequest {
+        /// The broker.
+        broker: BrokerId,
+    },
+    /// Controller → broker: leadership has moved away; it may stop.
+    ShutdownAllowed,
 }
 
 impl Message {
@@ -320,6 +429,10 @@ impl Message {
             }
             Message::Heartbeat { .. } => "Heartbeat".into(),
             Message::MetadataUpdate(m) => format!("MetadataUpdate v{}", m.version),
+            Message::AlterPartition { .. } => "AlterPartition".into(),
+            Message::AlterPartitionResponse { .. } => "AlterPartitionResponse".into(),
+            Message::ShutdownRequest { .. } => "ShutdownRequest".into(),
+            Message::ShutdownAllowed => "ShutdownAllowed".into(),
         }
     }
 }

@@ -29,11 +29,7 @@ pub fn describe_topics(scenario: &Scenario, seed: u64, md: &ClusterMetadata) -> 
     for (t, topic) in scenario.topics.iter().enumerate() {
         let partitions = &md.topics[t];
         let rf = partitions.first().map_or(0, |p| p.replicas.len());
-        let configs = if topic.config.max_message_bytes == scenario.cluster.config.message_max_bytes {
-            String::new()
-        } else {
-            format!("max.message.bytes={}", topic.config.max_message_bytes)
-        };
+        let configs = topic.config.describe(&scenario.cluster.config);
         let _ = writeln!(
             out,
             "Topic: {}\tTopicId: {}\tPartitionCount: {}\tReplicationFactor: {rf}\tConfigs: {configs}",

@@ -30,13 +30,32 @@ impl fmt::Display for NodeRef {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename = "fault", deny_unknown_fields)]
 pub enum Fault {
-    /// The broker process dies: connections reset, flushed and page-cache data survive.
+    /// The broker process dies: connections reset, flushed and page-cache data survive. With
+    /// `lose_unflushed: true` the machine loses power: only flushed data survives.
     Crash {
         /// Broker id.
         broker: u32,
+        /// A power loss rather than a process crash.
+        #[serde(default)]
+        lose_unflushed: bool,
     },
     /// A crashed broker starts again, recovers its log and re-registers with the controller.
     Restart {
+        /// Broker id.
+        broker: u32,
+    },
+    /// The node stops for a while (a long GC pause): it handles nothing, its timers wait, and
+    /// what arrives meanwhile is handled when it resumes.
+    Pause {
+        /// The node.
+        node: NodeRef,
+        /// How long, written like `"12s"`.
+        #[serde(rename = "for", deserialize_with = "super::units::de_duration")]
+        duration: SimDuration,
+    },
+    /// The broker shuts down gracefully: the controller moves its leaderships away first, then
+    /// it flushes its logs and stops (until `Restart`).
+    ControlledShutdown {
         /// Broker id.
         broker: u32,
     },

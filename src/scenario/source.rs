@@ -312,10 +312,7 @@ pub const DURATION_HELP: &str = "durations are strings with a unit: \"500us\", \
 fn not_yet(name: &str) -> Option<&'static str> {
     match name {
         "AddPartitions" => Some("adding partitions at runtime"),
-        "Pause" => Some("pausing a node"),
-        "ControlledShutdown" => Some("controlled shutdown"),
         "ConsumerJoin" | "ConsumerLeave" => Some("consumer groups"),
-        "lose_unflushed" => Some("losing unflushed data in a crash"),
         "Leader" | "Isr" | "Assignment" => Some("state expectations arrive with replication and groups"),
         _ => None,
     }

@@ -205,15 +205,6 @@ fn topic(src: &Source<'_>, t: &RawTopic<'_>, cluster: &Cluster) -> Result<Topic,
     let rf_written = assignment
         .as_ref()
         .map_or(replication_factor as usize, |a| a[0].len());
-    if rf_written > 1 {
-        let at = t.replication_factor.or(t.assignment).unwrap_or(t.name);
-        return Err(src
-            .error_at(
-                at,
-                "replication (more than one replica per partition) is not modelled yet",
-            )
-            .with_help("use replication_factor: 1 (the default) for now"));
-    }
     let config = with_config(src, t.config, t.name, |b| {
         TopicConfig::from_block(b, &cluster.config)
     })?;
@@ -546,7 +537,15 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
         }
     };
     match fault {
-        Fault::Crash { broker: b } | Fault::Restart { broker: b } => broker(*b),
+        Fault::Crash { broker: b, .. }
+        | Fault::Restart { broker: b }
+        | Fault::ControlledShutdown { broker: b } => broker(*b),
+        Fault::Pause { node: n, duration } => {
+            if *duration == SimDuration::ZERO {
+                return Err(src.error_within(raw, "for", "a pause must last longer than 0"));
+            }
+            node(n)
+        }
         Fault::Isolate { node: n } => node(n),
         Fault::Partition { groups } => {
             if groups.len() < 2 {

@@ -41,7 +41,24 @@ impl Simulation<'_> {
             },
         );
         match &spec.fault {
-            Fault::Crash { broker } => self.crash(self.addr.broker(*broker)),
+            Fault::Crash {
+                broker,
+                lose_unflushed,
+            } => self.crash(self.addr.broker(*broker), *lose_unflushed),
+            Fault::ControlledShutdown { broker } => {
+                let n = self.addr.broker(*broker);
+                self.call(n, |node, _, out| {
+                    if let Node::Broker(b) = node {
+                        b.begin_shutdown(out);
+                    }
+                });
+            }
+            Fault::Pause { node, duration } => {
+                let n = self.node_of(node);
+                let until = self.now + *duration;
+                let slot = &mut self.paused_until[n.0 as usize];
+                *slot = (*slot).max(until);
+            }
             Fault::Restart { broker } => {
                 let n = self.addr.broker(*broker);
                 if !self.nodes[n.0 as usize].is_up() {
@@ -98,19 +115,21 @@ impl Simulation<'_> {
         }
     }
 
-    /// The broker process dies: its host resets every client connection.
-    fn crash(&mut self, n: NodeId) {
+    /// The broker process dies (or its machine loses power): its host resets every connection
+    /// to clients and other brokers.
+    fn crash(&mut self, n: NodeId, power_loss: bool) {
         let Node::Broker(b) = &mut self.nodes[n.0 as usize] else {
             return;
         };
         if !b.is_up() {
             return;
         }
-        b.crash();
+        b.crash(power_loss);
         self.wake[n.0 as usize] = None;
-        let first_client = self.addr.controller().0 + 1;
-        for c in first_client..self.nodes.len() as u32 {
-            self.close(n, NodeId(c));
+        for peer in 0..self.nodes.len() as u32 {
+            if NodeId(peer) != n && NodeId(peer) != self.addr.controller() {
+                self.close(n, NodeId(peer));
+            }
         }
     }
 

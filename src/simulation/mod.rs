@@ -8,13 +8,13 @@ use crate::history::{Client, History};
 use crate::kafka::addr::Addresses;
 use crate::kafka::broker::Broker;
 use crate::kafka::consumer::Consumer;
-use crate::kafka::controller::Controller;
+use crate::kafka::controller::{Controller, TopicPolicy};
 use crate::kafka::log::PartitionLog;
 use crate::kafka::producer::Producer;
 use crate::kafka::protocol::{ClusterMetadata, Message};
 use crate::kafka::record::Tp;
 use crate::net::{DropReason, Kind, Network};
-use crate::scenario::{Scenario, Trigger};
+use crate::scenario::{Scenario, TopicConfig, Trigger};
 use crate::sim::{EventQueue, NodeId, Out, RngTree, SimDuration, SimTime};
 use crate::trace::{Event, Names, Stamped, TraceFormat, TraceWriter};
 use nodes::Node;
@@ -66,8 +66,11 @@ pub struct RunResult {
     pub trace: Option<String>,
     /// The controller's metadata at the end.
     pub metadata: Arc<ClusterMetadata>,
-    /// Each partition's log at the end (its leader's, or its first replica's when offline).
+    /// Each partition's committed log at the end: its leader's, or, when it is offline, the log
+    /// of the ISR member that would lead it.
     pub logs: BTreeMap<Tp, PartitionLog>,
+    /// Every replica's log at the end, by partition and broker.
+    pub replica_logs: BTreeMap<(Tp, u32), PartitionLog>,
     /// Each consumer's positions at the end.
     pub consumer_positions: Vec<Vec<(Tp, Option<u64>)>>,
     /// Display names.
@@ -110,6 +113,7 @@ struct Simulation<'s> {
     pending_after: Vec<usize>,
     out: Out<Message, Event>,
     held: Vec<Delivery>,
+    paused_until: Vec<SimTime>,
 }
 
 /// Runs `scenario` to its end (or `--until`, or `--max-events`).
@@ -150,18 +154,17 @@ impl<'s> Simulation<'s> {
         let rng = RngTree::new(seed);
         let brokers = scenario.cluster.brokers;
         let addr = Addresses::new(brokers);
-        let assignments: Vec<Vec<Vec<u32>>> = scenario
+        let policies: Vec<TopicPolicy> = scenario
             .topics
             .iter()
-            .map(|t| t.replicas(brokers, seed))
+            .map(|t| TopicPolicy {
+                assignment: t.replicas(brokers, seed),
+                unclean_leader_election: t.config.unclean_leader_election,
+            })
             .collect();
-        let controller = Controller::new(addr, &assignments, scenario.cluster.config.session_timeout);
+        let controller = Controller::new(addr, &policies, &scenario.cluster.config);
         let metadata = controller.metadata();
-        let max_message_bytes: Vec<u32> = scenario
-            .topics
-            .iter()
-            .map(|t| t.config.max_message_bytes)
-            .collect();
+        let topic_configs: Vec<TopicConfig> = scenario.topics.iter().map(|t| t.config.clone()).collect();
         let mut nodes = Vec::new();
         let mut node_names = Vec::new();
         for b in addr.broker_ids() {
@@ -169,7 +172,7 @@ impl<'s> Simulation<'s> {
                 b,
                 addr,
                 scenario.cluster.config.clone(),
-                max_message_bytes.clone(),
+                topic_configs.clone(),
                 Arc::clone(&metadata),
             )));
             node_names.push(format!("broker-{b}"));
@@ -216,6 +219,7 @@ impl<'s> Simulation<'s> {
             rng.fork("net"),
         );
         let records: Vec<u64> = scenario.producers.iter().map(|p| p.workload.records).collect();
+        let n_nodes = nodes.len();
         let mut queue = EventQueue::default();
         for i in 0..nodes.len() {
             queue.push(SimTime::ZERO, Ev::Start(NodeId(i as u32)));
@@ -241,10 +245,32 @@ impl<'s> Simulation<'s> {
             pending_after,
             out: Out::new(trace.is_some()),
             held: Vec::new(),
+            paused_until: vec![SimTime::ZERO; n_nodes],
         }
     }
 
     fn step(&mut self, ev: Ev) {
+        // A paused node handles what reaches it when it resumes, in arrival order.
+        let target = match &ev {
+            Ev::Deliver(d) => Some(d.to),
+            Ev::Wake(n) => Some(*n),
+            Ev::Closed { to, .. } => Some(*to),
+            Ev::Start(_) | Ev::Fault(_) => None,
+        };
+        if let Some(n) = target {
+            let until = self.paused_until[n.0 as usize];
+            if until > self.now {
+                if let Ev::Wake(n) = ev {
+                    if self.wake[n.0 as usize] == Some(self.now) {
+                        self.wake[n.0 as usize] = Some(until);
+                        self.queue.push(until, Ev::Wake(n));
+                    }
+                } else {
+                    self.queue.push(until, ev);
+                }
+                return;
+            }
+        }
         match ev {
             Ev::Start(n) => self.call(n, |node, now, out| node.start(now, out)),
             Ev::Wake(n) => {
@@ -415,6 +441,13 @@ impl<'s> Simulation<'s> {
         }
     }
 
+    fn broker(&self, id: u32) -> Option<&Broker> {
+        match self.nodes.get(self.addr.broker(id).0 as usize)? {
+            Node::Broker(b) => Some(b),
+            _ => None,
+        }
+    }
+
     fn who(&self, n: NodeId) -> Client {
         if let Some(b) = self.addr.broker_of(n) {
             return Client::Broker(b);
@@ -465,17 +498,21 @@ impl<'s> Simulation<'s> {
             })
             .unwrap_or_default();
         let mut logs = BTreeMap::new();
+        let mut replica_logs = BTreeMap::new();
         for (t, partitions) in metadata.topics.iter().enumerate() {
             for (p, state) in partitions.iter().enumerate() {
                 let tp = Tp {
                     topic: t as u32,
                     partition: p as u32,
                 };
-                let holder = state.leader.or_else(|| state.replicas.first().copied());
-                let log = holder.and_then(|b| match &self.nodes[self.addr.broker(b).0 as usize] {
-                    Node::Broker(broker) => broker.logs().get(&tp).cloned(),
-                    _ => None,
-                });
+                for b in &state.replicas {
+                    if let Some(log) = self.broker(*b).and_then(|broker| broker.log(tp)) {
+                        replica_logs.insert((tp, *b), log.clone());
+                    }
+                }
+                // The committed log: the leader's, or, offline, the ISR member that would lead.
+                let holder = state.leader.or_else(|| state.isr.first().copied());
+                let log = holder.and_then(|b| replica_logs.get(&(tp, b)).cloned());
                 logs.insert(tp, log.unwrap_or_default());
             }
         }
@@ -497,6 +534,7 @@ impl<'s> Simulation<'s> {
             trace: self.trace.map(TraceWriter::into_string),
             metadata,
             logs,
+            replica_logs,
             consumer_positions,
             names: self.names,
         }

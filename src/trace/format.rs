@@ -137,6 +137,10 @@ impl TraceWriter {
     }
 }
 
+fn ids(brokers: &[BrokerId]) -> String {
+    brokers.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
 fn record_list(records: &[RecordId], names: &Names) -> String {
     let mut parts: Vec<String> = records
         .iter()
@@ -304,6 +308,34 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
         Event::ProduceRejected { tp, batch_id, error } => {
             ("reject", format!("{} batch {batch_id} {error}", n.tp(*tp)))
         }
+        Event::Replicated {
+            tp,
+            base_offset,
+            records,
+            log_end,
+        } => (
+            "replicate",
+            format!(
+                "{} {} from the leader, LEO {log_end}",
+                n.tp(*tp),
+                offsets(*base_offset, *records as usize)
+            ),
+        ),
+        Event::HighWatermark { tp, high_watermark } => ("hw", format!("{} -> {high_watermark}", n.tp(*tp))),
+        Event::IsrProposed { tp, isr, why } => (
+            "isr",
+            format!("{} {why}: asks the controller for ISR [{}]", n.tp(*tp), ids(isr)),
+        ),
+        Event::IsrChanged { tp, isr } => ("isr", format!("{} ISR is now [{}]", n.tp(*tp), ids(isr))),
+        Event::Truncated { tp, to, records, why } => (
+            "truncate",
+            format!(
+                "{} to offset {to}, losing {}: {} ({why})",
+                n.tp(*tp),
+                plural(records.len(), "record"),
+                record_list(records, n)
+            ),
+        ),
         Event::Consumed { tp, records, poll } => {
             let first = records.first().map_or(0, |r| r.0);
             let ids: Vec<RecordId> = records.iter().map(|r| r.1).collect();
@@ -465,6 +497,31 @@ fn json(e: &Event, n: &Names) -> Value {
         Event::ProduceRejected { tp, batch_id, error } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "produce_rejected", "topic": t, "partition": p, "batch": batch_id, "error": error.name()})
+        }
+        Event::Replicated {
+            tp,
+            base_offset,
+            records,
+            log_end,
+        } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "replicated", "topic": t, "partition": p, "base_offset": base_offset, "records": records, "log_end": log_end})
+        }
+        Event::HighWatermark { tp, high_watermark } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "high_watermark", "topic": t, "partition": p, "high_watermark": high_watermark})
+        }
+        Event::IsrProposed { tp, isr, why } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "isr_proposed", "topic": t, "partition": p, "isr": isr, "why": why})
+        }
+        Event::IsrChanged { tp, isr } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "isr_changed", "topic": t, "partition": p, "isr": isr})
+        }
+        Event::Truncated { tp, to, records, why } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "truncated", "topic": t, "partition": p, "to": to, "records": records_json(records, n), "why": why})
         }
         Event::Consumed { tp, records, poll } => {
             let (t, p) = tp_json(*tp, n);

@@ -170,6 +170,51 @@ pub enum Event {
         /// High watermark after the append.
         high_watermark: u64,
     },
+    /// A follower copied a batch from its leader.
+    Replicated {
+        /// Partition.
+        tp: Tp,
+        /// Offset of the batch's first record.
+        base_offset: u64,
+        /// Records in it.
+        records: u32,
+        /// The follower's log end after the append.
+        log_end: u64,
+    },
+    /// A leader's high watermark moved.
+    HighWatermark {
+        /// Partition.
+        tp: Tp,
+        /// The new high watermark.
+        high_watermark: u64,
+    },
+    /// A leader asked the controller to change the ISR.
+    IsrProposed {
+        /// Partition.
+        tp: Tp,
+        /// The proposed ISR.
+        isr: Vec<BrokerId>,
+        /// "shrink" or "expand".
+        why: &'static str,
+    },
+    /// The controller committed a new ISR.
+    IsrChanged {
+        /// Partition.
+        tp: Tp,
+        /// The new ISR.
+        isr: Vec<BrokerId>,
+    },
+    /// A replica cut records off the end of its log.
+    Truncated {
+        /// Partition.
+        tp: Tp,
+        /// The new log end offset.
+        to: u64,
+        /// The records removed.
+        records: Arc<[RecordId]>,
+        /// Why.
+        why: &'static str,
+    },
     /// A broker rejected a batch.
     ProduceRejected {
         /// Partition.

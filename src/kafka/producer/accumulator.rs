@@ -509,6 +509,7 @@ mod tests {
                     .map(|_| PartitionState {
                         leader: Some(leader),
                         leader_epoch: 0,
+                        partition_epoch: 0,
                         replicas: vec![leader],
                         isr: vec![leader],
                     })

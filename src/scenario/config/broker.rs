@@ -1,8 +1,20 @@
 //! Broker configs (`cluster.config`) and topic configs (`topics[].config`), Kafka 4.0 KRaft.
 
-use super::{ConfigBlock, ConfigSet, INT_MAX, int_key};
+use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX, int_key};
 use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
+
+const fn bool_key(name: &'static str, default: &'static str, doc: &'static str) -> KeyDef {
+    KeyDef {
+        name,
+        kind: Kind::Bool,
+        default,
+        doc,
+    }
+}
+
+/// How followers find where to cut their log after a leader change.
+pub const TRUNCATION_KEY: &str = "kafkasim.truncation.rule";
 
 pub(super) static BROKER: ConfigSet = ConfigSet {
     what: "broker",
@@ -28,50 +40,170 @@ pub(super) static BROKER: ConfigSet = ConfigSet {
             "9000",
             "a broker silent this long is fenced and loses its leaderships",
         ),
+        int_key(
+            "min.insync.replicas",
+            1,
+            INT_MAX,
+            "1",
+            "acks=all needs this many in-sync replicas (capped at the replication factor); below it the HW stops (3.7+)",
+        ),
+        bool_key(
+            "unclean.leader.election.enable",
+            "false",
+            "elect an out-of-sync replica when no in-sync one is alive (acked data can be lost)",
+        ),
+        int_key(
+            "replica.lag.time.max.ms",
+            0,
+            LONG_MAX,
+            "30000",
+            "a follower not caught up for this long leaves the ISR (checked every half of it)",
+        ),
+        int_key(
+            "replica.fetch.wait.max.ms",
+            0,
+            INT_MAX,
+            "500",
+            "a follower's fetch waits this long at the leader for new data",
+        ),
+        int_key(
+            "replica.fetch.min.bytes",
+            0,
+            INT_MAX,
+            "1",
+            "... or until this many bytes are there",
+        ),
+        int_key(
+            "replica.fetch.max.bytes",
+            0,
+            INT_MAX,
+            "1048576",
+            "bytes per partition per follower fetch",
+        ),
+        int_key(
+            "replica.fetch.backoff.ms",
+            0,
+            INT_MAX,
+            "1000",
+            "a follower waits this long after a failed fetch",
+        ),
+        int_key(
+            "replica.socket.timeout.ms",
+            0,
+            INT_MAX,
+            "30000",
+            "a follower gives up on an unanswered fetch after this long",
+        ),
+        int_key(
+            "replica.high.watermark.checkpoint.interval.ms",
+            1,
+            LONG_MAX,
+            "5000",
+            "how often each replica writes its HW to disk (a restarted broker starts from it)",
+        ),
+        int_key(
+            "log.flush.interval.messages",
+            1,
+            LONG_MAX,
+            "9223372036854775807",
+            "fsync after this many messages (default: never; a power loss keeps only flushed data)",
+        ),
+        int_key(
+            "log.flush.interval.ms",
+            0,
+            LONG_MAX,
+            "9223372036854775807",
+            "fsync data older than this (default: never)",
+        ),
+        bool_key(
+            "auto.leader.rebalance.enable",
+            "true",
+            "move leadership back to the preferred replica when it is in sync",
+        ),
+        int_key(
+            "leader.imbalance.check.interval.seconds",
+            1,
+            LONG_MAX,
+            "300",
+            "how often the controller runs preferred leader elections",
+        ),
+        KeyDef {
+            name: TRUNCATION_KEY,
+            kind: Kind::OneOf(&["leader-epoch", "high-watermark"]),
+            default: "leader-epoch",
+            doc: "kafkasim only: how a follower truncates after a leader change; high-watermark replays the pre-0.11 (pre-KIP-101) bugs",
+        },
     ],
     not_modelled: &[
         "auto.create.topics.enable",
-        "auto.leader.rebalance.enable",
         "controlled.shutdown.enable",
         "default.replication.factor",
-        "log.flush.interval.messages",
-        "log.flush.interval.ms",
         "log.retention.bytes",
         "log.retention.ms",
         "log.segment.bytes",
-        "min.insync.replicas",
         "num.io.threads",
         "num.network.threads",
         "num.partitions",
+        "num.replica.fetchers",
         "offsets.topic.num.partitions",
-        "replica.fetch.wait.max.ms",
-        "replica.lag.time.max.ms",
-        "unclean.leader.election.enable",
     ],
 };
 
 pub(super) static TOPIC: ConfigSet = ConfigSet {
     what: "topic",
-    keys: &[int_key(
-        "max.message.bytes",
-        0,
-        INT_MAX,
-        "1048588",
-        "largest batch this topic accepts (default: the broker's message.max.bytes)",
-    )],
+    keys: &[
+        int_key(
+            "max.message.bytes",
+            0,
+            INT_MAX,
+            "1048588",
+            "largest batch this topic accepts (default: the broker's message.max.bytes)",
+        ),
+        int_key(
+            "min.insync.replicas",
+            1,
+            INT_MAX,
+            "1",
+            "overrides the broker's min.insync.replicas for this topic",
+        ),
+        bool_key(
+            "unclean.leader.election.enable",
+            "false",
+            "overrides the broker's unclean.leader.election.enable for this topic",
+        ),
+        int_key(
+            "flush.messages",
+            1,
+            LONG_MAX,
+            "9223372036854775807",
+            "overrides log.flush.interval.messages for this topic",
+        ),
+        int_key(
+            "flush.ms",
+            0,
+            LONG_MAX,
+            "9223372036854775807",
+            "overrides log.flush.interval.ms for this topic",
+        ),
+    ],
     not_modelled: &[
         "cleanup.policy",
         "compression.type",
-        "flush.messages",
-        "flush.ms",
         "message.timestamp.type",
-        "min.insync.replicas",
         "retention.bytes",
         "retention.ms",
         "segment.bytes",
-        "unclean.leader.election.enable",
     ],
 };
+
+/// How a follower truncates after a leader change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TruncationRule {
+    /// KIP-101/KIP-279 (Kafka 0.11+, today via the fetch's diverging epoch).
+    LeaderEpoch,
+    /// Before 0.11: truncate to the local high watermark on becoming a follower.
+    HighWatermark,
+}
 
 /// The cluster's broker configuration, validated and typed.
 #[derive(Clone, Debug)]
@@ -82,16 +214,79 @@ pub struct BrokerConfig {
     pub heartbeat_interval: SimDuration,
     /// `broker.session.timeout.ms`.
     pub session_timeout: SimDuration,
+    /// `min.insync.replicas` (topics may override).
+    pub min_insync_replicas: u32,
+    /// `unclean.leader.election.enable` (topics may override).
+    pub unclean_leader_election: bool,
+    /// `replica.lag.time.max.ms`.
+    pub replica_lag_time_max: SimDuration,
+    /// `replica.fetch.wait.max.ms`.
+    pub replica_fetch_wait_max: SimDuration,
+    /// `replica.fetch.min.bytes`.
+    pub replica_fetch_min_bytes: u32,
+    /// `replica.fetch.max.bytes`.
+    pub replica_fetch_max_bytes: u32,
+    /// `replica.fetch.backoff.ms`.
+    pub replica_fetch_backoff: SimDuration,
+    /// `replica.socket.timeout.ms`.
+    pub replica_socket_timeout: SimDuration,
+    /// `replica.high.watermark.checkpoint.interval.ms`.
+    pub hw_checkpoint_interval: SimDuration,
+    /// `log.flush.interval.messages` (topics may override).
+    pub flush_messages: u64,
+    /// `log.flush.interval.ms` (topics may override).
+    pub flush_interval: SimDuration,
+    /// `auto.leader.rebalance.enable`.
+    pub auto_leader_rebalance: bool,
+    /// `leader.imbalance.check.interval.seconds`.
+    pub leader_imbalance_check_interval: SimDuration,
+    /// `kafkasim.truncation.rule`.
+    pub truncation: TruncationRule,
+}
+
+fn u32_of(c: &Config, key: &str) -> u32 {
+    u32::try_from(c.int(key)).unwrap_or(u32::MAX)
 }
 
 impl BrokerConfig {
-    /// Validates `cluster.config`.
+    /// Validates `cluster.config`, with `KafkaConfig.validateValues`'s cross-key rules.
     pub fn from_block(block: &ConfigBlock<'_, '_>) -> Result<BrokerConfig, ScenarioError> {
         let c = BROKER.validate(block)?;
+        let wait = c.int("replica.fetch.wait.max.ms");
+        if wait > c.int("replica.lag.time.max.ms") {
+            return Err(block.error_at_key(
+                "replica.fetch.wait.max.ms",
+                "replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR",
+            ));
+        }
+        if wait > c.int("replica.socket.timeout.ms") {
+            return Err(block.error_at_key(
+                "replica.socket.timeout.ms",
+                "replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts",
+            ));
+        }
+        let seconds = c.uint("leader.imbalance.check.interval.seconds");
         Ok(BrokerConfig {
-            message_max_bytes: u32::try_from(c.int("message.max.bytes")).unwrap_or(u32::MAX),
+            message_max_bytes: u32_of(&c, "message.max.bytes"),
             heartbeat_interval: c.ms("broker.heartbeat.interval.ms"),
             session_timeout: c.ms("broker.session.timeout.ms"),
+            min_insync_replicas: u32_of(&c, "min.insync.replicas"),
+            unclean_leader_election: c.bool("unclean.leader.election.enable"),
+            replica_lag_time_max: c.ms("replica.lag.time.max.ms"),
+            replica_fetch_wait_max: c.ms("replica.fetch.wait.max.ms"),
+            replica_fetch_min_bytes: u32_of(&c, "replica.fetch.min.bytes"),
+            replica_fetch_max_bytes: u32_of(&c, "replica.fetch.max.bytes"),
+            replica_fetch_backoff: c.ms("replica.fetch.backoff.ms"),
+            replica_socket_timeout: c.ms("replica.socket.timeout.ms"),
+            hw_checkpoint_interval: c.ms("replica.high.watermark.checkpoint.interval.ms"),
+            flush_messages: c.uint("log.flush.interval.messages"),
+            flush_interval: c.ms("log.flush.interval.ms"),
+            auto_leader_rebalance: c.bool("auto.leader.rebalance.enable"),
+            leader_imbalance_check_interval: SimDuration::from_ms(seconds.saturating_mul(1000)),
+            truncation: match c.str(TRUNCATION_KEY) {
+                "high-watermark" => TruncationRule::HighWatermark,
+                _ => TruncationRule::LeaderEpoch,
+            },
         })
     }
 }
@@ -101,6 +296,14 @@ impl BrokerConfig {
 pub struct TopicConfig {
     /// `max.message.bytes`.
     pub max_message_bytes: u32,
+    /// `min.insync.replicas`.
+    pub min_insync_replicas: u32,
+    /// `unclean.leader.election.enable`.
+    pub unclean_leader_election: bool,
+    /// `flush.messages`.
+    pub flush_messages: u64,
+    /// `flush.ms`.
+    pub flush_interval: SimDuration,
 }
 
 impl TopicConfig {
@@ -110,12 +313,57 @@ impl TopicConfig {
         broker: &BrokerConfig,
     ) -> Result<TopicConfig, ScenarioError> {
         let c = TOPIC.validate(block)?;
+        let set = |key: &str| c.is_explicit(key);
         Ok(TopicConfig {
-            max_message_bytes: if c.is_explicit("max.message.bytes") {
-                u32::try_from(c.int("max.message.bytes")).unwrap_or(u32::MAX)
+            max_message_bytes: if set("max.message.bytes") {
+                u32_of(&c, "max.message.bytes")
             } else {
                 broker.message_max_bytes
             },
+            min_insync_replicas: if set("min.insync.replicas") {
+                u32_of(&c, "min.insync.replicas")
+            } else {
+                broker.min_insync_replicas
+            },
+            unclean_leader_election: if set("unclean.leader.election.enable") {
+                c.bool("unclean.leader.election.enable")
+            } else {
+                broker.unclean_leader_election
+            },
+            flush_messages: if set("flush.messages") {
+                c.uint("flush.messages")
+            } else {
+                broker.flush_messages
+            },
+            flush_interval: if set("flush.ms") {
+                c.ms("flush.ms")
+            } else {
+                broker.flush_interval
+            },
         })
+    }
+
+    /// The explicitly set keys, `k=v` joined by commas, as `kafka-topics --describe` shows them.
+    pub fn describe(&self, broker: &BrokerConfig) -> String {
+        let mut parts = Vec::new();
+        if self.max_message_bytes != broker.message_max_bytes {
+            parts.push(format!("max.message.bytes={}", self.max_message_bytes));
+        }
+        if self.min_insync_replicas != broker.min_insync_replicas {
+            parts.push(format!("min.insync.replicas={}", self.min_insync_replicas));
+        }
+        if self.unclean_leader_election != broker.unclean_leader_election {
+            parts.push(format!(
+                "unclean.leader.election.enable={}",
+                self.unclean_leader_election
+            ));
+        }
+        if self.flush_messages != broker.flush_messages {
+            parts.push(format!("flush.messages={}", self.flush_messages));
+        }
+        if self.flush_interval != broker.flush_interval {
+            parts.push(format!("flush.ms={}", self.flush_interval.as_ms()));
+        }
+        parts.join(",")
     }
 }

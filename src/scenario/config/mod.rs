@@ -9,7 +9,7 @@ mod client;
 mod consumer;
 mod producer;
 
-pub use broker::{BrokerConfig, TopicConfig};
+pub use broker::{BrokerConfig, TopicConfig, TruncationRule};
 pub use client::ClientNetConfig;
 pub use consumer::{ConsumerConfig, OffsetReset};
 pub use producer::{Acks, ProducerConfig};

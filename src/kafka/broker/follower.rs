@@ -1,0 +1,201 @@
+//! The follower's side: one fetch in flight per leader, appending the leader's batches,
+//! following its high watermark, and truncating after a leader change — by leader epoch
+//! (KIP-101/KIP-279, through the fetch's diverging epoch) or, with the old rule, to the local
+//! high watermark.
+//!
+//! Followed: `AbstractFetcherThread.scala`, `ReplicaFetcherThread.scala` (Kafka 4.0).
+
+use super::{Broker, Life, O, Role};
+use crate::kafka::log::LogBatch;
+use crate::kafka::protocol::{
+    BrokerId, ReplicaFetchPartition, ReplicaFetchRequest, RequestBody, ResponseBody,
+};
+use crate::kafka::record::{RecordId, Tp};
+use crate::scenario::config::TruncationRule;
+use crate::sim::{NodeId, SimTime};
+use crate::trace::Event;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The fetch loop towards one leader.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Fetcher {
+    /// The fetch in flight and when it times out (`replica.socket.timeout.ms`).
+    in_flight: Option<(u32, SimTime)>,
+    /// No fetch before this (`replica.fetch.backoff.ms` after an error).
+    backoff_until: SimTime,
+}
+
+impl Fetcher {
+    /// When this fetcher next has something to do.
+    pub(super) fn next_action(&self) -> SimTime {
+        self.in_flight
+            .map_or(self.backoff_until, |(_, deadline)| deadline)
+    }
+}
+
+impl Broker {
+    /// Sends a fetch to every leader this broker follows that has none in flight.
+    pub(super) fn run_fetchers(&mut self, now: SimTime, out: &mut O) {
+        if self.life == Life::Down || self.metadata.is_none() {
+            return;
+        }
+        let mut by_leader: BTreeMap<BrokerId, Vec<ReplicaFetchPartition>> = BTreeMap::new();
+        for (tp, r) in &self.replicas {
+            if let Role::Follower { leader: Some(leader) } = r.role
+                && leader != self.id
+            {
+                by_leader.entry(leader).or_default().push(ReplicaFetchPartition {
+                    tp: *tp,
+                    fetch_offset: r.log.log_end_offset(),
+                    last_fetched_epoch: r.log.latest_epoch(),
+                    current_leader_epoch: r.leader_epoch,
+                });
+            }
+        }
+        self.fetchers.retain(|leader, _| by_leader.contains_key(leader));
+        for (leader, partitions) in by_leader {
+            let fetcher = self.fetchers.entry(leader).or_default();
+            if let Some((_, deadline)) = fetcher.in_flight {
+                if now < deadline {
+                    continue;
+                }
+                // No answer within replica.socket.timeout.ms: drop the connection, back off.
+                fetcher.in_flight = None;
+                fetcher.backoff_until = now + self.config.replica_fetch_backoff;
+                out.close(self.addr.broker(leader));
+                continue;
+            }
+            if now < fetcher.backoff_until {
+                continue;
+            }
+            let correlation = self.next_correlation;
+            self.next_correlation = self.next_correlation.wrapping_add(1);
+            fetcher.in_flight = Some((correlation, now + self.config.replica_socket_timeout));
+            let request = ReplicaFetchRequest {
+                replica: self.id,
+                partitions,
+                min_bytes: self.config.replica_fetch_min_bytes,
+                max_wait_ms: self.config.replica_fetch_wait_max.as_ms(),
+                max_partition_bytes: self.config.replica_fetch_max_bytes,
+            };
+            out.send(
+                self.addr.broker(leader),
+                crate::kafka::protocol::Message::Request {
+                    correlation,
+                    body: RequestBody::ReplicaFetch(request),
+                },
+            );
+        }
+    }
+
+    /// A leader answered a fetch.
+    pub(super) fn on_fetch_response(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        correlation: u32,
+        body: ResponseBody,
+        out: &mut O,
+    ) {
+        let Some(leader) = self.addr.broker_of(from) else {
+            return;
+        };
+        let Some(fetcher) = self.fetchers.get_mut(&leader) else {
+            return;
+        };
+        if fetcher.in_flight.map(|(c, _)| c) != Some(correlation) {
+            return;
+        }
+        fetcher.in_flight = None;
+        let ResponseBody::ReplicaFetch(parts) = body else {
+            return;
+        };
+        let mut failed = false;
+        for p in parts {
+            let follows = self.replicas.get(&p.tp).is_some_and(|r| {
+                matches!(r.role, Role::Follower { leader: Some(l) } if l == leader)
+                    && r.log.log_end_offset() == p.fetch_offset
+            });
+            if !follows {
+                continue;
+            }
+            match p.result {
+                Err(_) => failed = true,
+                Ok(data) => {
+                    if let Some((epoch, end)) = data.diverging {
+                        let cut = self.replicas[&p.tp].log.divergence_point(epoch, end);
+                        self.truncate(p.tp, cut, "diverging epoch from the leader (KIP-279)", out);
+                    } else if p.fetch_offset > data.leader_log_end {
+                        // Out of range: the leader's log is shorter than ours.
+                        self.truncate(p.tp, data.leader_log_end, "log end beyond the leader's", out);
+                    } else {
+                        self.append_from_leader(p.tp, data.batches, data.high_watermark, out);
+                    }
+                }
+            }
+        }
+        if failed && let Some(f) = self.fetchers.get_mut(&leader) {
+            f.backoff_until = now + self.config.replica_fetch_backoff;
+        }
+    }
+
+    fn append_from_leader(&mut self, tp: Tp, batches: Vec<LogBatch>, leader_hw: u64, out: &mut O) {
+        for b in batches {
+            let misaligned = self
+                .replicas
+                .get(&tp)
+                .is_some_and(|r| b.base_offset < r.log.log_end_offset());
+            if misaligned {
+                // Only after the pre-KIP-101 rule left this log mid-batch of the leader's.
+                self.truncate(tp, b.base_offset, "realigning with the leader's batches", out);
+            }
+            let Some(r) = self.replicas.get_mut(&tp) else {
+                return;
+            };
+            r.unflushed_messages += b.records.len() as u64;
+            let (base_offset, count) = (b.base_offset, b.records.len() as u32);
+            r.log.append_as_follower(b);
+            let log_end = r.log.log_end_offset();
+            out.trace(|| Event::Replicated {
+                tp,
+                base_offset,
+                records: count,
+                log_end,
+            });
+        }
+        if let Some(r) = self.replicas.get_mut(&tp) {
+            r.log.follow_high_watermark(leader_hw);
+        }
+        self.flush_by_messages(tp);
+    }
+
+    /// Cuts a replica's log, and records what it lost.
+    fn truncate(&mut self, tp: Tp, to: u64, why: &'static str, out: &mut O) {
+        let Some(r) = self.replicas.get_mut(&tp) else {
+            return;
+        };
+        if to >= r.log.log_end_offset() {
+            return;
+        }
+        let removed = r.log.truncate_to(to);
+        let records: Arc<[RecordId]> = removed.iter().flat_map(|b| b.records.iter().copied()).collect();
+        out.emit(Event::Truncated {
+            tp,
+            to: r.log.log_end_offset(),
+            records,
+            why,
+        });
+    }
+
+    /// The replica now follows another leader (or none): produces waiting on it fail, parked
+    /// fetches answer, and with the old rule the log is cut to the local high watermark.
+    pub(super) fn become_follower(&mut self, now: SimTime, tp: Tp, out: &mut O) {
+        self.lost_leadership(now, tp, out);
+        self.complete_fetches(now, tp, out);
+        if self.config.truncation == TruncationRule::HighWatermark {
+            let hw = self.replicas.get(&tp).map_or(0, |r| r.log.high_watermark());
+            self.truncate(tp, hw, "high watermark on becoming follower (pre-KIP-101)", out);
+        }
+    }
+}

@@ -1,0 +1,505 @@
+//! The leader's side: produce with `acks` and `min.insync.replicas`, reads for consumers and
+//! followers, follower progress, the high watermark and ISR changes.
+//!
+//! Followed: `Partition.scala` (`appendRecordsToLeader`, `maybeIncrementLeaderHW`,
+//! `maybeShrinkIsr`, `maybeExpandIsr`, `updateFollowerFetchState`), `Replica.scala`
+//! (`updateFetchStateOrThrow`), `ReplicaManager.scala` / `DelayedProduce.scala` (Kafka 4.0, with
+//! the 3.7+ rule that the HW does not move while the ISR is below min ISR, KAFKA-15583).
+
+use super::requests::{DelayedProduce, FetchKind, ParkedFetch, respond};
+use super::{Broker, O, Role};
+use crate::kafka::log::PartitionLog;
+use crate::kafka::protocol::{
+    BrokerId, ErrorCode, FetchPartitionResponse, FetchRequest, Message, PartitionState,
+    ProducePartitionResponse, ProduceRequest, ReplicaData, ReplicaFetchPartitionResponse,
+    ReplicaFetchRequest, ResponseBody,
+};
+use crate::kafka::record::Tp;
+use crate::scenario::config::TruncationRule;
+use crate::sim::{NodeId, SimDuration, SimTime};
+use crate::trace::Event;
+use std::sync::Arc;
+
+impl Broker {
+    /// The leader epoch if this broker leads `tp`, else the error a client gets.
+    pub(super) fn leadership(&self, tp: Tp) -> Result<u32, ErrorCode> {
+        let md = self.metadata.as_ref().ok_or(ErrorCode::NotLeaderOrFollower)?;
+        md.partition(tp).ok_or(ErrorCode::UnknownTopicOrPartition)?;
+        match self.replicas.get(&tp) {
+            Some(r) if r.leading().is_some() => Ok(r.leader_epoch),
+            _ => Err(ErrorCode::NotLeaderOrFollower),
+        }
+    }
+
+    pub(super) fn leader_log(&self, tp: Tp) -> Result<&PartitionLog, ErrorCode> {
+        self.leadership(tp)?;
+        self.replicas
+            .get(&tp)
+            .map(|r| &r.log)
+            .ok_or(ErrorCode::NotLeaderOrFollower)
+    }
+
+    /// `min(min.insync.replicas, replication factor)` (the cap is 3.7+).
+    pub(super) fn effective_min_isr(&self, tp: Tp, replication_factor: usize) -> u32 {
+        self.topic(tp).min_insync_replicas.min(replication_factor as u32)
+    }
+
+    /// Produce; returns true if the request waits in purgatory.
+    pub(super) fn produce(
+        &mut self,
+        now: SimTime,
+        client: NodeId,
+        correlation: u32,
+        req: ProduceRequest,
+        out: &mut O,
+    ) -> bool {
+        let mut results = Vec::with_capacity(req.batches.len());
+        let mut waiting = Vec::new();
+        let mut appended = Vec::new();
+        for batch in req.batches {
+            let result = self.leadership(batch.tp).and_then(|epoch| {
+                let tp = batch.tp;
+                if batch.bytes > self.topic(tp).max_message_bytes {
+                    return Err(ErrorCode::MessageTooLarge);
+                }
+                let replica = self.replicas.get(&tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
+                let leader = replica.leading().ok_or(ErrorCode::NotLeaderOrFollower)?;
+                let min = self.effective_min_isr(tp, leader.replicas.len());
+                // Checked before appending: nothing is written.
+                if req.acks == -1 && (leader.isr.len() as u32) < min {
+                    return Err(ErrorCode::NotEnoughReplicas);
+                }
+                let replica = self.replicas.get_mut(&tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
+                let base_offset = replica.log.append(Arc::clone(&batch.records), batch.bytes, epoch);
+                replica.unflushed_messages += batch.records.len() as u64;
+                out.emit(Event::Append {
+                    tp,
+                    base_offset,
+                    records: Arc::clone(&batch.records),
+                    leader_epoch: epoch,
+                    high_watermark: replica.log.high_watermark(),
+                });
+                if req.acks == -1 {
+                    waiting.push((results.len(), tp, replica.log.log_end_offset()));
+                }
+                appended.push(tp);
+                Ok(base_offset)
+            });
+            if let Err(error) = result {
+                out.trace(|| Event::ProduceRejected {
+                    tp: batch.tp,
+                    batch_id: batch.batch_id,
+                    error,
+                });
+            }
+            results.push(ProducePartitionResponse {
+                tp: batch.tp,
+                batch_id: batch.batch_id,
+                result,
+            });
+        }
+        for tp in &appended {
+            self.flush_by_messages(*tp);
+        }
+        if req.acks == 0 {
+            // acks=0 gets no response; an error can only be signalled by closing the connection.
+            if results.iter().any(|r| r.result.is_err()) {
+                out.close(client);
+            }
+        } else if waiting.is_empty() {
+            respond(out, client, correlation, ResponseBody::Produce(results));
+        } else {
+            self.produces.push(DelayedProduce {
+                client,
+                correlation,
+                deadline: now + SimDuration::from_ms(req.timeout_ms),
+                results,
+                waiting,
+            });
+        }
+        // As Kafka's action queue does after the whole request: HWs first, then the purgatories,
+        // so a fetch parked on several of these partitions sees all of them.
+        for tp in &appended {
+            self.advance_hw(now, *tp, out);
+        }
+        for tp in &appended {
+            self.complete_produces(now, *tp, out);
+        }
+        for tp in &appended {
+            self.complete_fetches(now, *tp, out);
+        }
+        // With a single replica the HW may already have completed it.
+        self.produces
+            .iter()
+            .any(|p| p.client == client && p.correlation == correlation)
+    }
+
+    /// A consumer's fetch; returns true if it waits in purgatory.
+    pub(super) fn consumer_fetch(
+        &mut self,
+        now: SimTime,
+        client: NodeId,
+        correlation: u32,
+        req: FetchRequest,
+        out: &mut O,
+    ) -> bool {
+        let (responses, bytes, errors) = self.read_consumer_fetch(&req);
+        if errors || bytes >= req.min_bytes || req.max_wait_ms == 0 {
+            respond(out, client, correlation, ResponseBody::Fetch(responses));
+            return false;
+        }
+        self.fetches.push(ParkedFetch {
+            client,
+            correlation,
+            deadline: now + SimDuration::from_ms(req.max_wait_ms),
+            kind: FetchKind::Consumer(req),
+        });
+        true
+    }
+
+    /// Reads a consumer fetch (below the HW): responses, bytes found, whether any failed.
+    pub(super) fn read_consumer_fetch(&self, req: &FetchRequest) -> (Vec<FetchPartitionResponse>, u32, bool) {
+        let mut total = 0u32;
+        let mut errors = false;
+        let responses = req
+            .partitions
+            .iter()
+            .map(|p| {
+                let result = self.leader_log(p.tp).and_then(|log| {
+                    if p.offset < log.log_start_offset() || p.offset > log.log_end_offset() {
+                        return Err(ErrorCode::OffsetOutOfRange);
+                    }
+                    let budget = req
+                        .max_partition_bytes
+                        .min(req.max_bytes.saturating_sub(total).max(1));
+                    let (batches, bytes) = log.read(p.offset, log.high_watermark(), budget);
+                    total = total.saturating_add(bytes);
+                    Ok(batches)
+                });
+                errors |= result.is_err();
+                let high_watermark = self.log(p.tp).map_or(0, PartitionLog::high_watermark);
+                FetchPartitionResponse {
+                    tp: p.tp,
+                    fetch_offset: p.offset,
+                    result,
+                    high_watermark,
+                }
+            })
+            .collect();
+        (responses, total, errors)
+    }
+
+    /// A follower's fetch: records its progress, then answers now or parks until data arrives.
+    pub(super) fn replica_fetch(
+        &mut self,
+        now: SimTime,
+        client: NodeId,
+        correlation: u32,
+        req: ReplicaFetchRequest,
+        out: &mut O,
+    ) -> bool {
+        let (responses, bytes, urgent) = self.read_replica_fetch(&req);
+        for r in &responses {
+            if let Ok(data) = &r.result
+                && data.diverging.is_none()
+            {
+                self.record_follower_fetch(now, r.tp, req.replica, r.fetch_offset, out);
+            }
+        }
+        if urgent || bytes >= req.min_bytes.max(1) || req.max_wait_ms == 0 {
+            respond(out, client, correlation, ResponseBody::ReplicaFetch(responses));
+            return false;
+        }
+        self.fetches.push(ParkedFetch {
+            client,
+            correlation,
+            deadline: now + SimDuration::from_ms(req.max_wait_ms),
+            kind: FetchKind::Replica(req),
+        });
+        true
+    }
+
+    /// Reads a follower fetch (up to the LEO): responses, bytes found, and whether something
+    /// must be answered at once (an error or a divergence).
+    pub(super) fn read_replica_fetch(
+        &self,
+        req: &ReplicaFetchRequest,
+    ) -> (Vec<ReplicaFetchPartitionResponse>, u32, bool) {
+        let mut total = 0u32;
+        let mut urgent = false;
+        let responses = req
+            .partitions
+            .iter()
+            .map(|p| {
+                let result = self.leadership(p.tp).and_then(|epoch| {
+                    if p.current_leader_epoch < epoch {
+                        return Err(ErrorCode::FencedLeaderEpoch);
+                    }
+                    if p.current_leader_epoch > epoch {
+                        return Err(ErrorCode::UnknownLeaderEpoch);
+                    }
+                    let log = self.log(p.tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
+                    let mut data = ReplicaData {
+                        batches: Vec::new(),
+                        high_watermark: log.high_watermark(),
+                        diverging: None,
+                        leader_log_end: log.log_end_offset(),
+                    };
+                    // Divergence check (KIP-279, on the fetch since IBP 2.7); the pre-0.11 rule
+                    // has none and relies on the out-of-range fallback.
+                    if self.config.truncation == TruncationRule::LeaderEpoch
+                        && let Some(last) = p.last_fetched_epoch
+                        && let Some((epoch, end)) = log.end_offset_for(last)
+                        && (epoch < last || end < p.fetch_offset)
+                    {
+                        data.diverging = Some((epoch, end));
+                        return Ok(data);
+                    }
+                    if p.fetch_offset < data.leader_log_end {
+                        let (batches, bytes) = log.read_batches(p.fetch_offset, req.max_partition_bytes);
+                        total = total.saturating_add(bytes);
+                        data.batches = batches;
+                    }
+                    Ok(data)
+                });
+                urgent |= match &result {
+                    Ok(d) => d.diverging.is_some() || p.fetch_offset > d.leader_log_end,
+                    Err(_) => true,
+                };
+                ReplicaFetchPartitionResponse {
+                    tp: p.tp,
+                    fetch_offset: p.fetch_offset,
+                    result,
+                }
+            })
+            .collect();
+        (responses, total, urgent)
+    }
+
+    /// `updateFollowerFetchState`: the follower's log end, `lastCaughtUpTime` (§2.3), then ISR
+    /// expansion and the HW.
+    fn record_follower_fetch(
+        &mut self,
+        now: SimTime,
+        tp: Tp,
+        follower: BrokerId,
+        fetch_offset: u64,
+        out: &mut O,
+    ) {
+        let Some(replica) = self.replicas.get_mut(&tp) else {
+            return;
+        };
+        let leader_end = replica.log.log_end_offset();
+        let Some(leader) = replica.leading_mut() else {
+            return;
+        };
+        let Some(f) = leader.followers.get_mut(&follower) else {
+            return;
+        };
+        if fetch_offset >= leader_end {
+            f.last_caught_up = f.last_caught_up.max(now);
+        } else if fetch_offset >= f.last_fetch_leader_log_end {
+            f.last_caught_up = f.last_caught_up.max(f.last_fetch_time);
+        }
+        f.last_fetch_leader_log_end = f.last_fetch_leader_log_end.max(leader_end);
+        f.last_fetch_time = now;
+        let moved = f.log_end != Some(fetch_offset);
+        f.log_end = Some(fetch_offset);
+        self.maybe_expand_isr(tp, follower, out);
+        if moved {
+            self.maybe_advance_hw(now, tp, out);
+        }
+    }
+
+    fn is_caught_up(&self, tp: Tp, follower: BrokerId, now: SimTime) -> bool {
+        let Some(r) = self.replicas.get(&tp) else {
+            return false;
+        };
+        let Some(f) = r.leading().and_then(|l| l.followers.get(&follower)) else {
+            return false;
+        };
+        f.log_end == Some(r.log.log_end_offset())
+            || now.since(f.last_caught_up) <= self.config.replica_lag_time_max
+    }
+
+    fn is_eligible(&self, broker: BrokerId) -> bool {
+        self.metadata
+            .as_ref()
+            .is_some_and(|m| m.live_brokers.contains(&broker))
+    }
+
+    /// `maybeIncrementLeaderHW`: the HW becomes the smallest log end among the leader and the
+    /// (maximal) ISR, plus caught-up eligible followers (3.6+); it does not move at all while
+    /// the committed ISR is below min ISR (3.7+).
+    pub(super) fn maybe_advance_hw(&mut self, now: SimTime, tp: Tp, out: &mut O) {
+        if self.advance_hw(now, tp, out) {
+            self.complete_produces(now, tp, out);
+            self.complete_fetches(now, tp, out);
+        }
+    }
+
+    /// Moves the HW by the rule; true if it moved.
+    fn advance_hw(&mut self, now: SimTime, tp: Tp, out: &mut O) -> bool {
+        let Some(r) = self.replicas.get(&tp) else {
+            return false;
+        };
+        let Some(l) = r.leading() else { return false };
+        if (l.isr.len() as u32) < self.effective_min_isr(tp, l.replicas.len()) {
+            return false;
+        }
+        let maximal = l.maximal_isr();
+        let mut candidate = r.log.log_end_offset();
+        for (b, f) in &l.followers {
+            let counts = maximal.contains(b) || (self.is_caught_up(tp, *b, now) && self.is_eligible(*b));
+            if counts {
+                candidate = candidate.min(f.log_end.unwrap_or(0));
+            }
+        }
+        if candidate <= r.log.high_watermark() {
+            return false;
+        }
+        if let Some(r) = self.replicas.get_mut(&tp) {
+            r.log.set_high_watermark(candidate);
+            out.trace(|| Event::HighWatermark {
+                tp,
+                high_watermark: candidate,
+            });
+        }
+        true
+    }
+
+    /// Every `replica.lag.time.max.ms / 2`: followers in the ISR that are not caught up are
+    /// proposed for removal.
+    pub(super) fn shrink_isrs(&mut self, now: SimTime, out: &mut O) {
+        let leading: Vec<Tp> = self
+            .replicas
+            .iter()
+            .filter(|(_, r)| r.leading().is_some())
+            .map(|(tp, _)| *tp)
+            .collect();
+        for tp in leading {
+            let Some(l) = self.replicas.get(&tp).and_then(|r| r.leading()) else {
+                continue;
+            };
+            if l.pending_isr.is_some() {
+                continue;
+            }
+            let out_of_sync: Vec<BrokerId> = l
+                .isr
+                .iter()
+                .copied()
+                .filter(|b| *b != self.id && !self.is_caught_up(tp, *b, now))
+                .collect();
+            if !out_of_sync.is_empty() {
+                let isr: Vec<BrokerId> = l
+                    .isr
+                    .iter()
+                    .copied()
+                    .filter(|b| !out_of_sync.contains(b))
+                    .collect();
+                self.propose_isr(tp, isr, "shrink", out);
+            }
+        }
+    }
+
+    /// `maybeExpandIsr`: a follower joins when it has reached the HW and the start of the
+    /// leader's current epoch, and is eligible.
+    fn maybe_expand_isr(&mut self, tp: Tp, follower: BrokerId, out: &mut O) {
+        let Some(r) = self.replicas.get(&tp) else { return };
+        let Some(l) = r.leading() else { return };
+        let Some(f) = l.followers.get(&follower) else {
+            return;
+        };
+        let Some(follower_end) = f.log_end else { return };
+        let epoch_start = r.log.latest_epoch_start().unwrap_or(0);
+        let joins = !l.isr.contains(&follower)
+            && l.pending_isr.is_none()
+            && follower_end >= r.log.high_watermark()
+            && follower_end >= epoch_start
+            && self.is_eligible(follower);
+        if joins {
+            let mut isr = l.isr.clone();
+            isr.push(follower);
+            self.propose_isr(tp, isr, "expand", out);
+        }
+    }
+
+    fn propose_isr(&mut self, tp: Tp, isr: Vec<BrokerId>, why: &'static str, out: &mut O) {
+        let Some(r) = self.replicas.get_mut(&tp) else {
+            return;
+        };
+        let leader_epoch = r.leader_epoch;
+        let Some(l) = r.leading_mut() else { return };
+        l.pending_isr = Some(isr.clone());
+        let partition_epoch = l.partition_epoch;
+        let shown = isr.clone();
+        out.trace(|| Event::IsrProposed { tp, isr: shown, why });
+        out.send(
+            self.addr.controller(),
+            Message::AlterPartition {
+                tp,
+                leader_epoch,
+                partition_epoch,
+                isr,
+            },
+        );
+    }
+
+    /// The controller committed (or refused) an ISR change.
+    pub(super) fn on_alter_partition(
+        &mut self,
+        now: SimTime,
+        tp: Tp,
+        result: Result<PartitionState, ErrorCode>,
+        out: &mut O,
+    ) {
+        let Some(l) = self.replicas.get_mut(&tp).and_then(|r| r.leading_mut()) else {
+            return;
+        };
+        l.pending_isr = None;
+        if let Ok(state) = result
+            && state.partition_epoch >= l.partition_epoch
+        {
+            l.isr = state.isr;
+            l.partition_epoch = state.partition_epoch;
+        }
+        self.maybe_advance_hw(now, tp, out);
+    }
+
+    /// `flush.messages`: fsync once that many messages are unflushed.
+    pub(super) fn flush_by_messages(&mut self, tp: Tp) {
+        let limit = self.topic(tp).flush_messages;
+        if let Some(r) = self.replicas.get_mut(&tp)
+            && r.unflushed_messages >= limit
+        {
+            r.log.flush();
+            r.unflushed_messages = 0;
+        }
+    }
+
+    /// `flush.ms`: fsync data that has waited that long.
+    pub(super) fn flush_by_time(&mut self, now: SimTime) {
+        let intervals: Vec<SimDuration> = self
+            .replicas
+            .keys()
+            .map(|tp| self.topic(*tp).flush_interval)
+            .collect();
+        for (r, interval) in self.replicas.values_mut().zip(intervals) {
+            if r.unflushed_messages > 0 && now >= r.last_flush + interval {
+                r.log.flush();
+                r.unflushed_messages = 0;
+                r.last_flush = now;
+            }
+        }
+    }
+
+    /// A replica stops leading: produces waiting on it fail with NOT_LEADER_OR_FOLLOWER.
+    pub(super) fn lost_leadership(&mut self, now: SimTime, tp: Tp, out: &mut O) {
+        if matches!(
+            self.replicas.get(&tp).map(|r| &r.role),
+            Some(Role::Follower { .. })
+        ) {
+            self.complete_produces(now, tp, out);
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! A broker: hosts partition replicas, leads some and follows others, serves clients, and
+//! heartbeats to the controller whose metadata it caches.
+//!
+//! Requests on one connection are handled one at a time, as Kafka's `SocketServer` mutes a
+//! channel until its response is sent; an `acks=all` produce or a long-polling fetch holds the
+//! connection until it completes.
+
+mod follower;
+mod leader;
+mod replica;
+mod requests;
+#[cfg(test)]
+mod tests;
+
+pub use replica::{FollowerState, LeaderState, Replica, Role};
+
+use super::addr::Addresses;
+use super::log::PartitionLog;
+use super::protocol::{BrokerId, ClusterMetadata, Message, PartitionState};
+use super::record::Tp;
+use crate::scenario::{BrokerConfig, TopicConfig};
+use crate::sim::{NodeId, Out, SimTime};
+use crate::trace::Event;
+use follower::Fetcher;
+use requests::{Conn, DelayedProduce, ParkedFetch};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+type O = Out<Message, Event>;
+
+/// Whether the broker process runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Life {
+    Up,
+    /// Controlled shutdown asked for: waiting for the controller to move leaderships.
+    ShuttingDown,
+    Down,
+}
+
+/// A broker's state. Logs survive a crash; everything else is rebuilt on restart.
+pub struct Broker {
+    id: BrokerId,
+    addr: Addresses,
+    config: BrokerConfig,
+    topics: Vec<TopicConfig>,
+    replicas: BTreeMap<Tp, Replica>,
+    metadata: Option<Arc<ClusterMetadata>>,
+    conns: BTreeMap<NodeId, Conn>,
+    produces: Vec<DelayedProduce>,
+    fetches: Vec<ParkedFetch>,
+    fetchers: BTreeMap<BrokerId, Fetcher>,
+    next_correlation: u32,
+    next_heartbeat: SimTime,
+    next_isr_check: SimTime,
+    next_checkpoint: SimTime,
+    life: Life,
+}
+
+impl Broker {
+    /// Broker `id` hosting the replicas that `metadata` assigns to it, in the roles it gives.
+    pub fn new(
+        id: BrokerId,
+        addr: Addresses,
+        config: BrokerConfig,
+        topics: Vec<TopicConfig>,
+        metadata: Arc<ClusterMetadata>,
+    ) -> Broker {
+        let mut replicas = BTreeMap::new();
+        for (tp, state) in partitions(&metadata) {
+            if state.replicas.contains(&id) {
+                replicas.insert(tp, Replica::default());
+            }
+        }
+        let mut broker = Broker {
+            id,
+            addr,
+            config,
+            topics,
+            replicas,
+            metadata: None,
+            conns: BTreeMap::new(),
+            produces: Vec::new(),
+            fetches: Vec::new(),
+            fetchers: BTreeMap::new(),
+            next_correlation: 0,
+            next_heartbeat: SimTime::ZERO,
+            next_isr_check: SimTime::ZERO,
+            next_checkpoint: SimTime::ZERO,
+            life: Life::Up,
+        };
+        broker.apply_metadata(SimTime::ZERO, metadata, &mut Out::new(false));
+        broker
+    }
+
+    /// True unless crashed or stopped.
+    pub fn is_up(&self) -> bool {
+        self.life != Life::Down
+    }
+
+    /// The replicas this broker hosts.
+    pub fn replicas(&self) -> &BTreeMap<Tp, Replica> {
+        &self.replicas
+    }
+
+    /// The log of one hosted replica.
+    pub fn log(&self, tp: Tp) -> Option<&PartitionLog> {
+        self.replicas.get(&tp).map(|r| &r.log)
+    }
+
+    fn topic(&self, tp: Tp) -> &TopicConfig {
+        &self.topics[tp.topic as usize]
+    }
+
+    /// Starts the timers.
+    pub fn on_start(&mut self, now: SimTime, out: &mut O) {
+        self.heartbeat(now, out);
+        self.next_isr_check = now + half(self.config.replica_lag_time_max);
+        self.next_checkpoint = now + self.config.hw_checkpoint_interval;
+        self.run_fetchers(now, out);
+        self.schedule(now, out);
+    }
+
+    /// The process dies: metadata, connections, purgatory and fetchers are gone; the logs stay,
+    /// except what was not flushed when `power_loss`.
+    pub fn crash(&mut self, power_loss: bool) {
+        self.life = Life::Down;
+        self.metadata = None;
+        self.conns.clear();
+        self.produces.clear();
+        self.fetches.clear();
+        self.fetchers.clear();
+        for r in self.replicas.values_mut() {
+            r.role = Role::Follower { leader: None };
+            r.log.recover(power_loss);
+            r.unflushed_messages = 0;
+        }
+    }
+
+    /// The process starts again: logs recovered, replicas follow until the controller says
+    /// otherwise, registration by heartbeat.
+    pub fn restart(&mut self, now: SimTime, out: &mut O) {
+        self.life = Life::Up;
+        for r in self.replicas.values_mut() {
+            r.last_flush = now;
+        }
+        self.on_start(now, out);
+    }
+
+    /// Controlled shutdown: ask the controller to move leaderships away first.
+    pub fn begin_shutdown(&mut self, out: &mut O) {
+        if self.life == Life::Up {
+            self.life = Life::ShuttingDown;
+            out.send(
+                self.addr.controller(),
+                Message::ShutdownRequest { broker: self.id },
+            );
+        }
+    }
+
+    /// The controller moved everything away: flush, checkpoint, stop.
+    fn finish_shutdown(&mut self) {
+        for r in self.replicas.values_mut() {
+            r.log.flush();
+            r.log.checkpoint_high_watermark();
+        }
+        self.crash(false);
+    }
+
+    fn heartbeat(&mut self, now: SimTime, out: &mut O) {
+        let metadata_version = self.metadata.as_ref().map_or(0, |m| m.version);
+        out.send(
+            self.addr.controller(),
+            Message::Heartbeat {
+                broker: self.id,
+                metadata_version,
+            },
+        );
+        self.next_heartbeat = now + self.config.heartbeat_interval;
+    }
+
+    /// A connection closed: its queued and waiting requests are dropped.
+    pub fn on_disconnect(&mut self, peer: NodeId) {
+        self.conns.remove(&peer);
+        self.produces.retain(|p| p.client != peer);
+        self.fetches.retain(|f| f.client != peer);
+        if let Some(b) = self.addr.broker_of(peer) {
+            self.fetchers.remove(&b);
+        }
+    }
+
+    /// Timers: heartbeats, ISR checks, HW checkpoints, flushes, purgatory deadlines, fetchers.
+    pub fn on_wake(&mut self, now: SimTime, out: &mut O) {
+        if now >= self.next_heartbeat {
+            self.heartbeat(now, out);
+        }
+        if now >= self.next_checkpoint {
+            for r in self.replicas.values_mut() {
+                r.log.checkpoint_high_watermark();
+            }
+            self.next_checkpoint = now + self.config.hw_checkpoint_interval;
+        }
+        self.flush_by_time(now);
+        if now >= self.next_isr_check {
+            self.shrink_isrs(now, out);
+            self.next_isr_check = now + half(self.config.replica_lag_time_max);
+        }
+        self.expire_delayed(now, out);
+        self.run_fetchers(now, out);
+        self.schedule(now, out);
+    }
+
+    fn schedule(&self, now: SimTime, out: &mut O) {
+        out.wake_at(self.next_heartbeat);
+        out.wake_at(self.next_checkpoint);
+        out.wake_at(self.next_isr_check);
+        for (tp, r) in &self.replicas {
+            let interval = self.topic(*tp).flush_interval;
+            if r.unflushed_messages > 0 {
+                out.wake_at(r.last_flush + interval);
+            }
+        }
+        for p in &self.produces {
+            out.wake_at(p.deadline);
+        }
+        for f in &self.fetches {
+            out.wake_at(f.deadline);
+        }
+        for f in self.fetchers.values() {
+            out.wake_at(f.next_action().max(now));
+        }
+    }
+
+    /// A message from a client, a broker or the controller.
+    pub fn on_message(&mut self, now: SimTime, from: NodeId, msg: Message, out: &mut O) {
+        match msg {
+            // A broker that has not caught up with the metadata log does not listen yet
+            // (KRaft `BrokerServer` enables request processing only after catching up).
+            Message::Connect if self.metadata.is_none() => out.send(from, Message::ConnectRefused),
+            Message::Connect => out.send(from, Message::ConnectOk),
+            Message::MetadataUpdate(md) => {
+                if self.metadata.as_ref().is_none_or(|m| md.version > m.version) {
+                    self.apply_metadata(now, md, out);
+                }
+            }
+            Message::Request { correlation, body } => self.on_request(now, from, correlation, body, out),
+            Message::Response { correlation, body } => {
+                self.on_fetch_response(now, from, correlation, body, out)
+            }
+            Message::AlterPartitionResponse { tp, result } => self.on_alter_partition(now, tp, result, out),
+            Message::ShutdownAllowed => {
+                if self.life == Life::ShuttingDown {
+                    self.finish_shutdown();
+                    return;
+                }
+            }
+            Message::ConnectOk
+            | Message::ConnectRefused
+            | Message::Heartbeat { .. }
+            | Message::AlterPartition { .. }
+            | Message::ShutdownRequest { .. } => {}
+        }
+        self.run_fetchers(now, out);
+        self.schedule(now, out);
+    }
+
+    /// Takes the controller's metadata: every hosted replica becomes leader or follower of its
+    /// partition's current leader epoch (`Partition.makeLeader` / `makeFollower`).
+    fn apply_metadata(&mut self, now: SimTime, md: Arc<ClusterMetadata>, out: &mut O) {
+        let mut became_follower = Vec::new();
+        let mut changed_leader = Vec::new();
+        for (tp, state) in partitions(&md) {
+            let Some(replica) = self.replicas.get_mut(&tp) else {
+                continue;
+            };
+            let was_leader = replica.leading().is_some();
+            let new_epoch = state.leader_epoch != replica.leader_epoch || self.metadata.is_none();
+            if state.leader == Some(self.id) {
+                if !was_leader || new_epoch {
+                    replica.log.start_epoch(state.leader_epoch);
+                    replica.role = Role::Leader(new_leader_state(self.id, state, was_leader, replica, now));
+                    changed_leader.push(tp);
+                } else if let Some(l) = replica.leading_mut() {
+                    l.isr = state.isr.clone();
+                    l.partition_epoch = state.partition_epoch;
+                    if l.pending_isr.as_ref() == Some(&state.isr) {
+                        l.pending_isr = None;
+                    }
+                    changed_leader.push(tp);
+                }
+            } else {
+                let follows = matches!(replica.role, Role::Follower { leader } if leader == state.leader);
+                if !follows || new_epoch {
+                    replica.role = Role::Follower { leader: state.leader };
+                    became_follower.push(tp);
+                }
+            }
+            replica.leader_epoch = state.leader_epoch;
+        }
+        self.metadata = Some(md);
+        for tp in became_follower {
+            self.become_follower(now, tp, out);
+        }
+        for tp in changed_leader {
+            self.maybe_advance_hw(now, tp, out);
+        }
+    }
+}
+
+/// The leader state of a new leader epoch: followers in the ISR count as caught up now, the
+/// others not at all; their log ends are unknown unless this broker led before
+/// (`Partition.makeLeader`, `resetReplicaState`).
+fn new_leader_state(
+    me: BrokerId,
+    state: &PartitionState,
+    was_leader: bool,
+    replica: &Replica,
+    now: SimTime,
+) -> LeaderState {
+    let followers = state
+        .replicas
+        .iter()
+        .filter(|b| **b != me)
+        .map(|b| {
+            let previous = replica
+                .leading()
+                .and_then(|l| l.followers.get(b))
+                .filter(|_| was_leader);
+            let fs = FollowerState {
+                log_end: previous.and_then(|p| p.log_end),
+                last_caught_up: if state.isr.contains(b) { now } else { SimTime::ZERO },
+                last_fetch_leader_log_end: 0,
+                last_fetch_time: SimTime::ZERO,
+            };
+            (*b, fs)
+        })
+        .collect();
+    LeaderState {
+        replicas: state.replicas.clone(),
+        isr: state.isr.clone(),
+        pending_isr: None,
+        partition_epoch: state.partition_epoch,
+        followers,
+    }
+}
+
+/// Every partition of the metadata with its id.
+fn partitions(md: &ClusterMetadata) -> impl Iterator<Item = (Tp, &PartitionState)> {
+    md.topics.iter().enumerate().flat_map(|(t, ps)| {
+        ps.iter().enumerate().map(move |(p, s)| {
+            let tp = Tp {
+                topic: t as u32,
+                partition: p as u32,
+            };
+            (tp, s)
+        })
+    })
+}
+
+fn half(d: crate::sim::SimDuration) -> crate::sim::SimDuration {
+    crate::sim::SimDuration::from_us(d.as_us() / 2)
+}

@@ -1,0 +1,220 @@
+//! Client requests: one at a time per connection, and the purgatories where an `acks=all`
+//! produce waits for the high watermark and a fetch waits for data (`DelayedProduce`,
+//! `DelayedFetch` in ReplicaManager).
+
+use super::{Broker, O};
+use crate::kafka::protocol::{
+    ErrorCode, FetchRequest, Message, OffsetSpec, ProducePartitionResponse, ReplicaFetchRequest, RequestBody,
+    ResponseBody,
+};
+use crate::kafka::record::Tp;
+use crate::sim::{NodeId, SimTime};
+use std::collections::VecDeque;
+
+/// A connection's request queue: while a request is in progress the channel is muted.
+#[derive(Default)]
+pub(super) struct Conn {
+    busy: bool,
+    queue: VecDeque<(u32, RequestBody)>,
+}
+
+/// An `acks=all` produce waiting for the high watermark.
+pub(super) struct DelayedProduce {
+    pub client: NodeId,
+    pub correlation: u32,
+    pub deadline: SimTime,
+    pub results: Vec<ProducePartitionResponse>,
+    /// (index into `results`, partition, offset the HW must reach).
+    pub waiting: Vec<(usize, Tp, u64)>,
+}
+
+/// What a parked fetch asked for.
+pub(super) enum FetchKind {
+    Consumer(FetchRequest),
+    Replica(ReplicaFetchRequest),
+}
+
+/// A fetch waiting for data or its deadline.
+pub(super) struct ParkedFetch {
+    pub client: NodeId,
+    pub correlation: u32,
+    pub deadline: SimTime,
+    pub kind: FetchKind,
+}
+
+impl ParkedFetch {
+    fn touches(&self, tp: Tp) -> bool {
+        match &self.kind {
+            FetchKind::Consumer(r) => r.partitions.iter().any(|p| p.tp == tp),
+            FetchKind::Replica(r) => r.partitions.iter().any(|p| p.tp == tp),
+        }
+    }
+}
+
+pub(super) fn respond(out: &mut O, to: NodeId, correlation: u32, body: ResponseBody) {
+    out.send(to, Message::Response { correlation, body });
+}
+
+impl Broker {
+    pub(super) fn on_request(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        correlation: u32,
+        body: RequestBody,
+        out: &mut O,
+    ) {
+        let conn = self.conns.entry(from).or_default();
+        if conn.busy {
+            conn.queue.push_back((correlation, body));
+            return;
+        }
+        self.process(now, from, correlation, body, out);
+    }
+
+    /// Handles one request; if it waits in a purgatory, its connection stays busy.
+    fn process(&mut self, now: SimTime, from: NodeId, correlation: u32, body: RequestBody, out: &mut O) {
+        let parked = match body {
+            RequestBody::Produce(req) => self.produce(now, from, correlation, req, out),
+            RequestBody::Fetch(req) => self.consumer_fetch(now, from, correlation, req, out),
+            RequestBody::ReplicaFetch(req) => self.replica_fetch(now, from, correlation, req, out),
+            RequestBody::Metadata => {
+                let md = self.metadata.clone().unwrap_or_default();
+                respond(out, from, correlation, ResponseBody::Metadata(md));
+                false
+            }
+            RequestBody::ListOffsets(list) => {
+                let answers = list
+                    .into_iter()
+                    .map(|(tp, spec)| {
+                        let r = self.leader_log(tp).map(|log| match spec {
+                            OffsetSpec::Earliest => log.log_start_offset(),
+                            OffsetSpec::Latest => log.high_watermark(),
+                        });
+                        (tp, r)
+                    })
+                    .collect();
+                respond(out, from, correlation, ResponseBody::ListOffsets(answers));
+                false
+            }
+        };
+        if parked {
+            self.conns.entry(from).or_default().busy = true;
+        }
+    }
+
+    /// A parked request of `client` was answered: its connection reads the next one.
+    fn unmute(&mut self, now: SimTime, client: NodeId, out: &mut O) {
+        let Some(conn) = self.conns.get_mut(&client) else {
+            return;
+        };
+        if !conn.busy {
+            // Answered while still being processed (it never waited).
+            return;
+        }
+        conn.busy = false;
+        while let Some((correlation, body)) = self.conns.get_mut(&client).and_then(|c| c.queue.pop_front()) {
+            self.process(now, client, correlation, body, out);
+            if self.conns.get(&client).is_some_and(|c| c.busy) {
+                break;
+            }
+        }
+    }
+
+    /// Completes delayed produces whose partitions' HW reached their offsets, or whose
+    /// partitions this broker no longer leads.
+    pub(super) fn complete_produces(&mut self, now: SimTime, tp: Tp, out: &mut O) {
+        // (HW, ISR still at min ISR) when this broker leads `tp`.
+        let status = self.replicas.get(&tp).and_then(|r| {
+            let l = r.leading()?;
+            let min = self.effective_min_isr(tp, l.replicas.len());
+            Some((r.log.high_watermark(), l.maximal_isr().len() >= min as usize))
+        });
+        let mut done = Vec::new();
+        let mut i = 0;
+        while i < self.produces.len() {
+            let p = &mut self.produces[i];
+            let results = &mut p.results;
+            p.waiting.retain(|&(index, wtp, required)| {
+                if wtp != tp {
+                    return true;
+                }
+                match status {
+                    Some((hw, _)) if hw < required => true,
+                    // DelayedProduce: committed, but the ISR may have shrunk below min ISR.
+                    Some((_, enough)) => {
+                        if !enough {
+                            results[index].result = Err(ErrorCode::NotEnoughReplicasAfterAppend);
+                        }
+                        false
+                    }
+                    None => {
+                        results[index].result = Err(ErrorCode::NotLeaderOrFollower);
+                        false
+                    }
+                }
+            });
+            if p.waiting.is_empty() {
+                done.push(self.produces.swap_remove(i));
+            } else {
+                i += 1;
+            }
+        }
+        for p in done {
+            respond(out, p.client, p.correlation, ResponseBody::Produce(p.results));
+            self.unmute(now, p.client, out);
+        }
+    }
+
+    /// Answers parked fetches that touch `tp` if they can be answered now.
+    pub(super) fn complete_fetches(&mut self, now: SimTime, tp: Tp, out: &mut O) {
+        let mut i = 0;
+        while i < self.fetches.len() {
+            if self.fetches[i].touches(tp) && self.try_answer(now, i, false, out) {
+                continue;
+            }
+            i += 1;
+        }
+    }
+
+    /// Answers parked fetch `i` if it has enough data (or `force`); returns true if it did.
+    fn try_answer(&mut self, now: SimTime, i: usize, force: bool, out: &mut O) -> bool {
+        let ready = match &self.fetches[i].kind {
+            FetchKind::Consumer(req) => {
+                let (_, bytes, errors) = self.read_consumer_fetch(req);
+                errors || bytes >= req.min_bytes
+            }
+            FetchKind::Replica(req) => {
+                let (_, bytes, urgent) = self.read_replica_fetch(req);
+                urgent || bytes >= req.min_bytes.max(1)
+            }
+        };
+        if !(ready || force) {
+            return false;
+        }
+        let f = self.fetches.swap_remove(i);
+        let body = match &f.kind {
+            FetchKind::Consumer(req) => ResponseBody::Fetch(self.read_consumer_fetch(req).0),
+            FetchKind::Replica(req) => ResponseBody::ReplicaFetch(self.read_replica_fetch(req).0),
+        };
+        respond(out, f.client, f.correlation, body);
+        self.unmute(now, f.client, out);
+        true
+    }
+
+    /// Purgatory deadlines: produces time out, fetches answer with what there is.
+    pub(super) fn expire_delayed(&mut self, now: SimTime, out: &mut O) {
+        let (expired, waiting): (Vec<_>, Vec<_>) = self.produces.drain(..).partition(|p| p.deadline <= now);
+        self.produces = waiting;
+        for mut p in expired {
+            for (index, _, _) in &p.waiting {
+                p.results[*index].result = Err(ErrorCode::RequestTimedOut);
+            }
+            respond(out, p.client, p.correlation, ResponseBody::Produce(p.results));
+            self.unmute(now, p.client, out);
+        }
+        while let Some(i) = self.fetches.iter().position(|f| f.deadline <= now) {
+            self.try_answer(now, i, true, out);
+        }
+    }
+}

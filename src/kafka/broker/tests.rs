@@ -1,0 +1,297 @@
+//! The broker on its own, fed messages: produce, fetch, purgatory, connections, restart.
+
+use super::*;
+use crate::kafka::protocol::{
+    ErrorCode, FetchPartition, FetchRequest, OffsetSpec, ProduceRequest, RequestBody, ResponseBody, WireBatch,
+};
+use crate::kafka::record::RecordId;
+use crate::scenario::config::ConfigBlock;
+use crate::scenario::source::Source;
+
+const CLIENT: NodeId = NodeId(9);
+const PRODUCER: NodeId = NodeId(8);
+
+fn metadata(leader: Option<BrokerId>) -> Arc<ClusterMetadata> {
+    Arc::new(ClusterMetadata {
+        version: 1,
+        live_brokers: vec![1, 2],
+        topics: vec![vec![PartitionState {
+            leader,
+            leader_epoch: 3,
+            partition_epoch: 0,
+            replicas: vec![1],
+            isr: vec![1],
+        }]],
+    })
+}
+
+fn parse_config<T>(entries: &str, f: impl FnOnce(&ConfigBlock<'_, '_>) -> T) -> T {
+    let text = format!("{{ {entries} }}");
+    let src = Source::new("t", &text);
+    let parsed: crate::scenario::config::Entries = src.parse_root().expect("map");
+    let anchor: crate::scenario::source::Raw = src.parse_root().expect("raw");
+    f(&ConfigBlock {
+        src: &src,
+        entries: &parsed,
+        anchor,
+    })
+}
+
+fn broker_config() -> BrokerConfig {
+    parse_config("", |b| BrokerConfig::from_block(b).expect("valid"))
+}
+
+fn topic_config() -> TopicConfig {
+    parse_config(r#""max.message.bytes": 1000"#, |b| {
+        TopicConfig::from_block(b, &broker_config()).expect("valid")
+    })
+}
+
+fn broker(leader: Option<BrokerId>) -> Broker {
+    Broker::new(
+        1,
+        Addresses::new(2),
+        broker_config(),
+        vec![topic_config()],
+        metadata(leader),
+    )
+}
+
+fn tp(partition: u32) -> Tp {
+    Tp { topic: 0, partition }
+}
+
+fn produce(acks: i16, partition: u32, records: u32, bytes: u32) -> Message {
+    let records: Arc<[RecordId]> = (0..records).map(|seq| RecordId { producer: 0, seq }).collect();
+    Message::Request {
+        correlation: 7,
+        body: RequestBody::Produce(ProduceRequest {
+            acks,
+            timeout_ms: 30_000,
+            batches: vec![WireBatch {
+                tp: tp(partition),
+                batch_id: 0,
+                records,
+                bytes,
+            }],
+        }),
+    }
+}
+
+fn fetch(offset: u64, min_bytes: u32, max_wait_ms: u64) -> Message {
+    Message::Request {
+        correlation: 8,
+        body: RequestBody::Fetch(FetchRequest {
+            partitions: vec![FetchPartition { tp: tp(0), offset }],
+            min_bytes,
+            max_wait_ms,
+            max_partition_bytes: 1 << 20,
+            max_bytes: 1 << 20,
+        }),
+    }
+}
+
+fn produce_results(out: &Out<Message, Event>) -> Vec<Result<u64, ErrorCode>> {
+    out.sends
+        .iter()
+        .filter_map(|(_, m)| match m {
+            Message::Response {
+                body: ResponseBody::Produce(r),
+                ..
+            } => Some(r.iter().map(|p| p.result)),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+fn fetched_offsets(out: &Out<Message, Event>) -> Vec<Result<Vec<u64>, ErrorCode>> {
+    out.sends
+        .iter()
+        .filter_map(|(_, m)| match m {
+            Message::Response {
+                body: ResponseBody::Fetch(parts),
+                ..
+            } => Some(parts.iter().map(|p| {
+                p.result
+                    .clone()
+                    .map(|bs| bs.iter().map(|b| b.base_offset).collect::<Vec<_>>())
+            })),
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+const T0: SimTime = SimTime::ZERO;
+
+#[test]
+fn the_leader_appends_and_answers_with_the_base_offset() {
+    let mut b = broker(Some(1));
+    let mut out = Out::new(false);
+    b.on_message(T0, CLIENT, produce(1, 0, 3, 200), &mut out);
+    b.on_message(T0, CLIENT, produce(-1, 0, 2, 200), &mut out);
+    assert_eq!(produce_results(&out), vec![Ok(0), Ok(3)]);
+    let log = b.log(tp(0)).expect("hosted");
+    assert_eq!(
+        (log.log_end_offset(), log.high_watermark()),
+        (5, 5),
+        "one replica: HW = LEO"
+    );
+    assert_eq!(
+        log.batches()[0].leader_epoch,
+        3,
+        "batches carry the leader's epoch"
+    );
+}
+
+#[test]
+fn a_follower_or_an_unknown_partition_is_refused() {
+    let mut b = broker(Some(2));
+    let mut out = Out::new(false);
+    b.on_message(T0, CLIENT, produce(1, 0, 1, 100), &mut out);
+    b.on_message(T0, CLIENT, produce(1, 5, 1, 100), &mut out);
+    assert_eq!(
+        produce_results(&out),
+        vec![
+            Err(ErrorCode::NotLeaderOrFollower),
+            Err(ErrorCode::UnknownTopicOrPartition)
+        ]
+    );
+    assert_eq!(b.log(tp(0)).expect("hosted").log_end_offset(), 0);
+}
+
+#[test]
+fn a_batch_over_max_message_bytes_is_rejected() {
+    let mut b = broker(Some(1));
+    let mut out = Out::new(false);
+    b.on_message(T0, CLIENT, produce(1, 0, 10, 1001), &mut out);
+    assert_eq!(produce_results(&out), vec![Err(ErrorCode::MessageTooLarge)]);
+}
+
+#[test]
+fn acks_zero_gets_no_response_and_an_error_closes_the_connection() {
+    let mut b = broker(Some(1));
+    let mut out = Out::new(false);
+    b.on_message(T0, CLIENT, produce(0, 0, 1, 100), &mut out);
+    assert!(out.sends.is_empty() && out.closes.is_empty());
+    b.on_message(T0, CLIENT, produce(0, 5, 1, 100), &mut out);
+    assert!(out.sends.is_empty());
+    assert_eq!(out.closes, vec![CLIENT]);
+}
+
+#[test]
+fn fetches_read_below_the_high_watermark_and_check_the_offset() {
+    let mut b = broker(Some(1));
+    let mut out = Out::new(false);
+    b.on_message(T0, CLIENT, produce(1, 0, 2, 100), &mut out);
+    b.on_message(T0, CLIENT, produce(1, 0, 2, 100), &mut out);
+    out.sends.clear();
+    b.on_message(T0, CLIENT, fetch(1, 1, 500), &mut out);
+    b.on_message(T0, CLIENT, fetch(9, 1, 500), &mut out);
+    assert_eq!(
+        fetched_offsets(&out),
+        vec![Ok(vec![0, 2]), Err(ErrorCode::OffsetOutOfRange)],
+        "whole batches from the one holding offset 1; offset 9 is past the log end"
+    );
+}
+
+#[test]
+fn a_fetch_waits_for_min_bytes_or_max_wait() {
+    let mut b = broker(Some(1));
+    let mut out = Out::new(false);
+    b.on_message(T0, CLIENT, fetch(0, 1, 500), &mut out);
+    assert!(fetched_offsets(&out).is_empty(), "nothing to read: parked");
+    b.on_message(SimTime::from_us(1000), PRODUCER, produce(1, 0, 1, 100), &mut out);
+    assert_eq!(
+        fetched_offsets(&out),
+        vec![Ok(vec![0])],
+        "the append completes it"
+    );
+    out.sends.clear();
+    b.on_message(SimTime::from_us(2000), CLIENT, fetch(1, 10_000, 500), &mut out);
+    b.on_wake(SimTime::from_us(400_000), &mut out);
+    assert!(
+        fetched_offsets(&out).is_empty(),
+        "min bytes not reached, deadline not passed"
+    );
+    b.on_wake(SimTime::from_us(502_000), &mut out);
+    assert_eq!(
+        fetched_offsets(&out),
+        vec![Ok(vec![])],
+        "fetch.max.wait.ms answers with what there is"
+    );
+}
+
+#[test]
+fn a_closed_connection_drops_its_waiting_fetches() {
+    let mut b = broker(Some(1));
+    let mut out = Out::new(false);
+    b.on_message(T0, CLIENT, fetch(0, 1, 500), &mut out);
+    b.on_disconnect(CLIENT);
+    b.on_message(T0, NodeId(8), produce(1, 0, 1, 100), &mut out);
+    assert!(fetched_offsets(&out).is_empty());
+}
+
+#[test]
+fn list_offsets_gives_the_log_start_or_the_high_watermark() {
+    let mut b = broker(Some(1));
+    let mut out = Out::new(false);
+    b.on_message(T0, CLIENT, produce(1, 0, 4, 100), &mut out);
+    out.sends.clear();
+    let req = |spec| Message::Request {
+        correlation: 1,
+        body: RequestBody::ListOffsets(vec![(tp(0), spec)]),
+    };
+    b.on_message(T0, CLIENT, req(OffsetSpec::Earliest), &mut out);
+    b.on_message(T0, CLIENT, req(OffsetSpec::Latest), &mut out);
+    let got: Vec<_> = out
+        .sends
+        .iter()
+        .filter_map(|(_, m)| match m {
+            Message::Response {
+                body: ResponseBody::ListOffsets(l),
+                ..
+            } => Some(l[0].1),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(got, vec![Ok(0), Ok(4)]);
+}
+
+#[test]
+fn a_restarted_broker_refuses_connections_until_it_has_metadata() {
+    let mut b = broker(Some(1));
+    let mut out = Out::new(false);
+    b.on_message(T0, CLIENT, produce(1, 0, 2, 100), &mut out);
+    b.crash(false);
+    out.sends.clear();
+    b.restart(T0, &mut out);
+    assert!(
+        out.sends.iter().any(|(to, m)| *to == NodeId(2)
+            && matches!(
+                m,
+                Message::Heartbeat {
+                    metadata_version: 0,
+                    ..
+                }
+            )),
+        "it heartbeats to the controller with no metadata"
+    );
+    out.sends.clear();
+    b.on_message(T0, CLIENT, Message::Connect, &mut out);
+    b.on_message(
+        T0,
+        NodeId(2),
+        Message::MetadataUpdate(metadata(Some(1))),
+        &mut out,
+    );
+    b.on_message(T0, CLIENT, Message::Connect, &mut out);
+    let replies: Vec<_> = out.sends.iter().map(|(_, m)| m.describe()).collect();
+    assert_eq!(replies, ["ConnectRefused", "ConnectOk"]);
+    assert_eq!(
+        b.log(tp(0)).expect("hosted").log_end_offset(),
+        2,
+        "a process crash keeps the log"
+    );
+}

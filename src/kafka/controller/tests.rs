@@ -1,0 +1,210 @@
+//! Election and ISR rules, each on a small cluster (reference §3.3–3.6, fidelity checks 7–8).
+
+use super::*;
+use crate::scenario::config::ConfigBlock;
+use crate::scenario::source::Source;
+
+fn config(entries: &str) -> BrokerConfig {
+    let text = format!("{{ {entries} }}");
+    let src = Source::new("t", &text);
+    let parsed: crate::scenario::config::Entries = src.parse_root().expect("map");
+    let anchor: crate::scenario::source::Raw = src.parse_root().expect("raw");
+    BrokerConfig::from_block(&ConfigBlock {
+        src: &src,
+        entries: &parsed,
+        anchor,
+    })
+    .expect("valid")
+}
+
+fn controller(replicas: Vec<BrokerId>, unclean: bool) -> Controller {
+    let n = replicas.len() as u32;
+    let topics = [TopicPolicy {
+        assignment: vec![replicas],
+        unclean_leader_election: unclean,
+    }];
+    Controller::new(Addresses::new(n), &topics, &config(""))
+}
+
+const TP: Tp = Tp {
+    topic: 0,
+    partition: 0,
+};
+
+fn state(c: &Controller) -> PartitionState {
+    c.metadata().partition(TP).cloned().expect("exists")
+}
+
+fn at(ms: u64) -> SimTime {
+    SimTime::from_us(ms * 1000)
+}
+
+/// Heartbeats from `alive` at `t`, then the session check at `t`.
+fn beat(c: &mut Controller, t: SimTime, alive: &[BrokerId], out: &mut O) {
+    for b in alive {
+        c.on_message(
+            t,
+            Message::Heartbeat {
+                broker: *b,
+                metadata_version: u64::MAX,
+            },
+            out,
+        );
+    }
+    c.on_wake(t, out);
+}
+
+/// Fidelity check 7: replicas [3,1,2], leader 3 crashes → 1 (first in assignment order in the
+/// ISR), not 2; each change bumps the leader epoch by one.
+#[test]
+fn clean_election_follows_assignment_order() {
+    let mut c = controller(vec![3, 1, 2], false);
+    let mut out = Out::new(false);
+    beat(&mut c, at(8000), &[1, 2], &mut out);
+    c.on_wake(at(9000), &mut out);
+    let s = state(&c);
+    assert_eq!(
+        (s.leader, s.leader_epoch, s.isr.clone()),
+        (Some(1), 1, vec![1, 2])
+    );
+    assert_eq!(c.metadata().live_brokers, vec![1, 2]);
+}
+
+/// The ISR never loses its last member; with no live ISR member the partition goes offline
+/// (unclean election off) and the last member leads again when it returns.
+#[test]
+fn without_unclean_election_the_last_isr_member_waits() {
+    let mut c = controller(vec![1, 2], false);
+    let mut out = Out::new(false);
+    beat(&mut c, at(8000), &[1], &mut out);
+    c.on_wake(at(9000), &mut out); // 2 fenced: leaves the ISR
+    assert_eq!(state(&c).isr, vec![1]);
+    c.on_message(
+        at(10_000),
+        Message::Heartbeat {
+            broker: 2,
+            metadata_version: 0,
+        },
+        &mut out,
+    );
+    c.on_wake(at(17_000), &mut out); // 1 fenced: last member, stays; no leader
+    let s = state(&c);
+    assert_eq!((s.leader, s.isr.clone()), (None, vec![1]));
+    c.on_message(
+        at(18_000),
+        Message::Heartbeat {
+            broker: 1,
+            metadata_version: 0,
+        },
+        &mut out,
+    );
+    assert_eq!(
+        state(&c).leader,
+        Some(1),
+        "the last ISR member is elected when it returns"
+    );
+}
+
+/// With unclean election the first live replica leads, and the ISR is just itself.
+#[test]
+fn unclean_election_takes_an_out_of_sync_replica() {
+    let mut c = controller(vec![1, 2], true);
+    let mut out = Out::new(false);
+    beat(&mut c, at(8000), &[1], &mut out);
+    c.on_wake(at(9000), &mut out); // 2 leaves the ISR
+    c.on_message(
+        at(10_000),
+        Message::Heartbeat {
+            broker: 2,
+            metadata_version: 0,
+        },
+        &mut out,
+    );
+    c.on_wake(at(17_000), &mut out); // 1 fenced with ISR {1}
+    let s = state(&c);
+    assert_eq!((s.leader, s.isr.clone()), (Some(2), vec![2]));
+}
+
+/// AlterPartition is committed only with current epochs; each commit bumps the partition
+/// epoch, never the leader epoch.
+#[test]
+fn isr_changes_need_current_epochs() {
+    let mut c = controller(vec![1, 2, 3], false);
+    let mut out = Out::new(false);
+    let shrink = |pe| Message::AlterPartition {
+        tp: TP,
+        leader_epoch: 0,
+        partition_epoch: pe,
+        isr: vec![1, 2],
+    };
+    c.on_message(at(1), shrink(0), &mut out);
+    let s = state(&c);
+    assert_eq!(
+        (s.isr.clone(), s.partition_epoch, s.leader_epoch),
+        (vec![1, 2], 1, 0)
+    );
+    out.sends.clear();
+    c.on_message(at(2), shrink(0), &mut out);
+    assert!(out.sends.iter().any(|(_, m)| matches!(
+        m,
+        Message::AlterPartitionResponse {
+            result: Err(ErrorCode::InvalidUpdateVersion),
+            ..
+        }
+    )));
+}
+
+/// Controlled shutdown moves leadership away before the broker stops.
+#[test]
+fn controlled_shutdown_moves_leadership_first() {
+    let mut c = controller(vec![1, 2, 3], false);
+    let mut out = Out::new(false);
+    c.on_message(at(1), Message::ShutdownRequest { broker: 1 }, &mut out);
+    let s = state(&c);
+    assert_eq!(
+        (s.leader, s.isr.clone(), s.leader_epoch),
+        (Some(2), vec![2, 3], 1)
+    );
+    let last = out.sends.last().map(|(to, m)| (*to, m.describe()));
+    assert_eq!(
+        last,
+        Some((NodeId(0), "ShutdownAllowed".to_string())),
+        "after the metadata"
+    );
+}
+
+/// Preferred leader election: once the preferred replica is back in the ISR, the periodic check
+/// (leader.imbalance.check.interval.seconds) makes it leader again.
+#[test]
+fn the_preferred_replica_leads_again() {
+    let mut c = controller(vec![3, 1, 2], false);
+    let mut out = Out::new(false);
+    beat(&mut c, at(8000), &[1, 2], &mut out);
+    c.on_wake(at(9000), &mut out);
+    assert_eq!(state(&c).leader, Some(1));
+    c.on_message(
+        at(10_000),
+        Message::Heartbeat {
+            broker: 3,
+            metadata_version: 0,
+        },
+        &mut out,
+    );
+    c.on_message(
+        at(11_000),
+        Message::AlterPartition {
+            tp: TP,
+            leader_epoch: 1,
+            partition_epoch: state(&c).partition_epoch,
+            isr: vec![1, 2, 3],
+        },
+        &mut out,
+    );
+    beat(&mut c, at(299_000), &[1, 2, 3], &mut out);
+    assert_eq!(state(&c).leader, Some(1), "not before the check");
+    beat(&mut c, at(300_000), &[1, 2, 3], &mut out);
+    let s = state(&c);
+    assert_eq!((s.leader, s.leader_epoch), (Some(3), 2));
+}
+
+use crate::sim::NodeId;
