@@ -1,7 +1,7 @@
 //! The recorded history of a run: every send, attempt, ack or error, append and consumed record.
 //! Checkers and the summary read only this and the final logs, never the simulator's internals.
 
-use crate::kafka::protocol::{BrokerId, ErrorCode};
+use crate::kafka::protocol::{BrokerId, ClusterMetadata, ErrorCode};
 use crate::kafka::record::{RecordId, Tp};
 use crate::sim::SimTime;
 use crate::trace::Event;
@@ -200,6 +200,17 @@ pub struct ConsumedRecord {
     pub record: RecordId,
 }
 
+/// A partition's leader and ISR as the controller committed them, from some moment on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PartitionView {
+    /// From when.
+    pub since: SimTime,
+    /// The leader (`None`: offline).
+    pub leader: Option<BrokerId>,
+    /// The in-sync replicas.
+    pub isr: Vec<BrokerId>,
+}
+
 /// The whole history.
 #[derive(Clone, Debug, Default)]
 pub struct History {
@@ -213,6 +224,8 @@ pub struct History {
     pub truncations: Vec<TruncationHistory>,
     /// Highest offset appended per partition, plus one (for `after: Appended(...)` triggers).
     pub log_end: BTreeMap<Tp, u64>,
+    /// Every partition's leader and ISR over time, oldest first.
+    pub partitions: BTreeMap<Tp, Vec<PartitionView>>,
 }
 
 /// Which client a node is, as the history needs it.
@@ -229,9 +242,30 @@ pub enum Client {
 }
 
 impl History {
-    /// An empty history for `records[i]` records of producer i.
-    pub fn new(records: &[u64]) -> History {
+    /// An empty history for `records[i]` records of producer i, on a cluster that starts as
+    /// `metadata` says.
+    pub fn new(records: &[u64], metadata: &ClusterMetadata) -> History {
+        let partitions = metadata
+            .topics
+            .iter()
+            .enumerate()
+            .flat_map(|(t, ps)| {
+                ps.iter().enumerate().map(move |(p, s)| {
+                    let tp = Tp {
+                        topic: t as u32,
+                        partition: p as u32,
+                    };
+                    let view = PartitionView {
+                        since: SimTime::ZERO,
+                        leader: s.leader,
+                        isr: s.isr.clone(),
+                    };
+                    (tp, vec![view])
+                })
+            })
+            .collect();
         History {
+            partitions,
             producers: records
                 .iter()
                 .map(|n| ProducerHistory {
@@ -362,6 +396,10 @@ impl History {
                     });
                 }
             }
+            Event::LeaderChanged { tp, leader, .. } => {
+                self.change_partition(now, *tp, |v| v.leader = *leader)
+            }
+            Event::IsrChanged { tp, isr } => self.change_partition(now, *tp, |v| v.isr.clone_from(isr)),
             Event::Consumed { tp, records, .. } => {
                 if let Client::Consumer(c) = who {
                     for (offset, record) in records {
@@ -377,6 +415,23 @@ impl History {
             }
             _ => {}
         }
+    }
+
+    fn change_partition(&mut self, now: SimTime, tp: Tp, change: impl FnOnce(&mut PartitionView)) {
+        let views = self.partitions.entry(tp).or_default();
+        let mut view = views.last().cloned().unwrap_or(PartitionView {
+            since: now,
+            leader: None,
+            isr: Vec::new(),
+        });
+        view.since = now;
+        change(&mut view);
+        views.push(view);
+    }
+
+    /// A partition's leader and ISR at `at` (after everything that happened at that moment).
+    pub fn partition_at(&self, tp: Tp, at: SimTime) -> Option<&PartitionView> {
+        self.partitions.get(&tp)?.iter().rev().find(|v| v.since <= at)
     }
 
     /// The record's history.

@@ -1,5 +1,9 @@
-//! `expect` entries: a checker or a counter, narrowed by topic/partition/key/client, and a bound.
+//! `expect` entries: a checker or a counter, narrowed by topic/partition/key/client, and a bound;
+//! or a partition's state (`Leader`, `Isr`) at a moment or at the end.
 
+use crate::kafka::protocol::BrokerId;
+use crate::kafka::record::Tp;
+use crate::sim::SimTime;
 use serde::Deserialize;
 use std::fmt;
 
@@ -22,11 +26,15 @@ pub enum Measure {
     Requests,
     /// Records a consumer returned from poll().
     Consumed,
+    /// Records a consumer read that the final log does not hold at that offset.
+    ReadUncommitted,
+    /// Offsets where two replicas hold different records below both their high watermarks.
+    DivergentReplicas,
 }
 
 impl Measure {
     /// Every measure, in a stable order (for help texts).
-    pub const ALL: [Measure; 8] = [
+    pub const ALL: [Measure; 10] = [
         Measure::LostAcked,
         Measure::Duplicates,
         Measure::Reordered,
@@ -35,6 +43,8 @@ impl Measure {
         Measure::Retries,
         Measure::Requests,
         Measure::Consumed,
+        Measure::ReadUncommitted,
+        Measure::DivergentReplicas,
     ];
 
     /// The name written in `expect` (`LostAcked`).
@@ -48,6 +58,8 @@ impl Measure {
             Measure::Retries => "Retries",
             Measure::Requests => "Requests",
             Measure::Consumed => "Consumed",
+            Measure::ReadUncommitted => "ReadUncommitted",
+            Measure::DivergentReplicas => "DivergentReplicas",
         }
     }
 
@@ -62,6 +74,8 @@ impl Measure {
             Measure::Retries => "retries",
             Measure::Requests => "requests",
             Measure::Consumed => "consumed",
+            Measure::ReadUncommitted => "read_uncommitted",
+            Measure::DivergentReplicas => "divergent_replicas",
         }
     }
 }
@@ -127,15 +141,43 @@ impl fmt::Display for Bound {
     }
 }
 
+/// What an `expect` entry checks.
+#[derive(Clone, Debug)]
+pub enum Check {
+    /// A count within a bound.
+    Count {
+        /// What is counted.
+        measure: Measure,
+        /// What is counted in.
+        filter: Filter,
+        /// What is allowed.
+        bound: Bound,
+    },
+    /// The partition's leader (`None`: offline) at `at`, or at the end.
+    Leader {
+        /// The partition.
+        tp: Tp,
+        /// The expected leader.
+        broker: Option<BrokerId>,
+        /// When (`None`: the end of the run).
+        at: Option<SimTime>,
+    },
+    /// The partition's ISR, as a set, at `at` or at the end.
+    Isr {
+        /// The partition.
+        tp: Tp,
+        /// The expected members, sorted.
+        brokers: Vec<BrokerId>,
+        /// When (`None`: the end of the run).
+        at: Option<SimTime>,
+    },
+}
+
 /// One validated `expect` entry.
 #[derive(Clone, Debug)]
 pub struct Expectation {
-    /// What is counted.
-    pub measure: Measure,
-    /// What is counted in.
-    pub filter: Filter,
-    /// What is allowed.
-    pub bound: Bound,
+    /// What it checks.
+    pub check: Check,
     /// The entry as written (whitespace collapsed), for reports.
     pub text: String,
 }
@@ -160,12 +202,32 @@ pub enum RawExpectation {
     Requests(RawSelector),
     /// See [`Measure::Consumed`].
     Consumed(RawSelector),
+    /// See [`Measure::ReadUncommitted`].
+    ReadUncommitted(RawSelector),
+    /// See [`Measure::DivergentReplicas`].
+    DivergentReplicas(RawSelector),
+    /// See [`Check::Leader`].
+    Leader(RawLeader),
+    /// See [`Check::Isr`].
+    Isr(RawIsr),
+}
+
+/// A parsed entry, before its references are checked.
+pub enum RawParts {
+    /// A counting entry.
+    Count(Measure, RawSelector),
+    /// `Leader(...)`.
+    Leader(RawLeader),
+    /// `Isr(...)`.
+    Isr(RawIsr),
 }
 
 impl RawExpectation {
-    /// Splits into the measure and its selector.
-    pub fn into_parts(self) -> (Measure, RawSelector) {
-        match self {
+    /// Splits into the measure and its selector, or the state check.
+    pub fn into_parts(self) -> RawParts {
+        let (m, s) = match self {
+            RawExpectation::Leader(l) => return RawParts::Leader(l),
+            RawExpectation::Isr(i) => return RawParts::Isr(i),
             RawExpectation::LostAcked(s) => (Measure::LostAcked, s),
             RawExpectation::Duplicates(s) => (Measure::Duplicates, s),
             RawExpectation::Reordered(s) => (Measure::Reordered, s),
@@ -174,8 +236,43 @@ impl RawExpectation {
             RawExpectation::Retries(s) => (Measure::Retries, s),
             RawExpectation::Requests(s) => (Measure::Requests, s),
             RawExpectation::Consumed(s) => (Measure::Consumed, s),
-        }
+            RawExpectation::ReadUncommitted(s) => (Measure::ReadUncommitted, s),
+            RawExpectation::DivergentReplicas(s) => (Measure::DivergentReplicas, s),
+        };
+        RawParts::Count(m, s)
     }
+}
+
+/// `Leader(topic: "orders", partition: 0, broker: 2, at: "30s")`; `broker: None` means offline.
+#[derive(Deserialize)]
+#[serde(rename = "expectation", deny_unknown_fields)]
+pub struct RawLeader {
+    /// Topic name.
+    pub topic: String,
+    /// Partition number.
+    pub partition: u32,
+    /// The leader, or `None` for an offline partition. Required: a missing field is an error,
+    /// not "offline".
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub broker: Option<u32>,
+    /// A duration since the start; the end of the run when left out.
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// `Isr(topic: "orders", partition: 0, brokers: [2, 3], at: "30s")`.
+#[derive(Deserialize)]
+#[serde(rename = "expectation", deny_unknown_fields)]
+pub struct RawIsr {
+    /// Topic name.
+    pub topic: String,
+    /// Partition number.
+    pub partition: u32,
+    /// The members, in any order.
+    pub brokers: Vec<u32>,
+    /// A duration since the start; the end of the run when left out.
+    #[serde(default)]
+    pub at: Option<String>,
 }
 
 /// The fields inside an `expect` entry.

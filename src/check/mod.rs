@@ -3,13 +3,18 @@
 //! - `lost_acked`: acknowledged to the producer, absent from the final committed log;
 //! - `duplicates`: one send, several copies in the final committed log;
 //! - `reordered`: a record that something its producer sent later overtook — in a partition's log
-//!   (per partition, or per key with `key`), or in what a consumer read (with `consumer`).
+//!   (per partition, or per key with `key`), or in what a consumer read (with `consumer`);
+//! - `read_uncommitted`: a consumer read a record the final log does not hold at that offset;
+//! - `divergent_replicas`: two replicas disagree below both their high watermarks.
+//!
+//! `Leader` and `Isr` expectations read each partition's state timeline from the history.
 
 pub mod expect;
 mod explain;
+mod replicas;
 mod scan;
 
-use expect::{Bound, Expectation, Filter, Measure};
+use expect::{Check, Expectation, Filter, Measure};
 pub use explain::explain;
 pub use scan::Finding;
 
@@ -27,6 +32,10 @@ pub struct CheckReport {
     pub duplicates: Vec<Finding>,
     /// `reordered` findings in partition log order.
     pub reordered: Vec<Finding>,
+    /// `read_uncommitted` findings, in read order.
+    pub read_uncommitted: Vec<Finding>,
+    /// `divergent_replicas` findings, by partition and offset.
+    pub divergent_replicas: Vec<Finding>,
     /// One outcome per `expect` entry.
     pub expectations: Vec<ExpectationOutcome>,
 }
@@ -35,8 +44,8 @@ pub struct CheckReport {
 pub struct ExpectationOutcome {
     /// The entry.
     pub expectation: Expectation,
-    /// What was counted.
-    pub actual: u64,
+    /// What was found: a count, or the partition's state.
+    pub found: String,
     /// Within the bound.
     pub ok: bool,
     /// Up to a few findings behind the count, to explain a miss.
@@ -61,36 +70,18 @@ pub fn check(scenario: &Scenario, result: &RunResult) -> CheckReport {
         result,
         occ: &occ,
     };
-    let lost_acked = ctx.lost_acked();
-    let duplicates = ctx.duplicates();
-    let reordered = ctx.reordered(&Filter::default());
-    let expectations = scenario
-        .expect
-        .iter()
-        .map(|e| {
-            let (actual, mut examples) = match e.measure {
-                Measure::LostAcked => ctx.matching(&lost_acked, &e.filter),
-                Measure::Duplicates => ctx.matching(&duplicates, &e.filter),
-                Measure::Reordered => {
-                    let all = ctx.reordered(&e.filter);
-                    ctx.matching(&all, &e.filter)
-                }
-                _ => (ctx.counter(e.measure, &e.filter), Vec::new()),
-            };
-            examples.truncate(EXAMPLES);
-            ExpectationOutcome {
-                ok: e.bound.admits(actual),
-                expectation: e.clone(),
-                actual,
-                examples,
-            }
-        })
-        .collect();
+    let report = CheckReport {
+        lost_acked: ctx.lost_acked(),
+        duplicates: ctx.duplicates(),
+        reordered: ctx.reordered(&Filter::default()),
+        read_uncommitted: replicas::read_uncommitted(result, &ctx.consumer_ids(), None),
+        divergent_replicas: replicas::divergent_replicas(result),
+        expectations: Vec::new(),
+    };
+    let expectations = scenario.expect.iter().map(|e| ctx.evaluate(e, &report)).collect();
     CheckReport {
-        lost_acked,
-        duplicates,
-        reordered,
         expectations,
+        ..report
     }
 }
 
@@ -101,6 +92,68 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    fn evaluate(&self, e: &Expectation, report: &CheckReport) -> ExpectationOutcome {
+        let outcome = |ok: bool, found: String, examples: Vec<Finding>| ExpectationOutcome {
+            expectation: e.clone(),
+            found,
+            ok,
+            examples,
+        };
+        match &e.check {
+            Check::Count {
+                measure,
+                filter,
+                bound,
+            } => {
+                let (actual, mut examples) = match measure {
+                    Measure::LostAcked => self.matching(&report.lost_acked, filter),
+                    Measure::Duplicates => self.matching(&report.duplicates, filter),
+                    Measure::Reordered => self.matching(&self.reordered(filter), filter),
+                    Measure::ReadUncommitted => match &filter.consumer {
+                        None => self.matching(&report.read_uncommitted, filter),
+                        Some(c) => {
+                            let ci = self.scenario.consumer_index(c).expect("validated") as u32;
+                            let mine =
+                                replicas::read_uncommitted(self.result, &self.consumer_ids(), Some(ci));
+                            self.matching(&mine, filter)
+                        }
+                    },
+                    Measure::DivergentReplicas => self.matching(&report.divergent_replicas, filter),
+                    _ => (self.counter(*measure, filter), Vec::new()),
+                };
+                examples.truncate(EXAMPLES);
+                outcome(bound.admits(actual), actual.to_string(), examples)
+            }
+            Check::Leader { tp, broker, at } => {
+                let at = at.unwrap_or(self.result.end);
+                let view = self.result.history.partition_at(*tp, at);
+                let leader = view.and_then(|v| v.leader);
+                let found = match leader {
+                    Some(b) => format!("broker {b} led it at {at}"),
+                    None => format!("it was offline at {at}"),
+                };
+                outcome(view.is_some() && leader == *broker, found, Vec::new())
+            }
+            Check::Isr { tp, brokers, at } => {
+                let at = at.unwrap_or(self.result.end);
+                let mut isr = self
+                    .result
+                    .history
+                    .partition_at(*tp, at)
+                    .map(|v| v.isr.clone())
+                    .unwrap_or_default();
+                isr.sort_unstable();
+                let list: Vec<String> = isr.iter().map(u32::to_string).collect();
+                let found = format!("the ISR was [{}] at {at}", list.join(", "));
+                outcome(isr == *brokers, found, Vec::new())
+            }
+        }
+    }
+
+    fn consumer_ids(&self) -> Vec<String> {
+        self.scenario.consumers.iter().map(|c| c.id.clone()).collect()
+    }
+
     fn key(&self, r: RecordId) -> Option<&str> {
         self.result.names.key_of(r)
     }
@@ -264,9 +317,11 @@ impl Ctx<'_> {
                 })
                 .filter(|c| self.admits(f, c.record, Some(c.tp)))
                 .count() as u64,
-            Measure::LostAcked | Measure::Duplicates | Measure::Reordered => {
-                unreachable!("checkers are counted from findings")
-            }
+            Measure::LostAcked
+            | Measure::Duplicates
+            | Measure::Reordered
+            | Measure::ReadUncommitted
+            | Measure::DivergentReplicas => unreachable!("checkers are counted from findings"),
         }
     }
 
@@ -296,12 +351,17 @@ fn label(names: &crate::trace::Names, r: RecordId) -> String {
     }
 }
 
-/// `"Reordered(topic: \"orders\", at_least: 1): 0 found, expected at least 1"`.
+/// `"Reordered(topic: \"orders\", at_least: 1): 0 found, expected at least 1"`, or
+/// `"Leader(topic: \"orders\", partition: 0, broker: 2): broker 3 led it at 10s"`.
 pub fn describe_outcome(o: &ExpectationOutcome) -> String {
     let verdict = if o.ok { "ok" } else { "MISSED" };
-    let bound: &Bound = &o.expectation.bound;
-    format!(
-        "{verdict:<6} {}: {} found, expected {bound}",
-        o.expectation.text, o.actual
-    )
+    match &o.expectation.check {
+        Check::Count { bound, .. } => format!(
+            "{verdict:<6} {}: {} found, expected {bound}",
+            o.expectation.text, o.found
+        ),
+        Check::Leader { .. } | Check::Isr { .. } => {
+            format!("{verdict:<6} {}: {}", o.expectation.text, o.found)
+        }
+    }
 }

@@ -41,7 +41,7 @@ impl Occurrences {
         let mut first: BTreeMap<RecordId, (Tp, u64)> = BTreeMap::new();
         let mut places: BTreeMap<RecordId, Vec<(Tp, u64)>> = BTreeMap::new();
         for (tp, log) in &result.logs {
-            for (r, offset) in committed(log) {
+            for (offset, r) in log.committed() {
                 let n = &mut copies[r.producer as usize][r.seq as usize];
                 *n += 1;
                 match *n {
@@ -70,28 +70,13 @@ impl Occurrences {
     }
 }
 
-/// Records below the high watermark, in offset order.
-fn committed(log: &PartitionLog) -> impl Iterator<Item = (RecordId, u64)> + '_ {
-    let hw = log.high_watermark();
-    log.batches()
-        .iter()
-        .take_while(move |b| b.base_offset < hw)
-        .flat_map(move |b| {
-            b.records
-                .iter()
-                .enumerate()
-                .map(move |(i, r)| (*r, b.base_offset + i as u64))
-        })
-        .filter(move |(_, o)| *o < hw)
-}
-
 /// A sequence of records in some order: a partition's log, or what a consumer read.
 pub struct Order(Vec<(RecordId, Tp, u64)>);
 
 impl Order {
     /// A partition's committed log.
     pub fn log(tp: Tp, log: &PartitionLog) -> Order {
-        Order(committed(log).map(|(r, o)| (r, tp, o)).collect())
+        Order(log.committed().map(|(o, r)| (r, tp, o)).collect())
     }
 
     /// What consumer `consumer` returned from poll(), in order.

@@ -319,17 +319,16 @@ impl Controller {
                 continue;
             };
             let tp = c.tp;
+            // Emitted even without a trace: the history keeps each partition's timeline for
+            // `Leader` and `Isr` expectations.
             if c.leader_changed {
-                out.trace(|| Event::LeaderChanged {
+                out.emit(Event::LeaderChanged {
                     tp,
                     leader: state.leader,
                     leader_epoch: state.leader_epoch,
                 });
             }
-            out.trace(|| Event::IsrChanged {
-                tp,
-                isr: state.isr.clone(),
-            });
+            out.emit(Event::IsrChanged { tp, isr: state.isr });
         }
         for b in self.addr.broker_ids() {
             out.send(

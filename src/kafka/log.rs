@@ -238,6 +238,30 @@ impl PartitionLog {
     pub fn batches(&self) -> &[LogBatch] {
         &self.batches
     }
+
+    /// Every record with its offset, oldest first.
+    pub fn records(&self) -> impl Iterator<Item = (u64, RecordId)> + '_ {
+        self.batches.iter().flat_map(|b| {
+            b.records
+                .iter()
+                .enumerate()
+                .map(move |(i, r)| (b.base_offset + i as u64, *r))
+        })
+    }
+
+    /// Records below the high watermark, oldest first.
+    pub fn committed(&self) -> impl Iterator<Item = (u64, RecordId)> + '_ {
+        let hw = self.high_watermark;
+        self.records().take_while(move |(o, _)| *o < hw)
+    }
+
+    /// The record at `offset`, if the log holds one there.
+    pub fn record_at(&self, offset: u64) -> Option<RecordId> {
+        let i = self.batches.partition_point(|b| b.next_offset() <= offset);
+        let b = self.batches.get(i)?;
+        let at = usize::try_from(offset.checked_sub(b.base_offset)?).ok()?;
+        b.records.get(at).copied()
+    }
 }
 
 #[cfg(test)]
@@ -246,6 +270,20 @@ mod tests {
 
     fn recs(n: u32) -> Arc<[RecordId]> {
         (0..n).map(|seq| RecordId { producer: 0, seq }).collect()
+    }
+
+    #[test]
+    fn records_are_found_by_offset() {
+        let mut log = PartitionLog::default();
+        log.append(recs(3), 100, 0);
+        log.append(recs(2), 100, 0);
+        log.set_high_watermark(4);
+        assert_eq!(log.record_at(0), Some(RecordId { producer: 0, seq: 0 }));
+        assert_eq!(log.record_at(4), Some(RecordId { producer: 0, seq: 1 }));
+        assert_eq!(log.record_at(5), None);
+        let committed: Vec<u64> = log.committed().map(|(o, _)| o).collect();
+        assert_eq!(committed, [0, 1, 2, 3]);
+        assert_eq!(log.records().count(), 5);
     }
 
     #[test]

@@ -109,23 +109,29 @@ fn producers(s: &mut String, scenario: &Scenario, result: &RunResult) {
 fn partitions(s: &mut String, result: &RunResult) {
     let _ = writeln!(
         s,
-        "\npartitions\n  {:<16} {:<9} {:>5} {:>9} {:>8} {:>8}",
-        "partition", "leader", "epoch", "log-start", "LEO", "HW"
+        "\npartitions\n  {:<16} {:<9} {:>5} {:>9} {:>8} {:>8}  {:<9} isr",
+        "partition", "leader", "epoch", "log-start", "LEO", "HW", "replicas"
     );
     for (tp, log) in &result.logs {
         let state = result.metadata.partition(*tp);
         let leader = state
             .and_then(|p| p.leader)
             .map_or("none".to_string(), |b| format!("broker-{b}"));
+        let ids = |list: Option<&Vec<u32>>| {
+            let ids: Vec<String> = list.into_iter().flatten().map(u32::to_string).collect();
+            format!("[{}]", ids.join(","))
+        };
         let _ = writeln!(
             s,
-            "  {:<16} {:<9} {:>5} {:>9} {:>8} {:>8}",
+            "  {:<16} {:<9} {:>5} {:>9} {:>8} {:>8}  {:<9} {}",
             result.names.tp(*tp),
             leader,
             state.map_or(0, |p| p.leader_epoch),
             log.log_start_offset(),
             log.log_end_offset(),
-            log.high_watermark()
+            log.high_watermark(),
+            ids(state.map(|p| &p.replicas)),
+            ids(state.map(|p| &p.isr))
         );
     }
 }
@@ -176,13 +182,15 @@ fn notes(s: &mut String, scenario: &Scenario) {
 
 fn findings(s: &mut String, result: &RunResult, checks: &CheckReport) {
     let _ = writeln!(s, "\nchecks");
-    let sections: [(&str, &[Finding]); 3] = [
+    let sections: [(&str, &[Finding]); 5] = [
         ("lost_acked", &checks.lost_acked),
         ("duplicates", &checks.duplicates),
         ("reordered", &checks.reordered),
+        ("read_uncommitted", &checks.read_uncommitted),
+        ("divergent_replicas", &checks.divergent_replicas),
     ];
     for (name, list) in sections {
-        let _ = writeln!(s, "  {name:<11} {}", list.len());
+        let _ = writeln!(s, "  {name:<18} {}", list.len());
         for f in list.iter().take(SHOWN_FINDINGS) {
             write_finding(s, result, f);
         }

@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod error;
+mod expect;
 pub mod fault;
 mod raw;
 pub mod source;

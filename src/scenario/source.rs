@@ -313,7 +313,7 @@ fn not_yet(name: &str) -> Option<&'static str> {
     match name {
         "AddPartitions" => Some("adding partitions at runtime"),
         "ConsumerJoin" | "ConsumerLeave" => Some("consumer groups"),
-        "Leader" | "Isr" | "Assignment" => Some("state expectations arrive with replication and groups"),
+        "Assignment" => Some("consumer groups"),
         _ => None,
     }
 }

@@ -11,7 +11,6 @@ use super::{
     BrokerConfig, Cluster, ConsumerConfig, ConsumerSpec, NetworkSpec, ProducerConfig, ProducerSpec, Scenario,
     Topic, TopicConfig, Workload,
 };
-use crate::check::expect::{Bound, Expectation, Filter, Measure, RawExpectation};
 use crate::sim::{SimDuration, SimTime};
 
 /// Upper limits that keep a scenario's run bounded.
@@ -86,7 +85,7 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
         scenario.faults.push(spec);
     }
     for e in &raw.expect {
-        let expectation = expectation(src, e, &scenario)?;
+        let expectation = super::expect::expectation(src, e, &scenario)?;
         scenario.expect.push(expectation);
     }
     Ok(scenario)
@@ -268,7 +267,11 @@ fn explicit_assignment(
 }
 
 /// "did you mean `x`?" when a candidate is close, else the list of what exists.
-fn suggest<'a>(found: &str, what: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> String {
+pub(super) fn suggest<'a>(
+    found: &str,
+    what: &str,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
+) -> String {
     did_you_mean(found, candidates.clone()).unwrap_or_else(|| {
         let list: Vec<String> = candidates
             .into_iter()
@@ -314,7 +317,7 @@ fn topic_ref(src: &Source<'_>, raw: Raw<'_>, topics: &[Topic]) -> Result<usize, 
     topic_by_name(src, raw, &name, topics)
 }
 
-fn topic_by_name(
+pub(super) fn topic_by_name(
     src: &Source<'_>,
     raw: Raw<'_>,
     name: &str,
@@ -464,7 +467,12 @@ fn trigger(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Trigger, Scen
     })
 }
 
-fn producer_ref(src: &Source<'_>, raw: Raw<'_>, id: &str, s: &Scenario) -> Result<usize, ScenarioError> {
+pub(super) fn producer_ref(
+    src: &Source<'_>,
+    raw: Raw<'_>,
+    id: &str,
+    s: &Scenario,
+) -> Result<usize, ScenarioError> {
     s.producer_index(id).ok_or_else(|| {
         src.error_within(raw, id, format!("no producer with id `{id}`"))
             .with_help(suggest(
@@ -475,7 +483,21 @@ fn producer_ref(src: &Source<'_>, raw: Raw<'_>, id: &str, s: &Scenario) -> Resul
     })
 }
 
-fn partition_ref(
+pub(super) fn broker_ref(src: &Source<'_>, raw: Raw<'_>, b: u32, s: &Scenario) -> Result<(), ScenarioError> {
+    if b == 0 || b > s.cluster.brokers {
+        Err(src
+            .error_within(
+                raw,
+                &b.to_string(),
+                format!("no broker {b}: brokers are 1..={}", s.cluster.brokers),
+            )
+            .with_help("brokers are numbered from 1, as in Kafka's tools"))
+    } else {
+        Ok(())
+    }
+}
+
+pub(super) fn partition_ref(
     src: &Source<'_>,
     raw: Raw<'_>,
     topic: usize,
@@ -498,19 +520,7 @@ fn partition_ref(
 }
 
 fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> Result<(), ScenarioError> {
-    let broker = |b: u32| -> Result<(), ScenarioError> {
-        if b == 0 || b > s.cluster.brokers {
-            Err(src
-                .error_within(
-                    raw,
-                    &b.to_string(),
-                    format!("no broker {b}: brokers are 1..={}", s.cluster.brokers),
-                )
-                .with_help("brokers are numbered from 1, as in Kafka's tools"))
-        } else {
-            Ok(())
-        }
-    };
+    let broker = |b: u32| broker_ref(src, raw, b, s);
     let client = |id: &str| -> Result<(), ScenarioError> {
         if s.producer_index(id).is_some() || s.consumer_index(id).is_some() {
             return Ok(());
@@ -602,136 +612,6 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
     }
 }
 
-fn expectation(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Expectation, ScenarioError> {
-    let parsed: RawExpectation = src.parse(raw).map_err(|e| {
-        if e.help.is_some() {
-            e
-        } else {
-            let names: Vec<&str> = Measure::ALL.iter().map(|m| m.variant()).collect();
-            e.with_help(format!(
-                "an expectation looks like LostAcked(exactly: 0); kinds: {}",
-                names.join(", ")
-            ))
-        }
-    })?;
-    let (measure, sel) = parsed.into_parts();
-    let bound = match (sel.exactly, sel.at_least, sel.at_most) {
-        (Some(x), None, None) => Bound::Exactly(x),
-        (None, None, None) => {
-            return Err(src
-                .error_at(raw, "this expectation has no bound")
-                .with_help("add `exactly: N`, `at_least: N` or `at_most: N`"));
-        }
-        (Some(_), _, _) => {
-            return Err(src.error_within(
-                raw,
-                "exactly",
-                "`exactly` cannot be combined with `at_least` or `at_most`",
-            ));
-        }
-        (None, min, max) => {
-            if let (Some(a), Some(b)) = (min, max)
-                && a > b
-            {
-                return Err(src.error_within(
-                    raw,
-                    "at_least",
-                    format!("`at_least: {a}` is more than `at_most: {b}`"),
-                ));
-            }
-            Bound::Range { min, max }
-        }
-    };
-    if let Some(t) = &sel.topic {
-        let ti = topic_by_name(src, raw, t, &s.topics)?;
-        if let Some(p) = sel.partition {
-            partition_ref(src, raw, ti, p, s)?;
-        }
-    } else if sel.partition.is_some() {
-        return Err(src
-            .error_within(raw, "partition", "`partition` needs a `topic`")
-            .with_help("add `topic: \"...\"`"));
-    }
-    if let Some(p) = &sel.producer {
-        producer_ref(src, raw, p, s)?;
-    }
-    if let Some(c) = &sel.consumer
-        && s.consumer_index(c).is_none()
-    {
-        return Err(src
-            .error_within(raw, c, format!("no consumer with id `{c}`"))
-            .with_help(suggest(c, "consumers", s.consumers.iter().map(|x| x.id.as_str()))));
-    }
-    if let Some(k) = &sel.key {
-        let known = s
-            .producers
-            .iter()
-            .filter_map(|p| p.workload.keys.as_ref())
-            .flatten()
-            .any(|x| x == k);
-        if !known {
-            let all = s
-                .producers
-                .iter()
-                .filter_map(|p| p.workload.keys.as_ref())
-                .flatten()
-                .map(String::as_str);
-            return Err(src
-                .error_within(raw, k, format!("no producer sends key `{k}`"))
-                .with_help(suggest(k, "keys", all)));
-        }
-    }
-    check_filter_fits(src, raw, measure, &sel)?;
-    Ok(Expectation {
-        measure,
-        filter: Filter {
-            topic: sel.topic,
-            partition: sel.partition,
-            key: sel.key,
-            producer: sel.producer,
-            consumer: sel.consumer,
-        },
-        bound,
-        text: collapse_whitespace(src.text_of(raw)),
-    })
-}
-
-/// Rejects narrowing fields that mean nothing for a measure.
-fn check_filter_fits(
-    src: &Source<'_>,
-    raw: Raw<'_>,
-    measure: Measure,
-    sel: &crate::check::expect::RawSelector,
-) -> Result<(), ScenarioError> {
-    let allowed: &[&str] = match measure {
-        Measure::Reordered | Measure::Consumed => &["topic", "partition", "key", "producer", "consumer"],
-        Measure::LostAcked | Measure::Duplicates | Measure::Acked | Measure::Failed => {
-            &["topic", "partition", "key", "producer"]
-        }
-        Measure::Retries => &["topic", "partition", "producer"],
-        Measure::Requests => &["producer"],
-    };
-    let given = [
-        ("topic", sel.topic.is_some()),
-        ("partition", sel.partition.is_some()),
-        ("key", sel.key.is_some()),
-        ("producer", sel.producer.is_some()),
-        ("consumer", sel.consumer.is_some()),
-    ];
-    for (field, present) in given {
-        if present && !allowed.contains(&field) {
-            return Err(src
-                .error_within(
-                    raw,
-                    field,
-                    format!("`{}` cannot be narrowed by `{field}`", measure.variant()),
-                )
-                .with_help(format!("`{}` takes {}", measure.variant(), allowed.join(", "))));
-        }
-    }
-    Ok(())
-}
-
-fn collapse_whitespace(text: &str) -> String {
+pub(super) fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -239,7 +239,7 @@ impl<'s> Simulation<'s> {
             wake: vec![None; nodes.len()],
             nodes,
             net,
-            history: History::new(&records),
+            history: History::new(&records, &metadata),
             trace: trace.map(|f| TraceWriter::new(f, &names)),
             names,
             pending_after,

@@ -1,0 +1,108 @@
+//! The replication checkers: `read_uncommitted` (a consumer read a record the final log does not
+//! hold at that offset: it was truncated away after the read) and `divergent_replicas` (two
+//! replicas hold different records at an offset below both their high watermarks).
+
+use super::expect::Measure;
+use super::label;
+use super::scan::Finding;
+use crate::kafka::log::PartitionLog;
+use crate::kafka::record::{RecordId, Tp};
+use crate::simulation::RunResult;
+use std::collections::BTreeMap;
+
+/// One finding per record a consumer (`only` that one, when set) read that the final committed
+/// log lacks at that offset.
+pub fn read_uncommitted(result: &RunResult, consumer_ids: &[String], only: Option<u32>) -> Vec<Finding> {
+    let names = &result.names;
+    let mut out = Vec::new();
+    let reads = result.history.consumed.iter();
+    for c in reads.filter(|c| only.is_none_or(|o| o == c.consumer)) {
+        let Some(log) = result.logs.get(&c.tp) else {
+            continue;
+        };
+        let now = (c.offset < log.high_watermark())
+            .then(|| log.record_at(c.offset))
+            .flatten();
+        if now == Some(c.record) {
+            continue;
+        }
+        let there = now.map_or_else(
+            || format!("holds nothing committed there (HW {})", log.high_watermark()),
+            |other| format!("holds {} there", names.record(other)),
+        );
+        let cut = result
+            .history
+            .truncations
+            .iter()
+            .find(|t| t.tp == c.tp && t.records.contains(&c.record))
+            .map_or(String::new(), |t| {
+                format!("; broker-{} truncated it at {} ({})", t.broker, t.at, t.why)
+            });
+        out.push(Finding {
+            measure: Measure::ReadUncommitted,
+            record: c.record,
+            tp: c.tp,
+            other: now,
+            headline: format!(
+                "{} read {} at {} offset {} at {}, but the final log {there}{cut}",
+                consumer_ids[c.consumer as usize],
+                label(names, c.record),
+                names.tp(c.tp),
+                c.offset,
+                c.at
+            ),
+        });
+    }
+    out
+}
+
+/// One finding per (partition, offset) where two replicas disagree below both their HWs.
+pub fn divergent_replicas(result: &RunResult) -> Vec<Finding> {
+    let names = &result.names;
+    let mut found: BTreeMap<(Tp, u64), Finding> = BTreeMap::new();
+    let replicas: Vec<(Tp, u32, &PartitionLog)> = result
+        .replica_logs
+        .iter()
+        .map(|((tp, b), log)| (*tp, *b, log))
+        .collect();
+    for (i, &(tp, a, log_a)) in replicas.iter().enumerate() {
+        for &(_, b, log_b) in replicas[i + 1..].iter().take_while(|(t, _, _)| *t == tp) {
+            for (offset, ra, rb) in disagreements(log_a, log_b) {
+                found.entry((tp, offset)).or_insert_with(|| Finding {
+                    measure: Measure::DivergentReplicas,
+                    record: ra,
+                    tp,
+                    other: Some(rb),
+                    headline: format!(
+                        "{} offset {offset}: broker-{a} holds {}, broker-{b} holds {}, below both high watermarks ({}, {})",
+                        names.tp(tp),
+                        label(names, ra),
+                        label(names, rb),
+                        log_a.high_watermark(),
+                        log_b.high_watermark()
+                    ),
+                });
+            }
+        }
+    }
+    found.into_values().collect()
+}
+
+/// Offsets below both HWs where the two logs hold different records.
+fn disagreements(a: &PartitionLog, b: &PartitionLog) -> Vec<(u64, RecordId, RecordId)> {
+    let mut xs = a.committed().peekable();
+    let mut ys = b.committed().peekable();
+    let mut out = Vec::new();
+    while let (Some(&(oa, ra)), Some(&(ob, rb))) = (xs.peek(), ys.peek()) {
+        if oa == ob && ra != rb {
+            out.push((oa, ra, rb));
+        }
+        if oa <= ob {
+            xs.next();
+        }
+        if ob <= oa {
+            ys.next();
+        }
+    }
+    out
+}
