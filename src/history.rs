@@ -128,8 +128,8 @@ pub struct BatchHistory {
     pub tp: Option<Tp>,
     /// Requests that carried it, in order.
     pub attempts: Vec<Attempt>,
-    /// Times it went back to the front of its queue.
-    pub retries: u32,
+    /// The error behind each time it went back to the front of its queue.
+    pub retried_on: Vec<ErrorCode>,
     /// Records in it.
     pub records: u32,
 }
@@ -336,7 +336,7 @@ impl History {
                     let ph = &mut self.producers[p as usize];
                     ph.retries += 1;
                     let bh = ph.batches.entry(*batch_id).or_default();
-                    bh.retries += 1;
+                    bh.retried_on.push(*error);
                     if let Some(a) = bh.attempts.last_mut() {
                         a.error = Some((now, *error));
                     }

@@ -1,7 +1,7 @@
 //! `expect` entries: a checker or a counter, narrowed by topic/partition/key/client, and a bound;
 //! or a partition's state (`Leader`, `Isr`) at a moment or at the end.
 
-use crate::kafka::protocol::BrokerId;
+use crate::kafka::protocol::{BrokerId, ErrorCode};
 use crate::kafka::record::Tp;
 use crate::sim::SimTime;
 use serde::Deserialize;
@@ -91,9 +91,11 @@ pub struct Filter {
     pub key: Option<String>,
     /// Only this producer's records.
     pub producer: Option<String>,
-    /// For `Reordered`: order as this consumer saw it (instead of log order); for `Consumed`: this
-    /// consumer.
+    /// For `Reordered`: order as this consumer saw it (instead of log order); for `Consumed` and
+    /// `ReadUncommitted`: this consumer.
     pub consumer: Option<String>,
+    /// For `Failed`: records that failed with this error; for `Retries`: retries after it.
+    pub error: Option<ErrorCode>,
 }
 
 /// The allowed range of a count.
@@ -294,6 +296,9 @@ pub struct RawSelector {
     /// See [`Filter::consumer`].
     #[serde(default)]
     pub consumer: Option<String>,
+    /// See [`Filter::error`]: Kafka's name, like `"NOT_ENOUGH_REPLICAS"`.
+    #[serde(default)]
+    pub error: Option<String>,
     /// Exact count.
     #[serde(default)]
     pub exactly: Option<u64>,

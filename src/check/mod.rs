@@ -19,8 +19,10 @@ pub use explain::explain;
 pub use scan::Finding;
 
 use crate::history::{Outcome, ProducerHistory};
+use crate::kafka::protocol::ErrorCode;
 use crate::kafka::record::{RecordId, Tp};
 use crate::scenario::Scenario;
+use crate::sim::SimTime;
 use crate::simulation::RunResult;
 use scan::{Occurrences, Order};
 
@@ -125,17 +127,17 @@ impl Ctx<'_> {
                 outcome(bound.admits(actual), actual.to_string(), examples)
             }
             Check::Leader { tp, broker, at } => {
-                let at = at.unwrap_or(self.result.end);
+                let (at, when) = self.moment(*at);
                 let view = self.result.history.partition_at(*tp, at);
                 let leader = view.and_then(|v| v.leader);
                 let found = match leader {
-                    Some(b) => format!("broker {b} led it at {at}"),
-                    None => format!("it was offline at {at}"),
+                    Some(b) => format!("broker {b} led it {when}"),
+                    None => format!("it was offline {when}"),
                 };
                 outcome(view.is_some() && leader == *broker, found, Vec::new())
             }
             Check::Isr { tp, brokers, at } => {
-                let at = at.unwrap_or(self.result.end);
+                let (at, when) = self.moment(*at);
                 let mut isr = self
                     .result
                     .history
@@ -144,9 +146,17 @@ impl Ctx<'_> {
                     .unwrap_or_default();
                 isr.sort_unstable();
                 let list: Vec<String> = isr.iter().map(u32::to_string).collect();
-                let found = format!("the ISR was [{}] at {at}", list.join(", "));
+                let found = format!("the ISR was [{}] {when}", list.join(", "));
                 outcome(isr == *brokers, found, Vec::new())
             }
+        }
+    }
+
+    /// The moment a state check looks at, and how to say it.
+    fn moment(&self, at: Option<SimTime>) -> (SimTime, String) {
+        match at {
+            Some(t) => (t, format!("at {}", t.since(SimTime::ZERO).human())),
+            None => (self.result.end, "at the end".to_string()),
         }
     }
 
@@ -288,7 +298,8 @@ impl Ctx<'_> {
                 .count() as u64,
             Measure::Failed => records()
                 .filter(|(r, rh)| {
-                    matches!(rh.outcome(), Outcome::Failed { .. }) && self.admits(f, *r, rh.tp())
+                    matches!(rh.outcome(), Outcome::Failed { error, .. } if f.error.is_none_or(|e| e == error))
+                        && self.admits(f, *r, rh.tp())
                 })
                 .count() as u64,
             Measure::Retries => self
@@ -304,7 +315,10 @@ impl Ctx<'_> {
                         b.tp,
                     )
                 })
-                .map(|(_, b)| u64::from(b.retries))
+                .map(|(_, b)| {
+                    let after = |e: &&ErrorCode| f.error.is_none_or(|want| want == **e);
+                    b.retried_on.iter().filter(after).count() as u64
+                })
                 .sum(),
             Measure::Requests => self.producers(f).map(|(_, ph)| ph.requests).sum(),
             Measure::Consumed => h

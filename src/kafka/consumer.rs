@@ -216,9 +216,10 @@ impl Consumer {
             return;
         }
         self.assign_from_metadata();
-        self.metadata.poll(now, &mut self.net, out);
         self.list_offsets(now, out);
         self.fetch(now, out);
+        // After the fetches: a partition without a leader has just asked for an update.
+        self.metadata.poll(now, &mut self.net, out);
         self.deliver(out);
         if let Some(t) = self.net.next_deadline() {
             out.wake_at(t);
@@ -248,16 +249,25 @@ impl Consumer {
         self.metadata.current().partition(tp).and_then(|p| p.leader)
     }
 
-    /// Broker to partitions, for partitions that pass `want`.
-    fn by_leader(&self, now: SimTime, want: impl Fn(&PartitionState) -> bool) -> BTreeMap<BrokerId, Vec<Tp>> {
+    /// Broker to partitions, for partitions that pass `want`. A partition without a known
+    /// leader asks for fresh metadata (`AbstractFetch.prepareFetchRequests`).
+    fn by_leader(
+        &mut self,
+        now: SimTime,
+        want: impl Fn(&PartitionState) -> bool,
+    ) -> BTreeMap<BrokerId, Vec<Tp>> {
         let mut groups: BTreeMap<BrokerId, Vec<Tp>> = BTreeMap::new();
+        let mut leaderless = false;
         for (tp, s) in &self.assigned {
-            if now >= s.retry_at
-                && want(s)
-                && let Some(b) = self.leader(*tp)
-            {
-                groups.entry(b).or_default().push(*tp);
+            if now >= s.retry_at && want(s) {
+                match self.leader(*tp) {
+                    Some(b) => groups.entry(b).or_default().push(*tp),
+                    None => leaderless = true,
+                }
             }
+        }
+        if leaderless {
+            self.metadata.request_update();
         }
         groups
     }

@@ -106,6 +106,20 @@ impl Controller {
                 metadata_version,
             } => {
                 let i = broker as usize - 1;
+                if metadata_version == 0 {
+                    // A restarted broker registers a new incarnation, which ends a controlled
+                    // shutdown of the old one. Simplification: kafkasim accepts it at once, where
+                    // KRaft (`ClusterControlManager.registerBroker`) rejects it with
+                    // DUPLICATE_BROKER_REGISTRATION until the old session expires; restarts
+                    // quicker than `broker.session.timeout.ms` therefore keep their ISR places,
+                    // as a ZooKeeper-era controller that missed the restart did (the premise of
+                    // KIP-101's first scenario).
+                    if self.shutting_down[i] && !self.fenced[i] {
+                        self.shutting_down[i] = false;
+                        let changes = self.elect_leaderless();
+                        self.publish(changes, out);
+                    }
+                }
                 self.last_heartbeat[i] = now;
                 if self.fenced[i] {
                     self.fenced[i] = false;

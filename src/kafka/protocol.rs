@@ -48,6 +48,32 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Every error, in declaration order.
+    pub const ALL: [ErrorCode; 17] = [
+        ErrorCode::OffsetOutOfRange,
+        ErrorCode::UnknownTopicOrPartition,
+        ErrorCode::LeaderNotAvailable,
+        ErrorCode::NotLeaderOrFollower,
+        ErrorCode::RequestTimedOut,
+        ErrorCode::MessageTooLarge,
+        ErrorCode::NetworkException,
+        ErrorCode::DeliveryTimeout,
+        ErrorCode::MaxBlockTimeout,
+        ErrorCode::RecordTooLarge,
+        ErrorCode::NoOffsetForPartition,
+        ErrorCode::NotEnoughReplicas,
+        ErrorCode::NotEnoughReplicasAfterAppend,
+        ErrorCode::FencedLeaderEpoch,
+        ErrorCode::UnknownLeaderEpoch,
+        ErrorCode::InvalidUpdateVersion,
+        ErrorCode::IneligibleReplica,
+    ];
+
+    /// The error with this [`ErrorCode::name`].
+    pub fn from_name(name: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.into_iter().find(|e| e.name() == name)
+    }
+
     /// Kafka's name for it (client-side ones use the exception name).
     pub fn name(self) -> &'static str {
         match self {

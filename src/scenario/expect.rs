@@ -9,6 +9,7 @@ use super::validate::{broker_ref, collapse_whitespace, partition_ref, producer_r
 use crate::check::expect::{
     Bound, Check, Expectation, Filter, Measure, RawExpectation, RawParts, RawSelector,
 };
+use crate::kafka::protocol::ErrorCode;
 use crate::kafka::record::Tp;
 use crate::sim::SimTime;
 
@@ -163,6 +164,14 @@ fn count(
         }
     }
     check_filter_fits(src, raw, measure, &sel)?;
+    let error = match &sel.error {
+        None => None,
+        Some(e) => Some(ErrorCode::from_name(e).ok_or_else(|| {
+            let names = ErrorCode::ALL.map(ErrorCode::name);
+            src.error_within(raw, e, format!("no error named `{e}`"))
+                .with_help(suggest(e, "errors", names))
+        })?),
+    };
     Ok(Check::Count {
         measure,
         filter: Filter {
@@ -171,6 +180,7 @@ fn count(
             key: sel.key,
             producer: sel.producer,
             consumer: sel.consumer,
+            error,
         },
         bound,
     })
@@ -213,12 +223,11 @@ fn check_filter_fits(
         Measure::Reordered | Measure::Consumed | Measure::ReadUncommitted => {
             &["topic", "partition", "key", "producer", "consumer"]
         }
-        Measure::LostAcked
-        | Measure::Duplicates
-        | Measure::Acked
-        | Measure::Failed
-        | Measure::DivergentReplicas => &["topic", "partition", "key", "producer"],
-        Measure::Retries => &["topic", "partition", "producer"],
+        Measure::LostAcked | Measure::Duplicates | Measure::Acked | Measure::DivergentReplicas => {
+            &["topic", "partition", "key", "producer"]
+        }
+        Measure::Failed => &["topic", "partition", "key", "producer", "error"],
+        Measure::Retries => &["topic", "partition", "producer", "error"],
         Measure::Requests => &["producer"],
     };
     let given = [
@@ -227,6 +236,7 @@ fn check_filter_fits(
         ("key", sel.key.is_some()),
         ("producer", sel.producer.is_some()),
         ("consumer", sel.consumer.is_some()),
+        ("error", sel.error.is_some()),
     ];
     for (field, present) in given {
         if present && !allowed.contains(&field) {

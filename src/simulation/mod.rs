@@ -300,20 +300,20 @@ impl<'s> Simulation<'s> {
             ref msg,
         } = delivery;
         let up = self.nodes[to.0 as usize].is_up();
-        // A connection attempt starts a new incarnation: the receiver forgets the old one.
-        if matches!(msg, Message::Connect)
-            && self.net.is_up(from, to)
-            && self.net.adopt(to, from, generation)
-            && up
-        {
+        // A connection attempt, or data on a newer incarnation (brokers connect to each other
+        // without a handshake here), is a new connection: the receiver forgets the old one,
+        // even if the reset that ended it never reached it.
+        if self.net.is_up(from, to) && self.net.adopt(to, from, generation) && up {
             self.call(to, |node, now, out| node.disconnected(now, from, out));
         }
         if !up {
-            // Nobody listens: the host answers a connection attempt with a reset.
+            // Nobody listens: the host answers with a reset (a refused connection attempt, or an
+            // RST for data on a connection the dead process had).
             if matches!(msg, Message::Connect) {
                 self.send(to, from, Message::ConnectRefused);
             } else {
                 self.trace_drop(to, from, to, msg, "node is down");
+                self.reset(to, from, generation);
             }
             return;
         }
@@ -323,7 +323,23 @@ impl<'s> Simulation<'s> {
                 self.call(to, |node, now, out| node.message(now, from, msg, out));
             }
             Err(DropReason::LinkDown) => self.hold(to, delivery),
-            Err(reason) => self.trace_drop(to, from, to, msg, reason.as_str()),
+            Err(reason) => {
+                self.trace_drop(to, from, to, msg, reason.as_str());
+                if reason == DropReason::Closed {
+                    self.reset(to, from, generation);
+                }
+            }
+        }
+    }
+
+    /// `host` got data from `peer` on incarnation `generation`, which it no longer has: like a
+    /// TCP stack, it answers with a reset, so the sender learns the connection is gone.
+    fn reset(&mut self, host: NodeId, peer: NodeId, generation: u32) {
+        let current = self.net.generation(host, peer);
+        if generation < current {
+            self.close_towards(host, peer, current);
+        } else {
+            self.close(host, peer);
         }
     }
 
@@ -422,6 +438,11 @@ impl<'s> Simulation<'s> {
     /// peer learns it when the FIN or RST arrives, behind what `node` sent before.
     fn close(&mut self, node: NodeId, peer: NodeId) {
         let generation = self.net.close(node, peer);
+        self.close_towards(node, peer, generation);
+    }
+
+    /// Sends the FIN or RST that tells `peer` that `node` is on incarnation `generation` now.
+    fn close_towards(&mut self, node: NodeId, peer: NodeId, generation: u32) {
         if let Ok(at) = self.net.route(self.now, node, peer, Kind::Other) {
             let closed = Ev::Closed {
                 to: peer,

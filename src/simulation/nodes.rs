@@ -60,7 +60,7 @@ impl Node {
 
     pub(super) fn disconnected(&mut self, now: SimTime, peer: NodeId, out: &mut O) {
         match self {
-            Node::Broker(b) => b.on_disconnect(peer),
+            Node::Broker(b) => b.on_disconnect(now, peer, out),
             Node::Controller(_) => {}
             Node::Producer(p) => p.on_disconnect(now, peer, out),
             Node::Consumer(c) => c.on_disconnect(now, peer, out),

@@ -21,9 +21,9 @@ use std::sync::Arc;
 #[derive(Clone, Copy, Debug, Default)]
 pub(super) struct Fetcher {
     /// The fetch in flight and when it times out (`replica.socket.timeout.ms`).
-    in_flight: Option<(u32, SimTime)>,
+    pub(super) in_flight: Option<(u32, SimTime)>,
     /// No fetch before this (`replica.fetch.backoff.ms` after an error).
-    backoff_until: SimTime,
+    pub(super) backoff_until: SimTime,
 }
 
 impl Fetcher {
@@ -142,16 +142,14 @@ impl Broker {
 
     fn append_from_leader(&mut self, tp: Tp, batches: Vec<LogBatch>, leader_hw: u64, out: &mut O) {
         for b in batches {
-            let misaligned = self
-                .replicas
-                .get(&tp)
-                .is_some_and(|r| b.base_offset < r.log.log_end_offset());
-            if misaligned {
-                // Only after the pre-KIP-101 rule left this log mid-batch of the leader's.
-                self.truncate(tp, b.base_offset, "realigning with the leader's batches", out);
-            }
             let Some(r) = self.replicas.get_mut(&tp) else {
                 return;
+            };
+            // Only after the pre-KIP-101 rule cut this log inside one of the leader's batches.
+            // Logs of that era held messages one by one (message format v0/v1), so the leader
+            // answered from exactly the fetch offset: keep the tail that is new here.
+            let Some(b) = tail_from(b, r.log.log_end_offset()) else {
+                continue;
             };
             r.unflushed_messages += b.records.len() as u64;
             let (base_offset, count) = (b.base_offset, b.records.len() as u32);
@@ -198,4 +196,20 @@ impl Broker {
             self.truncate(tp, hw, "high watermark on becoming follower (pre-KIP-101)", out);
         }
     }
+}
+
+/// The part of `b` at or after `offset` (all of it when it starts there or later).
+fn tail_from(b: LogBatch, offset: u64) -> Option<LogBatch> {
+    let skip = usize::try_from(offset.saturating_sub(b.base_offset)).unwrap_or(usize::MAX);
+    if skip == 0 {
+        return Some(b);
+    }
+    let total = b.records.len();
+    let rest = b.records.get(skip..).filter(|r| !r.is_empty())?;
+    Some(LogBatch {
+        base_offset: offset,
+        leader_epoch: b.leader_epoch,
+        records: rest.into(),
+        bytes: (u64::from(b.bytes) * rest.len() as u64 / total as u64) as u32,
+    })
 }

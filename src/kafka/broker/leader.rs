@@ -216,7 +216,9 @@ impl Broker {
             deadline: now + SimDuration::from_ms(req.max_wait_ms),
             kind: FetchKind::Replica(req),
         });
-        true
+        // `tryCompleteElseWatch` checks once more: recording this follower's progress may have
+        // moved the HW, completed a produce and let the next one append.
+        !self.try_answer(now, self.fetches.len() - 1, false, out)
     }
 
     /// Reads a follower fetch (up to the LEO): responses, bytes found, and whether something
@@ -344,7 +346,9 @@ impl Broker {
             return false;
         };
         let Some(l) = r.leading() else { return false };
-        if (l.isr.len() as u32) < self.effective_min_isr(tp, l.replicas.len()) {
+        // KAFKA-15583 (3.7): no HW move while the committed ISR is below min ISR.
+        if self.config.min_isr_hw_gate && (l.isr.len() as u32) < self.effective_min_isr(tp, l.replicas.len())
+        {
             return false;
         }
         let maximal = l.maximal_isr();

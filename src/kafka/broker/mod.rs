@@ -178,13 +178,18 @@ impl Broker {
         self.next_heartbeat = now + self.config.heartbeat_interval;
     }
 
-    /// A connection closed: its queued and waiting requests are dropped.
-    pub fn on_disconnect(&mut self, peer: NodeId) {
+    /// A connection closed: its queued and waiting requests are dropped, and a fetch in flight
+    /// to that leader fails; the fetcher backs off `replica.fetch.backoff.ms`, as
+    /// `AbstractFetcherThread` does after a failed fetch.
+    pub fn on_disconnect(&mut self, now: SimTime, peer: NodeId, out: &mut O) {
         self.conns.remove(&peer);
         self.produces.retain(|p| p.client != peer);
         self.fetches.retain(|f| f.client != peer);
-        if let Some(b) = self.addr.broker_of(peer) {
-            self.fetchers.remove(&b);
+        if let Some(f) = self.addr.broker_of(peer).and_then(|b| self.fetchers.get_mut(&b))
+            && f.in_flight.take().is_some()
+        {
+            f.backoff_until = now + self.config.replica_fetch_backoff;
+            out.wake_at(f.backoff_until);
         }
     }
 

@@ -178,7 +178,7 @@ impl Broker {
     }
 
     /// Answers parked fetch `i` if it has enough data (or `force`); returns true if it did.
-    fn try_answer(&mut self, now: SimTime, i: usize, force: bool, out: &mut O) -> bool {
+    pub(super) fn try_answer(&mut self, now: SimTime, i: usize, force: bool, out: &mut O) -> bool {
         let ready = match &self.fetches[i].kind {
             FetchKind::Consumer(req) => {
                 let (_, bytes, errors) = self.read_consumer_fetch(req);

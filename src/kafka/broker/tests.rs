@@ -228,7 +228,7 @@ fn a_closed_connection_drops_its_waiting_fetches() {
     let mut b = broker(Some(1));
     let mut out = Out::new(false);
     b.on_message(T0, CLIENT, fetch(0, 1, 500), &mut out);
-    b.on_disconnect(CLIENT);
+    b.on_disconnect(T0, CLIENT, &mut out);
     b.on_message(T0, NodeId(8), produce(1, 0, 1, 100), &mut out);
     assert!(fetched_offsets(&out).is_empty());
 }

@@ -133,6 +133,11 @@ pub(super) static BROKER: ConfigSet = ConfigSet {
             default: "leader-epoch",
             doc: "kafkasim only: how a follower truncates after a leader change; high-watermark replays the pre-0.11 (pre-KIP-101) bugs",
         },
+        bool_key(
+            "kafkasim.min.isr.hw.gate",
+            "true",
+            "kafkasim only: the HW stops while the ISR is below min.insync.replicas (Kafka 3.7+, KAFKA-15583); false replays Kafka 3.6 and older, where waiting acks=all requests then fail with NOT_ENOUGH_REPLICAS_AFTER_APPEND",
+        ),
     ],
     not_modelled: &[
         "auto.create.topics.enable",
@@ -242,6 +247,8 @@ pub struct BrokerConfig {
     pub leader_imbalance_check_interval: SimDuration,
     /// `kafkasim.truncation.rule`.
     pub truncation: TruncationRule,
+    /// `kafkasim.min.isr.hw.gate`.
+    pub min_isr_hw_gate: bool,
 }
 
 fn u32_of(c: &Config, key: &str) -> u32 {
@@ -287,6 +294,7 @@ impl BrokerConfig {
                 "high-watermark" => TruncationRule::HighWatermark,
                 _ => TruncationRule::LeaderEpoch,
             },
+            min_isr_hw_gate: c.bool("kafkasim.min.isr.hw.gate"),
         })
     }
 }
