@@ -106,19 +106,17 @@ impl Controller {
                 metadata_version,
             } => {
                 let i = broker as usize - 1;
-                if metadata_version == 0 {
-                    // A restarted broker registers a new incarnation, which ends a controlled
-                    // shutdown of the old one. Simplification: kafkasim accepts it at once, where
-                    // KRaft (`ClusterControlManager.registerBroker`) rejects it with
-                    // DUPLICATE_BROKER_REGISTRATION until the old session expires; restarts
-                    // quicker than `broker.session.timeout.ms` therefore keep their ISR places,
-                    // as a ZooKeeper-era controller that missed the restart did (the premise of
-                    // KIP-101's first scenario).
-                    if self.shutting_down[i] && !self.fenced[i] {
-                        self.shutting_down[i] = false;
-                        let changes = self.elect_leaderless();
-                        self.publish(changes, out);
-                    }
+                // A restarted broker registers a new incarnation by this heartbeat.
+                // Simplification: kafkasim accepts it at once, where KRaft
+                // (`ClusterControlManager.registerBroker`) rejects it with
+                // DUPLICATE_BROKER_REGISTRATION while the old, unfenced session is valid; restarts
+                // quicker than `broker.session.timeout.ms` therefore keep their ISR places, as a
+                // ZooKeeper-era controller that missed the restart did (the premise of KIP-101's
+                // first scenario).
+                if self.shutting_down[i] && self.fenced[i] && metadata_version != 0 {
+                    // Sent by the old incarnation before it stopped.
+                    self.schedule(now, out);
+                    return;
                 }
                 self.last_heartbeat[i] = now;
                 if self.fenced[i] {
@@ -142,8 +140,17 @@ impl Controller {
                 isr,
             } => self.alter_partition(tp, leader_epoch, partition_epoch, isr, out),
             Message::ShutdownRequest { broker } => {
-                self.shutting_down[broker as usize - 1] = true;
+                // `handleBrokerInControlledShutdown` moves leaderships and ISR places away; once
+                // none is left the broker may stop (SHUTDOWN_NOW) and is fenced at once
+                // (`ReplicationControlManager.processBrokerHeartbeat`, `handleBrokerShutdown`).
+                let i = broker as usize - 1;
+                self.shutting_down[i] = true;
                 let changes = self.remove_broker(broker);
+                self.fenced[i] = true;
+                out.trace(|| Event::BrokerFenced {
+                    broker,
+                    why: "controlled shutdown complete",
+                });
                 self.publish(changes, out);
                 out.send(self.addr.broker(broker), Message::ShutdownAllowed);
             }
@@ -158,7 +165,10 @@ impl Controller {
             let i = broker as usize - 1;
             if !self.fenced[i] && now >= self.last_heartbeat[i] + self.session_timeout {
                 self.fenced[i] = true;
-                out.trace(|| Event::BrokerFenced { broker });
+                out.trace(|| Event::BrokerFenced {
+                    broker,
+                    why: "no heartbeat within broker.session.timeout.ms",
+                });
                 let changes = self.remove_broker(broker);
                 self.publish(changes, out);
             }

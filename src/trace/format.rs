@@ -354,10 +354,7 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             format!("{} position {offset} (auto.offset.reset={policy})", n.tp(*tp)),
         ),
         Event::ConsumerError { tp, error } => ("error", format!("{} {error}", n.tp(*tp))),
-        Event::BrokerFenced { broker: b } => (
-            "fence",
-            format!("{} (no heartbeat within broker.session.timeout.ms)", broker(*b)),
-        ),
+        Event::BrokerFenced { broker: b, why } => ("fence", format!("{} ({why})", broker(*b))),
         Event::BrokerUnfenced { broker: b } => ("unfence", broker(*b)),
         Event::LeaderChanged {
             tp,
@@ -539,7 +536,9 @@ fn json(e: &Event, n: &Names) -> Value {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "consumer_error", "topic": t, "partition": p, "error": error.name()})
         }
-        Event::BrokerFenced { broker } => json!({"event": "broker_fenced", "broker": broker}),
+        Event::BrokerFenced { broker, why } => {
+            json!({"event": "broker_fenced", "broker": broker, "why": why})
+        }
         Event::BrokerUnfenced { broker } => json!({"event": "broker_unfenced", "broker": broker}),
         Event::LeaderChanged {
             tp,

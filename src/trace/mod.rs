@@ -253,6 +253,8 @@ pub enum Event {
     BrokerFenced {
         /// The broker.
         broker: BrokerId,
+        /// Why.
+        why: &'static str,
     },
     /// The controller let a broker (back) in.
     BrokerUnfenced {

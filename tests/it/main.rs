@@ -7,5 +7,6 @@ mod consumer;
 mod determinism;
 mod faults;
 mod producer;
+mod replication;
 mod snapshots;
 mod support;
