@@ -106,3 +106,37 @@ fn disagreements(a: &PartitionLog, b: &PartitionLog) -> Vec<(u64, RecordId, Reco
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::disagreements;
+    use crate::kafka::log::PartitionLog;
+    use crate::kafka::record::RecordId;
+    use std::sync::Arc;
+
+    fn log(seqs: &[u32], hw: u64) -> PartitionLog {
+        let mut log = PartitionLog::default();
+        for s in seqs {
+            let one: Arc<[RecordId]> = Arc::new([RecordId { producer: 0, seq: *s }]);
+            log.append(one, 100, 0);
+        }
+        log.set_high_watermark(hw);
+        log
+    }
+
+    #[test]
+    fn replicas_disagree_only_where_both_have_committed_different_records() {
+        let r = |seq| RecordId { producer: 0, seq };
+        // Identical below both HWs.
+        assert!(disagreements(&log(&[0, 1, 2], 3), &log(&[0, 1, 2], 3)).is_empty());
+        // Offset 1 differs below both HWs (KIP-101 scenario B).
+        assert_eq!(
+            disagreements(&log(&[0, 1, 5], 3), &log(&[0, 2, 5], 2)),
+            [(1, r(1), r(2))]
+        );
+        // A difference above one replica's HW is not (yet) a divergence: it may still truncate.
+        assert!(disagreements(&log(&[0, 1], 2), &log(&[0, 2], 1)).is_empty());
+        // A shorter replica is behind, not divergent.
+        assert!(disagreements(&log(&[0, 1, 2], 3), &log(&[0], 1)).is_empty());
+    }
+}

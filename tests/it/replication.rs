@@ -303,6 +303,57 @@ fn the_leader_hw_is_the_smallest_isr_log_end_and_a_cut_off_follower_holds_it_unt
     assert_eq!(replica(&r, 3).log_end_offset(), 2);
 }
 
+/// Reference §2.2 (`Partition.fetchRecords` caps a consumer fetch at the HW, the last committed
+/// offset, for `isolation.level=read_uncommitted` too): with a follower cut off, the leader holds
+/// ten records but its HW stays at 2, and a consumer reads only p1#0 and p1#1 until the ISR
+/// shrinks and the HW jumps to 10.
+#[test]
+fn a_consumer_reads_only_below_the_high_watermark_while_a_follower_holds_it_back() {
+    let s = parse_scenario(
+        "cut-with-consumer.ron",
+        &format!(
+            r#"Scenario(
+                name: "cut", description: "x", seed: 1, duration: "8s",
+                cluster: (brokers: 3, network: (latency: "1ms"), config: {{ {FAST} }}),
+                topics: [ {} ],
+                producers: [ {} ],
+                consumers: [ (id: "c1", topics: ["t"], config: {{ "auto.offset.reset": "earliest" }}) ],
+                faults: [ (at: "300ms", fault: Partition(groups: [[Broker(1)], [Broker(3)]])) ],
+            )"#,
+            topic("[1, 2, 3]", ""),
+            producer("p1", "1", "", 10, "10/s", "100ms"),
+        ),
+    );
+    let r = run_text(&s, None);
+    let lines = trace_lines(&r);
+    let hw = hw_moves(&lines, "broker-1");
+    let hw_at = |t: SimTime| {
+        hw.iter()
+            .filter(|(at, _)| *at <= t)
+            .map(|(_, v)| *v)
+            .max()
+            .unwrap_or(0)
+    };
+    assert!(!r.history.consumed.is_empty());
+    for c in &r.history.consumed {
+        assert!(
+            c.offset < hw_at(c.at),
+            "{c:?} read at or above the leader's HW {}",
+            hw_at(c.at)
+        );
+    }
+    let (shrunk, _) = isr_changes(&lines)[0];
+    let before: Vec<u64> = r
+        .history
+        .consumed
+        .iter()
+        .filter(|c| c.at < shrunk)
+        .map(|c| c.offset)
+        .collect();
+    assert_eq!(before, [0, 1]);
+    assert_eq!(r.history.consumed.len(), 10);
+}
+
 /// Reference §2.2 step 5 (`ReplicaManager.fetchMessages`, `Partition.fetchRecords`,
 /// `DelayedFetch`): a fetch response carries the leader's HW as it was before that fetch moved
 /// it, so a follower learns a new HW from its next response; a caught-up follower's next fetch
@@ -1318,4 +1369,59 @@ fn a_produce_queued_behind_an_acks_all_produce_reaches_the_followers_at_once() {
     }
     let acked = acked_at(&r, 0, 1).expect("acked");
     assert!(acked <= after(appended, 5), "acked at {acked}");
+}
+
+/// Reference §3.2 and §6 (`Sender.completeBatch`: NOT_LEADER_OR_FOLLOWER is retriable and asks
+/// for a metadata update; `AbstractFetch.handleFetchSuccess` does the same for a fetch): clients
+/// learn of a leader change only from an error or a refresh. Leader 1 crashes at 1 s and returns
+/// at 5 s; the preferred election at 6 s moves leadership back to it while p1 and c1 still
+/// believe broker-2 leads, so broker-2 answers both with NOT_LEADER_OR_FOLLOWER; they refresh,
+/// go to broker-1, and nothing is lost or missed.
+#[test]
+fn clients_with_stale_metadata_get_not_leader_or_follower_refresh_and_go_on_with_the_new_leader() {
+    let s = parse_scenario(
+        "stale.ron",
+        &format!(
+            r#"Scenario(
+                name: "stale", description: "x", seed: 1, duration: "10s",
+                cluster: (brokers: 3, network: (latency: "1ms"),
+                          config: {{ {FAST}, "leader.imbalance.check.interval.seconds": 6 }}),
+                topics: [ {} ],
+                producers: [ {} ],
+                consumers: [ (id: "c1", topics: ["t"], config: {{ "auto.offset.reset": "earliest" }}) ],
+                faults: [ (at: "1s", fault: Crash(broker: 1)), (at: "5s", fault: Restart(broker: 1)) ],
+            )"#,
+            topic("[1, 2, 3]", ""),
+            producer("p1", "all", "", 90, "10/s", "100ms"),
+        ),
+    );
+    let r = run_text(&s, None);
+    let lines = trace_lines(&r);
+    let changes = leader_changes(&lines);
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!((changes[0].1, changes[1].1), (Some(2), Some(1)));
+    let back = changes[1].0;
+    // The producer's first attempt after the move goes to broker-2 and is refused.
+    let refused: Vec<_> = r.history.producers[0]
+        .batches
+        .values()
+        .flat_map(|b| b.attempts.iter())
+        .filter(|a| a.error.is_some_and(|(_, e)| e == ErrorCode::NotLeaderOrFollower))
+        .collect();
+    assert!(
+        !refused.is_empty() && refused.iter().all(|a| a.broker == 2 && a.at >= back),
+        "{refused:?}"
+    );
+    let consumer_errors = lines_of(&lines, "c1", "error");
+    assert!(
+        consumer_errors
+            .iter()
+            .any(|l| l.at > back && l.detail.contains("NOT_LEADER_OR_FOLLOWER")),
+        "{consumer_errors:?}"
+    );
+    // Both went on with broker-1: every record acked, read, and nothing lost.
+    assert!((0..90).all(|seq| acked_at(&r, 0, seq).is_some()));
+    assert!(r.history.appends.iter().any(|a| a.broker == 1 && a.at > back));
+    assert_eq!(r.history.consumed.len(), 90);
+    assert!(lost_acked(&s, &r).is_empty());
 }
