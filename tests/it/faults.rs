@@ -1,7 +1,7 @@
 //! Every fault and every trigger, each shown end to end on a tiny inline scenario, by what a run
 //! records (history, final logs and metadata, checker findings) and what its trace says.
 
-use crate::support::{TraceLine, ms, parse_scenario, run_text, trace_lines};
+use crate::support::{TraceLine, fault_time, lines_of, ms, parse_scenario, run_text, trace_lines};
 use kafkasim::check::check;
 use kafkasim::history::{Outcome, ProducerHistory};
 use kafkasim::kafka::protocol::ErrorCode;
@@ -69,22 +69,6 @@ fn assert_all_acked_once(r: &RunResult, tp: Tp, n: u32) {
         (0..n).map(rec).collect::<Vec<_>>(),
         "each record once in the log"
     );
-}
-
-fn lines_of<'a>(lines: &'a [TraceLine], node: &str, kind: &str) -> Vec<&'a TraceLine> {
-    lines
-        .iter()
-        .filter(|l| l.node == node && l.kind == kind)
-        .collect()
-}
-
-/// The time of the trace's `FAULT` line that starts with `text`.
-fn fault_time(lines: &[TraceLine], text: &str) -> SimTime {
-    lines
-        .iter()
-        .find(|l| l.kind == "FAULT" && l.detail.starts_with(text))
-        .unwrap_or_else(|| panic!("no FAULT line for {text}"))
-        .at
 }
 
 fn in_window(t: SimTime, from: SimTime, to: SimTime) -> bool {

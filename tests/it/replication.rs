@@ -9,7 +9,7 @@
 //! `replica.lag.time.max.ms` 4 s (ISR checks every 2 s) unless a test is about the defaults; the
 //! network has a fixed 1 ms latency, so every time below is exact.
 
-use crate::support::{TraceLine, ms, parse_scenario, run_text, trace_lines};
+use crate::support::{TraceLine, fault_time, lines_of, ms, parse_scenario, run_text, trace_lines};
 use kafkasim::check::check;
 use kafkasim::history::Outcome;
 use kafkasim::kafka::log::PartitionLog;
@@ -150,22 +150,6 @@ fn divergent_offsets(r: &RunResult) -> Vec<u64> {
         }
     }
     found.into_iter().collect()
-}
-
-fn lines_of<'a>(lines: &'a [TraceLine], node: &str, kind: &str) -> Vec<&'a TraceLine> {
-    lines
-        .iter()
-        .filter(|l| l.node == node && l.kind == kind)
-        .collect()
-}
-
-/// The time of the `FAULT` line that starts with `text`.
-fn fault_time(lines: &[TraceLine], text: &str) -> SimTime {
-    lines
-        .iter()
-        .find(|l| l.kind == "FAULT" && l.detail.starts_with(text))
-        .unwrap_or_else(|| panic!("no FAULT line for {text}"))
-        .at
 }
 
 fn brokers_in(list: &str) -> Vec<u32> {

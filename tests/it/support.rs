@@ -125,3 +125,20 @@ pub fn trace_lines(r: &RunResult) -> Vec<TraceLine> {
         })
         .collect()
 }
+
+/// The lines of `node` of kind `kind`.
+pub fn lines_of<'a>(lines: &'a [TraceLine], node: &str, kind: &str) -> Vec<&'a TraceLine> {
+    lines
+        .iter()
+        .filter(|l| l.node == node && l.kind == kind)
+        .collect()
+}
+
+/// The time of the trace's `FAULT` line that starts with `text`.
+pub fn fault_time(lines: &[TraceLine], text: &str) -> kafkasim::sim::SimTime {
+    lines
+        .iter()
+        .find(|l| l.kind == "FAULT" && l.detail.starts_with(text))
+        .unwrap_or_else(|| panic!("no FAULT line for {text}"))
+        .at
+}
