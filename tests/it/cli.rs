@@ -10,6 +10,22 @@ fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// `kafkasim check` on a copy of bundled scenario `name` with each `(from, to)` text replaced.
+fn check_changed(name: &str, changes: &[(&str, &str)]) -> (std::path::PathBuf, std::process::Output) {
+    let mut text = std::fs::read_to_string(format!("scenarios/{name}.ron")).expect("bundled");
+    for (from, to) in changes {
+        assert!(text.contains(from), "{name} has {from}");
+        text = text.replace(from, to);
+    }
+    let file = scratch_dir(&format!("changed-{name}")).join("wrong.ron");
+    std::fs::write(&file, text).expect("writable");
+    let o = kafkasim()
+        .args(["check", file.to_str().expect("utf-8")])
+        .output()
+        .expect("runs");
+    (file, o)
+}
+
 #[test]
 fn check_passes_every_bundled_scenario() {
     let o = kafkasim().args(["check", "scenarios/"]).output().expect("runs");
@@ -19,19 +35,13 @@ fn check_passes_every_bundled_scenario() {
 
 #[test]
 fn a_missed_expectation_exits_1_and_prints_how_to_reproduce() {
-    let dir = scratch_dir("missed-expectation");
-    let text = std::fs::read_to_string("scenarios/one-partition-order.ron")
-        .expect("bundled")
-        .replace(
+    let (file, o) = check_changed(
+        "one-partition-order",
+        &[(
             "Reordered(topic: \"orders\", exactly: 0)",
             "Reordered(topic: \"orders\", at_least: 1)",
-        );
-    let file = dir.join("wrong.ron");
-    std::fs::write(&file, text).expect("writable");
-    let o = kafkasim()
-        .args(["check", file.to_str().expect("utf-8")])
-        .output()
-        .expect("runs");
+        )],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(
@@ -41,6 +51,54 @@ fn a_missed_expectation_exits_1_and_prints_how_to_reproduce() {
     assert!(
         out.contains(&format!("reproduce: kafkasim run {} --seed 1", file.display())),
         "{out}"
+    );
+}
+
+#[test]
+fn missed_state_expectations_say_what_the_partition_looked_like() {
+    let (_, o) = check_changed(
+        "kill-leader-rejoin",
+        &[
+            (
+                "Leader(topic: \"events\", partition: 0, broker: 2, at: \"14s\")",
+                "Leader(topic: \"events\", partition: 0, broker: 3, at: \"14s\")",
+            ),
+            (
+                "Isr(topic: \"events\", partition: 0, brokers: [2, 3], at: \"14s\")",
+                "Isr(topic: \"events\", partition: 0, brokers: [1, 2, 3], at: \"14s\")",
+            ),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    for line in [
+        "MISSED Leader(topic: \"events\", partition: 0, broker: 3, at: \"14s\"): broker 2 led it at 14s",
+        "MISSED Isr(topic: \"events\", partition: 0, brokers: [1, 2, 3], at: \"14s\"): the ISR was [2, 3] at 14s",
+        "ok     Leader(topic: \"events\", partition: 0, broker: 1, at: \"1s\"): broker 1 led it at 1s",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+}
+
+#[test]
+fn describe_at_a_moment_shows_the_leader_and_isr_then() {
+    let o = kafkasim()
+        .args(["describe", "kill-leader-rejoin", "--at", "14s"])
+        .output()
+        .expect("runs");
+    let out = stdout(&o);
+    assert!(
+        out.contains("\tTopic: events\tPartition: 0\tLeader: 2\tReplicas: 1,2,3\tIsr: 2,3\tElr: N/A\tLastKnownElr: N/A\n"),
+        "{out}"
+    );
+    let o = kafkasim()
+        .args(["describe", "kill-leader-rejoin"])
+        .output()
+        .expect("runs");
+    assert!(
+        stdout(&o).contains("\tLeader: 2\tReplicas: 1,2,3\tIsr: 2,3,1\t"),
+        "{}",
+        stdout(&o)
     );
 }
 
