@@ -36,6 +36,8 @@ pub struct Controller {
     last_heartbeat: Vec<SimTime>,
     fenced: Vec<bool>,
     shutting_down: Vec<bool>,
+    /// Restarted brokers whose registration was refused: they get no metadata yet.
+    unregistered: Vec<bool>,
     next_rebalance: SimTime,
     metadata: Arc<ClusterMetadata>,
 }
@@ -46,6 +48,7 @@ type O = Out<Message, Event>;
 struct Change {
     tp: Tp,
     leader_changed: bool,
+    isr_changed: bool,
 }
 
 impl Controller {
@@ -79,6 +82,7 @@ impl Controller {
             last_heartbeat: vec![SimTime::ZERO; n],
             fenced: vec![false; n],
             shutting_down: vec![false; n],
+            unregistered: vec![false; n],
             next_rebalance: rebalance_interval.map_or(SimTime::NEVER, |i| SimTime::ZERO + i),
             metadata: Arc::new(ClusterMetadata {
                 version: 1,
@@ -106,13 +110,17 @@ impl Controller {
                 metadata_version,
             } => {
                 let i = broker as usize - 1;
-                // A restarted broker registers a new incarnation by this heartbeat.
-                // Simplification: kafkasim accepts it at once, where KRaft
-                // (`ClusterControlManager.registerBroker`) rejects it with
-                // DUPLICATE_BROKER_REGISTRATION while the old, unfenced session is valid; restarts
-                // quicker than `broker.session.timeout.ms` therefore keep their ISR places, as a
-                // ZooKeeper-era controller that missed the restart did (the premise of KIP-101's
-                // first scenario).
+                if metadata_version == 0 && !self.fenced[i] {
+                    // A restarted broker registers a new incarnation by this heartbeat; while
+                    // the old one's session is valid, `ClusterControlManager.registerBroker`
+                    // refuses it (DUPLICATE_BROKER_REGISTRATION). It tries again; once the old
+                    // session has expired and it is fenced, the registration goes through.
+                    out.trace(|| Event::RegistrationRefused { broker });
+                    self.unregistered[i] = true;
+                    self.schedule(now, out);
+                    return;
+                }
+                self.unregistered[i] = false;
                 if self.shutting_down[i] && self.fenced[i] && metadata_version != 0 {
                     // Sent by the old incarnation before it stopped.
                     self.schedule(now, out);
@@ -219,6 +227,7 @@ impl Controller {
         for (t, partitions) in md.topics.iter_mut().enumerate() {
             for (p, state) in partitions.iter_mut().enumerate() {
                 let in_isr = state.isr.contains(&broker);
+                let isr_before = state.isr.clone();
                 if in_isr && state.isr.len() > 1 {
                     state.isr.retain(|b| *b != broker);
                 }
@@ -226,11 +235,13 @@ impl Controller {
                 if leader_changed {
                     elect(state, &acceptable, unclean[t]);
                 }
-                if leader_changed || (in_isr && !state.isr.contains(&broker)) {
+                let isr_changed = state.isr != isr_before;
+                if leader_changed || isr_changed {
                     state.partition_epoch += 1;
                     changes.push(Change {
                         tp: tp(t, p),
                         leader_changed,
+                        isr_changed,
                     });
                 }
             }
@@ -253,12 +264,14 @@ impl Controller {
         for (t, partitions) in md.topics.iter_mut().enumerate() {
             for (p, state) in partitions.iter_mut().enumerate() {
                 if state.leader.is_none() {
+                    let isr_before = state.isr.clone();
                     elect(state, &acceptable, unclean[t]);
                     if state.leader.is_some() {
                         state.partition_epoch += 1;
                         changes.push(Change {
                             tp: tp(t, p),
                             leader_changed: true,
+                            isr_changed: state.isr != isr_before,
                         });
                     }
                 }
@@ -288,6 +301,7 @@ impl Controller {
                     changes.push(Change {
                         tp: tp(t, p),
                         leader_changed: true,
+                        isr_changed: false,
                     });
                 }
             }
@@ -325,6 +339,7 @@ impl Controller {
                 vec![Change {
                     tp,
                     leader_changed: false,
+                    isr_changed: true,
                 }],
                 out,
             );
@@ -352,13 +367,17 @@ impl Controller {
                     leader_epoch: state.leader_epoch,
                 });
             }
-            out.emit(Event::IsrChanged { tp, isr: state.isr });
+            if c.isr_changed {
+                out.emit(Event::IsrChanged { tp, isr: state.isr });
+            }
         }
         for b in self.addr.broker_ids() {
-            out.send(
-                self.addr.broker(b),
-                Message::MetadataUpdate(Arc::clone(&self.metadata)),
-            );
+            if !self.unregistered[b as usize - 1] {
+                out.send(
+                    self.addr.broker(b),
+                    Message::MetadataUpdate(Arc::clone(&self.metadata)),
+                );
+            }
         }
     }
 }

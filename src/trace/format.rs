@@ -356,6 +356,13 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
         Event::ConsumerError { tp, error } => ("error", format!("{} {error}", n.tp(*tp))),
         Event::BrokerFenced { broker: b, why } => ("fence", format!("{} ({why})", broker(*b))),
         Event::BrokerUnfenced { broker: b } => ("unfence", broker(*b)),
+        Event::RegistrationRefused { broker: b } => (
+            "refuse",
+            format!(
+                "{} registration: DUPLICATE_BROKER_REGISTRATION (its old session has not expired)",
+                broker(*b)
+            ),
+        ),
         Event::LeaderChanged {
             tp,
             leader: l,
@@ -540,6 +547,9 @@ fn json(e: &Event, n: &Names) -> Value {
             json!({"event": "broker_fenced", "broker": broker, "why": why})
         }
         Event::BrokerUnfenced { broker } => json!({"event": "broker_unfenced", "broker": broker}),
+        Event::RegistrationRefused { broker } => {
+            json!({"event": "registration_refused", "broker": broker, "error": "DUPLICATE_BROKER_REGISTRATION"})
+        }
         Event::LeaderChanged {
             tp,
             leader,

@@ -256,6 +256,11 @@ pub enum Event {
         /// Why.
         why: &'static str,
     },
+    /// The controller refused a restarted broker's registration: its old session is still valid.
+    RegistrationRefused {
+        /// The broker.
+        broker: BrokerId,
+    },
     /// The controller let a broker (back) in.
     BrokerUnfenced {
         /// The broker.

@@ -419,7 +419,7 @@ const SUMMARY_TITLES: [&str; 6] = [
     "producers",
     "partitions",
     "consumers",
-    "config notes (what Kafka would log)",
+    "config notes (Kafka's own log lines, and kafkasim's warnings)",
     "checks",
     "expectations",
 ];

@@ -208,3 +208,48 @@ fn the_preferred_replica_leads_again() {
 }
 
 use crate::sim::NodeId;
+
+/// `ClusterControlManager.registerBroker`: a restarted broker (a heartbeat with no metadata yet)
+/// is refused while its old session is valid, and gets no metadata meanwhile; once the old
+/// incarnation is fenced its registration goes through and it is unfenced.
+#[test]
+fn a_new_incarnation_waits_for_the_old_session_to_expire() {
+    let mut c = controller(vec![1, 2], false);
+    let mut out = Out::new(true);
+    let register = |c: &mut Controller, t, out: &mut O| {
+        c.on_message(
+            t,
+            Message::Heartbeat {
+                broker: 1,
+                metadata_version: 0,
+            },
+            out,
+        );
+    };
+    register(&mut c, at(1000), &mut out);
+    assert!(matches!(
+        out.events.last(),
+        Some(Event::RegistrationRefused { broker: 1 })
+    ));
+    assert!(out.sends.is_empty(), "no metadata for a refused broker");
+    // Broker 2's session is kept alive; broker 1's (last heartbeat at 0) expires at 9 s.
+    beat(&mut c, at(8000), &[2], &mut out);
+    out.sends.clear();
+    c.on_wake(at(9000), &mut out);
+    assert_eq!(state(&c).leader, Some(2));
+    assert!(
+        out.sends.iter().all(|(to, _)| *to != c.addr.broker(1)),
+        "the refused broker still gets no metadata"
+    );
+    register(&mut c, at(10_000), &mut out);
+    assert!(matches!(
+        out.events.last(),
+        Some(Event::BrokerUnfenced { broker: 1 })
+    ));
+    assert!(
+        out.sends
+            .iter()
+            .any(|(to, m)| *to == c.addr.broker(1) && matches!(m, Message::MetadataUpdate(_)))
+    );
+    assert_eq!(c.metadata().live_brokers, vec![1, 2]);
+}
