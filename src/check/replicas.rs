@@ -118,7 +118,7 @@ mod tests {
         let mut log = PartitionLog::default();
         for s in seqs {
             let one: Arc<[RecordId]> = Arc::new([RecordId { producer: 0, seq: *s }]);
-            log.append(one, 100, 0);
+            log.append(one, 100, 0, None);
         }
         log.set_high_watermark(hw);
         log

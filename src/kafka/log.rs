@@ -4,7 +4,7 @@
 //! The log owns offsets; the broker decides when the high watermark moves.
 
 use super::protocol::FetchedBatch;
-use super::record::RecordId;
+use super::record::{BatchSequence, RecordId};
 use std::sync::Arc;
 
 /// One batch as stored.
@@ -18,6 +18,8 @@ pub struct LogBatch {
     pub records: Arc<[RecordId]>,
     /// Size in bytes.
     pub bytes: u32,
+    /// The idempotent producer's header fields, if it came from one.
+    pub sequence: Option<BatchSequence>,
 }
 
 impl LogBatch {
@@ -70,13 +72,20 @@ impl PartitionLog {
     }
 
     /// Appends a batch at the log end as leader; returns its base offset.
-    pub fn append(&mut self, records: Arc<[RecordId]>, bytes: u32, leader_epoch: u32) -> u64 {
+    pub fn append(
+        &mut self,
+        records: Arc<[RecordId]>,
+        bytes: u32,
+        leader_epoch: u32,
+        sequence: Option<BatchSequence>,
+    ) -> u64 {
         let base_offset = self.log_end_offset();
         self.push(LogBatch {
             base_offset,
             leader_epoch,
             records,
             bytes,
+            sequence,
         });
         base_offset
     }
@@ -275,8 +284,8 @@ mod tests {
     #[test]
     fn records_are_found_by_offset() {
         let mut log = PartitionLog::default();
-        log.append(recs(3), 100, 0);
-        log.append(recs(2), 100, 0);
+        log.append(recs(3), 100, 0, None);
+        log.append(recs(2), 100, 0, None);
         log.set_high_watermark(4);
         assert_eq!(log.record_at(0), Some(RecordId { producer: 0, seq: 0 }));
         assert_eq!(log.record_at(4), Some(RecordId { producer: 0, seq: 1 }));
@@ -289,8 +298,8 @@ mod tests {
     #[test]
     fn offsets_are_contiguous_across_batches() {
         let mut log = PartitionLog::default();
-        assert_eq!(log.append(recs(3), 100, 0), 0);
-        assert_eq!(log.append(recs(2), 100, 0), 3);
+        assert_eq!(log.append(recs(3), 100, 0, None), 0);
+        assert_eq!(log.append(recs(2), 100, 0, None), 3);
         assert_eq!(log.log_end_offset(), 5);
         assert_eq!(log.high_watermark(), 0);
     }
@@ -299,7 +308,7 @@ mod tests {
     fn reads_stop_at_the_upper_bound_and_the_byte_limit() {
         let mut log = PartitionLog::default();
         for _ in 0..4 {
-            log.append(recs(2), 100, 0);
+            log.append(recs(2), 100, 0, None);
         }
         let (batches, bytes) = log.read(3, 6, 1000);
         assert_eq!(batches.iter().map(|b| b.base_offset).collect::<Vec<_>>(), [2, 4]);
@@ -319,6 +328,7 @@ mod tests {
             leader_epoch,
             records: recs(records),
             bytes: 100,
+            sequence: None,
         }
     }
 
@@ -326,9 +336,9 @@ mod tests {
     /// 4:g 5:h/e4`.
     fn scenario_c_leader() -> PartitionLog {
         let mut log = PartitionLog::default();
-        log.append(recs(1), 10, 0);
-        log.append(recs(3), 10, 2);
-        log.append(recs(2), 10, 4);
+        log.append(recs(1), 10, 0, None);
+        log.append(recs(3), 10, 2, None);
+        log.append(recs(2), 10, 4, None);
         log
     }
 
@@ -355,9 +365,9 @@ mod tests {
     fn divergence_is_resolved_epoch_by_epoch() {
         let leader = scenario_c_leader();
         let mut follower = PartitionLog::default();
-        follower.append(recs(1), 10, 0);
-        follower.append(recs(1), 10, 1);
-        follower.append(recs(1), 10, 3);
+        follower.append(recs(1), 10, 0, None);
+        follower.append(recs(1), 10, 1, None);
+        follower.append(recs(1), 10, 3, None);
         let (epoch, end) = leader
             .end_offset_for(follower.latest_epoch().expect("has epochs"))
             .expect("known");
@@ -405,11 +415,11 @@ mod tests {
     #[test]
     fn a_power_loss_keeps_what_was_flushed_and_the_checkpointed_hw() {
         let mut log = PartitionLog::default();
-        log.append(recs(2), 10, 0);
+        log.append(recs(2), 10, 0, None);
         log.set_high_watermark(2);
         log.checkpoint_high_watermark();
         log.flush();
-        log.append(recs(3), 10, 0);
+        log.append(recs(3), 10, 0, None);
         log.set_high_watermark(5);
         let mut process_crash = log.clone();
         process_crash.recover(false);
@@ -435,7 +445,7 @@ mod tests {
     #[should_panic(expected = "beyond LEO")]
     fn the_high_watermark_cannot_pass_the_log_end() {
         let mut log = PartitionLog::default();
-        log.append(recs(1), 10, 0);
+        log.append(recs(1), 10, 0, None);
         log.set_high_watermark(2);
     }
 }

@@ -1,7 +1,7 @@
 //! What travels between nodes: Kafka requests and responses, error codes, cluster metadata and the
 //! broker–controller messages.
 
-use super::record::{RecordId, Tp};
+use super::record::{BatchSequence, RecordId, Tp};
 use std::fmt;
 use std::sync::Arc;
 
@@ -45,11 +45,15 @@ pub enum ErrorCode {
     InvalidUpdateVersion,
     /// 107: an ISR change adding a replica that may not join.
     IneligibleReplica,
+    /// 45: an idempotent batch whose sequence is not the next one the leader expects.
+    OutOfOrderSequenceNumber,
+    /// 47: an idempotent batch from an older producer epoch.
+    InvalidProducerEpoch,
 }
 
 impl ErrorCode {
     /// Every error, in declaration order.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::OffsetOutOfRange,
         ErrorCode::UnknownTopicOrPartition,
         ErrorCode::LeaderNotAvailable,
@@ -67,6 +71,8 @@ impl ErrorCode {
         ErrorCode::UnknownLeaderEpoch,
         ErrorCode::InvalidUpdateVersion,
         ErrorCode::IneligibleReplica,
+        ErrorCode::OutOfOrderSequenceNumber,
+        ErrorCode::InvalidProducerEpoch,
     ];
 
     /// The error with this [`ErrorCode::name`].
@@ -94,6 +100,8 @@ impl ErrorCode {
             ErrorCode::UnknownLeaderEpoch => "UNKNOWN_LEADER_EPOCH",
             ErrorCode::InvalidUpdateVersion => "INVALID_UPDATE_VERSION",
             ErrorCode::IneligibleReplica => "INELIGIBLE_REPLICA",
+            ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
+            ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
         }
     }
 
@@ -184,6 +192,8 @@ pub struct WireBatch {
     pub records: Arc<[RecordId]>,
     /// Size on the wire.
     pub bytes: u32,
+    /// The idempotent producer's header fields (`None`: not idempotent).
+    pub sequence: Option<BatchSequence>,
 }
 
 /// `ProduceRequest`: at most one batch per partition.

@@ -14,6 +14,25 @@ pub struct RecordId {
     pub seq: u32,
 }
 
+/// The idempotent producer's fields of a batch header (`RecordBatch` producerId, producerEpoch,
+/// baseSequence): record i of the batch has sequence `base_sequence + i`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct BatchSequence {
+    /// The producer id from `InitProducerId`.
+    pub producer_id: u64,
+    /// The producer epoch.
+    pub epoch: u16,
+    /// Sequence number of the batch's first record in its partition.
+    pub base_sequence: u32,
+}
+
+impl BatchSequence {
+    /// Sequence number of the last record of a batch of `records` records.
+    pub fn last_sequence(&self, records: usize) -> u32 {
+        self.base_sequence + records.saturating_sub(1) as u32
+    }
+}
+
 /// A topic (by index in the scenario) and a partition.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Tp {

@@ -308,6 +308,19 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
         Event::ProduceRejected { tp, batch_id, error } => {
             ("reject", format!("{} batch {batch_id} {error}", n.tp(*tp)))
         }
+        Event::DuplicateBatch {
+            tp,
+            batch_id,
+            base_offset,
+            records,
+        } => (
+            "duplicate",
+            format!(
+                "{} batch {batch_id} is already at {}: not appended again, answered with its offset",
+                n.tp(*tp),
+                offsets(*base_offset, *records as usize)
+            ),
+        ),
         Event::Replicated {
             tp,
             base_offset,
@@ -501,6 +514,15 @@ fn json(e: &Event, n: &Names) -> Value {
         Event::ProduceRejected { tp, batch_id, error } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "produce_rejected", "topic": t, "partition": p, "batch": batch_id, "error": error.name()})
+        }
+        Event::DuplicateBatch {
+            tp,
+            batch_id,
+            base_offset,
+            records,
+        } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "duplicate_batch", "topic": t, "partition": p, "batch": batch_id, "base_offset": base_offset, "records": records})
         }
         Event::Replicated {
             tp,

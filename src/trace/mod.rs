@@ -215,6 +215,18 @@ pub enum Event {
         /// Why.
         why: &'static str,
     },
+    /// A leader recognised a retried idempotent batch it already holds, and answered with the
+    /// offset it got the first time.
+    DuplicateBatch {
+        /// Partition.
+        tp: Tp,
+        /// Batch number.
+        batch_id: u64,
+        /// Where the first copy is.
+        base_offset: u64,
+        /// Records in it.
+        records: u32,
+    },
     /// A broker rejected a batch.
     ProduceRejected {
         /// Partition.

@@ -10,7 +10,7 @@ use crate::kafka::log::LogBatch;
 use crate::kafka::protocol::{
     BrokerId, ReplicaFetchPartition, ReplicaFetchRequest, RequestBody, ResponseBody,
 };
-use crate::kafka::record::{RecordId, Tp};
+use crate::kafka::record::{BatchSequence, RecordId, Tp};
 use crate::scenario::config::TruncationRule;
 use crate::sim::{NodeId, SimTime};
 use crate::trace::Event;
@@ -211,5 +211,9 @@ fn tail_from(b: LogBatch, offset: u64) -> Option<LogBatch> {
         leader_epoch: b.leader_epoch,
         records: rest.into(),
         bytes: (u64::from(b.bytes) * rest.len() as u64 / total as u64) as u32,
+        sequence: b.sequence.map(|s| BatchSequence {
+            base_sequence: s.base_sequence + skip as u32,
+            ..s
+        }),
     })
 }

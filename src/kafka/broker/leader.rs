@@ -6,6 +6,7 @@
 //! (`updateFetchStateOrThrow`), `ReplicaManager.scala` / `DelayedProduce.scala` (Kafka 4.0, with
 //! the 3.7+ rule that the HW does not move while the ISR is below min ISR, KAFKA-15583).
 
+use super::producers::Verdict;
 use super::requests::{DelayedProduce, FetchKind, ParkedFetch, respond};
 use super::{Broker, O, Role};
 use crate::kafka::log::PartitionLog;
@@ -70,7 +71,30 @@ impl Broker {
                     return Err(ErrorCode::NotEnoughReplicas);
                 }
                 let replica = self.replicas.get_mut(&tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
-                let base_offset = replica.log.append(Arc::clone(&batch.records), batch.bytes, epoch);
+                let count = batch.records.len();
+                if let Some(s) = batch.sequence
+                    && let Verdict::Duplicate(base_offset) = replica.producers.check(s, count)?
+                {
+                    out.trace(|| Event::DuplicateBatch {
+                        tp,
+                        batch_id: batch.batch_id,
+                        base_offset,
+                        records: count as u32,
+                    });
+                    if req.acks == -1 {
+                        // Answered once the first copy is committed (usually already).
+                        waiting.push((results.len(), tp, base_offset + count as u64));
+                        appended.push(tp);
+                    }
+                    return Ok(base_offset);
+                }
+                let base_offset =
+                    replica
+                        .log
+                        .append(Arc::clone(&batch.records), batch.bytes, epoch, batch.sequence);
+                if let Some(s) = batch.sequence {
+                    replica.producers.appended(s, count, base_offset);
+                }
                 replica.unflushed_messages += batch.records.len() as u64;
                 out.emit(Event::Append {
                     tp,

@@ -7,11 +7,13 @@
 
 mod follower;
 mod leader;
+mod producers;
 mod replica;
 mod requests;
 #[cfg(test)]
 mod tests;
 
+use producers::ProducerStates;
 pub use replica::{FollowerState, LeaderState, Replica, Role};
 
 use super::addr::Addresses;
@@ -282,6 +284,7 @@ impl Broker {
             if state.leader == Some(self.id) {
                 if !was_leader || new_epoch {
                     replica.log.start_epoch(state.leader_epoch);
+                    replica.producers = ProducerStates::from_log(&replica.log);
                     replica.role = Role::Leader(new_leader_state(self.id, state, was_leader, replica, now));
                     changed_leader.push(tp);
                 } else if let Some(l) = replica.leading_mut() {

@@ -1,5 +1,6 @@
 //! One hosted replica: its log, and its role for the current leader epoch.
 
+use super::producers::ProducerStates;
 use crate::kafka::log::PartitionLog;
 use crate::kafka::protocol::BrokerId;
 use crate::sim::SimTime;
@@ -74,6 +75,8 @@ pub struct Replica {
     pub unflushed_messages: u64,
     /// When the log was last flushed.
     pub last_flush: SimTime,
+    /// Idempotent producers' state, kept while leading (rebuilt from the log on becoming leader).
+    pub producers: ProducerStates,
 }
 
 impl Default for Replica {
@@ -85,6 +88,7 @@ impl Default for Replica {
             leader_epoch: 0,
             unflushed_messages: 0,
             last_flush: SimTime::ZERO,
+            producers: ProducerStates::default(),
         }
     }
 }

@@ -4,7 +4,7 @@ use super::*;
 use crate::kafka::protocol::{
     ErrorCode, FetchPartition, FetchRequest, OffsetSpec, ProduceRequest, RequestBody, ResponseBody, WireBatch,
 };
-use crate::kafka::record::RecordId;
+use crate::kafka::record::{BatchSequence, RecordId};
 use crate::scenario::config::ConfigBlock;
 use crate::scenario::source::Source;
 
@@ -62,6 +62,16 @@ fn tp(partition: u32) -> Tp {
 }
 
 fn produce(acks: i16, partition: u32, records: u32, bytes: u32) -> Message {
+    produce_sequenced(acks, partition, records, bytes, None)
+}
+
+fn produce_sequenced(
+    acks: i16,
+    partition: u32,
+    records: u32,
+    bytes: u32,
+    sequence: Option<BatchSequence>,
+) -> Message {
     let records: Arc<[RecordId]> = (0..records).map(|seq| RecordId { producer: 0, seq }).collect();
     Message::Request {
         correlation: 7,
@@ -73,6 +83,7 @@ fn produce(acks: i16, partition: u32, records: u32, bytes: u32) -> Message {
                 batch_id: 0,
                 records,
                 bytes,
+                sequence,
             }],
         }),
     }
@@ -294,4 +305,37 @@ fn a_restarted_broker_refuses_connections_until_it_has_metadata() {
         2,
         "a process crash keeps the log"
     );
+}
+
+/// `UnifiedLog.analyzeAndValidateProducerState`: a retried idempotent batch the leader already
+/// holds is answered with its original offset and not appended again; a gap in the sequence is
+/// refused with OUT_OF_ORDER_SEQUENCE_NUMBER.
+#[test]
+fn a_retried_idempotent_batch_gets_its_original_offset_and_is_not_appended_twice() {
+    let mut b = broker(Some(1));
+    let mut out = Out::new(true);
+    let seq = |base_sequence| {
+        Some(BatchSequence {
+            producer_id: 1000,
+            epoch: 0,
+            base_sequence,
+        })
+    };
+    b.on_message(T0, PRODUCER, produce_sequenced(1, 0, 3, 100, seq(0)), &mut out);
+    b.on_message(T0, PRODUCER, produce_sequenced(1, 0, 2, 100, seq(3)), &mut out);
+    b.on_message(T0, PRODUCER, produce_sequenced(1, 0, 3, 100, seq(0)), &mut out);
+    b.on_message(T0, PRODUCER, produce_sequenced(1, 0, 1, 100, seq(9)), &mut out);
+    assert_eq!(
+        produce_results(&out),
+        [Ok(0), Ok(3), Ok(0), Err(ErrorCode::OutOfOrderSequenceNumber)]
+    );
+    assert_eq!(b.replicas()[&tp(0)].log.log_end_offset(), 5);
+    assert!(out.events.iter().any(|e| matches!(
+        e,
+        Event::DuplicateBatch {
+            base_offset: 0,
+            records: 3,
+            ..
+        }
+    )));
 }

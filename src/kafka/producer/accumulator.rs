@@ -357,6 +357,7 @@ impl Accumulator {
                     batch_id: batch.id,
                     records: batch.wire_records(),
                     bytes: batch.bytes,
+                    sequence: None,
                 });
                 shown.push(BatchInRequest {
                     tp,
