@@ -76,7 +76,7 @@ pub fn check(scenario: &Scenario, result: &RunResult) -> CheckReport {
         lost_acked: ctx.lost_acked(),
         duplicates: ctx.duplicates(),
         reordered: ctx.reordered(&Filter::default()),
-        read_uncommitted: replicas::read_uncommitted(result, &ctx.consumer_ids(), None),
+        read_uncommitted: replicas::read_uncommitted(result, &scenario.consumers),
         divergent_replicas: replicas::divergent_replicas(result),
         expectations: Vec::new(),
     };
@@ -111,15 +111,19 @@ impl Ctx<'_> {
                     Measure::LostAcked => self.matching(&report.lost_acked, filter),
                     Measure::Duplicates => self.matching(&report.duplicates, filter),
                     Measure::Reordered => self.matching(&self.reordered(filter), filter),
-                    Measure::ReadUncommitted => match &filter.consumer {
-                        None => self.matching(&report.read_uncommitted, filter),
-                        Some(c) => {
-                            let ci = self.scenario.consumer_index(c).expect("validated") as u32;
-                            let mine =
-                                replicas::read_uncommitted(self.result, &self.consumer_ids(), Some(ci));
-                            self.matching(&mine, filter)
-                        }
-                    },
+                    Measure::ReadUncommitted => {
+                        let ci = filter
+                            .consumer
+                            .as_ref()
+                            .map(|c| self.scenario.consumer_index(c).expect("validated") as u32);
+                        let mine: Vec<Finding> = report
+                            .read_uncommitted
+                            .iter()
+                            .filter(|f| ci.is_none_or(|i| f.consumer == Some(i)))
+                            .cloned()
+                            .collect();
+                        self.matching(&mine, filter)
+                    }
                     Measure::DivergentReplicas => self.matching(&report.divergent_replicas, filter),
                     _ => (self.counter(*measure, filter), Vec::new()),
                 };
@@ -158,10 +162,6 @@ impl Ctx<'_> {
             Some(t) => (t, format!("at {}", t.since(SimTime::ZERO).human())),
             None => (self.result.end, "at the end".to_string()),
         }
-    }
-
-    fn consumer_ids(&self) -> Vec<String> {
-        self.scenario.consumers.iter().map(|c| c.id.clone()).collect()
     }
 
     fn key(&self, r: RecordId) -> Option<&str> {
@@ -214,6 +214,7 @@ impl Ctx<'_> {
                 let log = &self.result.logs[&tp];
                 out.push(Finding {
                     measure: Measure::LostAcked,
+                    consumer: None,
                     record: r,
                     tp,
                     other: None,
@@ -238,6 +239,7 @@ impl Ctx<'_> {
                 let offsets: Vec<String> = places.iter().map(|(_, o)| o.to_string()).collect();
                 Finding {
                     measure: Measure::Duplicates,
+                    consumer: None,
                     record: r,
                     tp,
                     other: None,

@@ -7,16 +7,15 @@ use super::label;
 use super::scan::Finding;
 use crate::kafka::log::PartitionLog;
 use crate::kafka::record::{RecordId, Tp};
+use crate::scenario::ConsumerSpec;
 use crate::simulation::RunResult;
 use std::collections::BTreeMap;
 
-/// One finding per record a consumer (`only` that one, when set) read that the final committed
-/// log lacks at that offset.
-pub fn read_uncommitted(result: &RunResult, consumer_ids: &[String], only: Option<u32>) -> Vec<Finding> {
+/// One finding per record a consumer read that the final committed log lacks at that offset.
+pub fn read_uncommitted(result: &RunResult, consumers: &[ConsumerSpec]) -> Vec<Finding> {
     let names = &result.names;
     let mut out = Vec::new();
-    let reads = result.history.consumed.iter();
-    for c in reads.filter(|c| only.is_none_or(|o| o == c.consumer)) {
+    for c in &result.history.consumed {
         let Some(log) = result.logs.get(&c.tp) else {
             continue;
         };
@@ -40,12 +39,13 @@ pub fn read_uncommitted(result: &RunResult, consumer_ids: &[String], only: Optio
             });
         out.push(Finding {
             measure: Measure::ReadUncommitted,
+            consumer: Some(c.consumer),
             record: c.record,
             tp: c.tp,
             other: now,
             headline: format!(
                 "{} read {} at {} offset {} at {}, but the final log {there}{cut}",
-                consumer_ids[c.consumer as usize],
+                consumers[c.consumer as usize].id,
                 label(names, c.record),
                 names.tp(c.tp),
                 c.offset,
@@ -70,6 +70,7 @@ pub fn divergent_replicas(result: &RunResult) -> Vec<Finding> {
             for (offset, ra, rb) in disagreements(log_a, log_b) {
                 found.entry((tp, offset)).or_insert_with(|| Finding {
                     measure: Measure::DivergentReplicas,
+                    consumer: None,
                     record: ra,
                     tp,
                     other: Some(rb),

@@ -20,6 +20,8 @@ pub struct Finding {
     pub tp: Tp,
     /// The record that overtook it, for `reordered`.
     pub other: Option<RecordId>,
+    /// The consumer (index in the scenario) that read it, for `read_uncommitted`.
+    pub consumer: Option<u32>,
     /// One line saying what happened.
     pub headline: String,
 }
@@ -128,6 +130,7 @@ pub fn overtaken<'k>(
                 };
                 out.push(Finding {
                     measure: Measure::Reordered,
+                    consumer: None,
                     record: r,
                     tp,
                     other: Some(later),

@@ -212,17 +212,23 @@ impl Controller {
         !self.fenced[i] && !self.shutting_down[i]
     }
 
-    /// A broker is fenced or shuts down: it leaves every ISR it is not the last member of, and
-    /// partitions it led get a new leader.
-    fn remove_broker(&mut self, broker: BrokerId) -> Vec<Change> {
+    /// Recomputes the metadata's live brokers; returns, by broker index, who is acceptable.
+    fn refresh_live_brokers(&mut self) -> Vec<bool> {
         let acceptable: Vec<bool> = self.addr.broker_ids().map(|b| self.acceptable(b)).collect();
-        let unclean = self.unclean.clone();
-        let md = Arc::make_mut(&mut self.metadata);
-        md.live_brokers = self
+        Arc::make_mut(&mut self.metadata).live_brokers = self
             .addr
             .broker_ids()
             .filter(|b| acceptable[*b as usize - 1])
             .collect();
+        acceptable
+    }
+
+    /// A broker is fenced or shuts down: it leaves every ISR it is not the last member of, and
+    /// partitions it led get a new leader.
+    fn remove_broker(&mut self, broker: BrokerId) -> Vec<Change> {
+        let acceptable = self.refresh_live_brokers();
+        let unclean = &self.unclean;
+        let md = Arc::make_mut(&mut self.metadata);
         let mut changes = Vec::new();
         for (t, partitions) in md.topics.iter_mut().enumerate() {
             for (p, state) in partitions.iter_mut().enumerate() {
@@ -252,14 +258,9 @@ impl Controller {
     /// On unfencing: leaderless partitions elect (the returning broker may be the last ISR
     /// member).
     fn elect_leaderless(&mut self) -> Vec<Change> {
-        let acceptable: Vec<bool> = self.addr.broker_ids().map(|b| self.acceptable(b)).collect();
-        let unclean = self.unclean.clone();
+        let acceptable = self.refresh_live_brokers();
+        let unclean = &self.unclean;
         let md = Arc::make_mut(&mut self.metadata);
-        md.live_brokers = self
-            .addr
-            .broker_ids()
-            .filter(|b| acceptable[*b as usize - 1])
-            .collect();
         let mut changes = Vec::new();
         for (t, partitions) in md.topics.iter_mut().enumerate() {
             for (p, state) in partitions.iter_mut().enumerate() {

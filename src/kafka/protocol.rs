@@ -8,6 +8,11 @@ use std::sync::Arc;
 /// A broker id, as in Kafka's tools (`1..=brokers`).
 pub type BrokerId = u32;
 
+/// Broker ids as Kafka's tools print a list of them: `1,2,3`.
+pub fn broker_list(brokers: &[BrokerId]) -> String {
+    brokers.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
 /// Kafka error codes the model produces (`org.apache.kafka.common.protocol.Errors`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ErrorCode {

@@ -2,14 +2,10 @@
 //! (tools/src/main/java/org/apache/kafka/tools/TopicCommand.java). ELR is off by default in
 //! 4.0, hence `Elr: N/A`.
 
-use crate::kafka::protocol::ClusterMetadata;
+use crate::kafka::protocol::{ClusterMetadata, broker_list};
 use crate::scenario::Scenario;
 use crate::sim::RngTree;
 use std::fmt::Write;
-
-fn ids(list: &[u32]) -> String {
-    list.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
-}
 
 /// A topic id like Kafka's (a random UUID in URL-safe base64), drawn from the seed.
 fn topic_id(seed: u64, name: &str) -> String {
@@ -43,8 +39,8 @@ pub fn describe_topics(scenario: &Scenario, seed: u64, md: &ClusterMetadata) -> 
                 out,
                 "\tTopic: {}\tPartition: {p}\tLeader: {leader}\tReplicas: {}\tIsr: {}\tElr: N/A\tLastKnownElr: N/A",
                 topic.name,
-                ids(&state.replicas),
-                ids(&state.isr)
+                broker_list(&state.replicas),
+                broker_list(&state.isr)
             );
         }
     }

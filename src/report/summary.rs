@@ -3,6 +3,7 @@
 
 use crate::check::{CheckReport, Finding, describe_outcome, explain};
 use crate::history::Outcome;
+use crate::kafka::protocol::broker_list;
 use crate::scenario::Scenario;
 use crate::sim::SimDuration;
 use crate::simulation::RunResult;
@@ -117,10 +118,7 @@ fn partitions(s: &mut String, result: &RunResult) {
         let leader = state
             .and_then(|p| p.leader)
             .map_or("none".to_string(), |b| format!("broker-{b}"));
-        let ids = |list: Option<&Vec<u32>>| {
-            let ids: Vec<String> = list.into_iter().flatten().map(u32::to_string).collect();
-            format!("[{}]", ids.join(","))
-        };
+        let ids = |list: Option<&Vec<u32>>| format!("[{}]", broker_list(list.map_or(&[], Vec::as_slice)));
         let _ = writeln!(
             s,
             "  {:<16} {:<9} {:>5} {:>9} {:>8} {:>8}  {:<9} {}",

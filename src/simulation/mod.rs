@@ -303,7 +303,12 @@ impl<'s> Simulation<'s> {
         // A connection attempt, or data on a newer incarnation (brokers connect to each other
         // without a handshake here), is a new connection: the receiver forgets the old one,
         // even if the reset that ended it never reached it.
-        if self.net.is_up(from, to) && self.net.adopt(to, from, generation) && up {
+        // (The generation compare comes first: it is what almost every delivery fails.)
+        if generation > self.net.generation(to, from)
+            && self.net.is_up(from, to)
+            && self.net.adopt(to, from, generation)
+            && up
+        {
             self.call(to, |node, now, out| node.disconnected(now, from, out));
         }
         if !up {

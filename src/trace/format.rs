@@ -1,7 +1,7 @@
 //! Turning stamped events into text lines (`   1.204ms  broker-2  append  orders-1 ...`) or JSON.
 
 use super::{BatchInRequest, Event, Stamped};
-use crate::kafka::protocol::BrokerId;
+use crate::kafka::protocol::{BrokerId, broker_list};
 use crate::kafka::record::{RecordId, Tp};
 use crate::sim::NodeId;
 use serde_json::{Value, json};
@@ -135,10 +135,6 @@ impl TraceWriter {
     pub fn into_string(self) -> String {
         self.out
     }
-}
-
-fn ids(brokers: &[BrokerId]) -> String {
-    brokers.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
 }
 
 fn record_list(records: &[RecordId], names: &Names) -> String {
@@ -337,9 +333,13 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
         Event::HighWatermark { tp, high_watermark } => ("hw", format!("{} -> {high_watermark}", n.tp(*tp))),
         Event::IsrProposed { tp, isr, why } => (
             "isr",
-            format!("{} {why}: asks the controller for ISR [{}]", n.tp(*tp), ids(isr)),
+            format!(
+                "{} {why}: asks the controller for ISR [{}]",
+                n.tp(*tp),
+                broker_list(isr)
+            ),
         ),
-        Event::IsrChanged { tp, isr } => ("isr", format!("{} ISR is now [{}]", n.tp(*tp), ids(isr))),
+        Event::IsrChanged { tp, isr } => ("isr", format!("{} ISR is now [{}]", n.tp(*tp), broker_list(isr))),
         Event::Truncated { tp, to, records, why } => (
             "truncate",
             format!(

@@ -2,6 +2,11 @@
 
 use crate::support::{kafkasim, kafkasim_with_stdin, scratch_dir};
 
+/// Runs `kafkasim` with `args`.
+fn cli(args: &[&str]) -> std::process::Output {
+    kafkasim().args(args).output().expect("runs")
+}
+
 fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -19,16 +24,13 @@ fn check_changed(name: &str, changes: &[(&str, &str)]) -> (std::path::PathBuf, s
     }
     let file = scratch_dir(&format!("changed-{name}")).join("wrong.ron");
     std::fs::write(&file, text).expect("writable");
-    let o = kafkasim()
-        .args(["check", file.to_str().expect("utf-8")])
-        .output()
-        .expect("runs");
+    let o = cli(&["check", file.to_str().expect("utf-8")]);
     (file, o)
 }
 
 #[test]
 fn check_passes_every_bundled_scenario() {
-    let o = kafkasim().args(["check", "scenarios/"]).output().expect("runs");
+    let o = cli(&["check", "scenarios/"]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(stdout(&o).contains("0 failed, 0 invalid"), "{}", stdout(&o));
 }
@@ -82,19 +84,13 @@ fn missed_state_expectations_say_what_the_partition_looked_like() {
 
 #[test]
 fn describe_at_a_moment_shows_the_leader_and_isr_then() {
-    let o = kafkasim()
-        .args(["describe", "kill-leader-rejoin", "--at", "14s"])
-        .output()
-        .expect("runs");
+    let o = cli(&["describe", "kill-leader-rejoin", "--at", "14s"]);
     let out = stdout(&o);
     assert!(
         out.contains("\tTopic: events\tPartition: 0\tLeader: 2\tReplicas: 1,2,3\tIsr: 2,3\tElr: N/A\tLastKnownElr: N/A\n"),
         "{out}"
     );
-    let o = kafkasim()
-        .args(["describe", "kill-leader-rejoin"])
-        .output()
-        .expect("runs");
+    let o = cli(&["describe", "kill-leader-rejoin"]);
     assert!(
         stdout(&o).contains("\tLeader: 2\tReplicas: 1,2,3\tIsr: 2,3,1\t"),
         "{}",
@@ -111,10 +107,7 @@ fn an_invalid_scenario_exits_2_with_its_location() {
     let file = dir.join("typo.ron");
     std::fs::write(&file, text).expect("writable");
     for cmd in ["run", "check", "describe"] {
-        let o = kafkasim()
-            .args([cmd, file.to_str().expect("utf-8")])
-            .output()
-            .expect("runs");
+        let o = cli(&[cmd, file.to_str().expect("utf-8")]);
         assert_eq!(o.status.code(), Some(2), "{cmd}");
         let err = stderr(&o);
         assert!(err.contains("unknown producer config `linger.m`"), "{cmd}: {err}");
@@ -134,7 +127,7 @@ fn usage_errors_exit_2() {
         vec!["partition", "--partitions", "x", "a"],
         vec!["run", "no-such-scenario"],
     ] {
-        let o = kafkasim().args(&args).output().expect("runs");
+        let o = cli(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
         assert!(!stderr(&o).contains("panicked"), "{args:?}");
     }
@@ -153,20 +146,17 @@ fn help_shows_examples() {
 
 #[test]
 fn partition_matches_kafka_for_the_course_keys() {
-    let o = kafkasim()
-        .args([
-            "partition",
-            "--partitions",
-            "10",
-            "--format",
-            "tsv",
-            "Costco",
-            "Walmart",
-            "Target",
-            "BestBuy",
-        ])
-        .output()
-        .expect("runs");
+    let o = cli(&[
+        "partition",
+        "--partitions",
+        "10",
+        "--format",
+        "tsv",
+        "Costco",
+        "Walmart",
+        "Target",
+        "BestBuy",
+    ]);
     assert_eq!(stdout(&o), "Costco\t7\nWalmart\t2\nTarget\t5\nBestBuy\t2\n");
 }
 
@@ -187,18 +177,15 @@ fn partition_reads_keys_verbatim_from_stdin() {
 
 #[test]
 fn partition_compares_partition_counts() {
-    let o = kafkasim()
-        .args([
-            "partition",
-            "--partitions",
-            "3,6",
-            "Costco",
-            "Walmart",
-            "Target",
-            "BestBuy",
-        ])
-        .output()
-        .expect("runs");
+    let o = cli(&[
+        "partition",
+        "--partitions",
+        "3,6",
+        "Costco",
+        "Walmart",
+        "Target",
+        "BestBuy",
+    ]);
     let out = stdout(&o);
     assert!(out.contains("2 of 4 keys map to a different partition"), "{out}");
 }
@@ -206,17 +193,14 @@ fn partition_compares_partition_counts() {
 #[test]
 fn run_writes_trace_and_summary_to_out() {
     let dir = scratch_dir("run-out");
-    let o = kafkasim()
-        .args([
-            "run",
-            "reorder-inflight-5",
-            "--format",
-            "jsonl",
-            "--out",
-            dir.to_str().expect("utf-8"),
-        ])
-        .output()
-        .expect("runs");
+    let o = cli(&[
+        "run",
+        "reorder-inflight-5",
+        "--format",
+        "jsonl",
+        "--out",
+        dir.to_str().expect("utf-8"),
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let summary = std::fs::read_to_string(dir.join("summary.txt")).expect("summary written");
     assert!(summary.contains("reordered"), "{summary}");
@@ -229,10 +213,7 @@ fn run_writes_trace_and_summary_to_out() {
 
 #[test]
 fn max_events_stops_a_run_with_a_clear_message() {
-    let o = kafkasim()
-        .args(["run", "one-partition-order", "--max-events", "50", "--no-trace"])
-        .output()
-        .expect("runs");
+    let o = cli(&["run", "one-partition-order", "--max-events", "50", "--no-trace"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(
         stdout(&o).contains("INCOMPLETE: stopped after 50 events"),
@@ -240,19 +221,13 @@ fn max_events_stops_a_run_with_a_clear_message() {
         stdout(&o)
     );
     assert!(stderr(&o).contains("--max-events"), "{}", stderr(&o));
-    let o = kafkasim()
-        .args(["check", "one-partition-order", "--max-events", "50"])
-        .output()
-        .expect("runs");
+    let o = cli(&["check", "one-partition-order", "--max-events", "50"]);
     assert_eq!(o.status.code(), Some(1), "an incomplete run cannot pass a check");
 }
 
 #[test]
 fn describe_prints_kafka_topics_layout() {
-    let o = kafkasim()
-        .args(["describe", "acks0-crash-loss", "--at", "1s"])
-        .output()
-        .expect("runs");
+    let o = cli(&["describe", "acks0-crash-loss", "--at", "1s"]);
     let out = stdout(&o);
     assert!(out.starts_with("Topic: clicks\tTopicId: "), "{out}");
     assert!(

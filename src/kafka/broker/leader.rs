@@ -56,7 +56,7 @@ impl Broker {
     ) -> bool {
         let mut results = Vec::with_capacity(req.batches.len());
         let mut waiting = Vec::new();
-        let mut appended = Vec::new();
+        let mut touched = Vec::new();
         for batch in req.batches {
             let result = self.leadership(batch.tp).and_then(|epoch| {
                 let tp = batch.tp;
@@ -84,7 +84,7 @@ impl Broker {
                     if req.acks == -1 {
                         // Answered once the first copy is committed (usually already).
                         waiting.push((results.len(), tp, base_offset + count as u64));
-                        appended.push(tp);
+                        touched.push(tp);
                     }
                     return Ok(base_offset);
                 }
@@ -106,7 +106,7 @@ impl Broker {
                 if req.acks == -1 {
                     waiting.push((results.len(), tp, replica.log.log_end_offset()));
                 }
-                appended.push(tp);
+                touched.push(tp);
                 Ok(base_offset)
             });
             if let Err(error) = result {
@@ -122,7 +122,7 @@ impl Broker {
                 result,
             });
         }
-        for tp in &appended {
+        for tp in &touched {
             self.flush_by_messages(*tp);
         }
         if req.acks == 0 {
@@ -143,13 +143,13 @@ impl Broker {
         }
         // As Kafka's action queue does after the whole request: HWs first, then the purgatories,
         // so a fetch parked on several of these partitions sees all of them.
-        for tp in &appended {
+        for tp in &touched {
             self.advance_hw(now, *tp, out);
         }
-        for tp in &appended {
+        for tp in &touched {
             self.complete_produces(now, *tp, out);
         }
-        for tp in &appended {
+        for tp in &touched {
             self.complete_fetches(now, *tp, out);
         }
         // With a single replica the HW may already have completed it.
@@ -234,15 +234,21 @@ impl Broker {
             respond(out, client, correlation, ResponseBody::ReplicaFetch(responses));
             return false;
         }
+        // Recording this follower's progress may have moved the HW, completed a produce and let
+        // the next one append: then `tryCompleteElseWatch` finds data at once.
+        let grew = responses.iter().any(|r| {
+            r.result.as_ref().is_ok_and(|d| {
+                self.log(r.tp)
+                    .is_some_and(|l| l.log_end_offset() > d.leader_log_end)
+            })
+        });
         self.fetches.push(ParkedFetch {
             client,
             correlation,
             deadline: now + SimDuration::from_ms(req.max_wait_ms),
             kind: FetchKind::Replica(req),
         });
-        // `tryCompleteElseWatch` checks once more: recording this follower's progress may have
-        // moved the HW, completed a produce and let the next one append.
-        !self.try_answer(now, self.fetches.len() - 1, false, out)
+        !(grew && self.try_answer(now, self.fetches.len() - 1, false, out))
     }
 
     /// Reads a follower fetch (up to the LEO): responses, bytes found, and whether something

@@ -54,6 +54,18 @@ fn beat(c: &mut Controller, t: SimTime, alive: &[BrokerId], out: &mut O) {
     c.on_wake(t, out);
 }
 
+/// A restarted broker's first heartbeat: a new incarnation with no metadata yet.
+fn register(c: &mut Controller, broker: BrokerId, t: SimTime, out: &mut O) {
+    c.on_message(
+        t,
+        Message::Heartbeat {
+            broker,
+            metadata_version: 0,
+        },
+        out,
+    );
+}
+
 /// Fidelity check 7: replicas [3,1,2], leader 3 crashes → 1 (first in assignment order in the
 /// ISR), not 2; each change bumps the leader epoch by one.
 #[test]
@@ -79,14 +91,7 @@ fn without_unclean_election_the_last_isr_member_waits() {
     beat(&mut c, at(8000), &[1], &mut out);
     c.on_wake(at(9000), &mut out); // 2 fenced: leaves the ISR
     assert_eq!(state(&c).isr, vec![1]);
-    c.on_message(
-        at(10_000),
-        Message::Heartbeat {
-            broker: 2,
-            metadata_version: 0,
-        },
-        &mut out,
-    );
+    register(&mut c, 2, at(10_000), &mut out);
     c.on_wake(at(17_000), &mut out); // 1 fenced: last member, stays; no leader
     let s = state(&c);
     assert_eq!((s.leader, s.isr.clone()), (None, vec![1]));
@@ -112,14 +117,7 @@ fn unclean_election_takes_an_out_of_sync_replica() {
     let mut out = Out::new(false);
     beat(&mut c, at(8000), &[1], &mut out);
     c.on_wake(at(9000), &mut out); // 2 leaves the ISR
-    c.on_message(
-        at(10_000),
-        Message::Heartbeat {
-            broker: 2,
-            metadata_version: 0,
-        },
-        &mut out,
-    );
+    register(&mut c, 2, at(10_000), &mut out);
     c.on_wake(at(17_000), &mut out); // 1 fenced with ISR {1}
     let s = state(&c);
     assert_eq!((s.leader, s.isr.clone()), (Some(2), vec![2]));
@@ -216,17 +214,7 @@ use crate::sim::NodeId;
 fn a_new_incarnation_waits_for_the_old_session_to_expire() {
     let mut c = controller(vec![1, 2], false);
     let mut out = Out::new(true);
-    let register = |c: &mut Controller, t, out: &mut O| {
-        c.on_message(
-            t,
-            Message::Heartbeat {
-                broker: 1,
-                metadata_version: 0,
-            },
-            out,
-        );
-    };
-    register(&mut c, at(1000), &mut out);
+    register(&mut c, 1, at(1000), &mut out);
     assert!(matches!(
         out.events.last(),
         Some(Event::RegistrationRefused { broker: 1 })
@@ -241,7 +229,7 @@ fn a_new_incarnation_waits_for_the_old_session_to_expire() {
         out.sends.iter().all(|(to, _)| *to != c.addr.broker(1)),
         "the refused broker still gets no metadata"
     );
-    register(&mut c, at(10_000), &mut out);
+    register(&mut c, 1, at(10_000), &mut out);
     assert!(matches!(
         out.events.last(),
         Some(Event::BrokerUnfenced { broker: 1 })
