@@ -132,6 +132,8 @@ pub struct BatchHistory {
     pub retried_on: Vec<ErrorCode>,
     /// Records in it.
     pub records: u32,
+    /// Times a leader answered a retry of it with the offset of its first copy.
+    pub deduplicated: u32,
 }
 
 /// Everything one producer did.
@@ -329,6 +331,13 @@ impl History {
                 }
                 if let Some(r) = records.first() {
                     self.producers[r.producer as usize].acked += records.len() as u64;
+                }
+            }
+            Event::DuplicateBatch {
+                producer, batch_id, ..
+            } => {
+                if let Some(ph) = self.producers.get_mut(*producer as usize) {
+                    ph.batches.entry(*batch_id).or_default().deduplicated += 1;
                 }
             }
             Event::BatchRetry { batch_id, error, .. } => {

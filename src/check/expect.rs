@@ -22,6 +22,9 @@ pub enum Measure {
     Failed,
     /// Batch retries (re-enqueues).
     Retries,
+    /// Retried batches a leader recognised as already written and answered with their original
+    /// offset instead of appending them again (idempotent producer).
+    Deduplicated,
     /// Produce requests sent.
     Requests,
     /// Records a consumer returned from poll().
@@ -34,13 +37,14 @@ pub enum Measure {
 
 impl Measure {
     /// Every measure, in a stable order (for help texts).
-    pub const ALL: [Measure; 10] = [
+    pub const ALL: [Measure; 11] = [
         Measure::LostAcked,
         Measure::Duplicates,
         Measure::Reordered,
         Measure::Acked,
         Measure::Failed,
         Measure::Retries,
+        Measure::Deduplicated,
         Measure::Requests,
         Measure::Consumed,
         Measure::ReadUncommitted,
@@ -56,6 +60,7 @@ impl Measure {
             Measure::Acked => "Acked",
             Measure::Failed => "Failed",
             Measure::Retries => "Retries",
+            Measure::Deduplicated => "Deduplicated",
             Measure::Requests => "Requests",
             Measure::Consumed => "Consumed",
             Measure::ReadUncommitted => "ReadUncommitted",
@@ -72,6 +77,7 @@ impl Measure {
             Measure::Acked => "acked",
             Measure::Failed => "failed",
             Measure::Retries => "retries",
+            Measure::Deduplicated => "deduplicated",
             Measure::Requests => "requests",
             Measure::Consumed => "consumed",
             Measure::ReadUncommitted => "read_uncommitted",
@@ -200,6 +206,8 @@ pub enum RawExpectation {
     Failed(RawSelector),
     /// See [`Measure::Retries`].
     Retries(RawSelector),
+    /// See [`Measure::Deduplicated`].
+    Deduplicated(RawSelector),
     /// See [`Measure::Requests`].
     Requests(RawSelector),
     /// See [`Measure::Consumed`].
@@ -236,6 +244,7 @@ impl RawExpectation {
             RawExpectation::Acked(s) => (Measure::Acked, s),
             RawExpectation::Failed(s) => (Measure::Failed, s),
             RawExpectation::Retries(s) => (Measure::Retries, s),
+            RawExpectation::Deduplicated(s) => (Measure::Deduplicated, s),
             RawExpectation::Requests(s) => (Measure::Requests, s),
             RawExpectation::Consumed(s) => (Measure::Consumed, s),
             RawExpectation::ReadUncommitted(s) => (Measure::ReadUncommitted, s),

@@ -322,6 +322,18 @@ impl Ctx<'_> {
                     b.retried_on.iter().filter(after).count() as u64
                 })
                 .sum(),
+            Measure::Deduplicated => self
+                .producers(f)
+                .flat_map(|(p, ph)| ph.batches.values().map(move |b| (p, b)))
+                .filter(|(p, b)| {
+                    let any_record = RecordId {
+                        producer: *p as u32,
+                        seq: 0,
+                    };
+                    self.admits(f, any_record, b.tp)
+                })
+                .map(|(_, b)| u64::from(b.deduplicated))
+                .sum(),
             Measure::Requests => self.producers(f).map(|(_, ph)| ph.requests).sum(),
             Measure::Consumed => h
                 .consumed

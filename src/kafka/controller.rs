@@ -11,7 +11,9 @@
 //! as in a Kafka 4.0 cluster by default.
 
 use super::addr::Addresses;
-use super::protocol::{BrokerId, ClusterMetadata, ErrorCode, Message, PartitionState};
+use super::protocol::{
+    BrokerId, ClusterMetadata, ErrorCode, Message, PRODUCER_ID_BLOCK_SIZE, PartitionState,
+};
 use super::record::Tp;
 use crate::scenario::BrokerConfig;
 use crate::sim::{Out, SimDuration, SimTime};
@@ -40,6 +42,8 @@ pub struct Controller {
     unregistered: Vec<bool>,
     next_rebalance: SimTime,
     metadata: Arc<ClusterMetadata>,
+    /// First id of the next producer id block (`ProducerIdControlManager`).
+    next_producer_id: u64,
 }
 
 type O = Out<Message, Event>;
@@ -89,6 +93,7 @@ impl Controller {
                 live_brokers: addr.broker_ids().collect(),
                 topics: partitions,
             }),
+            next_producer_id: 0,
         }
     }
 
@@ -161,6 +166,15 @@ impl Controller {
                 });
                 self.publish(changes, out);
                 out.send(self.addr.broker(broker), Message::ShutdownAllowed);
+            }
+            Message::AllocateProducerIds { broker } => {
+                // `ProducerIdControlManager.generateNextProducerId`: consecutive blocks of
+                // `PRODUCER_ID_BLOCK_SIZE` ids, never handed out twice.
+                let first = self.next_producer_id;
+                let size = PRODUCER_ID_BLOCK_SIZE;
+                self.next_producer_id += size;
+                out.trace(|| Event::ProducerIdsAllocated { broker, first, size });
+                out.send(self.addr.broker(broker), Message::ProducerIdBlock { first, size });
             }
             _ => {}
         }

@@ -1,9 +1,12 @@
 //! What travels between nodes: Kafka requests and responses, error codes, cluster metadata and the
 //! broker–controller messages.
 
-use super::record::{BatchSequence, RecordId, Tp};
+use super::record::{BatchSequence, ProducerIdentity, RecordId, Tp};
 use std::fmt;
 use std::sync::Arc;
+
+/// Producer ids per block the controller hands a broker (`ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE`).
+pub const PRODUCER_ID_BLOCK_SIZE: u64 = 1000;
 
 /// A broker id, as in Kafka's tools (`1..=brokers`).
 pub type BrokerId = u32;
@@ -54,11 +57,16 @@ pub enum ErrorCode {
     OutOfOrderSequenceNumber,
     /// 47: an idempotent batch from an older producer epoch.
     InvalidProducerEpoch,
+    /// 59: the leader has no state for this producer id (Kafka 4.0 brokers accept any sequence
+    /// instead; the client still handles it).
+    UnknownProducerId,
+    /// 14: the broker cannot hand out a producer id yet (waiting for a block from the controller).
+    CoordinatorLoadInProgress,
 }
 
 impl ErrorCode {
     /// Every error, in declaration order.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 21] = [
         ErrorCode::OffsetOutOfRange,
         ErrorCode::UnknownTopicOrPartition,
         ErrorCode::LeaderNotAvailable,
@@ -78,6 +86,8 @@ impl ErrorCode {
         ErrorCode::IneligibleReplica,
         ErrorCode::OutOfOrderSequenceNumber,
         ErrorCode::InvalidProducerEpoch,
+        ErrorCode::UnknownProducerId,
+        ErrorCode::CoordinatorLoadInProgress,
     ];
 
     /// The error with this [`ErrorCode::name`].
@@ -107,6 +117,8 @@ impl ErrorCode {
             ErrorCode::IneligibleReplica => "INELIGIBLE_REPLICA",
             ErrorCode::OutOfOrderSequenceNumber => "OUT_OF_ORDER_SEQUENCE_NUMBER",
             ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
+            ErrorCode::UnknownProducerId => "UNKNOWN_PRODUCER_ID",
+            ErrorCode::CoordinatorLoadInProgress => "COORDINATOR_LOAD_IN_PROGRESS",
         }
     }
 
@@ -123,6 +135,7 @@ impl ErrorCode {
                 | ErrorCode::NotEnoughReplicasAfterAppend
                 | ErrorCode::FencedLeaderEpoch
                 | ErrorCode::UnknownLeaderEpoch
+                | ErrorCode::CoordinatorLoadInProgress
         )
     }
 
@@ -344,6 +357,8 @@ pub enum RequestBody {
     ListOffsets(Vec<(Tp, OffsetSpec)>),
     /// `Fetch` from a follower.
     ReplicaFetch(ReplicaFetchRequest),
+    /// `InitProducerId` without a transactional id: a new producer id, epoch 0.
+    InitProducerId,
 }
 
 impl RequestBody {
@@ -355,6 +370,7 @@ impl RequestBody {
             RequestBody::Metadata => "Metadata",
             RequestBody::ListOffsets(_) => "ListOffsets",
             RequestBody::ReplicaFetch(_) => "Fetch(replica)",
+            RequestBody::InitProducerId => "InitProducerId",
         }
     }
 }
@@ -372,6 +388,8 @@ pub enum ResponseBody {
     ListOffsets(Vec<(Tp, Result<u64, ErrorCode>)>),
     /// To a follower's `Fetch`.
     ReplicaFetch(Vec<ReplicaFetchPartitionResponse>),
+    /// To `InitProducerId`.
+    InitProducerId(Result<ProducerIdentity, ErrorCode>),
 }
 
 impl ResponseBody {
@@ -383,6 +401,7 @@ impl ResponseBody {
             ResponseBody::Metadata(_) => "Metadata",
             ResponseBody::ListOffsets(_) => "ListOffsets",
             ResponseBody::ReplicaFetch(_) => "Fetch(replica)",
+            ResponseBody::InitProducerId(_) => "InitProducerId",
         }
     }
 }
@@ -445,6 +464,18 @@ pub enum Message {
     },
     /// Controller → broker: leadership has moved away; it may stop.
     ShutdownAllowed,
+    /// Broker → controller: "give me a block of producer ids" (`AllocateProducerIds`, KIP-730).
+    AllocateProducerIds {
+        /// The broker.
+        broker: BrokerId,
+    },
+    /// Controller → broker: producer ids `first..first + size` are this broker's to hand out.
+    ProducerIdBlock {
+        /// The first id of the block.
+        first: u64,
+        /// How many ids.
+        size: u64,
+    },
 }
 
 impl Message {
@@ -474,6 +505,8 @@ impl Message {
             Message::AlterPartitionResponse { .. } => "AlterPartitionResponse".into(),
             Message::ShutdownRequest { .. } => "ShutdownRequest".into(),
             Message::ShutdownAllowed => "ShutdownAllowed".into(),
+            Message::AllocateProducerIds { .. } => "AllocateProducerIds".into(),
+            Message::ProducerIdBlock { .. } => "ProducerIdBlock".into(),
         }
     }
 }

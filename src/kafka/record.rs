@@ -14,6 +14,15 @@ pub struct RecordId {
     pub seq: u32,
 }
 
+/// An idempotent producer's identity: the id `InitProducerId` handed out and the current epoch.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ProducerIdentity {
+    /// The producer id.
+    pub id: u64,
+    /// The producer epoch (bumped by the client to restart its sequences).
+    pub epoch: u16,
+}
+
 /// The idempotent producer's fields of a batch header (`RecordBatch` producerId, producerEpoch,
 /// baseSequence): record i of the batch has sequence `base_sequence + i`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -229,6 +229,7 @@ fn check_filter_fits(
         Measure::Failed => &["topic", "partition", "key", "producer", "error"],
         Measure::Retries => &["topic", "partition", "producer", "error"],
         Measure::Requests => &["producer"],
+        Measure::Deduplicated => &["topic", "partition", "producer"],
     };
     let given = [
         ("topic", sel.topic.is_some()),

@@ -155,13 +155,30 @@ fn batch_in_request(b: &BatchInRequest, names: &Names) -> String {
     } else {
         String::new()
     };
+    let sequence = match b.sequence {
+        Some(s) => format!(
+            ", pid {} epoch {} seq {}",
+            s.producer_id,
+            s.epoch,
+            span(u64::from(s.base_sequence), b.records as usize)
+        ),
+        None => String::new(),
+    };
     format!(
-        "{} batch {} ({}, {} B{retry})",
+        "{} batch {} ({}, {} B{retry}{sequence})",
         names.tp(b.tp),
         b.batch_id,
         plural(b.records as usize, "record"),
         b.bytes
     )
+}
+
+/// `first..last` for `count` consecutive numbers from `first`, or just `first`.
+fn span(first: u64, count: usize) -> String {
+    match count {
+        0 | 1 => first.to_string(),
+        _ => format!("{first}..{}", first + count as u64 - 1),
+    }
 }
 
 fn text(e: &Event, n: &Names) -> (&'static str, String) {
@@ -309,6 +326,7 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             batch_id,
             base_offset,
             records,
+            ..
         } => (
             "duplicate",
             format!(
@@ -369,6 +387,37 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
         Event::ConsumerError { tp, error } => ("error", format!("{} {error}", n.tp(*tp))),
         Event::BrokerFenced { broker: b, why } => ("fence", format!("{} ({why})", broker(*b))),
         Event::BrokerUnfenced { broker: b } => ("unfence", broker(*b)),
+        Event::ProducerIdsAllocated {
+            broker: b,
+            first,
+            size,
+        } => (
+            "pid-block",
+            format!("producer ids {} -> {}", span(*first, *size as usize), broker(*b)),
+        ),
+        Event::ProducerIdRequested { broker: b } => ("init-pid", format!("-> {}", broker(*b))),
+        Event::ProducerIdReceived { broker: b, result } => (
+            "init-pid",
+            match result {
+                Ok(p) => format!("{} gave producer id {} epoch {}", broker(*b), p.id, p.epoch),
+                Err(e) => format!(
+                    "to {} failed: {e}; asking again after retry.backoff.ms",
+                    broker(*b)
+                ),
+            },
+        ),
+        Event::EpochBumped { identity, partitions } => {
+            let list: Vec<String> = partitions.iter().map(|tp| n.tp(*tp)).collect();
+            (
+                "epoch-bump",
+                format!(
+                    "producer id {} epoch {}: sequences of {} restart at 0",
+                    identity.id,
+                    identity.epoch,
+                    list.join(" ")
+                ),
+            )
+        }
         Event::RegistrationRefused { broker: b } => (
             "refuse",
             format!(
@@ -433,7 +482,13 @@ fn json(e: &Event, n: &Names) -> Value {
                 .iter()
                 .map(|b| {
                     let (t, p) = tp_json(b.tp, n);
-                    json!({"topic": t, "partition": p, "batch": b.batch_id, "records": b.records, "bytes": b.bytes, "attempt": b.attempt})
+                    let mut v = json!({"topic": t, "partition": p, "batch": b.batch_id, "records": b.records, "bytes": b.bytes, "attempt": b.attempt});
+                    if let Some(s) = b.sequence {
+                        v["producer_id"] = json!(s.producer_id);
+                        v["epoch"] = json!(s.epoch);
+                        v["base_sequence"] = json!(s.base_sequence);
+                    }
+                    v
                 })
                 .collect();
             json!({"event": "produce", "broker": broker, "correlation": correlation, "acks": acks, "batches": list})
@@ -520,6 +575,7 @@ fn json(e: &Event, n: &Names) -> Value {
             batch_id,
             base_offset,
             records,
+            ..
         } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "duplicate_batch", "topic": t, "partition": p, "batch": batch_id, "base_offset": base_offset, "records": records})
@@ -569,6 +625,24 @@ fn json(e: &Event, n: &Names) -> Value {
             json!({"event": "broker_fenced", "broker": broker, "why": why})
         }
         Event::BrokerUnfenced { broker } => json!({"event": "broker_unfenced", "broker": broker}),
+        Event::ProducerIdsAllocated { broker, first, size } => {
+            json!({"event": "producer_ids_allocated", "broker": broker, "first": first, "size": size})
+        }
+        Event::ProducerIdRequested { broker } => json!({"event": "init_producer_id", "broker": broker}),
+        Event::ProducerIdReceived { broker, result } => match result {
+            Ok(p) => json!({"event": "producer_id", "broker": broker, "producer_id": p.id, "epoch": p.epoch}),
+            Err(e) => json!({"event": "producer_id", "broker": broker, "error": e.name()}),
+        },
+        Event::EpochBumped { identity, partitions } => {
+            let list: Vec<Value> = partitions
+                .iter()
+                .map(|tp| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p})
+                })
+                .collect();
+            json!({"event": "epoch_bumped", "producer_id": identity.id, "epoch": identity.epoch, "partitions": list})
+        }
         Event::RegistrationRefused { broker } => {
             json!({"event": "registration_refused", "broker": broker, "error": "DUPLICATE_BROKER_REGISTRATION"})
         }

@@ -8,7 +8,7 @@ mod format;
 pub use format::{Names, TraceFormat, TraceWriter};
 
 use crate::kafka::protocol::{BrokerId, ErrorCode};
-use crate::kafka::record::{RecordId, Tp};
+use crate::kafka::record::{BatchSequence, ProducerIdentity, RecordId, Tp};
 use crate::sim::{NodeId, SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -25,6 +25,8 @@ pub struct BatchInRequest {
     pub bytes: u32,
     /// 0 for the first send, 1 for the first retry, ...
     pub attempt: u32,
+    /// Producer id, epoch and base sequence (idempotent producer).
+    pub sequence: Option<BatchSequence>,
 }
 
 /// Something a node observed.
@@ -218,6 +220,8 @@ pub enum Event {
     /// A leader recognised a retried idempotent batch it already holds, and answered with the
     /// offset it got the first time.
     DuplicateBatch {
+        /// The producer (index in the scenario).
+        producer: u32,
         /// Partition.
         tp: Tp,
         /// Batch number.
@@ -272,6 +276,34 @@ pub enum Event {
     RegistrationRefused {
         /// The broker.
         broker: BrokerId,
+    },
+    /// The controller gave a broker a block of producer ids.
+    ProducerIdsAllocated {
+        /// The broker.
+        broker: BrokerId,
+        /// First id of the block.
+        first: u64,
+        /// Ids in the block.
+        size: u64,
+    },
+    /// An idempotent producer asked a broker for a producer id (`InitProducerId`).
+    ProducerIdRequested {
+        /// The broker.
+        broker: BrokerId,
+    },
+    /// The answer to `InitProducerId`.
+    ProducerIdReceived {
+        /// The broker.
+        broker: BrokerId,
+        /// The id and epoch, or the error (retried after `retry.backoff.ms`).
+        result: Result<ProducerIdentity, ErrorCode>,
+    },
+    /// The idempotent producer bumped its epoch so that a partition's sequences restart at 0.
+    EpochBumped {
+        /// The new id and epoch.
+        identity: ProducerIdentity,
+        /// The partitions whose batches in flight get new sequences.
+        partitions: Vec<Tp>,
     },
     /// The controller let a broker (back) in.
     BrokerUnfenced {

@@ -75,7 +75,8 @@ impl Broker {
                 if let Some(s) = batch.sequence
                     && let Verdict::Duplicate(base_offset) = replica.producers.check(s, count)?
                 {
-                    out.trace(|| Event::DuplicateBatch {
+                    out.emit(Event::DuplicateBatch {
+                        producer: batch.records.first().map_or(0, |r| r.producer),
                         tp,
                         batch_id: batch.batch_id,
                         base_offset,

@@ -7,12 +7,14 @@
 
 mod follower;
 mod leader;
+mod producer_ids;
 mod producers;
 mod replica;
 mod requests;
 #[cfg(test)]
 mod tests;
 
+use producer_ids::ProducerIdPool;
 use producers::ProducerStates;
 pub use replica::{FollowerState, LeaderState, Replica, Role};
 
@@ -55,6 +57,7 @@ pub struct Broker {
     next_heartbeat: SimTime,
     next_isr_check: SimTime,
     next_checkpoint: SimTime,
+    producer_ids: ProducerIdPool,
     life: Life,
 }
 
@@ -88,6 +91,7 @@ impl Broker {
             next_heartbeat: SimTime::ZERO,
             next_isr_check: SimTime::ZERO,
             next_checkpoint: SimTime::ZERO,
+            producer_ids: ProducerIdPool::default(),
             life: Life::Up,
         };
         broker.apply_metadata(SimTime::ZERO, metadata, &mut Out::new(false));
@@ -131,6 +135,7 @@ impl Broker {
         self.produces.clear();
         self.fetches.clear();
         self.fetchers.clear();
+        self.producer_ids = ProducerIdPool::default();
         for r in self.replicas.values_mut() {
             r.role = Role::Follower { leader: None };
             r.log.recover(power_loss);
@@ -260,11 +265,13 @@ impl Broker {
                     return;
                 }
             }
+            Message::ProducerIdBlock { first, size } => self.producer_ids.on_block(first, size),
             Message::ConnectOk
             | Message::ConnectRefused
             | Message::Heartbeat { .. }
             | Message::AlterPartition { .. }
-            | Message::ShutdownRequest { .. } => {}
+            | Message::ShutdownRequest { .. }
+            | Message::AllocateProducerIds { .. } => {}
         }
         self.run_fetchers(now, out);
         self.schedule(now, out);

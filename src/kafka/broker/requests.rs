@@ -83,6 +83,22 @@ impl Broker {
                 respond(out, from, correlation, ResponseBody::Metadata(md));
                 false
             }
+            RequestBody::InitProducerId => {
+                let handout = self.producer_ids.generate();
+                if handout.request_block {
+                    out.send(
+                        self.addr.controller(),
+                        Message::AllocateProducerIds { broker: self.id },
+                    );
+                }
+                respond(
+                    out,
+                    from,
+                    correlation,
+                    ResponseBody::InitProducerId(handout.result),
+                );
+                false
+            }
             RequestBody::ListOffsets(list) => {
                 let answers = list
                     .into_iter()

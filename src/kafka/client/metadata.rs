@@ -68,32 +68,21 @@ impl MetadataCache {
             out.wake_at(due);
             return;
         }
-        let candidates: Vec<BrokerId> = if self.current.live_brokers.is_empty() {
+        if let Some(b) = net.least_loaded(&self.candidates(), now, out) {
+            let correlation = net.send(b, RequestBody::Metadata, true, now, out);
+            self.in_flight = Some((b, correlation));
+            self.last_attempt = Some(now);
+            out.trace(|| Event::MetadataRequested { broker: b });
+        }
+    }
+
+    /// Brokers a request for any broker may go to: the live ones, or every one before the
+    /// first metadata (the bootstrap servers).
+    pub fn candidates(&self) -> Vec<BrokerId> {
+        if self.current.live_brokers.is_empty() {
             self.addr.broker_ids().collect()
         } else {
             self.current.live_brokers.clone()
-        };
-        // Kafka's leastLoadedNode: a connected node with the fewest in-flight requests, else one
-        // it may connect to.
-        let ready = candidates
-            .iter()
-            .copied()
-            .filter(|b| net.is_connected(*b))
-            .min_by_key(|b| (net.in_flight_count(*b), *b));
-        match ready {
-            Some(b) => {
-                let correlation = net.send(b, RequestBody::Metadata, true, now, out);
-                self.in_flight = Some((b, correlation));
-                self.last_attempt = Some(now);
-                out.trace(|| Event::MetadataRequested { broker: b });
-            }
-            None => {
-                if let Some(b) = candidates.iter().copied().find(|b| net.can_connect(*b, now)) {
-                    net.ensure_connecting(b, now, out);
-                } else if let Some(b) = candidates.first() {
-                    net.ensure_connecting(*b, now, out);
-                }
-            }
         }
     }
 

@@ -74,6 +74,32 @@ impl NetworkClient {
         &mut self.conns[b as usize - 1]
     }
 
+    /// Kafka's `leastLoadedNode`: a connected broker among `candidates` with the fewest
+    /// in-flight requests; if none is connected, starts connecting to one and returns `None`.
+    pub fn least_loaded(
+        &mut self,
+        candidates: &[BrokerId],
+        now: SimTime,
+        out: &mut Out<Message, Event>,
+    ) -> Option<BrokerId> {
+        let ready = candidates
+            .iter()
+            .copied()
+            .filter(|b| self.is_connected(*b))
+            .min_by_key(|b| (self.in_flight_count(*b), *b));
+        if ready.is_none() {
+            let target = candidates
+                .iter()
+                .copied()
+                .find(|b| self.can_connect(*b, now))
+                .or(candidates.first().copied());
+            if let Some(b) = target {
+                self.ensure_connecting(b, now, out);
+            }
+        }
+        ready
+    }
+
     /// Connected and below `max_in_flight` unanswered requests.
     pub fn is_ready(&self, b: BrokerId, max_in_flight: usize) -> bool {
         let c = self.conn(b);

@@ -5,6 +5,7 @@
 //! Followed: `RecordAccumulator`, `ProducerBatch` and `BufferPool`
 //! (clients/src/main/java/org/apache/kafka/clients/producer/internals/), Kafka 4.0.
 
+use super::idempotence::Idempotence;
 use crate::kafka::protocol::{BrokerId, ClusterMetadata, WireBatch};
 use crate::kafka::record::{BATCH_HEADER_BYTES, RecordId, Tp, record_bytes, record_upper_bound_bytes};
 use crate::scenario::ProducerConfig;
@@ -173,6 +174,19 @@ pub struct Accumulator {
     next_batch_id: u64,
 }
 
+/// Where a re-enqueued batch goes: the front, or behind the queued batches whose sequences are
+/// lower than its own (`RecordAccumulator.insertInSequenceOrder`).
+fn in_sequence_order(deque: &VecDeque<Batch>, batch: u64, idempotence: Option<&Idempotence>) -> usize {
+    let Some(i) = idempotence else { return 0 };
+    let Some(own) = i.base_sequence(batch) else {
+        return 0;
+    };
+    deque
+        .iter()
+        .take_while(|b| i.base_sequence(b.id).is_some_and(|s| s < own))
+        .count()
+}
+
 fn timestamp_ms(t: SimTime) -> u64 {
     t.as_us() / 1000
 }
@@ -304,12 +318,14 @@ impl Accumulator {
     }
 
     /// Takes at most one batch per partition led by `leader`, rotating the start partition, up to
-    /// `max.request.size` (`RecordAccumulator.drainBatchesForOneNode`).
+    /// `max.request.size` (`RecordAccumulator.drainBatchesForOneNode`). With idempotence, a
+    /// partition whose head may not go yet stops the drain, and a batch gets its sequence here.
     pub fn drain(
         &mut self,
         leader: BrokerId,
         md: &ClusterMetadata,
         now: SimTime,
+        mut idempotence: Option<&mut Idempotence>,
     ) -> (Vec<WireBatch>, Vec<BatchInRequest>) {
         let parts: Vec<Tp> = md
             .topics
@@ -337,27 +353,34 @@ impl Accumulator {
             let tp = parts[index];
             self.drain_index.insert(leader, index);
             index = (index + 1) % parts.len();
-            let eligible = !self.muted.contains(&tp)
-                && self
-                    .deques
-                    .get(tp)
-                    .and_then(VecDeque::front)
-                    .is_some_and(|b| !b.backing_off(now));
-            if eligible {
-                let deque = self.deques.get_mut(tp).expect("checked above");
-                let head_bytes = deque.front().map_or(0, |b| b.bytes);
+            let head = (!self.muted.contains(&tp))
+                .then(|| self.deques.get(tp).and_then(VecDeque::front))
+                .flatten()
+                .filter(|b| !b.backing_off(now))
+                .map(|b| (b.id, b.bytes));
+            if let Some((head_id, head_bytes)) = head {
                 if size.saturating_add(head_bytes) > self.max_request_size && !wire.is_empty() {
                     break;
                 }
+                if idempotence
+                    .as_deref()
+                    .is_some_and(|i| i.should_stop_drain(tp, head_id))
+                {
+                    break;
+                }
+                let deque = self.deques.get_mut(tp).expect("checked above");
                 let mut batch = deque.pop_front().expect("checked above");
                 batch.closed = true;
                 size = size.saturating_add(batch.bytes);
+                let sequence = idempotence
+                    .as_deref_mut()
+                    .and_then(|i| i.sequence_for(tp, batch.id, batch.len()));
                 wire.push(WireBatch {
                     tp,
                     batch_id: batch.id,
                     records: batch.wire_records(),
                     bytes: batch.bytes,
-                    sequence: None,
+                    sequence,
                 });
                 shown.push(BatchInRequest {
                     tp,
@@ -365,6 +388,7 @@ impl Accumulator {
                     records: batch.len(),
                     bytes: batch.bytes,
                     attempt: batch.attempts,
+                    sequence,
                 });
                 if self.guarantee_order {
                     self.muted.insert(tp);
@@ -394,18 +418,34 @@ impl Accumulator {
         Some((f.batch, f.expired))
     }
 
-    /// Puts a failed batch back at the front of its deque (`RecordAccumulator.reenqueue`).
-    pub fn reenqueue(&mut self, mut batch: Batch, now: SimTime, backoff: SimDuration) {
+    /// Puts a failed batch back at the front of its deque (`RecordAccumulator.reenqueue`). With
+    /// idempotence it goes behind queued batches with lower sequences (`insertInSequenceOrder`).
+    pub fn reenqueue(
+        &mut self,
+        mut batch: Batch,
+        now: SimTime,
+        backoff: SimDuration,
+        idempotence: Option<&Idempotence>,
+    ) {
         batch.attempts += 1;
         batch.last_attempt_at = now;
         batch.backoff = backoff;
-        self.deques.entry(batch.tp).push_front(batch);
+        let deque = self.deques.entry(batch.tp);
+        let at = in_sequence_order(deque, batch.id, idempotence);
+        deque.insert(at, batch);
     }
 
     /// Splits a batch the broker found too large into `batch.size` pieces and puts them at the
     /// front of the deque in record order (`Sender.splitAndReenqueue`). The pieces keep the
-    /// original creation time and are allocated outside the pool, as Kafka does.
-    pub fn split_and_reenqueue(&mut self, mut batch: Batch, sizes: impl Fn(RecordId) -> (Option<u32>, u32)) {
+    /// original creation time and are allocated outside the pool, as Kafka does. With
+    /// idempotence the pieces take consecutive sequences from the batch's and go in sequence
+    /// order.
+    pub fn split_and_reenqueue(
+        &mut self,
+        mut batch: Batch,
+        sizes: impl Fn(RecordId) -> (Option<u32>, u32),
+        mut idempotence: Option<&mut Idempotence>,
+    ) {
         self.deallocate(&batch);
         let records = batch.wire_records();
         let mut pieces: Vec<Batch> = Vec::new();
@@ -432,9 +472,14 @@ impl Accumulator {
             let size = record_bytes(piece.record_count, 0, key, value);
             piece.push(*r, size);
         }
+        if let Some(i) = idempotence.as_deref_mut() {
+            let ids: Vec<(u64, u32)> = pieces.iter().map(|p| (p.id, p.len())).collect();
+            i.split(batch.id, &ids);
+        }
         let deque = self.deques.entry(batch.tp);
-        for piece in pieces.into_iter().rev() {
-            deque.push_front(piece);
+        let at = in_sequence_order(deque, pieces[0].id, idempotence.as_deref());
+        for (i, piece) in pieces.into_iter().enumerate() {
+            deque.insert(at + i, piece);
         }
     }
 
@@ -445,21 +490,22 @@ impl Accumulator {
 
     /// Expires batches past `delivery.timeout.ms`: queued ones from the head of each deque, and
     /// in-flight ones (which stay tracked until their request ends). Memory is returned.
-    pub fn expire(&mut self, now: SimTime) -> Vec<Batch> {
+    /// Each comes with `true` if it was queued (gone now), `false` if in flight.
+    pub fn expire(&mut self, now: SimTime) -> Vec<(Batch, bool)> {
         let mut expired = Vec::new();
         let timeout = self.delivery_timeout;
         for deque in self.deques.values_mut() {
             while deque.front().is_some_and(|b| now >= b.created_at + timeout) {
-                expired.push(deque.pop_front().expect("checked"));
+                expired.push((deque.pop_front().expect("checked"), true));
             }
         }
         for f in self.in_flight.values_mut() {
             if !f.expired && now >= f.batch.created_at + timeout {
                 f.expired = true;
-                expired.push(f.batch.clone());
+                expired.push((f.batch.clone(), false));
             }
         }
-        for b in &expired {
+        for (b, _) in &expired {
             self.used_memory -= b.reserved_bytes;
         }
         expired
@@ -566,12 +612,12 @@ mod tests {
             acc.append(tp(p), rec(10 + p), None, 10, T0);
         }
         let m = md(3, 1);
-        let (first, _) = acc.drain(1, &m, T0);
+        let (first, _) = acc.drain(1, &m, T0, None);
         assert_eq!(
             first.iter().map(|b| b.tp.partition).collect::<Vec<_>>(),
             [0, 1, 2]
         );
-        let (second, _) = acc.drain(1, &m, T0);
+        let (second, _) = acc.drain(1, &m, T0, None);
         // Kafka stores the index of the partition examined last, so the next lap starts there.
         assert_eq!(
             second.iter().map(|b| b.tp.partition).collect::<Vec<_>>(),
@@ -587,10 +633,10 @@ mod tests {
         acc.append(tp(0), rec(0), None, 10, T0);
         acc.append(tp(0), rec(1), None, 10, T0);
         let m = md(1, 1);
-        let (sent, _) = acc.drain(1, &m, T0);
+        let (sent, _) = acc.drain(1, &m, T0, None);
         assert_eq!(sent.len(), 1);
         assert!(acc.ready(T0, &m, false).nodes.is_empty(), "muted");
-        assert!(acc.drain(1, &m, T0).0.is_empty());
+        assert!(acc.drain(1, &m, T0, None).0.is_empty());
         acc.finish_in_flight(sent[0].batch_id);
         assert!(acc.ready(T0, &m, false).nodes.contains(&1));
     }
@@ -601,15 +647,15 @@ mod tests {
         acc.append(tp(0), rec(0), None, 10, T0);
         acc.append(tp(0), rec(1), None, 10, T0);
         let m = md(1, 1);
-        let (a, _) = acc.drain(1, &m, T0);
+        let (a, _) = acc.drain(1, &m, T0, None);
         let (batch, _) = acc.finish_in_flight(a[0].batch_id).expect("in flight");
-        acc.reenqueue(batch, SimTime::from_us(1_000), SimDuration::from_ms(100));
+        acc.reenqueue(batch, SimTime::from_us(1_000), SimDuration::from_ms(100), None);
         let r = acc.ready(SimTime::from_us(2_000), &m, false);
         assert!(
             r.nodes.is_empty(),
             "the head batch backs off and blocks its partition"
         );
-        let (retry, shown) = acc.drain(1, &m, SimTime::from_us(101_000));
+        let (retry, shown) = acc.drain(1, &m, SimTime::from_us(101_000), None);
         assert_eq!((retry[0].records[0], shown[0].attempt), (rec(0), 1));
     }
 
@@ -641,12 +687,12 @@ mod tests {
             topics: vec![vec![md(1, 1).topics[0][0].clone(), md(1, 2).topics[0][0].clone()]],
             ..md(1, 1)
         };
-        acc.drain(1, &m, T0);
+        acc.drain(1, &m, T0, None);
         assert_eq!(acc.next_expiry(), Some(SimTime::from_us(30_000_000)));
         let expired = acc.expire(SimTime::from_us(30_000_000));
         assert_eq!(expired.len(), 2);
         let (_, was_expired) = acc
-            .finish_in_flight(expired.iter().find(|b| b.tp == tp(0)).expect("p0").id)
+            .finish_in_flight(expired.iter().find(|b| b.0.tp == tp(0)).expect("p0").0.id)
             .expect("tracked");
         assert!(was_expired);
     }

@@ -2,6 +2,7 @@
 //! accumulator, and the sender that turns batches into produce requests.
 
 pub mod accumulator;
+mod idempotence;
 pub mod partitioner;
 mod sender;
 
@@ -16,6 +17,7 @@ use crate::scenario::{ProducerConfig, Workload};
 use crate::sim::{NodeId, Out, SimRng, SimTime};
 use crate::trace::Event;
 use accumulator::{Accumulator, AppendOutcome};
+use idempotence::Idempotence;
 use partitioner::{StickyPartitioner, murmur2, to_positive};
 use std::collections::BTreeMap;
 
@@ -56,6 +58,8 @@ pub struct Producer {
     acc: Accumulator,
     sticky: StickyPartitioner,
     retry_backoff: ExponentialBackoff,
+    /// Producer id, epoch and sequences when `enable.idempotence` is on.
+    idempotence: Option<Idempotence>,
     next_seq: u32,
     blocked: Option<Blocked>,
     /// Produce requests waiting for a response: correlation id → batch ids.
@@ -98,6 +102,7 @@ impl Producer {
             acc: Accumulator::new(&cfg),
             sticky: StickyPartitioner::default(),
             retry_backoff: ExponentialBackoff::new(cfg.net.retry_backoff, cfg.net.retry_backoff_max),
+            idempotence: cfg.idempotence.then(Idempotence::default),
             cfg,
             workload,
             keys,
@@ -145,6 +150,9 @@ impl Producer {
         match received {
             Some((correlation, ResponseBody::Produce(results))) => {
                 self.on_produce_response(correlation, results, now, out)
+            }
+            Some((correlation, ResponseBody::InitProducerId(result))) => {
+                self.on_init_producer_id(broker, correlation, result, now, out)
             }
             Some((_, ResponseBody::Metadata(md))) => {
                 let changed = self.metadata.on_response(now, md);

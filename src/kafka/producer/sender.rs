@@ -6,13 +6,27 @@ use super::accumulator::Batch;
 use crate::kafka::protocol::{
     BrokerId, ErrorCode, Message, ProducePartitionResponse, ProduceRequest, RequestBody,
 };
+use crate::kafka::record::ProducerIdentity;
 use crate::sim::{Out, SimTime};
 use crate::trace::Event;
 
 impl Producer {
     /// One pass of `Sender.sendProducerData`.
     pub(super) fn run_sender(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
-        for mut batch in self.acc.expire(now) {
+        if self.begin_idempotent_pass(now, out) {
+            // An `InitProducerId` request is out: produce requests wait for it.
+            self.metadata.poll(now, &mut self.net, out);
+            return;
+        }
+        for (mut batch, queued) in self.acc.expire(now) {
+            if let Some(i) = self.idempotence.as_mut() {
+                // `Sender.sendProducerData`: a batch that was retried and then expired leaves its
+                // partition's sequences unresolved.
+                i.on_expired(batch.id, batch.attempts > 0);
+                if queued {
+                    i.forget(batch.id);
+                }
+            }
             out.emit(Event::BatchFailed {
                 tp: batch.tp,
                 batch_id: batch.id,
@@ -50,7 +64,9 @@ impl Producer {
     /// Drains one request's worth of batches for `broker` and sends it; false if nothing was
     /// drainable.
     fn send_to(&mut self, broker: BrokerId, now: SimTime, out: &mut Out<Message, Event>) -> bool {
-        let (batches, shown) = self.acc.drain(broker, self.metadata.current(), now);
+        let (batches, shown) =
+            self.acc
+                .drain(broker, self.metadata.current(), now, self.idempotence.as_mut());
         if batches.is_empty() {
             return false;
         }
@@ -117,6 +133,14 @@ impl Producer {
             self.metadata.on_failure(broker);
             return;
         }
+        if self
+            .idempotence
+            .as_ref()
+            .is_some_and(|i| i.is_init(broker, correlation))
+        {
+            self.on_init_producer_id(broker, correlation, Err(error), now, out);
+            return;
+        }
         if let Some(batch_ids) = self.requests.remove(&correlation) {
             for id in batch_ids {
                 self.fail(id, error, now, out);
@@ -125,7 +149,9 @@ impl Producer {
     }
 
     /// Takes a finished batch out of flight; `None` when it is unknown or had already expired
-    /// (then the answer is only traced: the application was told it failed).
+    /// (then the answer is only traced: the application was told it failed). The idempotence
+    /// state learns the late answer all the same (`Sender.completeBatch` reaches the
+    /// `TransactionManager` before it notices the batch is done).
     fn take_in_flight(
         &mut self,
         batch_id: u64,
@@ -139,6 +165,13 @@ impl Producer {
                 batch_id,
                 result,
             });
+            if let Some(i) = self.idempotence.as_mut() {
+                match result {
+                    Ok(_) => i.on_acked(batch_id),
+                    Err(e) => i.on_failed(batch_id, e, batch.attempts < self.cfg.retries),
+                }
+                i.forget(batch_id);
+            }
             return None;
         }
         Some(batch)
@@ -149,6 +182,9 @@ impl Producer {
         let Some(mut batch) = self.take_in_flight(batch_id, result, out) else {
             return;
         };
+        if let Some(i) = self.idempotence.as_mut() {
+            i.on_acked(batch_id);
+        }
         self.acc.deallocate(&batch);
         out.emit(Event::BatchAcked {
             tp: batch.tp,
@@ -158,7 +194,8 @@ impl Producer {
         });
     }
 
-    /// `Sender.completeBatch` for an error: split, retry at the front of the queue, or fail.
+    /// `Sender.completeBatch` for an error: split, retry (in sequence order with idempotence),
+    /// or fail.
     fn fail(&mut self, batch_id: u64, error: ErrorCode, now: SimTime, out: &mut Out<Message, Event>) {
         let Some(mut batch) = self.take_in_flight(batch_id, Err(error), out) else {
             return;
@@ -171,7 +208,8 @@ impl Producer {
             let keys = &self.keys;
             let value = self.workload.value_bytes;
             let key_len = |seq: u32| (!keys.is_empty()).then(|| keys[seq as usize % keys.len()].len);
-            self.acc.split_and_reenqueue(batch, |r| (key_len(r.seq), value));
+            self.acc
+                .split_and_reenqueue(batch, |r| (key_len(r.seq), value), self.idempotence.as_mut());
             return;
         }
         let error = if error == ErrorCode::MessageTooLarge {
@@ -179,9 +217,14 @@ impl Producer {
         } else {
             error
         };
-        let can_retry = error.is_retriable()
+        // `Sender.canRetry`: time and attempts left, then the error (through the idempotence
+        // rules when on, which may ask for an epoch bump).
+        let can_retry = now < batch.created_at + self.cfg.delivery_timeout
             && batch.attempts < self.cfg.retries
-            && now < batch.created_at + self.cfg.delivery_timeout;
+            && match self.idempotence.as_mut() {
+                Some(i) => i.can_retry(batch_id, error),
+                None => error.is_retriable(),
+            };
         if can_retry {
             let backoff = self.retry_backoff.backoff(batch.attempts, &mut self.rng);
             out.emit(Event::BatchRetry {
@@ -192,8 +235,11 @@ impl Producer {
                 backoff,
                 records: batch.wire_records(),
             });
-            self.acc.reenqueue(batch, now, backoff);
+            self.acc.reenqueue(batch, now, backoff, self.idempotence.as_ref());
         } else {
+            if let Some(i) = self.idempotence.as_mut() {
+                i.on_failed(batch_id, error, batch.attempts < self.cfg.retries);
+            }
             self.acc.deallocate(&batch);
             out.emit(Event::BatchFailed {
                 tp: batch.tp,
@@ -202,5 +248,49 @@ impl Producer {
                 records: batch.wire_records(),
             });
         }
+    }
+
+    /// The idempotence steps at the start of a sender pass (`Sender.runOnce`): resolve
+    /// sequences, bump the epoch, send `InitProducerId` to the least loaded broker. True while
+    /// that request is out.
+    fn begin_idempotent_pass(&mut self, now: SimTime, out: &mut Out<Message, Event>) -> bool {
+        let Some(i) = self.idempotence.as_mut() else {
+            return false;
+        };
+        let start = i.begin_pass(now);
+        if let Some((identity, partitions)) = start.bumped {
+            out.trace(|| Event::EpochBumped { identity, partitions });
+        }
+        if let Some(t) = start.wake {
+            out.wake_at(t);
+        }
+        if start.send_init {
+            let candidates = self.metadata.candidates();
+            if let Some(b) = self.net.least_loaded(&candidates, now, out) {
+                let correlation = self.net.send(b, RequestBody::InitProducerId, true, now, out);
+                i.on_init_sent(b, correlation);
+                out.trace(|| Event::ProducerIdRequested { broker: b });
+            }
+        }
+        i.init_in_flight()
+    }
+
+    /// The answer to `InitProducerId` (or its loss): an error is retried after `retry.backoff.ms`.
+    pub(super) fn on_init_producer_id(
+        &mut self,
+        broker: BrokerId,
+        correlation: u32,
+        result: Result<ProducerIdentity, ErrorCode>,
+        now: SimTime,
+        out: &mut Out<Message, Event>,
+    ) {
+        let Some(i) = self.idempotence.as_mut() else {
+            return;
+        };
+        if !i.is_init(broker, correlation) {
+            return;
+        }
+        i.on_init_response(result, now + self.cfg.net.retry_backoff);
+        out.trace(|| Event::ProducerIdReceived { broker, result });
     }
 }

@@ -32,7 +32,7 @@ pub(super) static PRODUCER: ConfigSet = ConfigSet {
             name: "enable.idempotence",
             kind: Kind::Bool,
             default: "true",
-            doc: "idempotent producer (not modelled yet: set it to false)",
+            doc: "idempotent producer: producer id, epoch and sequence numbers make retries safe (needs acks=all, retries > 0, max.in.flight <= 5)",
         },
         int_key(
             "batch.size",
@@ -156,6 +156,8 @@ pub struct ProducerConfig {
     pub delivery_timeout: SimDuration,
     /// `partitioner.ignore.keys`.
     pub partitioner_ignore_keys: bool,
+    /// `enable.idempotence` after Kafka's rules (false when silently disabled).
+    pub idempotence: bool,
     /// Settings shared with every client.
     pub net: ClientNetConfig,
     /// What Kafka would log while building this producer (silent adjustments).
@@ -172,7 +174,7 @@ impl ProducerConfig {
             "1" => Acks::One,
             _ => Acks::All,
         };
-        check_idempotence(&c, block, acks, &mut notes)?;
+        let idempotence = check_idempotence(&c, block, acks, &mut notes)?;
         let net = ClientNetConfig::from_config(&c);
         let linger = c.ms("linger.ms");
         let delivery_timeout = delivery_timeout(&c, block, linger, &net, &mut notes)?;
@@ -194,6 +196,7 @@ impl ProducerConfig {
             max_request_size_bytes: u32::try_from(c.int("max.request.size")).unwrap_or(u32::MAX),
             delivery_timeout,
             partitioner_ignore_keys: c.bool("partitioner.ignore.keys"),
+            idempotence,
             net,
             notes,
         })
@@ -202,61 +205,57 @@ impl ProducerConfig {
 
 /// `ProducerConfig.postProcessAndValidateIdempotenceConfigs` (Kafka 4.0): conflicts are errors when
 /// the user set `enable.idempotence`, and silently disable it when it was only defaulted, except
-/// max.in.flight > 5, which is an error either way since 4.0.
+/// max.in.flight > 5, which is an error either way since 4.0. Returns whether idempotence is on.
 fn check_idempotence(
     c: &Config,
     block: &ConfigBlock<'_, '_>,
     acks: Acks,
     notes: &mut Vec<String>,
-) -> Result<(), ScenarioError> {
+) -> Result<bool, ScenarioError> {
     const KEY: &str = "enable.idempotence";
     if !c.bool(KEY) {
-        return Ok(());
+        return Ok(false);
     }
     let explicit = c.is_explicit(KEY);
     let max_in_flight = c.int("max.in.flight.requests.per.connection");
     if c.int("retries") == 0 {
         if explicit {
-            return Err(block.error_at_key(
-                "retries",
-                "Must set retries to non-zero when using the idempotent producer.",
-            ));
+            return Err(block
+                .error_at_key(
+                    "retries",
+                    "Must set retries to non-zero when using the idempotent producer.",
+                )
+                .with_help("remove \"retries\", or set \"enable.idempotence\": false"));
         }
         notes.push("Idempotence will be disabled because retries is set to 0.".to_string());
-        return Ok(());
+        return Ok(false);
     }
     if acks != Acks::All {
         if explicit {
-            return Err(block.error_at_key(
-                "acks",
-                "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence.",
-            ));
+            return Err(block
+                .error_at_key(
+                    "acks",
+                    "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence.",
+                )
+                .with_help("set \"acks\": \"all\", or \"enable.idempotence\": false"));
         }
         notes.push(format!(
             "Idempotence will be disabled because acks is set to {}, not set to 'all'.",
             c.str("acks")
         ));
-        return Ok(());
+        return Ok(false);
     }
     if max_in_flight > 5 {
-        return Err(block.error_at_key(
-            "max.in.flight.requests.per.connection",
-            format!(
-                "To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5. Current value is {max_in_flight}."
-            ),
-        ));
+        return Err(block
+            .error_at_key(
+                "max.in.flight.requests.per.connection",
+                format!(
+                    "To use the idempotent producer, max.in.flight.requests.per.connection must be set to at most 5. Current value is {max_in_flight}."
+                ),
+            )
+            .with_help("use at most 5, or set \"enable.idempotence\": false"));
     }
-    let why = if explicit {
-        "`enable.idempotence` is true"
-    } else {
-        "Kafka's producer defaults to `enable.idempotence=true`"
-    };
-    Err(block
-        .error_at_key(
-            KEY,
-            format!("{why}, and kafkasim does not model the idempotent producer yet"),
-        )
-        .with_help("add \"enable.idempotence\": false to this producer's config"))
+    Ok(true)
 }
 
 /// KIP-91: `delivery.timeout.ms >= linger.ms + request.timeout.ms`; an explicit smaller value is
