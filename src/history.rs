@@ -2,7 +2,7 @@
 //! Checkers and the summary read only this and the final logs, never the simulator's internals.
 
 use crate::kafka::protocol::{BrokerId, ClusterMetadata, ErrorCode};
-use crate::kafka::record::{RecordId, Tp};
+use crate::kafka::record::{ProducerIdentity, RecordId, Tp};
 use crate::sim::SimTime;
 use crate::trace::Event;
 use std::collections::BTreeMap;
@@ -151,6 +151,10 @@ pub struct ProducerHistory {
     pub acked: u64,
     /// Records put in a batch (for `after: Sent(...)` triggers).
     pub sent: u64,
+    /// The idempotent producer's id and epoch at the end.
+    pub identity: Option<ProducerIdentity>,
+    /// Times the idempotent producer bumped its epoch.
+    pub epoch_bumps: u32,
 }
 
 /// A batch appended by a leader.
@@ -331,6 +335,20 @@ impl History {
                 }
                 if let Some(r) = records.first() {
                     self.producers[r.producer as usize].acked += records.len() as u64;
+                }
+            }
+            Event::ProducerIdReceived {
+                result: Ok(identity), ..
+            } => {
+                if let Client::Producer(p) = who {
+                    self.producers[p as usize].identity = Some(*identity);
+                }
+            }
+            Event::EpochBumped { identity, .. } => {
+                if let Client::Producer(p) = who {
+                    let ph = &mut self.producers[p as usize];
+                    ph.identity = Some(*identity);
+                    ph.epoch_bumps += 1;
                 }
             }
             Event::DuplicateBatch {

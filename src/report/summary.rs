@@ -4,7 +4,7 @@
 use crate::check::{CheckReport, Finding, describe_outcome, explain};
 use crate::history::Outcome;
 use crate::kafka::protocol::broker_list;
-use crate::scenario::Scenario;
+use crate::scenario::{ProducerSpec, Scenario};
 use crate::sim::SimDuration;
 use crate::simulation::RunResult;
 use std::fmt::Write;
@@ -40,6 +40,7 @@ pub fn summary(scenario: &Scenario, result: &RunResult, checks: &CheckReport) ->
         let _ = writeln!(s, "INCOMPLETE: {why}");
     }
     producers(&mut s, scenario, result);
+    idempotence(&mut s, scenario, result);
     partitions(&mut s, result);
     consumers(&mut s, scenario, result);
     notes(&mut s, scenario);
@@ -157,6 +158,42 @@ fn consumers(s: &mut String, scenario: &Scenario, result: &RunResult) {
             })
             .collect();
         let _ = writeln!(s, "  {:<10} {:>9}  {}", c.id, consumed, positions.join(" "));
+    }
+}
+
+/// Which producers are idempotent, with their id and epoch, and which had it silently
+/// disabled by Kafka's rules; shown only when some producer asked for idempotence.
+fn idempotence(s: &mut String, scenario: &Scenario, result: &RunResult) {
+    const DISABLED: &str = "Idempotence will be disabled because ";
+    let disabled = |p: &ProducerSpec| {
+        p.config.notes.iter().find_map(|n| {
+            n.strip_prefix(DISABLED)
+                .map(|why| why.trim_end_matches('.').to_string())
+        })
+    };
+    if !scenario
+        .producers
+        .iter()
+        .any(|p| p.config.idempotence || disabled(p).is_some())
+    {
+        return;
+    }
+    let _ = writeln!(s, "\nidempotence");
+    for (p, ph) in scenario.producers.iter().zip(&result.history.producers) {
+        let state = match (p.config.idempotence, ph.identity, disabled(p)) {
+            (true, Some(id), _) => {
+                let bumps = match ph.epoch_bumps {
+                    0 => String::new(),
+                    1 => ", after 1 epoch bump".to_string(),
+                    n => format!(", after {n} epoch bumps"),
+                };
+                format!("on: producer id {}, epoch {}{bumps}", id.id, id.epoch)
+            }
+            (true, None, _) => "on: no producer id obtained".to_string(),
+            (false, _, Some(why)) => format!("off: Kafka disabled it because {why}"),
+            (false, _, None) => "off".to_string(),
+        };
+        let _ = writeln!(s, "  {:<10} {state}", p.id);
     }
 }
 

@@ -5,6 +5,8 @@ pub mod accumulator;
 mod idempotence;
 pub mod partitioner;
 mod sender;
+#[cfg(test)]
+mod tests;
 
 use super::addr::Addresses;
 use super::client::backoff::ExponentialBackoff;

@@ -259,7 +259,7 @@ impl Producer {
         };
         let start = i.begin_pass(now);
         if let Some((identity, partitions)) = start.bumped {
-            out.trace(|| Event::EpochBumped { identity, partitions });
+            out.emit(Event::EpochBumped { identity, partitions });
         }
         if let Some(t) = start.wake {
             out.wake_at(t);
@@ -291,6 +291,6 @@ impl Producer {
             return;
         }
         i.on_init_response(result, now + self.cfg.net.retry_backoff);
-        out.trace(|| Event::ProducerIdReceived { broker, result });
+        out.emit(Event::ProducerIdReceived { broker, result });
     }
 }
