@@ -242,14 +242,22 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             error,
             attempts,
             backoff,
+            in_sequence_order,
             ..
-        } => (
-            "retry",
-            format!(
-                "{} batch {batch_id} failed with {error}; attempt {attempts}, back to the front of the queue, backoff {backoff}",
-                n.tp(*tp)
-            ),
-        ),
+        } => {
+            let place = if *in_sequence_order {
+                "back into the queue in sequence order"
+            } else {
+                "back to the front of the queue"
+            };
+            (
+                "retry",
+                format!(
+                    "{} batch {batch_id} failed with {error}; attempt {attempts}, {place}, backoff {backoff}",
+                    n.tp(*tp)
+                ),
+            )
+        }
         Event::BatchFailed {
             tp,
             batch_id,
@@ -411,7 +419,7 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             (
                 "epoch-bump",
                 format!(
-                    "producer id {} epoch {}: sequences of {} restart at 0",
+                    "producer id {} now epoch {}: {} starts over at sequence 0 (unfinished batches renumbered), other partitions at their next new batch",
                     identity.id,
                     identity.epoch,
                     list.join(" ")
@@ -508,10 +516,11 @@ fn json(e: &Event, n: &Names) -> Value {
             error,
             attempts,
             backoff,
+            in_sequence_order,
             records,
         } => {
             let (t, p) = tp_json(*tp, n);
-            json!({"event": "retry", "topic": t, "partition": p, "batch": batch_id, "error": error.name(), "attempts": attempts, "backoff_us": backoff.as_us(), "records": records_json(records, n)})
+            json!({"event": "retry", "topic": t, "partition": p, "batch": batch_id, "error": error.name(), "attempts": attempts, "backoff_us": backoff.as_us(), "in_sequence_order": in_sequence_order, "records": records_json(records, n)})
         }
         Event::BatchFailed {
             tp,

@@ -91,6 +91,9 @@ pub enum Event {
         attempts: u32,
         /// Wait before it may be sent again.
         backoff: SimDuration,
+        /// Placed by sequence number behind queued batches with lower ones (idempotent
+        /// producer), rather than at the front of the queue.
+        in_sequence_order: bool,
         /// The records.
         records: Arc<[RecordId]>,
     },

@@ -415,8 +415,9 @@ fn looks_like_trace(line: &str) -> bool {
 }
 
 /// The unindented lines of a summary: the header, and the section titles.
-const SUMMARY_TITLES: [&str; 6] = [
+const SUMMARY_TITLES: [&str; 7] = [
     "producers",
+    "idempotence",
     "partitions",
     "consumers",
     "config notes (Kafka's own log lines, and kafkasim's warnings)",

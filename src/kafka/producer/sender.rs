@@ -233,6 +233,7 @@ impl Producer {
                 error,
                 attempts: batch.attempts + 1,
                 backoff,
+                in_sequence_order: self.idempotence.is_some(),
                 records: batch.wire_records(),
             });
             self.acc.reenqueue(batch, now, backoff, self.idempotence.as_ref());
@@ -275,7 +276,8 @@ impl Producer {
         i.init_in_flight()
     }
 
-    /// The answer to `InitProducerId` (or its loss): an error is retried after `retry.backoff.ms`.
+    /// The answer to `InitProducerId` (or its loss): an error is retried after `retry.backoff.ms`,
+    /// a constant without jitter (`TransactionManager.TxnRequestHandler.retryBackoffMs`).
     pub(super) fn on_init_producer_id(
         &mut self,
         broker: BrokerId,
