@@ -6,6 +6,7 @@ mod cli;
 mod consumer;
 mod determinism;
 mod faults;
+mod matrix;
 mod producer;
 mod replication;
 mod snapshots;
