@@ -8,7 +8,9 @@ Examples:
   kafkasim list                                        the bundled scenarios
   kafkasim run scenarios/reorder-inflight-5.ron        trace + summary of one run
   kafkasim run reorder-inflight-5 --seed 3 --out out   write trace.txt and summary.txt to out/
+  kafkasim run acks1-leader-crash-loss --set acks=all  the same scenario with a producer setting changed
   kafkasim check scenarios/                            run every scenario, verify `expect`
+  kafkasim matrix acks1-leader-crash-loss --seeds 20   lost/failed/duplicated/reordered, 24 settings
   kafkasim describe scenarios/acks0-crash-loss.ron --at 3s
   kafkasim partition --partitions 10 Costco Walmart Target BestBuy
   kafkasim configs producer                            supported keys and Kafka's defaults
@@ -73,6 +75,10 @@ pub enum Command {
         /// Stop after this many events.
         #[arg(long, value_name = "N", default_value_t = kafkasim::simulation::DEFAULT_MAX_EVENTS)]
         max_events: u64,
+        /// Set a Kafka config in every config block that has the key, as if the file said so
+        /// (repeatable), e.g. --set acks=all.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
     },
     /// Run scenarios and verify their `expect` entries (exit 1 if one misses).
     #[command(after_help = "Example:\n  kafkasim check scenarios/")]
@@ -86,6 +92,36 @@ pub enum Command {
         /// Stop each run after this many events (the check then fails).
         #[arg(long, value_name = "N", default_value_t = kafkasim::simulation::DEFAULT_MAX_EVENTS)]
         max_events: u64,
+        /// Set a Kafka config in every config block that has the key, as if each file said so
+        /// (repeatable), e.g. --set acks=all.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Replay a scenario's faults with every acks x enable.idempotence x max.in.flight x retries
+    /// setting, over many seeds: a table of lost, failed, duplicated and reordered records.
+    #[command(
+        long_about = "Replay a scenario's faults with every combination of the producer settings that decide\n\
+delivery guarantees, given to every producer as if the file said so:\n  \
+acks {0, 1, all} x enable.idempotence {off, on} x max.in.flight.requests.per.connection {1, 5}\n  \
+x retries {0, max}\n\
+Each combination runs with --seeds seeds. A row shows how many records were lost, failed,\n\
+duplicated and reordered at worst, the guarantee the runs showed, and the seed of the worst run; a reproduce:\n\
+line under the table replays it. Combinations that Kafka's producer rejects are listed as\n\
+skipped, with Kafka's message. Runs spread over every core; the output is the same for any --threads.",
+        after_help = "Example:\n  kafkasim matrix scenarios/acks1-leader-crash-loss.ron --seeds 20"
+    )]
+    Matrix {
+        /// Scenario file, or the name of a bundled scenario.
+        file: String,
+        /// Runs per combination (1 to 100000), with seeds S, S+1, ..., S+N-1.
+        #[arg(long, value_name = "N", default_value_t = kafkasim::commands::DEFAULT_SEEDS)]
+        seeds: u64,
+        /// The first seed S (default: the scenario's).
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// Worker threads (default: every core); the output is the same for any number.
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
     },
     /// Show the topics like `kafka-topics --describe`, at the end of a run or at --at T.
     #[command(after_help = "Example:\n  kafkasim describe scenarios/acks0-crash-loss.ron --at 3s")]

@@ -5,7 +5,9 @@ mod cli;
 
 use clap::Parser;
 use cli::{Cli, Command, ConfigSetArg, PartitionFormatArg, TraceFormatArg};
-use kafkasim::commands::{self, CheckArgs, DescribeArgs, Exit, PartitionArgs, PartitionFormat, RunArgs};
+use kafkasim::commands::{
+    self, CheckArgs, DescribeArgs, Exit, MatrixArgs, PartitionArgs, PartitionFormat, RunArgs,
+};
 use kafkasim::trace::TraceFormat;
 use std::io::Write;
 use std::process::ExitCode;
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
             format,
             no_trace,
             max_events,
+            set,
         } => {
             let format = match format {
                 TraceFormatArg::Text => TraceFormat::Text,
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
                 format,
                 max_events,
                 no_trace,
+                set,
             };
             commands::run(&args, &mut out, &mut err)
         }
@@ -44,14 +48,30 @@ fn main() -> ExitCode {
             paths,
             seed,
             max_events,
+            set,
         } => commands::check(
             &CheckArgs {
                 paths,
                 seed,
                 max_events,
+                set,
             },
             &mut out,
             &mut err,
+        ),
+        Command::Matrix {
+            file,
+            seeds,
+            seed,
+            threads,
+        } => commands::matrix(
+            &MatrixArgs {
+                file,
+                seeds,
+                seed,
+                threads,
+            },
+            &mut out,
         ),
         Command::Describe { file, at, seed } => {
             commands::describe(&DescribeArgs { file, at, seed }, &mut out)

@@ -1,9 +1,9 @@
 //! `kafkasim check`: run scenarios and verify their `expect` entries.
 
-use super::{CommandError, Exit, load};
+use super::{CommandError, Exit, load_with};
 use crate::check::{CheckReport, check as run_checks, describe_outcome};
 use crate::report::summary::write_finding;
-use crate::scenario::Scenario;
+use crate::scenario::{Overrides, Scenario};
 use crate::simulation::{self, DEFAULT_MAX_EVENTS, RunOptions, RunResult};
 use std::io::Write;
 use std::path::Path;
@@ -17,6 +17,8 @@ pub struct CheckArgs {
     pub seed: Option<u64>,
     /// Event limit per run.
     pub max_events: u64,
+    /// `--set KEY=VALUE` config overrides, applied to every scenario.
+    pub set: Vec<String>,
 }
 
 fn expand(paths: &[String]) -> Result<Vec<String>, CommandError> {
@@ -44,10 +46,18 @@ fn expand(paths: &[String]) -> Result<Vec<String>, CommandError> {
 
 /// Checks every scenario; exit 1 if an expectation misses, 2 if a scenario is invalid.
 pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, CommandError> {
+    let overrides = Overrides::parse(&args.set)?;
     let files = expand(&args.paths)?;
+    let mut extra = String::new();
+    if args.max_events != DEFAULT_MAX_EVENTS {
+        extra.push_str(&format!(" --max-events {}", args.max_events));
+    }
+    if !overrides.is_empty() {
+        extra.push_str(&format!(" {}", overrides.to_flags()));
+    }
     let (mut passed, mut failed, mut invalid) = (0, 0, 0);
     for file in &files {
-        let scenario = match load(file) {
+        let scenario = match load_with(file, &overrides) {
             Ok(s) => s,
             Err(e) => {
                 write!(err, "{e}")?;
@@ -64,11 +74,6 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
         let result = simulation::run(&scenario, &opts);
         let report = run_checks(&scenario, &result);
         let ok = report.passed() && result.stopped_early.is_none();
-        let extra = if args.max_events == DEFAULT_MAX_EVENTS {
-            String::new()
-        } else {
-            format!(" --max-events {}", args.max_events)
-        };
         write_report(out, &scenario, &result, &report, ok, &extra)?;
         if ok {
             passed += 1;

@@ -5,6 +5,8 @@ mod check;
 mod configs;
 mod describe;
 mod list;
+mod matrix;
+mod parallel;
 mod partition;
 mod run;
 
@@ -12,12 +14,14 @@ pub use check::{CheckArgs, check};
 pub use configs::configs;
 pub use describe::{DescribeArgs, describe};
 pub use list::list;
+pub use matrix::{DEFAULT_SEEDS, MatrixArgs, matrix};
 pub use partition::{PartitionArgs, PartitionFormat, partition};
 pub use run::{RunArgs, run};
 
+use crate::scenario::config::OverrideError;
 use crate::scenario::error::did_you_mean;
 use crate::scenario::units::parse_duration;
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{Overrides, Scenario, ScenarioError};
 use crate::sim::SimDuration;
 use std::fmt;
 
@@ -55,6 +59,12 @@ impl From<ScenarioError> for CommandError {
     }
 }
 
+impl From<OverrideError> for CommandError {
+    fn from(e: OverrideError) -> Self {
+        CommandError(e.to_string())
+    }
+}
+
 /// The message of a write to a closed pipe (`kafkasim run ... | head`): not an error to report.
 pub const BROKEN_PIPE: &str = "broken pipe";
 
@@ -76,8 +86,30 @@ impl From<std::io::Error> for CommandError {
 
 /// Reads a scenario from a file, or a bundled one by name (`kafkasim run reorder-inflight`).
 pub fn load(path: &str) -> Result<Scenario, CommandError> {
+    load_with(path, &Overrides::default())
+}
+
+/// [`load`] with `--set` overrides; an error they cause says they were in play.
+pub fn load_with(path: &str, overrides: &Overrides) -> Result<Scenario, CommandError> {
+    let (file, text) = scenario_text(path)?;
+    Scenario::parse_with_overrides(&file, &text, overrides).map_err(|e| {
+        if overrides.is_empty() {
+            return CommandError::from(e);
+        }
+        let given: Vec<String> = overrides.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        CommandError(format!(
+            "{e}  = note: values given with --set count as written in every config block that has the key: {}\n",
+            given.join(", ")
+        ))
+    })
+}
+
+/// The name and text of a scenario file, or of a bundled scenario by name.
+fn scenario_text(path: &str) -> Result<(String, String), CommandError> {
     if std::path::Path::new(path).exists() {
-        return Ok(Scenario::from_file(path)?);
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the file: {e}")))?;
+        return Ok((path.to_string(), text));
     }
     let stem = |p: &str| {
         p.trim_start_matches("scenarios/")
@@ -85,7 +117,7 @@ pub fn load(path: &str) -> Result<Scenario, CommandError> {
             .to_string()
     };
     if let Some((file, text)) = bundled().iter().find(|(f, _)| stem(f) == stem(path)) {
-        return Ok(Scenario::parse(file, text)?);
+        return Ok((file.to_string(), text.to_string()));
     }
     let names: Vec<String> = bundled().iter().map(|(f, _)| stem(f)).collect();
     let hint = did_you_mean(&stem(path), names.iter().map(String::as_str))

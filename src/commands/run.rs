@@ -1,8 +1,9 @@
 //! `kafkasim run`: one run, its trace and its summary.
 
-use super::{CommandError, Exit, load, time_flag};
+use super::{CommandError, Exit, load_with, time_flag};
 use crate::check::check;
 use crate::report::summary;
+use crate::scenario::Overrides;
 use crate::simulation::{self, RunOptions};
 use crate::trace::TraceFormat;
 use std::io::Write;
@@ -25,11 +26,14 @@ pub struct RunArgs {
     pub max_events: u64,
     /// Skip the trace (faster).
     pub no_trace: bool,
+    /// `--set KEY=VALUE` config overrides.
+    pub set: Vec<String>,
 }
 
 /// Runs a scenario; prints the trace and the summary (or writes them to `--out`).
 pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, CommandError> {
-    let scenario = load(&args.file)?;
+    let overrides = Overrides::parse(&args.set)?;
+    let scenario = load_with(&args.file, &overrides)?;
     let until = args
         .until
         .as_deref()

@@ -15,7 +15,7 @@ mod validate;
 use crate::check::expect::Expectation;
 use crate::kafka::assignment;
 use crate::sim::{RngTree, SimDuration};
-pub use config::{BrokerConfig, ConsumerConfig, ProducerConfig, TopicConfig};
+pub use config::{BrokerConfig, ConsumerConfig, Overrides, ProducerConfig, TopicConfig};
 pub use error::{Location, Place, ScenarioError};
 pub use fault::{Fault, FaultSpec, NodeRef, Trigger};
 pub use units::Rate;
@@ -149,7 +149,17 @@ impl Scenario {
 
     /// Validates scenario text; `file` is used in messages.
     pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
-        validate::scenario(&source::Source::new(file, text))
+        Scenario::parse_with_overrides(file, text, &Overrides::default())
+    }
+
+    /// Validates scenario text with `overrides` in every config block whose set has the key, as
+    /// if the file said so (so Kafka's rules for explicit values apply to them).
+    pub fn parse_with_overrides(
+        file: &str,
+        text: &str,
+        overrides: &Overrides,
+    ) -> Result<Scenario, ScenarioError> {
+        validate::scenario(&source::Source::new(file, text).with_overrides(overrides))
     }
 
     /// The producer with client id `id`.

@@ -3,6 +3,7 @@
 //! Values that need a location after parsing are kept as borrowed [`RawValue`]s: each is a slice of
 //! the source text, so its byte offset (and hence line and column) is exact.
 
+use super::config::{ConfigValue, Overrides};
 use super::error::{Location, Place, ScenarioError, did_you_mean};
 use ron::error::{Error as RonError, Position, SpannedError};
 use ron::extensions::Extensions;
@@ -12,10 +13,12 @@ use serde::Deserialize;
 /// A value whose place in the file we keep.
 pub type Raw<'a> = &'a RawValue;
 
-/// The text of one scenario file and its name as the user gave it.
+/// The text of one scenario file and its name as the user gave it, with the config values that
+/// replace what it says (`--set`), if any.
 pub struct Source<'s> {
     file: &'s str,
     text: &'s str,
+    overrides: Option<&'s Overrides>,
 }
 
 /// RON options for scenario files: `Option` fields take bare values (`key: "Costco"`), and a
@@ -28,7 +31,29 @@ fn ron_options() -> ron::Options {
 impl<'s> Source<'s> {
     /// Wraps `text`, read from `file`.
     pub fn new(file: &'s str, text: &'s str) -> Source<'s> {
-        Source { file, text }
+        Source {
+            file,
+            text,
+            overrides: None,
+        }
+    }
+
+    /// The same file, with `overrides` applied to every config block whose set has the key.
+    pub fn with_overrides(self, overrides: &'s Overrides) -> Source<'s> {
+        Source {
+            overrides: Some(overrides),
+            ..self
+        }
+    }
+
+    /// The config values that replace what the file says, in the order given.
+    pub fn overrides(&self) -> impl Iterator<Item = (&'static str, &ConfigValue)> {
+        self.overrides.into_iter().flat_map(Overrides::iter)
+    }
+
+    /// True when `key` is overridden: the file's value for it, if any, does not count.
+    pub fn is_overridden(&self, key: &str) -> bool {
+        self.overrides.is_some_and(|o| o.get(key).is_some())
     }
 
     /// The file name, for messages.

@@ -106,7 +106,7 @@ fn an_invalid_scenario_exits_2_with_its_location() {
         .replace("\"linger.ms\": 50", "\"linger.m\": 50");
     let file = dir.join("typo.ron");
     std::fs::write(&file, text).expect("writable");
-    for cmd in ["run", "check", "describe"] {
+    for cmd in ["run", "check", "describe", "matrix"] {
         let o = cli(&[cmd, file.to_str().expect("utf-8")]);
         assert_eq!(o.status.code(), Some(2), "{cmd}");
         let err = stderr(&o);
@@ -114,6 +114,62 @@ fn an_invalid_scenario_exits_2_with_its_location() {
         assert!(err.contains("typo.ron:17:49"), "{cmd}: {err}");
         assert!(err.contains("did you mean `linger.ms`?"), "{cmd}: {err}");
     }
+}
+
+#[test]
+fn set_changes_a_config_as_if_the_file_said_so() {
+    let summary = |args: &[&str]| {
+        let mut all = vec!["run", "acks1-leader-crash-loss", "--no-trace"];
+        all.extend(args);
+        let o = cli(&all);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        stdout(&o)
+    };
+    assert!(
+        summary(&[]).contains("  lost_acked         6\n"),
+        "{}",
+        summary(&[])
+    );
+    let acks_all = summary(&["--set", "acks=all"]);
+    assert!(acks_all.contains("  lost_acked         0\n"), "{acks_all}");
+    let o = cli(&["check", "acks1-leader-crash-loss", "--set", "acks=all"]);
+    assert_eq!(o.status.code(), Some(1), "LostAcked(at_least: 1) misses");
+    assert!(
+        stdout(&o).contains(
+            "reproduce: kafkasim run scenarios/acks1-leader-crash-loss.ron --seed 11 --set acks=all\n"
+        ),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn bad_set_flags_exit_2_with_a_hint() {
+    for cmd in ["run", "check"] {
+        let o = cli(&[cmd, "acks1-leader-crash-loss", "--set", "lingr.ms=5"]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let err = stderr(&o);
+        assert!(err.contains("error: unknown config `lingr.ms`"), "{cmd}: {err}");
+        assert!(err.contains("did you mean `linger.ms`?"), "{cmd}: {err}");
+    }
+    let o = cli(&[
+        "run",
+        "acks1-leader-crash-loss",
+        "--set",
+        "enable.idempotence=true",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("error: Must set acks to all in order to use the idempotent producer."),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "= note: values given with --set count as written in every config block that has the key: enable.idempotence=true\n"
+        ),
+        "{err}"
+    );
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod consumer;
 mod determinism;
 mod faults;
 mod idempotence;
+mod matrix;
 mod producer;
 mod replication;
 mod snapshots;

@@ -7,11 +7,13 @@
 mod broker;
 mod client;
 mod consumer;
+mod overrides;
 mod producer;
 
 pub use broker::{BrokerConfig, TopicConfig, TruncationRule};
 pub use client::ClientNetConfig;
 pub use consumer::{ConsumerConfig, OffsetReset};
+pub use overrides::{OverrideError, Overrides};
 pub use producer::{Acks, ProducerConfig};
 
 use super::error::{ScenarioError, did_you_mean};
@@ -193,12 +195,13 @@ pub struct ConfigBlock<'a, 's> {
 }
 
 impl<'s> ConfigBlock<'_, 's> {
-    /// An error at `key`'s entry when the user wrote it, else at the block.
+    /// An error at `key`'s entry when the user wrote it, else (also when an override replaced
+    /// it) at the block.
     pub fn error_at_key(&self, key: &str, message: impl Into<String>) -> ScenarioError {
         let quoted = format!("\"{key}\"");
         match self.entries.0.iter().find(|(k, _)| self.src.text_of(k) == quoted) {
-            Some((k, _)) => self.src.error_at(k, message),
-            None => self.src.error_at(self.anchor, message),
+            Some((k, _)) if !self.src.is_overridden(key) => self.src.error_at(k, message),
+            _ => self.src.error_at(self.anchor, message),
         }
     }
 }
@@ -234,6 +237,20 @@ impl ConfigSet {
                 }
             })?;
             values.insert(def.name, value);
+        }
+        for (key, value) in src.overrides() {
+            let Some(def) = self.keys.iter().find(|d| d.name == key) else {
+                continue;
+            };
+            let value = coerce(def, value).map_err(|(msg, help)| {
+                let e = src.error_at(block.anchor, format!("{msg} (given with --set {key}={value})"));
+                match help {
+                    Some(h) => e.with_help(h),
+                    None => e,
+                }
+            })?;
+            values.insert(def.name, value);
+            explicit.insert(def.name);
         }
         for def in self.keys {
             if !values.contains_key(def.name) {
