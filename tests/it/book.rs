@@ -359,11 +359,12 @@ fn the_configs_page_is_the_output_of_kafkasim_configs() {
 //
 // Inside a ```text block, a line that looks like a trace line (`     9.000ms  p1 ...`) or like a
 // line of the summary (`scenario ...`, `seed ...`, a section title such as `producers`, or any
-// line indented by two spaces or more: table rows, checker counts and findings, expectations)
-// must be a whole line of a golden file under `snapshots/`, character for character:
+// line indented by two spaces or more: table rows, checker counts and findings, expectations), or
+// like a `kafkasim matrix` row or `reproduce:` line, must be a whole line of a golden file under
+// `snapshots/`, character for character:
 //
 // - on a lab page `labs/<name>.md`, a line of `snapshots/<name>.trace.snap` or
-//   `snapshots/<name>.summary.snap`;
+//   `snapshots/<name>.summary.snap` (or `snapshots/<name>.matrix.snap`, a `kafkasim matrix` table);
 // - on any other page, a line of any snapshot.
 //
 // A block indented in a list item loses its fence's indentation first. Other lines of a ```text
@@ -432,6 +433,16 @@ fn looks_like_summary(line: &str) -> bool {
         || (line.starts_with("seed ") && line.contains(", simulated "))
         || SUMMARY_TITLES.contains(&line)
         || (line.starts_with("  ") && !line.trim().is_empty())
+}
+
+/// A row of a `kafkasim matrix` table (`all   on  ...`) or a `reproduce:` line.
+fn looks_like_matrix(line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    let row = matches!(
+        (words.next(), words.next()),
+        (Some("0" | "1" | "all"), Some("on" | "off"))
+    );
+    row || line.starts_with("reproduce: kafkasim ")
 }
 
 /// Parses a marker line; `None` if the line is not a marker, `Err` if it is a malformed one.
@@ -509,7 +520,7 @@ fn quotes_of(page: &str, text: &str) -> (Vec<Quote>, Vec<String>) {
                     continue;
                 }
                 let line = &raw[indent.min(*fence_indent)..];
-                if looks_like_trace(line) || looks_like_summary(line) {
+                if looks_like_trace(line) || looks_like_summary(line) || looks_like_matrix(line) {
                     quotes.push(Quote {
                         line: i + 1,
                         text: line.to_string(),
@@ -552,7 +563,8 @@ fn snapshot_names() -> Vec<String> {
     names
 }
 
-/// The lines of `snapshots/<name>.trace.snap` and `snapshots/<name>.summary.snap`, or `None` if
+/// The lines of `snapshots/<name>.trace.snap` and `snapshots/<name>.summary.snap` (and of
+/// `snapshots/<name>.matrix.snap`, the `kafkasim matrix` table, where there is one), or `None` if
 /// the scenario has no snapshots.
 fn snapshots_of(name: &str) -> Option<BTreeSet<String>> {
     let dir = crate_root().join("snapshots");
@@ -561,10 +573,17 @@ fn snapshots_of(name: &str) -> Option<BTreeSet<String>> {
     if !trace.is_file() || !summary.is_file() {
         return None;
     }
+    let matrix = dir.join(format!("{name}.matrix.snap"));
+    let matrix = if matrix.is_file() {
+        snapshot_lines(&matrix)
+    } else {
+        Vec::new()
+    };
     Some(
         snapshot_lines(&trace)
             .into_iter()
             .chain(snapshot_lines(&summary))
+            .chain(matrix)
             .collect(),
     )
 }
@@ -582,6 +601,11 @@ fn quote_lines_are_recognized() {
     assert!(!looks_like_trace("p1#13: send() at 63.000ms  x"));
     assert!(looks_like_summary("seed 7, simulated 3s, 121 events"));
     assert!(looks_like_summary("producers"));
+    assert!(looks_like_matrix(
+        "all   on           5              0        skipped: Must set retries"
+    ));
+    assert!(looks_like_matrix("reproduce: kafkasim run x.ron --seed 3"));
+    assert!(!looks_like_matrix("acks  idempotence  max.in.flight"));
     assert!(looks_like_summary("  p1              40      40"));
     assert!(looks_like_summary("    - p1#13 at orders-0 offset 6"));
     assert!(!looks_like_summary("cp scenarios/a.ron my-a.ron"));

@@ -18,3 +18,17 @@ fn every_bundled_scenario_matches_its_snapshots() {
         });
     }
 }
+
+/// The guarantee matrix the book's lab shows: `kafkasim matrix guarantee-matrix --seeds 10`.
+#[test]
+fn the_guarantee_matrix_matches_its_snapshot() {
+    let o = crate::support::kafkasim()
+        .args(["matrix", "scenarios/guarantee-matrix.ron", "--seeds", "10"])
+        .output()
+        .expect("the binary starts");
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = String::from_utf8(o.stdout).expect("utf-8");
+    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!("guarantee-matrix.matrix", table);
+    });
+}
