@@ -11,7 +11,7 @@
 
 use kafkasim::scenario::Scenario;
 use kafkasim::sim::SimDuration;
-use kafkasim::simulation::{RunOptions, RunResult, run};
+use kafkasim::simulation::{RunOptions, run};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::time::Instant;
@@ -66,59 +66,62 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
-/// One benchmark case: its fastest time, every time, and the last run's result.
+/// One benchmark case: its fastest time, every time, and what the last run did.
 struct Timed {
     best: f64,
     times: Vec<f64>,
-    result: RunResult,
+    events: u64,
+    simulated: SimDuration,
+    mean_queue_len: u64,
 }
 
 /// Best of three runs of each scenario, taken in turns (a, b, c, a, b, c, ...) so that a busy
-/// neighbour on the machine slows every case alike rather than deciding a ratio.
+/// neighbour on the machine slows every case alike rather than deciding a ratio. Each result is
+/// dropped before the next run, so the peak memory is one run's.
 fn best_of_three(scenarios: &[Scenario]) -> Vec<Timed> {
     let opts = RunOptions {
         trace: None,
         ..RunOptions::default()
     };
-    let mut times = vec![Vec::new(); scenarios.len()];
-    let mut results: Vec<Option<RunResult>> = scenarios.iter().map(|_| None).collect();
+    let mut cases: Vec<Timed> = scenarios
+        .iter()
+        .map(|_| Timed {
+            best: f64::MAX,
+            times: Vec::new(),
+            events: 0,
+            simulated: SimDuration::ZERO,
+            mean_queue_len: 0,
+        })
+        .collect();
     for _ in 0..3 {
-        for (i, s) in scenarios.iter().enumerate() {
-            drop(results[i].take());
+        for (s, case) in scenarios.iter().zip(&mut cases) {
             let start = Instant::now();
             let r = run(s, &opts);
-            times[i].push(start.elapsed().as_secs_f64());
-            results[i] = Some(r);
+            let secs = start.elapsed().as_secs_f64();
+            let acked: u64 = r.history.producers.iter().map(|p| p.acked).sum();
+            assert_eq!(acked, RECORDS, "every record must be acknowledged");
+            case.times.push(secs);
+            case.best = case.best.min(secs);
+            case.events = r.events;
+            case.simulated = SimDuration::from_us(r.end.as_us());
+            case.mean_queue_len = r.mean_queue_len;
         }
     }
-    times
-        .into_iter()
-        .zip(results)
-        .map(|(times, result)| {
-            let result = result.expect("ran");
-            let acked: u64 = result.history.producers.iter().map(|p| p.acked).sum();
-            assert_eq!(acked, RECORDS, "every record must be acknowledged");
-            let best = times.iter().copied().fold(f64::MAX, f64::min);
-            Timed { best, times, result }
-        })
-        .collect()
+    cases
 }
 
 fn main() {
     let cases = best_of_three(&[scenario(1, false), scenario(1, true), scenario(3, false)]);
-    let [plain, idempotent, replicated] = &cases[..] else {
+    let [plain, idem, rf3] = &cases[..] else {
         unreachable!("three cases")
     };
-    let (secs, times, result) = (plain.best, &plain.times, &plain.result);
-    let sim_events_per_s = result.events as f64 / secs;
-    let records_per_s = RECORDS as f64 / secs;
+    let sim_events_per_s = plain.events as f64 / plain.best;
+    let records_per_s = RECORDS as f64 / plain.best;
     // The bare loop keeps as many events pending as the simulator did on average.
-    let pending = result.mean_queue_len.max(1);
+    let pending = plain.mean_queue_len.max(1);
     let bare = (0..3).map(|_| bare_loop(20_000_000, pending)).fold(0.0, f64::max);
-    let (idem_secs, idem_times, idem) = (idempotent.best, &idempotent.times, &idempotent.result);
-    let idem_records_per_s = RECORDS as f64 / idem_secs;
-    let (rf3_secs, rf3_times, rf3) = (replicated.best, &replicated.times, &replicated.result);
-    let rf3_records_per_s = RECORDS as f64 / rf3_secs;
+    let idem_records_per_s = RECORDS as f64 / idem.best;
+    let rf3_records_per_s = RECORDS as f64 / rf3.best;
     println!("kafkasim throughput benchmark (release, trace off, best of 3)");
     println!(
         "  bare (time, seq) heap loop       {:>12.0} events/s  ({pending} pending, the simulator's mean queue length)",
@@ -131,9 +134,9 @@ fn main() {
     );
     println!(
         "  1,000,000 keyed records, 3 brokers x 6 partitions: {:.3} s wall (best of 3), {} events, {} simulated",
-        secs,
-        result.events,
-        SimDuration::from_us(result.end.as_us()).human()
+        plain.best,
+        plain.events,
+        plain.simulated.human()
     );
     println!(
         "  simulated records/s              {:>12.0}           (target >= 1,000,000)",
@@ -141,12 +144,12 @@ fn main() {
     );
     println!(
         "  the three runs took {} s (the first also pays for fresh memory pages)",
-        seconds(times)
+        seconds(&plain.times)
     );
     println!(
         "  the same with enable.idempotence=true: {:.3} s wall (best of 3: {} s), {} events",
-        idem_secs,
-        seconds(idem_times),
+        idem.best,
+        seconds(&idem.times),
         idem.events
     );
     println!(
@@ -156,10 +159,10 @@ fn main() {
     );
     println!(
         "  the same with replication_factor 3, acks=all: {:.3} s wall (best of 3: {} s), {} events, {} simulated",
-        rf3_secs,
-        seconds(rf3_times),
+        rf3.best,
+        seconds(&rf3.times),
         rf3.events,
-        SimDuration::from_us(rf3.end.as_us()).human()
+        rf3.simulated.human()
     );
     println!(
         "  simulated records/s, 3 replicas  {:>12.0}           ({:.0}% of the single-replica figure; target >= 50%)",
