@@ -232,6 +232,21 @@ pub struct History {
     pub log_end: BTreeMap<Tp, u64>,
     /// Every partition's leader and ISR over time, oldest first.
     pub partitions: BTreeMap<Tp, Vec<PartitionView>>,
+    /// Topics that gained partitions, in time order.
+    pub partition_counts: Vec<PartitionCountChange>,
+}
+
+/// A topic gained partitions (`AddPartitions`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PartitionCountChange {
+    /// When the controller committed it.
+    pub at: SimTime,
+    /// Topic index.
+    pub topic: u32,
+    /// Partitions before.
+    pub from: u32,
+    /// Partitions after.
+    pub to: u32,
 }
 
 /// Which client a node is, as the history needs it.
@@ -423,6 +438,12 @@ impl History {
                     });
                 }
             }
+            Event::PartitionsAdded { topic, from, to } => self.partition_counts.push(PartitionCountChange {
+                at: now,
+                topic: *topic,
+                from: *from,
+                to: *to,
+            }),
             Event::LeaderChanged { tp, leader, .. } => {
                 self.change_partition(now, *tp, |v| v.leader = *leader)
             }

@@ -33,11 +33,13 @@ pub enum Measure {
     ReadUncommitted,
     /// Offsets where two replicas hold different records below both their high watermarks.
     DivergentReplicas,
+    /// Keys whose records went to more than one partition of a topic (it gained partitions).
+    KeyMoved,
 }
 
 impl Measure {
     /// Every measure, in a stable order (for help texts).
-    pub const ALL: [Measure; 11] = [
+    pub const ALL: [Measure; 12] = [
         Measure::LostAcked,
         Measure::Duplicates,
         Measure::Reordered,
@@ -49,6 +51,7 @@ impl Measure {
         Measure::Consumed,
         Measure::ReadUncommitted,
         Measure::DivergentReplicas,
+        Measure::KeyMoved,
     ];
 
     /// The name written in `expect` (`LostAcked`).
@@ -65,6 +68,7 @@ impl Measure {
             Measure::Consumed => "Consumed",
             Measure::ReadUncommitted => "ReadUncommitted",
             Measure::DivergentReplicas => "DivergentReplicas",
+            Measure::KeyMoved => "KeyMoved",
         }
     }
 
@@ -82,6 +86,7 @@ impl Measure {
             Measure::Consumed => "consumed",
             Measure::ReadUncommitted => "read_uncommitted",
             Measure::DivergentReplicas => "divergent_replicas",
+            Measure::KeyMoved => "key_moved",
         }
     }
 }
@@ -216,6 +221,8 @@ pub enum RawExpectation {
     ReadUncommitted(RawSelector),
     /// See [`Measure::DivergentReplicas`].
     DivergentReplicas(RawSelector),
+    /// See [`Measure::KeyMoved`].
+    KeyMoved(RawSelector),
     /// See [`Check::Leader`].
     Leader(RawLeader),
     /// See [`Check::Isr`].
@@ -249,6 +256,7 @@ impl RawExpectation {
             RawExpectation::Consumed(s) => (Measure::Consumed, s),
             RawExpectation::ReadUncommitted(s) => (Measure::ReadUncommitted, s),
             RawExpectation::DivergentReplicas(s) => (Measure::DivergentReplicas, s),
+            RawExpectation::KeyMoved(s) => (Measure::KeyMoved, s),
         };
         RawParts::Count(m, s)
     }

@@ -11,6 +11,7 @@
 
 pub mod expect;
 mod explain;
+pub mod keys;
 mod replicas;
 mod scan;
 
@@ -38,6 +39,8 @@ pub struct CheckReport {
     pub read_uncommitted: Vec<Finding>,
     /// `divergent_replicas` findings, by partition and offset.
     pub divergent_replicas: Vec<Finding>,
+    /// `key_moved` findings, by topic and key.
+    pub key_moved: Vec<Finding>,
     /// One outcome per `expect` entry.
     pub expectations: Vec<ExpectationOutcome>,
 }
@@ -78,6 +81,7 @@ pub fn check(scenario: &Scenario, result: &RunResult) -> CheckReport {
         reordered: ctx.reordered(&Filter::default()),
         read_uncommitted: replicas::read_uncommitted(result, &scenario.consumers),
         divergent_replicas: replicas::divergent_replicas(result),
+        key_moved: keys::key_moved(&keys::placements(result), &result.names),
         expectations: Vec::new(),
     };
     let expectations = scenario.expect.iter().map(|e| ctx.evaluate(e, &report)).collect();
@@ -125,6 +129,7 @@ impl Ctx<'_> {
                         self.matching(&mine, filter)
                     }
                     Measure::DivergentReplicas => self.matching(&report.divergent_replicas, filter),
+                    Measure::KeyMoved => self.matching(&report.key_moved, filter),
                     _ => (self.counter(*measure, filter), Vec::new()),
                 };
                 examples.truncate(EXAMPLES);
@@ -349,7 +354,8 @@ impl Ctx<'_> {
             | Measure::Duplicates
             | Measure::Reordered
             | Measure::ReadUncommitted
-            | Measure::DivergentReplicas => unreachable!("checkers are counted from findings"),
+            | Measure::DivergentReplicas
+            | Measure::KeyMoved => unreachable!("checkers are counted from findings"),
         }
     }
 

@@ -11,6 +11,7 @@
 //! as in a Kafka 4.0 cluster by default.
 
 use super::addr::Addresses;
+use super::assignment;
 use super::protocol::{
     BrokerId, ClusterMetadata, ErrorCode, Message, PRODUCER_ID_BLOCK_SIZE, PartitionState,
 };
@@ -178,6 +179,66 @@ impl Controller {
             }
             _ => {}
         }
+        self.schedule(now, out);
+    }
+
+    /// `CreatePartitions` from an admin client (`kafka-topics --alter --partitions count`): the
+    /// topic grows to `count` partitions, placed after the existing ones
+    /// ([`assignment::rack_unaware_added`]), each led by its first live replica with the live
+    /// replicas as its ISR (`ReplicationControlManager.createPartitions`). A count that does not
+    /// grow the topic is refused with Kafka's `INVALID_PARTITIONS` message.
+    pub fn add_partitions(&mut self, topic: u32, count: u32, now: SimTime, out: &mut O) {
+        let existing = self.metadata.partition_count(topic);
+        if count <= existing {
+            let why = if count == existing {
+                format!("Topic already has {existing} partitions.")
+            } else {
+                format!(
+                    "Topic currently has {existing} partitions, which is higher than the requested {count}."
+                )
+            };
+            out.trace(|| Event::PartitionsRefused { topic, why });
+            return;
+        }
+        let Some(first) = self.metadata.partition(tp(topic as usize, 0)).cloned() else {
+            return;
+        };
+        let brokers: Vec<BrokerId> = self.addr.broker_ids().collect();
+        let live = self.refresh_live_brokers();
+        let placed = assignment::rack_unaware_added(
+            &brokers,
+            first.replicas[0],
+            existing,
+            count - existing,
+            first.replicas.len() as u32,
+        );
+        let md = Arc::make_mut(&mut self.metadata);
+        let mut changes = Vec::new();
+        for (i, replicas) in placed.into_iter().enumerate() {
+            let isr: Vec<BrokerId> = replicas
+                .iter()
+                .copied()
+                .filter(|b| live[*b as usize - 1])
+                .collect();
+            md.topics[topic as usize].push(PartitionState {
+                leader: isr.first().copied(),
+                leader_epoch: 0,
+                partition_epoch: 0,
+                replicas,
+                isr,
+            });
+            changes.push(Change {
+                tp: tp(topic as usize, existing as usize + i),
+                leader_changed: true,
+                isr_changed: true,
+            });
+        }
+        out.emit(Event::PartitionsAdded {
+            topic,
+            from: existing,
+            to: count,
+        });
+        self.publish(changes, out);
         self.schedule(now, out);
     }
 

@@ -1,6 +1,7 @@
 //! The run summary: producers, partitions, consumers, config notes, checker findings and
 //! expectations.
 
+use crate::check::keys::{self, KeyPlacement};
 use crate::check::{CheckReport, Finding, describe_outcome, explain};
 use crate::history::Outcome;
 use crate::kafka::protocol::broker_list;
@@ -43,6 +44,7 @@ pub fn summary(scenario: &Scenario, result: &RunResult, checks: &CheckReport) ->
     idempotence(&mut s, scenario, result);
     partitions(&mut s, result);
     consumers(&mut s, scenario, result);
+    key_moves(&mut s, result);
     notes(&mut s, scenario);
     findings(&mut s, result, checks);
     if !checks.expectations.is_empty() {
@@ -197,6 +199,54 @@ fn idempotence(s: &mut String, scenario: &Scenario, result: &RunResult) {
     }
 }
 
+/// For each topic that gained partitions: every key's partition before and after (its first and
+/// last partition), how many of its records went to each, and the fraction of keys that moved.
+fn key_moves(s: &mut String, result: &RunResult) {
+    let placements = keys::placements(result);
+    let mut topics: Vec<u32> = result.history.partition_counts.iter().map(|c| c.topic).collect();
+    topics.dedup();
+    for topic in topics {
+        let changes: Vec<String> = result
+            .history
+            .partition_counts
+            .iter()
+            .filter(|c| c.topic == topic)
+            .map(|c| {
+                let at = SimDuration::from_us(c.at.as_us()).human();
+                format!("{} -> {} partitions at {at}", c.from, c.to)
+            })
+            .collect();
+        let name = &result.names.topics[topic as usize];
+        let _ = writeln!(s, "\nkeys of {name} ({})", changes.join(", "));
+        let keyed: Vec<&KeyPlacement> = placements.iter().filter(|k| k.topic == topic).collect();
+        if keyed.is_empty() {
+            let _ = writeln!(s, "  no keyed records");
+            continue;
+        }
+        let width = keyed.iter().map(|k| k.key.len()).max().unwrap_or(0).max(3);
+        let _ = writeln!(s, "  {:<width$}  before  after  records", "key");
+        for k in &keyed {
+            let (first, last) = (&k.stints[0], &k.stints[k.stints.len() - 1]);
+            let records: Vec<String> = k.stints.iter().map(|x| x.records.to_string()).collect();
+            let _ = writeln!(
+                s,
+                "  {:<width$}  {:>6}  {:>5}  {}",
+                k.key,
+                first.partition,
+                last.partition,
+                records.join(" + ")
+            );
+        }
+        let moved = keyed.iter().filter(|k| k.moved()).count();
+        let _ = writeln!(
+            s,
+            "  {moved} of {} keys moved ({}%)",
+            keyed.len(),
+            moved * 100 / keyed.len()
+        );
+    }
+}
+
 fn notes(s: &mut String, scenario: &Scenario) {
     let notes: Vec<String> = scenario
         .producers
@@ -217,12 +267,13 @@ fn notes(s: &mut String, scenario: &Scenario) {
 
 fn findings(s: &mut String, result: &RunResult, checks: &CheckReport) {
     let _ = writeln!(s, "\nchecks");
-    let sections: [(&str, &[Finding]); 5] = [
+    let sections: [(&str, &[Finding]); 6] = [
         ("lost_acked", &checks.lost_acked),
         ("duplicates", &checks.duplicates),
         ("reordered", &checks.reordered),
         ("read_uncommitted", &checks.read_uncommitted),
         ("divergent_replicas", &checks.divergent_replicas),
+        ("key_moved", &checks.key_moved),
     ];
     for (name, list) in sections {
         let _ = writeln!(s, "  {name:<18} {}", list.len());

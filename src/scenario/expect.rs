@@ -229,6 +229,7 @@ fn check_filter_fits(
         Measure::Failed => &["topic", "partition", "key", "producer", "error"],
         Measure::Retries => &["topic", "partition", "producer", "error"],
         Measure::Requests => &["producer"],
+        Measure::KeyMoved => &["topic", "key", "producer"],
         Measure::Deduplicated => &["topic", "partition", "producer"],
     };
     let given = [

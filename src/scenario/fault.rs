@@ -106,6 +106,14 @@ pub enum Fault {
         /// Client id.
         client: String,
     },
+    /// An admin grows a topic to `count` partitions (`kafka-topics --alter --partitions`,
+    /// `CreatePartitions`). Clients learn it from their next metadata refresh.
+    AddPartitions {
+        /// Topic name.
+        topic: String,
+        /// The new number of partitions.
+        count: u32,
+    },
 }
 
 /// An event a fault can wait for, as written (`after: Acked(producer: "p1", records: 100)`).

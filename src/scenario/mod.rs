@@ -162,6 +162,19 @@ impl Scenario {
         validate::scenario(&source::Source::new(file, text).with_overrides(overrides))
     }
 
+    /// How many partitions topic number `topic` has at most: its own count, or the largest
+    /// `AddPartitions` count of the faults read so far.
+    pub fn partition_limit(&self, topic: usize) -> u32 {
+        let name = &self.topics[topic].name;
+        self.faults
+            .iter()
+            .filter_map(|f| match &f.fault {
+                Fault::AddPartitions { topic: t, count } if t == name => Some(*count),
+                _ => None,
+            })
+            .fold(self.topics[topic].partitions, u32::max)
+    }
+
     /// The producer with client id `id`.
     pub fn producer_index(&self, id: &str) -> Option<usize> {
         self.producers.iter().position(|p| p.id == id)

@@ -505,14 +505,20 @@ pub(super) fn partition_ref(
     s: &Scenario,
 ) -> Result<(), ScenarioError> {
     let t = &s.topics[topic];
-    if partition >= t.partitions {
+    let limit = s.partition_limit(topic);
+    if partition >= limit {
+        let grown = if limit > t.partitions {
+            " (counting the AddPartitions faults before this point)"
+        } else {
+            ""
+        };
         return Err(src.error_within(
             raw,
             "partition",
             format!(
-                "topic `{}` has partitions 0..={}, there is no partition {partition}",
+                "topic `{}` has partitions 0..={}{grown}, there is no partition {partition}",
                 t.name,
-                t.partitions - 1
+                limit - 1
             ),
         ));
     }
@@ -608,6 +614,27 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
         Fault::Reset { broker: b, client: c } => {
             broker(*b)?;
             client(c)
+        }
+        Fault::AddPartitions { topic, count } => {
+            let t = topic_by_name(src, raw, topic, &s.topics)?;
+            let now = s.partition_limit(t);
+            // `ReplicationControlManager.createPartitions`' INVALID_PARTITIONS messages.
+            let why = match (*count).cmp(&now) {
+                std::cmp::Ordering::Greater if *count <= MAX_PARTITIONS => return Ok(()),
+                std::cmp::Ordering::Greater => {
+                    format!("a topic can have at most {MAX_PARTITIONS} partitions")
+                }
+                std::cmp::Ordering::Equal => format!("Topic already has {now} partitions."),
+                std::cmp::Ordering::Less => {
+                    format!(
+                        "Topic currently has {now} partitions, which is higher than the requested {count}."
+                    )
+                }
+            };
+            Err(src.error_within(raw, "count", why).with_help(format!(
+                "`count` is the new total: more than {now}, e.g. count: {}",
+                now * 2
+            )))
         }
     }
 }

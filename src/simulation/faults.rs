@@ -107,6 +107,21 @@ impl Simulation<'_> {
                 let (a, b) = (self.node_of(a), self.node_of(b));
                 self.net.slow(a, b, *extra_latency);
             }
+            Fault::AddPartitions { topic, count } => {
+                let t = self
+                    .scenario
+                    .topics
+                    .iter()
+                    .position(|x| x.name == *topic)
+                    .expect("topics are validated") as u32;
+                let count = *count;
+                let c = self.addr.controller();
+                self.call(c, |node, now, out| {
+                    if let Node::Controller(ctl) = node {
+                        ctl.add_partitions(t, count, now, out);
+                    }
+                });
+            }
             Fault::Reset { broker, client } => {
                 let (b, c) = (self.addr.broker(*broker), self.client_node(client));
                 self.close(b, c);

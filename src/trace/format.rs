@@ -404,6 +404,20 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             format!("producer ids {} -> {}", span(*first, *size as usize), broker(*b)),
         ),
         Event::ProducerIdRequested { broker: b } => ("init-pid", format!("-> {}", broker(*b))),
+        Event::PartitionsAdded { topic, from, to } => (
+            "partitions",
+            format!(
+                "{} grows from {from} to {to} partitions",
+                n.topics[*topic as usize]
+            ),
+        ),
+        Event::PartitionsRefused { topic, why } => (
+            "partitions",
+            format!(
+                "{} not changed: INVALID_PARTITIONS {why}",
+                n.topics[*topic as usize]
+            ),
+        ),
         Event::ProducerIdReceived { broker: b, result } => (
             "init-pid",
             match result {
@@ -638,6 +652,12 @@ fn json(e: &Event, n: &Names) -> Value {
             json!({"event": "producer_ids_allocated", "broker": broker, "first": first, "size": size})
         }
         Event::ProducerIdRequested { broker } => json!({"event": "init_producer_id", "broker": broker}),
+        Event::PartitionsAdded { topic, from, to } => {
+            json!({"event": "partitions_added", "topic": n.topics[*topic as usize], "from": from, "to": to})
+        }
+        Event::PartitionsRefused { topic, why } => {
+            json!({"event": "partitions_refused", "topic": n.topics[*topic as usize], "error": "INVALID_PARTITIONS", "why": why})
+        }
         Event::ProducerIdReceived { broker, result } => match result {
             Ok(p) => json!({"event": "producer_id", "broker": broker, "producer_id": p.id, "epoch": p.epoch}),
             Err(e) => json!({"event": "producer_id", "broker": broker, "error": e.name()}),

@@ -280,6 +280,22 @@ pub enum Event {
         /// The broker.
         broker: BrokerId,
     },
+    /// The controller added partitions to a topic (`CreatePartitions`).
+    PartitionsAdded {
+        /// Index of the topic in the scenario.
+        topic: u32,
+        /// Partitions before.
+        from: u32,
+        /// Partitions now.
+        to: u32,
+    },
+    /// The controller refused to add partitions (`INVALID_PARTITIONS`).
+    PartitionsRefused {
+        /// Index of the topic in the scenario.
+        topic: u32,
+        /// Kafka's message.
+        why: String,
+    },
     /// The controller gave a broker a block of producer ids.
     ProducerIdsAllocated {
         /// The broker.

@@ -432,6 +432,7 @@ fn looks_like_summary(line: &str) -> bool {
     (line.starts_with("scenario ") && line.contains(": "))
         || (line.starts_with("seed ") && line.contains(", simulated "))
         || SUMMARY_TITLES.contains(&line)
+        || (line.starts_with("keys of ") && line.contains(" partitions at "))
         || (line.starts_with("  ") && !line.trim().is_empty())
 }
 

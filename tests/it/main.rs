@@ -8,6 +8,7 @@ mod determinism;
 mod faults;
 mod idempotence;
 mod matrix;
+mod partitions;
 mod producer;
 mod replication;
 mod snapshots;

@@ -283,6 +283,10 @@ impl Broker {
         let mut became_follower = Vec::new();
         let mut changed_leader = Vec::new();
         for (tp, state) in partitions(&md) {
+            if state.replicas.contains(&self.id) && !self.replicas.contains_key(&tp) {
+                // A partition added to the topic (`CreatePartitions`): an empty log here.
+                self.replicas.insert(tp, Replica::default());
+            }
             let Some(replica) = self.replicas.get_mut(&tp) else {
                 continue;
             };

@@ -1,0 +1,126 @@
+//! Where each key's records went: the partitions a key used, in the order its records reached
+//! them. A key whose records span more than one partition has moved (after the topic gained
+//! partitions, `murmur2(key) mod count` changed), and per-key order is no longer guaranteed.
+
+use super::Finding;
+use super::expect::Measure;
+use crate::kafka::record::{RecordId, Tp};
+use crate::simulation::RunResult;
+use crate::trace::Names;
+use std::collections::BTreeMap;
+
+/// One partition a key used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stint {
+    /// The partition.
+    pub partition: u32,
+    /// The key's first record sent to it.
+    pub first: RecordId,
+    /// The key's last record sent to it.
+    pub last: RecordId,
+    /// How many of the key's records were sent to it.
+    pub records: u64,
+}
+
+/// A key of one topic and the partitions its records went to, in the order first used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyPlacement {
+    /// Topic index.
+    pub topic: u32,
+    /// The key.
+    pub key: String,
+    /// The partitions, in order of the first record sent to each.
+    pub stints: Vec<Stint>,
+}
+
+impl KeyPlacement {
+    /// The key's records went to more than one partition.
+    pub fn moved(&self) -> bool {
+        self.stints.len() > 1
+    }
+}
+
+/// A keyed record as sent: (send time in µs, the record, its partition).
+type Sent = (u64, RecordId, u32);
+
+/// Every keyed record's partition at send time, grouped by topic and key (sorted), in send order
+/// (time, then producer and sequence).
+pub fn placements(result: &RunResult) -> Vec<KeyPlacement> {
+    let names = &result.names;
+    let mut sent: BTreeMap<(u32, &str), Vec<Sent>> = BTreeMap::new();
+    for (p, ph) in result.history.producers.iter().enumerate() {
+        for (seq, rh) in ph.records.iter().enumerate() {
+            let r = RecordId {
+                producer: p as u32,
+                seq: seq as u32,
+            };
+            let (Some(key), Some(tp), Some(at)) = (names.key_of(r), rh.tp(), rh.sent_at()) else {
+                continue;
+            };
+            sent.entry((tp.topic, key))
+                .or_default()
+                .push((at.as_us(), r, tp.partition));
+        }
+    }
+    sent.into_iter()
+        .map(|((topic, key), mut records)| {
+            records.sort_unstable();
+            let mut stints: Vec<Stint> = Vec::new();
+            for (_, r, partition) in records {
+                match stints.iter_mut().find(|s| s.partition == partition) {
+                    Some(s) => {
+                        s.records += 1;
+                        s.last = r;
+                    }
+                    None => stints.push(Stint {
+                        partition,
+                        first: r,
+                        last: r,
+                        records: 1,
+                    }),
+                }
+            }
+            KeyPlacement {
+                topic,
+                key: key.to_string(),
+                stints,
+            }
+        })
+        .collect()
+}
+
+/// `key_moved`: one finding per key whose records span partitions, about the first record sent
+/// to its second partition; the other record is its last one in the first partition, which a
+/// consumer may well read after the newer one.
+pub fn key_moved(placements: &[KeyPlacement], names: &Names) -> Vec<Finding> {
+    placements
+        .iter()
+        .filter(|k| k.moved())
+        .map(|k| {
+            let tp = |partition| Tp {
+                topic: k.topic,
+                partition,
+            };
+            let from = &k.stints[0];
+            let to = &k.stints[1];
+            Finding {
+                measure: Measure::KeyMoved,
+                record: to.first,
+                tp: tp(to.partition),
+                other: Some(from.last),
+                consumer: None,
+                headline: format!(
+                    "key {} moved from {} to {}: {} is its first record in {}; {} of its records went to {} before, the last {}",
+                    k.key,
+                    names.tp(tp(from.partition)),
+                    names.tp(tp(to.partition)),
+                    names.record(to.first),
+                    names.tp(tp(to.partition)),
+                    from.records,
+                    names.tp(tp(from.partition)),
+                    names.record(from.last),
+                ),
+            }
+        })
+        .collect()
+}
