@@ -1,6 +1,7 @@
 //! The recorded history of a run: every send, attempt, ack or error, append and consumed record.
 //! Checkers and the summary read only this and the final logs, never the simulator's internals.
 
+use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::protocol::{BrokerId, ClusterMetadata, ErrorCode};
 use crate::kafka::record::{ProducerIdentity, RecordId, Tp};
 use crate::sim::SimTime;
@@ -234,6 +235,66 @@ pub struct History {
     pub partitions: BTreeMap<Tp, Vec<PartitionView>>,
     /// Topics that gained partitions, in time order.
     pub partition_counts: Vec<PartitionCountChange>,
+    /// Every record a consumer's application finished processing, in time order.
+    pub processed: Vec<ConsumedRecord>,
+    /// Every committed offset, in time order.
+    pub commits: Vec<GroupCommit>,
+    /// Every assignment a coordinator handed out, in time order.
+    pub assignments: Vec<GroupAssignmentRecord>,
+    /// Every partition a group member gave up: (when, consumer index, partition).
+    pub revocations: Vec<(SimTime, u32, Tp)>,
+    /// Every group state change: (when, group, state, generation), in time order.
+    pub group_states: Vec<(SimTime, Arc<str>, GroupState, i32)>,
+}
+
+impl History {
+    /// Each member's partitions in `group` at `at`: the assignment of the group's last Stable
+    /// generation by then (none while the group is Empty or Dead).
+    pub fn group_assignment_at(&self, group: &str, at: SimTime) -> Vec<(&Arc<str>, &[Tp])> {
+        let last = self.group_states.iter().rfind(|(t, g, s, _)| {
+            *t <= at
+                && g.as_ref() == group
+                && !matches!(s, GroupState::PreparingRebalance | GroupState::CompletingRebalance)
+        });
+        let Some((_, _, GroupState::Stable, generation)) = last else {
+            return Vec::new();
+        };
+        self.assignments
+            .iter()
+            .filter(|a| a.group.as_ref() == group && a.generation == *generation && a.at <= at)
+            .map(|a| (&a.member, a.partitions.as_slice()))
+            .collect()
+    }
+}
+
+/// A committed offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupCommit {
+    /// When the coordinator stored it.
+    pub at: SimTime,
+    /// The group.
+    pub group: Arc<str>,
+    /// The member that committed.
+    pub member: Arc<str>,
+    /// The partition.
+    pub tp: Tp,
+    /// The offset of the next record to read.
+    pub offset: u64,
+}
+
+/// A member's assignment in one generation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupAssignmentRecord {
+    /// When the coordinator handed it out.
+    pub at: SimTime,
+    /// The group.
+    pub group: Arc<str>,
+    /// The member id.
+    pub member: Arc<str>,
+    /// The generation.
+    pub generation: i32,
+    /// Its partitions.
+    pub partitions: Vec<Tp>,
 }
 
 /// A topic gained partitions (`AddPartitions`).
@@ -438,6 +499,56 @@ impl History {
                     });
                 }
             }
+            Event::Processed { tp, records } => {
+                if let Client::Consumer(c) = who {
+                    for (offset, record) in records {
+                        self.processed.push(ConsumedRecord {
+                            at: now,
+                            consumer: c,
+                            tp: *tp,
+                            offset: *offset,
+                            record: *record,
+                        });
+                    }
+                }
+            }
+            Event::OffsetsCommitted {
+                group,
+                member,
+                offsets,
+            } => {
+                for (tp, offset) in offsets {
+                    self.commits.push(GroupCommit {
+                        at: now,
+                        group: group.clone(),
+                        member: member.clone(),
+                        tp: *tp,
+                        offset: *offset,
+                    });
+                }
+            }
+            Event::ConsumerAssignment { revoked, .. } => {
+                if let Client::Consumer(c) = who {
+                    self.revocations.extend(revoked.iter().map(|tp| (now, c, *tp)));
+                }
+            }
+            Event::GroupState {
+                group,
+                state,
+                generation,
+            } => self.group_states.push((now, group.clone(), *state, *generation)),
+            Event::GroupAssignment {
+                group,
+                member,
+                generation,
+                partitions,
+            } => self.assignments.push(GroupAssignmentRecord {
+                at: now,
+                group: group.clone(),
+                member: member.clone(),
+                generation: *generation,
+                partitions: partitions.clone(),
+            }),
             Event::PartitionsAdded { topic, from, to } => self.partition_counts.push(PartitionCountChange {
                 at: now,
                 topic: *topic,

@@ -35,11 +35,18 @@ pub enum Measure {
     DivergentReplicas,
     /// Keys whose records went to more than one partition of a topic (it gained partitions).
     KeyMoved,
+    /// Partitions group members gave up in rebalances (all of them under the eager protocol,
+    /// only those that move under the cooperative one).
+    Revoked,
+    /// Records a consumer group processed more than once.
+    Redelivered,
+    /// Records a consumer group never processed although a committed offset passed them.
+    Skipped,
 }
 
 impl Measure {
     /// Every measure, in a stable order (for help texts).
-    pub const ALL: [Measure; 12] = [
+    pub const ALL: [Measure; 15] = [
         Measure::LostAcked,
         Measure::Duplicates,
         Measure::Reordered,
@@ -52,6 +59,9 @@ impl Measure {
         Measure::ReadUncommitted,
         Measure::DivergentReplicas,
         Measure::KeyMoved,
+        Measure::Revoked,
+        Measure::Redelivered,
+        Measure::Skipped,
     ];
 
     /// The name written in `expect` (`LostAcked`).
@@ -69,6 +79,9 @@ impl Measure {
             Measure::ReadUncommitted => "ReadUncommitted",
             Measure::DivergentReplicas => "DivergentReplicas",
             Measure::KeyMoved => "KeyMoved",
+            Measure::Revoked => "Revoked",
+            Measure::Redelivered => "Redelivered",
+            Measure::Skipped => "Skipped",
         }
     }
 
@@ -87,6 +100,9 @@ impl Measure {
             Measure::ReadUncommitted => "read_uncommitted",
             Measure::DivergentReplicas => "divergent_replicas",
             Measure::KeyMoved => "key_moved",
+            Measure::Revoked => "revoked",
+            Measure::Redelivered => "redelivered",
+            Measure::Skipped => "skipped",
         }
     }
 }
@@ -184,6 +200,21 @@ pub enum Check {
         /// When (`None`: the end of the run).
         at: Option<SimTime>,
     },
+    /// A group member's partitions of a topic, as a set, at `at` or at the end.
+    Assignment {
+        /// The group.
+        group: String,
+        /// The consumer (client id).
+        consumer: String,
+        /// The member id prefix the coordinator gives it (`<client id or instance id>-`).
+        member_prefix: String,
+        /// The topic.
+        topic: u32,
+        /// The expected partitions, sorted.
+        partitions: Vec<u32>,
+        /// When (`None`: the end of the run).
+        at: Option<SimTime>,
+    },
 }
 
 /// One validated `expect` entry.
@@ -223,10 +254,18 @@ pub enum RawExpectation {
     DivergentReplicas(RawSelector),
     /// See [`Measure::KeyMoved`].
     KeyMoved(RawSelector),
+    /// See [`Measure::Revoked`].
+    Revoked(RawSelector),
+    /// See [`Measure::Redelivered`].
+    Redelivered(RawSelector),
+    /// See [`Measure::Skipped`].
+    Skipped(RawSelector),
     /// See [`Check::Leader`].
     Leader(RawLeader),
     /// See [`Check::Isr`].
     Isr(RawIsr),
+    /// See [`Check::Assignment`].
+    Assignment(RawAssignment),
 }
 
 /// A parsed entry, before its references are checked.
@@ -237,6 +276,8 @@ pub enum RawParts {
     Leader(RawLeader),
     /// `Isr(...)`.
     Isr(RawIsr),
+    /// `Assignment(...)`.
+    Assignment(RawAssignment),
 }
 
 impl RawExpectation {
@@ -245,6 +286,7 @@ impl RawExpectation {
         let (m, s) = match self {
             RawExpectation::Leader(l) => return RawParts::Leader(l),
             RawExpectation::Isr(i) => return RawParts::Isr(i),
+            RawExpectation::Assignment(a) => return RawParts::Assignment(a),
             RawExpectation::LostAcked(s) => (Measure::LostAcked, s),
             RawExpectation::Duplicates(s) => (Measure::Duplicates, s),
             RawExpectation::Reordered(s) => (Measure::Reordered, s),
@@ -257,6 +299,9 @@ impl RawExpectation {
             RawExpectation::ReadUncommitted(s) => (Measure::ReadUncommitted, s),
             RawExpectation::DivergentReplicas(s) => (Measure::DivergentReplicas, s),
             RawExpectation::KeyMoved(s) => (Measure::KeyMoved, s),
+            RawExpectation::Revoked(s) => (Measure::Revoked, s),
+            RawExpectation::Redelivered(s) => (Measure::Redelivered, s),
+            RawExpectation::Skipped(s) => (Measure::Skipped, s),
         };
         RawParts::Count(m, s)
     }
@@ -274,6 +319,23 @@ pub struct RawLeader {
     /// not "offline".
     #[serde(deserialize_with = "Option::deserialize")]
     pub broker: Option<u32>,
+    /// A duration since the start; the end of the run when left out.
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// `Assignment(group: "g1", consumer: "c1", topic: "orders", partitions: [0, 1], at: "5s")`.
+#[derive(Deserialize)]
+#[serde(rename = "expectation", deny_unknown_fields)]
+pub struct RawAssignment {
+    /// The group.
+    pub group: String,
+    /// The consumer's client id.
+    pub consumer: String,
+    /// Topic name.
+    pub topic: String,
+    /// Its partitions of that topic, in any order.
+    pub partitions: Vec<u32>,
     /// A duration since the start; the end of the run when left out.
     #[serde(default)]
     pub at: Option<String>,

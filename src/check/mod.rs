@@ -11,6 +11,7 @@
 
 pub mod expect;
 mod explain;
+mod groups;
 pub mod keys;
 mod replicas;
 mod scan;
@@ -41,6 +42,10 @@ pub struct CheckReport {
     pub divergent_replicas: Vec<Finding>,
     /// `key_moved` findings, by topic and key.
     pub key_moved: Vec<Finding>,
+    /// `redelivered` findings, in processing order.
+    pub redelivered: Vec<Finding>,
+    /// `skipped` findings, by group, partition and offset.
+    pub skipped: Vec<Finding>,
     /// One outcome per `expect` entry.
     pub expectations: Vec<ExpectationOutcome>,
 }
@@ -82,6 +87,8 @@ pub fn check(scenario: &Scenario, result: &RunResult) -> CheckReport {
         read_uncommitted: replicas::read_uncommitted(result, &scenario.consumers),
         divergent_replicas: replicas::divergent_replicas(result),
         key_moved: keys::key_moved(&keys::placements(result), &result.names),
+        redelivered: groups::redelivered(scenario, result),
+        skipped: groups::skipped(scenario, result),
         expectations: Vec::new(),
     };
     let expectations = scenario.expect.iter().map(|e| ctx.evaluate(e, &report)).collect();
@@ -130,6 +137,8 @@ impl Ctx<'_> {
                     }
                     Measure::DivergentReplicas => self.matching(&report.divergent_replicas, filter),
                     Measure::KeyMoved => self.matching(&report.key_moved, filter),
+                    Measure::Redelivered => self.matching_consumer(&report.redelivered, filter),
+                    Measure::Skipped => self.matching(&report.skipped, filter),
                     _ => (self.counter(*measure, filter), Vec::new()),
                 };
                 examples.truncate(EXAMPLES);
@@ -157,6 +166,33 @@ impl Ctx<'_> {
                 let list: Vec<String> = isr.iter().map(u32::to_string).collect();
                 let found = format!("the ISR was [{}] {when}", list.join(", "));
                 outcome(isr == *brokers, found, Vec::new())
+            }
+            Check::Assignment {
+                group,
+                consumer,
+                member_prefix,
+                topic,
+                partitions,
+                at,
+            } => {
+                let (at, when) = self.moment(*at);
+                let mut got: Vec<u32> = self
+                    .result
+                    .history
+                    .group_assignment_at(group, at)
+                    .into_iter()
+                    .filter(|(m, _)| m.starts_with(member_prefix.as_str()))
+                    .flat_map(|(_, parts)| {
+                        parts
+                            .iter()
+                            .filter(|tp| tp.topic == *topic)
+                            .map(|tp| tp.partition)
+                    })
+                    .collect();
+                got.sort_unstable();
+                let list: Vec<String> = got.iter().map(u32::to_string).collect();
+                let found = format!("{consumer} had [{}] {when}", list.join(", "));
+                outcome(got == *partitions, found, Vec::new())
             }
         }
     }
@@ -193,6 +229,21 @@ impl Ctx<'_> {
             .iter()
             .filter(|x| self.admits(f, x.record, Some(x.tp)))
             .cloned()
+            .collect();
+        (hits.len() as u64, hits)
+    }
+
+    /// [`Ctx::matching`], also narrowed by the finding's consumer.
+    fn matching_consumer(&self, findings: &[Finding], f: &Filter) -> (u64, Vec<Finding>) {
+        let ci = f
+            .consumer
+            .as_ref()
+            .and_then(|c| self.scenario.consumer_index(c))
+            .map(|i| i as u32);
+        let (_, hits) = self.matching(findings, f);
+        let hits: Vec<Finding> = hits
+            .into_iter()
+            .filter(|x| ci.is_none_or(|c| x.consumer == Some(c)))
             .collect();
         (hits.len() as u64, hits)
     }
@@ -340,6 +391,21 @@ impl Ctx<'_> {
                 .map(|(_, b)| u64::from(b.deduplicated))
                 .sum(),
             Measure::Requests => self.producers(f).map(|(_, ph)| ph.requests).sum(),
+            Measure::Revoked => h
+                .revocations
+                .iter()
+                .filter(|(_, c, tp)| {
+                    let consumer_ok = f
+                        .consumer
+                        .as_ref()
+                        .is_none_or(|id| self.scenario.consumers[*c as usize].id == *id);
+                    let topic_ok = f
+                        .topic
+                        .as_ref()
+                        .is_none_or(|t| self.scenario.topics[tp.topic as usize].name == *t);
+                    consumer_ok && topic_ok && f.partition.is_none_or(|p| tp.partition == p)
+                })
+                .count() as u64,
             Measure::Consumed => h
                 .consumed
                 .iter()
@@ -355,7 +421,9 @@ impl Ctx<'_> {
             | Measure::Reordered
             | Measure::ReadUncommitted
             | Measure::DivergentReplicas
-            | Measure::KeyMoved => unreachable!("checkers are counted from findings"),
+            | Measure::KeyMoved
+            | Measure::Redelivered
+            | Measure::Skipped => unreachable!("checkers are counted from findings"),
         }
     }
 
@@ -394,7 +462,7 @@ pub fn describe_outcome(o: &ExpectationOutcome) -> String {
             "{verdict:<6} {}: {} found, expected {bound}",
             o.expectation.text, o.found
         ),
-        Check::Leader { .. } | Check::Isr { .. } => {
+        Check::Leader { .. } | Check::Isr { .. } | Check::Assignment { .. } => {
             format!("{verdict:<6} {}: {}", o.expectation.text, o.found)
         }
     }

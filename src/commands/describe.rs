@@ -1,8 +1,8 @@
-//! `kafkasim describe`: the topics as `kafka-topics --describe` would show them, at the end of the
-//! run or at `--at T`.
+//! `kafkasim describe`: the topics as `kafka-topics --describe` would show them, and the consumer
+//! groups as `kafka-consumer-groups --describe` would, at the end of the run or at `--at T`.
 
 use super::{CommandError, Exit, load, time_flag};
-use crate::report::describe_topics;
+use crate::report::{describe_groups, describe_topics};
 use crate::simulation::{self, DEFAULT_MAX_EVENTS, RunOptions};
 use std::io::Write;
 
@@ -33,5 +33,6 @@ pub fn describe(args: &DescribeArgs, out: &mut dyn Write) -> Result<Exit, Comman
     };
     let result = simulation::run(&scenario, &opts);
     out.write_all(describe_topics(&scenario, result.seed, &result.metadata).as_bytes())?;
+    out.write_all(describe_groups(&result).as_bytes())?;
     Ok(Exit::Ok)
 }

@@ -4,7 +4,7 @@
 //! The log owns offsets; the broker decides when the high watermark moves.
 
 use super::protocol::FetchedBatch;
-use super::record::{BatchSequence, RecordId};
+use super::record::{BatchSequence, RecordId, Tp};
 use std::sync::Arc;
 
 /// One batch as stored.
@@ -20,7 +20,25 @@ pub struct LogBatch {
     pub bytes: u32,
     /// The idempotent producer's header fields, if it came from one.
     pub sequence: Option<BatchSequence>,
+    /// A group coordinator's record (`__consumer_offsets`), instead of producer records.
+    pub commit: Option<Arc<CommitRecord>>,
 }
+
+/// An offset commit as the coordinator writes it to `__consumer_offsets` (one batch of one record
+/// here; Kafka writes one record per partition), so that a new coordinator can read it back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitRecord {
+    /// The group.
+    pub group: Arc<str>,
+    /// (partition, committed offset).
+    pub offsets: Vec<(Tp, u64)>,
+}
+
+/// The record id that stands for a coordinator's record in a log (no producer sent it).
+pub const COMMIT_RECORD: RecordId = RecordId {
+    producer: u32::MAX,
+    seq: 0,
+};
 
 impl LogBatch {
     /// Offset after its last record.
@@ -86,6 +104,22 @@ impl PartitionLog {
             records,
             bytes,
             sequence,
+            commit: None,
+        });
+        base_offset
+    }
+
+    /// Appends a group coordinator's commit record as the leader, at `leader_epoch`.
+    pub fn append_commit(&mut self, commit: CommitRecord, leader_epoch: u32) -> u64 {
+        let base_offset = self.log_end_offset();
+        let bytes = 100 + 20 * commit.offsets.len() as u32;
+        self.push(LogBatch {
+            base_offset,
+            leader_epoch,
+            records: Arc::new([COMMIT_RECORD]),
+            bytes,
+            sequence: None,
+            commit: Some(Arc::new(commit)),
         });
         base_offset
     }
@@ -329,6 +363,7 @@ mod tests {
             records: recs(records),
             bytes: 100,
             sequence: None,
+            commit: None,
         }
     }
 

@@ -1,6 +1,7 @@
 //! What travels between nodes: Kafka requests and responses, error codes, cluster metadata and the
 //! broker–controller messages.
 
+use super::group::messages::{GroupRequest, GroupResponse};
 use super::record::{BatchSequence, ProducerIdentity, RecordId, Tp};
 use std::fmt;
 use std::sync::Arc;
@@ -62,11 +63,25 @@ pub enum ErrorCode {
     UnknownProducerId,
     /// 14: the broker cannot hand out a producer id yet (waiting for a block from the controller).
     CoordinatorLoadInProgress,
+    /// 15: the group's coordinator partition has no leader.
+    CoordinatorNotAvailable,
+    /// 16: this broker is not (or no longer) the group's coordinator.
+    NotCoordinator,
+    /// 22: the member's generation is not the group's current one.
+    IllegalGeneration,
+    /// 25: the coordinator does not know this member (expired, or never joined).
+    UnknownMemberId,
+    /// 26: `session.timeout.ms` outside the broker's `group.min/max.session.timeout.ms`.
+    InvalidSessionTimeout,
+    /// 27: the group is rebalancing: rejoin.
+    RebalanceInProgress,
+    /// 79: a first `JoinGroup` gets a member id and must join again with it (KIP-394).
+    MemberIdRequired,
 }
 
 impl ErrorCode {
     /// Every error, in declaration order.
-    pub const ALL: [ErrorCode; 21] = [
+    pub const ALL: [ErrorCode; 28] = [
         ErrorCode::OffsetOutOfRange,
         ErrorCode::UnknownTopicOrPartition,
         ErrorCode::LeaderNotAvailable,
@@ -88,6 +103,13 @@ impl ErrorCode {
         ErrorCode::InvalidProducerEpoch,
         ErrorCode::UnknownProducerId,
         ErrorCode::CoordinatorLoadInProgress,
+        ErrorCode::CoordinatorNotAvailable,
+        ErrorCode::NotCoordinator,
+        ErrorCode::IllegalGeneration,
+        ErrorCode::UnknownMemberId,
+        ErrorCode::InvalidSessionTimeout,
+        ErrorCode::RebalanceInProgress,
+        ErrorCode::MemberIdRequired,
     ];
 
     /// The error with this [`ErrorCode::name`].
@@ -119,6 +141,13 @@ impl ErrorCode {
             ErrorCode::InvalidProducerEpoch => "INVALID_PRODUCER_EPOCH",
             ErrorCode::UnknownProducerId => "UNKNOWN_PRODUCER_ID",
             ErrorCode::CoordinatorLoadInProgress => "COORDINATOR_LOAD_IN_PROGRESS",
+            ErrorCode::CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
+            ErrorCode::NotCoordinator => "NOT_COORDINATOR",
+            ErrorCode::IllegalGeneration => "ILLEGAL_GENERATION",
+            ErrorCode::UnknownMemberId => "UNKNOWN_MEMBER_ID",
+            ErrorCode::InvalidSessionTimeout => "INVALID_SESSION_TIMEOUT",
+            ErrorCode::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
+            ErrorCode::MemberIdRequired => "MEMBER_ID_REQUIRED",
         }
     }
 
@@ -136,6 +165,8 @@ impl ErrorCode {
                 | ErrorCode::FencedLeaderEpoch
                 | ErrorCode::UnknownLeaderEpoch
                 | ErrorCode::CoordinatorLoadInProgress
+                | ErrorCode::CoordinatorNotAvailable
+                | ErrorCode::NotCoordinator
         )
     }
 
@@ -359,6 +390,8 @@ pub enum RequestBody {
     ReplicaFetch(ReplicaFetchRequest),
     /// `InitProducerId` without a transactional id: a new producer id, epoch 0.
     InitProducerId,
+    /// A consumer group request.
+    Group(GroupRequest),
 }
 
 impl RequestBody {
@@ -371,6 +404,7 @@ impl RequestBody {
             RequestBody::ListOffsets(_) => "ListOffsets",
             RequestBody::ReplicaFetch(_) => "Fetch(replica)",
             RequestBody::InitProducerId => "InitProducerId",
+            RequestBody::Group(g) => g.api(),
         }
     }
 }
@@ -390,6 +424,8 @@ pub enum ResponseBody {
     ReplicaFetch(Vec<ReplicaFetchPartitionResponse>),
     /// To `InitProducerId`.
     InitProducerId(Result<ProducerIdentity, ErrorCode>),
+    /// To a consumer group request.
+    Group(GroupResponse),
 }
 
 impl ResponseBody {
@@ -402,6 +438,7 @@ impl ResponseBody {
             ResponseBody::ListOffsets(_) => "ListOffsets",
             ResponseBody::ReplicaFetch(_) => "Fetch(replica)",
             ResponseBody::InitProducerId(_) => "InitProducerId",
+            ResponseBody::Group(g) => g.api(),
         }
     }
 }

@@ -23,6 +23,10 @@ fn topic_id(seed: u64, name: &str) -> String {
 pub fn describe_topics(scenario: &Scenario, seed: u64, md: &ClusterMetadata) -> String {
     let mut out = String::new();
     for (t, topic) in scenario.topics.iter().enumerate() {
+        if topic.internal {
+            // As `kafka-topics --describe --exclude-internal`: __consumer_offsets is noise here.
+            continue;
+        }
         let partitions = &md.topics[t];
         let rf = partitions.first().map_or(0, |p| p.replicas.len());
         let configs = topic.config.describe(&scenario.cluster.config);

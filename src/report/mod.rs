@@ -1,7 +1,9 @@
 //! What people read after a run: the summary tables, and `kafka-topics --describe`.
 
 mod describe;
+mod groups;
 pub mod summary;
 
 pub use describe::describe_topics;
+pub use groups::{describe_groups, summary_groups};
 pub use summary::summary;

@@ -44,9 +44,10 @@ pub fn summary(scenario: &Scenario, result: &RunResult, checks: &CheckReport) ->
     idempotence(&mut s, scenario, result);
     partitions(&mut s, result);
     consumers(&mut s, scenario, result);
+    super::summary_groups(&mut s, result);
     key_moves(&mut s, result);
     notes(&mut s, scenario);
-    findings(&mut s, result, checks);
+    findings(&mut s, scenario, result, checks);
     if !checks.expectations.is_empty() {
         let _ = writeln!(s, "\nexpectations");
         for o in &checks.expectations {
@@ -265,17 +266,24 @@ fn notes(s: &mut String, scenario: &Scenario) {
     }
 }
 
-fn findings(s: &mut String, result: &RunResult, checks: &CheckReport) {
+fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &CheckReport) {
     let _ = writeln!(s, "\nchecks");
-    let sections: [(&str, &[Finding]); 6] = [
+    let grouped = scenario.consumers.iter().any(|c| c.group.is_some());
+    let sections: [(&str, &[Finding]); 8] = [
         ("lost_acked", &checks.lost_acked),
         ("duplicates", &checks.duplicates),
         ("reordered", &checks.reordered),
         ("read_uncommitted", &checks.read_uncommitted),
         ("divergent_replicas", &checks.divergent_replicas),
         ("key_moved", &checks.key_moved),
+        ("redelivered", &checks.redelivered),
+        ("skipped", &checks.skipped),
     ];
     for (name, list) in sections {
+        if !grouped && matches!(name, "redelivered" | "skipped") {
+            // Consumer group checkers: only for scenarios with a group.
+            continue;
+        }
         let _ = writeln!(s, "  {name:<18} {}", list.len());
         for f in list.iter().take(SHOWN_FINDINGS) {
             write_finding(s, result, f);

@@ -16,7 +16,7 @@ use crate::sim::SimTime;
 /// Every kind an entry may name, for help texts.
 fn kinds() -> String {
     let mut names: Vec<&str> = Measure::ALL.iter().map(|m| m.variant()).collect();
-    names.extend(["Leader", "Isr"]);
+    names.extend(["Leader", "Isr", "Assignment"]);
     names.join(", ")
 }
 
@@ -71,6 +71,43 @@ pub(super) fn expectation(
                 tp,
                 brokers,
                 at: at(src, raw, s, i.at.as_deref())?,
+            }
+        }
+        RawParts::Assignment(a) => {
+            let Some(ci) = s.consumer_index(&a.consumer) else {
+                let all = s.consumers.iter().map(|c| c.id.as_str());
+                return Err(src
+                    .error_within(raw, &a.consumer, format!("no consumer with id `{}`", a.consumer))
+                    .with_help(suggest(&a.consumer, "consumers", all)));
+            };
+            let c = &s.consumers[ci];
+            if c.group.as_deref() != Some(a.group.as_str()) {
+                return Err(src
+                    .error_within(
+                        raw,
+                        &a.group,
+                        format!("consumer `{}` is not in group `{}`", c.id, a.group),
+                    )
+                    .with_help(match &c.group {
+                        Some(g) => format!("its group is `{g}`"),
+                        None => "it has no `group`".to_string(),
+                    }));
+            }
+            let topic = topic_by_name(src, raw, &a.topic, &s.topics)?;
+            let mut partitions = a.partitions;
+            for p in &partitions {
+                partition_ref(src, raw, topic, *p, s)?;
+            }
+            partitions.sort_unstable();
+            partitions.dedup();
+            let prefix = c.config.group_instance_id.clone().unwrap_or_else(|| c.id.clone());
+            Check::Assignment {
+                group: a.group,
+                consumer: c.id.clone(),
+                member_prefix: format!("{prefix}-"),
+                topic: topic as u32,
+                partitions,
+                at: at(src, raw, s, a.at.as_deref())?,
             }
         }
     };
@@ -230,6 +267,9 @@ fn check_filter_fits(
         Measure::Retries => &["topic", "partition", "producer", "error"],
         Measure::Requests => &["producer"],
         Measure::KeyMoved => &["topic", "key", "producer"],
+        Measure::Revoked => &["topic", "partition", "consumer"],
+        Measure::Redelivered => &["topic", "partition", "key", "producer", "consumer"],
+        Measure::Skipped => &["topic", "partition", "key", "producer"],
         Measure::Deduplicated => &["topic", "partition", "producer"],
     };
     let given = [

@@ -30,19 +30,40 @@ impl fmt::Display for NodeRef {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename = "fault", deny_unknown_fields)]
 pub enum Fault {
-    /// The broker process dies: connections reset, flushed and page-cache data survive. With
-    /// `lose_unflushed: true` the machine loses power: only flushed data survives.
+    /// A broker process dies: connections reset, flushed and page-cache data survive. With
+    /// `lose_unflushed: true` the machine loses power: only flushed data survives. Or a consumer
+    /// process dies (`consumer: "c1"`): no `LeaveGroup`, no last commit; its group notices at
+    /// the session timeout.
     Crash {
         /// Broker id.
-        broker: u32,
-        /// A power loss rather than a process crash.
+        #[serde(default)]
+        broker: Option<u32>,
+        /// Or a consumer's client id.
+        #[serde(default)]
+        consumer: Option<String>,
+        /// A power loss rather than a process crash (brokers).
         #[serde(default)]
         lose_unflushed: bool,
     },
-    /// A crashed broker starts again, recovers its log and re-registers with the controller.
+    /// A crashed broker starts again, recovers its log and re-registers with the controller; or
+    /// a crashed consumer starts again, with nothing but its configuration.
     Restart {
         /// Broker id.
-        broker: u32,
+        #[serde(default)]
+        broker: Option<u32>,
+        /// Or a consumer's client id.
+        #[serde(default)]
+        consumer: Option<String>,
+    },
+    /// A consumer that has not started yet starts now (it joins its group).
+    ConsumerJoin {
+        /// Client id.
+        consumer: String,
+    },
+    /// A consumer closes: it commits (with `enable.auto.commit`), sends `LeaveGroup` and stops.
+    ConsumerLeave {
+        /// Client id.
+        consumer: String,
     },
     /// The node stops for a while (a long GC pause): it handles nothing, its timers wait, and
     /// what arrives meanwhile is handled when it resumes.

@@ -18,6 +18,7 @@ use crate::sim::{RngTree, SimDuration};
 pub use config::{BrokerConfig, ConsumerConfig, Overrides, ProducerConfig, TopicConfig};
 pub use error::{Location, Place, ScenarioError};
 pub use fault::{Fault, FaultSpec, NodeRef, Trigger};
+use serde::Deserialize;
 pub use units::Rate;
 
 /// A validated scenario.
@@ -80,6 +81,25 @@ pub struct Topic {
     pub assignment: Option<Vec<Vec<u32>>>,
     /// Topic configuration.
     pub config: TopicConfig,
+    /// Kafka's own topic (`__consumer_offsets`), created because some consumer has a group.
+    pub internal: bool,
+}
+
+/// The name of the topic where group coordinators keep committed offsets.
+pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
+
+/// When a group member commits offsets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename = "commit mode")]
+pub enum CommitMode {
+    /// Only what `enable.auto.commit` does (every `auto.commit.interval.ms`, in `poll()`).
+    Auto,
+    /// `commitSync()` of the polled records' positions right after `poll()`, before processing
+    /// them: a crash loses the records being processed (at-most-once).
+    BeforeProcessing,
+    /// `commitSync()` once the polled records are processed: a crash redelivers them
+    /// (at-least-once).
+    AfterProcessing,
 }
 
 impl Topic {
@@ -137,6 +157,12 @@ pub struct ConsumerSpec {
     pub config: ConsumerConfig,
     /// When the consumer starts.
     pub start: SimDuration,
+    /// The consumer group (`group.id`), if any.
+    pub group: Option<String>,
+    /// Time the application spends on each record it polls.
+    pub processing: SimDuration,
+    /// When it commits.
+    pub commit: CommitMode,
 }
 
 impl Scenario {
@@ -160,6 +186,11 @@ impl Scenario {
         overrides: &Overrides,
     ) -> Result<Scenario, ScenarioError> {
         validate::scenario(&source::Source::new(file, text).with_overrides(overrides))
+    }
+
+    /// Index of `__consumer_offsets` among the topics, when some consumer has a group.
+    pub fn offsets_topic(&self) -> Option<u32> {
+        self.topics.iter().position(|t| t.internal).map(|i| i as u32)
     }
 
     /// How many partitions topic number `topic` has at most: its own count, or the largest

@@ -105,6 +105,10 @@ pub struct RawConsumer<'a> {
     pub config: Option<Raw<'a>>,
     #[serde(borrow, default)]
     pub start: Option<Raw<'a>>,
+    #[serde(borrow, default)]
+    pub processing: Option<Raw<'a>>,
+    #[serde(borrow, default)]
+    pub commit: Option<Raw<'a>>,
 }
 
 #[derive(Deserialize)]

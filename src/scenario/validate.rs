@@ -8,8 +8,8 @@ use super::raw::{RawConsumer, RawFault, RawProducer, RawScenario, RawTopic};
 use super::source::{DURATION_HELP, Raw, Source};
 use super::units::{parse_duration, parse_rate};
 use super::{
-    BrokerConfig, Cluster, ConsumerConfig, ConsumerSpec, NetworkSpec, ProducerConfig, ProducerSpec, Scenario,
-    Topic, TopicConfig, Workload,
+    BrokerConfig, Cluster, CommitMode, ConsumerConfig, ConsumerSpec, NetworkSpec, OFFSETS_TOPIC,
+    ProducerConfig, ProducerSpec, Scenario, Topic, TopicConfig, Workload,
 };
 use crate::sim::{SimDuration, SimTime};
 
@@ -66,6 +66,9 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
     let mut consumers = Vec::new();
     for c in &raw.consumers {
         consumers.push(consumer(src, c, &topics, &mut names)?);
+    }
+    if let Some(first) = raw.consumers.iter().find(|c| c.group.is_some()) {
+        topics.push(offsets_topic(src, &raw, first, &cluster)?);
     }
     let mut scenario = Scenario {
         file: src.file().to_string(),
@@ -163,6 +166,11 @@ fn topic_name_problem(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("a topic name cannot be empty".into());
     }
+    if name == OFFSETS_TOPIC || name == "__transaction_state" {
+        return Some(format!(
+            "`{name}` is one of Kafka's internal topics: pick another name"
+        ));
+    }
     if name == "." || name == ".." {
         return Some(format!("topic name cannot be \"{name}\""));
     }
@@ -213,6 +221,38 @@ fn topic(src: &Source<'_>, t: &RawTopic<'_>, cluster: &Cluster) -> Result<Topic,
         replication_factor: rf_written as u32,
         assignment,
         config,
+        internal: false,
+    })
+}
+
+/// `__consumer_offsets`, which Kafka creates when the first group needs a coordinator: it needs
+/// `offsets.topic.replication.factor` live brokers (`AutoTopicCreationManager`'s
+/// `GROUP_METADATA_TOPIC_NAME` check), else every group stays without a coordinator.
+fn offsets_topic(
+    src: &Source<'_>,
+    raw: &RawScenario<'_>,
+    consumer: &RawConsumer<'_>,
+    cluster: &Cluster,
+) -> Result<Topic, ScenarioError> {
+    let rf = cluster.config.offsets_topic_replication_factor;
+    if rf > cluster.brokers {
+        let message = format!(
+            "Number of alive brokers '{}' does not meet the required replication factor '{rf}' for the offsets topic (configured via 'offsets.topic.replication.factor')",
+            cluster.brokers
+        );
+        let at = consumer.group.unwrap_or(raw.cluster.brokers);
+        return Err(src.error_at(at, message).with_help(format!(
+            "a consumer group needs __consumer_offsets: add \"offsets.topic.replication.factor\": {} to cluster.config, or use more brokers",
+            cluster.brokers
+        )));
+    }
+    Ok(Topic {
+        name: OFFSETS_TOPIC.to_string(),
+        partitions: cluster.config.offsets_topic_partitions.min(MAX_PARTITIONS),
+        replication_factor: rf,
+        assignment: None,
+        config: TopicConfig::inherited(&cluster.config),
+        internal: true,
     })
 }
 
@@ -390,10 +430,26 @@ fn consumer(
     names: &mut ClientNames,
 ) -> Result<ConsumerSpec, ScenarioError> {
     let id = names.claim(src, c.id)?;
-    if let Some(g) = c.group {
+    let group: Option<String> = match c.group {
+        Some(g) => {
+            let name: String = src.parse(g)?;
+            if name.is_empty() {
+                return Err(src
+                    .error_at(g, "the group id is empty")
+                    .with_help("leave `group` out for a consumer without a group"));
+            }
+            Some(name)
+        }
+        None => None,
+    };
+    let commit: CommitMode = match c.commit {
+        Some(raw) => src.parse(raw)?,
+        None => CommitMode::Auto,
+    };
+    if let (None, Some(raw)) = (&group, c.commit) {
         return Err(src
-            .error_at(g, "consumer groups are not modelled yet")
-            .with_help("leave `group` out: the consumer is then assigned every partition of its topics"));
+            .error_at(raw, "`commit` needs a consumer group")
+            .with_help("add `group: \"g1\"`: offsets are committed to a group's coordinator"));
     }
     let names_list: Vec<String> = src.parse(c.topics)?;
     if names_list.is_empty() {
@@ -413,6 +469,9 @@ fn consumer(
         topics: indexes,
         config,
         start: opt_duration(src, c.start, SimDuration::ZERO)?,
+        group,
+        processing: opt_duration(src, c.processing, SimDuration::ZERO)?,
+        commit,
     })
 }
 
@@ -553,9 +612,43 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
         }
     };
     match fault {
-        Fault::Crash { broker: b, .. }
-        | Fault::Restart { broker: b }
-        | Fault::ControlledShutdown { broker: b } => broker(*b),
+        Fault::Crash {
+            broker: b,
+            consumer: c,
+            lose_unflushed,
+        } => {
+            match (b, c) {
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err(src
+                        .error_at(raw, "a crash names a broker or a consumer")
+                        .with_help("write Crash(broker: 1) or Crash(consumer: \"c1\")"));
+                }
+                (Some(b), None) => broker(*b)?,
+                (None, Some(c)) => {
+                    consumer_ref(src, raw, c, s)?;
+                    if *lose_unflushed {
+                        return Err(src
+                            .error_within(raw, "lose_unflushed", "`lose_unflushed` is for brokers")
+                            .with_help("a consumer keeps no data: remove it"));
+                    }
+                }
+            }
+            Ok(())
+        }
+        Fault::Restart {
+            broker: b,
+            consumer: c,
+        } => match (b, c) {
+            (Some(b), None) => broker(*b),
+            (None, Some(c)) => consumer_ref(src, raw, c, s),
+            _ => Err(src
+                .error_at(raw, "a restart names a broker or a consumer")
+                .with_help("write Restart(broker: 1) or Restart(consumer: \"c1\")")),
+        },
+        Fault::ConsumerJoin { consumer } | Fault::ConsumerLeave { consumer } => {
+            consumer_ref(src, raw, consumer, s)
+        }
+        Fault::ControlledShutdown { broker: b } => broker(*b),
         Fault::Pause { node: n, duration } => {
             if *duration == SimDuration::ZERO {
                 return Err(src.error_within(raw, "for", "a pause must last longer than 0"));
@@ -637,6 +730,17 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
             )))
         }
     }
+}
+
+/// A consumer named in a fault.
+fn consumer_ref(src: &Source<'_>, raw: Raw<'_>, id: &str, s: &Scenario) -> Result<(), ScenarioError> {
+    if s.consumer_index(id).is_some() {
+        return Ok(());
+    }
+    let all = s.consumers.iter().map(|c| c.id.as_str());
+    Err(src
+        .error_within(raw, id, format!("no consumer with id `{id}`"))
+        .with_help(suggest(id, "consumers", all)))
 }
 
 pub(super) fn collapse_whitespace(text: &str) -> String {

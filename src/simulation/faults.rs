@@ -43,8 +43,13 @@ impl Simulation<'_> {
         match &spec.fault {
             Fault::Crash {
                 broker,
+                consumer,
                 lose_unflushed,
-            } => self.crash(self.addr.broker(*broker), *lose_unflushed),
+            } => match (broker, consumer) {
+                (Some(b), _) => self.crash(self.addr.broker(*b), *lose_unflushed),
+                (None, Some(c)) => self.crash(self.client_node(c), false),
+                (None, None) => {}
+            },
             Fault::ControlledShutdown { broker } => {
                 let n = self.addr.broker(*broker);
                 self.call(n, |node, _, out| {
@@ -59,15 +64,36 @@ impl Simulation<'_> {
                 let slot = &mut self.paused_until[n.0 as usize];
                 *slot = (*slot).max(until);
             }
-            Fault::Restart { broker } => {
-                let n = self.addr.broker(*broker);
-                if !self.nodes[n.0 as usize].is_up() {
-                    self.call(n, |node, now, out| {
-                        if let Node::Broker(b) = node {
-                            b.restart(now, out);
-                        }
-                    });
+            Fault::Restart { broker, consumer } => {
+                if let Some(b) = broker {
+                    let n = self.addr.broker(*b);
+                    if !self.nodes[n.0 as usize].is_up() {
+                        self.call(n, |node, now, out| {
+                            if let Node::Broker(b) = node {
+                                b.restart(now, out);
+                            }
+                        });
+                    }
                 }
+                if let Some(c) = consumer {
+                    self.restart_consumer(c);
+                }
+            }
+            Fault::ConsumerJoin { consumer } => {
+                let n = self.client_node(consumer);
+                self.call(n, |node, now, out| {
+                    if let Node::Consumer(c) = node {
+                        c.start_now(now, out);
+                    }
+                });
+            }
+            Fault::ConsumerLeave { consumer } => {
+                let n = self.client_node(consumer);
+                self.call(n, |node, now, out| {
+                    if let Node::Consumer(c) = node {
+                        c.close(now, out);
+                    }
+                });
             }
             Fault::Isolate { node } => {
                 let n = self.node_of(node);
@@ -133,19 +159,39 @@ impl Simulation<'_> {
     /// The broker process dies (or its machine loses power): its host resets every connection
     /// to clients and other brokers.
     fn crash(&mut self, n: NodeId, power_loss: bool) {
-        let Node::Broker(b) = &mut self.nodes[n.0 as usize] else {
-            return;
-        };
-        if !b.is_up() {
-            return;
+        match &mut self.nodes[n.0 as usize] {
+            Node::Broker(b) if b.is_up() => b.crash(power_loss),
+            Node::Consumer(c) if c.is_up() => c.crash(),
+            _ => return,
         }
-        b.crash(power_loss);
         self.wake[n.0 as usize] = None;
         for peer in 0..self.nodes.len() as u32 {
             if NodeId(peer) != n && NodeId(peer) != self.addr.controller() {
                 self.close(n, NodeId(peer));
             }
         }
+    }
+
+    /// A crashed consumer starts again as a new process: configuration only, no state.
+    fn restart_consumer(&mut self, id: &str) {
+        let Some(i) = self.scenario.consumer_index(id) else {
+            return;
+        };
+        let n = self.client_node(id);
+        if self.nodes[n.0 as usize].is_up() {
+            return;
+        }
+        self.incarnations[i] += 1;
+        let fresh = super::new_consumer(
+            self.scenario,
+            &self.rng,
+            self.addr,
+            i,
+            self.incarnations[i],
+            self.now,
+        );
+        self.nodes[n.0 as usize] = Node::Consumer(Box::new(fresh));
+        self.call(n, |node, now, out| node.start(now, out));
     }
 
     /// Schedules every `after` fault whose event has happened.

@@ -7,14 +7,15 @@ mod nodes;
 use crate::history::{Client, History};
 use crate::kafka::addr::Addresses;
 use crate::kafka::broker::Broker;
-use crate::kafka::consumer::Consumer;
+use crate::kafka::consumer::{Consumer, ConsumerSetup};
 use crate::kafka::controller::{Controller, TopicPolicy};
+use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::log::PartitionLog;
 use crate::kafka::producer::Producer;
 use crate::kafka::protocol::{ClusterMetadata, Message};
 use crate::kafka::record::Tp;
 use crate::net::{DropReason, Kind, Network};
-use crate::scenario::{Scenario, TopicConfig, Trigger};
+use crate::scenario::{Fault, Scenario, TopicConfig, Trigger};
 use crate::sim::{EventQueue, NodeId, Out, RngTree, SimDuration, SimTime};
 use crate::trace::{Event, Names, Stamped, TraceFormat, TraceWriter};
 use nodes::Node;
@@ -48,6 +49,23 @@ impl Default for RunOptions {
 /// The default `--max-events`.
 pub const DEFAULT_MAX_EVENTS: u64 = 100_000_000;
 
+/// A consumer group as its coordinator holds it at the end of a run.
+#[derive(Clone, Debug)]
+pub struct GroupView {
+    /// The group id.
+    pub group: Arc<str>,
+    /// Its coordinator.
+    pub coordinator: u32,
+    /// Its state.
+    pub state: GroupState,
+    /// Its generation.
+    pub generation: i32,
+    /// (member id, client id, partitions).
+    pub members: Vec<(Arc<str>, String, Vec<Tp>)>,
+    /// Committed offsets.
+    pub offsets: BTreeMap<Tp, u64>,
+}
+
 /// What a run produced.
 pub struct RunResult {
     /// The seed used.
@@ -64,6 +82,8 @@ pub struct RunResult {
     pub history: History,
     /// The trace, if one was asked for.
     pub trace: Option<String>,
+    /// Consumer groups at the end, by group id.
+    pub groups: Vec<GroupView>,
     /// The controller's metadata at the end.
     pub metadata: Arc<ClusterMetadata>,
     /// Each partition's committed log at the end: its leader's, or, when it is offline, the log
@@ -114,6 +134,36 @@ struct Simulation<'s> {
     out: Out<Message, Event>,
     held: Vec<Delivery>,
     paused_until: Vec<SimTime>,
+    rng: RngTree,
+    /// Restarts of each consumer so far.
+    incarnations: Vec<u32>,
+}
+
+/// Consumer number `i` of the scenario; `incarnation` counts its restarts (each gets its own
+/// random stream).
+fn new_consumer(
+    scenario: &Scenario,
+    rng: &RngTree,
+    addr: Addresses,
+    i: usize,
+    incarnation: u32,
+    start: SimTime,
+) -> Consumer {
+    let c = &scenario.consumers[i];
+    let label = match incarnation {
+        0 => format!("consumer/{}", c.id),
+        n => format!("consumer/{}/{n}", c.id),
+    };
+    let setup = ConsumerSetup {
+        client_id: c.id.clone(),
+        topics: c.topics.iter().map(|t| *t as u32).collect(),
+        topic_names: scenario.topics.iter().map(|t| t.name.clone()).collect(),
+        start,
+        group: c.group.clone(),
+        processing: c.processing,
+        commit: c.commit,
+    };
+    Consumer::new(addr, c.config.clone(), setup, rng.fork(&label))
 }
 
 /// Runs `scenario` to its end (or `--until`, or `--max-events`).
@@ -168,13 +218,14 @@ impl<'s> Simulation<'s> {
         let mut nodes = Vec::new();
         let mut node_names = Vec::new();
         for b in addr.broker_ids() {
-            nodes.push(Node::Broker(Broker::new(
+            nodes.push(Node::Broker(Box::new(Broker::new(
                 b,
                 addr,
                 scenario.cluster.config.clone(),
                 topic_configs.clone(),
+                scenario.offsets_topic(),
                 Arc::clone(&metadata),
-            )));
+            ))));
             node_names.push(format!("broker-{b}"));
         }
         nodes.push(Node::Controller(controller));
@@ -190,16 +241,20 @@ impl<'s> Simulation<'s> {
             nodes.push(Node::Producer(Box::new(producer)));
             node_names.push(p.id.clone());
         }
-        for c in &scenario.consumers {
-            let topics = c.topics.iter().map(|t| *t as u32).collect();
-            let consumer = Consumer::new(
-                addr,
-                c.config.clone(),
-                topics,
-                SimTime::ZERO + c.start,
-                rng.fork(&format!("consumer/{}", c.id)),
-            );
-            nodes.push(Node::Consumer(Box::new(consumer)));
+        for (i, c) in scenario.consumers.iter().enumerate() {
+            // A consumer that a `ConsumerJoin` fault starts waits for it.
+            let joins_later = scenario
+                .faults
+                .iter()
+                .any(|f| matches!(&f.fault, Fault::ConsumerJoin { consumer } if *consumer == c.id));
+            let start = if joins_later {
+                SimTime::NEVER
+            } else {
+                SimTime::ZERO + c.start
+            };
+            nodes.push(Node::Consumer(Box::new(new_consumer(
+                scenario, &rng, addr, i, 0, start,
+            ))));
             node_names.push(c.id.clone());
         }
         let names = Names {
@@ -246,6 +301,8 @@ impl<'s> Simulation<'s> {
             out: Out::new(trace.is_some()),
             held: Vec::new(),
             paused_until: vec![SimTime::ZERO; n_nodes],
+            incarnations: vec![0; scenario.consumers.len()],
+            rng,
         }
     }
 
@@ -467,6 +524,36 @@ impl<'s> Simulation<'s> {
         }
     }
 
+    /// Every group, from the live broker that coordinates it.
+    fn group_views(&self) -> Vec<GroupView> {
+        let mut views: BTreeMap<Arc<str>, GroupView> = BTreeMap::new();
+        for b in self.addr.broker_ids() {
+            let Some(broker) = self.broker(b).filter(|x| x.is_up()) else {
+                continue;
+            };
+            for (id, g) in broker.coordinator().groups() {
+                let members = g
+                    .members()
+                    .map(|(m, node, parts)| {
+                        (m.clone(), self.names.node_name(node).to_string(), parts.to_vec())
+                    })
+                    .collect();
+                views.insert(
+                    id.clone(),
+                    GroupView {
+                        group: id.clone(),
+                        coordinator: b,
+                        state: g.state(),
+                        generation: g.generation(),
+                        members,
+                        offsets: g.offsets().clone(),
+                    },
+                );
+            }
+        }
+        views.into_values().collect()
+    }
+
     fn broker(&self, id: u32) -> Option<&Broker> {
         match self.nodes.get(self.addr.broker(id).0 as usize)? {
             Node::Broker(b) => Some(b),
@@ -525,7 +612,12 @@ impl<'s> Simulation<'s> {
             .unwrap_or_default();
         let mut logs = BTreeMap::new();
         let mut replica_logs = BTreeMap::new();
+        let internal = self.scenario.offsets_topic();
         for (t, partitions) in metadata.topics.iter().enumerate() {
+            if internal == Some(t as u32) {
+                // Kafka's own records, not the producers': the checkers never look at them.
+                continue;
+            }
             for (p, state) in partitions.iter().enumerate() {
                 let tp = Tp {
                     topic: t as u32,
@@ -550,7 +642,9 @@ impl<'s> Simulation<'s> {
                 _ => None,
             })
             .collect();
+        let groups = self.group_views();
         RunResult {
+            groups,
             seed,
             end,
             events,

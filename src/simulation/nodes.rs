@@ -11,7 +11,7 @@ use crate::trace::Event;
 /// Any node.
 pub enum Node {
     /// A broker.
-    Broker(Broker),
+    Broker(Box<Broker>),
     /// The controller.
     Controller(Controller),
     /// A producer.
@@ -27,6 +27,7 @@ impl Node {
     pub fn is_up(&self) -> bool {
         match self {
             Node::Broker(b) => b.is_up(),
+            Node::Consumer(c) => c.is_up(),
             _ => true,
         }
     }

@@ -40,6 +40,11 @@ impl Names {
     fn node(&self, n: NodeId) -> &str {
         &self.nodes[n.0 as usize]
     }
+
+    /// A node's name: `broker-1`, `controller`, or a client id.
+    pub fn node_name(&self, n: NodeId) -> &str {
+        self.node(n)
+    }
 }
 
 /// Text or JSON lines.
@@ -171,6 +176,30 @@ fn batch_in_request(b: &BatchInRequest, names: &Names) -> String {
         plural(b.records as usize, "record"),
         b.bytes
     )
+}
+
+/// Partitions grouped by topic: `orders 0,1,2  payments 0`, or `nothing`.
+fn partition_list(partitions: &[Tp], n: &Names) -> String {
+    if partitions.is_empty() {
+        return "nothing".to_string();
+    }
+    let mut by_topic: Vec<(u32, Vec<u32>)> = Vec::new();
+    let mut sorted = partitions.to_vec();
+    sorted.sort_unstable();
+    for tp in sorted {
+        match by_topic.last_mut() {
+            Some((t, ps)) if *t == tp.topic => ps.push(tp.partition),
+            _ => by_topic.push((tp.topic, vec![tp.partition])),
+        }
+    }
+    by_topic
+        .iter()
+        .map(|(t, ps)| {
+            let list: Vec<String> = ps.iter().map(u32::to_string).collect();
+            format!("{} {}", n.topics[*t as usize], list.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join("  ")
 }
 
 /// `first..last` for `count` consecutive numbers from `first`, or just `first`.
@@ -375,6 +404,36 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
                 record_list(records, n)
             ),
         ),
+        Event::Processed { tp, records } => {
+            let first = records.first().map_or(0, |r| r.0);
+            let ids: Vec<RecordId> = records.iter().map(|r| r.1).collect();
+            (
+                "processed",
+                format!(
+                    "{} {}: {}",
+                    n.tp(*tp),
+                    offsets(first, records.len()),
+                    record_list(&ids, n)
+                ),
+            )
+        }
+        Event::CoordinatorFound { group, broker: b } => {
+            ("group", format!("{group} coordinator is {}", broker(*b)))
+        }
+        Event::ConsumerRejoins { group, why } => ("rejoin", format!("{group}: {why}")),
+        Event::ConsumerAssignment { assigned, revoked } => (
+            "assignment",
+            format!(
+                "revoked {}; assigned {}",
+                partition_list(revoked, n),
+                partition_list(assigned, n)
+            ),
+        ),
+        Event::CommitFailed { group, error } => ("commit-fail", format!("{group} {error}")),
+        Event::PositionCommitted { tp, offset } => (
+            "position",
+            format!("{} {offset} (the group's committed offset)", n.tp(*tp)),
+        ),
         Event::Consumed { tp, records, poll } => {
             let first = records.first().map_or(0, |r| r.0);
             let ids: Vec<RecordId> = records.iter().map(|r| r.1).collect();
@@ -404,6 +463,43 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             format!("producer ids {} -> {}", span(*first, *size as usize), broker(*b)),
         ),
         Event::ProducerIdRequested { broker: b } => ("init-pid", format!("-> {}", broker(*b))),
+        Event::GroupState {
+            group,
+            state,
+            generation,
+        } => ("group", format!("{group} is {state} (generation {generation})")),
+        Event::GroupRebalance { group, why } => ("group", format!("{group} rebalances: {why}")),
+        Event::GroupMemberJoined { group, member } => ("group", format!("{group} member {member} joined")),
+        Event::GroupMemberLeft { group, member, why } => {
+            ("group", format!("{group} member {member} removed: {why}"))
+        }
+        Event::GroupMemberReplaced { group, old, new } => (
+            "group",
+            format!("{group} static member {old} comes back as {new}"),
+        ),
+        Event::GroupAssignment {
+            group,
+            member,
+            generation,
+            partitions,
+        } => (
+            "assign",
+            format!(
+                "{group} generation {generation}: {member} gets {}",
+                partition_list(partitions, n)
+            ),
+        ),
+        Event::OffsetsCommitted {
+            group,
+            member,
+            offsets,
+        } => {
+            let list: Vec<String> = offsets
+                .iter()
+                .map(|(tp, o)| format!("{}={o}", n.tp(*tp)))
+                .collect();
+            ("commit", format!("{group} {member}: {}", list.join(" ")))
+        }
         Event::PartitionsAdded { topic, from, to } => (
             "partitions",
             format!(
@@ -628,6 +724,38 @@ fn json(e: &Event, n: &Names) -> Value {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "truncated", "topic": t, "partition": p, "to": to, "records": records_json(records, n), "why": why})
         }
+        Event::Processed { tp, records } => {
+            let (t, p) = tp_json(*tp, n);
+            let list: Vec<Value> = records
+                .iter()
+                .map(|(o, r)| json!({"offset": o, "record": n.record(*r)}))
+                .collect();
+            json!({"event": "processed", "topic": t, "partition": p, "records": list})
+        }
+        Event::CoordinatorFound { group, broker } => {
+            json!({"event": "coordinator_found", "group": group.as_ref(), "broker": broker})
+        }
+        Event::ConsumerRejoins { group, why } => {
+            json!({"event": "rejoin", "group": group.as_ref(), "why": why})
+        }
+        Event::ConsumerAssignment { assigned, revoked } => {
+            let list = |v: &[Tp]| -> Vec<Value> {
+                v.iter()
+                    .map(|tp| {
+                        let (t, p) = tp_json(*tp, n);
+                        json!({"topic": t, "partition": p})
+                    })
+                    .collect()
+            };
+            json!({"event": "assignment", "assigned": list(assigned), "revoked": list(revoked)})
+        }
+        Event::CommitFailed { group, error } => {
+            json!({"event": "commit_failed", "group": group.as_ref(), "error": error.name()})
+        }
+        Event::PositionCommitted { tp, offset } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "position_committed", "topic": t, "partition": p, "offset": offset})
+        }
         Event::Consumed { tp, records, poll } => {
             let (t, p) = tp_json(*tp, n);
             let list: Vec<Value> = records
@@ -652,6 +780,54 @@ fn json(e: &Event, n: &Names) -> Value {
             json!({"event": "producer_ids_allocated", "broker": broker, "first": first, "size": size})
         }
         Event::ProducerIdRequested { broker } => json!({"event": "init_producer_id", "broker": broker}),
+        Event::GroupState {
+            group,
+            state,
+            generation,
+        } => {
+            json!({"event": "group_state", "group": group.as_ref(), "state": state.to_string(), "generation": generation})
+        }
+        Event::GroupRebalance { group, why } => {
+            json!({"event": "group_rebalance", "group": group.as_ref(), "why": why})
+        }
+        Event::GroupMemberJoined { group, member } => {
+            json!({"event": "group_member_joined", "group": group.as_ref(), "member": member.as_ref()})
+        }
+        Event::GroupMemberLeft { group, member, why } => {
+            json!({"event": "group_member_left", "group": group.as_ref(), "member": member.as_ref(), "why": why})
+        }
+        Event::GroupMemberReplaced { group, old, new } => {
+            json!({"event": "group_member_replaced", "group": group.as_ref(), "old": old.as_ref(), "new": new.as_ref()})
+        }
+        Event::GroupAssignment {
+            group,
+            member,
+            generation,
+            partitions,
+        } => {
+            let list: Vec<Value> = partitions
+                .iter()
+                .map(|tp| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p})
+                })
+                .collect();
+            json!({"event": "group_assignment", "group": group.as_ref(), "member": member.as_ref(), "generation": generation, "partitions": list})
+        }
+        Event::OffsetsCommitted {
+            group,
+            member,
+            offsets,
+        } => {
+            let list: Vec<Value> = offsets
+                .iter()
+                .map(|(tp, o)| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p, "offset": o})
+                })
+                .collect();
+            json!({"event": "offsets_committed", "group": group.as_ref(), "member": member.as_ref(), "offsets": list})
+        }
         Event::PartitionsAdded { topic, from, to } => {
             json!({"event": "partitions_added", "topic": n.topics[*topic as usize], "from": from, "to": to})
         }

@@ -7,6 +7,7 @@ mod format;
 
 pub use format::{Names, TraceFormat, TraceWriter};
 
+use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::protocol::{BrokerId, ErrorCode};
 use crate::kafka::record::{BatchSequence, ProducerIdentity, RecordId, Tp};
 use crate::sim::{NodeId, SimDuration, SimTime};
@@ -252,6 +253,48 @@ pub enum Event {
         /// The consumer's poll number.
         poll: u32,
     },
+    /// A group member's application finished processing records.
+    Processed {
+        /// Partition.
+        tp: Tp,
+        /// (offset, record) pairs in order.
+        records: Vec<(u64, RecordId)>,
+    },
+    /// A group member found its coordinator.
+    CoordinatorFound {
+        /// The group.
+        group: Arc<str>,
+        /// The coordinator.
+        broker: BrokerId,
+    },
+    /// A group member starts (re)joining.
+    ConsumerRejoins {
+        /// The group.
+        group: Arc<str>,
+        /// Why.
+        why: &'static str,
+    },
+    /// A group member took or lost partitions.
+    ConsumerAssignment {
+        /// Partitions it starts on.
+        assigned: Vec<Tp>,
+        /// Partitions it gave up.
+        revoked: Vec<Tp>,
+    },
+    /// A group member's commit failed (`CommitFailedException` and the like).
+    CommitFailed {
+        /// The group.
+        group: Arc<str>,
+        /// Why.
+        error: ErrorCode,
+    },
+    /// A group member's position came from the group's committed offset.
+    PositionCommitted {
+        /// Partition.
+        tp: Tp,
+        /// The committed offset.
+        offset: u64,
+    },
     /// A consumer set its position by `auto.offset.reset` (or after `OFFSET_OUT_OF_RANGE`).
     PositionReset {
         /// Partition.
@@ -279,6 +322,67 @@ pub enum Event {
     RegistrationRefused {
         /// The broker.
         broker: BrokerId,
+    },
+    /// A group coordinator moved a group to another state.
+    GroupState {
+        /// The group.
+        group: Arc<str>,
+        /// The new state.
+        state: GroupState,
+        /// The group's generation.
+        generation: i32,
+    },
+    /// A group coordinator starts a rebalance.
+    GroupRebalance {
+        /// The group.
+        group: Arc<str>,
+        /// Why.
+        why: &'static str,
+    },
+    /// A member joined a group (its first `JoinGroup` with a member id).
+    GroupMemberJoined {
+        /// The group.
+        group: Arc<str>,
+        /// The member id.
+        member: Arc<str>,
+    },
+    /// A member left a group, or was removed.
+    GroupMemberLeft {
+        /// The group.
+        group: Arc<str>,
+        /// The member id.
+        member: Arc<str>,
+        /// Why.
+        why: &'static str,
+    },
+    /// A static member came back under a new member id (KIP-345).
+    GroupMemberReplaced {
+        /// The group.
+        group: Arc<str>,
+        /// The old member id.
+        old: Arc<str>,
+        /// The new one.
+        new: Arc<str>,
+    },
+    /// The coordinator handed a member its partitions (the leader's `SyncGroup`).
+    GroupAssignment {
+        /// The group.
+        group: Arc<str>,
+        /// The member id.
+        member: Arc<str>,
+        /// The generation.
+        generation: i32,
+        /// Its partitions.
+        partitions: Vec<Tp>,
+    },
+    /// A coordinator stored a group's committed offsets.
+    OffsetsCommitted {
+        /// The group.
+        group: Arc<str>,
+        /// Who committed ("" outside the group protocol).
+        member: Arc<str>,
+        /// (partition, offset of the next record to read).
+        offsets: Vec<(Tp, u64)>,
     },
     /// The controller added partitions to a topic (`CreatePartitions`).
     PartitionsAdded {

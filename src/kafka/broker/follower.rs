@@ -215,5 +215,6 @@ fn tail_from(b: LogBatch, offset: u64) -> Option<LogBatch> {
             base_sequence: s.base_sequence + skip as u32,
             ..s
         }),
+        commit: b.commit,
     })
 }

@@ -6,6 +6,7 @@
 //! connection until it completes.
 
 mod follower;
+mod groups;
 mod leader;
 mod producer_ids;
 mod producers;
@@ -14,6 +15,7 @@ mod requests;
 #[cfg(test)]
 mod tests;
 
+use crate::kafka::group::coordinator::GroupCoordinator;
 use producer_ids::ProducerIdPool;
 use producers::ProducerStates;
 pub use replica::{FollowerState, LeaderState, Replica, Role};
@@ -58,6 +60,9 @@ pub struct Broker {
     next_isr_check: SimTime,
     next_checkpoint: SimTime,
     producer_ids: ProducerIdPool,
+    /// Index of `__consumer_offsets` among the topics, when some consumer has a group.
+    offsets_topic: Option<u32>,
+    groups: GroupCoordinator,
     life: Life,
 }
 
@@ -68,8 +73,10 @@ impl Broker {
         addr: Addresses,
         config: BrokerConfig,
         topics: Vec<TopicConfig>,
+        offsets_topic: Option<u32>,
         metadata: Arc<ClusterMetadata>,
     ) -> Broker {
+        let coordinator = config.coordinator;
         let mut replicas = BTreeMap::new();
         for (tp, state) in partitions(&metadata) {
             if state.replicas.contains(&id) {
@@ -92,6 +99,8 @@ impl Broker {
             next_isr_check: SimTime::ZERO,
             next_checkpoint: SimTime::ZERO,
             producer_ids: ProducerIdPool::default(),
+            offsets_topic,
+            groups: GroupCoordinator::new(id, coordinator),
             life: Life::Up,
         };
         broker.apply_metadata(SimTime::ZERO, metadata, &mut Out::new(false));
@@ -136,6 +145,7 @@ impl Broker {
         self.fetches.clear();
         self.fetchers.clear();
         self.producer_ids = ProducerIdPool::default();
+        self.groups = GroupCoordinator::new(self.id, self.config.coordinator);
         for r in self.replicas.values_mut() {
             r.role = Role::Follower { leader: None };
             r.log.recover(power_loss);
@@ -217,8 +227,14 @@ impl Broker {
             self.next_isr_check = now + half(self.config.replica_lag_time_max);
         }
         self.expire_delayed(now, out);
+        self.groups.on_wake(now, out);
         self.run_fetchers(now, out);
         self.schedule(now, out);
+    }
+
+    /// The group coordinator of this broker.
+    pub fn coordinator(&self) -> &GroupCoordinator {
+        &self.groups
     }
 
     fn schedule(&self, now: SimTime, out: &mut O) {
@@ -239,6 +255,9 @@ impl Broker {
         }
         for f in self.fetchers.values() {
             out.wake_at(f.next_action().max(now));
+        }
+        if let Some(t) = self.groups.next_deadline() {
+            out.wake_at(t.max(now));
         }
     }
 
@@ -319,6 +338,7 @@ impl Broker {
         for tp in became_follower {
             self.become_follower(now, tp, out);
         }
+        self.refresh_groups(&changed_leader, out);
         for tp in changed_leader {
             self.maybe_advance_hw(now, tp, out);
         }

@@ -64,6 +64,10 @@ impl Broker {
         body: RequestBody,
         out: &mut O,
     ) {
+        let body = match body {
+            RequestBody::Group(req) => return self.on_group_request(now, from, correlation, req, out),
+            other => other,
+        };
         let conn = self.conns.entry(from).or_default();
         if conn.busy {
             conn.queue.push_back((correlation, body));
@@ -97,6 +101,10 @@ impl Broker {
                     correlation,
                     ResponseBody::InitProducerId(handout.result),
                 );
+                false
+            }
+            RequestBody::Group(req) => {
+                self.on_group_request(now, from, correlation, req, out);
                 false
             }
             RequestBody::ListOffsets(list) => {

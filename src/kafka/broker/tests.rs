@@ -53,6 +53,7 @@ fn broker(leader: Option<BrokerId>) -> Broker {
         Addresses::new(2),
         broker_config(),
         vec![topic_config()],
+        None,
         metadata(leader),
     )
 }

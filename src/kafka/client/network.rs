@@ -19,6 +19,8 @@ pub struct InFlight {
     pub sent_at: SimTime,
     /// Which API.
     pub api: &'static str,
+    /// When the client gives up on it.
+    pub deadline: SimTime,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -186,16 +188,42 @@ impl NetworkClient {
         now: SimTime,
         out: &mut Out<Message, Event>,
     ) -> u32 {
+        let timeout = expects_response.then_some(self.request_timeout);
+        self.send_request(b, body, timeout, now, out)
+    }
+
+    /// [`NetworkClient::send`] with a time-out of its own (`JoinGroup` may wait for a whole
+    /// rebalance: `AbstractCoordinator` allows it the rebalance timeout plus 5 s).
+    pub fn send_with_timeout(
+        &mut self,
+        b: BrokerId,
+        body: RequestBody,
+        timeout: crate::sim::SimDuration,
+        now: SimTime,
+        out: &mut Out<Message, Event>,
+    ) -> u32 {
+        self.send_request(b, body, Some(timeout.max(self.request_timeout)), now, out)
+    }
+
+    fn send_request(
+        &mut self,
+        b: BrokerId,
+        body: RequestBody,
+        timeout: Option<crate::sim::SimDuration>,
+        now: SimTime,
+        out: &mut Out<Message, Event>,
+    ) -> u32 {
         let correlation = self.next_correlation;
         self.next_correlation = self.next_correlation.wrapping_add(1);
-        if expects_response {
+        if let Some(timeout) = timeout {
             let api = body.api();
             self.conn_mut(b).in_flight.push_back(InFlight {
                 correlation,
                 sent_at: now,
                 api,
+                deadline: now + timeout,
             });
-            out.wake_at(now + self.request_timeout);
+            out.wake_at(now + timeout);
         }
         out.send(self.addr.broker(b), Message::Request { correlation, body });
         correlation
@@ -227,13 +255,13 @@ impl NetworkClient {
         None
     }
 
-    /// Matches a response to the oldest in-flight request (connections are FIFO).
+    /// Matches a response to its in-flight request. Responses come back in order, except group
+    /// requests, which Kafka's consumer sends over a connection of its own to the coordinator
+    /// (modelled here as the same connection, the broker answering them out of line).
     pub fn on_response(&mut self, b: BrokerId, correlation: u32) -> Option<InFlight> {
         let c = self.conn_mut(b);
-        match c.in_flight.front() {
-            Some(f) if f.correlation == correlation => c.in_flight.pop_front(),
-            _ => None,
-        }
+        let i = c.in_flight.iter().position(|f| f.correlation == correlation)?;
+        c.in_flight.remove(i)
     }
 
     /// The connection to `b` broke: every in-flight request is abandoned, oldest first.
@@ -280,8 +308,9 @@ impl NetworkClient {
                     let expired = self
                         .conn(b)
                         .in_flight
-                        .front()
-                        .filter(|f| now >= f.sent_at + self.request_timeout)
+                        .iter()
+                        .filter(|f| now >= f.deadline)
+                        .min_by_key(|f| f.deadline)
                         .copied();
                     if let Some(oldest) = expired {
                         let in_flight = self.conn(b).in_flight.len() as u32;
@@ -309,7 +338,7 @@ impl NetworkClient {
             .iter()
             .filter_map(|c| match c.state {
                 State::Connecting { deadline } => Some(deadline),
-                State::Ready => c.in_flight.front().map(|f| f.sent_at + self.request_timeout),
+                State::Ready => c.in_flight.iter().map(|f| f.deadline).min(),
                 State::Disconnected { .. } => None,
             })
             .min()
@@ -365,14 +394,16 @@ mod tests {
     }
 
     #[test]
-    fn responses_match_the_oldest_request_only() {
+    fn responses_match_their_request_once_even_out_of_order() {
         let mut out = Out::new(false);
         let mut net = connected(&mut out);
         let a = net.send(1, RequestBody::Metadata, true, at(0), &mut out);
         let b = net.send(1, RequestBody::Metadata, true, at(0), &mut out);
-        assert!(net.on_response(1, b).is_none(), "connections are FIFO");
-        assert_eq!(net.on_response(1, a).map(|f| f.correlation), Some(a));
+        // A coordinator answers group requests out of line with the connection's others.
         assert_eq!(net.on_response(1, b).map(|f| f.correlation), Some(b));
+        assert!(net.on_response(1, b).is_none(), "answered once");
+        assert_eq!(net.on_response(1, a).map(|f| f.correlation), Some(a));
+        assert!(net.on_response(2, a).is_none(), "another broker's connection");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Broker configs (`cluster.config`) and topic configs (`topics[].config`), Kafka 4.0 KRaft.
 
 use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX, int_key};
+use crate::kafka::group::coordinator::CoordinatorConfig;
 use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
 
@@ -127,6 +128,41 @@ pub(super) static BROKER: ConfigSet = ConfigSet {
             "300",
             "how often the controller runs preferred leader elections",
         ),
+        int_key(
+            "offsets.topic.num.partitions",
+            1,
+            INT_MAX,
+            "50",
+            "partitions of __consumer_offsets; a group's coordinator leads partition abs(hash(group.id)) mod this",
+        ),
+        int_key(
+            "offsets.topic.replication.factor",
+            1,
+            32767,
+            "3",
+            "replicas of each __consumer_offsets partition (created when a consumer has a group)",
+        ),
+        int_key(
+            "group.initial.rebalance.delay.ms",
+            0,
+            INT_MAX,
+            "3000",
+            "how long an empty group waits for more members before its first rebalance",
+        ),
+        int_key(
+            "group.min.session.timeout.ms",
+            0,
+            INT_MAX,
+            "6000",
+            "smallest session.timeout.ms a consumer may ask for",
+        ),
+        int_key(
+            "group.max.session.timeout.ms",
+            0,
+            INT_MAX,
+            "1800000",
+            "largest session.timeout.ms a consumer may ask for",
+        ),
         KeyDef {
             name: TRUNCATION_KEY,
             kind: Kind::OneOf(&["leader-epoch", "high-watermark"]),
@@ -152,6 +188,7 @@ pub(super) static BROKER: ConfigSet = ConfigSet {
         "num.replica.fetchers",
         "offsets.topic.num.partitions",
     ],
+    elsewhere: &[],
 };
 
 pub(super) static TOPIC: ConfigSet = ConfigSet {
@@ -199,6 +236,7 @@ pub(super) static TOPIC: ConfigSet = ConfigSet {
         "retention.ms",
         "segment.bytes",
     ],
+    elsewhere: &[],
 };
 
 /// How a follower truncates after a leader change.
@@ -249,6 +287,12 @@ pub struct BrokerConfig {
     pub truncation: TruncationRule,
     /// `kafkasim.min.isr.hw.gate`.
     pub min_isr_hw_gate: bool,
+    /// `offsets.topic.num.partitions`.
+    pub offsets_topic_partitions: u32,
+    /// `offsets.topic.replication.factor`.
+    pub offsets_topic_replication_factor: u32,
+    /// The group coordinator's settings.
+    pub coordinator: CoordinatorConfig,
 }
 
 fn u32_of(c: &Config, key: &str) -> u32 {
@@ -295,6 +339,13 @@ impl BrokerConfig {
                 _ => TruncationRule::LeaderEpoch,
             },
             min_isr_hw_gate: c.bool("kafkasim.min.isr.hw.gate"),
+            offsets_topic_partitions: u32_of(&c, "offsets.topic.num.partitions"),
+            offsets_topic_replication_factor: u32_of(&c, "offsets.topic.replication.factor"),
+            coordinator: CoordinatorConfig {
+                initial_rebalance_delay: c.ms("group.initial.rebalance.delay.ms"),
+                min_session_timeout: c.ms("group.min.session.timeout.ms"),
+                max_session_timeout: c.ms("group.max.session.timeout.ms"),
+            },
         })
     }
 }
@@ -349,6 +400,17 @@ impl TopicConfig {
                 broker.flush_interval
             },
         })
+    }
+
+    /// A topic with no config of its own: every value from the broker (internal topics).
+    pub fn inherited(broker: &BrokerConfig) -> TopicConfig {
+        TopicConfig {
+            max_message_bytes: broker.message_max_bytes,
+            min_insync_replicas: broker.min_insync_replicas,
+            unclean_leader_election: broker.unclean_leader_election,
+            flush_messages: broker.flush_messages,
+            flush_interval: broker.flush_interval,
+        }
     }
 
     /// The explicitly set keys, `k=v` joined by commas, as `kafka-topics --describe` shows them.

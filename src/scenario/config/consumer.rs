@@ -1,7 +1,8 @@
-//! Consumer configs (`ConsumerConfig.java`, Kafka 4.0), for consumers without a group.
+//! Consumer configs (`ConsumerConfig.java`, Kafka 4.0), with the group member's.
 
 use super::client::{self, ClientNetConfig};
 use super::{ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, int_key};
+use crate::kafka::group::assignor::Strategy;
 use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
 
@@ -49,6 +50,52 @@ pub(super) static CONSUMER: ConfigSet = ConfigSet {
             "52428800",
             "bytes per fetch response",
         ),
+        int_key(
+            "session.timeout.ms",
+            1,
+            INT_MAX,
+            "45000",
+            "group member: the coordinator removes a member that sent no heartbeat for this long",
+        ),
+        int_key(
+            "heartbeat.interval.ms",
+            1,
+            INT_MAX,
+            "3000",
+            "group member: time between heartbeats to the coordinator",
+        ),
+        int_key(
+            "max.poll.interval.ms",
+            1,
+            INT_MAX,
+            "300000",
+            "group member: if the application does not poll() for this long, the member leaves the group",
+        ),
+        KeyDef {
+            name: "enable.auto.commit",
+            kind: Kind::Bool,
+            default: "true",
+            doc: "group member: commit the positions of polled records every auto.commit.interval.ms, in poll()",
+        },
+        int_key(
+            "auto.commit.interval.ms",
+            0,
+            INT_MAX,
+            "5000",
+            "group member: how often enable.auto.commit commits",
+        ),
+        KeyDef {
+            name: "partition.assignment.strategy",
+            kind: Kind::ListOf(&["range", "roundrobin", "sticky", "cooperative-sticky"]),
+            default: "range,cooperative-sticky",
+            doc: "group member: assignors in order of preference (Kafka's default is RangeAssignor, CooperativeStickyAssignor)",
+        },
+        KeyDef {
+            name: "group.instance.id",
+            kind: Kind::Text,
+            default: "",
+            doc: "group member: a static member id (KIP-345): a restart within session.timeout.ms keeps the assignment",
+        },
         client::REQUEST_TIMEOUT,
         client::RETRY_BACKOFF,
         client::RETRY_BACKOFF_MAX,
@@ -59,25 +106,18 @@ pub(super) static CONSUMER: ConfigSet = ConfigSet {
     ],
     not_modelled: &[
         "allow.auto.create.topics",
-        "auto.commit.interval.ms",
         "bootstrap.servers",
         "check.crcs",
         "client.id",
         "client.rack",
         "default.api.timeout.ms",
-        "enable.auto.commit",
         "exclude.internal.topics",
-        "group.id",
-        "group.instance.id",
         "group.protocol",
-        "heartbeat.interval.ms",
         "isolation.level",
         "key.deserializer",
-        "max.poll.interval.ms",
-        "partition.assignment.strategy",
-        "session.timeout.ms",
         "value.deserializer",
     ],
+    elsewhere: &[("group.id", "give the consumer a `group: \"g1\"` field instead")],
 };
 
 /// `auto.offset.reset`.
@@ -106,6 +146,20 @@ pub struct ConsumerConfig {
     pub max_partition_fetch_bytes: u32,
     /// `fetch.max.bytes`.
     pub fetch_max_bytes: u32,
+    /// `session.timeout.ms`.
+    pub session_timeout: SimDuration,
+    /// `heartbeat.interval.ms`.
+    pub heartbeat_interval: SimDuration,
+    /// `max.poll.interval.ms`.
+    pub max_poll_interval: SimDuration,
+    /// `enable.auto.commit`.
+    pub enable_auto_commit: bool,
+    /// `auto.commit.interval.ms`.
+    pub auto_commit_interval: SimDuration,
+    /// `partition.assignment.strategy`, in order.
+    pub strategies: Vec<Strategy>,
+    /// `group.instance.id`.
+    pub group_instance_id: Option<String>,
     /// Settings shared with every client.
     pub net: ClientNetConfig,
 }
@@ -114,6 +168,15 @@ impl ConsumerConfig {
     /// Validates a consumer's `config` block.
     pub fn from_block(block: &ConfigBlock<'_, '_>) -> Result<ConsumerConfig, ScenarioError> {
         let c = CONSUMER.validate(block)?;
+        if c.int("heartbeat.interval.ms") >= c.int("session.timeout.ms") {
+            // `GroupRebalanceConfig`'s check, thrown by the consumer's constructor.
+            return Err(block
+                .error_at_key(
+                    "heartbeat.interval.ms",
+                    "Heartbeat must be set lower than the session timeout",
+                )
+                .with_help("Kafka's advice: at most a third of session.timeout.ms"));
+        }
         let u32_of = |key: &str| u32::try_from(c.int(key)).unwrap_or(u32::MAX);
         Ok(ConsumerConfig {
             auto_offset_reset: match c.str("auto.offset.reset") {
@@ -126,6 +189,17 @@ impl ConsumerConfig {
             max_poll_records: u32_of("max.poll.records"),
             max_partition_fetch_bytes: u32_of("max.partition.fetch.bytes"),
             fetch_max_bytes: u32_of("fetch.max.bytes"),
+            session_timeout: c.ms("session.timeout.ms"),
+            heartbeat_interval: c.ms("heartbeat.interval.ms"),
+            max_poll_interval: c.ms("max.poll.interval.ms"),
+            enable_auto_commit: c.bool("enable.auto.commit"),
+            auto_commit_interval: c.ms("auto.commit.interval.ms"),
+            strategies: c
+                .str("partition.assignment.strategy")
+                .split(',')
+                .filter_map(|s| s.parse().ok())
+                .collect(),
+            group_instance_id: Some(c.str("group.instance.id").to_string()).filter(|s| !s.is_empty()),
             net: ClientNetConfig::from_config(&c),
         })
     }

@@ -38,6 +38,10 @@ pub enum Kind {
     Bool,
     /// One of a list of strings (Kafka's `ValidString.in`, case-sensitive).
     OneOf(&'static [&'static str]),
+    /// A comma-separated, non-empty list of these names (Kafka's LIST type).
+    ListOf(&'static [&'static str]),
+    /// Any text (Kafka's STRING without a validator); the default `""` stands for null.
+    Text,
 }
 
 /// One supported key.
@@ -61,6 +65,8 @@ pub struct ConfigSet {
     pub keys: &'static [KeyDef],
     /// Real Kafka keys that kafkasim does not model (yet): a clear error instead of "unknown".
     pub not_modelled: &'static [&'static str],
+    /// Real Kafka keys a scenario gives elsewhere: (key, where).
+    elsewhere: &'static [(&'static str, &'static str)],
 }
 
 /// A config value as written in a scenario: properties files are text, RON adds ints and bools.
@@ -267,6 +273,12 @@ impl ConfigSet {
             return Ok(def);
         }
         let listing = format!("`kafkasim configs {}` lists the supported keys", self.what);
+        if let Some((_, place)) = self.elsewhere.iter().find(|(k, _)| *k == key) {
+            return Err((
+                format!("`{key}` is not set in a config block in kafkasim"),
+                Some(place.to_string()),
+            ));
+        }
         if self.not_modelled.contains(&key) {
             return Err((
                 format!(
@@ -327,6 +339,18 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
                 Some(format!("write \"{}\": true or false", def.name)),
             )),
         },
+        Kind::ListOf(allowed) => {
+            let text = value.to_string();
+            let items: Vec<&str> = text.split(',').map(str::trim).collect();
+            if let Some(bad) = items.iter().find(|i| !allowed.contains(i)) {
+                return Err((
+                    invalid(format!("`{bad}` is not one of: {}", allowed.join(", "))),
+                    did_you_mean(bad, allowed.iter().copied()),
+                ));
+            }
+            Ok(ConfigValue::Str(items.join(",")))
+        }
+        Kind::Text => Ok(ConfigValue::Str(value.to_string())),
         Kind::OneOf(allowed) => {
             let text = value.to_string();
             if allowed.contains(&text.as_str()) {
@@ -382,6 +406,8 @@ pub fn markdown_table(set: &ConfigSet) -> String {
             Kind::Int { min, max } => format!("{min} … {max}"),
             Kind::Bool => "true, false".to_string(),
             Kind::OneOf(list) => list.join(", "),
+            Kind::ListOf(list) => format!("a comma-separated list of {}", list.join(", ")),
+            Kind::Text => "any text".to_string(),
         };
         out.push_str(&format!(
             "| `{}` | `{}` | {valid} | {} |\n",

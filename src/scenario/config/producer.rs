@@ -109,6 +109,7 @@ pub(super) static PRODUCER: ConfigSet = ConfigSet {
         "transactional.id",
         "value.serializer",
     ],
+    elsewhere: &[],
 };
 
 /// `acks`.

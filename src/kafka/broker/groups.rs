@@ -1,0 +1,153 @@
+//! The broker's part in consumer groups: answering `FindCoordinator`, routing group requests to
+//! this broker's [`GroupCoordinator`] when it leads the group's `__consumer_offsets` partition
+//! (`NOT_COORDINATOR` otherwise), writing commits to that partition, and loading or dropping
+//! groups when that leadership moves.
+
+use super::requests::respond;
+use super::{Broker, O};
+use crate::kafka::group::messages::{GroupRequest, GroupResponse, offsets_partition};
+use crate::kafka::log::CommitRecord;
+use crate::kafka::protocol::{ErrorCode, ResponseBody};
+use crate::kafka::record::Tp;
+use crate::sim::{NodeId, SimTime};
+use crate::trace::Event;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+impl Broker {
+    /// The `__consumer_offsets` partition of `group`, if the cluster has the topic.
+    fn offsets_tp(&self, group: &str) -> Option<Tp> {
+        let topic = self.offsets_topic?;
+        let partitions = self.metadata.as_ref()?.partition_count(topic);
+        (partitions > 0).then(|| Tp {
+            topic,
+            partition: offsets_partition(group, partitions),
+        })
+    }
+
+    /// True if this broker leads the group's coordinator partition.
+    fn coordinates(&self, group: &str) -> bool {
+        self.offsets_tp(group)
+            .and_then(|tp| self.replicas.get(&tp))
+            .is_some_and(|r| r.leading().is_some())
+    }
+
+    /// A group request: answered at once or parked in the coordinator, never queued behind the
+    /// connection's other requests (Kafka's consumer talks to its coordinator over a connection
+    /// of its own).
+    pub(super) fn on_group_request(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        correlation: u32,
+        req: GroupRequest,
+        out: &mut O,
+    ) {
+        let answer = |out: &mut O, body: GroupResponse| {
+            respond(out, from, correlation, ResponseBody::Group(body));
+        };
+        if let GroupRequest::FindCoordinator(group) = &req {
+            let leader = self
+                .offsets_tp(group)
+                .and_then(|tp| self.metadata.as_ref()?.partition(tp)?.leader)
+                .ok_or(ErrorCode::CoordinatorNotAvailable);
+            return answer(out, GroupResponse::FindCoordinator(leader));
+        }
+        let group = match &req {
+            GroupRequest::FindCoordinator(g) => g.clone(),
+            GroupRequest::JoinGroup(r) => r.group.clone(),
+            GroupRequest::SyncGroup(r) => r.group.clone(),
+            GroupRequest::Heartbeat(r) | GroupRequest::LeaveGroup(r) => r.group.clone(),
+            GroupRequest::OffsetCommit(r) => r.member.group.clone(),
+            GroupRequest::OffsetFetch { group, .. } => group.clone(),
+        };
+        if !self.coordinates(&group) {
+            let body = match req {
+                GroupRequest::JoinGroup(_) => {
+                    GroupResponse::JoinGroup(Err(crate::kafka::group::messages::JoinGroupError {
+                        error: ErrorCode::NotCoordinator,
+                        member_id: None,
+                    }))
+                }
+                GroupRequest::SyncGroup(_) => GroupResponse::SyncGroup(Err(ErrorCode::NotCoordinator)),
+                GroupRequest::Heartbeat(_) => GroupResponse::Heartbeat(Err(ErrorCode::NotCoordinator)),
+                GroupRequest::LeaveGroup(_) => GroupResponse::LeaveGroup(Err(ErrorCode::NotCoordinator)),
+                GroupRequest::OffsetCommit(_) => GroupResponse::OffsetCommit(Err(ErrorCode::NotCoordinator)),
+                GroupRequest::OffsetFetch { .. } | GroupRequest::FindCoordinator(_) => {
+                    GroupResponse::OffsetFetch(Err(ErrorCode::NotCoordinator))
+                }
+            };
+            return answer(out, body);
+        }
+        match req {
+            GroupRequest::FindCoordinator(_) => {}
+            GroupRequest::JoinGroup(r) => self.groups.join(now, from, correlation, r, out),
+            GroupRequest::SyncGroup(r) => self.groups.sync(now, from, correlation, r, out),
+            GroupRequest::Heartbeat(r) => self.groups.heartbeat(now, from, correlation, r, out),
+            GroupRequest::LeaveGroup(r) => self.groups.leave(now, from, correlation, r, out),
+            GroupRequest::OffsetCommit(r) => {
+                let result = self.groups.commit(&r);
+                if result.is_ok()
+                    && let Some(tp) = self.offsets_tp(&group)
+                    && let Some(replica) = self.replicas.get_mut(&tp)
+                {
+                    let epoch = replica.leader_epoch;
+                    replica.log.append_commit(
+                        CommitRecord {
+                            group: group.clone(),
+                            offsets: r.offsets.clone(),
+                        },
+                        epoch,
+                    );
+                    replica.unflushed_messages += 1;
+                    out.emit(Event::OffsetsCommitted {
+                        group,
+                        member: r.member.member_id.clone(),
+                        offsets: r.offsets,
+                    });
+                }
+                answer(out, GroupResponse::OffsetCommit(result));
+            }
+            GroupRequest::OffsetFetch { group, partitions } => {
+                let offsets = self.groups.fetch_offsets(&group, &partitions);
+                answer(out, GroupResponse::OffsetFetch(Ok(offsets)));
+            }
+        }
+    }
+
+    /// After a metadata change: drop the groups of coordinator partitions this broker no longer
+    /// leads, and load the committed offsets of those it now leads from their logs.
+    pub(super) fn refresh_groups(&mut self, newly_led: &[Tp], out: &mut O) {
+        let Some(topic) = self.offsets_topic else {
+            return;
+        };
+        let led: Vec<u32> = self
+            .replicas
+            .iter()
+            .filter(|(tp, r)| tp.topic == topic && r.leading().is_some())
+            .map(|(tp, _)| tp.partition)
+            .collect();
+        let partitions = self.metadata.as_ref().map_or(0, |m| m.partition_count(topic));
+        self.groups.unload(
+            |g| partitions > 0 && led.contains(&offsets_partition(g, partitions)),
+            out,
+        );
+        for tp in newly_led.iter().filter(|tp| tp.topic == topic) {
+            let Some(replica) = self.replicas.get(tp) else {
+                continue;
+            };
+            let mut loaded: BTreeMap<Arc<str>, Vec<(Tp, u64)>> = BTreeMap::new();
+            for b in replica.log.batches() {
+                if let Some(c) = &b.commit {
+                    loaded
+                        .entry(c.group.clone())
+                        .or_default()
+                        .extend(c.offsets.iter().copied());
+                }
+            }
+            for (group, offsets) in loaded {
+                self.groups.load_offsets(group, offsets);
+            }
+        }
+    }
+}

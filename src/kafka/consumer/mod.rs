@@ -1,0 +1,656 @@
+//! A consumer: without a group it is assigned every partition of its topics; with one, its
+//! group's coordinator and assignor decide ([`membership`]). It finds starting positions from
+//! the group's committed offsets or with `ListOffsets` (`auto.offset.reset`), keeps one fetch in
+//! flight per leader, and its application polls up to `max.poll.records` at a time, spends
+//! `processing` per record, and commits as the scenario says ([`app`]).
+//!
+//! Followed: `KafkaConsumer`/`ClassicKafkaConsumer`, `AbstractFetch`, `OffsetFetcher`,
+//! `SubscriptionState` and `ConsumerCoordinator` (clients/src/main/java/org/apache/kafka/
+//! clients/consumer/internals/), Kafka 4.0.
+
+mod app;
+mod membership;
+
+use super::addr::Addresses;
+use super::client::metadata::MetadataCache;
+use super::client::network::NetworkClient;
+use super::group::messages::{GroupRequest, GroupResponse, OffsetCommitRequest};
+use super::protocol::{
+    BrokerId, ErrorCode, FetchPartition, FetchPartitionResponse, FetchRequest, Message, OffsetSpec,
+    RequestBody, ResponseBody,
+};
+use super::record::{RecordId, Tp};
+use crate::scenario::config::OffsetReset;
+use crate::scenario::{CommitMode, ConsumerConfig};
+use crate::sim::{NodeId, Out, SimDuration, SimRng, SimTime};
+use crate::trace::Event;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, Default)]
+struct PartitionState {
+    /// The next offset to fetch.
+    position: Option<u64>,
+    listing: bool,
+    retry_at: SimTime,
+    /// A group member asks the coordinator for the committed offset first.
+    needs_committed: bool,
+}
+
+/// What an in-flight request to a broker is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending {
+    Fetch,
+    ListOffsets,
+    OffsetFetch,
+    /// An offset commit; `true` when the application waits for it (`commitSync`).
+    Commit(bool),
+}
+
+/// What a consumer is, besides its Kafka configs.
+#[derive(Clone, Debug)]
+pub struct ConsumerSetup {
+    /// Client id.
+    pub client_id: String,
+    /// Subscribed topic indexes.
+    pub topics: Vec<u32>,
+    /// Every topic's name, by index.
+    pub topic_names: Arc<[String]>,
+    /// When it starts.
+    pub start: SimTime,
+    /// `group.id`.
+    pub group: Option<String>,
+    /// Processing time per record.
+    pub processing: SimDuration,
+    /// When the application commits.
+    pub commit: CommitMode,
+}
+
+/// One consumer client.
+pub struct Consumer {
+    cfg: ConsumerConfig,
+    topics: Vec<u32>,
+    start: SimTime,
+    rng: SimRng,
+    net: NetworkClient,
+    metadata: MetadataCache,
+    addr: Addresses,
+    assigned: BTreeMap<Tp, PartitionState>,
+    pending: BTreeMap<u32, (BrokerId, Pending)>,
+    buffer: VecDeque<(Tp, u64, RecordId)>,
+    polls: u32,
+    failed: bool,
+    /// Group membership, for a consumer with a group.
+    group: Option<membership::Membership>,
+    app: app::App,
+    crashed: bool,
+}
+
+impl Consumer {
+    /// A consumer as `setup` describes it.
+    pub fn new(addr: Addresses, cfg: ConsumerConfig, setup: ConsumerSetup, rng: SimRng) -> Consumer {
+        let group = setup.group.as_ref().map(|g| {
+            membership::Membership::new(membership::GroupSettings {
+                group: Arc::from(g.as_str()),
+                client_id: Arc::from(setup.client_id.as_str()),
+                instance_id: cfg.group_instance_id.as_deref().map(Arc::from),
+                strategies: cfg.strategies.clone(),
+                session_timeout: cfg.session_timeout,
+                heartbeat_interval: cfg.heartbeat_interval,
+                max_poll_interval: cfg.max_poll_interval,
+                retry_backoff: cfg.net.retry_backoff,
+                topic_names: Arc::clone(&setup.topic_names),
+                topics: setup.topics.clone(),
+            })
+        });
+        let app = app::App::new(&cfg, &setup);
+        Consumer {
+            net: NetworkClient::new(addr, &cfg.net),
+            metadata: MetadataCache::new(addr, cfg.net.metadata_max_age, cfg.net.retry_backoff),
+            cfg,
+            topics: setup.topics,
+            start: setup.start,
+            rng,
+            addr,
+            assigned: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            buffer: VecDeque::new(),
+            polls: 0,
+            failed: false,
+            group,
+            app,
+            crashed: false,
+        }
+    }
+
+    /// `close()`: commits (auto-commit), leaves the group, stops.
+    pub fn close(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        if self.app.closed {
+            return;
+        }
+        if self.cfg.enable_auto_commit {
+            self.commit(now, false, out);
+        }
+        if let Some(g) = self.group.as_mut() {
+            g.close(now, &mut self.net, out);
+        }
+        self.app.closed = true;
+    }
+
+    /// False once crashed: it receives nothing and never wakes.
+    pub fn is_up(&self) -> bool {
+        !self.crashed
+    }
+
+    /// The process dies: no commit, no `LeaveGroup`.
+    pub fn crash(&mut self) {
+        self.crashed = true;
+    }
+
+    /// Starts now (a `ConsumerJoin` fault) if it was waiting.
+    pub fn start_now(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        if self.start > now {
+            self.app.start(now);
+        }
+        self.start = self.start.min(now);
+        self.poll(now, out);
+    }
+
+    /// Current positions (next offset to return), for the summary.
+    pub fn positions(&self) -> impl Iterator<Item = (Tp, Option<u64>)> + '_ {
+        self.assigned.iter().map(|(tp, s)| (*tp, s.position))
+    }
+
+    /// Starts at the scenario's start time.
+    pub fn on_start(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        self.poll(now, out);
+    }
+
+    /// Timers.
+    pub fn on_wake(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        for (broker, abandoned) in self.net.poll_timeouts(now, &mut self.rng, out) {
+            for f in abandoned {
+                self.abandon(broker, f.correlation, now);
+            }
+        }
+        self.poll(now, out);
+    }
+
+    /// A message from a broker.
+    pub fn on_message(&mut self, now: SimTime, from: NodeId, msg: Message, out: &mut Out<Message, Event>) {
+        let Some(broker) = self.addr.broker_of(from) else {
+            return;
+        };
+        let received = self
+            .net
+            .receive(broker, msg, now, &mut self.rng, &mut self.metadata, out);
+        match received {
+            Some((_, ResponseBody::Metadata(md))) => {
+                self.metadata.on_response(now, md);
+            }
+            Some((correlation, ResponseBody::Group(resp))) => {
+                self.on_group_response(now, broker, correlation, resp, out)
+            }
+            Some((correlation, ResponseBody::ListOffsets(list))) => {
+                self.pending.remove(&correlation);
+                for (tp, result) in list {
+                    self.on_offset(tp, result, now, out);
+                }
+            }
+            Some((correlation, ResponseBody::Fetch(parts))) => {
+                self.pending.remove(&correlation);
+                for p in parts {
+                    self.on_fetched(p, now, out);
+                }
+            }
+            _ => {}
+        }
+        self.poll(now, out);
+    }
+
+    /// The connection to a broker broke.
+    pub fn on_disconnect(&mut self, now: SimTime, peer: NodeId, out: &mut Out<Message, Event>) {
+        let Some(broker) = self.addr.broker_of(peer) else {
+            return;
+        };
+        for f in self.net.on_disconnect(broker, now, &mut self.rng, out) {
+            self.abandon(broker, f.correlation, now);
+        }
+        self.poll(now, out);
+    }
+
+    fn abandon(&mut self, broker: BrokerId, correlation: u32, now: SimTime) {
+        self.metadata.request_update();
+        if self.metadata.is_ours(broker, correlation) {
+            self.metadata.on_failure(broker);
+        }
+        if let Some(g) = self.group.as_mut() {
+            g.on_lost(broker, correlation, now);
+        }
+        match self.pending.remove(&correlation) {
+            Some((_, Pending::ListOffsets | Pending::OffsetFetch)) => {
+                for s in self.assigned.values_mut() {
+                    s.listing = false;
+                }
+            }
+            Some((_, Pending::Commit(sync))) => self.app.on_commit_done(sync, now),
+            _ => {}
+        }
+    }
+
+    fn on_offset(
+        &mut self,
+        tp: Tp,
+        result: Result<u64, ErrorCode>,
+        now: SimTime,
+        out: &mut Out<Message, Event>,
+    ) {
+        let retry_at = now + self.cfg.net.retry_backoff;
+        let Some(state) = self.assigned.get_mut(&tp) else {
+            return;
+        };
+        state.listing = false;
+        match result {
+            Ok(offset) => {
+                state.position = Some(offset);
+                self.app.start_at(tp, offset);
+                let policy = reset_name(self.cfg.auto_offset_reset);
+                out.trace(|| Event::PositionReset { tp, offset, policy });
+            }
+            Err(error) => {
+                state.retry_at = retry_at;
+                out.trace(|| Event::ConsumerError { tp, error });
+                self.metadata.request_update();
+            }
+        }
+    }
+
+    fn on_fetched(&mut self, p: FetchPartitionResponse, now: SimTime, out: &mut Out<Message, Event>) {
+        let retry_at = now + self.cfg.net.retry_backoff;
+        let Some(state) = self.assigned.get_mut(&p.tp) else {
+            return;
+        };
+        if state.position != Some(p.fetch_offset) {
+            return;
+        }
+        match p.result {
+            Ok(batches) => {
+                let mut position = p.fetch_offset;
+                for b in &batches {
+                    for (i, r) in b.records.iter().enumerate() {
+                        let offset = b.base_offset + i as u64;
+                        if offset >= position {
+                            self.buffer.push_back((p.tp, offset, *r));
+                            position = offset + 1;
+                        }
+                    }
+                }
+                state.position = Some(position);
+            }
+            Err(error) => {
+                out.trace(|| Event::ConsumerError { tp: p.tp, error });
+                state.retry_at = retry_at;
+                if error == ErrorCode::OffsetOutOfRange {
+                    state.position = None;
+                } else {
+                    self.metadata.request_update();
+                }
+            }
+        }
+    }
+
+    fn poll(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        if self.failed || self.app.closed {
+            return;
+        }
+        if now < self.start {
+            out.wake_at(self.start);
+            return;
+        }
+        if let Some(g) = self.group.as_mut() {
+            if self.app.poll_overdue(now, self.cfg.max_poll_interval) {
+                g.poll_timeout(now, &mut self.net, out);
+            }
+            // Twice: a rejoin first revokes (and commits), then sends its JoinGroup.
+            for _ in 0..2 {
+                let idle = self.app.idle();
+                if let Some(g) = self.group.as_mut() {
+                    let changes = g.poll(now, idle, &mut self.net, &self.metadata, out);
+                    self.apply(changes, now, out);
+                }
+            }
+            // A step due now that could not go out waits for a connection or a response.
+            if let Some(t) = self
+                .group
+                .as_ref()
+                .and_then(|g| g.next_action())
+                .filter(|t| *t > now)
+            {
+                out.wake_at(t);
+            }
+            self.fetch_committed(now, out);
+        } else {
+            self.assign_from_metadata();
+        }
+        self.list_offsets(now, out);
+        self.fetch(now, out);
+        // After the fetches: a partition without a leader has just asked for an update.
+        self.metadata.poll(now, &mut self.net, out);
+        self.run_app(now, out);
+        if let Some(t) = self.app.next_wake().filter(|t| *t > now) {
+            out.wake_at(t);
+        }
+        if let Some(t) = self.net.next_deadline() {
+            out.wake_at(t);
+        }
+        if let Some(t) = self
+            .assigned
+            .values()
+            .map(|s| s.retry_at)
+            .filter(|t| *t > now)
+            .min()
+        {
+            out.wake_at(t);
+        }
+    }
+
+    /// `assign()` every partition of the topics, as metadata shows them.
+    fn assign_from_metadata(&mut self) {
+        let md = self.metadata.current();
+        for &topic in &self.topics {
+            for partition in 0..md.partition_count(topic) {
+                self.assigned.entry(Tp { topic, partition }).or_default();
+            }
+        }
+    }
+
+    fn leader(&self, tp: Tp) -> Option<BrokerId> {
+        self.metadata.current().partition(tp).and_then(|p| p.leader)
+    }
+
+    /// Broker to partitions, for partitions that pass `want`. A partition without a known
+    /// leader asks for fresh metadata (`AbstractFetch.prepareFetchRequests`).
+    fn by_leader(
+        &mut self,
+        now: SimTime,
+        want: impl Fn(&PartitionState) -> bool,
+    ) -> BTreeMap<BrokerId, Vec<Tp>> {
+        let mut groups: BTreeMap<BrokerId, Vec<Tp>> = BTreeMap::new();
+        let mut leaderless = false;
+        for (tp, s) in &self.assigned {
+            if now >= s.retry_at && want(s) {
+                match self.leader(*tp) {
+                    Some(b) => groups.entry(b).or_default().push(*tp),
+                    None => leaderless = true,
+                }
+            }
+        }
+        if leaderless {
+            self.metadata.request_update();
+        }
+        groups
+    }
+
+    fn list_offsets(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        let spec = match self.cfg.auto_offset_reset {
+            OffsetReset::Earliest => OffsetSpec::Earliest,
+            OffsetReset::Latest => OffsetSpec::Latest,
+            OffsetReset::None => {
+                if let Some((tp, _)) = self
+                    .assigned
+                    .iter()
+                    .find(|(_, s)| s.position.is_none() && !s.needs_committed)
+                {
+                    let tp = *tp;
+                    out.trace(|| Event::ConsumerError {
+                        tp,
+                        error: ErrorCode::NoOffsetForPartition,
+                    });
+                    self.failed = true;
+                }
+                return;
+            }
+        };
+        for (broker, tps) in self.by_leader(now, |s| s.position.is_none() && !s.listing && !s.needs_committed)
+        {
+            if !self.net.is_ready(broker, usize::MAX) {
+                self.net.ensure_connecting(broker, now, out);
+                continue;
+            }
+            let body = RequestBody::ListOffsets(tps.iter().map(|tp| (*tp, spec)).collect());
+            let correlation = self.net.send(broker, body, true, now, out);
+            self.pending.insert(correlation, (broker, Pending::ListOffsets));
+            for tp in tps {
+                if let Some(s) = self.assigned.get_mut(&tp) {
+                    s.listing = true;
+                }
+            }
+        }
+    }
+
+    fn fetch(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        for (broker, tps) in self.by_leader(now, |s| s.position.is_some()) {
+            if self.pending.values().any(|p| *p == (broker, Pending::Fetch)) {
+                continue;
+            }
+            if !self.net.is_ready(broker, usize::MAX) {
+                self.net.ensure_connecting(broker, now, out);
+                continue;
+            }
+            let partitions = tps
+                .iter()
+                .filter_map(|tp| {
+                    let offset = self.assigned.get(tp)?.position?;
+                    Some(FetchPartition { tp: *tp, offset })
+                })
+                .collect();
+            let request = FetchRequest {
+                partitions,
+                min_bytes: self.cfg.fetch_min_bytes,
+                max_wait_ms: self.cfg.fetch_max_wait.as_ms(),
+                max_partition_bytes: self.cfg.max_partition_fetch_bytes,
+                max_bytes: self.cfg.fetch_max_bytes,
+            };
+            let correlation = self.net.send(broker, RequestBody::Fetch(request), true, now, out);
+            self.pending.insert(correlation, (broker, Pending::Fetch));
+        }
+    }
+
+    /// Applies membership changes: revoked partitions stop (their buffered records are dropped),
+    /// assigned ones start from the group's committed offsets.
+    fn apply(&mut self, changes: Vec<membership::Change>, now: SimTime, out: &mut Out<Message, Event>) {
+        for c in changes {
+            let (assigned, revoked) = match c {
+                membership::Change::Revoke(tps) => {
+                    // `onJoinPrepare`: with auto-commit, the positions are committed before the
+                    // partitions go.
+                    if self.cfg.enable_auto_commit {
+                        self.commit(now, false, out);
+                    }
+                    for tp in &tps {
+                        self.assigned.remove(tp);
+                        self.app.forget(*tp);
+                    }
+                    self.buffer.retain(|(tp, _, _)| !tps.contains(tp));
+                    (Vec::new(), tps)
+                }
+                membership::Change::Assign(tps) => {
+                    for tp in &tps {
+                        self.assigned.insert(
+                            *tp,
+                            PartitionState {
+                                needs_committed: true,
+                                ..PartitionState::default()
+                            },
+                        );
+                    }
+                    (tps, Vec::new())
+                }
+            };
+            out.emit(Event::ConsumerAssignment { assigned, revoked });
+        }
+    }
+
+    /// `OffsetFetch` for newly assigned partitions (`ConsumerCoordinator.refreshCommittedOffsets`).
+    fn fetch_committed(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        let Some(g) = self.group.as_ref() else { return };
+        let Some(b) = g.coordinator() else { return };
+        if !g.is_stable() || self.pending.values().any(|p| p.1 == Pending::OffsetFetch) {
+            return;
+        }
+        let wanted: Vec<Tp> = self
+            .assigned
+            .iter()
+            .filter(|(_, s)| s.needs_committed && !s.listing)
+            .map(|(tp, _)| *tp)
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        if !self.net.is_ready(b, usize::MAX) {
+            self.net.ensure_connecting(b, now, out);
+            return;
+        }
+        let body = GroupRequest::OffsetFetch {
+            group: g.group().clone(),
+            partitions: wanted.clone(),
+        };
+        let c = self.net.send(b, RequestBody::Group(body), true, now, out);
+        self.pending.insert(c, (b, Pending::OffsetFetch));
+        for tp in wanted {
+            if let Some(s) = self.assigned.get_mut(&tp) {
+                s.listing = true;
+            }
+        }
+    }
+
+    /// Commits the positions of the records the application has polled (`commitSync` when
+    /// `sync`, else `commitAsync`). Returns true if a commit went out.
+    fn commit(&mut self, now: SimTime, sync: bool, out: &mut Out<Message, Event>) -> bool {
+        let Some(g) = self.group.as_ref() else {
+            return false;
+        };
+        let Some(b) = g.coordinator().filter(|b| self.net.is_ready(*b, usize::MAX)) else {
+            return false;
+        };
+        let offsets: Vec<(Tp, u64)> = self
+            .app
+            .consumed()
+            .filter(|(tp, _)| self.assigned.contains_key(tp))
+            .collect();
+        if offsets.is_empty() {
+            return false;
+        }
+        let body = GroupRequest::OffsetCommit(OffsetCommitRequest {
+            member: g.member_ref(),
+            offsets,
+        });
+        let c = self.net.send(b, RequestBody::Group(body), true, now, out);
+        self.pending.insert(c, (b, Pending::Commit(sync)));
+        true
+    }
+
+    /// A group response: membership's, or a commit's or an offset fetch's.
+    fn on_group_response(
+        &mut self,
+        now: SimTime,
+        broker: BrokerId,
+        correlation: u32,
+        resp: GroupResponse,
+        out: &mut Out<Message, Event>,
+    ) {
+        if let Some(g) = self.group.as_mut()
+            && g.owns(broker, correlation)
+        {
+            let changes = g.on_response(
+                now,
+                (broker, correlation),
+                resp,
+                &mut self.net,
+                &self.metadata,
+                out,
+            );
+            self.apply(changes, now, out);
+            return;
+        }
+        match (self.pending.remove(&correlation), resp) {
+            (Some((_, Pending::Commit(sync))), GroupResponse::OffsetCommit(result)) => {
+                if let (Err(error), Some(g)) = (result, self.group.as_ref()) {
+                    let group = g.group().clone();
+                    out.trace(|| Event::CommitFailed { group, error });
+                }
+                self.app.on_commit_done(sync, now);
+            }
+            (Some((_, Pending::OffsetFetch)), GroupResponse::OffsetFetch(result)) => {
+                let offsets = result.unwrap_or_default();
+                for (tp, committed) in offsets {
+                    let Some(s) = self.assigned.get_mut(&tp) else {
+                        continue;
+                    };
+                    s.listing = false;
+                    s.needs_committed = false;
+                    if let Some(offset) = committed {
+                        s.position = Some(offset);
+                        self.app.start_at(tp, offset);
+                        out.trace(|| Event::PositionCommitted { tp, offset });
+                    }
+                }
+                for s in self.assigned.values_mut() {
+                    s.listing = false;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The application thread: `poll()`, process, commit, as [`app::App`] schedules it.
+    fn run_app(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        loop {
+            match self.app.step(now, out) {
+                app::Step::Wait => return,
+                app::Step::CommitSync => {
+                    if !self.commit(now, true, out) {
+                        self.app.on_commit_done(true, now);
+                    }
+                }
+                app::Step::Poll => {
+                    let rejoining = self.group.as_ref().is_some_and(|g| !g.is_stable());
+                    if rejoining {
+                        return;
+                    }
+                    if self.app.auto_commit_due(now) {
+                        self.commit(now, false, out);
+                    }
+                    if self.buffer.is_empty() {
+                        return;
+                    }
+                    self.polls += 1;
+                    let n = self.buffer.len().min(self.cfg.max_poll_records as usize);
+                    let chunk: Vec<(Tp, u64, RecordId)> = self.buffer.drain(..n).collect();
+                    for run in runs(&chunk) {
+                        let tp = run[0].0;
+                        out.emit(Event::Consumed {
+                            tp,
+                            records: run.iter().map(|r| (r.1, r.2)).collect(),
+                            poll: self.polls,
+                        });
+                    }
+                    self.app.handed(now, chunk);
+                }
+            }
+        }
+    }
+}
+
+/// Consecutive records of the same partition.
+fn runs(records: &[(Tp, u64, RecordId)]) -> impl Iterator<Item = &[(Tp, u64, RecordId)]> {
+    records.chunk_by(|a, b| a.0 == b.0)
+}
+
+fn reset_name(r: OffsetReset) -> &'static str {
+    match r {
+        OffsetReset::Earliest => "earliest",
+        OffsetReset::Latest => "latest",
+        OffsetReset::None => "none",
+    }
+}

@@ -1,0 +1,853 @@
+//! The broker side of the classic consumer group protocol: one coordinator per broker, for the
+//! groups whose `__consumer_offsets` partition that broker leads. The group state machine (Empty,
+//! PreparingRebalance, CompletingRebalance, Stable, Dead), members and their session deadlines,
+//! the join and sync barriers, and committed offsets.
+//!
+//! Followed: `GroupCoordinator` and `ClassicGroup` (the classic protocol in
+//! group-coordinator/src/main/java/org/apache/kafka/coordinator/group/, Kafka 4.0; the same rules
+//! as the Scala `GroupCoordinator` of 2.x/3.x), and reference/broker-and-groups.md §7.3.
+
+use super::messages::{
+    GroupResponse, JoinGroupError, JoinGroupRequest, JoinGroupResponse, JoinedMember, MemberRef,
+    OffsetCommitRequest, Subscription, SyncGroupRequest,
+};
+use crate::kafka::protocol::{ErrorCode, Message, ResponseBody};
+use crate::kafka::record::Tp;
+use crate::sim::{NodeId, Out, SimDuration, SimTime};
+use crate::trace::Event;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+type O = Out<Message, Event>;
+
+/// The coordinator's broker configs.
+#[derive(Clone, Copy, Debug)]
+pub struct CoordinatorConfig {
+    /// `group.initial.rebalance.delay.ms`.
+    pub initial_rebalance_delay: SimDuration,
+    /// `group.min.session.timeout.ms`.
+    pub min_session_timeout: SimDuration,
+    /// `group.max.session.timeout.ms`.
+    pub max_session_timeout: SimDuration,
+}
+
+/// A group's state (`ClassicGroupState`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupState {
+    /// No members; committed offsets may remain.
+    Empty,
+    /// Collecting `JoinGroup`s.
+    PreparingRebalance,
+    /// Waiting for the leader's `SyncGroup`.
+    CompletingRebalance,
+    /// Every member has its assignment.
+    Stable,
+    /// Gone (its coordinator moved).
+    Dead,
+}
+
+impl fmt::Display for GroupState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            GroupState::Empty => "Empty",
+            GroupState::PreparingRebalance => "PreparingRebalance",
+            GroupState::CompletingRebalance => "CompletingRebalance",
+            GroupState::Stable => "Stable",
+            GroupState::Dead => "Dead",
+        })
+    }
+}
+
+/// A request waiting for the join or sync barrier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Parked {
+    client: NodeId,
+    correlation: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Member {
+    client: NodeId,
+    instance_id: Option<Arc<str>>,
+    session_timeout: SimDuration,
+    rebalance_timeout: SimDuration,
+    protocols: Vec<Arc<str>>,
+    subscription: Subscription,
+    /// Order of first join: the first member that ever joined leads.
+    joined: u64,
+    awaiting_join: Option<Parked>,
+    awaiting_sync: Option<Parked>,
+    assignment: Vec<Tp>,
+    deadline: SimTime,
+}
+
+/// One group.
+#[derive(Clone, Debug)]
+pub struct Group {
+    state: GroupState,
+    generation: i32,
+    protocol: Option<Arc<str>>,
+    leader: Option<Arc<str>>,
+    members: BTreeMap<Arc<str>, Member>,
+    /// Static members: instance id → member id.
+    instances: BTreeMap<Arc<str>, Arc<str>>,
+    /// When the join phase ends at the latest (the rebalance timeout).
+    join_deadline: SimTime,
+    /// The initial delay of a group that was empty (`InitialDelayedJoin`).
+    initial_delay_until: Option<SimTime>,
+    /// When members that did not sync are removed.
+    sync_deadline: SimTime,
+    offsets: BTreeMap<Tp, u64>,
+}
+
+impl Group {
+    fn new() -> Group {
+        Group {
+            state: GroupState::Empty,
+            generation: 0,
+            protocol: None,
+            leader: None,
+            members: BTreeMap::new(),
+            instances: BTreeMap::new(),
+            join_deadline: SimTime::NEVER,
+            initial_delay_until: None,
+            sync_deadline: SimTime::NEVER,
+            offsets: BTreeMap::new(),
+        }
+    }
+
+    /// The state.
+    pub fn state(&self) -> GroupState {
+        self.state
+    }
+
+    /// The generation.
+    pub fn generation(&self) -> i32 {
+        self.generation
+    }
+
+    /// Committed offsets.
+    pub fn offsets(&self) -> &BTreeMap<Tp, u64> {
+        &self.offsets
+    }
+
+    /// (member id, client node, assignment) of every member.
+    pub fn members(&self) -> impl Iterator<Item = (&Arc<str>, NodeId, &[Tp])> {
+        self.members
+            .iter()
+            .map(|(id, m)| (id, m.client, m.assignment.as_slice()))
+    }
+
+    fn rebalance_timeout(&self) -> SimDuration {
+        self.members
+            .values()
+            .map(|m| m.rebalance_timeout)
+            .max()
+            .unwrap_or(SimDuration::ZERO)
+    }
+}
+
+/// One broker's coordinator.
+#[derive(Clone, Debug)]
+pub struct GroupCoordinator {
+    config: CoordinatorConfig,
+    groups: BTreeMap<Arc<str>, Group>,
+    broker: u32,
+    next_member: u64,
+}
+
+fn reply(out: &mut O, to: Parked, body: GroupResponse) {
+    out.send(
+        to.client,
+        Message::Response {
+            correlation: to.correlation,
+            body: ResponseBody::Group(body),
+        },
+    );
+}
+
+/// FNV-1a, for member ids that look random but are a function of the run.
+fn fnv(parts: &[&[u8]]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for p in parts {
+        for b in *p {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        h ^= 0xff;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+impl GroupCoordinator {
+    /// A coordinator on broker `broker` with no groups loaded.
+    pub fn new(broker: u32, config: CoordinatorConfig) -> GroupCoordinator {
+        GroupCoordinator {
+            config,
+            groups: BTreeMap::new(),
+            broker,
+            next_member: 0,
+        }
+    }
+
+    /// A group, if this coordinator has it.
+    pub fn group(&self, id: &str) -> Option<&Group> {
+        self.groups.get(id)
+    }
+
+    /// Every group, by id.
+    pub fn groups(&self) -> impl Iterator<Item = (&Arc<str>, &Group)> {
+        self.groups.iter()
+    }
+
+    /// A new member id: `<client id>-<uuid>` as Kafka makes them, the "uuid" derived from the
+    /// broker and a counter so that runs replay.
+    fn member_id(&mut self, client_id: &str) -> Arc<str> {
+        self.next_member += 1;
+        let a = fnv(&[
+            client_id.as_bytes(),
+            &self.broker.to_be_bytes(),
+            &self.next_member.to_be_bytes(),
+        ]);
+        let b = fnv(&[&a.to_be_bytes(), &self.next_member.to_be_bytes()]);
+        Arc::from(format!(
+            "{client_id}-{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xffff,
+            b >> 48,
+            b & 0xffff_ffff_ffff
+        ))
+    }
+
+    /// Groups whose coordinator partition this broker no longer leads are dropped; their parked
+    /// requests get `NOT_COORDINATOR`.
+    pub fn unload(&mut self, keep: impl Fn(&str) -> bool, out: &mut O) {
+        let gone: Vec<Arc<str>> = self.groups.keys().filter(|g| !keep(g)).cloned().collect();
+        for id in gone {
+            if let Some(g) = self.groups.remove(&id) {
+                for mut m in g.members.into_values() {
+                    reply_parked(out, &mut m, ErrorCode::NotCoordinator);
+                }
+                out.trace(|| Event::GroupState {
+                    group: id.clone(),
+                    state: GroupState::Dead,
+                    generation: g.generation,
+                });
+            }
+        }
+    }
+
+    /// A group's committed offsets read back from the log by a new coordinator.
+    pub fn load_offsets(&mut self, group: Arc<str>, offsets: impl IntoIterator<Item = (Tp, u64)>) {
+        let g = self.groups.entry(group).or_insert_with(Group::new);
+        g.offsets.extend(offsets);
+    }
+
+    /// `JoinGroup` from `client` (its client id `client_id`).
+    pub fn join(
+        &mut self,
+        now: SimTime,
+        client: NodeId,
+        correlation: u32,
+        req: JoinGroupRequest,
+        out: &mut O,
+    ) {
+        let at = Parked { client, correlation };
+        let session = SimDuration::from_ms(req.session_timeout_ms);
+        if session < self.config.min_session_timeout || session > self.config.max_session_timeout {
+            return reply_join_error(out, at, ErrorCode::InvalidSessionTimeout, None);
+        }
+        let new_id = if req.member_id.is_empty() {
+            let prefix = req.instance_id.clone().unwrap_or_else(|| req.client_id.clone());
+            Some(self.member_id(&prefix))
+        } else {
+            None
+        };
+        let group_id = req.group.clone();
+        let g = self.groups.entry(group_id.clone()).or_insert_with(Group::new);
+        if let Some(id) = new_id {
+            if let Some(instance) = &req.instance_id
+                && let Some(old) = g.instances.get(instance).cloned()
+            {
+                // KIP-345: a static member that restarted takes over its old membership.
+                return self.replace_static(now, group_id, old, id, at, req, out);
+            }
+            // KIP-394: the first join only gets a member id.
+            return reply_join_error(out, at, ErrorCode::MemberIdRequired, Some(id));
+        }
+        let member_id = req.member_id.clone();
+        let known = g.members.contains_key(&member_id);
+        let joined = g.members.get(&member_id).map_or(self.next_member, |m| m.joined);
+        let m = g.members.entry(member_id.clone()).or_insert_with(|| Member {
+            client,
+            instance_id: req.instance_id.clone(),
+            session_timeout: session,
+            rebalance_timeout: SimDuration::from_ms(req.rebalance_timeout_ms),
+            protocols: Vec::new(),
+            subscription: Subscription::default(),
+            joined,
+            awaiting_join: None,
+            awaiting_sync: None,
+            assignment: Vec::new(),
+            deadline: SimTime::NEVER,
+        });
+        m.client = client;
+        m.protocols = req.protocols;
+        m.subscription = req.subscription;
+        m.session_timeout = session;
+        m.rebalance_timeout = SimDuration::from_ms(req.rebalance_timeout_ms);
+        m.awaiting_join = Some(at);
+        m.deadline = now + session;
+        if let Some(instance) = req.instance_id {
+            g.instances.insert(instance, member_id.clone());
+        }
+        if !known {
+            out.trace(|| Event::GroupMemberJoined {
+                group: group_id.clone(),
+                member: member_id.clone(),
+            });
+        }
+        match g.state {
+            GroupState::Empty | GroupState::Dead => {
+                let delay = self.config.initial_rebalance_delay;
+                self.prepare(
+                    now,
+                    &group_id,
+                    Some(delay),
+                    "a member joined the empty group",
+                    out,
+                );
+            }
+            GroupState::Stable | GroupState::CompletingRebalance => {
+                let why = if known {
+                    "a member rejoined"
+                } else {
+                    "a new member joined"
+                };
+                self.prepare(now, &group_id, None, why, out);
+            }
+            GroupState::PreparingRebalance => {
+                // PreparingRebalance: a new member during the initial delay pushes it back.
+                if !known && let Some(until) = g.initial_delay_until {
+                    let cap = g.join_deadline;
+                    g.initial_delay_until =
+                        Some((until.max(now) + self.config.initial_rebalance_delay).min(cap));
+                }
+            }
+        }
+        self.maybe_complete_join(now, &group_id, out);
+    }
+
+    /// A static member rejoined under a new member id: it replaces the old one. In Stable, a
+    /// follower gets the current generation back without a rebalance.
+    #[allow(clippy::too_many_arguments)]
+    fn replace_static(
+        &mut self,
+        now: SimTime,
+        group_id: Arc<str>,
+        old: Arc<str>,
+        new: Arc<str>,
+        at: Parked,
+        req: JoinGroupRequest,
+        out: &mut O,
+    ) {
+        let g = self.groups.get_mut(&group_id).expect("present");
+        let Some(mut m) = g.members.remove(&old) else {
+            g.instances.remove(req.instance_id.as_deref().unwrap_or_default());
+            return reply_join_error(out, at, ErrorCode::MemberIdRequired, Some(new));
+        };
+        reply_parked(out, &mut m, ErrorCode::UnknownMemberId);
+        m.client = at.client;
+        m.deadline = now + SimDuration::from_ms(req.session_timeout_ms);
+        let unchanged = m.protocols == req.protocols && m.subscription.topics == req.subscription.topics;
+        m.protocols = req.protocols.clone();
+        m.subscription = req.subscription.clone();
+        if let Some(i) = &req.instance_id {
+            g.instances.insert(i.clone(), new.clone());
+        }
+        let was_leader = g.leader.as_ref() == Some(&old);
+        if was_leader {
+            g.leader = Some(new.clone());
+        }
+        out.trace(|| Event::GroupMemberReplaced {
+            group: group_id.clone(),
+            old: old.clone(),
+            new: new.clone(),
+        });
+        if g.state == GroupState::Stable && unchanged && !was_leader {
+            g.members.insert(new.clone(), m);
+            let resp = JoinGroupResponse {
+                generation: g.generation,
+                protocol: g.protocol.clone().unwrap_or_else(|| Arc::from("")),
+                leader: g.leader.clone().unwrap_or_else(|| Arc::from("")),
+                member_id: new,
+                members: Vec::new(),
+            };
+            return reply(out, at, GroupResponse::JoinGroup(Ok(resp)));
+        }
+        m.awaiting_join = Some(at);
+        g.members.insert(new, m);
+        self.prepare(
+            now,
+            &group_id,
+            None,
+            "a static member rejoined with new settings",
+            out,
+        );
+        self.maybe_complete_join(now, &group_id, out);
+    }
+
+    /// `prepareRebalance`: members waiting for their assignment are told to rejoin.
+    fn prepare(
+        &mut self,
+        now: SimTime,
+        group_id: &Arc<str>,
+        initial_delay: Option<SimDuration>,
+        why: &'static str,
+        out: &mut O,
+    ) {
+        let Some(g) = self.groups.get_mut(group_id) else {
+            return;
+        };
+        if g.state == GroupState::PreparingRebalance {
+            return;
+        }
+        for m in g.members.values_mut() {
+            if let Some(p) = m.awaiting_sync.take() {
+                reply(
+                    out,
+                    p,
+                    GroupResponse::SyncGroup(Err(ErrorCode::RebalanceInProgress)),
+                );
+            }
+        }
+        let timeout = g.rebalance_timeout();
+        g.state = GroupState::PreparingRebalance;
+        g.join_deadline = now + timeout;
+        g.initial_delay_until = initial_delay.map(|d| now + d.min(timeout));
+        let generation = g.generation;
+        out.emit(Event::GroupState {
+            group: group_id.clone(),
+            state: GroupState::PreparingRebalance,
+            generation,
+        });
+        out.trace(|| Event::GroupRebalance {
+            group: group_id.clone(),
+            why,
+        });
+    }
+
+    /// The join phase ends when every member has rejoined (after any initial delay), or at the
+    /// rebalance timeout, when members that did not rejoin are removed.
+    fn maybe_complete_join(&mut self, now: SimTime, group_id: &Arc<str>, out: &mut O) {
+        let Some(g) = self.groups.get_mut(group_id) else {
+            return;
+        };
+        if g.state != GroupState::PreparingRebalance {
+            return;
+        }
+        let all_in = g.members.values().all(|m| m.awaiting_join.is_some());
+        let delayed = g.initial_delay_until.is_some_and(|t| now < t);
+        let timed_out = now >= g.join_deadline;
+        if !(timed_out || (all_in && !delayed)) {
+            return;
+        }
+        let missing: Vec<Arc<str>> = g
+            .members
+            .iter()
+            .filter(|(_, m)| m.awaiting_join.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in missing {
+            remove_member(g, &id);
+            out.trace(|| Event::GroupMemberLeft {
+                group: group_id.clone(),
+                member: id.clone(),
+                why: "did not rejoin within the rebalance timeout",
+            });
+        }
+        g.initial_delay_until = None;
+        if g.members.is_empty() {
+            g.state = GroupState::Empty;
+            g.generation += 1;
+            g.leader = None;
+            g.protocol = None;
+            out.emit(Event::GroupState {
+                group: group_id.clone(),
+                state: GroupState::Empty,
+                generation: g.generation,
+            });
+            return;
+        }
+        g.generation += 1;
+        g.protocol = select_protocol(g);
+        if g.leader.as_ref().is_none_or(|l| !g.members.contains_key(l)) {
+            g.leader = g
+                .members
+                .iter()
+                .min_by_key(|(_, m)| m.joined)
+                .map(|(id, _)| id.clone());
+        }
+        g.state = GroupState::CompletingRebalance;
+        g.sync_deadline = now + g.rebalance_timeout();
+        let leader = g.leader.clone().expect("a member leads");
+        let protocol = g.protocol.clone().unwrap_or_else(|| Arc::from(""));
+        let everyone: Vec<JoinedMember> = g
+            .members
+            .iter()
+            .map(|(id, m)| JoinedMember {
+                member_id: id.clone(),
+                instance_id: m.instance_id.clone(),
+                subscription: m.subscription.clone(),
+            })
+            .collect();
+        out.emit(Event::GroupState {
+            group: group_id.clone(),
+            state: GroupState::CompletingRebalance,
+            generation: g.generation,
+        });
+        for (id, m) in &mut g.members {
+            m.deadline = now + m.session_timeout;
+            if let Some(p) = m.awaiting_join.take() {
+                let resp = JoinGroupResponse {
+                    generation: g.generation,
+                    protocol: protocol.clone(),
+                    leader: leader.clone(),
+                    member_id: id.clone(),
+                    members: if *id == leader {
+                        everyone.clone()
+                    } else {
+                        Vec::new()
+                    },
+                };
+                reply(out, p, GroupResponse::JoinGroup(Ok(resp)));
+            }
+        }
+    }
+
+    /// `SyncGroup`.
+    pub fn sync(
+        &mut self,
+        now: SimTime,
+        client: NodeId,
+        correlation: u32,
+        req: SyncGroupRequest,
+        out: &mut O,
+    ) {
+        let at = Parked { client, correlation };
+        let Some(g) = self.groups.get_mut(&req.group) else {
+            return reply(out, at, GroupResponse::SyncGroup(Err(ErrorCode::UnknownMemberId)));
+        };
+        let Some(m) = g.members.get_mut(&req.member_id) else {
+            return reply(out, at, GroupResponse::SyncGroup(Err(ErrorCode::UnknownMemberId)));
+        };
+        if req.generation != g.generation {
+            return reply(
+                out,
+                at,
+                GroupResponse::SyncGroup(Err(ErrorCode::IllegalGeneration)),
+            );
+        }
+        m.deadline = now + m.session_timeout;
+        match g.state {
+            GroupState::PreparingRebalance => {
+                reply(
+                    out,
+                    at,
+                    GroupResponse::SyncGroup(Err(ErrorCode::RebalanceInProgress)),
+                );
+            }
+            GroupState::Stable => {
+                let assignment = m.assignment.clone();
+                reply(out, at, GroupResponse::SyncGroup(Ok(assignment)));
+            }
+            GroupState::CompletingRebalance => {
+                m.awaiting_sync = Some(at);
+                if g.leader.as_ref() != Some(&req.member_id) {
+                    return;
+                }
+                for m in g.members.values_mut() {
+                    m.assignment.clear();
+                }
+                for (id, parts) in req.assignments {
+                    if let Some(m) = g.members.get_mut(&id) {
+                        m.assignment = parts;
+                    }
+                }
+                g.state = GroupState::Stable;
+                out.emit(Event::GroupState {
+                    group: req.group.clone(),
+                    state: GroupState::Stable,
+                    generation: g.generation,
+                });
+                for (id, m) in &mut g.members {
+                    let assigned = m.assignment.clone();
+                    out.emit(Event::GroupAssignment {
+                        group: req.group.clone(),
+                        member: id.clone(),
+                        generation: g.generation,
+                        partitions: assigned.clone(),
+                    });
+                    if let Some(p) = m.awaiting_sync.take() {
+                        reply(out, p, GroupResponse::SyncGroup(Ok(assigned)));
+                    }
+                }
+            }
+            GroupState::Empty | GroupState::Dead => {
+                reply(out, at, GroupResponse::SyncGroup(Err(ErrorCode::UnknownMemberId)));
+            }
+        }
+    }
+
+    /// `Heartbeat`.
+    pub fn heartbeat(&mut self, now: SimTime, client: NodeId, correlation: u32, req: MemberRef, out: &mut O) {
+        let at = Parked { client, correlation };
+        let result = match self.check_member(&req) {
+            Err(e) => Err(e),
+            Ok(g) => {
+                let state = g.state;
+                if let Some(m) = g.members.get_mut(&req.member_id) {
+                    m.deadline = now + m.session_timeout;
+                }
+                match state {
+                    GroupState::PreparingRebalance => Err(ErrorCode::RebalanceInProgress),
+                    _ => Ok(()),
+                }
+            }
+        };
+        reply(out, at, GroupResponse::Heartbeat(result));
+    }
+
+    /// The group and member a request names, checked (`UNKNOWN_MEMBER_ID`,
+    /// `ILLEGAL_GENERATION`).
+    fn check_member(&mut self, req: &MemberRef) -> Result<&mut Group, ErrorCode> {
+        let g = self
+            .groups
+            .get_mut(&req.group)
+            .ok_or(ErrorCode::UnknownMemberId)?;
+        if !g.members.contains_key(&req.member_id) {
+            return Err(ErrorCode::UnknownMemberId);
+        }
+        if req.generation != g.generation {
+            return Err(ErrorCode::IllegalGeneration);
+        }
+        Ok(g)
+    }
+
+    /// `LeaveGroup`.
+    pub fn leave(&mut self, now: SimTime, client: NodeId, correlation: u32, req: MemberRef, out: &mut O) {
+        let at = Parked { client, correlation };
+        let known = self
+            .groups
+            .get(&req.group)
+            .is_some_and(|g| g.members.contains_key(&req.member_id));
+        if !known {
+            return reply(
+                out,
+                at,
+                GroupResponse::LeaveGroup(Err(ErrorCode::UnknownMemberId)),
+            );
+        }
+        reply(out, at, GroupResponse::LeaveGroup(Ok(())));
+        self.remove(
+            now,
+            &req.group,
+            &req.member_id,
+            "left the group (LeaveGroup)",
+            out,
+        );
+    }
+
+    /// Removes a member and rebalances the others (or empties the group).
+    fn remove(
+        &mut self,
+        now: SimTime,
+        group_id: &Arc<str>,
+        member: &Arc<str>,
+        why: &'static str,
+        out: &mut O,
+    ) {
+        let Some(g) = self.groups.get_mut(group_id) else {
+            return;
+        };
+        if let Some(m) = g.members.get_mut(member) {
+            reply_parked(out, m, ErrorCode::UnknownMemberId);
+        }
+        remove_member(g, member);
+        out.trace(|| Event::GroupMemberLeft {
+            group: group_id.clone(),
+            member: member.clone(),
+            why,
+        });
+        match g.state {
+            GroupState::Stable | GroupState::CompletingRebalance if !g.members.is_empty() => {
+                self.prepare(now, group_id, None, why, out);
+            }
+            GroupState::Stable | GroupState::CompletingRebalance => {
+                g.state = GroupState::Empty;
+                g.generation += 1;
+                g.leader = None;
+                out.emit(Event::GroupState {
+                    group: group_id.clone(),
+                    state: GroupState::Empty,
+                    generation: g.generation,
+                });
+            }
+            _ => {}
+        }
+        self.maybe_complete_join(now, group_id, out);
+    }
+
+    /// `OffsetCommit`: the offsets to append to the log, or the error to answer with.
+    pub fn commit(&mut self, req: &OffsetCommitRequest) -> Result<(), ErrorCode> {
+        let m = &req.member;
+        let g = self.groups.entry(m.group.clone()).or_insert_with(Group::new);
+        let simple = m.generation < 0 && m.member_id.is_empty();
+        if simple {
+            // A consumer outside the group protocol (`assign()`): only while the group is empty.
+            if g.state != GroupState::Empty {
+                return Err(ErrorCode::UnknownMemberId);
+            }
+        } else {
+            if !g.members.contains_key(&m.member_id) {
+                return Err(ErrorCode::UnknownMemberId);
+            }
+            if g.state == GroupState::CompletingRebalance {
+                return Err(ErrorCode::RebalanceInProgress);
+            }
+            if m.generation != g.generation {
+                return Err(ErrorCode::IllegalGeneration);
+            }
+        }
+        g.offsets.extend(req.offsets.iter().copied());
+        Ok(())
+    }
+
+    /// `OffsetFetch`.
+    pub fn fetch_offsets(&self, group: &str, partitions: &[Tp]) -> Vec<(Tp, Option<u64>)> {
+        let offsets = self.groups.get(group).map(|g| &g.offsets);
+        partitions
+            .iter()
+            .map(|tp| (*tp, offsets.and_then(|o| o.get(tp).copied())))
+            .collect()
+    }
+
+    /// Timers: session expiry, the end of join phases and of the sync wait.
+    pub fn on_wake(&mut self, now: SimTime, out: &mut O) {
+        let ids: Vec<Arc<str>> = self.groups.keys().cloned().collect();
+        for id in ids {
+            let expired: Vec<Arc<str>> = self.groups[&id]
+                .members
+                .iter()
+                .filter(|(_, m)| m.awaiting_join.is_none() && m.awaiting_sync.is_none() && now >= m.deadline)
+                .map(|(mid, _)| mid.clone())
+                .collect();
+            for m in expired {
+                self.remove(
+                    now,
+                    &id,
+                    &m,
+                    "session timeout: no heartbeat within session.timeout.ms",
+                    out,
+                );
+            }
+            let g = &self.groups[&id];
+            if g.state == GroupState::CompletingRebalance && now >= g.sync_deadline {
+                let lazy: Vec<Arc<str>> = g
+                    .members
+                    .iter()
+                    .filter(|(_, m)| m.awaiting_sync.is_none())
+                    .map(|(mid, _)| mid.clone())
+                    .collect();
+                for m in lazy {
+                    self.remove(
+                        now,
+                        &id,
+                        &m,
+                        "did not send SyncGroup within the rebalance timeout",
+                        out,
+                    );
+                }
+            }
+            self.maybe_complete_join(now, &id, out);
+        }
+    }
+
+    /// The next time a timer fires.
+    pub fn next_deadline(&self) -> Option<SimTime> {
+        self.groups
+            .values()
+            .flat_map(|g| {
+                let members = g
+                    .members
+                    .values()
+                    .filter(|m| m.awaiting_join.is_none() && m.awaiting_sync.is_none())
+                    .map(|m| m.deadline);
+                let phase = match g.state {
+                    GroupState::PreparingRebalance => Some(
+                        g.initial_delay_until
+                            .unwrap_or(g.join_deadline)
+                            .min(g.join_deadline),
+                    ),
+                    GroupState::CompletingRebalance => Some(g.sync_deadline),
+                    _ => None,
+                };
+                members.chain(phase)
+            })
+            .min()
+    }
+}
+
+fn remove_member(g: &mut Group, member: &Arc<str>) {
+    if let Some(m) = g.members.remove(member)
+        && let Some(i) = m.instance_id
+    {
+        g.instances.remove(&i);
+    }
+    if g.leader.as_ref() == Some(member) {
+        g.leader = None;
+    }
+}
+
+/// `selectProtocol`: among the protocols every member supports, each member votes for its first
+/// supported one; most votes win (a tie goes to the name that sorts first).
+fn select_protocol(g: &Group) -> Option<Arc<str>> {
+    let first = g.members.values().next()?;
+    let common: Vec<&Arc<str>> = first
+        .protocols
+        .iter()
+        .filter(|p| g.members.values().all(|m| m.protocols.contains(p)))
+        .collect();
+    let mut votes: BTreeMap<&Arc<str>, usize> = BTreeMap::new();
+    for m in g.members.values() {
+        if let Some(p) = m.protocols.iter().find(|p| common.contains(p)) {
+            *votes.entry(p).or_default() += 1;
+        }
+    }
+    let best = votes.values().copied().max()?;
+    votes
+        .into_iter()
+        .find(|(_, n)| *n == best)
+        .map(|(p, _)| p.clone())
+}
+
+fn reply_join_error(out: &mut O, at: Parked, error: ErrorCode, member_id: Option<Arc<str>>) {
+    reply(
+        out,
+        at,
+        GroupResponse::JoinGroup(Err(JoinGroupError { error, member_id })),
+    );
+}
+
+/// Answers a member's parked join or sync with `error`.
+fn reply_parked(out: &mut O, m: &mut Member, error: ErrorCode) {
+    if let Some(p) = m.awaiting_join.take() {
+        reply_join_error(out, p, error, None);
+    }
+    if let Some(p) = m.awaiting_sync.take() {
+        reply(out, p, GroupResponse::SyncGroup(Err(error)));
+    }
+}
