@@ -254,7 +254,10 @@ impl History {
         let last = self.group_states.iter().rfind(|(t, g, s, _)| {
             *t <= at
                 && g.as_ref() == group
-                && !matches!(s, GroupState::PreparingRebalance | GroupState::CompletingRebalance)
+                && !matches!(
+                    s,
+                    GroupState::PreparingRebalance | GroupState::CompletingRebalance
+                )
         });
         let Some((_, _, GroupState::Stable, generation)) = last else {
             return Vec::new();

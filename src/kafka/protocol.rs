@@ -77,11 +77,13 @@ pub enum ErrorCode {
     RebalanceInProgress,
     /// 79: a first `JoinGroup` gets a member id and must join again with it (KIP-394).
     MemberIdRequired,
+    /// Client-side: a commit outside an active generation (`CommitFailedException`).
+    CommitFailed,
 }
 
 impl ErrorCode {
     /// Every error, in declaration order.
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::OffsetOutOfRange,
         ErrorCode::UnknownTopicOrPartition,
         ErrorCode::LeaderNotAvailable,
@@ -110,6 +112,7 @@ impl ErrorCode {
         ErrorCode::InvalidSessionTimeout,
         ErrorCode::RebalanceInProgress,
         ErrorCode::MemberIdRequired,
+        ErrorCode::CommitFailed,
     ];
 
     /// The error with this [`ErrorCode::name`].
@@ -148,6 +151,7 @@ impl ErrorCode {
             ErrorCode::InvalidSessionTimeout => "INVALID_SESSION_TIMEOUT",
             ErrorCode::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
             ErrorCode::MemberIdRequired => "MEMBER_ID_REQUIRED",
+            ErrorCode::CommitFailed => "CommitFailedException",
         }
     }
 

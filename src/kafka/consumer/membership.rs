@@ -145,6 +145,15 @@ impl Membership {
         }
     }
 
+    /// `ConsumerCoordinator.generationIfStable`: a commit carries a generation only while the
+    /// member is in one and not (re)joining; otherwise the client fails it itself
+    /// (`CommitFailedException`).
+    pub(super) fn can_commit(&self) -> bool {
+        self.generation >= 0
+            && !self.member_id.is_empty()
+            && matches!(self.phase, Phase::Stable | Phase::Join)
+    }
+
     /// True while the member has an assignment from the current generation.
     pub(super) fn is_stable(&self) -> bool {
         self.phase == Phase::Stable
@@ -202,8 +211,9 @@ impl Membership {
         if !app_idle && self.phase != Phase::Stable {
             return Vec::new();
         }
+        let lost = self.coordinator.is_none() && self.phase == Phase::Stable;
         match self.phase {
-            Phase::FindCoordinator => {
+            Phase::FindCoordinator | Phase::Stable if lost || self.phase == Phase::FindCoordinator => {
                 if let Some(b) = net.least_loaded(&metadata.candidates(), now, out) {
                     let body = GroupRequest::FindCoordinator(self.s.group.clone());
                     let c = net.send(b, RequestBody::Group(body), true, now, out);
@@ -332,6 +342,16 @@ impl Membership {
         }
     }
 
+    /// The connection to `broker` broke: if it was the coordinator, find it again
+    /// (`AbstractCoordinator.markCoordinatorUnknown`); the membership stays until the new
+    /// coordinator says otherwise.
+    pub(super) fn on_disconnect(&mut self, broker: BrokerId, now: SimTime) {
+        if self.coordinator == Some(broker) {
+            self.heartbeat = None;
+            self.coordinator_lost(now);
+        }
+    }
+
     fn coordinator_lost(&mut self, now: SimTime) {
         self.coordinator = None;
         self.retry_at = now + self.s.retry_backoff;
@@ -366,11 +386,10 @@ impl Membership {
         match resp {
             GroupResponse::FindCoordinator(Ok(b)) => {
                 self.coordinator = Some(b);
-                self.phase = if self.member_id.is_empty() || self.phase == Phase::FindCoordinator {
-                    Phase::Join
-                } else {
-                    self.phase
-                };
+                if self.phase == Phase::FindCoordinator {
+                    self.phase = Phase::Join;
+                }
+                self.next_heartbeat = now;
                 out.trace(|| Event::CoordinatorFound {
                     group: self.s.group.clone(),
                     broker: b,

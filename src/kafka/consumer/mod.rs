@@ -181,6 +181,12 @@ impl Consumer {
         let Some(broker) = self.addr.broker_of(from) else {
             return;
         };
+        if matches!(msg, Message::ConnectRefused)
+            && let Some(g) = self.group.as_mut()
+        {
+            // The coordinator's host answers with a reset: its process is down.
+            g.on_disconnect(broker, now);
+        }
         let received = self
             .net
             .receive(broker, msg, now, &mut self.rng, &mut self.metadata, out);
@@ -215,6 +221,9 @@ impl Consumer {
         };
         for f in self.net.on_disconnect(broker, now, &mut self.rng, out) {
             self.abandon(broker, f.correlation, now);
+        }
+        if let Some(g) = self.group.as_mut() {
+            g.on_disconnect(broker, now);
         }
         self.poll(now, out);
     }
@@ -530,6 +539,14 @@ impl Consumer {
         let Some(g) = self.group.as_ref() else {
             return false;
         };
+        if !g.can_commit() {
+            let group = g.group().clone();
+            out.trace(|| Event::CommitFailed {
+                group,
+                error: ErrorCode::CommitFailed,
+            });
+            return false;
+        }
         let Some(b) = g.coordinator().filter(|b| self.net.is_ready(*b, usize::MAX)) else {
             return false;
         };

@@ -96,6 +96,8 @@ pub struct Group {
     join_deadline: SimTime,
     /// The initial delay of a group that was empty (`InitialDelayedJoin`).
     initial_delay_until: Option<SimTime>,
+    /// A new member joined during the initial delay (`ClassicGroup.newMemberAdded`).
+    new_member_added: bool,
     /// When members that did not sync are removed.
     sync_deadline: SimTime,
     offsets: BTreeMap<Tp, u64>,
@@ -112,6 +114,7 @@ impl Group {
             instances: BTreeMap::new(),
             join_deadline: SimTime::NEVER,
             initial_delay_until: None,
+            new_member_added: false,
             sync_deadline: SimTime::NEVER,
             offsets: BTreeMap::new(),
         }
@@ -330,11 +333,10 @@ impl GroupCoordinator {
                 self.prepare(now, &group_id, None, why, out);
             }
             GroupState::PreparingRebalance => {
-                // PreparingRebalance: a new member during the initial delay pushes it back.
-                if !known && let Some(until) = g.initial_delay_until {
-                    let cap = g.join_deadline;
-                    g.initial_delay_until =
-                        Some((until.max(now) + self.config.initial_rebalance_delay).min(cap));
+                // A new member during the initial delay: when it expires, the group waits once
+                // more (`InitialDelayedJoin.onComplete`).
+                if !known && g.initial_delay_until.is_some() {
+                    g.new_member_added = true;
                 }
             }
         }
@@ -428,6 +430,7 @@ impl GroupCoordinator {
         g.state = GroupState::PreparingRebalance;
         g.join_deadline = now + timeout;
         g.initial_delay_until = initial_delay.map(|d| now + d.min(timeout));
+        g.new_member_added = false;
         let generation = g.generation;
         out.emit(Event::GroupState {
             group: group_id.clone(),
@@ -448,6 +451,14 @@ impl GroupCoordinator {
         };
         if g.state != GroupState::PreparingRebalance {
             return;
+        }
+        if let Some(until) = g.initial_delay_until
+            && now >= until
+            && g.new_member_added
+            && until < g.join_deadline
+        {
+            g.new_member_added = false;
+            g.initial_delay_until = Some((now + self.config.initial_rebalance_delay).min(g.join_deadline));
         }
         let all_in = g.members.values().all(|m| m.awaiting_join.is_some());
         let delayed = g.initial_delay_until.is_some_and(|t| now < t);
@@ -849,5 +860,332 @@ fn reply_parked(out: &mut O, m: &mut Member, error: ErrorCode) {
     }
     if let Some(p) = m.awaiting_sync.take() {
         reply(out, p, GroupResponse::SyncGroup(Err(error)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::group::messages::{JoinGroupResponse, OffsetCommitRequest};
+
+    const C1: NodeId = NodeId(10);
+    const C2: NodeId = NodeId(11);
+
+    fn coordinator(delay_ms: u64) -> GroupCoordinator {
+        GroupCoordinator::new(
+            1,
+            CoordinatorConfig {
+                initial_rebalance_delay: SimDuration::from_ms(delay_ms),
+                min_session_timeout: SimDuration::from_ms(6000),
+                max_session_timeout: SimDuration::from_ms(1_800_000),
+            },
+        )
+    }
+
+    fn t(ms: u64) -> SimTime {
+        SimTime::from_us(ms * 1000)
+    }
+
+    fn join_req(client: &str, member: &str, instance: Option<&str>) -> JoinGroupRequest {
+        JoinGroupRequest {
+            group: Arc::from("g"),
+            client_id: Arc::from(client),
+            member_id: Arc::from(member),
+            instance_id: instance.map(Arc::from),
+            session_timeout_ms: 10_000,
+            rebalance_timeout_ms: 60_000,
+            protocols: vec![Arc::from("range")],
+            subscription: Subscription {
+                topics: vec![0],
+                owned: Vec::new(),
+                generation: -1,
+            },
+        }
+    }
+
+    /// The group answers in `out`, in order: (to, correlation, answer).
+    fn answers(out: &mut O) -> Vec<(NodeId, u32, GroupResponse)> {
+        std::mem::take(&mut out.sends)
+            .into_iter()
+            .filter_map(|(to, m)| match m {
+                Message::Response {
+                    correlation,
+                    body: ResponseBody::Group(g),
+                } => Some((to, correlation, g)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn joined(a: &GroupResponse) -> &JoinGroupResponse {
+        match a {
+            GroupResponse::JoinGroup(Ok(j)) => j,
+            other => panic!("not a successful join: {other:?}"),
+        }
+    }
+
+    /// Two members joined and synced: (coordinator, c1's member id, c2's member id).
+    fn stable_pair() -> (GroupCoordinator, Arc<str>, Arc<str>) {
+        let mut g = coordinator(100);
+        let mut out = Out::new(true);
+        g.join(t(0), C1, 1, join_req("c1", "", None), &mut out);
+        g.join(t(0), C2, 1, join_req("c2", "", None), &mut out);
+        let ids: Vec<Arc<str>> = answers(&mut out)
+            .into_iter()
+            .filter_map(|(_, _, a)| match a {
+                GroupResponse::JoinGroup(Err(e)) => e.member_id,
+                _ => None,
+            })
+            .collect();
+        let (m1, m2) = (ids[0].clone(), ids[1].clone());
+        g.join(t(1), C1, 2, join_req("c1", &m1, None), &mut out);
+        g.join(t(1), C2, 2, join_req("c2", &m2, None), &mut out);
+        // c2 joined during the initial delay: the group waits once more (100 ms).
+        g.on_wake(t(101), &mut out);
+        g.on_wake(t(201), &mut out);
+        let joins = answers(&mut out);
+        let leader = joined(&joins[0].2).leader.clone();
+        assert_eq!(leader, m1, "the first member to join leads");
+        let sync = |m: &Arc<str>, assignments| SyncGroupRequest {
+            group: Arc::from("g"),
+            generation: 1,
+            member_id: m.clone(),
+            assignments,
+        };
+        g.sync(t(202), C2, 3, sync(&m2, Vec::new()), &mut out);
+        assert!(answers(&mut out).is_empty(), "a follower waits for the leader");
+        let parts = vec![
+            (
+                m1.clone(),
+                vec![Tp {
+                    topic: 0,
+                    partition: 0,
+                }],
+            ),
+            (
+                m2.clone(),
+                vec![Tp {
+                    topic: 0,
+                    partition: 1,
+                }],
+            ),
+        ];
+        g.sync(t(202), C1, 3, sync(&m1, parts), &mut out);
+        let synced = answers(&mut out);
+        assert_eq!(synced.len(), 2);
+        assert_eq!(g.group("g").map(Group::state), Some(GroupState::Stable));
+        (g, m1, m2)
+    }
+
+    #[test]
+    fn the_first_join_gets_a_member_id_and_the_leader_gets_every_member() {
+        let mut g = coordinator(3000);
+        let mut out = Out::new(true);
+        g.join(t(0), C1, 1, join_req("c1", "", None), &mut out);
+        let a = answers(&mut out);
+        let GroupResponse::JoinGroup(Err(e)) = &a[0].2 else {
+            panic!("{a:?}")
+        };
+        assert_eq!(e.error, ErrorCode::MemberIdRequired);
+        let id = e.member_id.clone().expect("an id");
+        assert!(id.starts_with("c1-") && id.len() == 3 + 36, "{id}");
+        g.join(t(1), C1, 2, join_req("c1", &id, None), &mut out);
+        g.on_wake(t(2000), &mut out);
+        assert!(answers(&mut out).is_empty(), "group.initial.rebalance.delay.ms");
+        assert_eq!(g.next_deadline(), Some(t(3001)));
+        g.on_wake(t(3001), &mut out);
+        let a = answers(&mut out);
+        let j = joined(&a[0].2);
+        assert_eq!((j.generation, j.leader.clone(), j.members.len()), (1, id, 1));
+    }
+
+    #[test]
+    fn heartbeats_tell_members_to_rejoin_and_refuse_strangers() {
+        let (mut g, m1, m2) = stable_pair();
+        let mut out = Out::new(true);
+        let hb = |m: &Arc<str>, generation| MemberRef {
+            group: Arc::from("g"),
+            generation,
+            member_id: m.clone(),
+        };
+        g.heartbeat(t(3), C1, 4, hb(&m1, 1), &mut out);
+        g.heartbeat(t(3), C1, 5, hb(&m1, 0), &mut out);
+        g.heartbeat(t(3), C1, 6, hb(&Arc::from("nobody"), 1), &mut out);
+        let r: Vec<GroupResponse> = answers(&mut out).into_iter().map(|a| a.2).collect();
+        assert!(matches!(r[0], GroupResponse::Heartbeat(Ok(()))));
+        assert!(matches!(
+            r[1],
+            GroupResponse::Heartbeat(Err(ErrorCode::IllegalGeneration))
+        ));
+        assert!(matches!(
+            r[2],
+            GroupResponse::Heartbeat(Err(ErrorCode::UnknownMemberId))
+        ));
+        // c2 leaves: the group rebalances, and c1's next heartbeat says so.
+        g.leave(t(4), C2, 7, hb(&m2, -1), &mut out);
+        g.heartbeat(t(5), C1, 8, hb(&m1, 1), &mut out);
+        let r: Vec<GroupResponse> = answers(&mut out).into_iter().map(|a| a.2).collect();
+        assert!(matches!(r[0], GroupResponse::LeaveGroup(Ok(()))));
+        assert!(matches!(
+            r[1],
+            GroupResponse::Heartbeat(Err(ErrorCode::RebalanceInProgress))
+        ));
+    }
+
+    #[test]
+    fn a_silent_member_expires_after_its_session_timeout() {
+        let (mut g, m1, _) = stable_pair();
+        let mut out = Out::new(true);
+        g.heartbeat(
+            t(9000),
+            C1,
+            9,
+            MemberRef {
+                group: Arc::from("g"),
+                generation: 1,
+                member_id: m1,
+            },
+            &mut out,
+        );
+        // c2's last contact was its sync at 202 ms: gone at 10.202 s; c1 heartbeated at 9 s.
+        g.on_wake(t(10_201), &mut out);
+        assert_eq!(g.group("g").map(Group::state), Some(GroupState::Stable));
+        g.on_wake(t(10_202), &mut out);
+        let group = g.group("g").expect("group");
+        assert_eq!(group.state(), GroupState::PreparingRebalance);
+        assert_eq!(group.members().count(), 1);
+    }
+
+    #[test]
+    fn commits_follow_the_generation_rules() {
+        let (mut g, m1, _) = stable_pair();
+        let commit = |generation, member: &Arc<str>| OffsetCommitRequest {
+            member: MemberRef {
+                group: Arc::from("g"),
+                generation,
+                member_id: member.clone(),
+            },
+            offsets: vec![(
+                Tp {
+                    topic: 0,
+                    partition: 0,
+                },
+                5,
+            )],
+        };
+        assert_eq!(g.commit(&commit(1, &m1)), Ok(()));
+        assert_eq!(g.commit(&commit(0, &m1)), Err(ErrorCode::IllegalGeneration));
+        assert_eq!(
+            g.commit(&commit(1, &Arc::from("x"))),
+            Err(ErrorCode::UnknownMemberId)
+        );
+        assert_eq!(
+            g.commit(&commit(-1, &Arc::from(""))),
+            Err(ErrorCode::UnknownMemberId)
+        );
+        assert_eq!(
+            g.fetch_offsets(
+                "g",
+                &[
+                    Tp {
+                        topic: 0,
+                        partition: 0
+                    },
+                    Tp {
+                        topic: 0,
+                        partition: 1
+                    }
+                ]
+            ),
+            [
+                (
+                    Tp {
+                        topic: 0,
+                        partition: 0
+                    },
+                    Some(5)
+                ),
+                (
+                    Tp {
+                        topic: 0,
+                        partition: 1
+                    },
+                    None
+                )
+            ]
+        );
+    }
+
+    #[test]
+    fn a_session_timeout_outside_the_brokers_bounds_is_refused() {
+        let mut g = coordinator(0);
+        let mut out = Out::new(true);
+        let mut req = join_req("c1", "", None);
+        req.session_timeout_ms = 5999;
+        g.join(t(0), C1, 1, req, &mut out);
+        let a = answers(&mut out);
+        assert!(
+            matches!(&a[0].2, GroupResponse::JoinGroup(Err(e)) if e.error == ErrorCode::InvalidSessionTimeout)
+        );
+    }
+
+    #[test]
+    fn a_static_member_that_comes_back_keeps_its_assignment_without_a_rebalance() {
+        let mut g = coordinator(100);
+        let mut out = Out::new(true);
+        // c1 (leader) and static member "i2" join and sync.
+        g.join(t(0), C1, 1, join_req("c1", "", None), &mut out);
+        g.join(t(0), C2, 1, join_req("c2", "", Some("i2")), &mut out);
+        let ids: Vec<Arc<str>> = answers(&mut out)
+            .into_iter()
+            .filter_map(|(_, _, a)| match a {
+                GroupResponse::JoinGroup(Err(e)) => e.member_id,
+                _ => None,
+            })
+            .collect();
+        assert!(
+            ids[1].starts_with("i2-"),
+            "static member ids start with the instance id"
+        );
+        g.join(t(1), C1, 2, join_req("c1", &ids[0], None), &mut out);
+        g.join(t(1), C2, 2, join_req("c2", &ids[1], Some("i2")), &mut out);
+        // c2 joined during the initial delay: the group waits once more (100 ms).
+        g.on_wake(t(101), &mut out);
+        g.on_wake(t(201), &mut out);
+        answers(&mut out);
+        let parts = vec![(
+            ids[1].clone(),
+            vec![Tp {
+                topic: 0,
+                partition: 3,
+            }],
+        )];
+        let sync = SyncGroupRequest {
+            group: Arc::from("g"),
+            generation: 1,
+            member_id: ids[0].clone(),
+            assignments: parts,
+        };
+        g.sync(t(202), C1, 3, sync, &mut out);
+        answers(&mut out);
+        // i2 restarts: a join without a member id but with its instance id.
+        g.join(t(5000), NodeId(12), 1, join_req("c2", "", Some("i2")), &mut out);
+        let a = answers(&mut out);
+        let j = joined(&a[0].2);
+        assert_eq!(j.generation, 1, "no new generation");
+        let group = g.group("g").expect("group");
+        assert_eq!(group.state(), GroupState::Stable);
+        let mine: Vec<&[Tp]> = group
+            .members()
+            .filter(|(m, _, _)| **m == j.member_id)
+            .map(|(_, _, p)| p)
+            .collect();
+        assert_eq!(
+            mine,
+            [&[Tp {
+                topic: 0,
+                partition: 3
+            }][..]]
+        );
     }
 }
