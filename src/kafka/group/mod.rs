@@ -1,0 +1,3 @@
+//! Consumer groups, classic protocol: what the group leader computes.
+
+pub mod assignor;
