@@ -13,6 +13,7 @@ Examples:
   kafkasim matrix acks1-leader-crash-loss --seeds 20   lost/failed/duplicated/reordered, 24 settings
   kafkasim describe scenarios/acks0-crash-loss.ron --at 3s
   kafkasim partition --partitions 10 Costco Walmart Target BestBuy
+  kafkasim assign --strategy range --partitions orders=6,payments=3 c1:orders,payments c2:orders
   kafkasim configs producer                            supported keys and Kafka's defaults
 
 Exit codes: 0 ok, 1 an expectation failed, 2 invalid input.";
@@ -40,6 +41,14 @@ pub enum PartitionFormatArg {
     Text,
     /// key<TAB>partition per line.
     Tsv,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum AssignFormatArg {
+    /// A table: each member's partitions by topic, then the count per member.
+    Text,
+    /// {"member": {"topic": [partitions]}} on one line.
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -154,6 +163,38 @@ skipped, with Kafka's message. Runs spread over every core; the output is the sa
         format: PartitionFormatArg,
         /// Keys (UTF-8). Without keys, reads one key per line from stdin, verbatim.
         keys: Vec<String>,
+    },
+    /// The partitions each consumer of a group gets from an assignor (partition.assignment.strategy),
+    /// as Kafka's group leader computes them.
+    #[command(
+        long_about = "The partitions each consumer of a group gets from one of Kafka's assignors, computed without\n\
+a run, bit-exact with Kafka's client: range, roundrobin, sticky or cooperative-sticky\n\
+(partition.assignment.strategy). Members are listed, and range and roundrobin serve them, in\n\
+Kafka's member order: static members (ID@INSTANCE) by group.instance.id, then the others by\n\
+member id, compared as strings (c10 before c2). The members own no partitions yet, so sticky\n\
+and cooperative-sticky give a group's first assignment.",
+        after_help = "Examples:\n  kafkasim assign --strategy range --partitions orders=6,payments=3 c1:orders,payments c2:orders\n  kafkasim assign --strategy roundrobin --partitions orders=6,payments=3 c1:orders,payments c2:orders --format json\n  kafkasim assign --strategy range --partitions t=5 consumer1:t consumer2:t consumer10:t"
+    )]
+    Assign {
+        /// range, roundrobin, sticky or cooperative-sticky.
+        #[arg(long, short = 's', value_name = "NAME")]
+        strategy: String,
+        /// Partition count of each topic, comma-separated (at most 10000 partitions in all).
+        #[arg(
+            long,
+            short = 'p',
+            value_delimiter = ',',
+            required = true,
+            value_name = "TOPIC=N[,TOPIC=N...]"
+        )]
+        partitions: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: AssignFormatArg,
+        /// Members in JoinGroup order: ID:TOPIC[,TOPIC...], or ID@INSTANCE:TOPIC[,TOPIC...] for a
+        /// static member.
+        #[arg(required = true, value_name = "MEMBER")]
+        members: Vec<String>,
     },
     /// List the bundled scenarios.
     List,

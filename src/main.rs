@@ -4,9 +4,10 @@
 mod cli;
 
 use clap::Parser;
-use cli::{Cli, Command, ConfigSetArg, PartitionFormatArg, TraceFormatArg};
+use cli::{AssignFormatArg, Cli, Command, ConfigSetArg, PartitionFormatArg, TraceFormatArg};
 use kafkasim::commands::{
-    self, CheckArgs, DescribeArgs, Exit, MatrixArgs, PartitionArgs, PartitionFormat, RunArgs,
+    self, AssignArgs, AssignFormat, CheckArgs, DescribeArgs, Exit, MatrixArgs, PartitionArgs,
+    PartitionFormat, RunArgs,
 };
 use kafkasim::trace::TraceFormat;
 use std::io::Write;
@@ -91,6 +92,24 @@ fn main() -> ExitCode {
                 format,
             };
             commands::partition(&args, &mut std::io::stdin().lock(), &mut out)
+        }
+        Command::Assign {
+            strategy,
+            partitions,
+            format,
+            members,
+        } => {
+            let format = match format {
+                AssignFormatArg::Text => AssignFormat::Text,
+                AssignFormatArg::Json => AssignFormat::Json,
+            };
+            let args = AssignArgs {
+                strategy,
+                partitions,
+                members,
+                format,
+            };
+            commands::assign(&args, &mut out)
         }
         Command::List => commands::list(&mut out),
         Command::Configs { set } => {

@@ -1,6 +1,7 @@
 //! The commands behind the CLI. Each writes its report to `out` and returns how the process
 //! should exit; bad input comes back as a [`CommandError`] (exit code 2).
 
+mod assign;
 mod check;
 mod configs;
 mod describe;
@@ -10,6 +11,7 @@ mod parallel;
 mod partition;
 mod run;
 
+pub use assign::{AssignArgs, AssignFormat, assign};
 pub use check::{CheckArgs, check};
 pub use configs::configs;
 pub use describe::{DescribeArgs, describe};

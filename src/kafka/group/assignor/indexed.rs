@@ -161,20 +161,18 @@ impl<'a> Group<'a> {
         } else {
             owned.iter().collect()
         };
-        let mut valid = Vec::new();
-        for tp in listed {
-            let Some(topic) = self.topic_index(&tp.topic) else {
-                continue;
-            };
-            let tp = Tp {
-                topic,
-                partition: tp.partition,
-            };
-            if tp.partition < self.topics[topic].partitions && !valid.contains(&tp) {
-                valid.push(tp);
-            }
-        }
-        valid
+        let mut seen = BTreeSet::new();
+        listed
+            .into_iter()
+            .filter_map(|tp| {
+                let topic = self.topic_index(&tp.topic)?;
+                let tp = Tp {
+                    topic,
+                    partition: tp.partition,
+                };
+                (tp.partition < self.topics[topic].partitions && seen.insert(tp)).then_some(tp)
+            })
+            .collect()
     }
 
     /// The public form of a partition.

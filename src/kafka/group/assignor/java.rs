@@ -13,6 +13,7 @@
 //! dozens of colliding keys, far beyond a teaching group.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 
 /// `String.compareTo`: lexicographic over UTF-16 code units (byte order for ASCII).
 pub fn compare(a: &str, b: &str) -> Ordering {
@@ -185,10 +186,8 @@ fn spread(hash: i32) -> u32 {
 /// indices into `keys` (a repeated key keeps its first place).
 pub fn string_map_order<S: AsRef<str>>(keys: &[S]) -> Vec<usize> {
     let mut set = JavaHashSet::new();
-    for (i, k) in keys.iter().enumerate() {
-        if !keys[..i].iter().any(|earlier| earlier.as_ref() == k.as_ref()) {
-            set.insert(i, string_hash(k.as_ref()));
-        }
+    for (i, first) in first_occurrences(keys) {
+        set.insert(first, string_hash(keys[i].as_ref()));
     }
     set.iter_order().into_iter().copied().collect()
 }
@@ -198,14 +197,19 @@ pub fn string_map_order<S: AsRef<str>>(keys: &[S]) -> Vec<usize> {
 /// of each key's first occurrence.
 pub fn grouping_order<S: AsRef<str>>(keys: &[S]) -> Vec<usize> {
     let mut set = JavaHashSet::new();
-    for (i, k) in keys.iter().enumerate() {
-        let first = keys
-            .iter()
-            .position(|earlier| earlier.as_ref() == k.as_ref())
-            .unwrap_or(i);
-        set.compute_if_absent(first, string_hash(k.as_ref()));
+    for (i, first) in first_occurrences(keys) {
+        set.compute_if_absent(first, string_hash(keys[i].as_ref()));
     }
     set.iter_order().into_iter().copied().collect()
+}
+
+/// For each key in turn: its index, and the index of its first occurrence.
+fn first_occurrences<S: AsRef<str>>(keys: &[S]) -> Vec<(usize, usize)> {
+    let mut first: BTreeMap<&str, usize> = BTreeMap::new();
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| (i, *first.entry(k.as_ref()).or_insert(i)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -251,6 +251,9 @@ pub fn assign(
     members: &[Member],
 ) -> Assignment {
     let group = Group::new(partitions_per_topic, members);
+    if members.is_empty() {
+        return group.to_assignment(Vec::new(), &BTreeMap::new());
+    }
     let (lists, transferring) = match strategy {
         Strategy::Range => (range::assign(&group), BTreeMap::new()),
         Strategy::RoundRobin => (round_robin::assign(&group), BTreeMap::new()),

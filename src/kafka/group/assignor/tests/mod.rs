@@ -1,7 +1,6 @@
 //! Tests of the assignors: the vectors of Kafka's own unit tests (one file per assignor), groups
 //! run through Kafka's classes (`kafka_runs`), and properties over random groups.
 
-mod diff;
 mod kafka_runs;
 mod properties;
 mod range;

@@ -51,3 +51,11 @@ fn revoked_partitions_are_owned_and_no_longer_assigned() {
     assert_eq!(a.revoked(&members[0]), tps("topic-2"));
     assert_eq!(a.revoked(&members[1]), Vec::new());
 }
+
+#[test]
+fn an_empty_group_gets_an_empty_assignment() {
+    for s in Strategy::ALL {
+        let a = run(s, &counts(&[("topic", 3)]), &[]);
+        assert!(a.members.is_empty() && a.transferring.is_empty(), "{s}");
+    }
+}
