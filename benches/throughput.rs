@@ -18,7 +18,14 @@ use std::time::Instant;
 
 const RECORDS: u64 = 1_000_000;
 
-fn scenario(replication_factor: u32, idempotence: bool) -> Scenario {
+/// Three members of one group read everything (with `offsets.topic.replication.factor` 3 on the 3
+/// brokers, and no initial rebalance delay so that they start at once).
+const GROUP: &str = r#"
+    (id: "c1", group: "g1", topics: ["orders"], config: { "auto.offset.reset": "earliest" }),
+    (id: "c2", group: "g1", topics: ["orders"], config: { "auto.offset.reset": "earliest" }),
+    (id: "c3", group: "g1", topics: ["orders"], config: { "auto.offset.reset": "earliest" })"#;
+
+fn scenario(replication_factor: u32, idempotence: bool, group: bool) -> Scenario {
     let keys: Vec<String> = (0..1000).map(|i| format!("\"customer-{i}\"")).collect();
     let text = format!(
         r#"Scenario(
@@ -31,8 +38,10 @@ fn scenario(replication_factor: u32, idempotence: bool) -> Scenario {
             producers: [ (id: "p1", config: {{ "enable.idempotence": {idempotence} }},
                           workload: (topic: "orders", keys: [{}], records: {RECORDS}, rate: "1000000/s",
                                      value_bytes: 100)) ],
+            consumers: [{}],
         )"#,
-        keys.join(", ")
+        keys.join(", "),
+        if group { GROUP } else { "" }
     );
     Scenario::parse("bench.ron", &text).unwrap_or_else(|e| panic!("bench scenario is invalid:\n{e}"))
 }
@@ -73,6 +82,7 @@ struct Timed {
     events: u64,
     simulated: SimDuration,
     mean_queue_len: u64,
+    consumed: usize,
 }
 
 /// Best of three runs of each scenario, taken in turns (a, b, c, a, b, c, ...) so that a busy
@@ -91,6 +101,7 @@ fn best_of_three(scenarios: &[Scenario]) -> Vec<Timed> {
             events: 0,
             simulated: SimDuration::ZERO,
             mean_queue_len: 0,
+            consumed: 0,
         })
         .collect();
     for _ in 0..3 {
@@ -105,15 +116,21 @@ fn best_of_three(scenarios: &[Scenario]) -> Vec<Timed> {
             case.events = r.events;
             case.simulated = SimDuration::from_us(r.end.as_us());
             case.mean_queue_len = r.mean_queue_len;
+            case.consumed = r.history.consumed.len();
         }
     }
     cases
 }
 
 fn main() {
-    let cases = best_of_three(&[scenario(1, false), scenario(1, true), scenario(3, false)]);
-    let [plain, idem, rf3] = &cases[..] else {
-        unreachable!("three cases")
+    let cases = best_of_three(&[
+        scenario(1, false, false),
+        scenario(1, true, false),
+        scenario(3, false, false),
+        scenario(1, false, true),
+    ]);
+    let [plain, idem, rf3, grouped] = &cases[..] else {
+        unreachable!("four cases")
     };
     let sim_events_per_s = plain.events as f64 / plain.best;
     let records_per_s = RECORDS as f64 / plain.best;
@@ -168,6 +185,18 @@ fn main() {
         "  simulated records/s, 3 replicas  {:>12.0}           ({:.0}% of the single-replica figure; target >= 50%)",
         rf3_records_per_s,
         100.0 * rf3_records_per_s / records_per_s
+    );
+    println!(
+        "  the same with a 3-member group consuming everything: {:.3} s wall (best of 3: {} s), {} events, {} consumed",
+        grouped.best,
+        seconds(&grouped.times),
+        grouped.events,
+        grouped.consumed
+    );
+    println!(
+        "  records/s produced and consumed   {:>12.0}           ({:.0}% of the producer-only figure)",
+        RECORDS as f64 / grouped.best,
+        100.0 * (RECORDS as f64 / grouped.best) / records_per_s
     );
     if let Some(mib) = peak_rss_mib() {
         println!("  peak memory (VmHWM)              {:>12.1} MiB", mib);
