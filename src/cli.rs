@@ -132,7 +132,8 @@ skipped, with Kafka's message. Runs spread over every core; the output is the sa
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
     },
-    /// Show the topics like `kafka-topics --describe`, at the end of a run or at --at T.
+    /// Show the topics like `kafka-topics --describe` and the consumer groups like
+    /// `kafka-consumer-groups --describe`, at the end of a run or at --at T.
     #[command(after_help = "Example:\n  kafkasim describe scenarios/acks0-crash-loss.ron --at 3s")]
     Describe {
         /// Scenario file, or the name of a bundled scenario.

@@ -30,6 +30,8 @@ pub struct LogBatch {
 pub struct CommitRecord {
     /// The group.
     pub group: Arc<str>,
+    /// The member that committed ("" outside the group protocol).
+    pub member: Arc<str>,
     /// (partition, committed offset).
     pub offsets: Vec<(Tp, u64)>,
 }

@@ -18,7 +18,9 @@ struct Row<'a> {
 
 fn rows<'a>(g: &'a GroupView, result: &RunResult) -> Vec<Row<'a>> {
     let mut owner: BTreeMap<Tp, (&str, &str)> = BTreeMap::new();
-    for (member, client, parts) in &g.members {
+    // Kafka's tool shows owners only for a stable group.
+    let stable = g.state == GroupState::Stable;
+    for (member, client, parts) in g.members.iter().filter(|_| stable) {
         for tp in parts {
             owner.insert(*tp, (member.as_ref(), client.as_str()));
         }
@@ -45,7 +47,7 @@ pub fn describe_groups(result: &RunResult) -> String {
                 let _ = writeln!(out, "\nConsumer group '{}' has no active members.", g.group);
             }
             GroupState::PreparingRebalance | GroupState::CompletingRebalance => {
-                let _ = writeln!(out, "\nConsumer group '{}' is rebalancing.", g.group);
+                let _ = writeln!(out, "\nWarning: Consumer group '{}' is rebalancing.", g.group);
             }
             GroupState::Stable | GroupState::Dead => {}
         }

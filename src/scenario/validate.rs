@@ -65,7 +65,7 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
     }
     let mut consumers = Vec::new();
     for c in &raw.consumers {
-        consumers.push(consumer(src, c, &topics, &mut names)?);
+        consumers.push(consumer(src, c, &topics, &cluster, &mut names)?);
     }
     if let Some(first) = raw.consumers.iter().find(|c| c.group.is_some()) {
         topics.push(offsets_topic(src, &raw, first, &cluster)?);
@@ -427,6 +427,7 @@ fn consumer(
     src: &Source<'_>,
     c: &RawConsumer<'_>,
     topics: &[Topic],
+    cluster: &Cluster,
     names: &mut ClientNames,
 ) -> Result<ConsumerSpec, ScenarioError> {
     let id = names.claim(src, c.id)?;
@@ -464,6 +465,26 @@ fn consumer(
         indexes.push(i);
     }
     let config = with_config(src, c.config, c.id, ConsumerConfig::from_block)?;
+    let bounds = &cluster.config.coordinator;
+    if group.is_some()
+        && (config.session_timeout < bounds.min_session_timeout
+            || config.session_timeout > bounds.max_session_timeout)
+    {
+        // The coordinator would answer every JoinGroup with INVALID_SESSION_TIMEOUT, and the
+        // consumer's poll() would throw: say so now.
+        let (min, max) = (
+            bounds.min_session_timeout.as_ms(),
+            bounds.max_session_timeout.as_ms(),
+        );
+        let message = format!(
+            "session.timeout.ms {} is outside the brokers' group.min.session.timeout.ms..group.max.session.timeout.ms ({min}..{max}): the coordinator would refuse the member with INVALID_SESSION_TIMEOUT",
+            config.session_timeout.as_ms()
+        );
+        let at = c.config.unwrap_or(c.id);
+        return Err(src.error_at(at, message).with_help(format!(
+            "use a session.timeout.ms from {min} to {max}, or change the brokers' bounds in cluster.config"
+        )));
+    }
     Ok(ConsumerSpec {
         id,
         topics: indexes,

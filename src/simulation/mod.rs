@@ -225,6 +225,7 @@ impl<'s> Simulation<'s> {
                 topic_configs.clone(),
                 scenario.offsets_topic(),
                 Arc::clone(&metadata),
+                rng.fork(&format!("broker-{b}/coordinator")),
             ))));
             node_names.push(format!("broker-{b}"));
         }

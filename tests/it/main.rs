@@ -7,6 +7,7 @@ mod cli;
 mod consumer;
 mod determinism;
 mod faults;
+mod groups;
 mod idempotence;
 mod matrix;
 mod partitions;

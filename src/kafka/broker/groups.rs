@@ -3,14 +3,15 @@
 //! (`NOT_COORDINATOR` otherwise), writing commits to that partition, and loading or dropping
 //! groups when that leadership moves.
 
+use super::requests::DelayedProduce;
 use super::requests::respond;
 use super::{Broker, O};
 use crate::kafka::group::messages::{GroupRequest, GroupResponse, offsets_partition};
 use crate::kafka::log::CommitRecord;
-use crate::kafka::protocol::{ErrorCode, ResponseBody};
+use crate::kafka::protocol::{ErrorCode, ProducePartitionResponse, ResponseBody};
 use crate::kafka::record::Tp;
+use crate::sim::SimDuration;
 use crate::sim::{NodeId, SimTime};
-use crate::trace::Event;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -86,27 +87,40 @@ impl Broker {
             GroupRequest::Heartbeat(r) => self.groups.heartbeat(now, from, correlation, r, out),
             GroupRequest::LeaveGroup(r) => self.groups.leave(now, from, correlation, r, out),
             GroupRequest::OffsetCommit(r) => {
-                let result = self.groups.commit(&r);
-                if result.is_ok()
-                    && let Some(tp) = self.offsets_tp(&group)
-                    && let Some(replica) = self.replicas.get_mut(&tp)
-                {
-                    let epoch = replica.leader_epoch;
-                    replica.log.append_commit(
-                        CommitRecord {
-                            group: group.clone(),
-                            offsets: r.offsets.clone(),
-                        },
-                        epoch,
-                    );
-                    replica.unflushed_messages += 1;
-                    out.emit(Event::OffsetsCommitted {
-                        group,
-                        member: r.member.member_id.clone(),
-                        offsets: r.offsets,
-                    });
-                }
-                answer(out, GroupResponse::OffsetCommit(result));
+                let checked = self.groups.commit(&r);
+                let tp = self.offsets_tp(&group);
+                let (Ok(()), Some(tp)) = (checked, tp) else {
+                    return answer(out, GroupResponse::OffsetCommit(checked));
+                };
+                let Some(replica) = self.replicas.get_mut(&tp) else {
+                    return answer(out, GroupResponse::OffsetCommit(Err(ErrorCode::NotCoordinator)));
+                };
+                // Written like an acks=all produce: answered, and stored, once the ISR has it
+                // (`offsets.commit.timeout.ms`, 5 s).
+                let epoch = replica.leader_epoch;
+                let record = CommitRecord {
+                    group: group.clone(),
+                    member: r.member.member_id.clone(),
+                    offsets: r.offsets,
+                };
+                let base = replica.log.append_commit(record.clone(), epoch);
+                replica.unflushed_messages += 1;
+                self.produces.push(DelayedProduce {
+                    client: from,
+                    correlation,
+                    deadline: now + SimDuration::from_ms(5000),
+                    results: vec![ProducePartitionResponse {
+                        tp,
+                        batch_id: 0,
+                        result: Ok(base),
+                    }],
+                    waiting: vec![(0, tp, base + 1)],
+                    commit: Some(record),
+                });
+                self.flush_by_messages(tp);
+                self.advance_hw(now, tp, out);
+                self.complete_produces(now, tp, out);
+                self.complete_fetches(now, tp, out);
             }
             GroupRequest::OffsetFetch { group, partitions } => {
                 let offsets = self.groups.fetch_offsets(&group, &partitions);

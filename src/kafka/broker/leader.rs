@@ -140,6 +140,7 @@ impl Broker {
                 deadline: now + SimDuration::from_ms(req.timeout_ms),
                 results,
                 waiting,
+                commit: None,
             });
         }
         // As Kafka's action queue does after the whole request: HWs first, then the purgatories,
@@ -372,7 +373,7 @@ impl Broker {
     }
 
     /// Moves the HW by the rule; true if it moved.
-    fn advance_hw(&mut self, now: SimTime, tp: Tp, out: &mut O) -> bool {
+    pub(super) fn advance_hw(&mut self, now: SimTime, tp: Tp, out: &mut O) -> bool {
         let Some(r) = self.replicas.get(&tp) else {
             return false;
         };

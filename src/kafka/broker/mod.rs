@@ -25,7 +25,7 @@ use super::log::PartitionLog;
 use super::protocol::{BrokerId, ClusterMetadata, Message, PartitionState};
 use super::record::Tp;
 use crate::scenario::{BrokerConfig, TopicConfig};
-use crate::sim::{NodeId, Out, SimTime};
+use crate::sim::{NodeId, Out, SimRng, SimTime};
 use crate::trace::Event;
 use follower::Fetcher;
 use requests::{Conn, DelayedProduce, ParkedFetch};
@@ -75,6 +75,7 @@ impl Broker {
         topics: Vec<TopicConfig>,
         offsets_topic: Option<u32>,
         metadata: Arc<ClusterMetadata>,
+        rng: SimRng,
     ) -> Broker {
         let coordinator = config.coordinator;
         let mut replicas = BTreeMap::new();
@@ -100,7 +101,7 @@ impl Broker {
             next_checkpoint: SimTime::ZERO,
             producer_ids: ProducerIdPool::default(),
             offsets_topic,
-            groups: GroupCoordinator::new(id, coordinator),
+            groups: GroupCoordinator::new(coordinator, rng),
             life: Life::Up,
         };
         broker.apply_metadata(SimTime::ZERO, metadata, &mut Out::new(false));
@@ -145,7 +146,7 @@ impl Broker {
         self.fetches.clear();
         self.fetchers.clear();
         self.producer_ids = ProducerIdPool::default();
-        self.groups = GroupCoordinator::new(self.id, self.config.coordinator);
+        self.groups.reset();
         for r in self.replicas.values_mut() {
             r.role = Role::Follower { leader: None };
             r.log.recover(power_loss);

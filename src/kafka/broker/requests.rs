@@ -3,12 +3,15 @@
 //! `DelayedFetch` in ReplicaManager).
 
 use super::{Broker, O};
+use crate::kafka::group::messages::GroupResponse;
+use crate::kafka::log::CommitRecord;
 use crate::kafka::protocol::{
     ErrorCode, FetchRequest, Message, OffsetSpec, ProducePartitionResponse, ReplicaFetchRequest, RequestBody,
     ResponseBody,
 };
 use crate::kafka::record::Tp;
 use crate::sim::{NodeId, SimTime};
+use crate::trace::Event;
 use std::collections::VecDeque;
 
 /// A connection's request queue: while a request is in progress the channel is muted.
@@ -26,6 +29,8 @@ pub(super) struct DelayedProduce {
     pub results: Vec<ProducePartitionResponse>,
     /// (index into `results`, partition, offset the HW must reach).
     pub waiting: Vec<(usize, Tp, u64)>,
+    /// An offset commit waiting for its record to be replicated, instead of a produce.
+    pub commit: Option<CommitRecord>,
 }
 
 /// What a parked fetch asked for.
@@ -185,9 +190,44 @@ impl Broker {
             }
         }
         for p in done {
+            self.answer_delayed(now, p, out);
+        }
+    }
+
+    /// Answers a completed or expired produce, or an offset commit: the coordinator stores the
+    /// offsets only once their record is replicated, and maps a failed append to a group error
+    /// as Kafka's coordinator does (`GroupMetadataManager.storeOffsets`).
+    fn answer_delayed(&mut self, now: SimTime, p: DelayedProduce, out: &mut O) {
+        let Some(commit) = p.commit else {
             respond(out, p.client, p.correlation, ResponseBody::Produce(p.results));
             self.unmute(now, p.client, out);
-        }
+            return;
+        };
+        let result = match p.results.first().map(|r| r.result) {
+            Some(Ok(_)) => {
+                self.groups
+                    .load_offsets(commit.group.clone(), commit.offsets.iter().copied());
+                out.emit(Event::OffsetsCommitted {
+                    group: commit.group,
+                    member: commit.member,
+                    offsets: commit.offsets,
+                });
+                Ok(())
+            }
+            Some(Err(
+                ErrorCode::NotEnoughReplicas
+                | ErrorCode::NotEnoughReplicasAfterAppend
+                | ErrorCode::UnknownTopicOrPartition,
+            )) => Err(ErrorCode::CoordinatorNotAvailable),
+            Some(Err(ErrorCode::NotLeaderOrFollower)) | None => Err(ErrorCode::NotCoordinator),
+            Some(Err(e)) => Err(e),
+        };
+        respond(
+            out,
+            p.client,
+            p.correlation,
+            ResponseBody::Group(GroupResponse::OffsetCommit(result)),
+        );
     }
 
     /// Answers parked fetches that touch `tp` if they can be answered now.
@@ -234,8 +274,7 @@ impl Broker {
             for (index, _, _) in &p.waiting {
                 p.results[*index].result = Err(ErrorCode::RequestTimedOut);
             }
-            respond(out, p.client, p.correlation, ResponseBody::Produce(p.results));
-            self.unmute(now, p.client, out);
+            self.answer_delayed(now, p, out);
         }
         while let Some(i) = self.fetches.iter().position(|f| f.deadline <= now) {
             self.try_answer(now, i, true, out);

@@ -55,6 +55,7 @@ fn broker(leader: Option<BrokerId>) -> Broker {
         vec![topic_config()],
         None,
         metadata(leader),
+        crate::sim::RngTree::new(1).fork("coordinator"),
     )
 }
 

@@ -79,6 +79,11 @@ impl App {
         self.consumed.iter().map(|(tp, o)| (*tp, *o))
     }
 
+    /// The offset of the next record `poll()` returns for `tp`, once known.
+    pub(super) fn position(&self, tp: Tp) -> Option<u64> {
+        self.consumed.get(&tp).copied()
+    }
+
     /// A partition's position is set (committed offset or reset).
     pub(super) fn start_at(&mut self, tp: Tp, offset: u64) {
         self.consumed.insert(tp, offset);
@@ -93,6 +98,11 @@ impl App {
     /// The application is inside `poll()` (between batches): group joins happen here.
     pub(super) fn idle(&self) -> bool {
         self.state == State::Idle
+    }
+
+    /// A rebalance completed: the auto-commit timer restarts (`onJoinComplete`).
+    pub(super) fn joined(&mut self, now: SimTime) {
+        self.next_auto_commit = now + self.auto_commit_interval;
     }
 
     /// The consumer starts at `now` (a late `ConsumerJoin`): its timers start too.
@@ -195,6 +205,11 @@ impl App {
 
     /// When the application wants to run again.
     pub(super) fn next_wake(&self) -> Option<SimTime> {
-        (self.state == State::Processing).then_some(self.next_done)
+        match self.state {
+            State::Processing => Some(self.next_done),
+            // The application's poll loop is always running: an auto-commit falls due on time.
+            State::Idle if self.grouped && self.auto_commit => Some(self.next_auto_commit),
+            _ => None,
+        }
     }
 }

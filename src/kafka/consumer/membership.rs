@@ -42,6 +42,10 @@ enum Phase {
 /// What the consumer must do after a membership step.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(super) enum Change {
+    /// A rejoin starts (`onJoinPrepare`): with auto-commit, commit now.
+    Prepare,
+    /// A rebalance completed (`onJoinComplete`): the auto-commit timer restarts.
+    Joined,
     /// Stop fetching these partitions (their records in the buffer are dropped).
     Revoke(Vec<Tp>),
     /// Start on these partitions (positions from the committed offsets).
@@ -85,6 +89,8 @@ pub(super) struct Membership {
     generation: i32,
     owned: Vec<Tp>,
     owned_generation: i32,
+    /// The last assignment received: the eager `sticky` assignor's memory of it (its user data).
+    last_assignment: Vec<Tp>,
     next_heartbeat: SimTime,
     retry_at: SimTime,
     /// Partition counts the leader assigned from, to rejoin when they change.
@@ -109,6 +115,7 @@ impl Membership {
             generation: -1,
             owned: Vec::new(),
             owned_generation: -1,
+            last_assignment: Vec::new(),
             next_heartbeat: SimTime::NEVER,
             retry_at: SimTime::ZERO,
             assigned_counts: None,
@@ -254,7 +261,13 @@ impl Membership {
             protocols: self.s.strategies.iter().map(|s| Arc::from(s.name())).collect(),
             subscription: Subscription {
                 topics: self.s.topics.clone(),
-                owned: self.owned.clone(),
+                // COOPERATIVE reports what it still owns; under EAGER nothing is owned any more,
+                // but `StickyAssignor` sends its previous assignment in its user data.
+                owned: if self.cooperative() {
+                    self.owned.clone()
+                } else {
+                    self.last_assignment.clone()
+                },
                 generation: self.owned_generation,
             },
         };
@@ -277,10 +290,10 @@ impl Membership {
         self.heartbeat = None;
         self.leader = false;
         if self.cooperative() || self.owned.is_empty() {
-            return Vec::new();
+            return vec![Change::Prepare];
         }
         let all = std::mem::take(&mut self.owned);
-        vec![Change::Revoke(all)]
+        vec![Change::Prepare, Change::Revoke(all)]
     }
 
     /// The application did not poll within `max.poll.interval.ms`: the heartbeat thread leaves
@@ -568,7 +581,7 @@ impl Membership {
         metadata: &MetadataCache,
         out: &mut O,
     ) -> Vec<Change> {
-        let mut changes = Vec::new();
+        let mut changes = vec![Change::Joined];
         let revoked: Vec<Tp> = self
             .owned
             .iter()
@@ -586,6 +599,7 @@ impl Membership {
         if !added.is_empty() {
             changes.push(Change::Assign(added));
         }
+        self.last_assignment.clone_from(&parts);
         self.owned = parts;
         self.owned_generation = self.generation;
         self.phase = Phase::Stable;

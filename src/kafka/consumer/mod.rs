@@ -156,9 +156,11 @@ impl Consumer {
         self.poll(now, out);
     }
 
-    /// Current positions (next offset to return), for the summary.
+    /// Current positions (the offset of the next record `poll()` will return), for the summary.
     pub fn positions(&self) -> impl Iterator<Item = (Tp, Option<u64>)> + '_ {
-        self.assigned.iter().map(|(tp, s)| (*tp, s.position))
+        self.assigned
+            .iter()
+            .map(|(tp, s)| (*tp, self.app.position(*tp).or(s.position)))
     }
 
     /// Starts at the scenario's start time.
@@ -320,14 +322,8 @@ impl Consumer {
             if self.app.poll_overdue(now, self.cfg.max_poll_interval) {
                 g.poll_timeout(now, &mut self.net, out);
             }
-            // Twice: a rejoin first revokes (and commits), then sends its JoinGroup.
-            for _ in 0..2 {
-                let idle = self.app.idle();
-                if let Some(g) = self.group.as_mut() {
-                    let changes = g.poll(now, idle, &mut self.net, &self.metadata, out);
-                    self.apply(changes, now, out);
-                }
-            }
+            let idle = self.app.idle();
+            self.group_step(now, idle, out);
             // A step due now that could not go out waits for a connection or a response.
             if let Some(t) = self
                 .group
@@ -470,12 +466,19 @@ impl Consumer {
     fn apply(&mut self, changes: Vec<membership::Change>, now: SimTime, out: &mut Out<Message, Event>) {
         for c in changes {
             let (assigned, revoked) = match c {
-                membership::Change::Revoke(tps) => {
-                    // `onJoinPrepare`: with auto-commit, the positions are committed before the
-                    // partitions go.
+                membership::Change::Joined => {
+                    self.app.joined(now);
+                    continue;
+                }
+                membership::Change::Prepare => {
+                    // `onJoinPrepare`: with auto-commit, the positions are committed before
+                    // the JoinGroup (which the coordinator handles after the commit).
                     if self.cfg.enable_auto_commit {
                         self.commit(now, false, out);
                     }
+                    continue;
+                }
+                membership::Change::Revoke(tps) => {
                     for tp in &tps {
                         self.assigned.remove(tp);
                         self.app.forget(*tp);
@@ -620,6 +623,17 @@ impl Consumer {
         }
     }
 
+    /// The membership's step: the heartbeat thread always, joins only from `poll()` (`in_poll`).
+    /// Twice: a rejoin first commits and revokes, then sends its JoinGroup.
+    fn group_step(&mut self, now: SimTime, in_poll: bool, out: &mut Out<Message, Event>) {
+        for _ in 0..2 {
+            if let Some(g) = self.group.as_mut() {
+                let changes = g.poll(now, in_poll, &mut self.net, &self.metadata, out);
+                self.apply(changes, now, out);
+            }
+        }
+    }
+
     /// The application thread: `poll()`, process, commit, as [`app::App`] schedules it.
     fn run_app(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
         loop {
@@ -631,11 +645,11 @@ impl Consumer {
                     }
                 }
                 app::Step::Poll => {
-                    let rejoining = self.group.as_ref().is_some_and(|g| !g.is_stable());
-                    if rejoining {
-                        return;
-                    }
-                    if self.app.auto_commit_due(now) {
+                    // `poll()` runs the group coordinator's work first (a pending rejoin);
+                    // records of partitions still owned keep coming (cooperative).
+                    self.group_step(now, true, out);
+                    let stable = self.group.as_ref().is_none_or(|g| g.is_stable());
+                    if stable && self.app.auto_commit_due(now) {
                         self.commit(now, false, out);
                     }
                     if self.buffer.is_empty() {

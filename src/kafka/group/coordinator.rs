@@ -13,7 +13,7 @@ use super::messages::{
 };
 use crate::kafka::protocol::{ErrorCode, Message, ResponseBody};
 use crate::kafka::record::Tp;
-use crate::sim::{NodeId, Out, SimDuration, SimTime};
+use crate::sim::{NodeId, Out, SimDuration, SimRng, SimTime};
 use crate::trace::Event;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -152,11 +152,10 @@ impl Group {
 }
 
 /// One broker's coordinator.
-#[derive(Clone, Debug)]
 pub struct GroupCoordinator {
     config: CoordinatorConfig,
     groups: BTreeMap<Arc<str>, Group>,
-    broker: u32,
+    rng: SimRng,
     next_member: u64,
 }
 
@@ -170,27 +169,13 @@ fn reply(out: &mut O, to: Parked, body: GroupResponse) {
     );
 }
 
-/// FNV-1a, for member ids that look random but are a function of the run.
-fn fnv(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for p in parts {
-        for b in *p {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        h ^= 0xff;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 impl GroupCoordinator {
-    /// A coordinator on broker `broker` with no groups loaded.
-    pub fn new(broker: u32, config: CoordinatorConfig) -> GroupCoordinator {
+    /// A coordinator with no groups loaded; member ids come from `rng`.
+    pub fn new(config: CoordinatorConfig, rng: SimRng) -> GroupCoordinator {
         GroupCoordinator {
             config,
             groups: BTreeMap::new(),
-            broker,
+            rng,
             next_member: 0,
         }
     }
@@ -205,16 +190,13 @@ impl GroupCoordinator {
         self.groups.iter()
     }
 
-    /// A new member id: `<client id>-<uuid>` as Kafka makes them, the "uuid" derived from the
-    /// broker and a counter so that runs replay.
+    /// A new member id: `<client id>-<random UUID>` as Kafka makes them (`UUID.randomUUID`, a
+    /// version 4 UUID), from the run's seeded random stream.
     fn member_id(&mut self, client_id: &str) -> Arc<str> {
         self.next_member += 1;
-        let a = fnv(&[
-            client_id.as_bytes(),
-            &self.broker.to_be_bytes(),
-            &self.next_member.to_be_bytes(),
-        ]);
-        let b = fnv(&[&a.to_be_bytes(), &self.next_member.to_be_bytes()]);
+        let (a, b) = (self.rng.next_u64(), self.rng.next_u64());
+        let a = (a & !0xf000) | 0x4000;
+        let b = (b & !(0b11 << 62)) | (0b10 << 62);
         Arc::from(format!(
             "{client_id}-{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
             a >> 32,
@@ -223,6 +205,11 @@ impl GroupCoordinator {
             b >> 48,
             b & 0xffff_ffff_ffff
         ))
+    }
+
+    /// The broker crashed: every group is gone from memory (the log keeps the commits).
+    pub fn reset(&mut self) {
+        self.groups.clear();
     }
 
     /// Groups whose coordinator partition this broker no longer leads are dropped; their parked
@@ -243,7 +230,8 @@ impl GroupCoordinator {
         }
     }
 
-    /// A group's committed offsets read back from the log by a new coordinator.
+    /// Committed offsets, stored: read back from the log by a new coordinator, or written by a
+    /// commit whose record the ISR now has.
     pub fn load_offsets(&mut self, group: Arc<str>, offsets: impl IntoIterator<Item = (Tp, u64)>) {
         let g = self.groups.entry(group).or_insert_with(Group::new);
         g.offsets.extend(offsets);
@@ -343,8 +331,10 @@ impl GroupCoordinator {
         self.maybe_complete_join(now, &group_id, out);
     }
 
-    /// A static member rejoined under a new member id: it replaces the old one. In Stable, a
-    /// follower gets the current generation back without a rebalance.
+    /// A static member rejoined under a new member id: it replaces the old one. In Stable with
+    /// unchanged metadata it gets the current generation back without a rebalance, the leader
+    /// too (KIP-814: it is told not to run the assignor again; here its SyncGroup in Stable just
+    /// returns its assignment).
     #[allow(clippy::too_many_arguments)]
     fn replace_static(
         &mut self,
@@ -379,7 +369,7 @@ impl GroupCoordinator {
             old: old.clone(),
             new: new.clone(),
         });
-        if g.state == GroupState::Stable && unchanged && !was_leader {
+        if g.state == GroupState::Stable && unchanged {
             g.members.insert(new.clone(), m);
             let resp = JoinGroupResponse {
                 generation: g.generation,
@@ -712,7 +702,8 @@ impl GroupCoordinator {
         self.maybe_complete_join(now, group_id, out);
     }
 
-    /// `OffsetCommit`: the offsets to append to the log, or the error to answer with.
+    /// `OffsetCommit`: may these offsets be committed? (They are stored with
+    /// [`GroupCoordinator::load_offsets`] once their record is replicated.)
     pub fn commit(&mut self, req: &OffsetCommitRequest) -> Result<(), ErrorCode> {
         let m = &req.member;
         let g = self.groups.entry(m.group.clone()).or_insert_with(Group::new);
@@ -733,7 +724,6 @@ impl GroupCoordinator {
                 return Err(ErrorCode::IllegalGeneration);
             }
         }
-        g.offsets.extend(req.offsets.iter().copied());
         Ok(())
     }
 
@@ -873,12 +863,12 @@ mod tests {
 
     fn coordinator(delay_ms: u64) -> GroupCoordinator {
         GroupCoordinator::new(
-            1,
             CoordinatorConfig {
                 initial_rebalance_delay: SimDuration::from_ms(delay_ms),
                 min_session_timeout: SimDuration::from_ms(6000),
                 max_session_timeout: SimDuration::from_ms(1_800_000),
             },
+            crate::sim::RngTree::new(1).fork("coordinator"),
         )
     }
 
@@ -1074,6 +1064,7 @@ mod tests {
             )],
         };
         assert_eq!(g.commit(&commit(1, &m1)), Ok(()));
+        g.load_offsets(Arc::from("g"), commit(1, &m1).offsets);
         assert_eq!(g.commit(&commit(0, &m1)), Err(ErrorCode::IllegalGeneration));
         assert_eq!(
             g.commit(&commit(1, &Arc::from("x"))),

@@ -186,7 +186,6 @@ pub(super) static BROKER: ConfigSet = ConfigSet {
         "num.network.threads",
         "num.partitions",
         "num.replica.fetchers",
-        "offsets.topic.num.partitions",
     ],
     elsewhere: &[],
 };

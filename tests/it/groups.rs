@@ -1,0 +1,207 @@
+//! Consumer groups end to end: where the coordinator is, what happens when it dies, static
+//! members that restart, and `describe`'s `kafka-consumer-groups` view.
+
+use crate::support::{kafkasim, run_traced};
+use kafkasim::kafka::group::coordinator::GroupState;
+use kafkasim::kafka::group::messages::offsets_partition;
+use kafkasim::kafka::record::Tp;
+use kafkasim::scenario::Scenario;
+use kafkasim::sim::SimTime;
+use kafkasim::simulation::RunResult;
+use kafkasim::trace::TraceFormat;
+
+/// Three members of `g1` over six partitions; `extra(id)` adds to a member's config.
+fn group(extra: impl Fn(&str) -> String, faults: &str, duration: &str) -> Scenario {
+    let consumer = |id: &str| {
+        format!(
+            r#"(id: "{id}", group: "g1", topics: ["orders"], config: {{ "auto.offset.reset": "earliest" {} }})"#,
+            extra(id)
+        )
+    };
+    let text = format!(
+        r#"Scenario(name: "t", description: "t", seed: 1, duration: "{duration}",
+            cluster: (brokers: 3, network: (latency: "1ms")),
+            topics: [ (name: "orders", partitions: 6, replication_factor: 2) ],
+            producers: [ (id: "p1", config: {{ "linger.ms": 5 }},
+                          workload: (topic: "orders", keys: ["a", "b", "c", "d", "e", "f", "g", "h"],
+                                     records: 600, rate: "20/s", start: "500ms")) ],
+            consumers: [ {}, {}, {} ],
+            faults: [ {faults} ])"#,
+        consumer("c1"),
+        consumer("c2"),
+        consumer("c3")
+    );
+    Scenario::parse("t.ron", &text).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn plain(_: &str) -> String {
+    String::new()
+}
+
+fn lines<'r>(r: &'r RunResult, kind: &str) -> Vec<&'r str> {
+    r.trace
+        .as_deref()
+        .expect("traced")
+        .lines()
+        .filter(|l| l.split_whitespace().nth(2) == Some(kind))
+        .collect()
+}
+
+fn ms(line: &str) -> f64 {
+    line.split_whitespace()
+        .next()
+        .and_then(|t| t.trim_end_matches("ms").parse().ok())
+        .expect("a time")
+}
+
+#[test]
+fn the_coordinator_leads_the_groups_consumer_offsets_partition() {
+    let s = group(plain, "", "8s");
+    let r = run_traced(&s, TraceFormat::Text, None);
+    let topic = s.offsets_topic().expect("__consumer_offsets exists");
+    let tp = Tp {
+        topic,
+        partition: offsets_partition("g1", 50),
+    };
+    assert_eq!(tp.partition, 42, "Utils.abs(\"g1\".hashCode()) % 50");
+    let leader = r.metadata.partition(tp).and_then(|p| p.leader).expect("a leader");
+    let found = lines(&r, "group")
+        .into_iter()
+        .filter(|l| l.contains("coordinator is"))
+        .collect::<Vec<_>>();
+    assert_eq!(found.len(), 3);
+    assert!(
+        found
+            .iter()
+            .all(|l| l.ends_with(&format!("coordinator is broker-{leader}")))
+    );
+    assert_eq!(r.groups[0].coordinator, leader);
+}
+
+#[test]
+fn when_the_coordinator_dies_the_group_moves_and_resumes_from_its_commits() {
+    // Broker 3 coordinates g1. It dies at 11 s; the controller fences it at about 20 s and
+    // broker 1 leads __consumer_offsets-42, reads the commits back from its replica, and the
+    // members find it, rejoin and go on from their committed offsets.
+    let often = |_: &str| r#", "auto.commit.interval.ms": 1000"#.to_string();
+    let s = group(often, r#"(at: "11s", fault: Crash(broker: 3))"#, "40s");
+    let r = run_traced(&s, TraceFormat::Text, None);
+    let g = &r.groups[0];
+    assert_eq!((g.coordinator, g.state), (1, GroupState::Stable));
+    assert_eq!(g.members.len(), 3);
+    let committed_before: Vec<(Tp, u64)> = {
+        let mut last = std::collections::BTreeMap::new();
+        for c in r
+            .history
+            .commits
+            .iter()
+            .filter(|c| c.at < SimTime::from_us(11_000_000))
+        {
+            last.insert(c.tp, c.offset);
+        }
+        last.into_iter().collect()
+    };
+    assert!(!committed_before.is_empty());
+    let resumed: Vec<&str> = lines(&r, "position")
+        .into_iter()
+        .filter(|l| ms(l) > 11_000.0)
+        .collect();
+    assert_eq!(resumed.len(), committed_before.len(), "{resumed:#?}");
+    for (tp, offset) in committed_before {
+        let needle = format!(" orders-{} {offset} (the group's committed offset)", tp.partition);
+        assert!(
+            resumed.iter().any(|l| l.ends_with(&needle)),
+            "{needle} in {resumed:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_static_member_that_restarts_within_its_session_keeps_its_partitions_without_a_rebalance() {
+    let statically = |id: &str| format!(r#", "group.instance.id": "i-{id}", "session.timeout.ms": 10000"#);
+    let faults = r#"(at: "10s", fault: Crash(consumer: "c2")), (at: "13s", fault: Restart(consumer: "c2"))"#;
+    let s = group(statically, faults, "25s");
+    let r = run_traced(&s, TraceFormat::Text, None);
+    let states_after_crash: Vec<_> = r
+        .history
+        .group_states
+        .iter()
+        .filter(|(t, _, _, _)| *t > SimTime::from_us(10_000_000))
+        .collect();
+    assert!(
+        states_after_crash.is_empty(),
+        "no rebalance: {states_after_crash:?}"
+    );
+    assert!(
+        lines(&r, "group")
+            .iter()
+            .any(|l| l.contains("static member i-c2-") && l.contains("comes back as i-c2-")),
+        "the coordinator maps the instance to the new member id"
+    );
+    let at = |t: u64| {
+        r.history
+            .group_assignment_at("g1", SimTime::from_us(t * 1_000_000))
+    };
+    let before: Vec<_> = at(9).into_iter().map(|(_, p)| p.to_vec()).collect();
+    let after: Vec<_> = at(24).into_iter().map(|(_, p)| p.to_vec()).collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn describe_shows_each_group_like_kafka_consumer_groups() {
+    let o = kafkasim()
+        .args(["describe", "scenarios/group-rebalance-range.ron"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8(o.stdout).expect("utf-8");
+    assert!(
+        !out.contains("__consumer_offsets"),
+        "internal topics are left out"
+    );
+    let header = out.lines().find(|l| l.starts_with("GROUP ")).expect("a header");
+    let columns: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        columns,
+        [
+            "GROUP",
+            "TOPIC",
+            "PARTITION",
+            "CURRENT-OFFSET",
+            "LOG-END-OFFSET",
+            "LAG",
+            "CONSUMER-ID",
+            "HOST",
+            "CLIENT-ID"
+        ]
+    );
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|l| l.starts_with("g1 "))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 6);
+    for row in &rows {
+        let (current, end, lag): (u64, u64, u64) = (
+            row[3].parse().expect("committed"),
+            row[4].parse().expect("log end"),
+            row[5].parse().expect("lag"),
+        );
+        assert_eq!(lag, end - current);
+        assert!(
+            row[6].starts_with(&format!("{}-", row[8])),
+            "member ids start with the client id"
+        );
+    }
+    let at_ten = kafkasim()
+        .args(["describe", "scenarios/group-rebalance-range.ron", "--at", "10s"])
+        .output()
+        .expect("runs");
+    let out = String::from_utf8(at_ten.stdout).expect("utf-8");
+    let clients: std::collections::BTreeSet<&str> = out
+        .lines()
+        .filter(|l| l.starts_with("g1 "))
+        .filter_map(|l| l.split_whitespace().last())
+        .collect();
+    assert_eq!(clients.into_iter().collect::<Vec<_>>(), ["c1", "c2", "c3"]);
+}
