@@ -177,12 +177,15 @@ impl Membership {
 
     /// One step: send what is due. `app_idle`: the application thread is in `poll()`, where
     /// joining happens; otherwise only the heartbeat thread runs. Returns partition changes (an
-    /// eager rejoin revokes all); the join itself goes out at the next step, after the consumer
-    /// has committed what it revokes.
+    /// eager rejoin revokes all); the join itself goes out at a later step, once the commit
+    /// `onJoinPrepare` sent is answered (`commit_pending` false): `ConsumerCoordinator.
+    /// onJoinPrepare` returns "not ready" while that commit is in flight (KAFKA-13310), so a new
+    /// owner never reads offsets older than what the member had consumed.
     pub(super) fn poll(
         &mut self,
         now: SimTime,
         app_idle: bool,
+        commit_pending: bool,
         net: &mut NetworkClient,
         metadata: &MetadataCache,
         out: &mut O,
@@ -227,7 +230,7 @@ impl Membership {
                     self.request = Some((b, c));
                 }
             }
-            Phase::Join => self.send_join(now, net, out),
+            Phase::Join if !commit_pending => self.send_join(now, net, out),
             Phase::Stable if now >= self.next_heartbeat && self.heartbeat.is_none() => {
                 if let Some(b) = self.coordinator.filter(|b| net.is_ready(*b, usize::MAX)) {
                     let body = GroupRequest::Heartbeat(self.member_ref());
@@ -608,11 +611,13 @@ impl Membership {
             self.assigned_counts = self.partition_counts(metadata);
         }
         if self.cooperative() && !revoked.is_empty() {
+            // `requestRejoin`: the next poll() rejoins through `onJoinPrepare` (and its
+            // auto-commit), like any other rejoin.
             out.trace(|| Event::ConsumerRejoins {
                 group: self.s.group.clone(),
                 why: "cooperative: partitions were revoked, rejoin so that they can be reassigned",
             });
-            self.phase = Phase::Join;
+            self.rejoin_needed = true;
         }
         changes
     }

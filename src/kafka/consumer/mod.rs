@@ -84,6 +84,8 @@ pub struct Consumer {
     group: Option<membership::Membership>,
     app: app::App,
     crashed: bool,
+    /// `close()` waits for its commit's answer before it leaves the group.
+    leave_after_commit: bool,
 }
 
 impl Consumer {
@@ -120,21 +122,30 @@ impl Consumer {
             group,
             app,
             crashed: false,
+            leave_after_commit: false,
         }
     }
 
-    /// `close()`: commits (auto-commit), leaves the group, stops.
+    /// `close()`: commits (auto-commit) and waits for the answer, as
+    /// `ConsumerCoordinator.close` does with `maybeAutoCommitOffsetsSync`, then leaves the group.
     pub fn close(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
         if self.app.closed {
             return;
         }
-        if self.cfg.enable_auto_commit {
-            self.commit(now, false, out);
+        self.app.closed = true;
+        if self.cfg.enable_auto_commit && self.commit(now, true, out) {
+            self.leave_after_commit = true;
+        } else {
+            self.leave(now, out);
         }
+    }
+
+    /// The last step of `close()`: `LeaveGroup`.
+    fn leave(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        self.leave_after_commit = false;
         if let Some(g) = self.group.as_mut() {
             g.close(now, &mut self.net, out);
         }
-        self.app.closed = true;
     }
 
     /// False once crashed: it receives nothing and never wakes.
@@ -311,6 +322,14 @@ impl Consumer {
     }
 
     fn poll(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        if self.leave_after_commit
+            && !self
+                .pending
+                .values()
+                .any(|(_, p)| matches!(p, Pending::Commit(_)))
+        {
+            self.leave(now, out);
+        }
         if self.failed || self.app.closed {
             return;
         }
@@ -600,6 +619,9 @@ impl Consumer {
                     out.trace(|| Event::CommitFailed { group, error });
                 }
                 self.app.on_commit_done(sync, now);
+                if self.leave_after_commit {
+                    self.leave(now, out);
+                }
             }
             (Some((_, Pending::OffsetFetch)), GroupResponse::OffsetFetch(result)) => {
                 let offsets = result.unwrap_or_default();
@@ -627,8 +649,12 @@ impl Consumer {
     /// Twice: a rejoin first commits and revokes, then sends its JoinGroup.
     fn group_step(&mut self, now: SimTime, in_poll: bool, out: &mut Out<Message, Event>) {
         for _ in 0..2 {
+            let commit_pending = self
+                .pending
+                .values()
+                .any(|(_, p)| matches!(p, Pending::Commit(_)));
             if let Some(g) = self.group.as_mut() {
-                let changes = g.poll(now, in_poll, &mut self.net, &self.metadata, out);
+                let changes = g.poll(now, in_poll, commit_pending, &mut self.net, &self.metadata, out);
                 self.apply(changes, now, out);
             }
         }
