@@ -258,6 +258,7 @@ impl PartitionLog {
             out.push(FetchedBatch {
                 base_offset: b.base_offset,
                 records: Arc::clone(&b.records),
+                bytes: b.bytes,
             });
         }
         (out, bytes)

@@ -234,6 +234,11 @@ impl ClusterMetadata {
     }
 }
 
+/// Bytes every message carries besides its record batches (size, API key and version,
+/// correlation id, client id, topic and partition fields): about what Kafka's request and
+/// response headers take.
+pub const MESSAGE_HEADER_BYTES: u64 = 64;
+
 /// A batch in a produce request.
 #[derive(Clone, Debug)]
 pub struct WireBatch {
@@ -302,6 +307,8 @@ pub struct FetchedBatch {
     pub base_offset: u64,
     /// The records.
     pub records: Arc<[RecordId]>,
+    /// Size on the wire.
+    pub bytes: u32,
 }
 
 /// One partition's answer to a fetch.
@@ -523,6 +530,37 @@ impl Message {
     /// True for client requests (what `DropRequests` counts).
     pub fn is_request(&self) -> bool {
         matches!(self, Message::Request { .. })
+    }
+
+    /// Bytes on the wire: the record batches a message carries plus a fixed header; every other
+    /// message is just the header (a size that only matters on slow links).
+    pub fn wire_bytes(&self) -> u64 {
+        let payload: u64 = match self {
+            Message::Request {
+                body: RequestBody::Produce(p),
+                ..
+            } => p.batches.iter().map(|b| u64::from(b.bytes)).sum(),
+            Message::Response {
+                body: ResponseBody::Fetch(parts),
+                ..
+            } => parts
+                .iter()
+                .filter_map(|p| p.result.as_ref().ok())
+                .flatten()
+                .map(|b| u64::from(b.bytes))
+                .sum(),
+            Message::Response {
+                body: ResponseBody::ReplicaFetch(parts),
+                ..
+            } => parts
+                .iter()
+                .filter_map(|p| p.result.as_ref().ok())
+                .flat_map(|d| &d.batches)
+                .map(|b| u64::from(b.bytes))
+                .sum(),
+            _ => 0,
+        };
+        MESSAGE_HEADER_BYTES + payload
     }
 
     /// True for broker responses (what `DropResponses` counts).

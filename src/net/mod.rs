@@ -1,5 +1,8 @@
 //! The network: one ordered connection per pair of nodes, latency plus seeded jitter, and faults.
 //!
+//! Each direction of a link has a bandwidth: a message goes onto the wire after the ones ahead of
+//! it and takes its size over the bandwidth to do so, then travels for the latency.
+//!
 //! Links form a `petgraph` graph whose edges are the links that are up. Like TCP across an outage,
 //! a message that meets a cut link is held, not lost, and goes on when the link heals (the run
 //! loop keeps it). Each end of a connection knows which incarnation of it it is on; closing bumps
@@ -56,6 +59,8 @@ pub struct Network {
     n: usize,
     latency: SimDuration,
     jitter: SimDuration,
+    bandwidth: Option<u64>,
+    wire_free: Vec<SimTime>,
     up: UnGraphMap<u32, ()>,
     extra: BTreeMap<(u32, u32), SimDuration>,
     last_arrival: Vec<SimTime>,
@@ -71,12 +76,21 @@ fn pair(a: NodeId, b: NodeId) -> (u32, u32) {
 }
 
 impl Network {
-    /// A fully connected network of `n` nodes.
-    pub fn new(n: usize, latency: SimDuration, jitter: SimDuration, rng: SimRng) -> Network {
+    /// A fully connected network of `n` nodes; `bandwidth` in bits per second per direction
+    /// (`None`: unlimited).
+    pub fn new(
+        n: usize,
+        latency: SimDuration,
+        jitter: SimDuration,
+        bandwidth: Option<u64>,
+        rng: SimRng,
+    ) -> Network {
         let mut net = Network {
             n,
             latency,
             jitter,
+            bandwidth,
+            wire_free: vec![SimTime::ZERO; n * n],
             up: UnGraphMap::new(),
             extra: BTreeMap::new(),
             last_arrival: vec![SimTime::ZERO; n * n],
@@ -126,14 +140,16 @@ impl Network {
         }
     }
 
-    /// Decides the fate of a message sent now on the connection's current generation: its
-    /// arrival time, or why it is lost. Arrivals on a directed link never overtake each other.
+    /// Decides the fate of a message of `bytes` bytes sent now on the connection's current
+    /// generation: its arrival time, or why it is lost. Arrivals on a directed link never
+    /// overtake each other.
     pub fn route(
         &mut self,
         now: SimTime,
         from: NodeId,
         to: NodeId,
         kind: Kind,
+        bytes: u64,
     ) -> Result<SimTime, DropReason> {
         let (lo, hi) = pair(from, to);
         let generation = self.generation(from, to);
@@ -163,9 +179,21 @@ impl Network {
         };
         let extra = self.extra.get(&(lo, hi)).copied().unwrap_or_default();
         let directed = from.0 as usize * self.n + to.0 as usize;
-        let arrival = (now + self.latency + extra + jitter).max(self.last_arrival[directed]);
+        let on_wire = self.wire_free[directed].max(now) + self.transmission(bytes);
+        self.wire_free[directed] = on_wire;
+        let arrival = (on_wire + self.latency + extra + jitter).max(self.last_arrival[directed]);
         self.last_arrival[directed] = arrival;
         Ok(arrival)
+    }
+
+    /// How long `bytes` take to go onto the wire (rounded up to whole microseconds).
+    fn transmission(&self, bytes: u64) -> SimDuration {
+        let Some(bits_per_s) = self.bandwidth else {
+            return SimDuration::ZERO;
+        };
+        let bits = u128::from(bytes) * 8 * 1_000_000;
+        let us = bits.div_ceil(u128::from(bits_per_s));
+        SimDuration::from_us(u64::try_from(us).unwrap_or(u64::MAX))
     }
 
     /// Checks, on arrival, that a message sent on generation `generation` may still be delivered.
@@ -248,6 +276,7 @@ mod tests {
             4,
             SimDuration::from_ms(1),
             SimDuration::from_us(jitter_us),
+            None,
             RngTree::new(1).fork("net"),
         )
     }
@@ -261,7 +290,7 @@ mod tests {
         let mut n = net(900);
         let mut last = SimTime::ZERO;
         for i in 0..200 {
-            let at = n.route(SimTime::from_us(i * 10), A, B, Kind::Other).expect("up");
+            let at = n.route(SimTime::from_us(i * 10), A, B, Kind::Other, 0).expect("up");
             assert!(at >= last, "message {i} overtook an earlier one");
             assert!(at >= SimTime::from_us(i * 10 + 1000));
             last = at;
@@ -269,11 +298,32 @@ mod tests {
     }
 
     #[test]
+    fn a_message_waits_for_the_wire_then_takes_its_size_over_the_bandwidth() {
+        // 8 Mbit/s: one byte per microsecond.
+        let mut n = Network::new(
+            2,
+            SimDuration::from_ms(1),
+            SimDuration::ZERO,
+            Some(8_000_000),
+            RngTree::new(1).fork("net"),
+        );
+        let t0 = SimTime::ZERO;
+        assert_eq!(n.route(t0, A, B, Kind::Other, 500), Ok(SimTime::from_us(1_500)));
+        // Behind the first on the same direction: on the wire from 500 µs to 800 µs.
+        assert_eq!(n.route(t0, A, B, Kind::Other, 300), Ok(SimTime::from_us(1_800)));
+        // The other direction has its own wire.
+        assert_eq!(n.route(t0, B, A, Kind::Other, 100), Ok(SimTime::from_us(1_100)));
+        // An idle wire: only the message's own time.
+        let later = SimTime::from_us(10_000);
+        assert_eq!(n.route(later, A, B, Kind::Other, 1), Ok(SimTime::from_us(11_001)));
+    }
+
+    #[test]
     fn partitions_cut_only_across_groups() {
         let mut n = net(0);
         n.partition(&[vec![A], vec![B]]);
         assert_eq!(
-            n.route(SimTime::ZERO, A, B, Kind::Other),
+            n.route(SimTime::ZERO, A, B, Kind::Other, 0),
             Err(DropReason::LinkDown)
         );
         assert!(
@@ -289,33 +339,33 @@ mod tests {
         let mut n = net(0);
         n.drop_requests(A, B, 1);
         assert_eq!(
-            n.route(SimTime::ZERO, A, B, Kind::Request),
+            n.route(SimTime::ZERO, A, B, Kind::Request, 0),
             Err(DropReason::DropRequests)
         );
         assert_eq!(
-            n.route(SimTime::ZERO, A, B, Kind::Request),
+            n.route(SimTime::ZERO, A, B, Kind::Request, 0),
             Err(DropReason::DeadConnection)
         );
         assert_eq!(
-            n.route(SimTime::ZERO, B, A, Kind::Response),
+            n.route(SimTime::ZERO, B, A, Kind::Response, 0),
             Err(DropReason::DeadConnection)
         );
         let new = n.close(A, B);
         assert!(
-            n.route(SimTime::ZERO, A, B, Kind::Request).is_ok(),
+            n.route(SimTime::ZERO, A, B, Kind::Request, 0).is_ok(),
             "A is on a new connection"
         );
         n.adopt(B, A, new);
-        assert!(n.route(SimTime::ZERO, B, A, Kind::Response).is_ok());
+        assert!(n.route(SimTime::ZERO, B, A, Kind::Response, 0).is_ok());
     }
 
     #[test]
     fn messages_ahead_of_a_lost_one_still_arrive() {
         let mut n = net(0);
         let generation = n.generation(A, B);
-        n.route(SimTime::ZERO, A, B, Kind::Request).expect("up");
+        n.route(SimTime::ZERO, A, B, Kind::Request, 0).expect("up");
         n.drop_requests(A, B, 1);
-        assert!(n.route(SimTime::ZERO, A, B, Kind::Request).is_err());
+        assert!(n.route(SimTime::ZERO, A, B, Kind::Request, 0).is_err());
         assert_eq!(n.check_arrival(A, B, generation), Ok(()));
     }
 
@@ -339,7 +389,7 @@ mod tests {
         let mut n = net(0);
         n.slow(A, B, SimDuration::from_ms(50));
         assert_eq!(
-            n.route(SimTime::ZERO, B, A, Kind::Other),
+            n.route(SimTime::ZERO, B, A, Kind::Other, 0),
             Ok(SimTime::from_us(51_000))
         );
     }

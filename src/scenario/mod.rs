@@ -15,7 +15,7 @@ mod validate;
 use crate::check::expect::Expectation;
 use crate::kafka::assignment;
 use crate::sim::{RngTree, SimDuration};
-pub use config::{BrokerConfig, ConsumerConfig, Overrides, ProducerConfig, TopicConfig};
+pub use config::{BrokerConfig, ConsumerConfig, Overrides, ProducerConfig, RequestCosts, TopicConfig};
 pub use error::{Location, Place, ScenarioError};
 pub use fault::{Fault, FaultSpec, NodeRef, Trigger};
 use serde::Deserialize;
@@ -66,6 +66,15 @@ pub struct NetworkSpec {
     pub latency: SimDuration,
     /// Up to this much extra delay, uniformly drawn per message from the `net` stream.
     pub jitter: SimDuration,
+    /// Bits per second each direction of a link carries (`None`: unlimited). A message takes
+    /// its size over this to go onto the wire, behind the messages ahead of it on the link.
+    pub bandwidth: Option<u64>,
+}
+
+impl NetworkSpec {
+    /// The default bandwidth: 1 Gbit/s, gigabit Ethernet as in a small on-premises cluster or a
+    /// small cloud instance's baseline.
+    pub const DEFAULT_BANDWIDTH: u64 = 1_000_000_000;
 }
 
 /// A topic and where its partitions live.

@@ -47,6 +47,8 @@ pub struct RawNetwork<'a> {
     pub latency: Option<Raw<'a>>,
     #[serde(borrow, default)]
     pub jitter: Option<Raw<'a>>,
+    #[serde(borrow, default)]
+    pub bandwidth: Option<Raw<'a>>,
 }
 
 #[derive(Deserialize)]

@@ -116,6 +116,44 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
     Ok(Rate { count, per })
 }
 
+const BANDWIDTH_UNITS: [(&str, u64); 8] = [
+    ("bit/s", 1),
+    ("kbit/s", 1_000),
+    ("Mbit/s", 1_000_000),
+    ("Gbit/s", 1_000_000_000),
+    ("B/s", 8),
+    ("kB/s", 8_000),
+    ("MB/s", 8_000_000),
+    ("GB/s", 8_000_000_000),
+];
+
+/// What a bandwidth looks like, for error messages.
+pub const BANDWIDTH_HELP: &str =
+    "write a bandwidth like \"1Gbit/s\", \"100Mbit/s\" or \"50MB/s\" (bit/s, kbit/s, Mbit/s, Gbit/s, B/s, kB/s, MB/s, GB/s), or \"unlimited\"";
+
+/// Parses a link bandwidth in bits per second: `"<number><unit>"` (`"1Gbit/s"`, `"12.5MB/s"`),
+/// or `"unlimited"` (`None`: messages take no time to put on the wire).
+pub fn parse_bandwidth(text: &str) -> Result<Option<u64>, String> {
+    let text = text.trim();
+    if text == "unlimited" {
+        return Ok(None);
+    }
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
+        .ok_or_else(|| format!("`{text}` has no unit"))?;
+    let (number, unit) = text.split_at(split);
+    let per_unit = BANDWIDTH_UNITS
+        .iter()
+        .find(|(u, _)| *u == unit.trim())
+        .map(|(_, bits)| *bits)
+        .ok_or_else(|| format!("unknown bandwidth unit `{unit}` in `{text}`"))?;
+    match scale_decimal(number, per_unit) {
+        Some(0) => Err(format!("`{text}` is no bandwidth at all (use \"unlimited\" for no limit)")),
+        Some(bits) => Ok(Some(bits)),
+        None => Err(format!("`{text}` is not a whole number of bits per second or is too large")),
+    }
+}
+
 fn scale_decimal(number: &str, per_unit: u64) -> Option<u64> {
     let number = number.replace('_', "");
     let (whole, frac) = number.split_once('.').unwrap_or((&number, ""));
@@ -153,6 +191,16 @@ mod tests {
                 c.advance();
             }
         }
+    }
+
+    #[test]
+    fn bandwidths_in_bits_and_bytes() {
+        assert_eq!(parse_bandwidth("1Gbit/s"), Ok(Some(1_000_000_000)));
+        assert_eq!(parse_bandwidth("12.5MB/s"), Ok(Some(100_000_000)));
+        assert_eq!(parse_bandwidth("unlimited"), Ok(None));
+        assert!(parse_bandwidth("0Mbit/s").is_err());
+        assert!(parse_bandwidth("1Gbps").is_err());
+        assert!(parse_bandwidth("fast").is_err());
     }
 
     #[test]

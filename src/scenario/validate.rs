@@ -6,7 +6,7 @@ use super::error::{ScenarioError, did_you_mean};
 use super::fault::{Fault, FaultSpec, NodeRef, RawTrigger, Trigger};
 use super::raw::{RawConsumer, RawFault, RawProducer, RawScenario, RawTopic};
 use super::source::{DURATION_HELP, Raw, Source};
-use super::units::{parse_duration, parse_rate};
+use super::units::{BANDWIDTH_HELP, parse_bandwidth, parse_duration, parse_rate};
 use super::{
     BrokerConfig, Cluster, CommitMode, ConsumerConfig, ConsumerSpec, NetworkSpec, OFFSETS_TOPIC,
     ProducerConfig, ProducerSpec, Scenario, Topic, TopicConfig, Workload,
@@ -102,6 +102,14 @@ fn duration(src: &Source<'_>, raw: Raw<'_>) -> Result<SimDuration, ScenarioError
     })
 }
 
+fn bandwidth(src: &Source<'_>, raw: Raw<'_>) -> Result<Option<u64>, ScenarioError> {
+    let text: String = src.parse(raw).map_err(|e| e.with_help(BANDWIDTH_HELP))?;
+    parse_bandwidth(&text).map_err(|why| {
+        src.error_at(raw, format!("invalid bandwidth: {why}"))
+            .with_help(BANDWIDTH_HELP)
+    })
+}
+
 fn opt_duration(
     src: &Source<'_>,
     raw: Option<Raw<'_>>,
@@ -148,10 +156,14 @@ fn cluster(src: &Source<'_>, raw: &RawScenario<'_>) -> Result<Cluster, ScenarioE
         Some(n) => NetworkSpec {
             latency: opt_duration(src, n.latency, SimDuration::from_ms(1))?,
             jitter: opt_duration(src, n.jitter, SimDuration::ZERO)?,
+            bandwidth: n.bandwidth.map_or(Ok(Some(NetworkSpec::DEFAULT_BANDWIDTH)), |r| {
+                bandwidth(src, r)
+            })?,
         },
         None => NetworkSpec {
             latency: SimDuration::from_ms(1),
             jitter: SimDuration::ZERO,
+            bandwidth: Some(NetworkSpec::DEFAULT_BANDWIDTH),
         },
     };
     Ok(Cluster {

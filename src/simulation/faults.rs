@@ -165,6 +165,9 @@ impl Simulation<'_> {
             _ => return,
         }
         self.wake[n.0 as usize] = None;
+        if let Some(threads) = self.threads_of(n) {
+            threads.reset();
+        }
         for peer in 0..self.nodes.len() as u32 {
             if NodeId(peer) != n && NodeId(peer) != self.addr.controller() {
                 self.close(n, NodeId(peer));

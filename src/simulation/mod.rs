@@ -3,6 +3,7 @@
 
 mod faults;
 mod nodes;
+mod threads;
 
 use crate::history::{Client, History};
 use crate::kafka::addr::Addresses;
@@ -19,6 +20,7 @@ use crate::scenario::{Fault, Scenario, TopicConfig, Trigger};
 use crate::sim::{EventQueue, NodeId, Out, RngTree, SimDuration, SimTime};
 use crate::trace::{Event, Names, Stamped, TraceFormat, TraceWriter};
 use nodes::Node;
+use threads::BrokerThreads;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -108,6 +110,8 @@ struct Delivery {
 enum Ev {
     Start(NodeId),
     Deliver(Box<Delivery>),
+    /// A request that reached a broker: its handler thread is done with it now.
+    Handle(Box<Delivery>),
     Wake(NodeId),
     Fault(usize),
     /// `peer` closed its connection with `to` (a FIN, or the RST of a crashed broker's host);
@@ -137,6 +141,8 @@ struct Simulation<'s> {
     rng: RngTree,
     /// Restarts of each consumer so far.
     incarnations: Vec<u32>,
+    /// Each broker's request-handling threads, by broker index.
+    threads: Vec<BrokerThreads>,
 }
 
 /// Consumer number `i` of the scenario; `incarnation` counts its restarts (each gets its own
@@ -272,6 +278,7 @@ impl<'s> Simulation<'s> {
             nodes.len(),
             scenario.cluster.network.latency,
             scenario.cluster.network.jitter,
+            scenario.cluster.network.bandwidth,
             rng.fork("net"),
         );
         let records: Vec<u64> = scenario.producers.iter().map(|p| p.workload.records).collect();
@@ -303,6 +310,7 @@ impl<'s> Simulation<'s> {
             held: Vec::new(),
             paused_until: vec![SimTime::ZERO; n_nodes],
             incarnations: vec![0; scenario.consumers.len()],
+            threads: vec![BrokerThreads::new(scenario.cluster.config.costs); brokers as usize],
             rng,
         }
     }
@@ -310,7 +318,7 @@ impl<'s> Simulation<'s> {
     fn step(&mut self, ev: Ev) {
         // A paused node handles what reaches it when it resumes, in arrival order.
         let target = match &ev {
-            Ev::Deliver(d) => Some(d.to),
+            Ev::Deliver(d) | Ev::Handle(d) => Some(d.to),
             Ev::Wake(n) => Some(*n),
             Ev::Closed { to, .. } => Some(*to),
             Ev::Start(_) | Ev::Fault(_) => None,
@@ -341,6 +349,7 @@ impl<'s> Simulation<'s> {
                 }
             }
             Ev::Deliver(d) => self.deliver(*d),
+            Ev::Handle(d) => self.handle(*d),
             Ev::Closed { to, peer, generation } => {
                 if self.net.adopt(to, peer, generation) && self.nodes[to.0 as usize].is_up() {
                     self.call(to, |node, now, out| node.disconnected(now, peer, out));
@@ -382,8 +391,13 @@ impl<'s> Simulation<'s> {
         }
         match self.net.check_arrival(from, to, generation) {
             Ok(()) => {
-                let Delivery { msg, .. } = delivery;
-                self.call(to, |node, now, out| node.message(now, from, msg, out));
+                let done = self.handled_at(&delivery);
+                if done > self.now {
+                    self.queue.push(done, Ev::Handle(Box::new(delivery)));
+                } else {
+                    let Delivery { msg, .. } = delivery;
+                    self.call(to, |node, now, out| node.message(now, from, msg, out));
+                }
             }
             Err(DropReason::LinkDown) => self.hold(to, delivery),
             Err(reason) => {
@@ -392,6 +406,39 @@ impl<'s> Simulation<'s> {
                     self.reset(to, from, generation);
                 }
             }
+        }
+    }
+
+    /// When the broker a request reached is done handling it (now for anything else).
+    fn handled_at(&mut self, d: &Delivery) -> SimTime {
+        let now = self.now;
+        if !d.msg.is_request() {
+            return now;
+        }
+        match self.threads_of(d.to) {
+            Some(threads) if !threads.is_free() => {
+                threads.admit(now, d.from, d.generation, d.msg.wire_bytes())
+            }
+            _ => now,
+        }
+    }
+
+    /// The request-handling threads of node `n`, if it is a broker.
+    fn threads_of(&mut self, n: NodeId) -> Option<&mut BrokerThreads> {
+        let b = self.addr.broker_of(n)?;
+        self.threads.get_mut(b.checked_sub(1)? as usize)
+    }
+
+    /// A broker's handler thread finished a request: the broker acts on it, unless it crashed or
+    /// the connection closed while the request waited.
+    fn handle(&mut self, d: Delivery) {
+        if !self.nodes[d.to.0 as usize].is_up() {
+            self.trace_drop(d.to, d.from, d.to, &d.msg, "node is down");
+        } else if self.net.generation(d.to, d.from) != d.generation {
+            self.trace_drop(d.to, d.from, d.to, &d.msg, DropReason::Closed.as_str());
+        } else {
+            let Delivery { from, to, msg, .. } = d;
+            self.call(to, |node, now, out| node.message(now, from, msg, out));
         }
     }
 
@@ -490,7 +537,8 @@ impl<'s> Simulation<'s> {
             generation,
             msg,
         });
-        match self.net.route(self.now, from, to, kind) {
+        let bytes = delivery.msg.wire_bytes();
+        match self.net.route(self.now, from, to, kind, bytes) {
             Ok(at) => self.queue.push(at, Ev::Deliver(delivery)),
             Err(DropReason::LinkDown) => self.hold(from, *delivery),
             Err(reason) => self.trace_drop(from, from, to, &delivery.msg, reason.as_str()),
@@ -506,7 +554,7 @@ impl<'s> Simulation<'s> {
 
     /// Sends the FIN or RST that tells `peer` that `node` is on incarnation `generation` now.
     fn close_towards(&mut self, node: NodeId, peer: NodeId, generation: u32) {
-        if let Ok(at) = self.net.route(self.now, node, peer, Kind::Other) {
+        if let Ok(at) = self.net.route(self.now, node, peer, Kind::Other, 0) {
             let closed = Ev::Closed {
                 to: peer,
                 peer: node,

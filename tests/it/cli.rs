@@ -126,7 +126,7 @@ fn set_changes_a_config_as_if_the_file_said_so() {
         stdout(&o)
     };
     assert!(
-        summary(&[]).contains("  lost_acked         6\n"),
+        summary(&[]).contains("  lost_acked         5\n"),
         "{}",
         summary(&[])
     );

@@ -62,8 +62,17 @@ pub fn scratch_dir(name: &str) -> PathBuf {
 }
 
 /// A scenario written inline in a test; panics with the validation error.
+///
+/// These tests pin protocol timings to the microsecond, so requests cost the brokers nothing
+/// and links have no bandwidth limit, whatever the scenario says: the cost model has tests of
+/// its own.
 pub fn parse_scenario(name: &str, text: &str) -> Scenario {
-    Scenario::parse(name, text).unwrap_or_else(|e| panic!("{name} is invalid:\n{e}"))
+    let mut s = Scenario::parse(name, text).unwrap_or_else(|e| panic!("{name} is invalid:\n{e}"));
+    s.cluster.config.costs.request_time = kafkasim::sim::SimDuration::ZERO;
+    s.cluster.config.costs.io_mib_per_s = 0;
+    s.cluster.config.costs.network_mib_per_s = 0;
+    s.cluster.network.bandwidth = None;
+    s
 }
 
 /// Runs a scenario with a text trace, to its end or to `until`.

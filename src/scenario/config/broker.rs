@@ -163,6 +163,41 @@ pub(super) static BROKER: ConfigSet = ConfigSet {
             "1800000",
             "largest session.timeout.ms a consumer may ask for",
         ),
+        int_key(
+            "num.network.threads",
+            1,
+            INT_MAX,
+            "3",
+            "network threads per broker; each connection is pinned to one, which reads its requests (see kafkasim.network.thread.mib.per.s)",
+        ),
+        int_key(
+            "num.io.threads",
+            1,
+            INT_MAX,
+            "8",
+            "request handler threads per broker: at most this many requests are handled at once, the rest queue",
+        ),
+        int_key(
+            "kafkasim.request.time.us",
+            0,
+            INT_MAX,
+            "100",
+            "kafkasim only: fixed time an I/O thread spends on each request (parsing, locking, bookkeeping)",
+        ),
+        int_key(
+            "kafkasim.io.thread.mib.per.s",
+            0,
+            INT_MAX,
+            "1000",
+            "kafkasim only: MiB per second an I/O thread appends, checks (CRC) or copies out; 0: bytes cost nothing",
+        ),
+        int_key(
+            "kafkasim.network.thread.mib.per.s",
+            0,
+            INT_MAX,
+            "2000",
+            "kafkasim only: MiB per second a network thread reads off its connections; 0: bytes cost nothing",
+        ),
         KeyDef {
             name: TRUNCATION_KEY,
             kind: Kind::OneOf(&["leader-epoch", "high-watermark"]),
@@ -182,8 +217,6 @@ pub(super) static BROKER: ConfigSet = ConfigSet {
         "log.retention.bytes",
         "log.retention.ms",
         "log.segment.bytes",
-        "num.io.threads",
-        "num.network.threads",
         "num.partitions",
         "num.replica.fetchers",
     ],
@@ -292,6 +325,29 @@ pub struct BrokerConfig {
     pub offsets_topic_replication_factor: u32,
     /// The group coordinator's settings.
     pub coordinator: CoordinatorConfig,
+    /// What handling a request costs.
+    pub costs: RequestCosts,
+}
+
+/// What handling a request costs a broker: the cost model that makes batching matter.
+///
+/// Defaults: the thread counts are Kafka's (`num.network.threads=3`, `num.io.threads=8`). The
+/// times are round numbers of the right order for a small cluster, not measurements: a produce
+/// request's local time on an idle broker is a fraction of a millisecond (Kafka's
+/// `RequestMetrics` `LocalTimeMs`), and appending to the page cache with a CRC check runs at
+/// about a GiB/s per core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestCosts {
+    /// `num.network.threads`.
+    pub network_threads: u32,
+    /// `num.io.threads`.
+    pub io_threads: u32,
+    /// `kafkasim.request.time.us`.
+    pub request_time: SimDuration,
+    /// `kafkasim.io.thread.mib.per.s` (0: free).
+    pub io_mib_per_s: u64,
+    /// `kafkasim.network.thread.mib.per.s` (0: free).
+    pub network_mib_per_s: u64,
 }
 
 fn u32_of(c: &Config, key: &str) -> u32 {
@@ -344,6 +400,13 @@ impl BrokerConfig {
                 initial_rebalance_delay: c.ms("group.initial.rebalance.delay.ms"),
                 min_session_timeout: c.ms("group.min.session.timeout.ms"),
                 max_session_timeout: c.ms("group.max.session.timeout.ms"),
+            },
+            costs: RequestCosts {
+                network_threads: u32_of(&c, "num.network.threads"),
+                io_threads: u32_of(&c, "num.io.threads"),
+                request_time: SimDuration::from_us(c.uint("kafkasim.request.time.us")),
+                io_mib_per_s: c.uint("kafkasim.io.thread.mib.per.s"),
+                network_mib_per_s: c.uint("kafkasim.network.thread.mib.per.s"),
             },
         })
     }

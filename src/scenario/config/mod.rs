@@ -10,7 +10,7 @@ mod consumer;
 mod overrides;
 mod producer;
 
-pub use broker::{BrokerConfig, TopicConfig, TruncationRule};
+pub use broker::{BrokerConfig, RequestCosts, TopicConfig, TruncationRule};
 pub use client::ClientNetConfig;
 pub use consumer::{ConsumerConfig, OffsetReset};
 pub use overrides::{OverrideError, Overrides};

@@ -1,0 +1,151 @@
+//! The cost model of a broker's request handling: when a request that reached a broker gets
+//! handled, given the threads Kafka would run it on.
+//!
+//! As in Kafka's `SocketServer.scala`, each connection is pinned to one of `num.network.threads`
+//! processors (the acceptor hands new connections out round-robin), which reads the request off
+//! the socket and mutes the connection, so a connection's requests are handled one at a time, in
+//! order. The request then waits in the request channel for one of `num.io.threads` handler
+//! threads (`KafkaRequestHandlerPool`), which spends `kafkasim.request.time.us` plus its size over
+//! `kafkasim.io.thread.mib.per.s` on it. The broker's state changes when the handler finishes.
+//!
+//! Kafka keeps a connection muted until the response is *sent*, also while a request waits in a
+//! purgatory (`acks=all`, a long-polling fetch); here the connection is free again once the
+//! handler is done. Kafka's consumer talks to its group coordinator on a connection of its own,
+//! which kafkasim's clients do not have, so holding the connection would stall group requests
+//! behind a long poll.
+
+use crate::scenario::RequestCosts;
+use crate::sim::{NodeId, SimDuration, SimTime};
+use std::collections::BTreeMap;
+
+/// One broker's network and I/O threads.
+#[derive(Clone, Debug)]
+pub struct BrokerThreads {
+    costs: RequestCosts,
+    network_free: Vec<SimTime>,
+    io_free: Vec<SimTime>,
+    /// Each connection (peer, incarnation): its processor, and when its last request is done.
+    connections: BTreeMap<(NodeId, u32), (usize, SimTime)>,
+    next_processor: usize,
+}
+
+/// Time to move `bytes` at `mib_per_s` (0: free), rounded up to whole microseconds.
+fn byte_time(bytes: u64, mib_per_s: u64) -> SimDuration {
+    if mib_per_s == 0 {
+        return SimDuration::ZERO;
+    }
+    let us = (u128::from(bytes) * 1_000_000).div_ceil(u128::from(mib_per_s) << 20);
+    SimDuration::from_us(u64::try_from(us).unwrap_or(u64::MAX))
+}
+
+impl BrokerThreads {
+    /// Idle threads.
+    pub fn new(costs: RequestCosts) -> BrokerThreads {
+        BrokerThreads {
+            costs,
+            network_free: vec![SimTime::ZERO; costs.network_threads.max(1) as usize],
+            io_free: vec![SimTime::ZERO; costs.io_threads.max(1) as usize],
+            connections: BTreeMap::new(),
+            next_processor: 0,
+        }
+    }
+
+    /// True when handling a request takes no time at all (then requests are handled on arrival).
+    pub fn is_free(&self) -> bool {
+        self.costs.request_time == SimDuration::ZERO
+            && self.costs.io_mib_per_s == 0
+            && self.costs.network_mib_per_s == 0
+    }
+
+    /// A request of `bytes` from `peer` on connection incarnation `generation` arrived at
+    /// `arrival`: when a handler thread has finished with it.
+    pub fn admit(&mut self, arrival: SimTime, peer: NodeId, generation: u32, bytes: u64) -> SimTime {
+        let processors = self.network_free.len();
+        let next = &mut self.next_processor;
+        let (processor, muted_until) = *self.connections.entry((peer, generation)).or_insert_with(|| {
+            let p = *next % processors;
+            *next += 1;
+            (p, SimTime::ZERO)
+        });
+        let read_start = arrival.max(muted_until).max(self.network_free[processor]);
+        let read = read_start + byte_time(bytes, self.costs.network_mib_per_s);
+        self.network_free[processor] = read;
+        let (thread, free) = self
+            .io_free
+            .iter()
+            .copied()
+            .enumerate()
+            .min_by_key(|(i, t)| (*t, *i))
+            .unwrap_or((0, SimTime::ZERO));
+        let done = read.max(free) + self.costs.request_time + byte_time(bytes, self.costs.io_mib_per_s);
+        if let Some(t) = self.io_free.get_mut(thread) {
+            *t = done;
+        }
+        self.connections.insert((peer, generation), (processor, done));
+        done
+    }
+
+    /// The broker process died: its threads and connections are gone.
+    pub fn reset(&mut self) {
+        *self = BrokerThreads::new(self.costs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn costs(network_threads: u32, io_threads: u32) -> RequestCosts {
+        RequestCosts {
+            network_threads,
+            io_threads,
+            request_time: SimDuration::from_us(100),
+            io_mib_per_s: 1,
+            network_mib_per_s: 0,
+        }
+    }
+
+    const A: NodeId = NodeId(10);
+    const B: NodeId = NodeId(11);
+    const C: NodeId = NodeId(12);
+
+    #[test]
+    fn a_request_takes_the_fixed_time_plus_its_bytes() {
+        let mut t = BrokerThreads::new(costs(1, 1));
+        // 1 MiB/s: 1,048,576 bytes per second, so 1,048,576 bytes take exactly 1 s.
+        let done = t.admit(SimTime::ZERO, A, 0, 1 << 20);
+        assert_eq!(done, SimTime::from_us(1_000_100));
+    }
+
+    #[test]
+    fn a_connections_requests_are_handled_one_at_a_time_even_with_idle_threads() {
+        let mut t = BrokerThreads::new(costs(3, 8));
+        let first = t.admit(SimTime::ZERO, A, 0, 0);
+        let second = t.admit(SimTime::ZERO, A, 0, 0);
+        assert_eq!((first, second), (SimTime::from_us(100), SimTime::from_us(200)));
+        // Another connection goes in parallel on another thread.
+        assert_eq!(t.admit(SimTime::ZERO, B, 0, 0), SimTime::from_us(100));
+        // A new incarnation of A's connection is a new connection.
+        assert_eq!(t.admit(SimTime::ZERO, A, 1, 0), SimTime::from_us(100));
+    }
+
+    #[test]
+    fn requests_queue_when_every_io_thread_is_busy() {
+        let mut t = BrokerThreads::new(costs(3, 2));
+        let done: Vec<u64> = [A, B, C]
+            .into_iter()
+            .map(|peer| t.admit(SimTime::ZERO, peer, 0, 0).as_us())
+            .collect();
+        assert_eq!(done, [100, 100, 200]);
+    }
+
+    #[test]
+    fn free_costs_handle_requests_on_arrival() {
+        let mut free = costs(1, 1);
+        free.request_time = SimDuration::ZERO;
+        free.io_mib_per_s = 0;
+        let mut t = BrokerThreads::new(free);
+        assert!(t.is_free());
+        assert_eq!(t.admit(SimTime::from_us(7), A, 0, 1 << 30), SimTime::from_us(7));
+    }
+}
