@@ -290,7 +290,9 @@ mod tests {
         let mut n = net(900);
         let mut last = SimTime::ZERO;
         for i in 0..200 {
-            let at = n.route(SimTime::from_us(i * 10), A, B, Kind::Other, 0).expect("up");
+            let at = n
+                .route(SimTime::from_us(i * 10), A, B, Kind::Other, 0)
+                .expect("up");
             assert!(at >= last, "message {i} overtook an earlier one");
             assert!(at >= SimTime::from_us(i * 10 + 1000));
             last = at;

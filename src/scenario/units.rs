@@ -128,8 +128,7 @@ const BANDWIDTH_UNITS: [(&str, u64); 8] = [
 ];
 
 /// What a bandwidth looks like, for error messages.
-pub const BANDWIDTH_HELP: &str =
-    "write a bandwidth like \"1Gbit/s\", \"100Mbit/s\" or \"50MB/s\" (bit/s, kbit/s, Mbit/s, Gbit/s, B/s, kB/s, MB/s, GB/s), or \"unlimited\"";
+pub const BANDWIDTH_HELP: &str = "write a bandwidth like \"1Gbit/s\", \"100Mbit/s\" or \"50MB/s\" (bit/s, kbit/s, Mbit/s, Gbit/s, B/s, kB/s, MB/s, GB/s), or \"unlimited\"";
 
 /// Parses a link bandwidth in bits per second: `"<number><unit>"` (`"1Gbit/s"`, `"12.5MB/s"`),
 /// or `"unlimited"` (`None`: messages take no time to put on the wire).
@@ -146,11 +145,20 @@ pub fn parse_bandwidth(text: &str) -> Result<Option<u64>, String> {
         .iter()
         .find(|(u, _)| *u == unit.trim())
         .map(|(_, bits)| *bits)
-        .ok_or_else(|| format!("unknown bandwidth unit `{unit}` in `{text}`"))?;
+        .ok_or_else(|| match unit.trim().strip_suffix("bps") {
+            Some(prefix) => {
+                format!("unknown bandwidth unit `{unit}` in `{text}`: did you mean `{prefix}bit/s`?")
+            }
+            None => format!("unknown bandwidth unit `{unit}` in `{text}`"),
+        })?;
     match scale_decimal(number, per_unit) {
-        Some(0) => Err(format!("`{text}` is no bandwidth at all (use \"unlimited\" for no limit)")),
+        Some(0) => Err(format!(
+            "`{text}` is no bandwidth at all (use \"unlimited\" for no limit)"
+        )),
         Some(bits) => Ok(Some(bits)),
-        None => Err(format!("`{text}` is not a whole number of bits per second or is too large")),
+        None => Err(format!(
+            "`{text}` is not a whole number of bits per second or is too large"
+        )),
     }
 }
 

@@ -156,9 +156,9 @@ fn cluster(src: &Source<'_>, raw: &RawScenario<'_>) -> Result<Cluster, ScenarioE
         Some(n) => NetworkSpec {
             latency: opt_duration(src, n.latency, SimDuration::from_ms(1))?,
             jitter: opt_duration(src, n.jitter, SimDuration::ZERO)?,
-            bandwidth: n.bandwidth.map_or(Ok(Some(NetworkSpec::DEFAULT_BANDWIDTH)), |r| {
-                bandwidth(src, r)
-            })?,
+            bandwidth: n
+                .bandwidth
+                .map_or(Ok(Some(NetworkSpec::DEFAULT_BANDWIDTH)), |r| bandwidth(src, r))?,
         },
         None => NetworkSpec {
             latency: SimDuration::from_ms(1),

@@ -20,9 +20,9 @@ use crate::scenario::{Fault, Scenario, TopicConfig, Trigger};
 use crate::sim::{EventQueue, NodeId, Out, RngTree, SimDuration, SimTime};
 use crate::trace::{Event, Names, Stamped, TraceFormat, TraceWriter};
 use nodes::Node;
-use threads::BrokerThreads;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use threads::BrokerThreads;
 
 /// How to run.
 #[derive(Clone, Debug)]

@@ -5,6 +5,7 @@ mod bad_input;
 mod book;
 mod cli;
 mod consumer;
+mod costs;
 mod determinism;
 mod faults;
 mod groups;
