@@ -11,6 +11,7 @@ Examples:
   kafkasim run acks1-leader-crash-loss --set acks=all  the same scenario with a producer setting changed
   kafkasim check scenarios/                            run every scenario, verify `expect`
   kafkasim matrix acks1-leader-crash-loss --seeds 20   lost/failed/duplicated/reordered, 24 settings
+  kafkasim sweep linger-batching --vary linger.ms=0,5,50   throughput and latency per setting
   kafkasim describe scenarios/acks0-crash-loss.ron --at 3s
   kafkasim partition --partitions 10 Costco Walmart Target BestBuy
   kafkasim assign --strategy range --partitions orders=6,payments=3 c1:orders,payments c2:orders
@@ -131,6 +132,42 @@ skipped, with Kafka's message. Runs spread over every core; the output is the sa
         /// Worker threads (default: every core); the output is the same for any number.
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
+    },
+    /// Run a scenario with every combination of config values (--vary KEY=V1,V2,...): a table of
+    /// records/s, p50/p99 latency, requests, records per batch and what the checkers found.
+    #[command(
+        long_about = "Run a scenario with every combination of the config values given with --vary, each set\n\
+in every config block that has the key (as --set does). One row per combination: records/s\n\
+(acknowledged records from the first send() to the last acknowledgement), p50/p99\n\
+send-to-acknowledgement latency, produce requests, records per batch, and the largest number\n\
+of lost, duplicated and reordered records. --throughput-of and --latency-of pick the\n\
+producer each figure comes from (default: every producer together). Combinations Kafka\n\
+rejects are listed as skipped, with Kafka's message. Runs spread over every core, with a\n\
+progress line on a terminal; the output is the same for any --threads.",
+        after_help = "Example:\n  kafkasim sweep tuning-throughput-latency --vary acks=1,all --vary linger.ms=0,20 \\\n      --vary batch.size=16384,131072 --throughput-of bulk --latency-of probe"
+    )]
+    Sweep {
+        /// Scenario file, or the name of a bundled scenario.
+        file: String,
+        /// A config key and its values, e.g. linger.ms=0,5,50 (repeatable; the first is the
+        /// outermost loop).
+        #[arg(long, value_name = "KEY=V1,V2,...", required = true)]
+        vary: Vec<String>,
+        /// Runs per combination, with seeds S, S+1, ..., S+N-1.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        seeds: u64,
+        /// The first seed S (default: the scenario's).
+        #[arg(long, value_name = "S")]
+        seed: Option<u64>,
+        /// Worker threads (default: every core); the output is the same for any number.
+        #[arg(long, value_name = "N")]
+        threads: Option<usize>,
+        /// Take records/s, requests and records per batch from this producer only.
+        #[arg(long, value_name = "ID")]
+        throughput_of: Option<String>,
+        /// Take the latency from this producer only.
+        #[arg(long, value_name = "ID")]
+        latency_of: Option<String>,
     },
     /// Show the topics like `kafka-topics --describe` and the consumer groups like
     /// `kafka-consumer-groups --describe`, at the end of a run or at --at T.

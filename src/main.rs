@@ -7,7 +7,7 @@ use clap::Parser;
 use cli::{AssignFormatArg, Cli, Command, ConfigSetArg, PartitionFormatArg, TraceFormatArg};
 use kafkasim::commands::{
     self, AssignArgs, AssignFormat, CheckArgs, DescribeArgs, Exit, MatrixArgs, PartitionArgs,
-    PartitionFormat, RunArgs,
+    PartitionFormat, RunArgs, SweepArgs,
 };
 use kafkasim::trace::TraceFormat;
 use std::io::Write;
@@ -71,6 +71,26 @@ fn main() -> ExitCode {
                 seeds,
                 seed,
                 threads,
+            },
+            &mut out,
+        ),
+        Command::Sweep {
+            file,
+            vary,
+            seeds,
+            seed,
+            threads,
+            throughput_of,
+            latency_of,
+        } => commands::sweep(
+            &SweepArgs {
+                file,
+                vary,
+                seeds,
+                seed,
+                threads,
+                throughput_of,
+                latency_of,
             },
             &mut out,
         ),

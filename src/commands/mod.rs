@@ -10,6 +10,7 @@ mod matrix;
 mod parallel;
 mod partition;
 mod run;
+mod sweep;
 
 pub use assign::{AssignArgs, AssignFormat, assign};
 pub use check::{CheckArgs, check};
@@ -19,6 +20,7 @@ pub use list::list;
 pub use matrix::{DEFAULT_SEEDS, MatrixArgs, matrix};
 pub use partition::{PartitionArgs, PartitionFormat, partition};
 pub use run::{RunArgs, run};
+pub use sweep::{Axis, Measured, Sweep, SweepArgs, SweepRow, run_sweep, sweep};
 
 use crate::scenario::config::OverrideError;
 use crate::scenario::error::did_you_mean;

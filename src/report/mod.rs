@@ -2,6 +2,7 @@
 
 mod describe;
 mod groups;
+pub mod metrics;
 pub mod summary;
 
 pub use describe::describe_topics;

@@ -1,9 +1,9 @@
 //! The run summary: producers, partitions, consumers, config notes, checker findings and
 //! expectations.
 
+use super::metrics::ProducerFigures;
 use crate::check::keys::{self, KeyPlacement};
 use crate::check::{CheckReport, Finding, describe_outcome, explain};
-use crate::history::Outcome;
 use crate::kafka::protocol::broker_list;
 use crate::scenario::{ProducerSpec, Scenario};
 use crate::sim::SimDuration;
@@ -12,15 +12,6 @@ use std::fmt::Write;
 
 /// Findings shown per checker (with their explanation); the rest are counted.
 const SHOWN_FINDINGS: usize = 5;
-
-/// The nearest-rank percentile `q` (in percent) of sorted values.
-pub fn percentile(sorted: &[u64], q: u64) -> Option<u64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (sorted.len() as u64 * q).div_ceil(100).max(1);
-    Some(sorted[(rank - 1) as usize])
-}
 
 fn ms(us: Option<u64>) -> String {
     us.map_or("-".to_string(), |u| SimDuration::from_us(u).to_string())
@@ -68,45 +59,24 @@ fn producers(s: &mut String, scenario: &Scenario, result: &RunResult) {
     );
     for (p, spec) in scenario.producers.iter().enumerate() {
         let h = &result.history.producers[p];
-        let mut latencies: Vec<u64> = Vec::new();
-        let (mut acked, mut failed, mut pending) = (0, 0, 0);
-        for r in &h.records {
-            match r.outcome() {
-                Outcome::Acked { at, .. } => {
-                    acked += 1;
-                    if let Some(sent) = r.sent_at() {
-                        latencies.push(at.since(sent).as_us());
-                    }
-                }
-                Outcome::Failed { .. } => failed += 1,
-                Outcome::Pending if r.sent_at().is_some() => pending += 1,
-                Outcome::Pending => {}
-            }
-        }
-        latencies.sort_unstable();
-        // Records per batch that went out in a request (split batches count as their pieces).
-        let sent_batches = h.batches.values().filter(|b| !b.attempts.is_empty());
-        let (batches, in_batches) =
-            sent_batches.fold((0u64, 0u64), |(n, r), b| (n + 1, r + u64::from(b.records)));
-        let per_batch = (in_batches * 10)
-            .checked_div(batches)
-            .map_or("-".to_string(), |tenths| {
-                format!("{}.{}", tenths / 10, tenths % 10)
-            });
+        let f = ProducerFigures::of(h);
+        let per_batch = f.records_per_batch_tenths().map_or("-".to_string(), |tenths| {
+            format!("{}.{}", tenths / 10, tenths % 10)
+        });
         let _ = writeln!(
             s,
             "  {:<10} {:>7} {:>7} {:>7} {:>7} {:>7} {:>8} {:>9} {:>11} {:>11} {:>11}",
             spec.id,
             h.sent,
-            acked,
-            failed,
-            pending,
+            f.acked,
+            f.failed,
+            f.pending,
             h.retries,
             h.requests,
             per_batch,
-            ms(percentile(&latencies, 50)),
-            ms(percentile(&latencies, 99)),
-            ms(latencies.last().copied())
+            ms(f.p50()),
+            ms(f.p99()),
+            ms(f.latencies.last().copied())
         );
     }
 }
@@ -299,20 +269,5 @@ pub fn write_finding(s: &mut String, result: &RunResult, f: &Finding) {
     let _ = writeln!(s, "    - {}", f.headline);
     for line in explain(result, f) {
         let _ = writeln!(s, "        {line}");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percentile;
-
-    #[test]
-    fn nearest_rank_percentiles() {
-        let v: Vec<u64> = (1..=100).collect();
-        assert_eq!(percentile(&v, 50), Some(50));
-        assert_eq!(percentile(&v, 99), Some(99));
-        assert_eq!(percentile(&[7], 99), Some(7));
-        assert_eq!(percentile(&[1, 2, 3], 50), Some(2));
-        assert_eq!(percentile(&[], 50), None);
     }
 }

@@ -16,3 +16,4 @@ mod producer;
 mod replication;
 mod snapshots;
 mod support;
+mod sweep;

@@ -1,0 +1,281 @@
+//! `kafkasim sweep`: a scenario run with every combination of the config values given with
+//! `--vary`, as one table of throughput, latency, requests, batch size and what the checkers
+//! found.
+
+mod grid;
+mod table;
+
+use super::parallel::{available_threads, map_jobs};
+use super::{CommandError, Exit, scenario_text};
+use crate::check::check;
+use crate::report::metrics::ProducerFigures;
+use crate::scenario::error::did_you_mean;
+use crate::scenario::{Overrides, Scenario};
+use crate::simulation::{self, RunOptions};
+pub use grid::Axis;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The most runs per combination.
+const MAX_SEEDS: u64 = 10_000;
+
+/// Arguments of `kafkasim sweep`.
+#[derive(Clone, Debug)]
+pub struct SweepArgs {
+    /// Scenario file or bundled name.
+    pub file: String,
+    /// `--vary KEY=V1,V2,...`, in the order given.
+    pub vary: Vec<String>,
+    /// Runs per combination, with seeds `first, first + 1, …`.
+    pub seeds: u64,
+    /// The first seed (default: the scenario's).
+    pub seed: Option<u64>,
+    /// Worker threads (default: every core).
+    pub threads: Option<usize>,
+    /// The producer whose records/s the table shows (default: all together).
+    pub throughput_of: Option<String>,
+    /// The producer whose latency the table shows (default: all together).
+    pub latency_of: Option<String>,
+}
+
+/// What a combination's runs came to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measured {
+    /// Mean records/s over the runs.
+    pub records_per_s: f64,
+    /// p50 latency in µs over every run's records.
+    pub p50_us: Option<u64>,
+    /// p99 latency in µs over every run's records.
+    pub p99_us: Option<u64>,
+    /// Mean produce requests per run.
+    pub requests: f64,
+    /// Records per batch, in tenths.
+    pub batch_tenths: Option<u64>,
+    /// Largest count of acknowledged records lost, in one run.
+    pub lost: usize,
+    /// Largest count of duplicated records, in one run.
+    pub duplicated: usize,
+    /// Largest count of reordered records, in one run.
+    pub reordered: usize,
+}
+
+/// One row of the sweep.
+#[derive(Clone, Debug)]
+pub struct SweepRow {
+    /// `KEY=VALUE` per axis.
+    pub settings: Vec<String>,
+    /// The runs' figures, or the first line of Kafka's refusal.
+    pub outcome: Result<Measured, String>,
+}
+
+/// A sweep's result, for the table and the chart.
+#[derive(Clone, Debug)]
+pub struct Sweep {
+    /// The scenario's name.
+    pub name: String,
+    /// Its file.
+    pub file: String,
+    /// The axes.
+    pub axes: Vec<Axis>,
+    /// First seed and number of seeds.
+    pub seeds: (u64, u64),
+    /// Whose throughput and latency are shown (`None`: every producer).
+    pub throughput_of: Option<String>,
+    /// Whose latency is shown.
+    pub latency_of: Option<String>,
+    /// One row per combination, first axis outermost.
+    pub rows: Vec<SweepRow>,
+}
+
+/// Runs the sweep and prints its table (exit 0; 2 on bad input).
+pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
+    let mut stderr = std::io::stderr();
+    let progress: Option<&mut (dyn Write + Send)> = stderr.is_terminal().then_some(&mut stderr);
+    let result = run_sweep(args, progress)?;
+    table::write(out, &result)?;
+    Ok(Exit::Ok)
+}
+
+/// Runs every combination over the seeds; `progress` gets a progress line when it is a terminal.
+pub fn run_sweep(args: &SweepArgs, progress: Option<&mut (dyn Write + Send)>) -> Result<Sweep, CommandError> {
+    if args.vary.is_empty() {
+        return Err(usage(
+            "sweep needs at least one --vary",
+            "e.g. --vary linger.ms=0,5,50 --vary batch.size=16384,131072",
+        ));
+    }
+    if !(1..=MAX_SEEDS).contains(&args.seeds) {
+        return Err(usage(
+            &format!("--seeds must be between 1 and {MAX_SEEDS}, not {}", args.seeds),
+            "e.g. --seeds 5",
+        ));
+    }
+    if args.threads == Some(0) {
+        return Err(usage(
+            "--threads must be at least 1",
+            "leave --threads out to use every core",
+        ));
+    }
+    let axes = args
+        .vary
+        .iter()
+        .map(|v| Axis::parse(v))
+        .collect::<Result<Vec<_>, _>>()?;
+    grid::check_distinct(&axes)?;
+    let combinations = grid::combinations(&axes);
+    if combinations.len() > grid::MAX_COMBINATIONS {
+        return Err(usage(
+            &format!(
+                "{} combinations is more than the {} a sweep runs",
+                combinations.len(),
+                grid::MAX_COMBINATIONS
+            ),
+            "vary fewer keys or fewer values",
+        ));
+    }
+    let (file, text) = scenario_text(&args.file)?;
+    let base = Scenario::parse(&file, &text)?;
+    let throughput = producer_indices(&base, args.throughput_of.as_deref(), "--throughput-of")?;
+    let latency = producer_indices(&base, args.latency_of.as_deref(), "--latency-of")?;
+    let first_seed = args.seed.unwrap_or(base.seed);
+    if first_seed.checked_add(args.seeds - 1).is_none() {
+        return Err(usage(
+            "--seed plus --seeds runs past the largest seed",
+            "use a smaller --seed",
+        ));
+    }
+    let cells: Vec<(Vec<String>, Result<Scenario, String>)> = combinations
+        .into_iter()
+        .map(|c| {
+            let parsed = Overrides::parse(&c).map_err(|e| e.message).and_then(|o| {
+                Scenario::parse_with_overrides(&file, &text, &o).map_err(|e| first_line(&e.message))
+            });
+            (c, parsed)
+        })
+        .collect();
+    let seeds: Vec<u64> = (0..args.seeds).map(|i| first_seed + i).collect();
+    let jobs: Vec<(&Scenario, u64)> = cells
+        .iter()
+        .filter_map(|(_, s)| s.as_ref().ok())
+        .flat_map(|s| seeds.iter().map(move |seed| (s, *seed)))
+        .collect();
+    let threads = args.threads.unwrap_or_else(available_threads);
+    let done = AtomicUsize::new(0);
+    let progress = progress.map(std::sync::Mutex::new);
+    let runs = map_jobs(jobs.len(), threads, |i| {
+        let r = run_once(jobs[i].0, jobs[i].1, &throughput, &latency);
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some(p) = &progress
+            && let Ok(mut w) = p.lock()
+        {
+            let _ = write!(w, "\rsweep: {n}/{} runs", jobs.len());
+            if n == jobs.len() {
+                let _ = writeln!(w);
+            }
+        }
+        r
+    });
+    let mut runs = runs.into_iter();
+    let rows = cells
+        .into_iter()
+        .map(|(settings, parsed)| SweepRow {
+            settings,
+            outcome: match parsed {
+                Ok(_) => Ok(measure(runs.by_ref().take(seeds.len()).collect())),
+                Err(why) => Err(why),
+            },
+        })
+        .collect();
+    Ok(Sweep {
+        name: base.name,
+        file,
+        axes,
+        seeds: (first_seed, args.seeds),
+        throughput_of: args.throughput_of.clone(),
+        latency_of: args.latency_of.clone(),
+        rows,
+    })
+}
+
+fn usage(message: &str, help: &str) -> CommandError {
+    CommandError(format!("error: {message}\n  = help: {help}\n"))
+}
+
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or_default().to_string()
+}
+
+/// The producers a `--throughput-of`/`--latency-of` flag picks: one by id, or all.
+fn producer_indices(s: &Scenario, id: Option<&str>, flag: &str) -> Result<Vec<usize>, CommandError> {
+    let Some(id) = id else {
+        return Ok((0..s.producers.len()).collect());
+    };
+    match s.producers.iter().position(|p| p.id == id) {
+        Some(i) => Ok(vec![i]),
+        None => {
+            let ids = s.producers.iter().map(|p| p.id.as_str());
+            let hint = did_you_mean(id, ids).unwrap_or_else(|| {
+                let all: Vec<&str> = s.producers.iter().map(|p| p.id.as_str()).collect();
+                format!("the scenario's producers are {}", all.join(", "))
+            });
+            Err(usage(
+                &format!("{flag}: the scenario has no producer `{id}`"),
+                &hint,
+            ))
+        }
+    }
+}
+
+/// One run's figures: (throughput producers, latency producers, requests, checker counts).
+struct RunFigures {
+    throughput: ProducerFigures,
+    latency: ProducerFigures,
+    requests: u64,
+    lost: usize,
+    duplicated: usize,
+    reordered: usize,
+}
+
+fn run_once(scenario: &Scenario, seed: u64, throughput: &[usize], latency: &[usize]) -> RunFigures {
+    let opts = RunOptions {
+        seed: Some(seed),
+        trace: None,
+        ..RunOptions::default()
+    };
+    let result = simulation::run(scenario, &opts);
+    let report = check(scenario, &result);
+    let figures: Vec<ProducerFigures> = result.history.producers.iter().map(ProducerFigures::of).collect();
+    let pick = |which: &[usize]| ProducerFigures::merged(which.iter().filter_map(|i| figures.get(*i)));
+    RunFigures {
+        throughput: pick(throughput),
+        latency: pick(latency),
+        requests: throughput
+            .iter()
+            .filter_map(|i| result.history.producers.get(*i))
+            .map(|p| p.requests)
+            .sum(),
+        lost: report.lost_acked.len(),
+        duplicated: report.duplicates.len(),
+        reordered: report.reordered.len(),
+    }
+}
+
+fn measure(runs: Vec<RunFigures>) -> Measured {
+    let n = runs.len().max(1) as f64;
+    let latency = ProducerFigures::merged(runs.iter().map(|r| &r.latency));
+    let batches = ProducerFigures::merged(runs.iter().map(|r| &r.throughput));
+    Measured {
+        records_per_s: runs
+            .iter()
+            .map(|r| r.throughput.records_per_second().unwrap_or(0.0))
+            .sum::<f64>()
+            / n,
+        p50_us: latency.p50(),
+        p99_us: latency.p99(),
+        requests: runs.iter().map(|r| r.requests as f64).sum::<f64>() / n,
+        batch_tenths: batches.records_per_batch_tenths(),
+        lost: runs.iter().map(|r| r.lost).max().unwrap_or(0),
+        duplicated: runs.iter().map(|r| r.duplicated).max().unwrap_or(0),
+        reordered: runs.iter().map(|r| r.reordered).max().unwrap_or(0),
+    }
+}

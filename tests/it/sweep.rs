@@ -1,0 +1,202 @@
+//! `kafkasim sweep`: the throughput-latency trade-off on the bundled tuning scenario, the same
+//! numbers as the summary, usage errors, and determinism across thread counts.
+
+use crate::support::kafkasim;
+use kafkasim::commands::{Measured, SweepArgs, run_sweep};
+use kafkasim::scenario::{Overrides, Scenario};
+use std::collections::BTreeMap;
+use std::process::Output;
+
+const TUNING: &str = "scenarios/tuning-throughput-latency.ron";
+
+fn args(vary: &[&str], threads: usize) -> SweepArgs {
+    SweepArgs {
+        file: TUNING.to_string(),
+        vary: vary.iter().map(|v| v.to_string()).collect(),
+        seeds: 1,
+        seed: None,
+        threads: Some(threads),
+        throughput_of: Some("bulk".to_string()),
+        latency_of: Some("probe".to_string()),
+    }
+}
+
+/// The lab's grid: acks x linger.ms x batch.size, by (acks, linger.ms, batch.size).
+fn lab_grid() -> BTreeMap<(String, u32, u32), Measured> {
+    let vary = ["acks=1,all", "linger.ms=0,20", "batch.size=16384,131072"];
+    let sweep = run_sweep(&args(&vary, 2), None).expect("the lab's sweep is valid");
+    sweep
+        .rows
+        .into_iter()
+        .map(|row| {
+            let value = |i: usize| row.settings[i].split_once('=').map(|(_, v)| v.to_string());
+            let key = (
+                value(0).expect("acks"),
+                value(1).and_then(|v| v.parse().ok()).expect("linger.ms"),
+                value(2).and_then(|v| v.parse().ok()).expect("batch.size"),
+            );
+            (key, row.outcome.expect("Kafka accepts every cell"))
+        })
+        .collect()
+}
+
+#[test]
+fn more_batching_buys_throughput_with_latency_and_acks_all_costs_latency() {
+    let g = lab_grid();
+    assert_eq!(g.len(), 8);
+    let at = |acks: &str, linger: u32, batch: u32| &g[&(acks.to_string(), linger, batch)];
+    for acks in ["1", "all"] {
+        // The classic trade-off: from (linger.ms=0, batch.size=16384) to (20, 131072) both the
+        // bulk producer's records/s and the probe's latency go up.
+        let (small, large) = (at(acks, 0, 16384), at(acks, 20, 131072));
+        assert!(
+            large.records_per_s > small.records_per_s,
+            "acks={acks}: {small:?} vs {large:?}"
+        );
+        assert!(
+            large.p50_us > small.p50_us && large.p99_us > small.p99_us,
+            "acks={acks}"
+        );
+        for linger in [0, 20] {
+            // batch.size sets how many records a request carries once batches fill: capacity.
+            let (b16, b128) = (at(acks, linger, 16384), at(acks, linger, 131072));
+            assert!(
+                b128.records_per_s > 1.3 * b16.records_per_s,
+                "acks={acks} linger={linger}: {} vs {} records/s",
+                b16.records_per_s,
+                b128.records_per_s
+            );
+        }
+        // A larger batch.size keeps a lingering probe's batch open longer.
+        assert!(
+            at(acks, 20, 131072).p50_us > at(acks, 20, 16384).p50_us,
+            "acks={acks}"
+        );
+        for batch in [16384, 131072] {
+            // linger.ms makes the probe's records wait ...
+            let (l0, l20) = (at(acks, 0, batch), at(acks, 20, batch));
+            assert!(
+                l20.p50_us > l0.p50_us && l20.p99_us > l0.p99_us,
+                "acks={acks} batch={batch}"
+            );
+            // ... and does not slow a bulk load, whose batches fill before linger.ms is up.
+            assert!(
+                l20.records_per_s > 0.99 * l0.records_per_s,
+                "acks={acks} batch={batch}: {} vs {}",
+                l0.records_per_s,
+                l20.records_per_s
+            );
+        }
+    }
+    for linger in [0, 20] {
+        for batch in [16384, 131072] {
+            let (one, all) = (at("1", linger, batch), at("all", linger, batch));
+            assert!(
+                all.p50_us > one.p50_us,
+                "linger={linger} batch={batch}: acks=all waits for the followers"
+            );
+        }
+    }
+    assert!(g.values().all(|m| m.lost == 0 && m.duplicated == 0));
+}
+
+#[test]
+fn the_sweep_reports_the_summarys_latencies() {
+    let vary = ["acks=all", "linger.ms=20", "batch.size=131072"];
+    let sweep = run_sweep(&args(&vary, 1), None).expect("valid");
+    let m = sweep.rows[0].outcome.as_ref().expect("ran");
+    let text = std::fs::read_to_string(TUNING).expect("bundled");
+    let overrides = Overrides::parse(&vary).expect("valid");
+    let scenario = Scenario::parse_with_overrides(TUNING, &text, &overrides).expect("valid");
+    let result = kafkasim::simulation::run(&scenario, &kafkasim::simulation::RunOptions::default());
+    let report = kafkasim::check::check(&scenario, &result);
+    let summary = kafkasim::report::summary(&scenario, &result, &report);
+    let probe = summary
+        .lines()
+        .find(|l| l.trim_start().starts_with("probe "))
+        .expect("the summary has a line for probe");
+    let ms = |us: Option<u64>| kafkasim::sim::SimDuration::from_us(us.expect("acked records")).to_string();
+    let fields: Vec<&str> = probe.split_whitespace().collect();
+    assert_eq!(fields[fields.len() - 3], ms(m.p50_us), "{probe}");
+    assert_eq!(fields[fields.len() - 2], ms(m.p99_us), "{probe}");
+}
+
+fn sweep_cli(extra: &[&str]) -> Output {
+    kafkasim()
+        .args([
+            "sweep",
+            TUNING,
+            "--throughput-of",
+            "bulk",
+            "--latency-of",
+            "probe",
+        ])
+        .args(extra)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn the_table_is_the_same_for_any_thread_count_and_names_every_combination() {
+    let vary = ["--vary", "linger.ms=0,20", "--vary", "acks=1,all"];
+    let one = sweep_cli(&[&vary[..], &["--threads", "1"]].concat());
+    let two = sweep_cli(&[&vary[..], &["--threads", "2"]].concat());
+    assert_eq!(
+        one.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    assert_eq!(one.stdout, two.stdout);
+    let text = String::from_utf8_lossy(&one.stdout);
+    assert!(text.contains("4 combinations"), "{text}");
+    assert!(text.contains("linger.ms  acks  records/s"), "{text}");
+    assert!(text.contains("replay one: kafkasim run scenarios/tuning-throughput-latency.ron --seed 1 --set linger.ms=0 --set acks=1"), "{text}");
+}
+
+#[test]
+fn a_config_that_does_not_exist_or_a_value_kafka_rejects_is_a_usage_error() {
+    for (vary, wanted) in [
+        ("linger.m=0,5", "did you mean `linger.ms`?"),
+        ("acks=1,2", "acks"),
+        ("linger.ms", "is not KEY=V1,V2"),
+    ] {
+        let o = sweep_cli(&["--vary", vary]);
+        assert_eq!(o.status.code(), Some(2), "{vary}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(wanted), "{vary}: {err}");
+    }
+    let o = kafkasim()
+        .args(["sweep", TUNING, "--vary", "acks=1", "--latency-of", "prob"])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `probe`?"));
+}
+
+#[test]
+fn combinations_kafka_rejects_are_listed_as_skipped() {
+    let o = kafkasim()
+        .args([
+            "sweep",
+            "linger-batching",
+            "--vary",
+            "acks=1,all",
+            "--vary",
+            "enable.idempotence=true",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let acks1 = text
+        .lines()
+        .find(|l| l.starts_with("1 "))
+        .expect("a row for acks=1");
+    assert!(acks1.contains("skipped: Must set acks to all"), "{acks1}");
+    let all = text
+        .lines()
+        .find(|l| l.starts_with("all "))
+        .expect("a row for acks=all");
+    assert!(!all.contains("skipped"), "{all}");
+}
