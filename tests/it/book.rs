@@ -436,14 +436,19 @@ fn looks_like_summary(line: &str) -> bool {
         || (line.starts_with("  ") && !line.trim().is_empty())
 }
 
-/// A row of a `kafkasim matrix` table (`all   on  ...`) or a `reproduce:` line.
+/// A row of a `kafkasim matrix` table (`all   on  ...`) or a `reproduce:` line, or a row of a
+/// `kafkasim sweep` table over acks (`all   20   131072   772543   14.778ms ...`) or its
+/// `replay one:` line.
 fn looks_like_matrix(line: &str) -> bool {
     let mut words = line.split_whitespace();
-    let row = matches!(
-        (words.next(), words.next()),
-        (Some("0" | "1" | "all"), Some("on" | "off"))
-    );
-    row || line.starts_with("reproduce: kafkasim ")
+    let (first, second) = (words.next(), words.next());
+    let acks = matches!(first, Some("0" | "1" | "all"));
+    let matrix_row = acks && matches!(second, Some("on" | "off"));
+    let sweep_row = acks && line.split_whitespace().any(|w| w.ends_with("ms") && w.contains('.'));
+    matrix_row
+        || sweep_row
+        || line.starts_with("reproduce: kafkasim ")
+        || line.starts_with("replay one: kafkasim ")
 }
 
 /// Parses a marker line; `None` if the line is not a marker, `Err` if it is a malformed one.
@@ -574,12 +579,12 @@ fn snapshots_of(name: &str) -> Option<BTreeSet<String>> {
     if !trace.is_file() || !summary.is_file() {
         return None;
     }
-    let matrix = dir.join(format!("{name}.matrix.snap"));
-    let matrix = if matrix.is_file() {
-        snapshot_lines(&matrix)
-    } else {
-        Vec::new()
-    };
+    let matrix: Vec<String> = ["matrix", "sweep"]
+        .iter()
+        .map(|tool| dir.join(format!("{name}.{tool}.snap")))
+        .filter(|p| p.is_file())
+        .flat_map(|p| snapshot_lines(&p))
+        .collect();
     Some(
         snapshot_lines(&trace)
             .into_iter()
@@ -606,6 +611,10 @@ fn quote_lines_are_recognized() {
         "all   on           5              0        skipped: Must set retries"
     ));
     assert!(looks_like_matrix("reproduce: kafkasim run x.ron --seed 3"));
+    assert!(looks_like_matrix(
+        "all   20         131072         772543  14.778ms  24.578ms       259      614.7     0"
+    ));
+    assert!(looks_like_matrix("replay one: kafkasim run x.ron --seed 1 --set acks=1"));
     assert!(!looks_like_matrix("acks  idempotence  max.in.flight"));
     assert!(looks_like_summary("  p1              40      40"));
     assert!(looks_like_summary("    - p1#13 at orders-0 offset 6"));

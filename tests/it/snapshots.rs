@@ -55,3 +55,30 @@ fn the_guarantee_matrix_matches_its_snapshot() {
         insta::assert_snapshot!("guarantee-matrix.matrix", table);
     });
 }
+
+/// The sweep the tuning lab shows.
+#[test]
+fn the_tuning_sweep_matches_its_snapshot() {
+    let o = crate::support::kafkasim()
+        .args([
+            "sweep",
+            "scenarios/tuning-throughput-latency.ron",
+            "--vary",
+            "acks=1,all",
+            "--vary",
+            "linger.ms=0,20",
+            "--vary",
+            "batch.size=16384,131072",
+            "--throughput-of",
+            "bulk",
+            "--latency-of",
+            "probe",
+        ])
+        .output()
+        .expect("the binary starts");
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let table = String::from_utf8(o.stdout).expect("utf-8");
+    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!("tuning-throughput-latency.sweep", table);
+    });
+}
