@@ -444,7 +444,10 @@ fn looks_like_matrix(line: &str) -> bool {
     let (first, second) = (words.next(), words.next());
     let acks = matches!(first, Some("0" | "1" | "all"));
     let matrix_row = acks && matches!(second, Some("on" | "off"));
-    let sweep_row = acks && line.split_whitespace().any(|w| w.ends_with("ms") && w.contains('.'));
+    let sweep_row = acks
+        && line
+            .split_whitespace()
+            .any(|w| w.ends_with("ms") && w.contains('.'));
     matrix_row
         || sweep_row
         || line.starts_with("reproduce: kafkasim ")
@@ -614,7 +617,9 @@ fn quote_lines_are_recognized() {
     assert!(looks_like_matrix(
         "all   20         131072         772543  14.778ms  24.578ms       259      614.7     0"
     ));
-    assert!(looks_like_matrix("replay one: kafkasim run x.ron --seed 1 --set acks=1"));
+    assert!(looks_like_matrix(
+        "replay one: kafkasim run x.ron --seed 1 --set acks=1"
+    ));
     assert!(!looks_like_matrix("acks  idempotence  max.in.flight"));
     assert!(looks_like_summary("  p1              40      40"));
     assert!(looks_like_summary("    - p1#13 at orders-0 offset 6"));

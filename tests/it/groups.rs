@@ -205,3 +205,37 @@ fn describe_shows_each_group_like_kafka_consumer_groups() {
         .collect();
     assert_eq!(clients.into_iter().collect::<Vec<_>>(), ["c1", "c2", "c3"]);
 }
+
+#[test]
+fn a_consumer_paused_past_its_session_is_removed_and_its_partitions_move() {
+    // The whole process of c1 stops for 12 s (a long GC pause): no heartbeat, no poll. The
+    // coordinator removes it when its 10 s session runs out, and the others take its
+    // partitions. (A pause shorter than the session but longer than max.poll.interval.ms is a
+    // race in Kafka between the heartbeat thread, which would leave the group, and poll(),
+    // which resets the poll timer; kafkasim's application thread goes first.)
+    let config = |_: &str| {
+        r#", "session.timeout.ms": 10000, "heartbeat.interval.ms": 1000, "max.poll.interval.ms": 3000"#
+            .to_string()
+    };
+    let faults = r#"(at: "8s", fault: Pause(node: Client("c1"), for: "12s"))"#;
+    let r = run_traced(&group(config, faults, "30s"), TraceFormat::Text, None);
+    let removed: Vec<&str> = lines(&r, "group")
+        .into_iter()
+        .filter(|l| l.contains("member c1-") && l.contains("removed"))
+        .collect();
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert!(removed[0].contains("session timeout"), "{}", removed[0]);
+    let t = ms(removed[0]);
+    assert!((17_000.0..20_000.0).contains(&t), "{}", removed[0]);
+    let owners = r
+        .history
+        .group_assignment_at("g1", SimTime::from_us((t as u64 + 3000) * 1000));
+    let count = |c1: bool| -> usize {
+        owners
+            .iter()
+            .filter(|(m, _)| m.starts_with("c1-") == c1)
+            .map(|(_, p)| p.len())
+            .sum()
+    };
+    assert_eq!((count(true), count(false)), (0, 6), "{owners:?}");
+}
