@@ -69,9 +69,13 @@ pub enum Command {
         /// Use this seed instead of the scenario's.
         #[arg(long)]
         seed: Option<u64>,
-        /// Write summary.txt and trace.txt (or trace.jsonl) into this directory.
+        /// Write summary.txt, trace.txt (or trace.jsonl) and SVG charts (charts/*.svg) into
+        /// this directory.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// With --out, write each chart as PNG too.
+        #[arg(long, requires = "out")]
+        png: bool,
         /// Stop at this simulated time (e.g. 500ms) instead of the scenario's duration.
         #[arg(long, value_name = "T")]
         until: Option<String>,

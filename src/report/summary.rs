@@ -3,10 +3,10 @@
 
 use crate::check::keys::{self, KeyPlacement};
 use crate::check::{CheckReport, Finding, describe_outcome, explain};
-use crate::history::Outcome;
+use crate::history::{Outcome, ProducerHistory};
 use crate::kafka::protocol::broker_list;
 use crate::scenario::{ProducerSpec, Scenario};
-use crate::sim::SimDuration;
+use crate::sim::{SimDuration, SimTime};
 use crate::simulation::RunResult;
 use std::fmt::Write;
 
@@ -20,6 +20,18 @@ pub fn percentile(sorted: &[u64], q: u64) -> Option<u64> {
     }
     let rank = (sorted.len() as u64 * q).div_ceil(100).max(1);
     Some(sorted[(rank - 1) as usize])
+}
+
+/// Each acknowledged record's send time and produce latency (ack time minus send time), in
+/// record order: what the summary's p50/p99 and the latency charts are computed from.
+pub fn acked_latencies(h: &ProducerHistory) -> Vec<(SimTime, u64)> {
+    h.records
+        .iter()
+        .filter_map(|r| match (r.outcome(), r.sent_at()) {
+            (Outcome::Acked { at, .. }, Some(sent)) => Some((sent, at.since(sent).as_us())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn ms(us: Option<u64>) -> String {
@@ -68,16 +80,11 @@ fn producers(s: &mut String, scenario: &Scenario, result: &RunResult) {
     );
     for (p, spec) in scenario.producers.iter().enumerate() {
         let h = &result.history.producers[p];
-        let mut latencies: Vec<u64> = Vec::new();
+        let mut latencies: Vec<u64> = acked_latencies(h).into_iter().map(|(_, l)| l).collect();
         let (mut acked, mut failed, mut pending) = (0, 0, 0);
         for r in &h.records {
             match r.outcome() {
-                Outcome::Acked { at, .. } => {
-                    acked += 1;
-                    if let Some(sent) = r.sent_at() {
-                        latencies.push(at.since(sent).as_us());
-                    }
-                }
+                Outcome::Acked { .. } => acked += 1,
                 Outcome::Failed { .. } => failed += 1,
                 Outcome::Pending if r.sent_at().is_some() => pending += 1,
                 Outcome::Pending => {}
