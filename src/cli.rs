@@ -70,9 +70,13 @@ pub enum Command {
         /// Use this seed instead of the scenario's.
         #[arg(long)]
         seed: Option<u64>,
-        /// Write summary.txt and trace.txt (or trace.jsonl) into this directory.
+        /// Write summary.txt, trace.txt (or trace.jsonl) and SVG charts (charts/*.svg) into
+        /// this directory.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// With --out, write each chart as PNG too.
+        #[arg(long, requires = "out")]
+        png: bool,
         /// Stop at this simulated time (e.g. 500ms) instead of the scenario's duration.
         #[arg(long, value_name = "T")]
         until: Option<String>,
@@ -168,6 +172,13 @@ progress line on a terminal; the output is the same for any --threads.",
         /// Take the latency from this producer only.
         #[arg(long, value_name = "ID")]
         latency_of: Option<String>,
+        /// Write sweep.txt (the table) and sweep-throughput-latency.svg (records/s against p99
+        /// latency, one point per combination) into this directory.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// With --out, also write the chart as PNG.
+        #[arg(long, requires = "out")]
+        png: bool,
     },
     /// Show the topics like `kafka-topics --describe` and the consumer groups like
     /// `kafka-consumer-groups --describe`, at the end of a run or at --at T.

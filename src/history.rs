@@ -1,6 +1,8 @@
 //! The recorded history of a run: every send, attempt, ack or error, append and consumed record.
 //! Checkers and the summary read only this and the final logs, never the simulator's internals.
 
+pub mod series;
+
 use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::protocol::{BrokerId, ClusterMetadata, ErrorCode};
 use crate::kafka::record::{ProducerIdentity, RecordId, Tp};
@@ -245,6 +247,8 @@ pub struct History {
     pub revocations: Vec<(SimTime, u32, Tp)>,
     /// Every group state change: (when, group, state, generation), in time order.
     pub group_states: Vec<(SimTime, Arc<str>, GroupState, i32)>,
+    /// What only the charts need (`None` unless the run was asked for charts).
+    pub series: Option<Box<series::Series>>,
 }
 
 impl History {
@@ -368,6 +372,9 @@ impl History {
 
     /// Takes in one event from `who`.
     pub fn observe(&mut self, now: SimTime, event: &Event, who: Client) {
+        if let Some(series) = &mut self.series {
+            series.observe(now, event, who, &self.partitions);
+        }
         match event {
             Event::Send {
                 record, tp, batch_id, ..

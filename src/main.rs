@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             no_trace,
             max_events,
             set,
+            png,
         } => {
             let format = match format {
                 TraceFormatArg::Text => TraceFormat::Text,
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
                 max_events,
                 no_trace,
                 set,
+                png,
             };
             commands::run(&args, &mut out, &mut err)
         }
@@ -82,6 +84,8 @@ fn main() -> ExitCode {
             threads,
             throughput_of,
             latency_of,
+            out: out_dir,
+            png,
         } => commands::sweep(
             &SweepArgs {
                 file,
@@ -91,6 +95,8 @@ fn main() -> ExitCode {
                 threads,
                 throughput_of,
                 latency_of,
+                out_dir,
+                png,
             },
             &mut out,
         ),

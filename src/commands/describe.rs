@@ -30,6 +30,7 @@ pub fn describe(args: &DescribeArgs, out: &mut dyn Write) -> Result<Exit, Comman
         until,
         max_events: DEFAULT_MAX_EVENTS,
         trace: None,
+        charts: false,
     };
     let result = simulation::run(&scenario, &opts);
     out.write_all(describe_topics(&scenario, result.seed, &result.metadata).as_bytes())?;

@@ -20,7 +20,7 @@ pub use list::list;
 pub use matrix::{DEFAULT_SEEDS, MatrixArgs, matrix};
 pub use partition::{PartitionArgs, PartitionFormat, partition};
 pub use run::{RunArgs, run};
-pub use sweep::{Axis, Measured, Sweep, SweepArgs, SweepRow, run_sweep, sweep};
+pub use sweep::{Axis, Measured, Sweep, SweepArgs, SweepRow, chart_of, run_sweep, sweep};
 
 use crate::scenario::config::OverrideError;
 use crate::scenario::error::did_you_mean;

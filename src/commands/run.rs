@@ -1,13 +1,14 @@
-//! `kafkasim run`: one run, its trace and its summary.
+//! `kafkasim run`: one run, its trace and its summary, and with `--out` its charts.
 
 use super::{CommandError, Exit, load_with, time_flag};
 use crate::check::check;
+use crate::report::charts::charts;
 use crate::report::summary;
-use crate::scenario::Overrides;
-use crate::simulation::{self, RunOptions};
+use crate::scenario::{Overrides, Scenario};
+use crate::simulation::{self, RunOptions, RunResult};
 use crate::trace::TraceFormat;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `kafkasim run`.
 #[derive(Clone, Debug)]
@@ -16,7 +17,7 @@ pub struct RunArgs {
     pub file: String,
     /// Seed override.
     pub seed: Option<u64>,
-    /// Directory for `trace.txt`/`trace.jsonl` and `summary.txt`.
+    /// Directory for `trace.txt`/`trace.jsonl`, `summary.txt` and `charts/`.
     pub out_dir: Option<PathBuf>,
     /// Stop early, e.g. `"500ms"`.
     pub until: Option<String>,
@@ -28,6 +29,8 @@ pub struct RunArgs {
     pub no_trace: bool,
     /// `--set KEY=VALUE` config overrides.
     pub set: Vec<String>,
+    /// Also write each chart as PNG (with `--out`).
+    pub png: bool,
 }
 
 /// Runs a scenario; prints the trace and the summary (or writes them to `--out`).
@@ -44,6 +47,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<E
         until,
         max_events: args.max_events,
         trace: (!args.no_trace).then_some(args.format),
+        charts: args.out_dir.is_some(),
     };
     let result = simulation::run(&scenario, &opts);
     let checks = check(&scenario, &result);
@@ -64,9 +68,13 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<E
                 std::fs::write(&path, trace)?;
                 written.push(path);
             }
+            let skipped = write_charts(&dir.join("charts"), &scenario, &result, args.png, &mut written)?;
             out.write_all(text.as_bytes())?;
             for p in written {
                 writeln!(out, "wrote {}", p.display())?;
+            }
+            for (name, why) in skipped {
+                writeln!(out, "skipped {}: {why}", dir.join("charts").join(name).display())?;
             }
         }
         None => {
@@ -81,4 +89,29 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<E
         writeln!(err, "warning: {why}")?;
     }
     Ok(Exit::Ok)
+}
+
+/// Writes every chart into `dir` (SVG, and PNG when asked), adding their paths to `written`;
+/// returns the charts left out, with why.
+fn write_charts(
+    dir: &Path,
+    scenario: &Scenario,
+    result: &RunResult,
+    png: bool,
+    written: &mut Vec<PathBuf>,
+) -> Result<Vec<(String, String)>, CommandError> {
+    let drawn = charts(scenario, result, png).map_err(|e| CommandError(format!("error: {e}\n")))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CommandError(format!("error: cannot create `{}`: {e}\n", dir.display())))?;
+    for chart in drawn.files {
+        let path = dir.join(format!("{}.svg", chart.stem));
+        std::fs::write(&path, &chart.svg)?;
+        written.push(path);
+        if let Some(bytes) = &chart.png {
+            let path = dir.join(format!("{}.png", chart.stem));
+            std::fs::write(&path, bytes)?;
+            written.push(path);
+        }
+    }
+    Ok(drawn.skipped)
 }

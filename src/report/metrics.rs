@@ -13,6 +13,18 @@ pub fn percentile(sorted: &[u64], q: u64) -> Option<u64> {
     Some(sorted[(rank - 1) as usize])
 }
 
+/// Each acknowledged record's send time and produce latency (ack time minus send time, in µs),
+/// in record order: what every latency figure (summary, charts, sweep) is computed from.
+pub fn acked_latencies(h: &ProducerHistory) -> Vec<(SimTime, u64)> {
+    h.records
+        .iter()
+        .filter_map(|r| match (r.outcome(), r.sent_at()) {
+            (Outcome::Acked { at, .. }, Some(sent)) => Some((sent, at.since(sent).as_us())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// What one producer's records came to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProducerFigures {
@@ -37,7 +49,10 @@ pub struct ProducerFigures {
 impl ProducerFigures {
     /// The figures of one producer's history.
     pub fn of(h: &ProducerHistory) -> ProducerFigures {
-        let mut f = ProducerFigures::default();
+        let mut f = ProducerFigures {
+            latencies: acked_latencies(h).into_iter().map(|(_, l)| l).collect(),
+            ..ProducerFigures::default()
+        };
         for r in &h.records {
             let sent = r.sent_at();
             if let Some(t) = sent {
@@ -47,9 +62,6 @@ impl ProducerFigures {
                 Outcome::Acked { at, .. } => {
                     f.acked += 1;
                     f.last_ack = Some(f.last_ack.map_or(at, |last| last.max(at)));
-                    if let Some(sent) = sent {
-                        f.latencies.push(at.since(sent).as_us());
-                    }
                 }
                 Outcome::Failed { .. } => f.failed += 1,
                 Outcome::Pending if sent.is_some() => f.pending += 1,

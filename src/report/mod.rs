@@ -1,5 +1,6 @@
-//! What people read after a run: the summary tables, and `kafka-topics --describe`.
+//! What people read after a run: the summary tables, `kafka-topics --describe`, and the charts.
 
+pub mod charts;
 mod describe;
 mod groups;
 pub mod metrics;

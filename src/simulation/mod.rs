@@ -35,6 +35,8 @@ pub struct RunOptions {
     pub max_events: u64,
     /// Writes a trace in this format (`None`: no trace, fastest).
     pub trace: Option<TraceFormat>,
+    /// Records what the charts need (replica offsets, every message); slower, off by default.
+    pub charts: bool,
 }
 
 impl Default for RunOptions {
@@ -44,6 +46,7 @@ impl Default for RunOptions {
             until: None,
             max_events: DEFAULT_MAX_EVENTS,
             trace: Some(TraceFormat::Text),
+            charts: false,
         }
     }
 }
@@ -176,6 +179,11 @@ fn new_consumer(
 pub fn run(scenario: &Scenario, opts: &RunOptions) -> RunResult {
     let seed = opts.seed.unwrap_or(scenario.seed);
     let mut sim = Simulation::new(scenario, seed, opts.trace);
+    if opts.charts {
+        sim.history.series = Some(Box::default());
+        // The charts read trace-only events (replication, high watermarks).
+        sim.out = Out::new(true);
+    }
     let end = SimTime::ZERO + opts.until.map_or(scenario.duration, |u| u.min(scenario.duration));
     let mut events = 0u64;
     let mut stopped_early = None;
@@ -455,6 +463,11 @@ impl<'s> Simulation<'s> {
 
     /// Keeps a message that met a cut link until the link heals, as TCP retransmits it.
     fn hold(&mut self, at: NodeId, delivery: Delivery) {
+        if let Some(series) = &mut self.history.series {
+            series
+                .messages
+                .lost(self.now, at, delivery.from, delivery.to, "", true);
+        }
         if self.trace.is_some() {
             let (from, to, what) = (delivery.from, delivery.to, delivery.msg.describe());
             self.record(at, Event::Held { from, to, what });
@@ -538,7 +551,11 @@ impl<'s> Simulation<'s> {
             msg,
         });
         let bytes = delivery.msg.wire_bytes();
-        match self.net.route(self.now, from, to, kind, bytes) {
+        let routed = self.net.route(self.now, from, to, kind, bytes);
+        if let Some(series) = &mut self.history.series {
+            series.messages.sent(self.now, from, to, &delivery.msg, routed);
+        }
+        match routed {
             Ok(at) => self.queue.push(at, Ev::Deliver(delivery)),
             Err(DropReason::LinkDown) => self.hold(from, *delivery),
             Err(reason) => self.trace_drop(from, from, to, &delivery.msg, reason.as_str()),
@@ -567,6 +584,9 @@ impl<'s> Simulation<'s> {
     /// Traces a lost message at `at`: the sender when it is lost on the way out, the receiver
     /// when it is lost on arrival.
     fn trace_drop(&mut self, at: NodeId, from: NodeId, to: NodeId, msg: &Message, why: &'static str) {
+        if let Some(series) = &mut self.history.series {
+            series.messages.lost(self.now, at, from, to, why, false);
+        }
         if self.trace.is_some() {
             let what = msg.describe();
             self.record(at, Event::Dropped { from, to, what, why });

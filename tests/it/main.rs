@@ -3,6 +3,7 @@
 mod assign;
 mod bad_input;
 mod book;
+mod charts;
 mod cli;
 mod consumer;
 mod costs;

@@ -18,6 +18,8 @@ fn args(vary: &[&str], threads: usize) -> SweepArgs {
         threads: Some(threads),
         throughput_of: Some("bulk".to_string()),
         latency_of: Some("probe".to_string()),
+        out_dir: None,
+        png: false,
     }
 }
 
@@ -199,4 +201,43 @@ fn combinations_kafka_rejects_are_listed_as_skipped() {
         .find(|l| l.starts_with("all "))
         .expect("a row for acks=all");
     assert!(!all.contains("skipped"), "{all}");
+}
+
+#[test]
+fn out_writes_the_table_and_a_labelled_chart_the_same_for_the_same_seed() {
+    let vary = [
+        "--vary",
+        "acks=1,all",
+        "--vary",
+        "linger.ms=0,20",
+        "--vary",
+        "batch.size=16384,131072",
+    ];
+    let dirs = ["sweep-chart-a", "sweep-chart-b"].map(crate::support::scratch_dir);
+    let mut svgs = Vec::new();
+    for dir in &dirs {
+        let d = dir.to_str().expect("utf-8");
+        let o = sweep_cli(&[&vary[..], &["--out", d, "--png"]].concat());
+        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        let table = std::fs::read_to_string(dir.join("sweep.txt")).expect("written");
+        assert!(String::from_utf8_lossy(&o.stdout).starts_with(&table));
+        let svg = std::fs::read_to_string(dir.join("sweep-throughput-latency.svg")).expect("written");
+        crate::charts::well_formed(&svg).unwrap_or_else(|e| panic!("{e}"));
+        let png = std::fs::read(dir.join("sweep-throughput-latency.png")).expect("written");
+        crate::charts::check_png("sweep-throughput-latency.png", &png);
+        svgs.push((svg, png));
+    }
+    assert!(svgs[0] == svgs[1], "the same sweep drew different charts");
+    let svg = &svgs[0].0;
+    for text in [
+        "Throughput against p99 latency",
+        "p99 produce latency of probe (ms)",
+        "records/s of bulk",
+        "acks=1",
+        "acks=all",
+        "acks=all linger.ms=20 batch.size=131072",
+        "acks=1 linger.ms=0 batch.size=16384",
+    ] {
+        assert!(svg.contains(text), "the chart lacks {text:?}");
+    }
 }

@@ -8,12 +8,15 @@ mod table;
 use super::parallel::{available_threads, map_jobs};
 use super::{CommandError, Exit, scenario_text};
 use crate::check::check;
+use crate::report::charts::single;
+use crate::report::charts::sweep::{SweepChart, SweepPoint};
 use crate::report::metrics::ProducerFigures;
 use crate::scenario::error::did_you_mean;
 use crate::scenario::{Overrides, Scenario};
 use crate::simulation::{self, RunOptions};
 pub use grid::Axis;
 use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The most runs per combination.
@@ -36,6 +39,10 @@ pub struct SweepArgs {
     pub throughput_of: Option<String>,
     /// The producer whose latency the table shows (default: all together).
     pub latency_of: Option<String>,
+    /// Write `sweep.txt` and the chart here.
+    pub out_dir: Option<PathBuf>,
+    /// Also draw the chart as PNG.
+    pub png: bool,
 }
 
 /// What a combination's runs came to.
@@ -92,8 +99,55 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<Exit, CommandError
     let mut stderr = std::io::stderr();
     let progress: Option<&mut (dyn Write + Send)> = stderr.is_terminal().then_some(&mut stderr);
     let result = run_sweep(args, progress)?;
-    table::write(out, &result)?;
+    let mut text = Vec::new();
+    table::write(&mut text, &result)?;
+    out.write_all(&text)?;
+    if let Some(dir) = &args.out_dir {
+        let cannot = |p: &std::path::Path, e: std::io::Error| {
+            CommandError(format!("error: cannot write `{}`: {e}\n", p.display()))
+        };
+        std::fs::create_dir_all(dir).map_err(|e| cannot(dir, e))?;
+        let table_path = dir.join("sweep.txt");
+        std::fs::write(&table_path, &text).map_err(|e| cannot(&table_path, e))?;
+        writeln!(out, "wrote {}", table_path.display())?;
+        let chart =
+            single(&chart_of(&result), args.png).map_err(|e| CommandError(format!("error: {e}\n")))?;
+        let svg = dir.join(format!("{}.svg", chart.stem));
+        std::fs::write(&svg, &chart.svg).map_err(|e| cannot(&svg, e))?;
+        writeln!(out, "wrote {}", svg.display())?;
+        if let Some(png) = &chart.png {
+            let path = dir.join(format!("{}.png", chart.stem));
+            std::fs::write(&path, png).map_err(|e| cannot(&path, e))?;
+            writeln!(out, "wrote {}", path.display())?;
+        }
+    }
     Ok(Exit::Ok)
+}
+
+/// The sweep chart: one point per combination that acknowledged records, coloured by the
+/// first `--vary` key's value.
+pub fn chart_of(sweep: &Sweep) -> SweepChart {
+    let whose = |p: &Option<String>| p.clone().unwrap_or_else(|| "every producer".to_string());
+    let points = sweep
+        .rows
+        .iter()
+        .filter_map(|row| {
+            let m = row.outcome.as_ref().ok()?;
+            let group = row.settings.first()?.split_once('=')?.1.to_string();
+            Some(SweepPoint {
+                label: row.settings.join(" "),
+                group,
+                p99_ms: m.p99_us? as f64 / 1000.0,
+                records_per_s: m.records_per_s,
+            })
+        })
+        .collect();
+    SweepChart {
+        key: sweep.axes.first().map(|a| a.key.clone()).unwrap_or_default(),
+        throughput_of: whose(&sweep.throughput_of),
+        latency_of: whose(&sweep.latency_of),
+        points,
+    }
 }
 
 /// Runs every combination over the seeds; `progress` gets a progress line when it is a terminal.

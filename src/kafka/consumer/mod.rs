@@ -1,8 +1,8 @@
 //! A consumer: without a group it is assigned every partition of its topics; with one, its
-//! group's coordinator and assignor decide ([`membership`]). It finds starting positions from
+//! group's coordinator and assignor decide (`membership`). It finds starting positions from
 //! the group's committed offsets or with `ListOffsets` (`auto.offset.reset`), keeps one fetch in
 //! flight per leader, and its application polls up to `max.poll.records` at a time, spends
-//! `processing` per record, and commits as the scenario says ([`app`]).
+//! `processing` per record, and commits as the scenario says (`app`).
 //!
 //! Followed: `KafkaConsumer`/`ClassicKafkaConsumer`, `AbstractFetch`, `OffsetFetcher`,
 //! `SubscriptionState` and `ConsumerCoordinator` (clients/src/main/java/org/apache/kafka/

@@ -1,0 +1,209 @@
+//! Consumer lag per group: for each partition the group has committed an offset for, the log
+//! end offset minus the committed offset over time (what `kafka-consumer-groups --describe`
+//! shows as LAG, and the summary's `lag`), with the group's rebalances marked.
+//!
+//! Lag rises as producers append and drops at each commit; with auto-commit (every
+//! `auto.commit.interval.ms`) it is a sawtooth, and a rebalance shows as a pause in the drops.
+
+use super::style::{self, X_LABEL_AREA, Y_LABEL_AREA, color, ms, steps, text, time_axis, up_to};
+use super::{Chart, DrawResult, file_safe};
+use crate::kafka::group::coordinator::GroupState;
+use crate::kafka::record::Tp;
+use crate::scenario::Scenario;
+use crate::sim::SimTime;
+use crate::simulation::RunResult;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Colour of the rebalance markers.
+const REBALANCE: RGBColor = RGBColor(110, 110, 110);
+
+/// The lag chart of one group.
+#[derive(Clone, Debug)]
+pub struct LagChart {
+    group: String,
+    end: SimTime,
+    /// ("orders-0", step points).
+    partitions: Vec<(String, Vec<(f64, f64)>)>,
+    rebalances: Vec<f64>,
+}
+
+/// One chart per consumer group of the scenario, or (file stem, why not) for a group that
+/// never committed.
+pub fn charts(scenario: &Scenario, result: &RunResult) -> Vec<Result<LagChart, (String, String)>> {
+    let groups: BTreeSet<&str> = scenario
+        .consumers
+        .iter()
+        .filter_map(|c| c.group.as_deref())
+        .collect();
+    groups
+        .into_iter()
+        .map(|g| {
+            let chart = chart(result, g);
+            if chart.partitions.is_empty() {
+                let why = format!("group {g} committed no offsets");
+                return Err((format!("lag-{}", file_safe(g)), why));
+            }
+            Ok(chart)
+        })
+        .collect()
+}
+
+/// Each partition's log end offset over time: the end of the leader's last append.
+fn log_ends(result: &RunResult) -> BTreeMap<Tp, Vec<(SimTime, u64)>> {
+    let mut ends: BTreeMap<Tp, Vec<(SimTime, u64)>> = BTreeMap::new();
+    for a in &result.history.appends {
+        let end = a.base_offset + a.records.len() as u64;
+        ends.entry(a.tp).or_default().push((a.at, end));
+    }
+    ends
+}
+
+fn chart(result: &RunResult, group: &str) -> LagChart {
+    let mut commits: BTreeMap<Tp, Vec<(SimTime, u64)>> = BTreeMap::new();
+    for c in result
+        .history
+        .commits
+        .iter()
+        .filter(|c| c.group.as_ref() == group)
+    {
+        commits.entry(c.tp).or_default().push((c.at, c.offset));
+    }
+    let ends = log_ends(result);
+    let none = Vec::new();
+    let partitions = commits
+        .iter()
+        .map(|(tp, committed)| {
+            let end = ends.get(tp).unwrap_or(&none);
+            (result.names.tp(*tp), steps(&lag(committed, end), result.end))
+        })
+        .collect();
+    let rebalances = result
+        .history
+        .group_states
+        .iter()
+        .filter(|(_, g, s, _)| g.as_ref() == group && *s == GroupState::PreparingRebalance)
+        .map(|(t, ..)| ms(*t))
+        .collect();
+    LagChart {
+        group: group.to_string(),
+        end: result.end,
+        partitions,
+        rebalances,
+    }
+}
+
+/// Log end minus committed offset at every change of either, from the first commit on.
+/// Both lists are in time order.
+fn lag(committed: &[(SimTime, u64)], log_end: &[(SimTime, u64)]) -> Vec<(SimTime, u64)> {
+    let Some(&(first, _)) = committed.first() else {
+        return Vec::new();
+    };
+    let (mut c, mut e) = (0, 0);
+    let (mut offset, mut end) = (0, 0);
+    let mut out = Vec::new();
+    while c < committed.len() || e < log_end.len() {
+        let next_commit = committed.get(c).map(|x| x.0);
+        let next_end = log_end.get(e).map(|x| x.0);
+        let at = match (next_commit, next_end) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => break,
+        };
+        while let Some(&(_, o)) = committed.get(c).filter(|x| x.0 == at) {
+            (offset, c) = (o, c + 1);
+        }
+        while let Some(&(_, o)) = log_end.get(e).filter(|x| x.0 == at) {
+            (end, e) = (o, e + 1);
+        }
+        if at >= first {
+            out.push((at, u64::saturating_sub(end, offset)));
+        }
+    }
+    out
+}
+
+impl Chart for LagChart {
+    fn file_stem(&self) -> String {
+        format!("lag-{}", file_safe(&self.group))
+    }
+
+    fn size(&self) -> (u32, u32) {
+        style::SIZE
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult
+    where
+        DB::ErrorType: 'static,
+    {
+        let y_max = self
+            .partitions
+            .iter()
+            .flat_map(|(_, p)| p.iter().map(|(_, y)| *y))
+            .fold(0.0, f64::max);
+        let y = up_to(y_max);
+        let y_top = y.end;
+        let mut chart = ChartBuilder::on(root)
+            .caption(
+                format!(
+                    "Consumer lag of group {}: log end offset minus committed offset",
+                    self.group
+                ),
+                style::caption(),
+            )
+            .margin(15)
+            .x_label_area_size(X_LABEL_AREA)
+            .y_label_area_size(Y_LABEL_AREA)
+            .build_cartesian_2d(time_axis(self.end), y)?;
+        chart
+            .configure_mesh()
+            .x_desc("simulated time (ms)")
+            .y_desc("lag (records)")
+            .label_style(text(12))
+            .max_light_lines(2)
+            .x_label_formatter(&style::tick)
+            .y_label_formatter(&style::tick)
+            .axis_desc_style(text(14))
+            .draw()?;
+        for (i, (name, points)) in self.partitions.iter().enumerate() {
+            let line = color(i).stroke_width(2);
+            chart
+                .draw_series(LineSeries::new(points.iter().copied(), line))?
+                .label(name.as_str())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
+        }
+        for (i, at) in self.rebalances.iter().enumerate() {
+            let marker = REBALANCE.stroke_width(1);
+            let anno = chart.draw_series(DashedLineSeries::new([(*at, 0.0), (*at, y_top)], 4, 4, marker))?;
+            if i == 0 {
+                anno.label("rebalance")
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], marker));
+            }
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .label_font(text(13))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .draw()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lag;
+    use crate::sim::SimTime;
+
+    #[test]
+    fn lag_is_log_end_minus_committed_from_the_first_commit() {
+        let t = SimTime::from_us;
+        let committed = [(t(10), 2), (t(30), 5)];
+        let ends = [(t(5), 3), (t(20), 6), (t(30), 7)];
+        assert_eq!(lag(&committed, &ends), vec![(t(10), 1), (t(20), 4), (t(30), 2)]);
+        assert!(lag(&[], &ends).is_empty());
+    }
+}
