@@ -13,7 +13,7 @@ use crate::kafka::controller::{Controller, TopicPolicy};
 use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::log::PartitionLog;
 use crate::kafka::producer::Producer;
-use crate::kafka::protocol::{ClusterMetadata, Message};
+use crate::kafka::protocol::{ClusterMetadata, Message, ResponseBody};
 use crate::kafka::record::Tp;
 use crate::net::{DropReason, Kind, Network};
 use crate::scenario::{Fault, Scenario, TopicConfig, Trigger};
@@ -418,16 +418,27 @@ impl<'s> Simulation<'s> {
     }
 
     /// When the broker a request reached is done handling it (now for anything else).
+    /// When the broker a message reached is done with it: a request when its handler thread
+    /// has finished, a follower's fetched data when its fetcher thread has appended it; now for
+    /// anything else.
     fn handled_at(&mut self, d: &Delivery) -> SimTime {
         let now = self.now;
-        if !d.msg.is_request() {
+        let fetched = matches!(
+            &d.msg,
+            Message::Response {
+                body: ResponseBody::ReplicaFetch(_),
+                ..
+            }
+        );
+        if !d.msg.is_request() && !fetched {
             return now;
         }
+        let bytes = d.msg.wire_bytes();
         match self.threads_of(d.to) {
-            Some(threads) if !threads.is_free() => {
-                threads.admit(now, d.from, d.generation, d.msg.wire_bytes())
-            }
-            _ => now,
+            Some(threads) if threads.is_free() => now,
+            Some(threads) if fetched => threads.append_fetched(now, d.from, bytes),
+            Some(threads) => threads.admit(now, d.from, d.generation, bytes),
+            None => now,
         }
     }
 

@@ -8,6 +8,11 @@
 //! threads (`KafkaRequestHandlerPool`), which spends `kafkasim.request.time.us` plus its size over
 //! `kafkasim.io.thread.mib.per.s` on it. The broker's state changes when the handler finishes.
 //!
+//! A follower appends what it fetched on its fetcher thread for that leader
+//! (`num.replica.fetchers=1`: one `ReplicaFetcherThread` per source broker), which spends the
+//! data's size over `kafkasim.io.thread.mib.per.s` on it, one response after the other: so
+//! replication costs time per byte too.
+//!
 //! Kafka keeps a connection muted until the response is *sent*, also while a request waits in a
 //! purgatory (`acks=all`, a long-polling fetch); here the connection is free again once the
 //! handler is done. Kafka's consumer talks to its group coordinator on a connection of its own,
@@ -27,6 +32,8 @@ pub struct BrokerThreads {
     /// Each connection (peer, incarnation): its processor, and when its last request is done.
     connections: BTreeMap<(NodeId, u32), (usize, SimTime)>,
     next_processor: usize,
+    /// When the fetcher thread for each leader is free.
+    fetchers: BTreeMap<NodeId, SimTime>,
 }
 
 /// Time to move `bytes` at `mib_per_s` (0: free), rounded up to whole microseconds.
@@ -47,6 +54,7 @@ impl BrokerThreads {
             io_free: vec![SimTime::ZERO; costs.io_threads.max(1) as usize],
             connections: BTreeMap::new(),
             next_processor: 0,
+            fetchers: BTreeMap::new(),
         }
     }
 
@@ -82,6 +90,15 @@ impl BrokerThreads {
             *t = done;
         }
         self.connections.insert((peer, generation), (processor, done));
+        done
+    }
+
+    /// A fetch response of `bytes` from `leader` reached this follower at `arrival`: when its
+    /// fetcher thread has appended it.
+    pub fn append_fetched(&mut self, arrival: SimTime, leader: NodeId, bytes: u64) -> SimTime {
+        let free = self.fetchers.entry(leader).or_insert(SimTime::ZERO);
+        let done = arrival.max(*free) + byte_time(bytes, self.costs.io_mib_per_s);
+        *free = done;
         done
     }
 
@@ -137,6 +154,25 @@ mod tests {
             .map(|peer| t.admit(SimTime::ZERO, peer, 0, 0).as_us())
             .collect();
         assert_eq!(done, [100, 100, 200]);
+    }
+
+    #[test]
+    fn a_follower_appends_fetched_data_one_response_after_the_other() {
+        let mut t = BrokerThreads::new(costs(3, 8));
+        // 1 MiB/s: half a MiB takes half a second; the next response waits for the first.
+        assert_eq!(
+            t.append_fetched(SimTime::ZERO, A, 1 << 19),
+            SimTime::from_us(500_000)
+        );
+        assert_eq!(
+            t.append_fetched(SimTime::ZERO, A, 1 << 19),
+            SimTime::from_us(1_000_000)
+        );
+        // Another leader's fetcher is another thread.
+        assert_eq!(
+            t.append_fetched(SimTime::ZERO, B, 1 << 19),
+            SimTime::from_us(500_000)
+        );
     }
 
     #[test]

@@ -95,3 +95,27 @@ fn requests_queue_when_the_brokers_io_threads_are_busy() {
     assert!(p99_8 < 10_000, "8 threads: p99 {p99_8} µs");
     assert!(p99_1 > 3 * p99_8, "1 thread: p99 {p99_1} µs vs {p99_8} µs with 8");
 }
+
+#[test]
+fn replication_costs_the_follower_time_per_byte_before_acks_all_can_answer() {
+    // At 1 MiB/s per thread, a record of a tenth of a MiB takes the leader's I/O thread 100 ms
+    // to append, and the follower's fetcher thread another 100 ms: acks=all waits for both.
+    let latency = |acks: &str| {
+        let text = format!(
+            r#"Scenario(
+                name: "costs", description: "x", seed: 1, duration: "5s",
+                cluster: (brokers: 2, config: {{ "kafkasim.io.thread.mib.per.s": 1 }},
+                          network: (bandwidth: "unlimited")),
+                topics: [ (name: "t", partitions: 1, replication_factor: 2) ],
+                producers: [ (id: "p1", config: {{ "acks": "{acks}", "enable.idempotence": false }},
+                              workload: (topic: "t", records: 1, rate: "1/s", value_bytes: 104857,
+                                         start: "200ms")) ],
+            )"#
+        );
+        let s = Scenario::parse("costs.ron", &text).unwrap_or_else(|e| panic!("{e}"));
+        latencies(&quiet(&s))[0]
+    };
+    let (one, all) = (latency("1"), latency("all"));
+    assert!((100_000..110_000).contains(&one), "acks=1: {one} µs");
+    assert!(all >= one + 100_000, "acks=all: {all} µs, acks=1: {one} µs");
+}

@@ -81,9 +81,10 @@ fn more_batching_buys_throughput_with_latency_and_acks_all_costs_latency() {
                 l20.p50_us > l0.p50_us && l20.p99_us > l0.p99_us,
                 "acks={acks} batch={batch}"
             );
-            // ... and does not slow a bulk load, whose batches fill before linger.ms is up.
+            // ... and buys a saturated bulk load no throughput: its batches fill before
+            // linger.ms is up (and those that do not, wait).
             assert!(
-                l20.records_per_s > 0.99 * l0.records_per_s,
+                l20.records_per_s < 1.05 * l0.records_per_s,
                 "acks={acks} batch={batch}: {} vs {}",
                 l0.records_per_s,
                 l20.records_per_s
