@@ -222,7 +222,7 @@ pub fn run_sweep(args: &SweepArgs, progress: Option<&mut (dyn Write + Send)>) ->
         if let Some(p) = &progress
             && let Ok(mut w) = p.lock()
         {
-            let _ = write!(w, "\rsweep: {n}/{} runs", jobs.len());
+            let _ = write!(w, "\r{}", progress_bar(n, jobs.len()));
             if n == jobs.len() {
                 let _ = writeln!(w);
             }
@@ -249,6 +249,17 @@ pub fn run_sweep(args: &SweepArgs, progress: Option<&mut (dyn Write + Send)>) ->
         latency_of: args.latency_of.clone(),
         rows,
     })
+}
+
+/// `sweep [##########----------] 12/24 runs`: 30 cells, filled in proportion to `done`.
+fn progress_bar(done: usize, total: usize) -> String {
+    const CELLS: usize = 30;
+    let filled = (done * CELLS).checked_div(total).unwrap_or(CELLS).min(CELLS);
+    format!(
+        "sweep [{}{}] {done}/{total} runs",
+        "#".repeat(filled),
+        "-".repeat(CELLS - filled)
+    )
 }
 
 fn usage(message: &str, help: &str) -> CommandError {
@@ -331,5 +342,20 @@ fn measure(runs: Vec<RunFigures>) -> Measured {
         lost: runs.iter().map(|r| r.lost).max().unwrap_or(0),
         duplicated: runs.iter().map(|r| r.duplicated).max().unwrap_or(0),
         reordered: runs.iter().map(|r| r.reordered).max().unwrap_or(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::progress_bar;
+
+    #[test]
+    fn the_progress_bar_fills_in_proportion() {
+        assert_eq!(progress_bar(0, 4), format!("sweep [{}] 0/4 runs", "-".repeat(30)));
+        assert_eq!(
+            progress_bar(2, 4),
+            format!("sweep [{}{}] 2/4 runs", "#".repeat(15), "-".repeat(15))
+        );
+        assert_eq!(progress_bar(4, 4), format!("sweep [{}] 4/4 runs", "#".repeat(30)));
     }
 }
