@@ -151,8 +151,9 @@ impl MessageLog {
 pub struct Series {
     /// Each replica's log end offset over time, by (partition, broker).
     pub log_end: BTreeMap<(Tp, BrokerId), Vec<(SimTime, u64)>>,
-    /// Each partition's high watermark over time, as its current leader reported it.
-    pub high_watermark: BTreeMap<Tp, Vec<(SimTime, u64)>>,
+    /// Each replica's high watermark over time, by (partition, broker): a leader's as it
+    /// advances, a follower's as it learns it from fetch responses.
+    pub high_watermark: BTreeMap<(Tp, BrokerId), Vec<(SimTime, u64)>>,
     /// Every produce request.
     pub produce: Vec<ProduceSample>,
     /// Bytes and records of each batch as last sent, by (producer, batch id).
@@ -200,7 +201,8 @@ impl Series {
                 let end = base_offset + records.len() as u64;
                 push_point(self.log_end.entry((*tp, broker)).or_default(), now, end);
                 if leads(tp) {
-                    push_point(self.high_watermark.entry(*tp).or_default(), now, *high_watermark);
+                    let hw = self.high_watermark.entry((*tp, broker)).or_default();
+                    push_point(hw, now, *high_watermark);
                 }
             }
             Event::Replicated { tp, log_end, .. } => {
@@ -210,7 +212,12 @@ impl Series {
                 push_point(self.log_end.entry((*tp, broker)).or_default(), now, *to);
             }
             Event::HighWatermark { tp, high_watermark } if leads(tp) => {
-                push_point(self.high_watermark.entry(*tp).or_default(), now, *high_watermark);
+                let hw = self.high_watermark.entry((*tp, broker)).or_default();
+                push_point(hw, now, *high_watermark);
+            }
+            Event::FollowerHighWatermark { tp, high_watermark } => {
+                let hw = self.high_watermark.entry((*tp, broker)).or_default();
+                push_point(hw, now, *high_watermark);
             }
             _ => {}
         }

@@ -386,6 +386,13 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             ),
         ),
         Event::HighWatermark { tp, high_watermark } => ("hw", format!("{} -> {high_watermark}", n.tp(*tp))),
+        Event::FollowerHighWatermark { tp, high_watermark } => (
+            "hw",
+            format!(
+                "{} -> {high_watermark} (a follower, from the leader's fetch response)",
+                n.tp(*tp)
+            ),
+        ),
         Event::IsrProposed { tp, isr, why } => (
             "isr",
             format!(
@@ -711,6 +718,10 @@ fn json(e: &Event, n: &Names) -> Value {
         Event::HighWatermark { tp, high_watermark } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "high_watermark", "topic": t, "partition": p, "high_watermark": high_watermark})
+        }
+        Event::FollowerHighWatermark { tp, high_watermark } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "follower_high_watermark", "topic": t, "partition": p, "high_watermark": high_watermark})
         }
         Event::IsrProposed { tp, isr, why } => {
             let (t, p) = tp_json(*tp, n);

@@ -194,6 +194,14 @@ pub enum Event {
         /// The new high watermark.
         high_watermark: u64,
     },
+    /// A follower moved its high watermark to what the leader's fetch response said (capped
+    /// at its own log end).
+    FollowerHighWatermark {
+        /// Partition.
+        tp: Tp,
+        /// The follower's new high watermark.
+        high_watermark: u64,
+    },
     /// A leader asked the controller to change the ISR.
     IsrProposed {
         /// Partition.

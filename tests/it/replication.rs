@@ -199,10 +199,11 @@ fn leader_changes(lines: &[TraceLine]) -> Vec<(SimTime, Option<u32>, u32)> {
         .collect()
 }
 
-/// A leader's high-watermark moves: `t-0 -> 10`.
+/// A leader's high-watermark moves: `t-0 -> 10` (not a follower's, which says so).
 fn hw_moves(lines: &[TraceLine], node: &str) -> Vec<(SimTime, u64)> {
     lines_of(lines, node, "hw")
         .iter()
+        .filter(|l| !l.detail.contains("(a follower"))
         .map(|l| {
             let v = l.detail.strip_prefix("t-0 -> ").expect("t-0");
             (l.at, v.parse().expect("an offset"))
@@ -380,6 +381,15 @@ fn a_follower_learns_a_new_hw_only_from_its_next_fetch_response() {
     let lines = trace_lines(&r);
     assert_eq!(hw_moves(&lines, "broker-1"), [(ms(103), 1)]);
     assert_eq!(replicated(&lines, "broker-2"), [(ms(102), 1)]);
+    // The trace shows the follower's HW move when the response arrives, at 604 ms.
+    let learned: Vec<(SimTime, &str)> = lines_of(&lines, "broker-2", "hw")
+        .iter()
+        .map(|l| (l.at, l.detail.as_str()))
+        .collect();
+    assert_eq!(
+        learned,
+        [(ms(604), "t-0 -> 1 (a follower, from the leader's fetch response)")]
+    );
 }
 
 /// Brokers 2 and 3 crash at 100 ms and are fenced at 3001 ms (ISR [1]); producers "all"

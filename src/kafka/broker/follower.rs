@@ -163,7 +163,12 @@ impl Broker {
             });
         }
         if let Some(r) = self.replicas.get_mut(&tp) {
+            let before = r.log.high_watermark();
             r.log.follow_high_watermark(leader_hw);
+            let high_watermark = r.log.high_watermark();
+            if high_watermark != before {
+                out.trace(|| Event::FollowerHighWatermark { tp, high_watermark });
+            }
         }
         self.flush_by_messages(tp);
     }

@@ -36,9 +36,8 @@ pub struct PartitionChart {
     stem: String,
     title: String,
     end: SimTime,
-    /// ("broker-1 LEO", step points).
-    replicas: Vec<(String, Vec<(f64, f64)>)>,
-    high_watermark: Vec<(f64, f64)>,
+    /// ("broker-1", LEO step points, HW step points).
+    replicas: Vec<(String, Vec<(f64, f64)>, Vec<(f64, f64)>)>,
     marks: Vec<Mark>,
     y_max: f64,
 }
@@ -81,20 +80,19 @@ fn chart(result: &RunResult, series: &Series, tp: Tp) -> PartitionChart {
         points.extend(changes.into_iter().flatten().filter(|(t, _)| *t >= created));
         steps(&points, result.end)
     };
-    let replicas: Vec<(String, Vec<(f64, f64)>)> = brokers
+    let replicas: Vec<(String, Vec<(f64, f64)>, Vec<(f64, f64)>)> = brokers
         .iter()
         .map(|b| {
             (
-                format!("broker-{b} LEO"),
+                format!("broker-{b}"),
                 from_zero(series.log_end.get(&(tp, *b))),
+                from_zero(series.high_watermark.get(&(tp, *b))),
             )
         })
         .collect();
-    let high_watermark = from_zero(series.high_watermark.get(&tp));
     let y_max = replicas
         .iter()
-        .flat_map(|(_, p)| p.iter())
-        .chain(high_watermark.iter())
+        .flat_map(|(_, leo, hw)| leo.iter().chain(hw.iter()))
         .map(|(_, y)| *y)
         .fold(0.0, f64::max);
     PartitionChart {
@@ -102,7 +100,6 @@ fn chart(result: &RunResult, series: &Series, tp: Tp) -> PartitionChart {
         title: format!("{name}: log end offset (LEO) and high watermark (HW)"),
         end: result.end,
         replicas,
-        high_watermark,
         marks: marks(result, tp),
         y_max,
     }
@@ -171,23 +168,25 @@ impl Chart for PartitionChart {
             .axis_desc_style(text(14))
             .draw()?;
         let n = self.replicas.len();
-        for (i, (name, points)) in self.replicas.iter().enumerate() {
+        for (i, (name, leo, _)) in self.replicas.iter().enumerate() {
             let line = color(i).stroke_width(style::width(i, n));
             chart
-                .draw_series(LineSeries::new(points.iter().copied(), line))?
-                .label(name.as_str())
+                .draw_series(LineSeries::new(leo.iter().copied(), line))?
+                .label(format!("{name} LEO"))
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
         }
-        let hw = BLACK.stroke_width(2);
-        chart
-            .draw_series(DashedLineSeries::new(
-                self.high_watermark.iter().copied(),
-                8,
-                5,
-                hw,
-            ))?
-            .label("HW")
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], hw));
+        // Each replica's HW dashed in its colour, drawn over the LEO lines.
+        for (i, (name, _, hw)) in self.replicas.iter().enumerate() {
+            let dash = color(i).stroke_width(2);
+            chart
+                .draw_series(DashedLineSeries::new(hw.iter().copied(), 8, 5, dash))?
+                .label(format!("{name} HW"))
+                .legend(move |(x, y)| {
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (8, 0)], dash)
+                        + PathElement::new(vec![(12, 0), (20, 0)], dash)
+                });
+        }
         let mut labelled = [false, false];
         for (i, m) in self.marks.iter().enumerate() {
             let c = if m.election { ELECTION } else { ISR };
