@@ -30,6 +30,9 @@ struct Mark {
     label: String,
 }
 
+/// A replica's name, and its LEO and HW as step points.
+type Replica = (String, Vec<(f64, f64)>, Vec<(f64, f64)>);
+
 /// The chart of one partition.
 #[derive(Clone, Debug)]
 pub struct PartitionChart {
@@ -37,7 +40,7 @@ pub struct PartitionChart {
     title: String,
     end: SimTime,
     /// ("broker-1", LEO step points, HW step points).
-    replicas: Vec<(String, Vec<(f64, f64)>, Vec<(f64, f64)>)>,
+    replicas: Vec<Replica>,
     marks: Vec<Mark>,
     y_max: f64,
 }
@@ -80,7 +83,7 @@ fn chart(result: &RunResult, series: &Series, tp: Tp) -> PartitionChart {
         points.extend(changes.into_iter().flatten().filter(|(t, _)| *t >= created));
         steps(&points, result.end)
     };
-    let replicas: Vec<(String, Vec<(f64, f64)>, Vec<(f64, f64)>)> = brokers
+    let replicas: Vec<Replica> = brokers
         .iter()
         .map(|b| {
             (
