@@ -22,12 +22,14 @@ pub(super) fn write(out: &mut dyn Write, sweep: &Sweep) -> io::Result<()> {
         1 => format!("seed {first}"),
         n => format!("seeds {first} to {}", first + (n - 1)),
     };
+    let combinations = match sweep.rows.len() {
+        1 => "1 combination".to_string(),
+        n => format!("{n} combinations"),
+    };
     writeln!(
         out,
-        "Sweep: {} ({}), {} combinations, {seeds}",
-        sweep.name,
-        sweep.file,
-        sweep.rows.len()
+        "Sweep: {} ({}), {combinations}, {seeds}",
+        sweep.name, sweep.file
     )?;
     let whose = |p: &Option<String>| {
         p.as_ref()
