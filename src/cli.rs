@@ -7,7 +7,7 @@ const EXAMPLES: &str = "\
 Examples:
   kafkasim list                                        the bundled scenarios
   kafkasim run scenarios/reorder-inflight-5.ron        trace + summary of one run
-  kafkasim run reorder-inflight-5 --seed 3 --out out   write trace.txt and summary.txt to out/
+  kafkasim run reorder-inflight-5 --seed 3 --out out   write the trace, summary and charts to out/
   kafkasim run acks1-leader-crash-loss --set acks=all  the same scenario with a producer setting changed
   kafkasim check scenarios/                            run every scenario, verify `expect`
   kafkasim matrix acks1-leader-crash-loss --seeds 20   lost/failed/duplicated/reordered, 24 settings
