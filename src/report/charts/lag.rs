@@ -5,7 +5,7 @@
 //! Lag rises as producers append and drops at each commit; with auto-commit (every
 //! `auto.commit.interval.ms`) it is a sawtooth, and a rebalance shows as a pause in the drops.
 
-use super::style::{self, X_LABEL_AREA, Y_LABEL_AREA, color, ms, steps, text, time_axis, up_to};
+use super::style::{self, color, ms, steps, time_axis, up_to};
 use super::{Chart, DrawResult, file_safe};
 use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::record::Tp;
@@ -145,28 +145,16 @@ impl Chart for LagChart {
             .fold(0.0, f64::max);
         let y = up_to(y_max);
         let y_top = y.end;
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                format!(
-                    "Consumer lag of group {}: log end offset minus committed offset",
-                    self.group
-                ),
-                style::caption(),
-            )
-            .margin(15)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(time_axis(self.end), y)?;
-        chart
-            .configure_mesh()
-            .x_desc("simulated time (ms)")
-            .y_desc("lag (records)")
-            .label_style(text(12))
-            .max_light_lines(2)
-            .x_label_formatter(&style::tick)
-            .y_label_formatter(&style::tick)
-            .axis_desc_style(text(14))
-            .draw()?;
+        let mut chart = style::plot(
+            root,
+            &format!(
+                "Consumer lag of group {}: log end offset minus committed offset",
+                self.group
+            ),
+            time_axis(self.end),
+            y,
+        )?;
+        style::axes(&mut chart, "simulated time (ms)", "lag (records)")?;
         for (i, (name, points)) in self.partitions.iter().enumerate() {
             let line = color(i).stroke_width(2);
             chart
@@ -182,13 +170,7 @@ impl Chart for LagChart {
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], marker));
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(text(13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
         Ok(())
     }
 }

@@ -129,26 +129,18 @@ impl Chart for CdfChart {
     where
         DB::ErrorType: 'static,
     {
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                "Produce latency: cumulative distribution per producer",
-                style::caption(),
-            )
-            .margin(15)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(up_to(max_latency_ms(&self.producers)), 0.0..1.05)?;
+        let mut chart = style::plot(
+            root,
+            "Produce latency: cumulative distribution per producer",
+            up_to(max_latency_ms(&self.producers)),
+            0.0..1.05,
+        )?;
         let x_max = max_latency_ms(&self.producers);
-        chart
-            .configure_mesh()
-            .x_desc("produce latency, send() to acknowledgement (ms)")
-            .y_desc("fraction of acknowledged records")
-            .label_style(text(12))
-            .max_light_lines(2)
-            .x_label_formatter(&style::tick)
-            .y_label_formatter(&style::tick)
-            .axis_desc_style(text(14))
-            .draw()?;
+        style::axes(
+            &mut chart,
+            "produce latency, send() to acknowledgement (ms)",
+            "fraction of acknowledged records",
+        )?;
         for (i, p) in self.producers.iter().enumerate() {
             let c = color(i);
             let line = c.stroke_width(2);
@@ -175,13 +167,7 @@ impl Chart for CdfChart {
                     .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(text(13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::LowerRight, 13)?;
         Ok(())
     }
 }
@@ -208,16 +194,7 @@ impl Chart for ScatterChart {
             .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA)
             .build_cartesian_2d(time_axis(self.end), up_to(max_latency_ms(&self.producers)))?;
-        chart
-            .configure_mesh()
-            .x_desc("send time (simulated ms)")
-            .y_desc("produce latency (ms)")
-            .label_style(text(12))
-            .max_light_lines(2)
-            .x_label_formatter(&style::tick)
-            .y_label_formatter(&style::tick)
-            .axis_desc_style(text(14))
-            .draw()?;
+        style::axes(&mut chart, "send time (simulated ms)", "produce latency (ms)")?;
         for (i, p) in self.producers.iter().enumerate() {
             let c = color(i);
             let points = downsample(&p.samples, MAX_POINTS);
@@ -230,13 +207,7 @@ impl Chart for ScatterChart {
                 .label(p.producer.as_str())
                 .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(text(13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
         Ok(())
     }
 }

@@ -5,7 +5,7 @@
 //! which every ISR member has the log, so a gap between the leader's LEO and the HW is data that
 //! `acks=1` acknowledged but that a crash of the leader can still lose.
 
-use super::style::{self, MAX_POINTS, X_LABEL_AREA, Y_LABEL_AREA, color, ms, steps, text, time_axis, up_to};
+use super::style::{self, MAX_POINTS, color, ms, steps, text, time_axis, up_to};
 use super::{Chart, DrawResult, file_safe};
 use crate::history::series::Series;
 use crate::kafka::protocol::broker_list;
@@ -154,22 +154,8 @@ impl Chart for PartitionChart {
     {
         let y = up_to(self.y_max);
         let y_top = y.end;
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, style::caption())
-            .margin(15)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(time_axis(self.end), y)?;
-        chart
-            .configure_mesh()
-            .x_desc("simulated time (ms)")
-            .y_desc("offset (records)")
-            .label_style(text(12))
-            .max_light_lines(2)
-            .x_label_formatter(&style::tick)
-            .y_label_formatter(&style::tick)
-            .axis_desc_style(text(14))
-            .draw()?;
+        let mut chart = style::plot(root, &self.title, time_axis(self.end), y)?;
+        style::axes(&mut chart, "simulated time (ms)", "offset (records)")?;
         let n = self.replicas.len();
         for (i, (name, leo, _)) in self.replicas.iter().enumerate() {
             let line = color(i).stroke_width(style::width(i, n));
@@ -216,13 +202,7 @@ impl Chart for PartitionChart {
             let label = EmptyElement::at(at) + Text::new(m.label.clone(), (4, 0), text(11).color(&c));
             chart.draw_series([label])?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(text(13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::LowerRight, 13)?;
         Ok(())
     }
 }

@@ -1,10 +1,73 @@
 //! What every chart shares: sizes, fonts, colours, and the helpers that turn recorded samples
 //! into lines (steps, downsampling, axis ranges).
 
+use super::DrawResult;
 use super::font::FAMILY;
 use crate::sim::SimTime;
+use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
+use plotters::prelude::*;
 use plotters::style::{FontDesc, FontStyle, IntoFont, RGBColor};
 use std::ops::Range;
+
+/// A chart with `f64` axes, as every chart but the sequence diagram draws.
+pub type Plot<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The frame of an ordinary chart on `root`: its caption, margins and label areas, over `x`
+/// and `y`.
+pub fn plot<'a, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    caption_text: &str,
+    x: Range<f64>,
+    y: Range<f64>,
+) -> Result<Plot<'a, DB>, Box<dyn std::error::Error>>
+where
+    DB::ErrorType: 'static,
+{
+    Ok(ChartBuilder::on(root)
+        .caption(caption_text, caption())
+        .margin(15)
+        .x_label_area_size(X_LABEL_AREA)
+        .y_label_area_size(Y_LABEL_AREA)
+        .build_cartesian_2d(x, y)?)
+}
+
+/// The grid, ticks and axis descriptions, the same on every chart with `f64` axes.
+pub fn axes<DB: DrawingBackend>(chart: &mut Plot<'_, DB>, x_desc: &str, y_desc: &str) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_mesh()
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(text(12))
+        .max_light_lines(2)
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .axis_desc_style(text(14))
+        .draw()?;
+    Ok(())
+}
+
+/// The legend box, at `position`, its labels `font_size` high.
+pub fn legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Plot<'a, DB>,
+    position: SeriesLabelPosition,
+    font_size: u32,
+) -> DrawResult
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(text(font_size))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .draw()?;
+    Ok(())
+}
 
 /// The size of an ordinary chart.
 pub const SIZE: (u32, u32) = (1000, 600);

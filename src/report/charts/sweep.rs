@@ -1,6 +1,6 @@
 //! The sweep chart: records/s against p99 latency, one labelled point per combination.
 
-use super::style::{self, X_LABEL_AREA, Y_LABEL_AREA, color, text, up_to};
+use super::style::{self, color, text, up_to};
 use super::{Chart, DrawResult};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -47,25 +47,17 @@ impl Chart for SweepChart {
     {
         let x_max = self.points.iter().map(|p| p.p99_ms).fold(0.0, f64::max);
         let y_max = self.points.iter().map(|p| p.records_per_s).fold(0.0, f64::max);
-        let mut chart = ChartBuilder::on(root)
-            .caption(
-                "Throughput against p99 latency, one point per combination",
-                style::caption(),
-            )
-            .margin(15)
-            .x_label_area_size(X_LABEL_AREA)
-            .y_label_area_size(Y_LABEL_AREA)
-            .build_cartesian_2d(up_to(x_max * 1.1), up_to(y_max * 1.25))?;
-        chart
-            .configure_mesh()
-            .x_desc(format!("p99 produce latency of {} (ms)", self.latency_of))
-            .y_desc(format!("records/s of {}", self.throughput_of))
-            .label_style(text(12))
-            .max_light_lines(2)
-            .x_label_formatter(&style::tick)
-            .y_label_formatter(&style::tick)
-            .axis_desc_style(text(14))
-            .draw()?;
+        let mut chart = style::plot(
+            root,
+            "Throughput against p99 latency, one point per combination",
+            up_to(x_max * 1.1),
+            up_to(y_max * 1.25),
+        )?;
+        style::axes(
+            &mut chart,
+            &format!("p99 produce latency of {} (ms)", self.latency_of),
+            &format!("records/s of {}", self.throughput_of),
+        )?;
         let mut groups: Vec<&str> = Vec::new();
         for p in &self.points {
             if !groups.contains(&p.group.as_str()) {
@@ -88,13 +80,7 @@ impl Chart for SweepChart {
                 .label(format!("{}={group}", self.key))
                 .legend(move |(x, y)| Circle::new((x + 10, y), 5, c.filled()));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperMiddle)
-            .label_font(text(13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::UpperMiddle, 13)?;
         Ok(())
     }
 }

@@ -138,16 +138,7 @@ impl ThroughputChart {
             .x_label_area_size(X_LABEL_AREA)
             .y_label_area_size(Y_LABEL_AREA + 10)
             .build_cartesian_2d(time_axis(self.end), up_to(y_max))?;
-        chart
-            .configure_mesh()
-            .x_desc("simulated time (ms)")
-            .y_desc(unit)
-            .label_style(text(12))
-            .max_light_lines(2)
-            .x_label_formatter(&style::tick)
-            .y_label_formatter(&style::tick)
-            .axis_desc_style(text(14))
-            .draw()?;
+        style::axes(&mut chart, "simulated time (ms)", unit)?;
         let n = lines.len();
         for (i, (name, points)) in lines.into_iter().enumerate() {
             let line = color(i).stroke_width(style::width(i, n));
@@ -156,13 +147,7 @@ impl ThroughputChart {
                 .label(name)
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .label_font(text(12))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .draw()?;
+        style::legend(&mut chart, SeriesLabelPosition::UpperRight, 12)?;
         Ok(())
     }
 }
