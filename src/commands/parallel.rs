@@ -1,6 +1,8 @@
 //! Independent runs (seeds, grid cells) spread over threads. Each simulation stays on one thread;
 //! results come back in job order, so the output never depends on the thread count or on timing.
 
+use super::CommandError;
+use crate::scenario::{Overrides, Scenario};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Every core the OS gives this process (1 when it cannot tell).
@@ -38,6 +40,99 @@ pub fn map_jobs<R: Send>(jobs: usize, threads: usize, work: impl Fn(usize) -> R 
     slots
         .into_iter()
         .map(|r| r.expect("every job index is taken by exactly one worker"))
+        .collect()
+}
+
+/// A usage error (exit code 2) with a hint.
+pub fn usage(message: &str, help: &str) -> CommandError {
+    CommandError(format!("error: {message}\n  = help: {help}\n"))
+}
+
+/// Checks `--seeds` (1 to `max`; `example` shows a good value) and `--threads` (at least 1).
+pub fn check_seeds_and_threads(
+    seeds: u64,
+    max: u64,
+    example: &str,
+    threads: Option<usize>,
+) -> Result<(), CommandError> {
+    if !(1..=max).contains(&seeds) {
+        return Err(usage(
+            &format!("--seeds must be between 1 and {max}, not {seeds}"),
+            example,
+        ));
+    }
+    if threads == Some(0) {
+        return Err(usage(
+            "--threads must be at least 1",
+            "leave --threads out to use every core",
+        ));
+    }
+    Ok(())
+}
+
+/// The seeds `first, first + 1, …` (`count` of them), or a usage error if they run past the
+/// largest seed.
+pub fn seed_range(first: u64, count: u64) -> Result<Vec<u64>, CommandError> {
+    if first.checked_add(count.saturating_sub(1)).is_none() {
+        return Err(usage(
+            "--seed plus --seeds runs past the largest seed",
+            "use a smaller --seed",
+        ));
+    }
+    Ok((0..count).map(|i| first + i).collect())
+}
+
+/// A grid cell: its label, and the scenario with its overrides, or the first line of why
+/// Kafka refuses them.
+pub type Cell<C> = (C, Result<Scenario, String>);
+
+/// Parses the scenario text once per cell with that cell's overrides.
+pub fn parse_cells<C>(
+    file: &str,
+    text: &str,
+    cells: impl IntoIterator<Item = (C, Overrides)>,
+) -> Vec<Cell<C>> {
+    cells
+        .into_iter()
+        .map(|(c, overrides)| {
+            let parsed = Scenario::parse_with_overrides(file, text, &overrides)
+                .map_err(|e| e.message.lines().next().unwrap_or_default().to_string());
+            (c, parsed)
+        })
+        .collect()
+}
+
+/// Runs `work(scenario, seed)` for every valid cell and every seed, on `threads` threads,
+/// calling `done(runs finished, runs in all)` after each; per cell, its results in seed order,
+/// or why Kafka refused it.
+pub fn run_cells<C, R: Send>(
+    cells: &[Cell<C>],
+    seeds: &[u64],
+    threads: usize,
+    work: impl Fn(&Scenario, u64) -> R + Sync,
+    done: impl Fn(usize, usize) + Sync,
+) -> Vec<Result<Vec<R>, String>>
+where
+    C: Sync,
+{
+    let jobs: Vec<(&Scenario, u64)> = cells
+        .iter()
+        .filter_map(|(_, s)| s.as_ref().ok())
+        .flat_map(|s| seeds.iter().map(move |seed| (s, *seed)))
+        .collect();
+    let finished = AtomicUsize::new(0);
+    let mut results = map_jobs(jobs.len(), threads, |i| {
+        let r = work(jobs[i].0, jobs[i].1);
+        done(finished.fetch_add(1, Ordering::Relaxed) + 1, jobs.len());
+        r
+    })
+    .into_iter();
+    cells
+        .iter()
+        .map(|(_, s)| match s {
+            Ok(_) => Ok(results.by_ref().take(seeds.len()).collect()),
+            Err(why) => Err(why.clone()),
+        })
         .collect()
 }
 

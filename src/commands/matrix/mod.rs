@@ -5,7 +5,9 @@
 mod grid;
 mod table;
 
-use super::parallel::{available_threads, map_jobs};
+use super::parallel::{
+    available_threads, check_seeds_and_threads, parse_cells, run_cells, seed_range, usage,
+};
 use super::{CommandError, Exit, scenario_text};
 use crate::check::check;
 use crate::history;
@@ -86,18 +88,7 @@ struct Setup {
 
 /// Runs the grid over the seeds and prints the table (exit 0; 2 on bad input).
 pub fn matrix(args: &MatrixArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
-    if !(1..=MAX_SEEDS).contains(&args.seeds) {
-        return Err(usage(
-            &format!("--seeds must be between 1 and {MAX_SEEDS}, not {}", args.seeds),
-            "e.g. --seeds 20",
-        ));
-    }
-    if args.threads == Some(0) {
-        return Err(usage(
-            "--threads must be at least 1",
-            "leave --threads out to use every core",
-        ));
-    }
+    check_seeds_and_threads(args.seeds, MAX_SEEDS, "e.g. --seeds 20", args.threads)?;
     let (file, text) = scenario_text(&args.file)?;
     let base = Scenario::parse(&file, &text)?;
     if base.producers.is_empty() {
@@ -107,34 +98,22 @@ pub fn matrix(args: &MatrixArgs, out: &mut dyn Write) -> Result<Exit, CommandErr
         ));
     }
     let first_seed = args.seed.unwrap_or(base.seed);
-    if first_seed.checked_add(args.seeds - 1).is_none() {
-        return Err(usage(
-            "--seed plus --seeds runs past the largest seed",
-            "use a smaller --seed",
-        ));
-    }
-    let cells: Vec<(Combination, Result<Scenario, String>)> = Combination::grid()
-        .into_iter()
-        .map(|c| {
-            let parsed = Scenario::parse_with_overrides(&file, &text, &c.overrides());
-            (c, parsed.map_err(|e| first_line(&e.message)))
-        })
-        .collect();
-    let seeds: Vec<u64> = (0..args.seeds).map(|i| first_seed + i).collect();
-    let jobs: Vec<(&Scenario, u64)> = cells
-        .iter()
-        .filter_map(|(_, s)| s.as_ref().ok())
-        .flat_map(|s| seeds.iter().map(move |seed| (s, *seed)))
-        .collect();
+    let seeds = seed_range(first_seed, args.seeds)?;
+    let cells = parse_cells(
+        &file,
+        &text,
+        Combination::grid().into_iter().map(|c| (c, c.overrides())),
+    );
     let threads = args.threads.unwrap_or_else(available_threads);
-    let mut counts = map_jobs(jobs.len(), threads, |i| run_once(jobs[i].0, jobs[i].1)).into_iter();
+    let runs = run_cells(&cells, &seeds, threads, run_once, |_, _| {});
     let rows: Vec<Row> = cells
         .iter()
-        .map(|(combination, parsed)| Row {
+        .zip(runs)
+        .map(|((combination, _), counts)| Row {
             combination: *combination,
-            outcome: match parsed {
-                Ok(_) => Outcome::Ran(summarize(&seeds, counts.by_ref().take(seeds.len()))),
-                Err(why) => Outcome::Rejected(why.clone()),
+            outcome: match counts {
+                Ok(counts) => Outcome::Ran(summarize(&seeds, counts.into_iter())),
+                Err(why) => Outcome::Rejected(why),
             },
         })
         .collect();
@@ -146,14 +125,6 @@ pub fn matrix(args: &MatrixArgs, out: &mut dyn Write) -> Result<Exit, CommandErr
     };
     table::write(out, &setup, &rows)?;
     Ok(Exit::Ok)
-}
-
-fn usage(message: &str, help: &str) -> CommandError {
-    CommandError(format!("error: {message}\n  = help: {help}\n"))
-}
-
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or_default().to_string()
 }
 
 /// One run without a trace, and what its checkers found.

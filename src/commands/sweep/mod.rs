@@ -5,7 +5,9 @@
 mod grid;
 mod table;
 
-use super::parallel::{available_threads, map_jobs};
+use super::parallel::{
+    available_threads, check_seeds_and_threads, parse_cells, run_cells, seed_range, usage,
+};
 use super::{CommandError, Exit, scenario_text};
 use crate::check::check;
 use crate::report::charts::single;
@@ -17,7 +19,6 @@ use crate::simulation::{self, RunOptions};
 pub use grid::Axis;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The most runs per combination.
 const MAX_SEEDS: u64 = 10_000;
@@ -158,18 +159,7 @@ pub fn run_sweep(args: &SweepArgs, progress: Option<&mut (dyn Write + Send)>) ->
             "e.g. --vary linger.ms=0,5,50 --vary batch.size=16384,131072",
         ));
     }
-    if !(1..=MAX_SEEDS).contains(&args.seeds) {
-        return Err(usage(
-            &format!("--seeds must be between 1 and {MAX_SEEDS}, not {}", args.seeds),
-            "e.g. --seeds 5",
-        ));
-    }
-    if args.threads == Some(0) {
-        return Err(usage(
-            "--threads must be at least 1",
-            "leave --threads out to use every core",
-        ));
-    }
+    check_seeds_and_threads(args.seeds, MAX_SEEDS, "e.g. --seeds 5", args.threads)?;
     let axes = args
         .vary
         .iter()
@@ -192,52 +182,36 @@ pub fn run_sweep(args: &SweepArgs, progress: Option<&mut (dyn Write + Send)>) ->
     let throughput = producer_indices(&base, args.throughput_of.as_deref(), "--throughput-of")?;
     let latency = producer_indices(&base, args.latency_of.as_deref(), "--latency-of")?;
     let first_seed = args.seed.unwrap_or(base.seed);
-    if first_seed.checked_add(args.seeds - 1).is_none() {
-        return Err(usage(
-            "--seed plus --seeds runs past the largest seed",
-            "use a smaller --seed",
-        ));
-    }
-    let cells: Vec<(Vec<String>, Result<Scenario, String>)> = combinations
+    let seeds = seed_range(first_seed, args.seeds)?;
+    let overrides = combinations
         .into_iter()
-        .map(|c| {
-            let parsed = Overrides::parse(&c).map_err(|e| e.message).and_then(|o| {
-                Scenario::parse_with_overrides(&file, &text, &o).map_err(|e| first_line(&e.message))
-            });
-            (c, parsed)
-        })
-        .collect();
-    let seeds: Vec<u64> = (0..args.seeds).map(|i| first_seed + i).collect();
-    let jobs: Vec<(&Scenario, u64)> = cells
-        .iter()
-        .filter_map(|(_, s)| s.as_ref().ok())
-        .flat_map(|s| seeds.iter().map(move |seed| (s, *seed)))
-        .collect();
+        .map(|c| Overrides::parse(&c).map(|o| (c, o)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cells = parse_cells(&file, &text, overrides);
     let threads = args.threads.unwrap_or_else(available_threads);
-    let done = AtomicUsize::new(0);
     let progress = progress.map(std::sync::Mutex::new);
-    let runs = map_jobs(jobs.len(), threads, |i| {
-        let r = run_once(jobs[i].0, jobs[i].1, &throughput, &latency);
-        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(p) = &progress
-            && let Ok(mut w) = p.lock()
-        {
-            let _ = write!(w, "\r{}", progress_bar(n, jobs.len()));
-            if n == jobs.len() {
-                let _ = writeln!(w);
+    let runs = run_cells(
+        &cells,
+        &seeds,
+        threads,
+        |s, seed| run_once(s, seed, &throughput, &latency),
+        |n, total| {
+            if let Some(p) = &progress
+                && let Ok(mut w) = p.lock()
+            {
+                let _ = write!(w, "\r{}", progress_bar(n, total));
+                if n == total {
+                    let _ = writeln!(w);
+                }
             }
-        }
-        r
-    });
-    let mut runs = runs.into_iter();
+        },
+    );
     let rows = cells
         .into_iter()
-        .map(|(settings, parsed)| SweepRow {
+        .zip(runs)
+        .map(|((settings, _), runs)| SweepRow {
             settings,
-            outcome: match parsed {
-                Ok(_) => Ok(measure(runs.by_ref().take(seeds.len()).collect())),
-                Err(why) => Err(why),
-            },
+            outcome: runs.map(measure),
         })
         .collect();
     Ok(Sweep {
@@ -260,14 +234,6 @@ fn progress_bar(done: usize, total: usize) -> String {
         "#".repeat(filled),
         "-".repeat(CELLS - filled)
     )
-}
-
-fn usage(message: &str, help: &str) -> CommandError {
-    CommandError(format!("error: {message}\n  = help: {help}\n"))
-}
-
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or_default().to_string()
 }
 
 /// The producers a `--throughput-of`/`--latency-of` flag picks: one by id, or all.
