@@ -107,6 +107,8 @@ struct Delivery {
     from: NodeId,
     to: NodeId,
     generation: u32,
+    /// `msg.wire_bytes()`, computed once when it is sent.
+    bytes: u64,
     msg: Message,
 }
 
@@ -373,6 +375,7 @@ impl<'s> Simulation<'s> {
             to,
             generation,
             ref msg,
+            ..
         } = delivery;
         let up = self.nodes[to.0 as usize].is_up();
         // A connection attempt, or data on a newer incarnation (brokers connect to each other
@@ -433,11 +436,10 @@ impl<'s> Simulation<'s> {
         if !d.msg.is_request() && !fetched {
             return now;
         }
-        let bytes = d.msg.wire_bytes();
         match self.threads_of(d.to) {
             Some(threads) if threads.is_free() => now,
-            Some(threads) if fetched => threads.append_fetched(now, d.from, bytes),
-            Some(threads) => threads.admit(now, d.from, d.generation, bytes),
+            Some(threads) if fetched => threads.append_fetched(now, d.from, d.bytes),
+            Some(threads) => threads.admit(now, d.from, d.generation, d.bytes),
             None => now,
         }
     }
@@ -555,13 +557,14 @@ impl<'s> Simulation<'s> {
             Kind::Other
         };
         let generation = self.net.generation(from, to);
+        let bytes = msg.wire_bytes();
         let delivery = Box::new(Delivery {
             from,
             to,
             generation,
+            bytes,
             msg,
         });
-        let bytes = delivery.msg.wire_bytes();
         let routed = self.net.route(self.now, from, to, kind, bytes);
         if let Some(series) = &mut self.history.series {
             series.messages.sent(self.now, from, to, &delivery.msg, routed);

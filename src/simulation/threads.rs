@@ -29,11 +29,19 @@ pub struct BrokerThreads {
     costs: RequestCosts,
     network_free: Vec<SimTime>,
     io_free: Vec<SimTime>,
-    /// Each connection (peer, incarnation): its processor, and when its last request is done.
-    connections: BTreeMap<(NodeId, u32), (usize, SimTime)>,
+    /// Each peer's current connection.
+    connections: BTreeMap<NodeId, Connection>,
     next_processor: usize,
     /// When the fetcher thread for each leader is free.
     fetchers: BTreeMap<NodeId, SimTime>,
+}
+
+/// A peer's connection: its incarnation, its processor, and when its last request is done.
+#[derive(Clone, Copy, Debug)]
+struct Connection {
+    generation: u32,
+    processor: usize,
+    muted_until: SimTime,
 }
 
 /// Time to move `bytes` at `mib_per_s` (0: free), rounded up to whole microseconds.
@@ -70,12 +78,22 @@ impl BrokerThreads {
     pub fn admit(&mut self, arrival: SimTime, peer: NodeId, generation: u32, bytes: u64) -> SimTime {
         let processors = self.network_free.len();
         let next = &mut self.next_processor;
-        let (processor, muted_until) = *self.connections.entry((peer, generation)).or_insert_with(|| {
-            let p = *next % processors;
-            *next += 1;
-            (p, SimTime::ZERO)
+        let conn = self.connections.entry(peer).or_insert(Connection {
+            generation: u32::MAX,
+            processor: 0,
+            muted_until: SimTime::ZERO,
         });
-        let read_start = arrival.max(muted_until).max(self.network_free[processor]);
+        if conn.generation != generation {
+            // A new connection: the acceptor gives it the next processor.
+            *conn = Connection {
+                generation,
+                processor: *next % processors,
+                muted_until: SimTime::ZERO,
+            };
+            *next += 1;
+        }
+        let processor = conn.processor;
+        let read_start = arrival.max(conn.muted_until).max(self.network_free[processor]);
         let read = read_start + byte_time(bytes, self.costs.network_mib_per_s);
         self.network_free[processor] = read;
         let (thread, free) = self
@@ -89,7 +107,7 @@ impl BrokerThreads {
         if let Some(t) = self.io_free.get_mut(thread) {
             *t = done;
         }
-        self.connections.insert((peer, generation), (processor, done));
+        conn.muted_until = done;
         done
     }
 
