@@ -2,7 +2,9 @@
 //! results come back in job order, so the output never depends on the thread count or on timing.
 
 use super::CommandError;
+use crate::check::{CheckReport, check};
 use crate::scenario::{Overrides, Scenario};
+use crate::simulation::{self, RunOptions, RunResult};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Every core the OS gives this process (1 when it cannot tell).
@@ -41,6 +43,18 @@ pub fn map_jobs<R: Send>(jobs: usize, threads: usize, work: impl Fn(usize) -> R 
         .into_iter()
         .map(|r| r.expect("every job index is taken by exactly one worker"))
         .collect()
+}
+
+/// One run of a grid: no trace, the given seed, and what its checkers found.
+pub fn run_checked(scenario: &Scenario, seed: u64) -> (RunResult, CheckReport) {
+    let opts = RunOptions {
+        seed: Some(seed),
+        trace: None,
+        ..RunOptions::default()
+    };
+    let result = simulation::run(scenario, &opts);
+    let report = check(scenario, &result);
+    (result, report)
 }
 
 /// A usage error (exit code 2) with a hint.

@@ -6,13 +6,11 @@ mod grid;
 mod table;
 
 use super::parallel::{
-    available_threads, check_seeds_and_threads, parse_cells, run_cells, seed_range, usage,
+    available_threads, check_seeds_and_threads, parse_cells, run_cells, run_checked, seed_range, usage,
 };
 use super::{CommandError, Exit, scenario_text};
-use crate::check::check;
-use crate::history;
+use crate::report::metrics::ProducerFigures;
 use crate::scenario::Scenario;
-use crate::simulation::{self, RunOptions};
 use grid::Combination;
 use std::io::Write;
 
@@ -129,23 +127,16 @@ pub fn matrix(args: &MatrixArgs, out: &mut dyn Write) -> Result<Exit, CommandErr
 
 /// One run without a trace, and what its checkers found.
 fn run_once(scenario: &Scenario, seed: u64) -> Counts {
-    let opts = RunOptions {
-        seed: Some(seed),
-        trace: None,
-        ..RunOptions::default()
-    };
-    let result = simulation::run(scenario, &opts);
-    let report = check(scenario, &result);
+    let (result, report) = run_checked(scenario, seed);
     let failed = result
         .history
         .producers
         .iter()
-        .flat_map(|p| &p.records)
-        .filter(|r| matches!(r.outcome(), history::Outcome::Failed { .. }))
-        .count();
+        .map(|p| ProducerFigures::of(p).failed)
+        .sum::<u64>();
     Counts {
         lost: report.lost_acked.len(),
-        failed,
+        failed: usize::try_from(failed).unwrap_or(usize::MAX),
         duplicated: report.duplicates.len(),
         reordered: report.reordered.len(),
     }

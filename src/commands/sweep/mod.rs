@@ -6,16 +6,14 @@ mod grid;
 mod table;
 
 use super::parallel::{
-    available_threads, check_seeds_and_threads, parse_cells, run_cells, seed_range, usage,
+    available_threads, check_seeds_and_threads, parse_cells, run_cells, run_checked, seed_range, usage,
 };
 use super::{CommandError, Exit, scenario_text};
-use crate::check::check;
 use crate::report::charts::single;
 use crate::report::charts::sweep::{SweepChart, SweepPoint};
 use crate::report::metrics::ProducerFigures;
 use crate::scenario::error::did_you_mean;
 use crate::scenario::{Overrides, Scenario};
-use crate::simulation::{self, RunOptions};
 pub use grid::Axis;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -268,13 +266,7 @@ struct RunFigures {
 }
 
 fn run_once(scenario: &Scenario, seed: u64, throughput: &[usize], latency: &[usize]) -> RunFigures {
-    let opts = RunOptions {
-        seed: Some(seed),
-        trace: None,
-        ..RunOptions::default()
-    };
-    let result = simulation::run(scenario, &opts);
-    let report = check(scenario, &result);
+    let (result, report) = run_checked(scenario, seed);
     let figures: Vec<ProducerFigures> = result.history.producers.iter().map(ProducerFigures::of).collect();
     let pick = |which: &[usize]| ProducerFigures::merged(which.iter().filter_map(|i| figures.get(*i)));
     RunFigures {
