@@ -1,7 +1,7 @@
 //! The cost model: link bandwidth and a broker's network and I/O threads make requests take time,
 //! so queues form under load and batching pays.
 
-use kafkasim::history::Outcome;
+use kafkasim::report::metrics::ProducerFigures;
 use kafkasim::scenario::Scenario;
 use kafkasim::simulation::{RunOptions, RunResult, run};
 
@@ -38,20 +38,10 @@ fn quiet(s: &Scenario) -> RunResult {
     )
 }
 
-/// Every acknowledged record's send-to-ack latency in µs, sorted.
+/// Every acknowledged record's send-to-ack latency in µs, sorted (as the summary computes it).
 fn latencies(r: &RunResult) -> Vec<u64> {
-    let mut all: Vec<u64> = r
-        .history
-        .producers
-        .iter()
-        .flat_map(|p| &p.records)
-        .filter_map(|rec| match (rec.sent_at(), rec.outcome()) {
-            (Some(sent), Outcome::Acked { at, .. }) => Some(at.since(sent).as_us()),
-            _ => None,
-        })
-        .collect();
-    all.sort_unstable();
-    all
+    let each: Vec<ProducerFigures> = r.history.producers.iter().map(ProducerFigures::of).collect();
+    ProducerFigures::merged(&each).latencies
 }
 
 #[test]
