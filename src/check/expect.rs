@@ -222,7 +222,7 @@ pub enum Check {
 pub struct Expectation {
     /// What it checks.
     pub check: Check,
-    /// The entry as written (whitespace collapsed), for reports.
+    /// The entry as written (comments left out, whitespace tidied), for reports.
     pub text: String,
 }
 
