@@ -261,9 +261,12 @@ fn check_filter_fits(
         Measure::Reordered | Measure::Consumed | Measure::ReadUncommitted => {
             &["topic", "partition", "key", "producer", "consumer"]
         }
-        Measure::LostAcked | Measure::Duplicates | Measure::Acked | Measure::DivergentReplicas => {
-            &["topic", "partition", "key", "producer"]
-        }
+        Measure::LostAcked
+        | Measure::UncommittedAcked
+        | Measure::UnavailableAcked
+        | Measure::Duplicates
+        | Measure::Acked
+        | Measure::DivergentReplicas => &["topic", "partition", "key", "producer"],
         Measure::Failed => &["topic", "partition", "key", "producer", "error"],
         Measure::Retries => &["topic", "partition", "producer", "error"],
         Measure::Requests => &["producer"],
