@@ -81,30 +81,28 @@ pub fn acked(scenario: &Scenario, result: &RunResult) -> AckedVerdicts {
                 at,
                 offset,
             };
-            let (measure, headline) = match places[p][seq] {
+            let (list, measure, headline) = match places[p][seq] {
                 Place::Committed => continue,
-                Place::Uncommitted { offset } => {
-                    (Measure::UncommittedAcked, story.uncommitted(&acked, offset))
-                }
+                Place::Uncommitted { offset } => (
+                    &mut v.uncommitted,
+                    Measure::UncommittedAcked,
+                    story.uncommitted(&acked, offset),
+                ),
                 Place::OnDisk { broker, offset } => (
+                    &mut v.unavailable,
                     Measure::UnavailableAcked,
                     story.unavailable(&acked, broker, offset),
                 ),
-                Place::Nowhere => (Measure::LostAcked, story.lost(&acked)),
+                Place::Nowhere => (&mut v.lost, Measure::LostAcked, story.lost(&acked)),
             };
-            let finding = Finding {
+            list.push(Finding {
                 measure,
                 record,
                 tp,
                 other: None,
                 consumer: None,
                 headline,
-            };
-            match measure {
-                Measure::UncommittedAcked => v.uncommitted.push(finding),
-                Measure::UnavailableAcked => v.unavailable.push(finding),
-                _ => v.lost.push(finding),
-            }
+            });
         }
     }
     v

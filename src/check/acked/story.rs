@@ -4,7 +4,7 @@
 use super::Acked;
 use crate::check::label;
 use crate::history::TruncationHistory;
-use crate::kafka::protocol::BrokerId;
+use crate::kafka::protocol::{BrokerId, broker_list};
 use crate::kafka::record::{RecordId, Tp};
 use crate::scenario::Scenario;
 use crate::simulation::{Holder, RunResult};
@@ -57,52 +57,48 @@ impl<'a> Story<'a> {
         let Some(&Holder::Leader(leader)) = self.result.holders.get(&a.tp) else {
             unreachable!("an uncommitted record is in a running leader's log")
         };
-        let log = &self.result.replica_logs[&(a.tp, leader)];
-        let isr = self
-            .result
-            .metadata
-            .partition(a.tp)
-            .map_or(&[][..], |s| s.isr.as_slice());
-        let replicas = self
-            .result
-            .metadata
-            .partition(a.tp)
-            .map_or(0, |s| s.replicas.len());
-        let min_isr = self.scenario.topics[a.tp.topic as usize]
-            .config
-            .min_insync_replicas
-            .min(replicas as u32);
-        // KAFKA-15583 (3.7, `Partition.maybeIncrementLeaderHW`): no HW move at all while the ISR
-        // is below min.insync.replicas, whatever the producer's acks.
-        let when = if self.scenario.cluster.config.min_isr_hw_gate && (isr.len() as u32) < min_isr {
-            format!(
-                "the HW stays while the ISR [{}] is smaller than min.insync.replicas ({min_isr}); committed once a follower catches up and rejoins the ISR",
-                crate::kafka::protocol::broker_list(isr)
-            )
-        } else {
-            let lacking: Vec<BrokerId> = isr
-                .iter()
-                .copied()
-                .filter(|b| *b != leader)
-                .filter(|b| {
-                    self.result
-                        .replica_logs
-                        .get(&(a.tp, *b))
-                        .is_none_or(|f| f.log_end_offset() <= offset)
-                })
-                .collect();
-            match lacking.len() {
-                0 => "committed when the followers' next fetch tells the leader they have it".to_string(),
-                1 => format!("committed once {} fetches it", brokers(&lacking)),
-                _ => format!("committed once {} fetch it", brokers(&lacking)),
-            }
-        };
         format!(
-            "{}, and the leader broker-{leader} holds it{}, above its HW {}: {when}; lost only if broker-{leader} fails first",
+            "{}, and the leader broker-{leader} holds it{}, above its HW {}: {}; lost only if broker-{leader} fails first",
             self.acked(a),
             elsewhere(a, offset),
-            log.high_watermark()
+            self.result.replica_logs[&(a.tp, leader)].high_watermark(),
+            self.committed_when(a.tp, leader, offset)
         )
+    }
+
+    /// What moves the leader's HW past `offset`.
+    fn committed_when(&self, tp: Tp, leader: BrokerId, offset: u64) -> String {
+        let state = self.result.metadata.partition(tp);
+        let isr = state.map_or(&[][..], |s| s.isr.as_slice());
+        let replicas = state.map_or(0, |s| s.replicas.len() as u32);
+        let min_isr = self.scenario.topics[tp.topic as usize]
+            .config
+            .min_insync_replicas
+            .min(replicas);
+        // KAFKA-15583 (3.7, `Partition.maybeIncrementLeaderHW`): no HW move at all while the ISR
+        // is below min.insync.replicas, whatever the producer's acks.
+        if self.scenario.cluster.config.min_isr_hw_gate && (isr.len() as u32) < min_isr {
+            return format!(
+                "the HW stays while the ISR [{}] is smaller than min.insync.replicas ({min_isr}); committed once a follower catches up and rejoins the ISR",
+                broker_list(isr)
+            );
+        }
+        let lacking: Vec<BrokerId> = isr
+            .iter()
+            .copied()
+            .filter(|b| *b != leader)
+            .filter(|b| {
+                self.result
+                    .replica_logs
+                    .get(&(tp, *b))
+                    .is_none_or(|f| f.log_end_offset() <= offset)
+            })
+            .collect();
+        match lacking.len() {
+            0 => "committed when the followers' next fetch tells the leader they have it".to_string(),
+            1 => format!("committed once {} fetches it", brokers(&lacking)),
+            _ => format!("committed once {} fetch it", brokers(&lacking)),
+        }
     }
 
     /// The partition has no running leader; `broker`, which may lead it next, holds the record at
