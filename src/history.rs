@@ -603,6 +603,18 @@ impl History {
         self.partitions.get(&tp)?.iter().rev().find(|v| v.since <= at)
     }
 
+    /// Since when a partition that has no leader at the end has had none (`None` if it has
+    /// one).
+    pub fn leaderless_since(&self, tp: Tp) -> Option<SimTime> {
+        let views = self.partitions.get(&tp)?;
+        let online = views.iter().rposition(|v| v.leader.is_some());
+        match online {
+            Some(i) if i + 1 == views.len() => None,
+            Some(i) => Some(views[i + 1].since),
+            None => views.first().map(|v| v.since),
+        }
+    }
+
     /// The record's history.
     pub fn get(&self, r: RecordId) -> &RecordHistory {
         &self.producers[r.producer as usize].records[r.seq as usize]

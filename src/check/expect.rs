@@ -10,8 +10,13 @@ use std::fmt;
 /// What an expectation counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 pub enum Measure {
-    /// Records acknowledged to the producer but absent from the final log.
+    /// Records acknowledged to the producer that no replica able to lead their partition holds.
     LostAcked,
+    /// Records acknowledged to the producer, in the leader's log above its high watermark.
+    UncommittedAcked,
+    /// Records acknowledged to the producer, on the disk of a replica of a partition that has no
+    /// leader at the end, which it may lead with.
+    UnavailableAcked,
     /// Records with more than one copy in the final log (each such record counts once).
     Duplicates,
     /// Records that something sent later overtook.
@@ -46,8 +51,10 @@ pub enum Measure {
 
 impl Measure {
     /// Every measure, in a stable order (for help texts).
-    pub const ALL: [Measure; 15] = [
+    pub const ALL: [Measure; 17] = [
         Measure::LostAcked,
+        Measure::UncommittedAcked,
+        Measure::UnavailableAcked,
         Measure::Duplicates,
         Measure::Reordered,
         Measure::Acked,
@@ -68,6 +75,8 @@ impl Measure {
     pub fn variant(self) -> &'static str {
         match self {
             Measure::LostAcked => "LostAcked",
+            Measure::UncommittedAcked => "UncommittedAcked",
+            Measure::UnavailableAcked => "UnavailableAcked",
             Measure::Duplicates => "Duplicates",
             Measure::Reordered => "Reordered",
             Measure::Acked => "Acked",
@@ -89,6 +98,8 @@ impl Measure {
     pub fn name(self) -> &'static str {
         match self {
             Measure::LostAcked => "lost_acked",
+            Measure::UncommittedAcked => "uncommitted_acked",
+            Measure::UnavailableAcked => "unavailable_acked",
             Measure::Duplicates => "duplicates",
             Measure::Reordered => "reordered",
             Measure::Acked => "acked",
@@ -222,7 +233,7 @@ pub enum Check {
 pub struct Expectation {
     /// What it checks.
     pub check: Check,
-    /// The entry as written (whitespace collapsed), for reports.
+    /// The entry as written (comments left out, whitespace tidied), for reports.
     pub text: String,
 }
 
@@ -232,6 +243,10 @@ pub struct Expectation {
 pub enum RawExpectation {
     /// See [`Measure::LostAcked`].
     LostAcked(RawSelector),
+    /// See [`Measure::UncommittedAcked`].
+    UncommittedAcked(RawSelector),
+    /// See [`Measure::UnavailableAcked`].
+    UnavailableAcked(RawSelector),
     /// See [`Measure::Duplicates`].
     Duplicates(RawSelector),
     /// See [`Measure::Reordered`].
@@ -288,6 +303,8 @@ impl RawExpectation {
             RawExpectation::Isr(i) => return RawParts::Isr(i),
             RawExpectation::Assignment(a) => return RawParts::Assignment(a),
             RawExpectation::LostAcked(s) => (Measure::LostAcked, s),
+            RawExpectation::UncommittedAcked(s) => (Measure::UncommittedAcked, s),
+            RawExpectation::UnavailableAcked(s) => (Measure::UnavailableAcked, s),
             RawExpectation::Duplicates(s) => (Measure::Duplicates, s),
             RawExpectation::Reordered(s) => (Measure::Reordered, s),
             RawExpectation::Acked(s) => (Measure::Acked, s),

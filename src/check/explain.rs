@@ -1,6 +1,8 @@
 //! A finding's story in a few lines: when each record was sent, in which batch, every attempt
-//! and its fate, and which leader appended which copy.
+//! and its fate, which leader appended which copy, what truncated it, and, for a verdict on an
+//! acknowledged record, which replicas hold it at the end.
 
+use super::expect::Measure;
 use super::scan::Finding;
 use crate::history::Outcome;
 use crate::kafka::record::RecordId;
@@ -9,10 +11,51 @@ use crate::simulation::RunResult;
 /// The lines that explain `finding`: the path of its record, and of the record that overtook it.
 pub fn explain(result: &RunResult, finding: &Finding) -> Vec<String> {
     let mut lines = path(result, finding.record);
+    if matches!(
+        finding.measure,
+        Measure::LostAcked | Measure::UncommittedAcked | Measure::UnavailableAcked
+    ) {
+        lines.push(at_the_end(result, finding));
+    }
     if let Some(other) = finding.other {
         lines.extend(path(result, other));
     }
     lines
+}
+
+/// `  p1#7: at the end on broker-1 at offset 7 (HW 5, LEO 9, stopped); not on broker-2, broker-3`.
+fn at_the_end(result: &RunResult, finding: &Finding) -> String {
+    let r = finding.record;
+    let mut on = Vec::new();
+    let mut not_on = Vec::new();
+    for ((_, b), log) in result
+        .replica_logs
+        .range((finding.tp, 0)..=(finding.tp, u32::MAX))
+    {
+        let stopped = if result.stopped.contains(b) {
+            ", stopped"
+        } else {
+            ""
+        };
+        match log.records().find(|(_, x)| *x == r) {
+            Some((offset, _)) => on.push(format!(
+                "broker-{b} at offset {offset} (HW {}, LEO {}{stopped})",
+                log.high_watermark(),
+                log.log_end_offset()
+            )),
+            None => not_on.push(format!("broker-{b}")),
+        }
+    }
+    let name = result.names.record(r);
+    match (on.is_empty(), not_on.is_empty()) {
+        (true, _) => format!("  {name}: at the end on no replica"),
+        (false, true) => format!("  {name}: at the end on {}", on.join(", ")),
+        (false, false) => format!(
+            "  {name}: at the end on {}; not on {}",
+            on.join(", "),
+            not_on.join(", ")
+        ),
+    }
 }
 
 fn path(result: &RunResult, r: RecordId) -> Vec<String> {

@@ -1,14 +1,18 @@
 //! Checkers over the recorded history and the final logs, and the evaluation of `expect`.
 //!
-//! - `lost_acked`: acknowledged to the producer, absent from the final committed log;
+//! - `lost_acked`, `uncommitted_acked`, `unavailable_acked`: acknowledged to the producer, and
+//!   at the end in no log the partition has or may recover with, in the leader's log above its
+//!   high watermark, or only on the disk of a replica of a partition without a leader (`acked`);
 //! - `duplicates`: one send, several copies in the final committed log;
 //! - `reordered`: a record that something its producer sent later overtook — in a partition's log
 //!   (per partition, or per key with `key`), or in what a consumer read (with `consumer`);
-//! - `read_uncommitted`: a consumer read a record the final log does not hold at that offset;
+//! - `read_uncommitted`: a consumer read a record that no log the partition has or may recover
+//!   with holds at that offset;
 //! - `divergent_replicas`: two replicas disagree below both their high watermarks.
 //!
 //! `Leader` and `Isr` expectations read each partition's state timeline from the history.
 
+mod acked;
 pub mod expect;
 mod explain;
 mod groups;
@@ -32,6 +36,10 @@ use scan::{Occurrences, Order};
 pub struct CheckReport {
     /// `lost_acked` findings.
     pub lost_acked: Vec<Finding>,
+    /// `uncommitted_acked` findings.
+    pub uncommitted_acked: Vec<Finding>,
+    /// `unavailable_acked` findings.
+    pub unavailable_acked: Vec<Finding>,
     /// `duplicates` findings.
     pub duplicates: Vec<Finding>,
     /// `reordered` findings in partition log order.
@@ -80,8 +88,11 @@ pub fn check(scenario: &Scenario, result: &RunResult) -> CheckReport {
         result,
         occ: &occ,
     };
+    let acked = acked::acked(scenario, result);
     let report = CheckReport {
-        lost_acked: ctx.lost_acked(),
+        lost_acked: acked.lost,
+        uncommitted_acked: acked.uncommitted,
+        unavailable_acked: acked.unavailable,
         duplicates: ctx.duplicates(),
         reordered: ctx.reordered(&Filter::default()),
         read_uncommitted: replicas::read_uncommitted(result, &scenario.consumers),
@@ -120,6 +131,8 @@ impl Ctx<'_> {
             } => {
                 let (actual, mut examples) = match measure {
                     Measure::LostAcked => self.matching(&report.lost_acked, filter),
+                    Measure::UncommittedAcked => self.matching(&report.uncommitted_acked, filter),
+                    Measure::UnavailableAcked => self.matching(&report.unavailable_acked, filter),
                     Measure::Duplicates => self.matching(&report.duplicates, filter),
                     Measure::Reordered => self.matching(&self.reordered(filter), filter),
                     Measure::ReadUncommitted => {
@@ -246,45 +259,6 @@ impl Ctx<'_> {
             .filter(|x| ci.is_none_or(|c| x.consumer == Some(c)))
             .collect();
         (hits.len() as u64, hits)
-    }
-
-    fn lost_acked(&self) -> Vec<Finding> {
-        let mut out = Vec::new();
-        for (p, ph) in self.result.history.producers.iter().enumerate() {
-            for (seq, h) in ph.records.iter().enumerate() {
-                let Outcome::Acked { at, offset } = h.outcome() else {
-                    continue;
-                };
-                let r = RecordId {
-                    producer: p as u32,
-                    seq: seq as u32,
-                };
-                if self.occ.copies(r) > 0 {
-                    continue;
-                }
-                let tp = h.tp().expect("an acked record was sent to a partition");
-                let told = offset.map_or_else(
-                    || format!("for {} (acks=0, no offset)", self.result.names.tp(tp)),
-                    |o| format!("at {} offset {o}", self.result.names.tp(tp)),
-                );
-                let log = &self.result.logs[&tp];
-                out.push(Finding {
-                    measure: Measure::LostAcked,
-                    consumer: None,
-                    record: r,
-                    tp,
-                    other: None,
-                    headline: format!(
-                        "{} was acknowledged at {at} {told}, but the final log of {} (LEO {}, HW {}) does not hold it",
-                        self.label(r),
-                        self.result.names.tp(tp),
-                        log.log_end_offset(),
-                        log.high_watermark()
-                    ),
-                });
-            }
-        }
-        out
     }
 
     fn duplicates(&self) -> Vec<Finding> {
@@ -417,6 +391,8 @@ impl Ctx<'_> {
                 .filter(|c| self.admits(f, c.record, Some(c.tp)))
                 .count() as u64,
             Measure::LostAcked
+            | Measure::UncommittedAcked
+            | Measure::UnavailableAcked
             | Measure::Duplicates
             | Measure::Reordered
             | Measure::ReadUncommitted

@@ -1,6 +1,7 @@
-//! The replication checkers: `read_uncommitted` (a consumer read a record the final log does not
-//! hold at that offset: it was truncated away after the read) and `divergent_replicas` (two
-//! replicas hold different records at an offset below both their high watermarks).
+//! The replication checkers: `read_uncommitted` (a consumer read a record that the partition's
+//! log no longer holds at that offset: it was truncated away after the read) and
+//! `divergent_replicas` (two replicas hold different records at an offset below both their high
+//! watermarks).
 
 use super::expect::Measure;
 use super::label;
@@ -8,27 +9,31 @@ use super::scan::Finding;
 use crate::kafka::log::PartitionLog;
 use crate::kafka::record::{RecordId, Tp};
 use crate::scenario::ConsumerSpec;
-use crate::simulation::RunResult;
+use crate::simulation::{Holder, RunResult};
 use std::collections::BTreeMap;
 
-/// One finding per record a consumer read that the final committed log lacks at that offset.
+/// One finding per record a consumer read that is no longer at that offset in the log the
+/// partition has: its running leader's, or, without one, that of any replica that may lead it
+/// next (a read from a partition that is merely offline at the end is not proven gone).
 pub fn read_uncommitted(result: &RunResult, consumers: &[ConsumerSpec]) -> Vec<Finding> {
     let names = &result.names;
     let mut out = Vec::new();
     for c in &result.history.consumed {
-        let Some(log) = result.logs.get(&c.tp) else {
-            continue;
-        };
-        let now = (c.offset < log.high_watermark())
-            .then(|| log.record_at(c.offset))
-            .flatten();
-        if now == Some(c.record) {
+        let held = result.held_logs(c.tp);
+        if held
+            .iter()
+            .any(|(_, log)| log.record_at(c.offset) == Some(c.record))
+        {
             continue;
         }
-        let there = now.map_or_else(
-            || format!("holds nothing committed there (HW {})", log.high_watermark()),
-            |other| format!("holds {} there", names.record(other)),
-        );
+        let now = held.first().and_then(|(_, log)| log.record_at(c.offset));
+        let there = match (result.holders.get(&c.tp), held.first()) {
+            (Some(Holder::Leader(_)), Some((_, log))) => now.map_or_else(
+                || format!("final log holds nothing there (LEO {})", log.log_end_offset()),
+                |other| format!("final log holds {} there", names.record(other)),
+            ),
+            _ => "replicas that may lead it do not hold it there".to_string(),
+        };
         let cut = result
             .history
             .truncations
@@ -44,7 +49,7 @@ pub fn read_uncommitted(result: &RunResult, consumers: &[ConsumerSpec]) -> Vec<F
             tp: c.tp,
             other: now,
             headline: format!(
-                "{} read {} at {} offset {} at {}, but the final log {there}{cut}",
+                "{} read {} at {} offset {} at {}, but the {there}{cut}",
                 consumers[c.consumer as usize].id,
                 label(names, c.record),
                 names.tp(c.tp),

@@ -26,9 +26,9 @@ pub struct Finding {
     pub headline: String,
 }
 
-/// Where every record is in the final committed logs (below each partition's HW).
+/// Where the records with more than one copy are in the final committed logs (below each
+/// partition's HW).
 pub struct Occurrences {
-    copies: Vec<Vec<u32>>,
     places: BTreeMap<RecordId, Vec<(Tp, u64)>>,
 }
 
@@ -58,12 +58,7 @@ impl Occurrences {
                 }
             }
         }
-        Occurrences { copies, places }
-    }
-
-    /// Copies of `r` in the final committed logs.
-    pub fn copies(&self, r: RecordId) -> u32 {
-        self.copies[r.producer as usize][r.seq as usize]
+        Occurrences { places }
     }
 
     /// Records with more than one copy, and where the copies are.

@@ -460,25 +460,59 @@ impl Controller {
 
 /// Elects a leader for a partition whose leader is gone (`PartitionChangeBuilder`, ELR off).
 fn elect(state: &mut PartitionState, acceptable: &[bool], unclean: bool) {
-    let ok = |b: &BrokerId| acceptable[*b as usize - 1];
+    let leader = choose(state, |b| acceptable[b as usize - 1], unclean).map(|(b, clean)| {
+        if !clean {
+            // Unclean: the new leader's log is the truth, the ISR is just itself.
+            state.isr = vec![b];
+        }
+        b
+    });
+    state.leader = leader;
+    state.leader_epoch += 1;
+}
+
+/// `PartitionChangeBuilder.electAnyLeader` with ELR off: the first replica in assignment order
+/// that is in the ISR and acceptable (`true`: clean), else, with unclean election, the first
+/// acceptable replica (`false`).
+fn choose(state: &PartitionState, ok: impl Fn(BrokerId) -> bool, unclean: bool) -> Option<(BrokerId, bool)> {
     let clean = state
         .replicas
         .iter()
         .copied()
-        .find(|b| state.isr.contains(b) && ok(b));
-    let leader = clean.or_else(|| {
-        let forced = state
+        .find(|b| state.isr.contains(b) && ok(*b));
+    let forced = || {
+        state
             .replicas
             .iter()
             .copied()
-            .find(|b| ok(b))
-            .filter(|_| unclean)?;
-        // Unclean: the new leader's log is the truth, the ISR is just itself.
-        state.isr = vec![forced];
-        Some(forced)
-    });
-    state.leader = leader;
-    state.leader_epoch += 1;
+            .find(|b| ok(*b))
+            .filter(|_| unclean)
+    };
+    clean.map(|b| (b, true)).or_else(|| forced().map(|b| (b, false)))
+}
+
+/// The replicas that may lead a partition whose leader is gone or no longer `running`, once the
+/// controller elects again: when it fences the old leader (which leaves the ISR unless it is its
+/// last member: `ReplicationControlManager.generateLeaderAndIsrUpdates`, `brokerToRemove`), or
+/// when a returning broker is unfenced (`brokerToAdd`). If a replica that election would pick
+/// runs, it is that one; if none runs, whichever returns first: any ISR member or, with unclean
+/// election, any replica. In assignment order.
+pub fn successors(
+    state: &PartitionState,
+    running: impl Fn(BrokerId) -> bool,
+    unclean: bool,
+) -> Vec<BrokerId> {
+    let mut after = state.clone();
+    if let Some(old) = state.leader
+        && after.isr.len() > 1
+    {
+        after.isr.retain(|b| *b != old);
+    }
+    if let Some((b, _)) = choose(&after, |b| running(b) && Some(b) != state.leader, unclean) {
+        return vec![b];
+    }
+    let eligible = |b: &BrokerId| unclean || after.isr.contains(b);
+    state.replicas.iter().copied().filter(eligible).collect()
 }
 
 fn tp(topic: usize, partition: usize) -> Tp {

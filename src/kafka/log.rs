@@ -226,13 +226,17 @@ impl PartitionLog {
     }
 
     /// After a restart: the power loss took what was not flushed (if `lost_unflushed`), and the
-    /// HW is what the checkpoint file says, clamped to the log (`Partition.createLog`).
-    pub fn recover(&mut self, lost_unflushed: bool) {
-        if lost_unflushed {
+    /// HW is what the checkpoint file says, clamped to the log (`Partition.createLog`). Returns
+    /// the batches the power loss took.
+    pub fn recover(&mut self, lost_unflushed: bool) -> Vec<LogBatch> {
+        let lost = if lost_unflushed {
             let flushed = self.flushed;
-            let _lost = self.truncate_to(flushed);
-        }
+            self.truncate_to(flushed)
+        } else {
+            Vec::new()
+        };
         self.high_watermark = self.checkpointed_hw.min(self.log_end_offset());
+        lost
     }
 
     /// The follower's high watermark: `min(leader's HW, own LEO)`, never lowered by an update.
@@ -460,12 +464,13 @@ mod tests {
         log.append(recs(3), 10, 0, None);
         log.set_high_watermark(5);
         let mut process_crash = log.clone();
-        process_crash.recover(false);
+        assert!(process_crash.recover(false).is_empty());
         assert_eq!(
             (process_crash.log_end_offset(), process_crash.high_watermark()),
             (5, 2)
         );
-        log.recover(true);
+        let lost = log.recover(true);
+        assert_eq!(lost.iter().map(|b| b.base_offset).collect::<Vec<_>>(), [2]);
         assert_eq!((log.log_end_offset(), log.high_watermark()), (2, 2));
     }
 

@@ -239,8 +239,10 @@ fn notes(s: &mut String, scenario: &Scenario) {
 fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &CheckReport) {
     let _ = writeln!(s, "\nchecks");
     let grouped = scenario.consumers.iter().any(|c| c.group.is_some());
-    let sections: [(&str, &[Finding]); 8] = [
+    let sections: [(&str, &[Finding]); 10] = [
         ("lost_acked", &checks.lost_acked),
+        ("uncommitted_acked", &checks.uncommitted_acked),
+        ("unavailable_acked", &checks.unavailable_acked),
         ("duplicates", &checks.duplicates),
         ("reordered", &checks.reordered),
         ("read_uncommitted", &checks.read_uncommitted),

@@ -4,8 +4,9 @@
 use super::Scenario;
 use super::error::ScenarioError;
 use super::source::{DURATION_HELP, Raw, Source};
+use super::tidy::tidy;
 use super::units::parse_duration;
-use super::validate::{broker_ref, collapse_whitespace, partition_ref, producer_ref, suggest, topic_by_name};
+use super::validate::{broker_ref, partition_ref, producer_ref, suggest, topic_by_name};
 use crate::check::expect::{
     Bound, Check, Expectation, Filter, Measure, RawExpectation, RawParts, RawSelector,
 };
@@ -113,7 +114,7 @@ pub(super) fn expectation(
     };
     Ok(Expectation {
         check,
-        text: collapse_whitespace(src.text_of(raw)),
+        text: tidy(src.text_of(raw)),
     })
 }
 
@@ -260,9 +261,12 @@ fn check_filter_fits(
         Measure::Reordered | Measure::Consumed | Measure::ReadUncommitted => {
             &["topic", "partition", "key", "producer", "consumer"]
         }
-        Measure::LostAcked | Measure::Duplicates | Measure::Acked | Measure::DivergentReplicas => {
-            &["topic", "partition", "key", "producer"]
-        }
+        Measure::LostAcked
+        | Measure::UncommittedAcked
+        | Measure::UnavailableAcked
+        | Measure::Duplicates
+        | Measure::Acked
+        | Measure::DivergentReplicas => &["topic", "partition", "key", "producer"],
         Measure::Failed => &["topic", "partition", "key", "producer", "error"],
         Measure::Retries => &["topic", "partition", "producer", "error"],
         Measure::Requests => &["producer"],

@@ -203,6 +203,6 @@ pub struct FaultSpec {
     pub trigger: Trigger,
     /// What.
     pub fault: Fault,
-    /// The fault as written, for the trace.
+    /// The fault as written (comments left out, whitespace tidied), for the trace.
     pub text: String,
 }

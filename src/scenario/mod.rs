@@ -9,6 +9,7 @@ mod expect;
 pub mod fault;
 mod raw;
 pub mod source;
+mod tidy;
 pub mod units;
 mod validate;
 

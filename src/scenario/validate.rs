@@ -6,6 +6,7 @@ use super::error::{ScenarioError, did_you_mean};
 use super::fault::{Fault, FaultSpec, NodeRef, RawTrigger, Trigger};
 use super::raw::{RawConsumer, RawFault, RawProducer, RawScenario, RawTopic};
 use super::source::{DURATION_HELP, Raw, Source};
+use super::tidy::tidy;
 use super::units::{BANDWIDTH_HELP, parse_bandwidth, parse_duration, parse_rate};
 use super::{
     BrokerConfig, Cluster, CommitMode, ConsumerConfig, ConsumerSpec, NetworkSpec, OFFSETS_TOPIC,
@@ -528,7 +529,7 @@ fn fault(src: &Source<'_>, f: &RawFault<'_>, s: &Scenario) -> Result<FaultSpec, 
     Ok(FaultSpec {
         trigger,
         fault,
-        text: collapse_whitespace(src.text_of(f.fault)),
+        text: tidy(src.text_of(f.fault)),
     })
 }
 
@@ -774,8 +775,4 @@ fn consumer_ref(src: &Source<'_>, raw: Raw<'_>, id: &str, s: &Scenario) -> Resul
     Err(src
         .error_within(raw, id, format!("no consumer with id `{id}`"))
         .with_help(suggest(id, "consumers", all)))
-}
-
-pub(super) fn collapse_whitespace(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

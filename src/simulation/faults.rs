@@ -160,7 +160,13 @@ impl Simulation<'_> {
     /// to clients and other brokers.
     fn crash(&mut self, n: NodeId, power_loss: bool) {
         match &mut self.nodes[n.0 as usize] {
-            Node::Broker(b) if b.is_up() => b.crash(power_loss),
+            Node::Broker(b) if b.is_up() => {
+                self.call(n, |node, _, out| {
+                    if let Node::Broker(b) = node {
+                        b.crash(power_loss, out);
+                    }
+                });
+            }
             Node::Consumer(c) if c.is_up() => c.crash(),
             _ => return,
         }

@@ -2,6 +2,7 @@
 //! the history, the trace and the final state.
 
 mod faults;
+mod holders;
 mod nodes;
 mod threads;
 
@@ -19,8 +20,9 @@ use crate::net::{DropReason, Kind, Network};
 use crate::scenario::{Fault, Scenario, TopicConfig, Trigger};
 use crate::sim::{EventQueue, NodeId, Out, RngTree, SimDuration, SimTime};
 use crate::trace::{Event, Names, Stamped, TraceFormat, TraceWriter};
+pub use holders::Holder;
 use nodes::Node;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use threads::BrokerThreads;
 
@@ -91,9 +93,14 @@ pub struct RunResult {
     pub groups: Vec<GroupView>,
     /// The controller's metadata at the end.
     pub metadata: Arc<ClusterMetadata>,
-    /// Each partition's committed log at the end: its leader's, or, when it is offline, the log
-    /// of the ISR member that would lead it.
+    /// Each partition's log at the end: its running leader's or, when none runs, the log of the
+    /// first replica that may lead it next (see `holders`).
     pub logs: BTreeMap<Tp, PartitionLog>,
+    /// Whose log each partition has at the end.
+    pub holders: BTreeMap<Tp, Holder>,
+    /// Brokers whose process does not run at the end (crashed, or stopped after a controlled
+    /// shutdown).
+    pub stopped: BTreeSet<u32>,
     /// Every replica's log at the end, by partition and broker.
     pub replica_logs: BTreeMap<(Tp, u32), PartitionLog>,
     /// Each consumer's positions at the end.
@@ -694,7 +701,14 @@ impl<'s> Simulation<'s> {
             })
             .unwrap_or_default();
         let mut logs = BTreeMap::new();
+        let mut holders = BTreeMap::new();
         let mut replica_logs = BTreeMap::new();
+        let stopped: BTreeSet<u32> = self
+            .addr
+            .broker_ids()
+            .filter(|b| !self.broker(*b).is_some_and(Broker::is_up))
+            .collect();
+        let running = |b: u32| !stopped.contains(&b);
         let internal = self.scenario.offsets_topic();
         for (t, partitions) in metadata.topics.iter().enumerate() {
             if internal == Some(t as u32) {
@@ -711,10 +725,12 @@ impl<'s> Simulation<'s> {
                         replica_logs.insert((tp, *b), log.clone());
                     }
                 }
-                // The committed log: the leader's, or, offline, the ISR member that would lead.
-                let holder = state.leader.or_else(|| state.isr.first().copied());
-                let log = holder.and_then(|b| replica_logs.get(&(tp, b)).cloned());
+                let unclean = self.scenario.topics[t].config.unclean_leader_election;
+                let since = self.history.leaderless_since(tp);
+                let holder = Holder::of(state, running, unclean, since);
+                let log = holder.first().and_then(|b| replica_logs.get(&(tp, b)).cloned());
                 logs.insert(tp, log.unwrap_or_default());
+                holders.insert(tp, holder);
             }
         }
         let consumer_positions = self
@@ -737,6 +753,8 @@ impl<'s> Simulation<'s> {
             trace: self.trace.map(TraceWriter::into_string),
             metadata,
             logs,
+            holders,
+            stopped,
             replica_logs,
             consumer_positions,
             names: self.names,

@@ -56,6 +56,27 @@ fn a_missed_expectation_exits_1_and_prints_how_to_reproduce() {
     );
 }
 
+/// Issue 11, point 2: comments inside an `expect` entry (RON's `//` and nested `/* */`, which
+/// `ron::de` skips as whitespace) are not part of the expectation: `check` and the summary print
+/// the entry alone, tidy, and a `"//"` inside a string stays.
+#[test]
+fn expectation_lines_leave_out_the_comments_written_inside_them() {
+    let (_, o) = check_changed(
+        "one-partition-order",
+        &[(
+            "Reordered(topic: \"orders\", exactly: 0)",
+            "Reordered( // the log keeps the send order\n    topic: \"orders\", /* one /* nested */ partition */\n    exactly: 0, // none\n)",
+        )],
+    );
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("  ok     Reordered(topic: \"orders\", exactly: 0): 0 found, expected exactly 0\n"),
+        "{out}"
+    );
+    assert!(!out.contains("//") && !out.contains("/*"), "{out}");
+}
+
 #[test]
 fn missed_state_expectations_say_what_the_partition_looked_like() {
     let (_, o) = check_changed(

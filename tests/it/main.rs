@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per concern.
 
+mod acked;
 mod assign;
 mod bad_input;
 mod book;

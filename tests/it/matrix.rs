@@ -191,3 +191,41 @@ fn bad_input_exits_2() {
         );
     }
 }
+
+/// Issue 11 (b): a partition that is offline when the run ends is not a loss. The bundled
+/// unclean-disabled-offline scenario without its restart ends with broker-1, the last ISR
+/// member, down: with unclean election off only it may lead again (`PartitionChangeBuilder.
+/// electAnyLeader`), and its disk holds every acks=all record. The `max lost` column counts none
+/// of them; a note under the table names the rows and what "unavailable" means.
+#[test]
+fn records_on_an_offline_partitions_disk_are_noted_as_unavailable_not_counted_as_lost() {
+    let text = std::fs::read_to_string("scenarios/unclean-disabled-offline.ron").expect("bundled");
+    let restart = r#"        (at: "40s", fault: Restart(broker: 1)),"#;
+    assert!(text.contains(restart));
+    let file = crate::support::scratch_dir("matrix-offline").join("offline.ron");
+    std::fs::write(&file, text.replace(restart, "")).expect("writable");
+    let out = stdout(&matrix(&[file.to_str().expect("utf-8"), "--seeds", "1"]));
+    for r in rows(&out)
+        .iter()
+        .filter(|r| r.acks == "all" && r.skipped().is_none())
+    {
+        assert_eq!(
+            (r.number(1), r.number(2)),
+            (0, 0),
+            "acks=all loses nothing: {}",
+            r.rest
+        );
+    }
+    let note = out
+        .split("\nnot counted as lost: acknowledged records not yet safe when a run ended")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no note under the table:\n{out}"));
+    assert!(
+        note.contains("\n  acks=all idempotence=on max.in.flight=5 retries=max: ")
+            && note.contains(" unavailable")
+            && note.contains(
+                "\n  unavailable  on the disk of a replica that may lead a partition left without a leader:"
+            ),
+        "{out}"
+    );
+}

@@ -128,6 +128,15 @@ fn lost_acked(s: &Scenario, r: &RunResult) -> Vec<RecordId> {
     lost
 }
 
+/// Every truncation of the run: (broker, the offset it cut to, the records it took).
+fn cuts(r: &RunResult) -> Vec<(u32, u64, Vec<RecordId>)> {
+    r.history
+        .truncations
+        .iter()
+        .map(|t| (t.broker, t.to, t.records.to_vec()))
+        .collect()
+}
+
 /// Offsets where two replicas of `t-0` hold different records, below both their high watermarks
 /// (what KIP-101 calls divergence; such a replica would serve a different committed history).
 fn divergent_offsets(r: &RunResult) -> Vec<u64> {
@@ -963,7 +972,8 @@ fn scenario_b_two_power_losses_leave_replicas_divergent_below_the_hw_with_hw_tru
     assert_eq!(records(replica(&r, 2)), [rec(0, 0), rec(1, 0)]);
     assert_eq!((offsets(&r, 1).1, offsets(&r, 2).1), (2, 2));
     assert_eq!(divergent_offsets(&r), [1]);
-    assert!(r.history.truncations.is_empty());
+    // The only cut is broker-2's power loss (m1, at offset 1): the old rule truncates nothing.
+    assert_eq!(cuts(&r), [(2, 1, vec![rec(0, 1)])]);
 
     let s = scenario_b("leader-epoch");
     let r = run_text(&s, None);
@@ -971,8 +981,11 @@ fn scenario_b_two_power_losses_leave_replicas_divergent_below_the_hw_with_hw_tru
     for b in [1, 2] {
         assert_eq!(records(replica(&r, b)), [rec(0, 0), rec(1, 0)]);
     }
-    let cuts: Vec<(u32, u64)> = r.history.truncations.iter().map(|t| (t.broker, t.to)).collect();
-    assert_eq!(cuts, [(1, 1)]);
+    assert_eq!(
+        cuts(&r),
+        [(2, 1, vec![rec(0, 1)]), (1, 1, vec![rec(0, 1)])],
+        "broker-2's power loss, then broker-1's cut at the end of epoch 0"
+    );
     assert_eq!(
         lost_acked(&s, &r),
         [rec(0, 1)],
@@ -1325,8 +1338,10 @@ fn a_power_loss_keeps_everything_with_flush_messages_one_and_loses_the_unflushed
         lost_acked(&s, &r),
         (0..5).map(|seq| rec(0, seq)).collect::<Vec<_>>()
     );
-    // Not a truncation by replication: the restarted log is simply shorter.
-    assert!(r.history.truncations.is_empty());
+    // Not a truncation by replication: the power loss itself, recorded as what it took.
+    assert_eq!(cuts(&r), [(1, 0, (0..5).map(|seq| rec(0, seq)).collect())]);
+    assert_eq!(r.history.truncations[0].at, ms(1000));
+    assert_eq!(r.history.truncations[0].why, "power loss: what was not flushed");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -42,6 +42,23 @@ struct Counts {
     reordered: usize,
 }
 
+/// What one run found that is not lost: acknowledged records that the run's end left above a
+/// leader's high watermark, or on the disk of a replica of a partition without a leader.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct NotLost {
+    uncommitted: usize,
+    unavailable: usize,
+}
+
+impl NotLost {
+    fn max_each(self, other: NotLost) -> NotLost {
+        NotLost {
+            uncommitted: self.uncommitted.max(other.uncommitted),
+            unavailable: self.unavailable.max(other.unavailable),
+        }
+    }
+}
+
 impl Counts {
     fn max_each(self, other: Counts) -> Counts {
         Counts {
@@ -72,6 +89,8 @@ struct Summary {
     runs_with_loss: usize,
     /// The largest count of each kind, over the runs.
     max: Counts,
+    /// The largest counts of records not lost, over the runs.
+    max_not_lost: NotLost,
     /// The seed of the worst run (the smallest, on a tie).
     worst_seed: u64,
 }
@@ -126,7 +145,7 @@ pub fn matrix(args: &MatrixArgs, out: &mut dyn Write) -> Result<Exit, CommandErr
 }
 
 /// One run without a trace, and what its checkers found.
-fn run_once(scenario: &Scenario, seed: u64) -> Counts {
+fn run_once(scenario: &Scenario, seed: u64) -> (Counts, NotLost) {
     let (result, report) = run_checked(scenario, seed);
     let failed = result
         .history
@@ -134,26 +153,33 @@ fn run_once(scenario: &Scenario, seed: u64) -> Counts {
         .iter()
         .map(|p| ProducerFigures::of(p).failed)
         .sum::<u64>();
-    Counts {
+    let counts = Counts {
         lost: report.lost_acked.len(),
         failed: usize::try_from(failed).unwrap_or(usize::MAX),
         duplicated: report.duplicates.len(),
         reordered: report.reordered.len(),
-    }
+    };
+    let not_lost = NotLost {
+        uncommitted: report.uncommitted_acked.len(),
+        unavailable: report.unavailable_acked.len(),
+    };
+    (counts, not_lost)
 }
 
-fn summarize(seeds: &[u64], counts: impl Iterator<Item = Counts>) -> Summary {
+fn summarize(seeds: &[u64], counts: impl Iterator<Item = (Counts, NotLost)>) -> Summary {
     let mut summary = Summary {
         runs: 0,
         runs_with_loss: 0,
         max: Counts::default(),
+        max_not_lost: NotLost::default(),
         worst_seed: seeds[0],
     };
     let mut worst = Counts::default();
-    for (seed, c) in seeds.iter().zip(counts) {
+    for (seed, (c, not_lost)) in seeds.iter().zip(counts) {
         summary.runs += 1;
         summary.runs_with_loss += usize::from(c.lost > 0);
         summary.max = summary.max.max_each(c);
+        summary.max_not_lost = summary.max_not_lost.max_each(not_lost);
         if c > worst {
             worst = c;
             summary.worst_seed = *seed;

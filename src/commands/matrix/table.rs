@@ -1,7 +1,7 @@
 //! The matrix as text: a header that says what was run, one fixed-width row per combination, what
 //! the labels mean, and a `reproduce:` line for every row that lost, duplicated or reordered.
 
-use super::{Counts, Outcome, Row, Setup};
+use super::{Counts, NotLost, Outcome, Row, Setup};
 use std::io::{self, Write};
 
 /// Column titles; the first four name the combination, the rest its runs.
@@ -42,8 +42,63 @@ pub(super) fn write(out: &mut dyn Write, setup: &Setup, rows: &[Row]) -> io::Res
         }
         writeln!(out, "{}", text.trim_end())?;
     }
+    not_lost(out, rows)?;
     legend(out, rows)?;
     reproduce(out, setup, rows)
+}
+
+/// The rows whose runs ended with acknowledged records that are not lost but not safe either,
+/// and what each kind means; nothing when there are none.
+fn not_lost(out: &mut dyn Write, rows: &[Row]) -> io::Result<()> {
+    let noted: Vec<(&Row, NotLost)> = rows
+        .iter()
+        .filter_map(|r| match &r.outcome {
+            Outcome::Ran(s) if s.max_not_lost != NotLost::default() => Some((r, s.max_not_lost)),
+            _ => None,
+        })
+        .collect();
+    if noted.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\nnot counted as lost: acknowledged records not yet safe when a run ended (the largest over"
+    )?;
+    writeln!(out, "the runs of a row)")?;
+    for (row, n) in &noted {
+        let mut kinds = Vec::new();
+        if n.unavailable > 0 {
+            kinds.push(format!("{} unavailable", n.unavailable));
+        }
+        if n.uncommitted > 0 {
+            kinds.push(format!("{} uncommitted", n.uncommitted));
+        }
+        let c = &row.combination;
+        writeln!(
+            out,
+            "  acks={} idempotence={} max.in.flight={} retries={}: {}",
+            c.acks,
+            if c.idempotence { "on" } else { "off" },
+            c.max_in_flight,
+            c.retries_label(),
+            kinds.join(", ")
+        )?;
+    }
+    if noted.iter().any(|(_, n)| n.unavailable > 0) {
+        writeln!(
+            out,
+            "  unavailable  on the disk of a replica that may lead a partition left without a leader:"
+        )?;
+        writeln!(out, "               a restart of that broker brings them back")?;
+    }
+    if noted.iter().any(|(_, n)| n.uncommitted > 0) {
+        writeln!(
+            out,
+            "  uncommitted  in the leader's log above its high watermark: committed once the ISR has"
+        )?;
+        writeln!(out, "               them, lost if that leader fails first")?;
+    }
+    Ok(())
 }
 
 fn header(out: &mut dyn Write, setup: &Setup, combinations: usize) -> io::Result<()> {
@@ -71,7 +126,8 @@ fn header(out: &mut dyn Write, setup: &Setup, combinations: usize) -> io::Result
     )?;
     for line in [
         "Counts are records; each is the largest over the runs of a combination:",
-        "  lost        acknowledged to the producer, yet missing from the final log",
+        "  lost        acknowledged to the producer, yet at the end in no log its partition has or",
+        "              may recover with: truncated, lost in a power loss, or never written",
         "  failed      the send ended in an error: the application was told, the record may be",
         "              missing (with retries=0 one failed attempt is enough)",
         "  duplicated  in the final log more than once",
@@ -222,6 +278,10 @@ mod tests {
                 runs: 2,
                 runs_with_loss: 1,
                 max: counts(4, 2, 0, 0),
+                max_not_lost: NotLost {
+                    uncommitted: 0,
+                    unavailable: 3,
+                },
                 worst_seed: 8,
             }),
         }];
@@ -257,6 +317,16 @@ mod tests {
                 "ordered"
             ]
         );
+        // Records on the disk of an offline partition's replica are noted, not counted as lost.
+        assert!(
+            text.contains("\n  acks=1 idempotence=off max.in.flight=1 retries=max: 3 unavailable\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n  unavailable  on the disk of a replica"),
+            "{text}"
+        );
+        assert!(!text.contains("\n  uncommitted  "), "{text}");
         assert!(
             text.contains(
                 "reproduce: kafkasim run t.ron --seed 8 --set acks=1 --set enable.idempotence=false --set max.in.flight.requests.per.connection=1 --set retries=2147483647"

@@ -59,6 +59,12 @@ pub struct Measured {
     pub batch_tenths: Option<u64>,
     /// Largest count of acknowledged records lost, in one run.
     pub lost: usize,
+    /// Largest count of acknowledged records in a leader's log above its high watermark at the
+    /// end, in one run (not lost: not yet replicated).
+    pub uncommitted: usize,
+    /// Largest count of acknowledged records only on the disk of a replica of a partition
+    /// without a leader at the end, in one run (not lost: back when that broker returns).
+    pub unavailable: usize,
     /// Largest count of duplicated records, in one run.
     pub duplicated: usize,
     /// Largest count of reordered records, in one run.
@@ -261,6 +267,8 @@ struct RunFigures {
     latency: ProducerFigures,
     requests: u64,
     lost: usize,
+    uncommitted: usize,
+    unavailable: usize,
     duplicated: usize,
     reordered: usize,
 }
@@ -278,6 +286,8 @@ fn run_once(scenario: &Scenario, seed: u64, throughput: &[usize], latency: &[usi
             .map(|p| p.requests)
             .sum(),
         lost: report.lost_acked.len(),
+        uncommitted: report.uncommitted_acked.len(),
+        unavailable: report.unavailable_acked.len(),
         duplicated: report.duplicates.len(),
         reordered: report.reordered.len(),
     }
@@ -298,6 +308,8 @@ fn measure(runs: Vec<RunFigures>) -> Measured {
         requests: runs.iter().map(|r| r.requests as f64).sum::<f64>() / n,
         batch_tenths: batches.records_per_batch_tenths(),
         lost: runs.iter().map(|r| r.lost).max().unwrap_or(0),
+        uncommitted: runs.iter().map(|r| r.uncommitted).max().unwrap_or(0),
+        unavailable: runs.iter().map(|r| r.unavailable).max().unwrap_or(0),
         duplicated: runs.iter().map(|r| r.duplicated).max().unwrap_or(0),
         reordered: runs.iter().map(|r| r.reordered).max().unwrap_or(0),
     }

@@ -80,6 +80,7 @@ pub(super) fn write(out: &mut dyn Write, sweep: &Sweep) -> io::Result<()> {
         }
         writeln!(out, "{}", text.trim_end())?;
     }
+    not_lost(out, sweep)?;
     writeln!(out)?;
     if let Some(row) = sweep.rows.iter().find(|r| r.outcome.is_ok()) {
         let flags: Vec<String> = row.settings.iter().map(|kv| format!("--set {kv}")).collect();
@@ -89,6 +90,52 @@ pub(super) fn write(out: &mut dyn Write, sweep: &Sweep) -> io::Result<()> {
             sweep.file,
             flags.join(" ")
         )?;
+    }
+    Ok(())
+}
+
+/// The combinations whose runs ended with acknowledged records that are not lost (`lost` does
+/// not count them) but not committed either, and what each kind means; nothing when none did.
+fn not_lost(out: &mut dyn Write, sweep: &Sweep) -> io::Result<()> {
+    let noted: Vec<(&[String], &Measured)> = sweep
+        .rows
+        .iter()
+        .filter_map(|r| r.outcome.as_ref().ok().map(|m| (r.settings.as_slice(), m)))
+        .filter(|(_, m)| m.uncommitted > 0 || m.unavailable > 0)
+        .collect();
+    if noted.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\nnot counted as lost: acknowledged records not yet safe when the run ended (worst run)"
+    )?;
+    for (settings, m) in &noted {
+        let mut kinds = Vec::new();
+        if m.uncommitted > 0 {
+            kinds.push(format!("{} uncommitted", m.uncommitted));
+        }
+        if m.unavailable > 0 {
+            kinds.push(format!("{} unavailable", m.unavailable));
+        }
+        writeln!(out, "  {}: {}", settings.join(" "), kinds.join(", "))?;
+    }
+    if noted.iter().any(|(_, m)| m.uncommitted > 0) {
+        writeln!(
+            out,
+            "  uncommitted  in the leader's log above its high watermark: the followers had not copied"
+        )?;
+        writeln!(
+            out,
+            "               them yet; lost if that leader had failed then"
+        )?;
+    }
+    if noted.iter().any(|(_, m)| m.unavailable > 0) {
+        writeln!(
+            out,
+            "  unavailable  on the disk of a replica that may lead a partition left without a leader:"
+        )?;
+        writeln!(out, "               a restart of that broker brings them back")?;
     }
     Ok(())
 }

@@ -23,7 +23,7 @@ pub use replica::{FollowerState, LeaderState, Replica, Role};
 use super::addr::Addresses;
 use super::log::PartitionLog;
 use super::protocol::{BrokerId, ClusterMetadata, Message, PartitionState};
-use super::record::Tp;
+use super::record::{RecordId, Tp};
 use crate::scenario::{BrokerConfig, TopicConfig};
 use crate::sim::{NodeId, Out, SimRng, SimTime};
 use crate::trace::Event;
@@ -137,8 +137,9 @@ impl Broker {
     }
 
     /// The process dies: metadata, connections, purgatory and fetchers are gone; the logs stay,
-    /// except what was not flushed when `power_loss`.
-    pub fn crash(&mut self, power_loss: bool) {
+    /// except what was not flushed when `power_loss` (reported as a truncation, so that a
+    /// record's history says where its copy went).
+    pub fn crash(&mut self, power_loss: bool, out: &mut O) {
         self.life = Life::Down;
         self.metadata = None;
         self.conns.clear();
@@ -147,10 +148,19 @@ impl Broker {
         self.fetchers.clear();
         self.producer_ids = ProducerIdPool::default();
         self.groups.reset();
-        for r in self.replicas.values_mut() {
+        for (tp, r) in &mut self.replicas {
             r.role = Role::Follower { leader: None };
-            r.log.recover(power_loss);
+            let lost = r.log.recover(power_loss);
             r.unflushed_messages = 0;
+            if !lost.is_empty() {
+                let records: Arc<[RecordId]> = lost.iter().flat_map(|b| b.records.iter().copied()).collect();
+                out.emit(Event::Truncated {
+                    tp: *tp,
+                    to: r.log.log_end_offset(),
+                    records,
+                    why: "power loss: what was not flushed",
+                });
+            }
         }
     }
 
@@ -176,12 +186,12 @@ impl Broker {
     }
 
     /// The controller moved everything away: flush, checkpoint, stop.
-    fn finish_shutdown(&mut self) {
+    fn finish_shutdown(&mut self, out: &mut O) {
         for r in self.replicas.values_mut() {
             r.log.flush();
             r.log.checkpoint_high_watermark();
         }
-        self.crash(false);
+        self.crash(false, out);
     }
 
     fn heartbeat(&mut self, now: SimTime, out: &mut O) {
@@ -281,7 +291,7 @@ impl Broker {
             Message::AlterPartitionResponse { tp, result } => self.on_alter_partition(now, tp, result, out),
             Message::ShutdownAllowed => {
                 if self.life == Life::ShuttingDown {
-                    self.finish_shutdown();
+                    self.finish_shutdown(out);
                     return;
                 }
             }

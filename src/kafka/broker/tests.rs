@@ -277,7 +277,7 @@ fn a_restarted_broker_refuses_connections_until_it_has_metadata() {
     let mut b = broker(Some(1));
     let mut out = Out::new(false);
     b.on_message(T0, CLIENT, produce(1, 0, 2, 100), &mut out);
-    b.crash(false);
+    b.crash(false, &mut out);
     out.sends.clear();
     b.restart(T0, &mut out);
     assert!(

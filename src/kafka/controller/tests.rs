@@ -241,3 +241,41 @@ fn a_new_incarnation_waits_for_the_old_session_to_expire() {
     );
     assert_eq!(c.metadata().live_brokers, vec![1, 2]);
 }
+
+fn partition(leader: Option<BrokerId>, replicas: &[BrokerId], isr: &[BrokerId]) -> PartitionState {
+    PartitionState {
+        leader,
+        leader_epoch: 1,
+        partition_epoch: 1,
+        replicas: replicas.to_vec(),
+        isr: isr.to_vec(),
+    }
+}
+
+/// Who may lead a partition without a running leader (`ReplicationControlManager.
+/// generateLeaderAndIsrUpdates` + `PartitionChangeBuilder.electAnyLeader`, ELR off): the
+/// checkers judge an acknowledged record on an offline partition by these replicas' disks.
+#[test]
+fn the_successors_of_a_gone_leader_are_those_the_next_election_may_pick() {
+    let up = |list: &'static [BrokerId]| move |b: BrokerId| list.contains(&b);
+    // Leader 1 crashed, not yet fenced: fencing drops it from the ISR and elects the first
+    // running ISR member in assignment order (3 before 2 here).
+    let p = partition(Some(1), &[1, 3, 2], &[1, 2, 3]);
+    assert_eq!(successors(&p, up(&[2, 3]), false), [3]);
+    // Offline with the last ISR member kept: it alone, running (fenced, coming back) or not.
+    let p = partition(None, &[1, 2, 3], &[1]);
+    assert_eq!(successors(&p, up(&[2, 3]), false), [1]);
+    assert_eq!(successors(&p, up(&[1, 2, 3]), false), [1]);
+    // Unclean election on and the ISR member down: the first running replica is forced in...
+    assert_eq!(successors(&p, up(&[3, 2]), true), [2]);
+    // ... and with nothing running, whichever replica returns first.
+    assert_eq!(successors(&p, up(&[]), true), [1, 2, 3]);
+    // The last ISR member was the leader and is down: it stays in the ISR and waits for it.
+    let p = partition(Some(2), &[1, 2, 3], &[2]);
+    assert_eq!(successors(&p, up(&[1, 3]), false), [2]);
+    // Two ISR members, both down: the first to return leads.
+    let p = partition(Some(1), &[1, 2, 3], &[1, 2]);
+    assert_eq!(successors(&p, up(&[3]), false), [2]);
+    let p = partition(None, &[1, 2, 3], &[1, 2]);
+    assert_eq!(successors(&p, up(&[3]), false), [1, 2]);
+}

@@ -1,0 +1,151 @@
+//! The verdicts on acknowledged records, from where each one is at the end of a run:
+//!
+//! - in its partition's log below the leader's high watermark: committed, nothing to report;
+//! - `uncommitted_acked`: in the running leader's log, at or above its high watermark: the
+//!   followers have not fetched it yet, or the HW stays while the ISR is below
+//!   `min.insync.replicas` (KAFKA-15583). Not lost: lost only if that leader fails first;
+//! - `unavailable_acked`: no running broker leads the partition, and a replica that may lead it
+//!   next ([`crate::simulation::Holder`]) holds it on disk: it comes back with that replica;
+//! - `lost_acked`: no replica that leads or may lead the partition holds it: truncated away,
+//!   destroyed by a power loss, never written, or only on a replica that will truncate to the
+//!   leader's log.
+
+mod story;
+
+use super::expect::Measure;
+use super::scan::Finding;
+use crate::history::Outcome;
+use crate::kafka::protocol::BrokerId;
+use crate::kafka::record::{RecordId, Tp};
+use crate::scenario::Scenario;
+use crate::sim::SimTime;
+use crate::simulation::{Holder, RunResult};
+use story::Story;
+
+/// The three verdicts, each in producer and send order.
+pub struct AckedVerdicts {
+    /// `lost_acked` findings.
+    pub lost: Vec<Finding>,
+    /// `uncommitted_acked` findings.
+    pub uncommitted: Vec<Finding>,
+    /// `unavailable_acked` findings.
+    pub unavailable: Vec<Finding>,
+}
+
+/// Where a record is at the end, best last (a record with several copies counts by its best).
+#[derive(Clone, Copy, Debug)]
+enum Place {
+    /// In no log that the partition has or may recover with.
+    Nowhere,
+    /// On the disk of a replica that may lead the offline partition.
+    OnDisk { broker: BrokerId, offset: u64 },
+    /// In the running leader's log, at or above its HW.
+    Uncommitted { offset: u64 },
+    /// In the running leader's log below its HW.
+    Committed,
+}
+
+impl Place {
+    fn rank(self) -> u8 {
+        match self {
+            Place::Nowhere => 0,
+            Place::OnDisk { .. } => 1,
+            Place::Uncommitted { .. } => 2,
+            Place::Committed => 3,
+        }
+    }
+}
+
+/// Judges every acknowledged record of the run.
+pub fn acked(scenario: &Scenario, result: &RunResult) -> AckedVerdicts {
+    let places = places(result);
+    let story = Story::new(scenario, result);
+    let mut v = AckedVerdicts {
+        lost: Vec::new(),
+        uncommitted: Vec::new(),
+        unavailable: Vec::new(),
+    };
+    for (p, ph) in result.history.producers.iter().enumerate() {
+        for (seq, h) in ph.records.iter().enumerate() {
+            let Outcome::Acked { at, offset } = h.outcome() else {
+                continue;
+            };
+            let record = RecordId {
+                producer: p as u32,
+                seq: seq as u32,
+            };
+            let tp = h.tp().expect("an acked record was sent to a partition");
+            let acked = Acked {
+                record,
+                tp,
+                at,
+                offset,
+            };
+            let (list, measure, headline) = match places[p][seq] {
+                Place::Committed => continue,
+                Place::Uncommitted { offset } => (
+                    &mut v.uncommitted,
+                    Measure::UncommittedAcked,
+                    story.uncommitted(&acked, offset),
+                ),
+                Place::OnDisk { broker, offset } => (
+                    &mut v.unavailable,
+                    Measure::UnavailableAcked,
+                    story.unavailable(&acked, broker, offset),
+                ),
+                Place::Nowhere => (&mut v.lost, Measure::LostAcked, story.lost(&acked)),
+            };
+            list.push(Finding {
+                measure,
+                record,
+                tp,
+                other: None,
+                consumer: None,
+                headline,
+            });
+        }
+    }
+    v
+}
+
+/// An acknowledged record, as the producer was told.
+struct Acked {
+    record: RecordId,
+    tp: Tp,
+    at: SimTime,
+    /// `None` for acks=0.
+    offset: Option<u64>,
+}
+
+/// Every producer record's best place, by producer and sequence.
+fn places(result: &RunResult) -> Vec<Vec<Place>> {
+    let mut places: Vec<Vec<Place>> = result
+        .history
+        .producers
+        .iter()
+        .map(|p| vec![Place::Nowhere; p.records.len()])
+        .collect();
+    for (tp, holder) in &result.holders {
+        for (broker, log) in result.held_logs(*tp) {
+            let hw = log.high_watermark();
+            for (offset, r) in log.records() {
+                let place = match holder {
+                    Holder::Leader(_) if offset < hw => Place::Committed,
+                    Holder::Leader(_) => Place::Uncommitted { offset },
+                    Holder::Offline { .. } => Place::OnDisk { broker, offset },
+                };
+                // Coordinator records (`__consumer_offsets`) are no producer's.
+                let Some(slot) = places
+                    .get_mut(r.producer as usize)
+                    .and_then(|p| p.get_mut(r.seq as usize))
+                else {
+                    continue;
+                };
+                if place.rank() > slot.rank() {
+                    *slot = place;
+                }
+            }
+        }
+    }
+    places
+}
