@@ -26,7 +26,9 @@ fn expand(paths: &[String]) -> Result<Vec<String>, CommandError> {
     for p in paths {
         let path = Path::new(p);
         if path.is_dir() {
-            let mut found: Vec<String> = std::fs::read_dir(path)?
+            let entries = std::fs::read_dir(path)
+                .map_err(|e| CommandError(format!("error: cannot read the directory `{p}`: {e}\n")))?;
+            let mut found: Vec<String> = entries
                 .filter_map(Result::ok)
                 .map(|e| e.path())
                 .filter(|f| f.extension().is_some_and(|x| x == "ron"))

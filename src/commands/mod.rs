@@ -28,6 +28,7 @@ use crate::scenario::units::parse_duration;
 use crate::scenario::{Overrides, Scenario, ScenarioError};
 use crate::sim::SimDuration;
 use std::fmt;
+use std::path::Path;
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -79,13 +80,26 @@ impl CommandError {
     }
 }
 
+/// Writing the report to standard output or standard error failed.
 impl From<std::io::Error> for CommandError {
     fn from(e: std::io::Error) -> Self {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return CommandError(BROKEN_PIPE.to_string());
         }
-        CommandError(format!("error: {e}\n"))
+        CommandError(format!("error: cannot write the output: {e}\n"))
     }
+}
+
+/// Creates `dir` and its parents; an error names it.
+pub fn create_dir(dir: &Path) -> Result<(), CommandError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CommandError(format!("error: cannot create `{}`: {e}\n", dir.display())))
+}
+
+/// Writes `bytes` to `path`; an error names it.
+pub fn write_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), CommandError> {
+    std::fs::write(path, bytes)
+        .map_err(|e| CommandError(format!("error: cannot write `{}`: {e}\n", path.display())))
 }
 
 /// Reads a scenario from a file, or a bundled one by name (`kafkasim run reorder-inflight`).
@@ -111,9 +125,9 @@ pub fn load_with(path: &str, overrides: &Overrides) -> Result<Scenario, CommandE
 /// The name and text of a scenario file, or of a bundled scenario by name.
 fn scenario_text(path: &str) -> Result<(String, String), CommandError> {
     if std::path::Path::new(path).exists() {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the file: {e}")))?;
-        return Ok((path.to_string(), text));
+        return Ok((path.to_string(), crate::scenario::source::decode(path, bytes)?));
     }
     let stem = |p: &str| {
         p.trim_start_matches("scenarios/")

@@ -8,6 +8,7 @@ pub mod error;
 mod expect;
 pub mod fault;
 mod raw;
+mod ron_error;
 pub mod source;
 pub mod units;
 mod validate;
@@ -177,9 +178,9 @@ pub struct ConsumerSpec {
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn from_file(path: &str) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the file: {e}")))?;
-        Scenario::parse(path, &text)
+        Scenario::parse(path, &source::decode(path, bytes)?)
     }
 
     /// Validates scenario text; `file` is used in messages.

@@ -2,11 +2,17 @@
 
 use crate::sim::SimDuration;
 
+/// How durations are written, for hints.
+pub const DURATION_HELP: &str = "durations are strings with a unit: \"500us\", \"5ms\", \"2s\", \"1m\"";
+
 const UNITS_US: [(&str, u64); 4] = [("us", 1), ("ms", 1_000), ("s", 1_000_000), ("m", 60_000_000)];
 
 /// Parses `"<number><unit>"` with unit `us`, `ms`, `s` or `m`; decimals are allowed down to 1 µs.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let text = text.trim();
+    if text.starts_with('-') {
+        return Err(format!("`{text}` is negative: durations cannot be negative"));
+    }
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
         .ok_or_else(|| format!("`{text}` has no unit"))?;
@@ -95,6 +101,11 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
         .trim()
         .split_once('/')
         .ok_or_else(|| format!("`{text}` is not a rate like \"1000/s\""))?;
+    if count.trim().starts_with('-') {
+        return Err(format!(
+            "`{text}` is negative: a rate is a number of records per unit of time"
+        ));
+    }
     let count: u64 = count
         .trim()
         .replace('_', "")
@@ -136,6 +147,9 @@ pub fn parse_bandwidth(text: &str) -> Result<Option<u64>, String> {
     let text = text.trim();
     if text == "unlimited" {
         return Ok(None);
+    }
+    if text.starts_with('-') {
+        return Err(format!("`{text}` is negative: a bandwidth cannot be negative"));
     }
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
@@ -209,6 +223,10 @@ mod tests {
         assert!(parse_bandwidth("0Mbit/s").is_err());
         assert!(parse_bandwidth("1Gbps").is_err());
         assert!(parse_bandwidth("fast").is_err());
+        assert_eq!(
+            parse_bandwidth("-1Gbit/s"),
+            Err("`-1Gbit/s` is negative: a bandwidth cannot be negative".into())
+        );
     }
 
     #[test]
@@ -223,6 +241,10 @@ mod tests {
         assert!(us("5").is_err());
         assert!(us("5 hours").is_err());
         assert!(us("ms").is_err());
+        assert_eq!(
+            us("-1ms"),
+            Err("`-1ms` is negative: durations cannot be negative".into())
+        );
     }
 
     #[test]
@@ -240,5 +262,6 @@ mod tests {
         assert!(parse_rate("0/s").is_err());
         assert!(parse_rate("10/h").is_err());
         assert!(parse_rate("ten/s").is_err());
+        assert!(parse_rate("-5/s").is_err_and(|e| e.contains("is negative")));
     }
 }

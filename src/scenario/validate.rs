@@ -5,7 +5,8 @@ use super::config::{ConfigBlock, Entries};
 use super::error::{ScenarioError, did_you_mean};
 use super::fault::{Fault, FaultSpec, NodeRef, RawTrigger, Trigger};
 use super::raw::{RawConsumer, RawFault, RawProducer, RawScenario, RawTopic};
-use super::source::{DURATION_HELP, Raw, Source};
+use super::source::{Raw, Source};
+use super::units::DURATION_HELP;
 use super::units::{BANDWIDTH_HELP, parse_bandwidth, parse_duration, parse_rate};
 use super::{
     BrokerConfig, Cluster, CommitMode, ConsumerConfig, ConsumerSpec, NetworkSpec, OFFSETS_TOPIC,
@@ -122,11 +123,30 @@ fn count<T>(src: &Source<'_>, raw: Raw<'_>, what: &str, min: T, max: T) -> Resul
 where
     T: for<'de> serde::Deserialize<'de> + PartialOrd + std::fmt::Display + Copy,
 {
-    let n: T = src.parse(raw)?;
+    let text = src.text_of(raw);
+    let n: T = src.parse(raw).map_err(|e| {
+        if is_integer_literal(text) {
+            // Too large or negative for the type: say the field's own range, echoing the number.
+            let e = src.error_at(raw, format!("{what} must be between {min} and {max}, not {text}"));
+            if text.starts_with('-') {
+                e.with_help("counts, sizes and ids cannot be negative")
+            } else {
+                e
+            }
+        } else {
+            e
+        }
+    })?;
     if n < min || n > max {
         return Err(src.error_at(raw, format!("{what} must be between {min} and {max}, not {n}")));
     }
     Ok(n)
+}
+
+/// `12`, `-3`, `1_000`: a whole number as written, of any size.
+fn is_integer_literal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    digits.starts_with(|c: char| c.is_ascii_digit()) && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
 }
 
 /// Validates an optional `config` block with `f`; errors about the block as a whole point at it,

@@ -12,6 +12,7 @@ mod faults;
 mod groups;
 mod idempotence;
 mod matrix;
+mod messages;
 mod partitions;
 mod producer;
 mod replication;

@@ -8,7 +8,7 @@ mod table;
 use super::parallel::{
     available_threads, check_seeds_and_threads, parse_cells, run_cells, run_checked, seed_range, usage,
 };
-use super::{CommandError, Exit, scenario_text};
+use super::{CommandError, Exit, create_dir, scenario_text, write_file};
 use crate::report::charts::single;
 use crate::report::charts::sweep::{SweepChart, SweepPoint};
 use crate::report::metrics::ProducerFigures;
@@ -102,21 +102,18 @@ pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<Exit, CommandError
     table::write(&mut text, &result)?;
     out.write_all(&text)?;
     if let Some(dir) = &args.out_dir {
-        let cannot = |p: &std::path::Path, e: std::io::Error| {
-            CommandError(format!("error: cannot write `{}`: {e}\n", p.display()))
-        };
-        std::fs::create_dir_all(dir).map_err(|e| cannot(dir, e))?;
+        create_dir(dir)?;
         let table_path = dir.join("sweep.txt");
-        std::fs::write(&table_path, &text).map_err(|e| cannot(&table_path, e))?;
+        write_file(&table_path, &text)?;
         writeln!(out, "wrote {}", table_path.display())?;
         let chart =
             single(&chart_of(&result), args.png).map_err(|e| CommandError(format!("error: {e}\n")))?;
         let svg = dir.join(format!("{}.svg", chart.stem));
-        std::fs::write(&svg, &chart.svg).map_err(|e| cannot(&svg, e))?;
+        write_file(&svg, &chart.svg)?;
         writeln!(out, "wrote {}", svg.display())?;
         if let Some(png) = &chart.png {
             let path = dir.join(format!("{}.png", chart.stem));
-            std::fs::write(&path, png).map_err(|e| cannot(&path, e))?;
+            write_file(&path, png)?;
             writeln!(out, "wrote {}", path.display())?;
         }
     }

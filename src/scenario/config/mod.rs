@@ -234,7 +234,7 @@ impl ConfigSet {
                     .error_at(raw_key, format!("config `{key}` is given twice"))
                     .with_help("remove one of them"));
             }
-            let value: ConfigValue = src.parse(raw_value)?;
+            let value = written_value(src, raw_value)?;
             let value = coerce(def, &value).map_err(|(msg, help)| {
                 let e = src.error_at(raw_value, msg);
                 match help {
@@ -296,51 +296,60 @@ impl ConfigSet {
     }
 }
 
-/// Checks a value against its key's kind, the way Kafka parses a properties file.
+/// A value as written in a `config` block. A number no `i64` holds (`1.5`,
+/// `18446744073709551616`) is kept as its text, so Kafka's validator rejects it as a properties
+/// file would, echoing it exactly.
+fn written_value(src: &Source<'_>, raw: Raw<'_>) -> Result<ConfigValue, ScenarioError> {
+    src.parse(raw).or_else(|e| {
+        let text = src.text_of(raw);
+        if text.replace('_', "").parse::<f64>().is_ok() {
+            Ok(ConfigValue::Str(text.to_string()))
+        } else {
+            Err(e)
+        }
+    })
+}
+
+/// Checks a value against its key's kind, the way Kafka parses a properties file
+/// (`ConfigDef.parseType`: text is trimmed; then `Range`/`ValidString`/`ValidList` validators).
 fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Option<String>)> {
     let invalid = |why: String| format!("Invalid value {value} for configuration {}: {why}", def.name);
+    let text = value.to_string();
+    let text = text.trim();
     match def.kind {
         Kind::Int { min, max } => {
+            let range = format!(
+                "write a whole number from {min} to {max}, e.g. \"{}\": {}",
+                def.name, def.default
+            );
             let n = match value {
                 ConfigValue::Int(n) => *n,
-                ConfigValue::Str(s) => s.trim().parse().map_err(|_| {
-                    (
-                        invalid("Not a number of type LONG".into()),
-                        Some(format!(
-                            "write a whole number, e.g. \"{}\": {}",
-                            def.name, def.default
-                        )),
-                    )
-                })?,
+                ConfigValue::Str(s) => s
+                    .trim()
+                    .parse()
+                    .map_err(|_| (invalid("Not a number of type LONG".into()), Some(range.clone())))?,
                 ConfigValue::Bool(_) => {
-                    return Err((
-                        invalid("Not a number of type LONG".into()),
-                        Some(format!(
-                            "write a whole number, e.g. \"{}\": {}",
-                            def.name, def.default
-                        )),
-                    ));
+                    return Err((invalid("Not a number of type LONG".into()), Some(range)));
                 }
             };
             if n < min {
-                return Err((invalid(format!("Value must be at least {min}")), None));
+                return Err((invalid(format!("Value must be at least {min}")), Some(range)));
             }
             if n > max {
-                return Err((invalid(format!("Value must be no more than {max}")), None));
+                return Err((invalid(format!("Value must be no more than {max}")), Some(range)));
             }
             Ok(ConfigValue::Int(n))
         }
         Kind::Bool => match value {
             ConfigValue::Bool(b) => Ok(ConfigValue::Bool(*b)),
-            ConfigValue::Str(s) if s.eq_ignore_ascii_case("true") => Ok(ConfigValue::Bool(true)),
-            ConfigValue::Str(s) if s.eq_ignore_ascii_case("false") => Ok(ConfigValue::Bool(false)),
+            ConfigValue::Str(_) if text.eq_ignore_ascii_case("true") => Ok(ConfigValue::Bool(true)),
+            ConfigValue::Str(_) if text.eq_ignore_ascii_case("false") => Ok(ConfigValue::Bool(false)),
             _ => Err((
                 invalid("Expected value to be either true or false".into()),
                 Some(format!("write \"{}\": true or false", def.name)),
             )),
         },
         Kind::ListOf(allowed) => {
-            let text = value.to_string();
             let items: Vec<&str> = text.split(',').map(str::trim).collect();
             if let Some(bad) = items.iter().find(|i| !allowed.contains(i)) {
                 return Err((
@@ -350,15 +359,14 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
             }
             Ok(ConfigValue::Str(items.join(",")))
         }
-        Kind::Text => Ok(ConfigValue::Str(value.to_string())),
+        Kind::Text => Ok(ConfigValue::Str(text.to_string())),
         Kind::OneOf(allowed) => {
-            let text = value.to_string();
-            if allowed.contains(&text.as_str()) {
-                Ok(ConfigValue::Str(text))
+            if allowed.contains(&text) {
+                Ok(ConfigValue::Str(text.to_string()))
             } else {
                 Err((
                     invalid(format!("String must be one of: {}", allowed.join(", "))),
-                    did_you_mean(&text, allowed.iter().copied()),
+                    did_you_mean(text, allowed.iter().copied()),
                 ))
             }
         }
