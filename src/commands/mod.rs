@@ -25,7 +25,7 @@ pub use sweep::{Axis, Measured, Sweep, SweepArgs, SweepRow, chart_of, run_sweep,
 use crate::scenario::config::OverrideError;
 use crate::scenario::error::did_you_mean;
 use crate::scenario::units::parse_duration;
-use crate::scenario::{Overrides, Scenario, ScenarioError};
+use crate::scenario::{Files, Overrides, Scenario, ScenarioError};
 use crate::sim::SimDuration;
 use std::fmt;
 use std::path::Path;
@@ -37,6 +37,23 @@ mod bundled {
 /// The bundled scenarios: (path, contents).
 pub fn bundled() -> &'static [(&'static str, &'static str)] {
     bundled::BUNDLED
+}
+
+/// A scenario's file name and text, and where its `config_file`s are.
+pub struct ScenarioText {
+    /// The file as messages name it.
+    pub file: String,
+    /// Its text.
+    pub text: String,
+    /// Where its properties files are: on disk, or bundled with it.
+    pub files: Files,
+}
+
+impl ScenarioText {
+    /// Validates it with `overrides`.
+    pub fn parse(&self, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_in(&self.file, &self.text, overrides, self.files)
+    }
 }
 
 /// How a command ended.
@@ -109,8 +126,7 @@ pub fn load(path: &str) -> Result<Scenario, CommandError> {
 
 /// [`load`] with `--set` overrides; an error they cause says they were in play.
 pub fn load_with(path: &str, overrides: &Overrides) -> Result<Scenario, CommandError> {
-    let (file, text) = scenario_text(path)?;
-    Scenario::parse_with_overrides(&file, &text, overrides).map_err(|e| {
+    scenario_text(path)?.parse(overrides).map_err(|e| {
         if overrides.is_empty() {
             return CommandError::from(e);
         }
@@ -123,11 +139,15 @@ pub fn load_with(path: &str, overrides: &Overrides) -> Result<Scenario, CommandE
 }
 
 /// The name and text of a scenario file, or of a bundled scenario by name.
-fn scenario_text(path: &str) -> Result<(String, String), CommandError> {
+fn scenario_text(path: &str) -> Result<ScenarioText, CommandError> {
     if std::path::Path::new(path).exists() {
         let bytes = std::fs::read(path)
             .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the file: {e}")))?;
-        return Ok((path.to_string(), crate::scenario::source::decode(path, bytes)?));
+        return Ok(ScenarioText {
+            file: path.to_string(),
+            text: crate::scenario::source::decode(path, bytes)?,
+            files: Files::Disk,
+        });
     }
     let stem = |p: &str| {
         p.trim_start_matches("scenarios/")
@@ -135,7 +155,11 @@ fn scenario_text(path: &str) -> Result<(String, String), CommandError> {
             .to_string()
     };
     if let Some((file, text)) = bundled().iter().find(|(f, _)| stem(f) == stem(path)) {
-        return Ok((file.to_string(), text.to_string()));
+        return Ok(ScenarioText {
+            file: file.to_string(),
+            text: text.to_string(),
+            files: Files::Bundled(bundled::FILES),
+        });
     }
     let names: Vec<String> = bundled().iter().map(|(f, _)| stem(f)).collect();
     let hint = did_you_mean(&stem(path), names.iter().map(String::as_str))

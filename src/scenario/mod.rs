@@ -3,10 +3,13 @@
 //! [`Scenario::from_file`] and [`Scenario::parse`] either return a fully validated scenario or a
 //! [`ScenarioError`] that says where (file:line:column), what is wrong and how to fix it.
 
+mod blocks;
 pub mod config;
 pub mod error;
 mod expect;
 pub mod fault;
+pub mod files;
+mod properties;
 mod raw;
 mod ron_error;
 pub mod source;
@@ -16,9 +19,11 @@ mod validate;
 use crate::check::expect::Expectation;
 use crate::kafka::assignment;
 use crate::sim::{RngTree, SimDuration};
+pub use blocks::IgnoredKeys;
 pub use config::{BrokerConfig, ConsumerConfig, Overrides, ProducerConfig, RequestCosts, TopicConfig};
 pub use error::{Location, Place, ScenarioError};
 pub use fault::{Fault, FaultSpec, NodeRef, Trigger};
+pub use files::Files;
 use serde::Deserialize;
 pub use units::Rate;
 
@@ -47,6 +52,8 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     /// What `kafkasim check` verifies.
     pub expect: Vec<Expectation>,
+    /// Keys of the configs that change nothing in the model, by file (the summary lists them).
+    pub ignored: Vec<IgnoredKeys>,
 }
 
 /// The brokers and the network between all nodes.
@@ -195,7 +202,20 @@ impl Scenario {
         text: &str,
         overrides: &Overrides,
     ) -> Result<Scenario, ScenarioError> {
-        validate::scenario(&source::Source::new(file, text).with_overrides(overrides))
+        Scenario::parse_in(file, text, overrides, Files::Disk)
+    }
+
+    /// [`Scenario::parse_with_overrides`], reading `config_file`s from `files`.
+    pub fn parse_in(
+        file: &str,
+        text: &str,
+        overrides: &Overrides,
+        files: Files,
+    ) -> Result<Scenario, ScenarioError> {
+        let src = source::Source::new(file, text)
+            .with_overrides(overrides)
+            .with_files(files);
+        validate::scenario(&src)
     }
 
     /// Index of `__consumer_offsets` among the topics, when some consumer has a group.

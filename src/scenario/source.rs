@@ -5,6 +5,7 @@
 
 use super::config::{ConfigValue, Overrides};
 use super::error::{Location, ScenarioError};
+use super::files::Files;
 use super::ron_error::{self, Context};
 use ron::error::{Error as RonError, Position, SpannedError};
 use ron::extensions::Extensions;
@@ -15,11 +16,12 @@ use serde::Deserialize;
 pub type Raw<'a> = &'a RawValue;
 
 /// The text of one scenario file and its name as the user gave it, with the config values that
-/// replace what it says (`--set`), if any.
+/// replace what it says (`--set`), if any, and where its `config_file`s are.
 pub struct Source<'s> {
     file: &'s str,
     text: &'s str,
     overrides: Option<&'s Overrides>,
+    files: Files,
 }
 
 /// RON options for scenario files: `Option` fields take bare values (`key: "Costco"`), and a
@@ -36,7 +38,18 @@ impl<'s> Source<'s> {
             file,
             text,
             overrides: None,
+            files: Files::Disk,
         }
+    }
+
+    /// The same file, reading its `config_file`s from `files`.
+    pub fn with_files(self, files: Files) -> Source<'s> {
+        Source { files, ..self }
+    }
+
+    /// Where `config_file`s are read from.
+    pub fn files(&self) -> Files {
+        self.files
     }
 
     /// The same file, with `overrides` applied to every config block whose set has the key.

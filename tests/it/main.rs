@@ -5,6 +5,7 @@ mod bad_input;
 mod book;
 mod charts;
 mod cli;
+mod config_file;
 mod consumer;
 mod costs;
 mod determinism;

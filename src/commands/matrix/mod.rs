@@ -10,7 +10,7 @@ use super::parallel::{
 };
 use super::{CommandError, Exit, scenario_text};
 use crate::report::metrics::ProducerFigures;
-use crate::scenario::Scenario;
+use crate::scenario::{Overrides, Scenario};
 use grid::Combination;
 use std::io::Write;
 
@@ -87,8 +87,9 @@ struct Setup {
 /// Runs the grid over the seeds and prints the table (exit 0; 2 on bad input).
 pub fn matrix(args: &MatrixArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
     check_seeds_and_threads(args.seeds, MAX_SEEDS, "e.g. --seeds 20", args.threads)?;
-    let (file, text) = scenario_text(&args.file)?;
-    let base = Scenario::parse(&file, &text)?;
+    let scenario = scenario_text(&args.file)?;
+    let base = scenario.parse(&Overrides::default())?;
+    let file = scenario.file.clone();
     if base.producers.is_empty() {
         return Err(usage(
             &format!("{file} has no producers: the matrix varies producer settings"),
@@ -98,8 +99,7 @@ pub fn matrix(args: &MatrixArgs, out: &mut dyn Write) -> Result<Exit, CommandErr
     let first_seed = args.seed.unwrap_or(base.seed);
     let seeds = seed_range(first_seed, args.seeds)?;
     let cells = parse_cells(
-        &file,
-        &text,
+        &scenario,
         Combination::grid().into_iter().map(|c| (c, c.overrides())),
     );
     let threads = args.threads.unwrap_or_else(available_threads);

@@ -172,8 +172,9 @@ pub fn run_sweep(args: &SweepArgs, progress: Option<&mut (dyn Write + Send)>) ->
             "vary fewer keys or fewer values",
         ));
     }
-    let (file, text) = scenario_text(&args.file)?;
-    let base = Scenario::parse(&file, &text)?;
+    let scenario = scenario_text(&args.file)?;
+    let base = scenario.parse(&Overrides::default())?;
+    let file = scenario.file.clone();
     let throughput = producer_indices(&base, args.throughput_of.as_deref(), "--throughput-of")?;
     let latency = producer_indices(&base, args.latency_of.as_deref(), "--latency-of")?;
     let first_seed = args.seed.unwrap_or(base.seed);
@@ -182,7 +183,7 @@ pub fn run_sweep(args: &SweepArgs, progress: Option<&mut (dyn Write + Send)>) ->
         .into_iter()
         .map(|c| Overrides::parse(&c).map(|o| (c, o)))
         .collect::<Result<Vec<_>, _>>()?;
-    let cells = parse_cells(&file, &text, overrides);
+    let cells = parse_cells(&scenario, overrides);
     let threads = args.threads.unwrap_or_else(available_threads);
     let progress = progress.map(std::sync::Mutex::new);
     let runs = run_cells(
