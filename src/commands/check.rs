@@ -1,6 +1,6 @@
 //! `kafkasim check`: run scenarios and verify their `expect` entries.
 
-use super::{CommandError, Exit, load_with};
+use super::{CommandError, Exit, load_with, report_warnings};
 use crate::check::{CheckReport, check as run_checks, describe_outcome};
 use crate::report::summary::write_finding;
 use crate::scenario::{Overrides, Scenario};
@@ -19,6 +19,8 @@ pub struct CheckArgs {
     pub max_events: u64,
     /// `--set KEY=VALUE` config overrides, applied to every scenario.
     pub set: Vec<String>,
+    /// Warnings are errors: a scenario with warnings counts as invalid.
+    pub deny_warnings: bool,
 }
 
 fn expand(paths: &[String]) -> Result<Vec<String>, CommandError> {
@@ -67,6 +69,11 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
                 continue;
             }
         };
+        if let Err(e) = report_warnings(&scenario, args.deny_warnings, err) {
+            write!(err, "{e}")?;
+            invalid += 1;
+            continue;
+        }
         let opts = RunOptions {
             seed: args.seed,
             max_events: args.max_events,

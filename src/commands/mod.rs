@@ -25,9 +25,10 @@ pub use sweep::{Axis, Measured, Sweep, SweepArgs, SweepRow, chart_of, run_sweep,
 use crate::scenario::config::OverrideError;
 use crate::scenario::error::did_you_mean;
 use crate::scenario::units::parse_duration;
-use crate::scenario::{Files, Overrides, Scenario, ScenarioError};
+use crate::scenario::{Files, Overrides, Scenario, ScenarioError, Warning};
 use crate::sim::SimDuration;
 use std::fmt;
+use std::io::Write;
 use std::path::Path;
 
 mod bundled {
@@ -167,6 +168,25 @@ fn scenario_text(path: &str) -> Result<ScenarioText, CommandError> {
     Err(CommandError(format!(
         "error: no scenario file `{path}`\n  = help: {hint}\n"
     )))
+}
+
+/// Prints the scenario's warnings on `err`; with `--deny-warnings` (`deny`), they are an error
+/// instead (exit 2), and nothing runs.
+pub fn report_warnings(scenario: &Scenario, deny: bool, err: &mut dyn Write) -> Result<(), CommandError> {
+    if deny && !scenario.warnings.is_empty() {
+        let mut text: String = scenario.warnings.iter().map(Warning::denied).collect();
+        let n = scenario.warnings.len();
+        text.push_str(&format!(
+            "error: {} has {n} warning{}, and --deny-warnings makes them errors\n",
+            scenario.file,
+            if n == 1 { "" } else { "s" }
+        ));
+        return Err(CommandError(text));
+    }
+    for w in &scenario.warnings {
+        write!(err, "{w}")?;
+    }
+    Ok(())
 }
 
 /// Parses a `--until`/`--at` flag: a duration within the scenario's `duration`.

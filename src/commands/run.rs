@@ -1,6 +1,6 @@
 //! `kafkasim run`: one run, its trace and its summary, and with `--out` its charts.
 
-use super::{CommandError, Exit, create_dir, load_with, time_flag, write_file};
+use super::{CommandError, Exit, create_dir, load_with, report_warnings, time_flag, write_file};
 use crate::check::check;
 use crate::report::charts::charts;
 use crate::report::summary;
@@ -31,12 +31,15 @@ pub struct RunArgs {
     pub set: Vec<String>,
     /// Also write each chart as PNG (with `--out`).
     pub png: bool,
+    /// Warnings are errors.
+    pub deny_warnings: bool,
 }
 
 /// Runs a scenario; prints the trace and the summary (or writes them to `--out`).
 pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, CommandError> {
     let overrides = Overrides::parse(&args.set)?;
     let scenario = load_with(&args.file, &overrides)?;
+    report_warnings(&scenario, args.deny_warnings, err)?;
     let until = args
         .until
         .as_deref()

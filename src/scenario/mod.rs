@@ -9,12 +9,15 @@ pub mod error;
 mod expect;
 pub mod fault;
 pub mod files;
+mod footguns;
 mod properties;
 mod raw;
 mod ron_error;
+mod schedule;
 pub mod source;
 pub mod units;
 mod validate;
+pub mod warning;
 
 use crate::check::expect::Expectation;
 use crate::kafka::assignment;
@@ -26,6 +29,7 @@ pub use fault::{Fault, FaultSpec, NodeRef, Trigger};
 pub use files::Files;
 use serde::Deserialize;
 pub use units::Rate;
+pub use warning::{Warning, WarningKind};
 
 /// A validated scenario.
 #[derive(Clone, Debug)]
@@ -54,6 +58,9 @@ pub struct Scenario {
     pub expect: Vec<Expectation>,
     /// Keys of the configs that change nothing in the model, by file (the summary lists them).
     pub ignored: Vec<IgnoredKeys>,
+    /// Settings Kafka accepts that break a cluster, and faults that do nothing: the commands
+    /// print them; they change nothing in the run.
+    pub warnings: Vec<Warning>,
 }
 
 /// The brokers and the network between all nodes.

@@ -176,6 +176,21 @@ pub fn parse_bandwidth(text: &str) -> Result<Option<u64>, String> {
     }
 }
 
+/// A bandwidth in bits per second, written as a scenario writes it: `1Gbit/s`, `100Mbit/s`.
+pub fn format_bandwidth(bits: u64) -> String {
+    let unit = [
+        ("Gbit/s", 1_000_000_000),
+        ("Mbit/s", 1_000_000),
+        ("kbit/s", 1_000),
+    ]
+    .into_iter()
+    .find(|(_, per)| bits.is_multiple_of(*per));
+    match unit {
+        Some((name, per)) => format!("{}{name}", bits / per),
+        None => format!("{bits}bit/s"),
+    }
+}
+
 fn scale_decimal(number: &str, per_unit: u64) -> Option<u64> {
     let number = number.replace('_', "");
     let (whole, frac) = number.split_once('.').unwrap_or((&number, ""));
@@ -220,6 +235,10 @@ mod tests {
         assert_eq!(parse_bandwidth("1Gbit/s"), Ok(Some(1_000_000_000)));
         assert_eq!(parse_bandwidth("12.5MB/s"), Ok(Some(100_000_000)));
         assert_eq!(parse_bandwidth("unlimited"), Ok(None));
+        assert_eq!(format_bandwidth(1_000_000_000), "1Gbit/s");
+        assert_eq!(format_bandwidth(100_000_000), "100Mbit/s");
+        assert_eq!(format_bandwidth(8_000), "8kbit/s");
+        assert_eq!(format_bandwidth(12), "12bit/s");
         assert!(parse_bandwidth("0Mbit/s").is_err());
         assert!(parse_bandwidth("1Gbps").is_err());
         assert!(parse_bandwidth("fast").is_err());

@@ -99,6 +99,7 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
         faults: Vec::new(),
         expect: Vec::new(),
         ignored: blocks.ignored(src),
+        warnings: Vec::new(),
     };
     for f in &raw.faults {
         let spec = fault(src, f, &scenario)?;
@@ -108,6 +109,10 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
         let expectation = super::expect::expectation(src, e, &scenario)?;
         scenario.expect.push(expectation);
     }
+    scenario.warnings = super::footguns::config_warnings(src, &scenario, &blocks);
+    scenario
+        .warnings
+        .extend(super::schedule::fault_warnings(src, &scenario, &raw.faults));
     Ok(scenario)
 }
 

@@ -20,3 +20,4 @@ mod replication;
 mod snapshots;
 mod support;
 mod sweep;
+mod warnings;

@@ -8,7 +8,7 @@ mod table;
 use super::parallel::{
     available_threads, check_seeds_and_threads, parse_cells, run_cells, run_checked, seed_range, usage,
 };
-use super::{CommandError, Exit, create_dir, scenario_text, write_file};
+use super::{CommandError, Exit, create_dir, report_warnings, scenario_text, write_file};
 use crate::report::charts::single;
 use crate::report::charts::sweep::{SweepChart, SweepPoint};
 use crate::report::metrics::ProducerFigures;
@@ -42,6 +42,8 @@ pub struct SweepArgs {
     pub out_dir: Option<PathBuf>,
     /// Also draw the chart as PNG.
     pub png: bool,
+    /// Warnings are errors.
+    pub deny_warnings: bool,
 }
 
 /// What a combination's runs came to.
@@ -94,10 +96,10 @@ pub struct Sweep {
 }
 
 /// Runs the sweep and prints its table (exit 0; 2 on bad input).
-pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
+pub fn sweep(args: &SweepArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, CommandError> {
     let mut stderr = std::io::stderr();
     let progress: Option<&mut (dyn Write + Send)> = stderr.is_terminal().then_some(&mut stderr);
-    let result = run_sweep(args, progress)?;
+    let result = run_sweep(args, progress, err)?;
     let mut text = Vec::new();
     table::write(&mut text, &result)?;
     out.write_all(&text)?;
@@ -146,8 +148,13 @@ pub fn chart_of(sweep: &Sweep) -> SweepChart {
     }
 }
 
-/// Runs every combination over the seeds; `progress` gets a progress line when it is a terminal.
-pub fn run_sweep(args: &SweepArgs, progress: Option<&mut (dyn Write + Send)>) -> Result<Sweep, CommandError> {
+/// Runs every combination over the seeds; `progress` gets a progress line when it is a terminal,
+/// `err` the scenario's warnings.
+pub fn run_sweep(
+    args: &SweepArgs,
+    progress: Option<&mut (dyn Write + Send)>,
+    err: &mut dyn Write,
+) -> Result<Sweep, CommandError> {
     if args.vary.is_empty() {
         return Err(usage(
             "sweep needs at least one --vary",
@@ -174,6 +181,7 @@ pub fn run_sweep(args: &SweepArgs, progress: Option<&mut (dyn Write + Send)>) ->
     }
     let scenario = scenario_text(&args.file)?;
     let base = scenario.parse(&Overrides::default())?;
+    report_warnings(&base, args.deny_warnings, err)?;
     let file = scenario.file.clone();
     let throughput = producer_indices(&base, args.throughput_of.as_deref(), "--throughput-of")?;
     let latency = producer_indices(&base, args.latency_of.as_deref(), "--latency-of")?;

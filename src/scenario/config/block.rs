@@ -82,6 +82,14 @@ impl<'s> ConfigBlock<'_, 's> {
         self.src.error_at(self.anchor, message)
     }
 
+    /// True when the block gives `key` a value: in its `config` map, its properties file, or
+    /// with `--set`.
+    pub fn sets(&self, key: &str) -> bool {
+        self.src.is_overridden(key)
+            || self.written(key).is_some()
+            || self.file().is_some_and(|f| f.get(key).is_some())
+    }
+
     /// The properties file the block starts from.
     pub fn file(&self) -> Option<&ConfigFile> {
         self.entries.file.as_ref()
