@@ -18,27 +18,35 @@ pub enum Files {
 }
 
 impl Files {
-    fn read(self, path: &str) -> std::io::Result<Vec<u8>> {
+    /// The bytes of `written`, a path relative to the directory of `scenario`.
+    fn read(self, scenario: &str, written: &str) -> std::io::Result<Vec<u8>> {
         match self {
-            Files::Disk => std::fs::read(path),
-            Files::Bundled(files) => files
-                .iter()
-                .find(|(p, _)| *p == path)
-                .map(|(_, bytes)| bytes.to_vec())
-                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound)),
+            // The path as joined, so the file system resolves `..` after symbolic links.
+            Files::Disk => std::fs::read(joined(scenario, written)),
+            Files::Bundled(files) => {
+                let path = resolve(scenario, written);
+                files
+                    .iter()
+                    .find(|(p, _)| *p == path)
+                    .map(|(_, bytes)| bytes.to_vec())
+                    .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::NotFound))
+            }
         }
     }
 }
 
-/// `written`, relative to the directory of `scenario` unless absolute, without `.` and with
-/// `dir/..` folded away (as the user would write the path).
-pub fn resolve(scenario: &str, written: &str) -> String {
-    let joined = Path::new(scenario)
+/// `written` relative to the directory of `scenario`, unless it is absolute.
+fn joined(scenario: &str, written: &str) -> PathBuf {
+    Path::new(scenario)
         .parent()
         .unwrap_or(Path::new(""))
-        .join(written);
+        .join(written)
+}
+
+/// [`joined`] without `.` and with `dir/..` folded away, as messages show the path.
+pub fn resolve(scenario: &str, written: &str) -> String {
     let mut out = PathBuf::new();
-    for part in joined.components() {
+    for part in joined(scenario, written).components() {
         match part {
             Component::CurDir => {}
             Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
@@ -76,7 +84,7 @@ impl ConfigFile {
             at.line,
             at.column
         );
-        let bytes = src.files().read(&path).map_err(|e| {
+        let bytes = src.files().read(src.file(), &written).map_err(|e| {
             let shown = if path == written {
                 String::new()
             } else {

@@ -49,6 +49,16 @@ fn round_trip_min(n: &NetworkSpec) -> SimDuration {
     n.latency + n.latency
 }
 
+/// A round trip as messages say it: `2.000ms`, or `2.000ms, up to 3.000ms with jitter`.
+fn round_trip_text(n: &NetworkSpec) -> String {
+    let max = one_way_max(n) + one_way_max(n);
+    if n.jitter == SimDuration::ZERO {
+        format!("{max}")
+    } else {
+        format!("{}, up to {max} with jitter", round_trip_min(n))
+    }
+}
+
 /// How long `bytes` take to go onto a link of the scenario's bandwidth.
 fn transfer(n: &NetworkSpec, bytes: u64) -> SimDuration {
     n.bandwidth.map_or(SimDuration::ZERO, |bits| {
@@ -75,9 +85,10 @@ fn session_below_heartbeat(cluster: &ConfigBlock<'_, '_>, s: &Scenario) -> Optio
         "broker.heartbeat.interval.ms"
     };
     let message = format!(
-        "broker.session.timeout.ms {} is not above broker.heartbeat.interval.ms {} plus a round trip to the controller ({round_trip} with jitter)",
+        "broker.session.timeout.ms {} is not above broker.heartbeat.interval.ms {} plus a round trip to the controller ({})",
         c.session_timeout.as_ms(),
         c.heartbeat_interval.as_ms(),
+        round_trip_text(n)
     );
     let how = if surely { "will" } else { "can" };
     let consequence = format!(
@@ -114,8 +125,9 @@ fn lag_below_fetch(cluster: &ConfigBlock<'_, '_>, s: &Scenario) -> Option<Warnin
         None => String::new(),
     };
     let message = format!(
-        "replica.lag.time.max.ms {} is below the time a follower needs for one fetch: up to {fetch} (a {round_trip} round trip with jitter{carried})",
-        c.replica_lag_time_max.as_ms()
+        "replica.lag.time.max.ms {} is below the time a follower needs for one fetch: up to {fetch} (a round trip of {}{carried})",
+        c.replica_lag_time_max.as_ms(),
+        round_trip_text(n)
     );
     let consequence = "followers can leave the ISR while alive: a follower behind the leader counts as caught up only at its fetches (Replica.updateFetchState), so while producers write, the leader's ISR check (Partition.getOutOfSyncReplicas) finds followers out of sync and shrinks the ISR, and they rejoin at their next fetch; acks=all then waits for fewer copies, or stops below min.insync.replicas";
     let at = cluster
@@ -221,7 +233,7 @@ fn request_timeout_below_round_trip(
         return None;
     }
     let message = format!(
-        "request.timeout.ms {} of `{id}` is shorter than a round trip to a broker ({round_trip} without jitter)",
+        "request.timeout.ms {} of `{id}` is shorter than a round trip to a broker ({round_trip})",
         timeout.as_ms()
     );
     let consequence = "every request times out: no response can arrive in time, so the client closes each connection and fails or retries what was in flight, and nothing it sends is ever answered";
