@@ -43,7 +43,8 @@ fn joined(scenario: &str, written: &str) -> PathBuf {
         .join(written)
 }
 
-/// [`joined`] without `.` and with `dir/..` folded away, as messages show the path.
+/// `written` relative to the directory of `scenario` (unless absolute), without `.` and with
+/// `dir/..` folded away, as messages show the path.
 pub fn resolve(scenario: &str, written: &str) -> String {
     let mut out = PathBuf::new();
     for part in joined(scenario, written).components() {
