@@ -93,6 +93,10 @@ pub enum Command {
         /// (repeatable), e.g. --set acks=all.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Treat warnings (settings that break a cluster, faults that do nothing) as errors:
+        /// exit 2 without running.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Run scenarios and verify their `expect` entries (exit 1 if one misses).
     #[command(after_help = "Example:\n  kafkasim check scenarios/")]
@@ -110,6 +114,10 @@ pub enum Command {
         /// (repeatable), e.g. --set acks=all.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
+        /// Treat warnings (settings that break a cluster, faults that do nothing) as errors: a
+        /// scenario with warnings counts as invalid (exit 2) and does not run.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Replay a scenario's faults with every acks x enable.idempotence x max.in.flight x retries
     /// setting, over many seeds: a table of lost, failed, duplicated and reordered records.
@@ -136,6 +144,10 @@ skipped, with Kafka's message. Runs spread over every core; the output is the sa
         /// Worker threads (default: every core); the output is the same for any number.
         #[arg(long, value_name = "N")]
         threads: Option<usize>,
+        /// Treat warnings (settings that break a cluster, faults that do nothing) as errors:
+        /// exit 2 without running.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Run a scenario with every combination of config values (--vary KEY=V1,V2,...): a table of
     /// records/s, p50/p99 latency, requests, records per batch and what the checkers found.
@@ -179,6 +191,10 @@ progress line on a terminal; the output is the same for any --threads.",
         /// With --out, also write the chart as PNG.
         #[arg(long, requires = "out")]
         png: bool,
+        /// Treat warnings (settings that break a cluster, faults that do nothing) as errors:
+        /// exit 2 without running.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Show the topics like `kafka-topics --describe` and the consumer groups like
     /// `kafka-consumer-groups --describe`, at the end of a run or at --at T.
@@ -192,6 +208,10 @@ progress line on a terminal; the output is the same for any --threads.",
         /// Use this seed instead of the scenario's.
         #[arg(long)]
         seed: Option<u64>,
+        /// Treat warnings (settings that break a cluster, faults that do nothing) as errors:
+        /// exit 2 without running.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// The partition Kafka's producer picks for each key (murmur2, as in Kafka's client).
     #[command(

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
             max_events,
             set,
             png,
+            deny_warnings,
         } => {
             let format = match format {
                 TraceFormatArg::Text => TraceFormat::Text,
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
                 no_trace,
                 set,
                 png,
+                deny_warnings,
             };
             commands::run(&args, &mut out, &mut err)
         }
@@ -52,12 +54,14 @@ fn main() -> ExitCode {
             seed,
             max_events,
             set,
+            deny_warnings,
         } => commands::check(
             &CheckArgs {
                 paths,
                 seed,
                 max_events,
                 set,
+                deny_warnings,
             },
             &mut out,
             &mut err,
@@ -67,14 +71,17 @@ fn main() -> ExitCode {
             seeds,
             seed,
             threads,
+            deny_warnings,
         } => commands::matrix(
             &MatrixArgs {
                 file,
                 seeds,
                 seed,
                 threads,
+                deny_warnings,
             },
             &mut out,
+            &mut err,
         ),
         Command::Sweep {
             file,
@@ -86,6 +93,7 @@ fn main() -> ExitCode {
             latency_of,
             out: out_dir,
             png,
+            deny_warnings,
         } => commands::sweep(
             &SweepArgs {
                 file,
@@ -97,12 +105,26 @@ fn main() -> ExitCode {
                 latency_of,
                 out_dir,
                 png,
+                deny_warnings,
             },
             &mut out,
+            &mut err,
         ),
-        Command::Describe { file, at, seed } => {
-            commands::describe(&DescribeArgs { file, at, seed }, &mut out)
-        }
+        Command::Describe {
+            file,
+            at,
+            seed,
+            deny_warnings,
+        } => commands::describe(
+            &DescribeArgs {
+                file,
+                at,
+                seed,
+                deny_warnings,
+            },
+            &mut out,
+            &mut err,
+        ),
         Command::Partition {
             partitions,
             format,

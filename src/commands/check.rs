@@ -1,6 +1,6 @@
 //! `kafkasim check`: run scenarios and verify their `expect` entries.
 
-use super::{CommandError, Exit, load_with};
+use super::{CommandError, Exit, load_with, report_warnings};
 use crate::check::{CheckReport, check as run_checks, describe_outcome};
 use crate::report::summary::write_finding;
 use crate::scenario::{Overrides, Scenario};
@@ -19,6 +19,8 @@ pub struct CheckArgs {
     pub max_events: u64,
     /// `--set KEY=VALUE` config overrides, applied to every scenario.
     pub set: Vec<String>,
+    /// Warnings are errors: a scenario with warnings counts as invalid.
+    pub deny_warnings: bool,
 }
 
 fn expand(paths: &[String]) -> Result<Vec<String>, CommandError> {
@@ -26,7 +28,9 @@ fn expand(paths: &[String]) -> Result<Vec<String>, CommandError> {
     for p in paths {
         let path = Path::new(p);
         if path.is_dir() {
-            let mut found: Vec<String> = std::fs::read_dir(path)?
+            let entries = std::fs::read_dir(path)
+                .map_err(|e| CommandError(format!("error: cannot read the directory `{p}`: {e}\n")))?;
+            let mut found: Vec<String> = entries
                 .filter_map(Result::ok)
                 .map(|e| e.path())
                 .filter(|f| f.extension().is_some_and(|x| x == "ron"))
@@ -65,6 +69,11 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
                 continue;
             }
         };
+        if let Err(e) = report_warnings(&scenario, args.deny_warnings, err) {
+            write!(err, "{e}")?;
+            invalid += 1;
+            continue;
+        }
         let opts = RunOptions {
             seed: args.seed,
             max_events: args.max_events,

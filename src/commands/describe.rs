@@ -1,7 +1,7 @@
 //! `kafkasim describe`: the topics as `kafka-topics --describe` would show them, and the consumer
 //! groups as `kafka-consumer-groups --describe` would, at the end of the run or at `--at T`.
 
-use super::{CommandError, Exit, load, time_flag};
+use super::{CommandError, Exit, load, report_warnings, time_flag};
 use crate::report::{describe_groups, describe_topics};
 use crate::simulation::{self, DEFAULT_MAX_EVENTS, RunOptions};
 use std::io::Write;
@@ -15,11 +15,14 @@ pub struct DescribeArgs {
     pub at: Option<String>,
     /// Seed override.
     pub seed: Option<u64>,
+    /// Warnings are errors.
+    pub deny_warnings: bool,
 }
 
 /// Runs up to `--at` and prints the topic descriptions.
-pub fn describe(args: &DescribeArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
+pub fn describe(args: &DescribeArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, CommandError> {
     let scenario = load(&args.file)?;
+    report_warnings(&scenario, args.deny_warnings, err)?;
     let until = args
         .at
         .as_deref()

@@ -25,9 +25,11 @@ pub use sweep::{Axis, Measured, Sweep, SweepArgs, SweepRow, chart_of, run_sweep,
 use crate::scenario::config::OverrideError;
 use crate::scenario::error::did_you_mean;
 use crate::scenario::units::parse_duration;
-use crate::scenario::{Overrides, Scenario, ScenarioError};
+use crate::scenario::{Files, Overrides, Scenario, ScenarioError, Warning};
 use crate::sim::SimDuration;
 use std::fmt;
+use std::io::Write;
+use std::path::Path;
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -36,6 +38,23 @@ mod bundled {
 /// The bundled scenarios: (path, contents).
 pub fn bundled() -> &'static [(&'static str, &'static str)] {
     bundled::BUNDLED
+}
+
+/// A scenario's file name and text, and where its `config_file`s are.
+pub struct ScenarioText {
+    /// The file as messages name it.
+    pub file: String,
+    /// Its text.
+    pub text: String,
+    /// Where its properties files are: on disk, or bundled with it.
+    pub files: Files,
+}
+
+impl ScenarioText {
+    /// Validates it with `overrides`.
+    pub fn parse(&self, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_in(&self.file, &self.text, overrides, self.files)
+    }
 }
 
 /// How a command ended.
@@ -79,13 +98,26 @@ impl CommandError {
     }
 }
 
+/// Writing the report to standard output or standard error failed.
 impl From<std::io::Error> for CommandError {
     fn from(e: std::io::Error) -> Self {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             return CommandError(BROKEN_PIPE.to_string());
         }
-        CommandError(format!("error: {e}\n"))
+        CommandError(format!("error: cannot write the output: {e}\n"))
     }
+}
+
+/// Creates `dir` and its parents; an error names it.
+pub fn create_dir(dir: &Path) -> Result<(), CommandError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CommandError(format!("error: cannot create `{}`: {e}\n", dir.display())))
+}
+
+/// Writes `bytes` to `path`; an error names it.
+pub fn write_file(path: &Path, bytes: impl AsRef<[u8]>) -> Result<(), CommandError> {
+    std::fs::write(path, bytes)
+        .map_err(|e| CommandError(format!("error: cannot write `{}`: {e}\n", path.display())))
 }
 
 /// Reads a scenario from a file, or a bundled one by name (`kafkasim run reorder-inflight`).
@@ -95,8 +127,7 @@ pub fn load(path: &str) -> Result<Scenario, CommandError> {
 
 /// [`load`] with `--set` overrides; an error they cause says they were in play.
 pub fn load_with(path: &str, overrides: &Overrides) -> Result<Scenario, CommandError> {
-    let (file, text) = scenario_text(path)?;
-    Scenario::parse_with_overrides(&file, &text, overrides).map_err(|e| {
+    scenario_text(path)?.parse(overrides).map_err(|e| {
         if overrides.is_empty() {
             return CommandError::from(e);
         }
@@ -109,11 +140,15 @@ pub fn load_with(path: &str, overrides: &Overrides) -> Result<Scenario, CommandE
 }
 
 /// The name and text of a scenario file, or of a bundled scenario by name.
-fn scenario_text(path: &str) -> Result<(String, String), CommandError> {
+fn scenario_text(path: &str) -> Result<ScenarioText, CommandError> {
     if std::path::Path::new(path).exists() {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the file: {e}")))?;
-        return Ok((path.to_string(), text));
+        return Ok(ScenarioText {
+            file: path.to_string(),
+            text: crate::scenario::source::decode(path, bytes)?,
+            files: Files::Disk,
+        });
     }
     let stem = |p: &str| {
         p.trim_start_matches("scenarios/")
@@ -121,7 +156,11 @@ fn scenario_text(path: &str) -> Result<(String, String), CommandError> {
             .to_string()
     };
     if let Some((file, text)) = bundled().iter().find(|(f, _)| stem(f) == stem(path)) {
-        return Ok((file.to_string(), text.to_string()));
+        return Ok(ScenarioText {
+            file: file.to_string(),
+            text: text.to_string(),
+            files: Files::Bundled(bundled::FILES),
+        });
     }
     let names: Vec<String> = bundled().iter().map(|(f, _)| stem(f)).collect();
     let hint = did_you_mean(&stem(path), names.iter().map(String::as_str))
@@ -129,6 +168,25 @@ fn scenario_text(path: &str) -> Result<(String, String), CommandError> {
     Err(CommandError(format!(
         "error: no scenario file `{path}`\n  = help: {hint}\n"
     )))
+}
+
+/// Prints the scenario's warnings on `err`; with `--deny-warnings` (`deny`), they are an error
+/// instead (exit 2), and nothing runs.
+pub fn report_warnings(scenario: &Scenario, deny: bool, err: &mut dyn Write) -> Result<(), CommandError> {
+    if deny && !scenario.warnings.is_empty() {
+        let mut text: String = scenario.warnings.iter().map(Warning::denied).collect();
+        let n = scenario.warnings.len();
+        text.push_str(&format!(
+            "error: {} has {n} warning{}, and --deny-warnings makes them errors\n",
+            scenario.file,
+            if n == 1 { "" } else { "s" }
+        ));
+        return Err(CommandError(text));
+    }
+    for w in &scenario.warnings {
+        write!(err, "{w}")?;
+    }
+    Ok(())
 }
 
 /// Parses a `--until`/`--at` flag: a duration within the scenario's `duration`.

@@ -1,7 +1,7 @@
 //! Independent runs (seeds, grid cells) spread over threads. Each simulation stays on one thread;
 //! results come back in job order, so the output never depends on the thread count or on timing.
 
-use super::CommandError;
+use super::{CommandError, ScenarioText};
 use crate::check::{CheckReport, check};
 use crate::scenario::{Overrides, Scenario};
 use crate::simulation::{self, RunOptions, RunResult};
@@ -102,14 +102,14 @@ pub type Cell<C> = (C, Result<Scenario, String>);
 
 /// Parses the scenario text once per cell with that cell's overrides.
 pub fn parse_cells<C>(
-    file: &str,
-    text: &str,
+    scenario: &ScenarioText,
     cells: impl IntoIterator<Item = (C, Overrides)>,
 ) -> Vec<Cell<C>> {
     cells
         .into_iter()
         .map(|(c, overrides)| {
-            let parsed = Scenario::parse_with_overrides(file, text, &overrides)
+            let parsed = scenario
+                .parse(&overrides)
                 .map_err(|e| e.message.lines().next().unwrap_or_default().to_string());
             (c, parsed)
         })

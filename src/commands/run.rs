@@ -1,6 +1,6 @@
 //! `kafkasim run`: one run, its trace and its summary, and with `--out` its charts.
 
-use super::{CommandError, Exit, load_with, time_flag};
+use super::{CommandError, Exit, create_dir, load_with, report_warnings, time_flag, write_file};
 use crate::check::check;
 use crate::report::charts::charts;
 use crate::report::summary;
@@ -31,12 +31,15 @@ pub struct RunArgs {
     pub set: Vec<String>,
     /// Also write each chart as PNG (with `--out`).
     pub png: bool,
+    /// Warnings are errors.
+    pub deny_warnings: bool,
 }
 
 /// Runs a scenario; prints the trace and the summary (or writes them to `--out`).
 pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, CommandError> {
     let overrides = Overrides::parse(&args.set)?;
     let scenario = load_with(&args.file, &overrides)?;
+    report_warnings(&scenario, args.deny_warnings, err)?;
     let until = args
         .until
         .as_deref()
@@ -55,17 +58,16 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<E
     let trace = result.trace.as_deref().unwrap_or("");
     match &args.out_dir {
         Some(dir) => {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| CommandError(format!("error: cannot create `{}`: {e}\n", dir.display())))?;
+            create_dir(dir)?;
             let trace_name = match args.format {
                 TraceFormat::Text => "trace.txt",
                 TraceFormat::Jsonl => "trace.jsonl",
             };
             let mut written = vec![dir.join("summary.txt")];
-            std::fs::write(&written[0], &text)?;
+            write_file(&written[0], &text)?;
             if !args.no_trace {
                 let path = dir.join(trace_name);
-                std::fs::write(&path, trace)?;
+                write_file(&path, trace)?;
                 written.push(path);
             }
             let skipped = write_charts(&dir.join("charts"), &scenario, &result, args.png, &mut written)?;
@@ -101,15 +103,14 @@ fn write_charts(
     written: &mut Vec<PathBuf>,
 ) -> Result<Vec<(String, String)>, CommandError> {
     let drawn = charts(scenario, result, png).map_err(|e| CommandError(format!("error: {e}\n")))?;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CommandError(format!("error: cannot create `{}`: {e}\n", dir.display())))?;
+    create_dir(dir)?;
     for chart in drawn.files {
         let path = dir.join(format!("{}.svg", chart.stem));
-        std::fs::write(&path, &chart.svg)?;
+        write_file(&path, &chart.svg)?;
         written.push(path);
         if let Some(bytes) = &chart.png {
             let path = dir.join(format!("{}.png", chart.stem));
-            std::fs::write(&path, bytes)?;
+            write_file(&path, bytes)?;
             written.push(path);
         }
     }

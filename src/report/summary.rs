@@ -38,6 +38,7 @@ pub fn summary(scenario: &Scenario, result: &RunResult, checks: &CheckReport) ->
     super::summary_groups(&mut s, result);
     key_moves(&mut s, result);
     notes(&mut s, scenario);
+    ignored(&mut s, scenario);
     findings(&mut s, scenario, result, checks);
     if !checks.expectations.is_empty() {
         let _ = writeln!(s, "\nexpectations");
@@ -233,6 +234,17 @@ fn notes(s: &mut String, scenario: &Scenario) {
     );
     for n in notes {
         let _ = writeln!(s, "  {n}");
+    }
+}
+
+/// The config keys that change nothing in the model, once per file that has them.
+fn ignored(s: &mut String, scenario: &Scenario) {
+    if scenario.ignored.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\nignored: no effect in the model");
+    for i in &scenario.ignored {
+        let _ = writeln!(s, "  {}: {}", i.file, i.keys.join(", "));
     }
 }
 

@@ -3,8 +3,9 @@
 
 use super::Scenario;
 use super::error::ScenarioError;
-use super::source::{DURATION_HELP, Raw, Source};
+use super::source::{Raw, Source};
 use super::tidy::tidy;
+use super::units::DURATION_HELP;
 use super::units::parse_duration;
 use super::validate::{broker_ref, partition_ref, producer_ref, suggest, topic_by_name};
 use crate::check::expect::{

@@ -3,24 +3,34 @@
 //! [`Scenario::from_file`] and [`Scenario::parse`] either return a fully validated scenario or a
 //! [`ScenarioError`] that says where (file:line:column), what is wrong and how to fix it.
 
+mod blocks;
 pub mod config;
 pub mod error;
 mod expect;
 pub mod fault;
+pub mod files;
+mod footguns;
+mod properties;
 mod raw;
+mod ron_error;
+mod schedule;
 pub mod source;
 mod tidy;
 pub mod units;
 mod validate;
+pub mod warning;
 
 use crate::check::expect::Expectation;
 use crate::kafka::assignment;
 use crate::sim::{RngTree, SimDuration};
+pub use blocks::IgnoredKeys;
 pub use config::{BrokerConfig, ConsumerConfig, Overrides, ProducerConfig, RequestCosts, TopicConfig};
 pub use error::{Location, Place, ScenarioError};
 pub use fault::{Fault, FaultSpec, NodeRef, Trigger};
+pub use files::Files;
 use serde::Deserialize;
 pub use units::Rate;
+pub use warning::{Warning, WarningKind};
 
 /// A validated scenario.
 #[derive(Clone, Debug)]
@@ -47,6 +57,11 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     /// What `kafkasim check` verifies.
     pub expect: Vec<Expectation>,
+    /// Keys of the configs that change nothing in the model, by file (the summary lists them).
+    pub ignored: Vec<IgnoredKeys>,
+    /// Settings Kafka accepts that break a cluster, and faults that do nothing: the commands
+    /// print them; they change nothing in the run.
+    pub warnings: Vec<Warning>,
 }
 
 /// The brokers and the network between all nodes.
@@ -178,9 +193,9 @@ pub struct ConsumerSpec {
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn from_file(path: &str) -> Result<Scenario, ScenarioError> {
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .map_err(|e| ScenarioError::whole_file(path, format!("cannot read the file: {e}")))?;
-        Scenario::parse(path, &text)
+        Scenario::parse(path, &source::decode(path, bytes)?)
     }
 
     /// Validates scenario text; `file` is used in messages.
@@ -195,7 +210,20 @@ impl Scenario {
         text: &str,
         overrides: &Overrides,
     ) -> Result<Scenario, ScenarioError> {
-        validate::scenario(&source::Source::new(file, text).with_overrides(overrides))
+        Scenario::parse_in(file, text, overrides, Files::Disk)
+    }
+
+    /// [`Scenario::parse_with_overrides`], reading `config_file`s from `files`.
+    pub fn parse_in(
+        file: &str,
+        text: &str,
+        overrides: &Overrides,
+        files: Files,
+    ) -> Result<Scenario, ScenarioError> {
+        let src = source::Source::new(file, text)
+            .with_overrides(overrides)
+            .with_files(files);
+        validate::scenario(&src)
     }
 
     /// Index of `__consumer_offsets` among the topics, when some consumer has a group.

@@ -37,6 +37,8 @@ pub struct RawCluster<'a> {
     #[serde(borrow, default)]
     pub config: Option<Raw<'a>>,
     #[serde(borrow, default)]
+    pub config_file: Option<Raw<'a>>,
+    #[serde(borrow, default)]
     pub network: Option<RawNetwork<'a>>,
 }
 
@@ -64,6 +66,8 @@ pub struct RawTopic<'a> {
     pub assignment: Option<Raw<'a>>,
     #[serde(borrow, default)]
     pub config: Option<Raw<'a>>,
+    #[serde(borrow, default)]
+    pub config_file: Option<Raw<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -73,6 +77,8 @@ pub struct RawProducer<'a> {
     pub id: Raw<'a>,
     #[serde(borrow, default)]
     pub config: Option<Raw<'a>>,
+    #[serde(borrow, default)]
+    pub config_file: Option<Raw<'a>>,
     #[serde(borrow)]
     pub workload: RawWorkload<'a>,
 }
@@ -105,6 +111,8 @@ pub struct RawConsumer<'a> {
     pub topics: Raw<'a>,
     #[serde(borrow, default)]
     pub config: Option<Raw<'a>>,
+    #[serde(borrow, default)]
+    pub config_file: Option<Raw<'a>>,
     #[serde(borrow, default)]
     pub start: Option<Raw<'a>>,
     #[serde(borrow, default)]

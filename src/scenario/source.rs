@@ -4,7 +4,9 @@
 //! the source text, so its byte offset (and hence line and column) is exact.
 
 use super::config::{ConfigValue, Overrides};
-use super::error::{Location, Place, ScenarioError, did_you_mean};
+use super::error::{Location, ScenarioError};
+use super::files::Files;
+use super::ron_error::{self, Context};
 use ron::error::{Error as RonError, Position, SpannedError};
 use ron::extensions::Extensions;
 use ron::value::RawValue;
@@ -14,11 +16,12 @@ use serde::Deserialize;
 pub type Raw<'a> = &'a RawValue;
 
 /// The text of one scenario file and its name as the user gave it, with the config values that
-/// replace what it says (`--set`), if any.
+/// replace what it says (`--set`), if any, and where its `config_file`s are.
 pub struct Source<'s> {
     file: &'s str,
     text: &'s str,
     overrides: Option<&'s Overrides>,
+    files: Files,
 }
 
 /// RON options for scenario files: `Option` fields take bare values (`key: "Costco"`), and a
@@ -35,7 +38,18 @@ impl<'s> Source<'s> {
             file,
             text,
             overrides: None,
+            files: Files::Disk,
         }
+    }
+
+    /// The same file, reading its `config_file`s from `files`.
+    pub fn with_files(self, files: Files) -> Source<'s> {
+        Source { files, ..self }
+    }
+
+    /// Where `config_file`s are read from.
+    pub fn files(&self) -> Files {
+        self.files
     }
 
     /// The same file, with `overrides` applied to every config block whose set has the key.
@@ -166,16 +180,8 @@ impl<'s> Source<'s> {
     }
 
     fn error_at_location(&self, loc: Location, width: usize, message: impl Into<String>) -> ScenarioError {
-        ScenarioError {
-            message: message.into(),
-            help: None,
-            place: Box::new(Place {
-                file: self.file.to_string(),
-                location: Some(loc),
-                source_line: self.text.lines().nth(loc.line - 1).map(str::to_string),
-                span_chars: width,
-            }),
-        }
+        let line = self.text.lines().nth(loc.line - 1);
+        ScenarioError::at(self.file, loc, line, width, message)
     }
 
     fn offset_of(&self, slice: &str) -> usize {
@@ -186,6 +192,22 @@ impl<'s> Source<'s> {
             "raw value does not borrow from this source"
         );
         at - start
+    }
+
+    /// The byte offset of `loc`, or the end of the text when it is past it.
+    fn offset_at_location(&self, loc: Location) -> usize {
+        let line_start = if loc.line <= 1 {
+            0
+        } else {
+            self.text
+                .match_indices('\n')
+                .nth(loc.line - 2)
+                .map_or(self.text.len(), |(i, _)| i + 1)
+        };
+        self.text[line_start..]
+            .char_indices()
+            .nth(loc.column.saturating_sub(1))
+            .map_or(self.text.len(), |(i, _)| line_start + i)
     }
 
     fn location_at_offset(&self, offset: usize) -> Location {
@@ -235,112 +257,59 @@ impl<'s> Source<'s> {
             }
             _ => {}
         }
-        let (message, help) = describe_ron_error(&e.code);
+        let from = self.offset_at_location(start);
+        let to = if end.line == start.line {
+            self.offset_at_location(end).max(from)
+        } else {
+            from
+        };
+        // ron's span of a negative number starts after its sign.
+        let from = match self.text[..from].strip_suffix('-') {
+            Some(rest) if e.code == RonError::IntegerOutOfBounds => {
+                start.column -= 1;
+                width += 1;
+                rest.len()
+            }
+            _ => from,
+        };
+        let context = Context {
+            literal: &self.text[from..to],
+            before: &self.text[..from],
+            rest: &self.text[from..],
+        };
+        let (message, help) = ron_error::describe(&e.code, &context);
         let mut err = self.error_at_location(start, width, message);
         err.help = help;
         err
     }
 }
 
-/// Our wording for `ron`'s errors, with a fix hint where one helps.
-fn describe_ron_error(code: &RonError) -> (String, Option<String>) {
-    let within = |outer: &Option<String>| outer.as_deref().map(|o| format!(" in `{o}`")).unwrap_or_default();
-    let one_of = |expected: &[&str]| {
-        let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
-        format!("expected one of {}", list.join(", "))
+/// The text of a scenario file: its bytes as UTF-8, or an error at the first byte that is not.
+pub fn decode(file: &str, bytes: Vec<u8>) -> Result<String, ScenarioError> {
+    let e = match String::from_utf8(bytes) {
+        Ok(text) => return Ok(text),
+        Err(e) => e,
     };
-    match code {
-        RonError::NoSuchEnumVariant { found, .. } | RonError::NoSuchStructField { found, .. }
-            if not_yet(found).is_some() =>
-        {
-            (
-                format!("`{found}` is not modelled yet ({})", not_yet(found).unwrap_or_default()),
-                Some("`kafkasim --help` and the book list what this version models".to_string()),
-            )
-        }
-        RonError::NoSuchStructField {
-            expected,
-            found,
-            outer,
-        } => (
-            format!("unknown field `{found}`{}", within(outer)),
-            Some(did_you_mean(found, expected.iter().copied()).unwrap_or_else(|| one_of(expected))),
-        ),
-        RonError::NoSuchEnumVariant {
-            expected,
-            found,
-            outer,
-        } => (
-            format!("unknown variant `{found}`{}", within(outer)),
-            Some(did_you_mean(found, expected.iter().copied()).unwrap_or_else(|| one_of(expected))),
-        ),
-        RonError::MissingStructField { field, outer } => (
-            format!("missing field `{field}`{}", within(outer)),
-            Some(format!("add `{field}: ...`")),
-        ),
-        RonError::DuplicateStructField { field, outer } => (
-            format!("field `{field}` is given twice{}", within(outer)),
-            Some("remove one of them".to_string()),
-        ),
-        RonError::ExpectedDifferentStructName { expected, found } => (
-            format!("expected `{expected}(...)`, found `{found}(...)`"),
-            Some(format!("rename `{found}` to `{expected}`")),
-        ),
-        RonError::Eof => (
-            "unexpected end of file".to_string(),
-            Some("a bracket or parenthesis is probably not closed".to_string()),
-        ),
-        RonError::ExpectedComma => (
-            "expected a comma".to_string(),
-            Some("separate fields and list items with `,`".to_string()),
-        ),
-        RonError::IntegerOutOfBounds => (
-            "number out of range for this field".to_string(),
-            Some("counts and ids are non-negative integers".to_string()),
-        ),
-        RonError::TrailingCharacters => (
-            "unexpected text after the end of the scenario".to_string(),
-            Some("the file must hold exactly one `Scenario(...)`".to_string()),
-        ),
-        RonError::ExpectedIdentifier => (
-            "expected identifier".to_string(),
-            Some("a field name is missing here, or a `(` or `[` before this point is not closed".to_string()),
-        ),
-        RonError::InvalidEscape(what) => (
-            format!("unknown escape character in a string ({})", what.to_lowercase()),
-            Some("write `\\\\` for a backslash, e.g. \"C:\\\\data\"".to_string()),
-        ),
-        RonError::UnclosedBlockComment => (
-            "unclosed block comment".to_string(),
-            Some("close the comment with `*/`".to_string()),
-        ),
-        RonError::ExpectedMapColon => (
-            "expected colon".to_string(),
-            Some("map entries look like \"key\": value; config keys are quoted Kafka property names, like \"linger.ms\"".to_string()),
-        ),
-        RonError::ExpectedInteger => (
-            "expected integer".to_string(),
-            Some("write a whole number without quotes, e.g. 3".to_string()),
-        ),
-        RonError::Message(m) if m.starts_with("invalid duration") => (
-            m.clone(),
-            Some(DURATION_HELP.to_string()),
-        ),
-        other => (lowercase_first(&other.to_string()), None),
-    }
-}
-
-/// How durations are written, for hints.
-pub const DURATION_HELP: &str = "durations are strings with a unit: \"500us\", \"5ms\", \"2s\", \"1m\"";
-
-/// Names from the design that later versions will model, and what they are.
-fn not_yet(name: &str) -> Option<&'static str> {
-    match name {
-        "AddPartitions" => Some("adding partitions at runtime"),
-        "ConsumerJoin" | "ConsumerLeave" => Some("consumer groups"),
-        "Assignment" => Some("consumer groups"),
-        _ => None,
-    }
+    let bytes = e.as_bytes();
+    let bad = e.utf8_error().valid_up_to();
+    let valid = String::from_utf8_lossy(&bytes[..bad]);
+    let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+    let location = Location {
+        line: valid.matches('\n').count() + 1,
+        column: valid[line_start..].chars().count() + 1,
+    };
+    let line_end = bytes[bad..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(bytes.len(), |i| bad + i);
+    let line = String::from_utf8_lossy(&bytes[line_start..line_end]);
+    let message = format!(
+        "the file is not valid UTF-8: byte 0x{:02X} at line {}, column {} is not part of a UTF-8 character",
+        bytes[bad], location.line, location.column
+    );
+    Err(ScenarioError::at(file, location, Some(line.trim_end_matches('\r')), 1, message).with_help(
+        "scenario files are UTF-8 text: save it as UTF-8 (e.g. `iconv -f latin1 -t utf-8 old.ron > new.ron`)",
+    ))
 }
 
 /// Length of the whitespace and comments at the start of `text`.
@@ -371,14 +340,6 @@ fn whole_word(text: &str, needle: &str) -> Option<usize> {
             .is_none_or(|c| !is_word(c));
         before && after
     })
-}
-
-fn lowercase_first(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]

@@ -2,11 +2,17 @@
 
 use crate::sim::SimDuration;
 
+/// How durations are written, for hints.
+pub const DURATION_HELP: &str = "durations are strings with a unit: \"500us\", \"5ms\", \"2s\", \"1m\"";
+
 const UNITS_US: [(&str, u64); 4] = [("us", 1), ("ms", 1_000), ("s", 1_000_000), ("m", 60_000_000)];
 
 /// Parses `"<number><unit>"` with unit `us`, `ms`, `s` or `m`; decimals are allowed down to 1 µs.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let text = text.trim();
+    if text.starts_with('-') {
+        return Err(format!("`{text}` is negative: durations cannot be negative"));
+    }
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
         .ok_or_else(|| format!("`{text}` has no unit"))?;
@@ -16,8 +22,15 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         .find(|(u, _)| *u == unit)
         .map(|(_, us)| *us)
         .ok_or_else(|| format!("unknown time unit `{unit}` in `{text}`"))?;
-    let us = scale_decimal(number, per_unit)
-        .ok_or_else(|| format!("`{text}` is not a whole number of microseconds or is too large"))?;
+    let us = scale_decimal(number, per_unit).map_err(|e| match e {
+        Scale::TooLarge => format!(
+            "`{text}` is too large: durations go up to {}us (about 584,942 years)",
+            u64::MAX
+        ),
+        Scale::TooFine => format!("`{text}` is finer than a microsecond"),
+        Scale::NotANumber if number.is_empty() => format!("`{text}` has no number before its unit"),
+        Scale::NotANumber => format!("`{number}` in `{text}` is not a number"),
+    })?;
     Ok(SimDuration::from_us(us))
 }
 
@@ -95,11 +108,23 @@ pub fn parse_rate(text: &str) -> Result<Rate, String> {
         .trim()
         .split_once('/')
         .ok_or_else(|| format!("`{text}` is not a rate like \"1000/s\""))?;
-    let count: u64 = count
-        .trim()
-        .replace('_', "")
-        .parse()
-        .map_err(|_| format!("`{count}` in `{text}` is not a whole number"))?;
+    if count.trim().starts_with('-') {
+        return Err(format!(
+            "`{text}` is negative: a rate is a number of records per unit of time"
+        ));
+    }
+    let digits = count.trim().replace('_', "");
+    let count: u64 = digits.parse().map_err(|_| {
+        if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
+            format!(
+                "`{}` in `{text}` is too large: a rate counts up to {} records per period",
+                count.trim(),
+                u64::MAX
+            )
+        } else {
+            format!("`{count}` in `{text}` is not a whole number")
+        }
+    })?;
     if count == 0 {
         return Err("a rate must be more than 0 per unit".to_string());
     }
@@ -137,6 +162,9 @@ pub fn parse_bandwidth(text: &str) -> Result<Option<u64>, String> {
     if text == "unlimited" {
         return Ok(None);
     }
+    if text.starts_with('-') {
+        return Err(format!("`{text}` is negative: a bandwidth cannot be negative"));
+    }
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_'))
         .ok_or_else(|| format!("`{text}` has no unit"))?;
@@ -152,37 +180,68 @@ pub fn parse_bandwidth(text: &str) -> Result<Option<u64>, String> {
             None => format!("unknown bandwidth unit `{unit}` in `{text}`"),
         })?;
     match scale_decimal(number, per_unit) {
-        Some(0) => Err(format!(
+        Ok(0) => Err(format!(
             "`{text}` is no bandwidth at all (use \"unlimited\" for no limit)"
         )),
-        Some(bits) => Ok(Some(bits)),
-        None => Err(format!(
-            "`{text}` is not a whole number of bits per second or is too large"
+        Ok(bits) => Ok(Some(bits)),
+        Err(Scale::TooLarge) => Err(format!(
+            "`{text}` is too large: bandwidths go up to {}bit/s",
+            u64::MAX
         )),
+        Err(Scale::TooFine) => Err(format!("`{text}` is finer than a bit per second")),
+        Err(Scale::NotANumber) if number.is_empty() => Err(format!("`{text}` has no number before its unit")),
+        Err(Scale::NotANumber) => Err(format!("`{number}` in `{text}` is not a number")),
     }
 }
 
-fn scale_decimal(number: &str, per_unit: u64) -> Option<u64> {
+/// A bandwidth in bits per second, written as a scenario writes it: `1Gbit/s`, `100Mbit/s`.
+pub fn format_bandwidth(bits: u64) -> String {
+    let unit = [
+        ("Gbit/s", 1_000_000_000),
+        ("Mbit/s", 1_000_000),
+        ("kbit/s", 1_000),
+    ]
+    .into_iter()
+    .find(|(_, per)| bits.is_multiple_of(*per));
+    match unit {
+        Some((name, per)) => format!("{}{name}", bits / per),
+        None => format!("{bits}bit/s"),
+    }
+}
+
+/// Why a decimal number does not scale to a whole count of the smallest unit.
+enum Scale {
+    TooLarge,
+    TooFine,
+    NotANumber,
+}
+
+fn scale_decimal(number: &str, per_unit: u64) -> Result<u64, Scale> {
     let number = number.replace('_', "");
     let (whole, frac) = number.split_once('.').unwrap_or((&number, ""));
-    if whole.is_empty() && frac.is_empty() {
-        return None;
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if (whole.is_empty() && frac.is_empty()) || !digits(whole) || !digits(frac) {
+        return Err(Scale::NotANumber);
     }
-    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
-    let mut us = whole.checked_mul(per_unit)?;
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| Scale::TooLarge)?
+    };
+    let mut total = whole.checked_mul(per_unit).ok_or(Scale::TooLarge)?;
     let mut scale = per_unit;
     for digit in frac.chars() {
-        let d = u64::from(digit.to_digit(10)?);
+        let d = u64::from(digit.to_digit(10).ok_or(Scale::NotANumber)?);
         if !scale.is_multiple_of(10) {
             if d != 0 {
-                return None;
+                return Err(Scale::TooFine);
             }
             continue;
         }
         scale /= 10;
-        us = us.checked_add(d * scale)?;
+        total = total.checked_add(d * scale).ok_or(Scale::TooLarge)?;
     }
-    Some(us)
+    Ok(total)
 }
 
 #[cfg(test)]
@@ -206,9 +265,17 @@ mod tests {
         assert_eq!(parse_bandwidth("1Gbit/s"), Ok(Some(1_000_000_000)));
         assert_eq!(parse_bandwidth("12.5MB/s"), Ok(Some(100_000_000)));
         assert_eq!(parse_bandwidth("unlimited"), Ok(None));
+        assert_eq!(format_bandwidth(1_000_000_000), "1Gbit/s");
+        assert_eq!(format_bandwidth(100_000_000), "100Mbit/s");
+        assert_eq!(format_bandwidth(8_000), "8kbit/s");
+        assert_eq!(format_bandwidth(12), "12bit/s");
         assert!(parse_bandwidth("0Mbit/s").is_err());
         assert!(parse_bandwidth("1Gbps").is_err());
         assert!(parse_bandwidth("fast").is_err());
+        assert_eq!(
+            parse_bandwidth("-1Gbit/s"),
+            Err("`-1Gbit/s` is negative: a bandwidth cannot be negative".into())
+        );
     }
 
     #[test]
@@ -219,10 +286,21 @@ mod tests {
         assert_eq!(us("1.5s"), Ok(1_500_000));
         assert_eq!(us("2m"), Ok(120_000_000));
         assert_eq!(us("0.001ms"), Ok(1));
-        assert!(us("0.0001ms").is_err());
+        assert_eq!(
+            us("0.0001ms"),
+            Err("`0.0001ms` is finer than a microsecond".into())
+        );
+        assert_eq!(
+            us("99999999999999999999s"),
+            Err("`99999999999999999999s` is too large: durations go up to 18446744073709551615us (about 584,942 years)".into())
+        );
         assert!(us("5").is_err());
         assert!(us("5 hours").is_err());
-        assert!(us("ms").is_err());
+        assert_eq!(us("ms"), Err("`ms` has no number before its unit".into()));
+        assert_eq!(
+            us("-1ms"),
+            Err("`-1ms` is negative: durations cannot be negative".into())
+        );
     }
 
     #[test]
@@ -240,5 +318,10 @@ mod tests {
         assert!(parse_rate("0/s").is_err());
         assert!(parse_rate("10/h").is_err());
         assert!(parse_rate("ten/s").is_err());
+        assert!(
+            parse_rate("99999999999999999999/s")
+                .is_err_and(|e| e.contains("is too large: a rate counts up to 18446744073709551615"))
+        );
+        assert!(parse_rate("-5/s").is_err_and(|e| e.contains("is negative")));
     }
 }

@@ -1,12 +1,14 @@
 //! From the raw file to a [`Scenario`]: every check that needs the whole scenario (names that
 //! must exist, ranges, consistency), each error pointing at the offending text.
 
-use super::config::{ConfigBlock, Entries};
+use super::blocks::Blocks;
+use super::config::{ConfigBlock, LoadedBlock};
 use super::error::{ScenarioError, did_you_mean};
 use super::fault::{Fault, FaultSpec, NodeRef, RawTrigger, Trigger};
 use super::raw::{RawConsumer, RawFault, RawProducer, RawScenario, RawTopic};
-use super::source::{DURATION_HELP, Raw, Source};
+use super::source::{Raw, Source};
 use super::tidy::tidy;
+use super::units::DURATION_HELP;
 use super::units::{BANDWIDTH_HELP, parse_bandwidth, parse_duration, parse_rate};
 use super::{
     BrokerConfig, Cluster, CommitMode, ConsumerConfig, ConsumerSpec, NetworkSpec, OFFSETS_TOPIC,
@@ -38,15 +40,17 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
             .error_at(raw.duration, "`duration` must be longer than 0")
             .with_help("e.g. duration: \"5s\""));
     }
-    let cluster = cluster(src, &raw)?;
+    let (cluster, cluster_block) = cluster(src, &raw)?;
     let raw_topics: Vec<RawTopic> = src.parse(raw.topics)?;
     let mut topics = Vec::new();
+    let mut topic_blocks = Vec::new();
     for t in &raw_topics {
-        let topic = topic(src, t, &cluster)?;
+        let (topic, block) = topic(src, t, &cluster)?;
         if topics.iter().any(|x: &Topic| x.name == topic.name) {
             return Err(src.error_at(t.name, format!("topic `{}` is declared twice", topic.name)));
         }
         topics.push(topic);
+        topic_blocks.push(block);
     }
     if topics.len() > MAX_TOPICS {
         return Err(src.error_at(
@@ -61,13 +65,25 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
     }
     let mut names = ClientNames::default();
     let mut producers = Vec::new();
+    let mut producer_blocks = Vec::new();
     for p in &raw.producers {
-        producers.push(producer(src, p, &topics, &mut names)?);
+        let (spec, block) = producer(src, p, &topics, &mut names)?;
+        producers.push(spec);
+        producer_blocks.push(block);
     }
     let mut consumers = Vec::new();
+    let mut consumer_blocks = Vec::new();
     for c in &raw.consumers {
-        consumers.push(consumer(src, c, &topics, &cluster, &mut names)?);
+        let (spec, block) = consumer(src, c, &topics, &cluster, &mut names)?;
+        consumers.push(spec);
+        consumer_blocks.push(block);
     }
+    let blocks = Blocks {
+        cluster: cluster_block,
+        topics: topic_blocks,
+        producers: producer_blocks,
+        consumers: consumer_blocks,
+    };
     if let Some(first) = raw.consumers.iter().find(|c| c.group.is_some()) {
         topics.push(offsets_topic(src, &raw, first, &cluster)?);
     }
@@ -83,6 +99,8 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
         consumers,
         faults: Vec::new(),
         expect: Vec::new(),
+        ignored: blocks.ignored(src),
+        warnings: Vec::new(),
     };
     for f in &raw.faults {
         let spec = fault(src, f, &scenario)?;
@@ -92,6 +110,10 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
         let expectation = super::expect::expectation(src, e, &scenario)?;
         scenario.expect.push(expectation);
     }
+    scenario.warnings = super::footguns::config_warnings(src, &scenario, &blocks);
+    scenario
+        .warnings
+        .extend(super::schedule::fault_warnings(src, &scenario, &raw.faults));
     Ok(scenario)
 }
 
@@ -123,36 +145,62 @@ fn count<T>(src: &Source<'_>, raw: Raw<'_>, what: &str, min: T, max: T) -> Resul
 where
     T: for<'de> serde::Deserialize<'de> + PartialOrd + std::fmt::Display + Copy,
 {
-    let n: T = src.parse(raw)?;
+    let text = src.text_of(raw);
+    let n: T = src.parse(raw).map_err(|e| {
+        if is_integer_literal(text) {
+            // Too large or negative for the type: say the field's own range, echoing the number.
+            let e = src.error_at(raw, format!("{what} must be between {min} and {max}, not {text}"));
+            if text.starts_with('-') {
+                e.with_help("counts, sizes and ids cannot be negative")
+            } else {
+                e
+            }
+        } else {
+            e
+        }
+    })?;
     if n < min || n > max {
         return Err(src.error_at(raw, format!("{what} must be between {min} and {max}, not {n}")));
     }
     Ok(n)
 }
 
-/// Validates an optional `config` block with `f`; errors about the block as a whole point at it,
-/// or at `owner` when it is absent.
-fn with_config<'s, T>(
-    src: &Source<'s>,
-    config: Option<Raw<'s>>,
-    owner: Raw<'s>,
-    f: impl FnOnce(&ConfigBlock<'_, 's>) -> Result<T, ScenarioError>,
-) -> Result<T, ScenarioError> {
-    let entries = match config {
-        Some(r) => src.parse(r)?,
-        None => Entries::default(),
-    };
-    f(&ConfigBlock {
-        src,
-        entries: &entries,
-        anchor: config.unwrap_or(owner),
-    })
+/// `12`, `-3`, `1_000`: a whole number as written, of any size.
+fn is_integer_literal(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    digits.starts_with(|c: char| c.is_ascii_digit()) && digits.chars().all(|c| c.is_ascii_digit() || c == '_')
 }
 
-fn cluster(src: &Source<'_>, raw: &RawScenario<'_>) -> Result<Cluster, ScenarioError> {
+/// Where a component's config comes from: its `config` map, its `config_file`, and its entry.
+struct ConfigSource<'s> {
+    config: Option<Raw<'s>>,
+    config_file: Option<Raw<'s>>,
+    owner: Raw<'s>,
+}
+
+/// Loads a component's config block (its properties file, then its `config` map) and validates
+/// it with `f`; errors about the block as a whole point at the map, else at the file name, else
+/// at `owner`. `who` names the component in notes ("producer `p1`").
+fn with_config<'s, T>(
+    src: &Source<'s>,
+    from: ConfigSource<'s>,
+    who: &str,
+    f: impl FnOnce(&ConfigBlock<'_, 's>) -> Result<T, ScenarioError>,
+) -> Result<(T, LoadedBlock<'s>), ScenarioError> {
+    let block = LoadedBlock::load(src, from.config, from.config_file, from.owner, who)?;
+    let value = f(&block.view(src))?;
+    Ok((value, block))
+}
+
+fn cluster<'s>(src: &Source<'s>, raw: &RawScenario<'s>) -> Result<(Cluster, LoadedBlock<'s>), ScenarioError> {
     let c = &raw.cluster;
     let brokers = count(src, c.brokers, "`brokers`", 1, MAX_BROKERS)?;
-    let config = with_config(src, c.config, c.brokers, BrokerConfig::from_block)?;
+    let from = ConfigSource {
+        config: c.config,
+        config_file: c.config_file,
+        owner: c.brokers,
+    };
+    let (config, block) = with_config(src, from, "the cluster", BrokerConfig::from_block)?;
     let network = match &c.network {
         Some(n) => NetworkSpec {
             latency: opt_duration(src, n.latency, SimDuration::from_ms(1))?,
@@ -167,11 +215,14 @@ fn cluster(src: &Source<'_>, raw: &RawScenario<'_>) -> Result<Cluster, ScenarioE
             bandwidth: Some(NetworkSpec::DEFAULT_BANDWIDTH),
         },
     };
-    Ok(Cluster {
-        brokers,
-        config,
-        network,
-    })
+    Ok((
+        Cluster {
+            brokers,
+            config,
+            network,
+        },
+        block,
+    ))
 }
 
 /// Kafka's `Topic.validate`: 1–249 characters of `[a-zA-Z0-9._-]`, not `.` or `..`.
@@ -201,7 +252,11 @@ fn topic_name_problem(name: &str) -> Option<String> {
     None
 }
 
-fn topic(src: &Source<'_>, t: &RawTopic<'_>, cluster: &Cluster) -> Result<Topic, ScenarioError> {
+fn topic<'s>(
+    src: &Source<'s>,
+    t: &RawTopic<'s>,
+    cluster: &Cluster,
+) -> Result<(Topic, LoadedBlock<'s>), ScenarioError> {
     let name: String = src.parse(t.name)?;
     if let Some(problem) = topic_name_problem(&name) {
         return Err(src.error_at(t.name, problem));
@@ -225,17 +280,23 @@ fn topic(src: &Source<'_>, t: &RawTopic<'_>, cluster: &Cluster) -> Result<Topic,
     let rf_written = assignment
         .as_ref()
         .map_or(replication_factor as usize, |a| a[0].len());
-    let config = with_config(src, t.config, t.name, |b| {
+    let from = ConfigSource {
+        config: t.config,
+        config_file: t.config_file,
+        owner: t.name,
+    };
+    let (config, block) = with_config(src, from, &format!("topic `{name}`"), |b| {
         TopicConfig::from_block(b, &cluster.config)
     })?;
-    Ok(Topic {
+    let topic = Topic {
         name,
         partitions,
         replication_factor: rf_written as u32,
         assignment,
         config,
         internal: false,
-    })
+    };
+    Ok((topic, block))
 }
 
 /// `__consumer_offsets`, which Kafka creates when the first group needs a coordinator: it needs
@@ -382,14 +443,20 @@ pub(super) fn topic_by_name(
     })
 }
 
-fn producer(
-    src: &Source<'_>,
-    p: &RawProducer<'_>,
+fn producer<'s>(
+    src: &Source<'s>,
+    p: &RawProducer<'s>,
     topics: &[Topic],
     names: &mut ClientNames,
-) -> Result<ProducerSpec, ScenarioError> {
+) -> Result<(ProducerSpec, LoadedBlock<'s>), ScenarioError> {
     let id = names.claim(src, p.id)?;
-    let mut config = with_config(src, p.config, p.id, ProducerConfig::from_block)?;
+    let from = ConfigSource {
+        config: p.config,
+        config_file: p.config_file,
+        owner: p.id,
+    };
+    let (mut config, block) =
+        with_config(src, from, &format!("producer `{id}`"), ProducerConfig::from_block)?;
     let w = &p.workload;
     let topic = topic_ref(src, w.topic, topics)?;
     let topic_limit = topics[topic].config.max_message_bytes;
@@ -422,7 +489,7 @@ fn producer(
         Some(r) => count(src, r, "`value_bytes`", 0, MAX_VALUE_BYTES)?,
         None => 100,
     };
-    Ok(ProducerSpec {
+    let spec = ProducerSpec {
         id,
         config,
         workload: Workload {
@@ -433,16 +500,17 @@ fn producer(
             value_bytes,
             start: opt_duration(src, w.start, SimDuration::ZERO)?,
         },
-    })
+    };
+    Ok((spec, block))
 }
 
-fn consumer(
-    src: &Source<'_>,
-    c: &RawConsumer<'_>,
+fn consumer<'s>(
+    src: &Source<'s>,
+    c: &RawConsumer<'s>,
     topics: &[Topic],
     cluster: &Cluster,
     names: &mut ClientNames,
-) -> Result<ConsumerSpec, ScenarioError> {
+) -> Result<(ConsumerSpec, LoadedBlock<'s>), ScenarioError> {
     let id = names.claim(src, c.id)?;
     let group: Option<String> = match c.group {
         Some(g) => {
@@ -477,7 +545,12 @@ fn consumer(
         }
         indexes.push(i);
     }
-    let config = with_config(src, c.config, c.id, ConsumerConfig::from_block)?;
+    let from = ConfigSource {
+        config: c.config,
+        config_file: c.config_file,
+        owner: c.id,
+    };
+    let (config, block) = with_config(src, from, &format!("consumer `{id}`"), ConsumerConfig::from_block)?;
     let bounds = &cluster.config.coordinator;
     if group.is_some()
         && (config.session_timeout < bounds.min_session_timeout
@@ -493,12 +566,11 @@ fn consumer(
             "session.timeout.ms {} is outside the brokers' group.min.session.timeout.ms..group.max.session.timeout.ms ({min}..{max}): the coordinator would refuse the member with INVALID_SESSION_TIMEOUT",
             config.session_timeout.as_ms()
         );
-        let at = c.config.unwrap_or(c.id);
-        return Err(src.error_at(at, message).with_help(format!(
+        return Err(block.view(src).error_at_key("session.timeout.ms", message).with_help(format!(
             "use a session.timeout.ms from {min} to {max}, or change the brokers' bounds in cluster.config"
         )));
     }
-    Ok(ConsumerSpec {
+    let spec = ConsumerSpec {
         id,
         topics: indexes,
         config,
@@ -506,7 +578,8 @@ fn consumer(
         group,
         processing: opt_duration(src, c.processing, SimDuration::ZERO)?,
         commit,
-    })
+    };
+    Ok((spec, block))
 }
 
 fn fault(src: &Source<'_>, f: &RawFault<'_>, s: &Scenario) -> Result<FaultSpec, ScenarioError> {

@@ -20,13 +20,14 @@ fn args(vary: &[&str], threads: usize) -> SweepArgs {
         latency_of: Some("probe".to_string()),
         out_dir: None,
         png: false,
+        deny_warnings: false,
     }
 }
 
 /// The lab's grid: acks x linger.ms x batch.size, by (acks, linger.ms, batch.size).
 fn lab_grid() -> BTreeMap<(String, u32, u32), Measured> {
     let vary = ["acks=1,all", "linger.ms=0,20", "batch.size=16384,131072"];
-    let sweep = run_sweep(&args(&vary, 2), None).expect("the lab's sweep is valid");
+    let sweep = run_sweep(&args(&vary, 2), None, &mut std::io::sink()).expect("the lab's sweep is valid");
     sweep
         .rows
         .into_iter()
@@ -125,7 +126,7 @@ fn the_tuning_labs_fault_free_sweep_with_a_bandwidth_limit_loses_nothing() {
         ..args(&["acks=1,all", "linger.ms=0,20", "batch.size=16384,131072"], 2)
     };
     let mut table = Vec::new();
-    kafkasim::commands::sweep(&args, &mut table).expect("writes");
+    kafkasim::commands::sweep(&args, &mut table, &mut std::io::sink()).expect("writes");
     let table = String::from_utf8(table).expect("utf-8");
     let rows: Vec<Vec<&str>> = table
         .lines()
@@ -162,7 +163,7 @@ fn the_tuning_labs_fault_free_sweep_with_a_bandwidth_limit_loses_nothing() {
 #[test]
 fn the_sweep_reports_the_summarys_latencies() {
     let vary = ["acks=all", "linger.ms=20", "batch.size=131072"];
-    let sweep = run_sweep(&args(&vary, 1), None).expect("valid");
+    let sweep = run_sweep(&args(&vary, 1), None, &mut std::io::sink()).expect("valid");
     let m = sweep.rows[0].outcome.as_ref().expect("ran");
     let text = std::fs::read_to_string(TUNING).expect("bundled");
     let overrides = Overrides::parse(&vary).expect("valid");

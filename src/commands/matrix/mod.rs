@@ -8,9 +8,9 @@ mod table;
 use super::parallel::{
     available_threads, check_seeds_and_threads, parse_cells, run_cells, run_checked, seed_range, usage,
 };
-use super::{CommandError, Exit, scenario_text};
+use super::{CommandError, Exit, report_warnings, scenario_text};
 use crate::report::metrics::ProducerFigures;
-use crate::scenario::Scenario;
+use crate::scenario::{Overrides, Scenario};
 use grid::Combination;
 use std::io::Write;
 
@@ -30,6 +30,8 @@ pub struct MatrixArgs {
     pub seed: Option<u64>,
     /// Worker threads (default: every core).
     pub threads: Option<usize>,
+    /// Warnings are errors.
+    pub deny_warnings: bool,
 }
 
 /// What one run found, in records. The derived order compares (lost, failed, duplicated,
@@ -104,10 +106,12 @@ struct Setup {
 }
 
 /// Runs the grid over the seeds and prints the table (exit 0; 2 on bad input).
-pub fn matrix(args: &MatrixArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
+pub fn matrix(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, CommandError> {
     check_seeds_and_threads(args.seeds, MAX_SEEDS, "e.g. --seeds 20", args.threads)?;
-    let (file, text) = scenario_text(&args.file)?;
-    let base = Scenario::parse(&file, &text)?;
+    let scenario = scenario_text(&args.file)?;
+    let base = scenario.parse(&Overrides::default())?;
+    report_warnings(&base, args.deny_warnings, err)?;
+    let file = scenario.file.clone();
     if base.producers.is_empty() {
         return Err(usage(
             &format!("{file} has no producers: the matrix varies producer settings"),
@@ -117,8 +121,7 @@ pub fn matrix(args: &MatrixArgs, out: &mut dyn Write) -> Result<Exit, CommandErr
     let first_seed = args.seed.unwrap_or(base.seed);
     let seeds = seed_range(first_seed, args.seeds)?;
     let cells = parse_cells(
-        &file,
-        &text,
+        &scenario,
         Combination::grid().into_iter().map(|c| (c, c.overrides())),
     );
     let threads = args.threads.unwrap_or_else(available_threads);

@@ -8,7 +8,7 @@ mod table;
 use super::parallel::{
     available_threads, check_seeds_and_threads, parse_cells, run_cells, run_checked, seed_range, usage,
 };
-use super::{CommandError, Exit, scenario_text};
+use super::{CommandError, Exit, create_dir, report_warnings, scenario_text, write_file};
 use crate::report::charts::single;
 use crate::report::charts::sweep::{SweepChart, SweepPoint};
 use crate::report::metrics::ProducerFigures;
@@ -42,6 +42,8 @@ pub struct SweepArgs {
     pub out_dir: Option<PathBuf>,
     /// Also draw the chart as PNG.
     pub png: bool,
+    /// Warnings are errors.
+    pub deny_warnings: bool,
 }
 
 /// What a combination's runs came to.
@@ -100,29 +102,26 @@ pub struct Sweep {
 }
 
 /// Runs the sweep and prints its table (exit 0; 2 on bad input).
-pub fn sweep(args: &SweepArgs, out: &mut dyn Write) -> Result<Exit, CommandError> {
+pub fn sweep(args: &SweepArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, CommandError> {
     let mut stderr = std::io::stderr();
     let progress: Option<&mut (dyn Write + Send)> = stderr.is_terminal().then_some(&mut stderr);
-    let result = run_sweep(args, progress)?;
+    let result = run_sweep(args, progress, err)?;
     let mut text = Vec::new();
     table::write(&mut text, &result)?;
     out.write_all(&text)?;
     if let Some(dir) = &args.out_dir {
-        let cannot = |p: &std::path::Path, e: std::io::Error| {
-            CommandError(format!("error: cannot write `{}`: {e}\n", p.display()))
-        };
-        std::fs::create_dir_all(dir).map_err(|e| cannot(dir, e))?;
+        create_dir(dir)?;
         let table_path = dir.join("sweep.txt");
-        std::fs::write(&table_path, &text).map_err(|e| cannot(&table_path, e))?;
+        write_file(&table_path, &text)?;
         writeln!(out, "wrote {}", table_path.display())?;
         let chart =
             single(&chart_of(&result), args.png).map_err(|e| CommandError(format!("error: {e}\n")))?;
         let svg = dir.join(format!("{}.svg", chart.stem));
-        std::fs::write(&svg, &chart.svg).map_err(|e| cannot(&svg, e))?;
+        write_file(&svg, &chart.svg)?;
         writeln!(out, "wrote {}", svg.display())?;
         if let Some(png) = &chart.png {
             let path = dir.join(format!("{}.png", chart.stem));
-            std::fs::write(&path, png).map_err(|e| cannot(&path, e))?;
+            write_file(&path, png)?;
             writeln!(out, "wrote {}", path.display())?;
         }
     }
@@ -155,8 +154,13 @@ pub fn chart_of(sweep: &Sweep) -> SweepChart {
     }
 }
 
-/// Runs every combination over the seeds; `progress` gets a progress line when it is a terminal.
-pub fn run_sweep(args: &SweepArgs, progress: Option<&mut (dyn Write + Send)>) -> Result<Sweep, CommandError> {
+/// Runs every combination over the seeds; `progress` gets a progress line when it is a terminal,
+/// `err` the scenario's warnings.
+pub fn run_sweep(
+    args: &SweepArgs,
+    progress: Option<&mut (dyn Write + Send)>,
+    err: &mut dyn Write,
+) -> Result<Sweep, CommandError> {
     if args.vary.is_empty() {
         return Err(usage(
             "sweep needs at least one --vary",
@@ -181,8 +185,10 @@ pub fn run_sweep(args: &SweepArgs, progress: Option<&mut (dyn Write + Send)>) ->
             "vary fewer keys or fewer values",
         ));
     }
-    let (file, text) = scenario_text(&args.file)?;
-    let base = Scenario::parse(&file, &text)?;
+    let scenario = scenario_text(&args.file)?;
+    let base = scenario.parse(&Overrides::default())?;
+    report_warnings(&base, args.deny_warnings, err)?;
+    let file = scenario.file.clone();
     let throughput = producer_indices(&base, args.throughput_of.as_deref(), "--throughput-of")?;
     let latency = producer_indices(&base, args.latency_of.as_deref(), "--latency-of")?;
     let first_seed = args.seed.unwrap_or(base.seed);
@@ -191,7 +197,7 @@ pub fn run_sweep(args: &SweepArgs, progress: Option<&mut (dyn Write + Send)>) ->
         .into_iter()
         .map(|c| Overrides::parse(&c).map(|o| (c, o)))
         .collect::<Result<Vec<_>, _>>()?;
-    let cells = parse_cells(&file, &text, overrides);
+    let cells = parse_cells(&scenario, overrides);
     let threads = args.threads.unwrap_or_else(available_threads);
     let progress = progress.map(std::sync::Mutex::new);
     let runs = run_cells(

@@ -17,7 +17,7 @@ const fn bool_key(name: &'static str, default: &'static str, doc: &'static str) 
 /// How followers find where to cut their log after a leader change.
 pub const TRUNCATION_KEY: &str = "kafkasim.truncation.rule";
 
-pub(super) static BROKER: ConfigSet = ConfigSet {
+pub(crate) static BROKER: ConfigSet = ConfigSet {
     what: "broker",
     keys: &[
         int_key(
@@ -212,18 +212,61 @@ pub(super) static BROKER: ConfigSet = ConfigSet {
     ],
     not_modelled: &[
         "auto.create.topics.enable",
+        "broker.rack",
         "controlled.shutdown.enable",
         "default.replication.factor",
         "log.retention.bytes",
+        "log.retention.check.interval.ms",
+        "log.retention.hours",
+        "log.retention.minutes",
         "log.retention.ms",
         "log.segment.bytes",
         "num.partitions",
+        "num.recovery.threads.per.data.dir",
         "num.replica.fetchers",
+        "socket.request.max.bytes",
+        "transaction.state.log.min.isr",
+        "transaction.state.log.replication.factor",
     ],
+    ignored: &[BROKER_IGNORED],
+    ignored_prefixes: &["ssl.", "sasl.", "listener.name."],
     elsewhere: &[],
 };
 
-pub(super) static TOPIC: ConfigSet = ConfigSet {
+/// Broker keys (`KRaftConfigs`, `SocketServerConfigs`, `ServerLogConfigs`, `MetricConfigs`,
+/// `BrokerSecurityConfigs`) that only concern ids, roles, listeners, directories, sockets,
+/// metrics and security: a pasted `server.properties` may keep them. kafkasim numbers the
+/// brokers 1..=brokers itself and runs one KRaft controller.
+const BROKER_IGNORED: &[&str] = &[
+    "advertised.listeners",
+    "authorizer.class.name",
+    "broker.id",
+    "controller.listener.names",
+    "controller.quorum.bootstrap.servers",
+    "controller.quorum.voters",
+    "early.start.listeners",
+    "inter.broker.listener.name",
+    "kafka.metrics.polling.interval.secs",
+    "kafka.metrics.reporters",
+    "listener.security.protocol.map",
+    "listeners",
+    "log.dir",
+    "log.dirs",
+    "metadata.log.dir",
+    "metric.reporters",
+    "metrics.num.samples",
+    "metrics.recording.level",
+    "metrics.sample.window.ms",
+    "node.id",
+    "principal.builder.class",
+    "process.roles",
+    "security.inter.broker.protocol",
+    "socket.receive.buffer.bytes",
+    "socket.send.buffer.bytes",
+    "super.users",
+];
+
+pub(crate) static TOPIC: ConfigSet = ConfigSet {
     what: "topic",
     keys: &[
         int_key(
@@ -268,6 +311,8 @@ pub(super) static TOPIC: ConfigSet = ConfigSet {
         "retention.ms",
         "segment.bytes",
     ],
+    ignored: &[],
+    ignored_prefixes: &[],
     elsewhere: &[],
 };
 

@@ -3,6 +3,28 @@
 use super::{Config, INT_MAX, KeyDef, LONG_MAX, int_key};
 use crate::sim::SimDuration;
 
+/// Keys every Kafka client has (`CommonClientConfigs`, `SecurityConfig`) that only concern the
+/// broker list, client ids, sockets, interceptors, metrics and security: they change nothing in
+/// the model, so a pasted client config may keep them.
+pub(super) const IGNORED: &[&str] = &[
+    "bootstrap.servers",
+    "client.dns.lookup",
+    "client.id",
+    "enable.metrics.push",
+    "interceptor.classes",
+    "metric.reporters",
+    "metrics.num.samples",
+    "metrics.recording.level",
+    "metrics.sample.window.ms",
+    "receive.buffer.bytes",
+    "security.protocol",
+    "security.providers",
+    "send.buffer.bytes",
+];
+
+/// Prefixes of the TLS and SASL keys (`SslConfigs`, `SaslConfigs`), ignored for the same reason.
+pub(super) const SECURITY_PREFIXES: &[&str] = &["ssl.", "sasl."];
+
 pub(super) const REQUEST_TIMEOUT: KeyDef = int_key(
     "request.timeout.ms",
     0,

@@ -6,7 +6,7 @@ use crate::kafka::group::assignor::Strategy;
 use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
 
-pub(super) static CONSUMER: ConfigSet = ConfigSet {
+pub(crate) static CONSUMER: ConfigSet = ConfigSet {
     what: "consumer",
     keys: &[
         KeyDef {
@@ -106,17 +106,19 @@ pub(super) static CONSUMER: ConfigSet = ConfigSet {
     ],
     not_modelled: &[
         "allow.auto.create.topics",
-        "bootstrap.servers",
         "check.crcs",
-        "client.id",
         "client.rack",
+        "connections.max.idle.ms",
         "default.api.timeout.ms",
         "exclude.internal.topics",
         "group.protocol",
+        "group.remote.assignor",
         "isolation.level",
-        "key.deserializer",
-        "value.deserializer",
+        "metadata.recovery.strategy",
+        "socket.connection.setup.timeout.max.ms",
     ],
+    ignored: &[client::IGNORED, &["key.deserializer", "value.deserializer"]],
+    ignored_prefixes: client::SECURITY_PREFIXES,
     elsewhere: &[("group.id", "give the consumer a `group: \"g1\"` field instead")],
 };
 

@@ -4,22 +4,26 @@
 //! Defaults follow **Apache Kafka 4.0** (`ProducerConfig.java`, `ConsumerConfig.java`,
 //! `ServerConfigs`/`KRaftConfigs`); validator messages follow `ConfigDef`'s wording.
 
+mod block;
 mod broker;
 mod client;
 mod consumer;
 mod overrides;
 mod producer;
 
+pub use block::{ConfigBlock, Entries, LoadedBlock};
+pub(crate) use broker::{BROKER, TOPIC};
 pub use broker::{BrokerConfig, RequestCosts, TopicConfig, TruncationRule};
 pub use client::ClientNetConfig;
+pub(crate) use consumer::CONSUMER;
 pub use consumer::{ConsumerConfig, OffsetReset};
 pub use overrides::{OverrideError, Overrides};
+pub(crate) use producer::PRODUCER;
 pub use producer::{Acks, ProducerConfig};
 
-use super::error::{ScenarioError, did_you_mean};
-use super::source::{Raw, Source};
+use super::error::did_you_mean;
 use crate::sim::SimDuration;
-use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -65,6 +69,11 @@ pub struct ConfigSet {
     pub keys: &'static [KeyDef],
     /// Real Kafka keys that kafkasim does not model (yet): a clear error instead of "unknown".
     pub not_modelled: &'static [&'static str],
+    /// Real Kafka keys that change nothing in the model (serialization, security, sockets,
+    /// metrics, client ids, plumbing): accepted, and listed in the summary as ignored.
+    pub ignored: &'static [&'static [&'static str]],
+    /// Prefixes of such keys (`ssl.`, `sasl.`).
+    pub ignored_prefixes: &'static [&'static str],
     /// Real Kafka keys a scenario gives elsewhere: (key, where).
     elsewhere: &'static [(&'static str, &'static str)],
 }
@@ -118,35 +127,19 @@ impl<'de> Deserialize<'de> for ConfigValue {
     }
 }
 
-/// A `config: { "key": value, ... }` block, with each key and value kept in place.
-#[derive(Default)]
-pub struct Entries<'a>(pub Vec<(Raw<'a>, Raw<'a>)>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Entries<'a> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V<'a>(std::marker::PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
-            type Value = Entries<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a map like { \"linger.ms\": 5 }")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries<'a>, A::Error> {
-                let mut entries = Vec::new();
-                while let Some(entry) = map.next_entry::<Raw<'a>, Raw<'a>>()? {
-                    entries.push(entry);
-                }
-                Ok(Entries(entries))
-            }
-        }
-        d.deserialize_map(V(std::marker::PhantomData))
-    }
-}
-
 /// Validated values of one config block, defaults filled in.
 #[derive(Clone, Debug)]
 pub struct Config {
     values: BTreeMap<&'static str, ConfigValue>,
     explicit: BTreeSet<&'static str>,
+}
+
+impl ConfigSet {
+    /// True when `key` is a real Kafka key of this set that changes nothing in the model.
+    pub fn ignores(&self, key: &str) -> bool {
+        self.ignored.iter().any(|list| list.contains(&key))
+            || self.ignored_prefixes.iter().any(|p| key.starts_with(p))
+    }
 }
 
 impl Config {
@@ -190,157 +183,46 @@ impl Config {
     }
 }
 
-/// Where a config block sits in the file, to point errors that involve several keys.
-pub struct ConfigBlock<'a, 's> {
-    /// The source file.
-    pub src: &'a Source<'s>,
-    /// The raw entries.
-    pub entries: &'a Entries<'s>,
-    /// The `config` value itself, or the component when the block is absent.
-    pub anchor: Raw<'s>,
-}
-
-impl<'s> ConfigBlock<'_, 's> {
-    /// An error at `key`'s entry when the user wrote it, else (also when an override replaced
-    /// it) at the block.
-    pub fn error_at_key(&self, key: &str, message: impl Into<String>) -> ScenarioError {
-        let quoted = format!("\"{key}\"");
-        match self.entries.0.iter().find(|(k, _)| self.src.text_of(k) == quoted) {
-            Some((k, _)) if !self.src.is_overridden(key) => self.src.error_at(k, message),
-            _ => self.src.error_at(self.anchor, message),
-        }
-    }
-}
-
-impl ConfigSet {
-    /// Checks every entry against the table and fills in defaults.
-    pub fn validate(&self, block: &ConfigBlock<'_, '_>) -> Result<Config, ScenarioError> {
-        let src = block.src;
-        let mut values = BTreeMap::new();
-        let mut explicit = BTreeSet::new();
-        for (raw_key, raw_value) in &block.entries.0 {
-            let key: String = src.parse(raw_key).map_err(|e| {
-                e.with_help("config keys are quoted Kafka property names, like \"linger.ms\"")
-            })?;
-            let def = self.lookup(&key).map_err(|(msg, help)| {
-                let e = src.error_at(raw_key, msg);
-                match help {
-                    Some(h) => e.with_help(h),
-                    None => e,
-                }
-            })?;
-            if !explicit.insert(def.name) {
-                return Err(src
-                    .error_at(raw_key, format!("config `{key}` is given twice"))
-                    .with_help("remove one of them"));
-            }
-            let value: ConfigValue = src.parse(raw_value)?;
-            let value = coerce(def, &value).map_err(|(msg, help)| {
-                let e = src.error_at(raw_value, msg);
-                match help {
-                    Some(h) => e.with_help(h),
-                    None => e,
-                }
-            })?;
-            values.insert(def.name, value);
-        }
-        for (key, value) in src.overrides() {
-            let Some(def) = self.keys.iter().find(|d| d.name == key) else {
-                continue;
-            };
-            let value = coerce(def, value).map_err(|(msg, help)| {
-                let e = src.error_at(block.anchor, format!("{msg} (given with --set {key}={value})"));
-                match help {
-                    Some(h) => e.with_help(h),
-                    None => e,
-                }
-            })?;
-            values.insert(def.name, value);
-            explicit.insert(def.name);
-        }
-        for def in self.keys {
-            if !values.contains_key(def.name) {
-                let default = coerce(def, &ConfigValue::Str(def.default.to_string()))
-                    .unwrap_or_else(|_| panic!("default of `{}` is invalid", def.name));
-                values.insert(def.name, default);
-            }
-        }
-        Ok(Config { values, explicit })
-    }
-
-    fn lookup(&self, key: &str) -> Result<&'static KeyDef, (String, Option<String>)> {
-        if let Some(def) = self.keys.iter().find(|d| d.name == key) {
-            return Ok(def);
-        }
-        let listing = format!("`kafkasim configs {}` lists the supported keys", self.what);
-        if let Some((_, place)) = self.elsewhere.iter().find(|(k, _)| *k == key) {
-            return Err((
-                format!("`{key}` is not set in a config block in kafkasim"),
-                Some(place.to_string()),
-            ));
-        }
-        if self.not_modelled.contains(&key) {
-            return Err((
-                format!(
-                    "`{key}` is a Kafka {} config that kafkasim does not model yet",
-                    self.what
-                ),
-                Some(format!("remove it; {listing}")),
-            ));
-        }
-        let names = self.keys.iter().map(|d| d.name);
-        Err((
-            format!("unknown {} config `{key}`", self.what),
-            Some(did_you_mean(key, names).unwrap_or(listing)),
-        ))
-    }
-}
-
-/// Checks a value against its key's kind, the way Kafka parses a properties file.
+/// Checks a value against its key's kind, the way Kafka parses a properties file
+/// (`ConfigDef.parseType`: text is trimmed; then `Range`/`ValidString`/`ValidList` validators).
 fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Option<String>)> {
     let invalid = |why: String| format!("Invalid value {value} for configuration {}: {why}", def.name);
+    let text = value.to_string();
+    let text = text.trim();
     match def.kind {
         Kind::Int { min, max } => {
+            let range = format!(
+                "write a whole number from {min} to {max}, e.g. \"{}\": {}",
+                def.name, def.default
+            );
             let n = match value {
                 ConfigValue::Int(n) => *n,
-                ConfigValue::Str(s) => s.trim().parse().map_err(|_| {
-                    (
-                        invalid("Not a number of type LONG".into()),
-                        Some(format!(
-                            "write a whole number, e.g. \"{}\": {}",
-                            def.name, def.default
-                        )),
-                    )
-                })?,
+                ConfigValue::Str(s) => s
+                    .trim()
+                    .parse()
+                    .map_err(|_| (invalid("Not a number of type LONG".into()), Some(range.clone())))?,
                 ConfigValue::Bool(_) => {
-                    return Err((
-                        invalid("Not a number of type LONG".into()),
-                        Some(format!(
-                            "write a whole number, e.g. \"{}\": {}",
-                            def.name, def.default
-                        )),
-                    ));
+                    return Err((invalid("Not a number of type LONG".into()), Some(range)));
                 }
             };
             if n < min {
-                return Err((invalid(format!("Value must be at least {min}")), None));
+                return Err((invalid(format!("Value must be at least {min}")), Some(range)));
             }
             if n > max {
-                return Err((invalid(format!("Value must be no more than {max}")), None));
+                return Err((invalid(format!("Value must be no more than {max}")), Some(range)));
             }
             Ok(ConfigValue::Int(n))
         }
         Kind::Bool => match value {
             ConfigValue::Bool(b) => Ok(ConfigValue::Bool(*b)),
-            ConfigValue::Str(s) if s.eq_ignore_ascii_case("true") => Ok(ConfigValue::Bool(true)),
-            ConfigValue::Str(s) if s.eq_ignore_ascii_case("false") => Ok(ConfigValue::Bool(false)),
+            ConfigValue::Str(_) if text.eq_ignore_ascii_case("true") => Ok(ConfigValue::Bool(true)),
+            ConfigValue::Str(_) if text.eq_ignore_ascii_case("false") => Ok(ConfigValue::Bool(false)),
             _ => Err((
                 invalid("Expected value to be either true or false".into()),
                 Some(format!("write \"{}\": true or false", def.name)),
             )),
         },
         Kind::ListOf(allowed) => {
-            let text = value.to_string();
             let items: Vec<&str> = text.split(',').map(str::trim).collect();
             if let Some(bad) = items.iter().find(|i| !allowed.contains(i)) {
                 return Err((
@@ -350,15 +232,14 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
             }
             Ok(ConfigValue::Str(items.join(",")))
         }
-        Kind::Text => Ok(ConfigValue::Str(value.to_string())),
+        Kind::Text => Ok(ConfigValue::Str(text.to_string())),
         Kind::OneOf(allowed) => {
-            let text = value.to_string();
-            if allowed.contains(&text.as_str()) {
-                Ok(ConfigValue::Str(text))
+            if allowed.contains(&text) {
+                Ok(ConfigValue::Str(text.to_string()))
             } else {
                 Err((
                     invalid(format!("String must be one of: {}", allowed.join(", "))),
-                    did_you_mean(&text, allowed.iter().copied()),
+                    did_you_mean(text, allowed.iter().copied()),
                 ))
             }
         }
@@ -412,6 +293,20 @@ pub fn markdown_table(set: &ConfigSet) -> String {
         out.push_str(&format!(
             "| `{}` | `{}` | {valid} | {} |\n",
             d.name, d.default, d.doc
+        ));
+    }
+    let mut ignored: Vec<String> = set
+        .ignored
+        .iter()
+        .flat_map(|l| l.iter())
+        .map(|k| format!("`{k}`"))
+        .collect();
+    ignored.extend(set.ignored_prefixes.iter().map(|p| format!("`{p}*`")));
+    if !ignored.is_empty() {
+        out.push_str(&format!(
+            "\nKafka {} keys that kafkasim accepts but ignores, because they change nothing in the model (they are listed in the summary): {}.\n",
+            set.what,
+            ignored.join(", ")
         ));
     }
     if !set.not_modelled.is_empty() {

@@ -104,6 +104,14 @@ fn key_defs(key: &str) -> Result<Vec<&'static KeyDef>, OverrideError> {
         return Ok(defs);
     }
     let listing = "`kafkasim configs` lists the supported keys".to_string();
+    if sets.iter().any(|s| s.ignores(key)) {
+        return Err(OverrideError {
+            message: format!("`{key}` has no effect in the model: --set {key}=... would change nothing"),
+            help: Some(format!(
+                "a scenario's config or config_file may keep `{key}` (it is listed as ignored); {listing}"
+            )),
+        });
+    }
     if let Some(set) = sets.iter().find(|s| s.not_modelled.contains(&key)) {
         return Err(OverrideError {
             message: format!(
@@ -199,6 +207,11 @@ mod tests {
         let e = Overrides::parse(&["lingr.ms=5"]).expect_err("unknown");
         assert_eq!(e.message, "unknown config `lingr.ms`");
         assert_eq!(e.help.as_deref(), Some("did you mean `linger.ms`?"));
+        let e = Overrides::parse(&["client.id=app"]).expect_err("no effect");
+        assert_eq!(
+            e.message,
+            "`client.id` has no effect in the model: --set client.id=... would change nothing"
+        );
         let e = Overrides::parse(&["transactional.id=t1"]).expect_err("not modelled");
         assert_eq!(
             e.message,

@@ -5,7 +5,7 @@ use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX, int
 use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
 
-pub(super) static PRODUCER: ConfigSet = ConfigSet {
+pub(crate) static PRODUCER: ConfigSet = ConfigSet {
     what: "producer",
     keys: &[
         KeyDef {
@@ -91,24 +91,22 @@ pub(super) static PRODUCER: ConfigSet = ConfigSet {
         },
     ],
     not_modelled: &[
-        "bootstrap.servers",
-        "client.id",
+        "compression.gzip.level",
+        "compression.lz4.level",
         "compression.type",
+        "compression.zstd.level",
         "connections.max.idle.ms",
-        "interceptor.classes",
-        "key.serializer",
         "metadata.max.idle.ms",
+        "metadata.recovery.strategy",
         "partitioner.adaptive.partitioning.enable",
         "partitioner.availability.timeout.ms",
         "partitioner.class",
-        "receive.buffer.bytes",
-        "security.protocol",
-        "send.buffer.bytes",
         "socket.connection.setup.timeout.max.ms",
         "transaction.timeout.ms",
         "transactional.id",
-        "value.serializer",
     ],
+    ignored: &[client::IGNORED, &["key.serializer", "value.serializer"]],
+    ignored_prefixes: client::SECURITY_PREFIXES,
     elsewhere: &[],
 };
 
