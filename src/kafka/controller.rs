@@ -2,7 +2,8 @@
 //! unclean, preferred), controlled shutdown, and the metadata it pushes to brokers.
 //!
 //! Followed: `BrokerHeartbeatManager` (a broker whose last heartbeat is older than
-//! `broker.session.timeout.ms` is fenced), `ReplicationControlManager` and
+//! `broker.session.timeout.ms` is fenced), `QuorumController` (when preferred leader elections
+//! run: see [`balance`]), `ReplicationControlManager` and
 //! `PartitionChangeBuilder` (metadata/src/main/java/org/apache/kafka/controller/): the new leader
 //! is the current one if still acceptable, else the first replica in assignment order that is in
 //! the ISR and acceptable, else — with unclean election — the first acceptable replica, whose ISR
@@ -19,7 +20,10 @@ use super::record::Tp;
 use crate::scenario::BrokerConfig;
 use crate::sim::{Out, SimDuration, SimTime};
 use crate::trace::Event;
+use balance::{Balancer, MAX_ELECTIONS_PER_IMBALANCE};
 use std::sync::Arc;
+
+mod balance;
 
 /// What the controller needs to know about each topic.
 #[derive(Clone, Debug)]
@@ -34,14 +38,13 @@ pub struct TopicPolicy {
 pub struct Controller {
     addr: Addresses,
     session_timeout: SimDuration,
-    rebalance_interval: Option<SimDuration>,
     unclean: Vec<bool>,
     last_heartbeat: Vec<SimTime>,
     fenced: Vec<bool>,
     shutting_down: Vec<bool>,
     /// Restarted brokers whose registration was refused: they get no metadata yet.
     unregistered: Vec<bool>,
-    next_rebalance: SimTime,
+    balancer: Balancer,
     metadata: Arc<ClusterMetadata>,
     /// First id of the next producer id block (`ProducerIdControlManager`).
     next_producer_id: u64,
@@ -76,19 +79,18 @@ impl Controller {
             })
             .collect();
         let n = addr.broker_count() as usize;
-        let rebalance_interval = config
+        let check_interval = config
             .auto_leader_rebalance
             .then_some(config.leader_imbalance_check_interval);
         Controller {
             addr,
             session_timeout: config.session_timeout,
-            rebalance_interval,
             unclean: topics.iter().map(|t| t.unclean_leader_election).collect(),
             last_heartbeat: vec![SimTime::ZERO; n],
             fenced: vec![false; n],
             shutting_down: vec![false; n],
             unregistered: vec![false; n],
-            next_rebalance: rebalance_interval.map_or(SimTime::NEVER, |i| SimTime::ZERO + i),
+            balancer: Balancer::new(check_interval),
             metadata: Arc::new(ClusterMetadata {
                 version: 1,
                 live_brokers: addr.broker_ids().collect(),
@@ -256,17 +258,26 @@ impl Controller {
                 self.publish(changes, out);
             }
         }
-        if now >= self.next_rebalance {
-            let changes = self.elect_preferred();
+        if self.balancer.is_due(now) {
+            let changes = self.elect_preferred(MAX_ELECTIONS_PER_IMBALANCE);
+            self.balancer.ran(changes.len());
             if !changes.is_empty() {
                 self.publish(changes, out);
             }
-            self.next_rebalance = self.rebalance_interval.map_or(SimTime::NEVER, |i| now + i);
         }
         self.schedule(now, out);
     }
 
-    fn schedule(&self, now: SimTime, out: &mut O) {
+    /// Ends every event, as `ControllerWriteEvent.run` does: a balance run is scheduled if
+    /// needed, then the wake-up for the next session expiry or balance run.
+    fn schedule(&mut self, now: SimTime, out: &mut O) {
+        let imbalanced = self
+            .metadata
+            .topics
+            .iter()
+            .flatten()
+            .any(|p| p.leader != p.replicas.first().copied());
+        self.balancer.after_write(now, imbalanced);
         let next = self
             .addr
             .broker_ids()
@@ -276,8 +287,8 @@ impl Controller {
         if let Some(at) = next {
             out.wake_at(at.max(now));
         }
-        if self.next_rebalance != SimTime::NEVER {
-            out.wake_at(self.next_rebalance.max(now));
+        if let Some(at) = self.balancer.next_run() {
+            out.wake_at(at.max(now));
         }
     }
 
@@ -356,9 +367,12 @@ impl Controller {
         changes
     }
 
-    /// `auto.leader.rebalance.enable`: the preferred (first) replica leads again when it is in
-    /// the ISR and acceptable.
-    fn elect_preferred(&mut self) -> Vec<Change> {
+    /// A balance run (`ReplicationControlManager.maybeBalancePartitionLeaders`): up to `limit`
+    /// partitions whose preferred (first) replica is in the ISR and acceptable get it back as
+    /// leader (`PartitionChangeBuilder.electPreferredLeader`). Kafka walks its imbalanced set in
+    /// hash order; kafkasim walks partitions in topic and partition order, which only matters
+    /// beyond `limit`.
+    fn elect_preferred(&mut self, limit: usize) -> Vec<Change> {
         let acceptable: Vec<bool> = self.addr.broker_ids().map(|b| self.acceptable(b)).collect();
         let md = Arc::make_mut(&mut self.metadata);
         let mut changes = Vec::new();
@@ -367,7 +381,8 @@ impl Controller {
                 let Some(&preferred) = state.replicas.first() else {
                     continue;
                 };
-                if state.leader != Some(preferred)
+                if changes.len() < limit
+                    && state.leader != Some(preferred)
                     && state.isr.contains(&preferred)
                     && acceptable[preferred as usize - 1]
                 {

@@ -171,38 +171,129 @@ fn controlled_shutdown_moves_leadership_first() {
     );
 }
 
-/// Preferred leader election: once the preferred replica is back in the ISR, the periodic check
-/// (leader.imbalance.check.interval.seconds) makes it leader again.
+/// Broker 3, the preferred leader of [3,1,2], is fenced at 9.001 s; it comes back and rejoins
+/// the ISR by 11 s. Returns the controller with broker 1 leading.
+fn failover_then_rejoin(out: &mut O) -> Controller {
+    let mut c = controller(vec![3, 1, 2], false);
+    beat(&mut c, at(8000), &[1, 2], out);
+    c.on_wake(at(9001), out);
+    assert_eq!(state(&c).leader, Some(1));
+    register(&mut c, 3, at(10_000), out);
+    rejoin_isr(&mut c, 3, at(11_000), out);
+    c
+}
+
+/// The leader's `AlterPartition` adding `broker` back to the ISR.
+fn rejoin_isr(c: &mut Controller, broker: BrokerId, t: SimTime, out: &mut O) {
+    let s = state(c);
+    let mut isr = s.isr.clone();
+    isr.push(broker);
+    c.on_message(
+        t,
+        Message::AlterPartition {
+            tp: TP,
+            leader_epoch: s.leader_epoch,
+            partition_epoch: s.partition_epoch,
+            isr,
+        },
+        out,
+    );
+}
+
+/// `QuorumController.maybeScheduleNextBalancePartitionLeaders` (`ImbalanceSchedule.DEFERRED`):
+/// the preferred replica leads again `leader.imbalance.check.interval.seconds` (300 s) after the
+/// write that made the partition imbalanced (the fencing at 9.001 s), not on a 300 s grid from
+/// startup; each change bumps the leader epoch by one.
 #[test]
-fn the_preferred_replica_leads_again() {
+fn the_preferred_replica_leads_again_a_full_interval_after_the_failover() {
+    let mut out = Out::new(false);
+    let mut c = failover_then_rejoin(&mut out);
+    beat(&mut c, at(300_000), &[1, 2, 3], &mut out);
+    assert_eq!(state(&c).leader, Some(1), "no check on a grid from time 0");
+    beat(&mut c, at(309_000), &[1, 2, 3], &mut out);
+    assert_eq!(state(&c).leader, Some(1), "not before 300 s after the failover");
+    c.on_wake(at(309_001), &mut out);
+    let s = state(&c);
+    assert_eq!((s.leader, s.leader_epoch), (Some(3), 2));
+}
+
+/// A run that finds the preferred replica out of the ISR elects nothing; being itself a write
+/// that leaves the partition imbalanced, it schedules the next run a full interval later.
+#[test]
+fn a_run_that_cannot_elect_waits_another_full_interval() {
     let mut c = controller(vec![3, 1, 2], false);
     let mut out = Out::new(false);
     beat(&mut c, at(8000), &[1, 2], &mut out);
-    c.on_wake(at(9000), &mut out);
+    c.on_wake(at(9001), &mut out);
+    register(&mut c, 3, at(10_000), &mut out);
+    beat(&mut c, at(309_001), &[1, 2, 3], &mut out);
+    assert_eq!(state(&c).leader, Some(1), "3 is not in the ISR yet");
+    rejoin_isr(&mut c, 3, at(310_000), &mut out);
+    beat(&mut c, at(609_000), &[1, 2, 3], &mut out);
     assert_eq!(state(&c).leader, Some(1));
-    c.on_message(
-        at(10_000),
-        Message::Heartbeat {
-            broker: 3,
-            metadata_version: 0,
-        },
-        &mut out,
-    );
-    c.on_message(
-        at(11_000),
-        Message::AlterPartition {
-            tp: TP,
-            leader_epoch: 1,
-            partition_epoch: state(&c).partition_epoch,
-            isr: vec![1, 2, 3],
-        },
-        &mut out,
-    );
-    beat(&mut c, at(299_000), &[1, 2, 3], &mut out);
-    assert_eq!(state(&c).leader, Some(1), "not before the check");
-    beat(&mut c, at(300_000), &[1, 2, 3], &mut out);
-    let s = state(&c);
-    assert_eq!((s.leader, s.leader_epoch), (Some(3), 2));
+    c.on_wake(at(609_001), &mut out);
+    assert_eq!(state(&c).leader, Some(3));
+}
+
+/// `ReplicationControlManager.maybeBalancePartitionLeaders`: at most
+/// `MAX_ELECTIONS_PER_IMBALANCE` (1000) elections per run; a run that used them all is followed
+/// by another 10 ms later (`ImbalanceSchedule.IMMEDIATELY`).
+#[test]
+fn a_run_elects_at_most_1000_leaders_and_the_rest_follow_10ms_later() {
+    let partitions = MAX_ELECTIONS_PER_IMBALANCE + 1;
+    let topics = [TopicPolicy {
+        assignment: vec![vec![2, 1]; partitions],
+        unclean_leader_election: false,
+    }];
+    let mut c = Controller::new(Addresses::new(2), &topics, &config(""));
+    let mut out = Out::new(false);
+    beat(&mut c, at(8000), &[1], &mut out);
+    c.on_wake(at(9001), &mut out); // 2 fenced: broker 1 leads everything
+    register(&mut c, 2, at(10_000), &mut out);
+    for p in 0..partitions {
+        let tp = Tp {
+            topic: 0,
+            partition: p as u32,
+        };
+        let s = c.metadata().partition(tp).cloned().expect("exists");
+        let msg = Message::AlterPartition {
+            tp,
+            leader_epoch: s.leader_epoch,
+            partition_epoch: s.partition_epoch,
+            isr: vec![1, 2],
+        };
+        c.on_message(at(11_000), msg, &mut out);
+    }
+    let led_by_2 = |c: &Controller| {
+        c.metadata().topics[0]
+            .iter()
+            .filter(|p| p.leader == Some(2))
+            .count()
+    };
+    beat(&mut c, at(309_001), &[1, 2], &mut out);
+    assert_eq!(led_by_2(&c), MAX_ELECTIONS_PER_IMBALANCE);
+    c.on_wake(at(309_010), &mut out);
+    assert_eq!(led_by_2(&c), MAX_ELECTIONS_PER_IMBALANCE);
+    c.on_wake(at(309_011), &mut out);
+    assert_eq!(led_by_2(&c), partitions);
+}
+
+/// `auto.leader.rebalance.enable=false`: the failover leader stays.
+#[test]
+fn without_auto_rebalance_the_failover_leader_stays() {
+    let topics = [TopicPolicy {
+        assignment: vec![vec![3, 1, 2]],
+        unclean_leader_election: false,
+    }];
+    let cfg = config(r#""auto.leader.rebalance.enable": false"#);
+    let mut c = Controller::new(Addresses::new(3), &topics, &cfg);
+    let mut out = Out::new(false);
+    beat(&mut c, at(8000), &[1, 2], &mut out);
+    c.on_wake(at(9001), &mut out);
+    register(&mut c, 3, at(10_000), &mut out);
+    rejoin_isr(&mut c, 3, at(11_000), &mut out);
+    beat(&mut c, at(900_000), &[1, 2, 3], &mut out);
+    assert_eq!(state(&c).leader, Some(1));
 }
 
 use crate::sim::NodeId;

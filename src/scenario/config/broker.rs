@@ -126,7 +126,7 @@ pub(super) static BROKER: ConfigSet = ConfigSet {
             1,
             LONG_MAX,
             "300",
-            "how often the controller runs preferred leader elections",
+            "preferred leader elections run this long after a write leaves a partition's leader off its preferred replica (not on a grid from startup)",
         ),
         int_key(
             "offsets.topic.num.partitions",
