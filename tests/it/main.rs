@@ -11,6 +11,7 @@ mod determinism;
 mod faults;
 mod groups;
 mod idempotence;
+mod lifecycle;
 mod matrix;
 mod partitions;
 mod producer;

@@ -46,6 +46,7 @@ fn beat(c: &mut Controller, t: SimTime, alive: &[BrokerId], out: &mut O) {
             t,
             Message::Heartbeat {
                 broker: *b,
+                correlation: 1,
                 metadata_version: u64::MAX,
             },
             out,
@@ -60,6 +61,7 @@ fn register(c: &mut Controller, broker: BrokerId, t: SimTime, out: &mut O) {
         t,
         Message::Heartbeat {
             broker,
+            correlation: 1,
             metadata_version: 0,
         },
         out,
@@ -73,7 +75,7 @@ fn clean_election_follows_assignment_order() {
     let mut c = controller(vec![3, 1, 2], false);
     let mut out = Out::new(false);
     beat(&mut c, at(8000), &[1, 2], &mut out);
-    c.on_wake(at(9000), &mut out);
+    c.on_wake(at(9001), &mut out);
     let s = state(&c);
     assert_eq!(
         (s.leader, s.leader_epoch, s.isr.clone()),
@@ -89,16 +91,17 @@ fn without_unclean_election_the_last_isr_member_waits() {
     let mut c = controller(vec![1, 2], false);
     let mut out = Out::new(false);
     beat(&mut c, at(8000), &[1], &mut out);
-    c.on_wake(at(9000), &mut out); // 2 fenced: leaves the ISR
+    c.on_wake(at(9001), &mut out); // 2 fenced: leaves the ISR
     assert_eq!(state(&c).isr, vec![1]);
     register(&mut c, 2, at(10_000), &mut out);
-    c.on_wake(at(17_000), &mut out); // 1 fenced: last member, stays; no leader
+    c.on_wake(at(17_001), &mut out); // 1 fenced: last member, stays; no leader
     let s = state(&c);
     assert_eq!((s.leader, s.isr.clone()), (None, vec![1]));
     c.on_message(
         at(18_000),
         Message::Heartbeat {
             broker: 1,
+            correlation: 1,
             metadata_version: 0,
         },
         &mut out,
@@ -116,9 +119,9 @@ fn unclean_election_takes_an_out_of_sync_replica() {
     let mut c = controller(vec![1, 2], true);
     let mut out = Out::new(false);
     beat(&mut c, at(8000), &[1], &mut out);
-    c.on_wake(at(9000), &mut out); // 2 leaves the ISR
+    c.on_wake(at(9001), &mut out); // 2 leaves the ISR
     register(&mut c, 2, at(10_000), &mut out);
-    c.on_wake(at(17_000), &mut out); // 1 fenced with ISR {1}
+    c.on_wake(at(17_001), &mut out); // 1 fenced with ISR {1}
     let s = state(&c);
     assert_eq!((s.leader, s.isr.clone()), (Some(2), vec![2]));
 }
@@ -296,7 +299,7 @@ fn without_auto_rebalance_the_failover_leader_stays() {
     assert_eq!(state(&c).leader, Some(1));
 }
 
-use crate::sim::NodeId;
+use crate::sim::{NodeId, SimDuration};
 
 /// `ClusterControlManager.registerBroker`: a restarted broker (a heartbeat with no metadata yet)
 /// is refused while its old session is valid, and gets no metadata meanwhile; once the old
@@ -310,11 +313,15 @@ fn a_new_incarnation_waits_for_the_old_session_to_expire() {
         out.events.last(),
         Some(Event::RegistrationRefused { broker: 1 })
     ));
-    assert!(out.sends.is_empty(), "no metadata for a refused broker");
+    assert_eq!(
+        answers(&mut out),
+        [(c.addr.broker(1), Err(ErrorCode::DuplicateBrokerRegistration))],
+        "no metadata for a refused broker, only the error (it backs off and retries)"
+    );
     // Broker 2's session is kept alive; broker 1's (last heartbeat at 0) expires at 9 s.
     beat(&mut c, at(8000), &[2], &mut out);
     out.sends.clear();
-    c.on_wake(at(9000), &mut out);
+    c.on_wake(at(9001), &mut out);
     assert_eq!(state(&c).leader, Some(2));
     assert!(
         out.sends.iter().all(|(to, _)| *to != c.addr.broker(1)),
@@ -331,4 +338,58 @@ fn a_new_incarnation_waits_for_the_old_session_to_expire() {
             .any(|(to, m)| *to == c.addr.broker(1) && matches!(m, Message::MetadataUpdate(_)))
     );
     assert_eq!(c.metadata().live_brokers, vec![1, 2]);
+}
+
+/// The heartbeat answers the controller sent: (to, result).
+fn answers(out: &mut O) -> Vec<(NodeId, Result<(), ErrorCode>)> {
+    std::mem::take(&mut out.sends)
+        .into_iter()
+        .filter_map(|(to, m)| match m {
+            Message::HeartbeatResponse { result, .. } => Some((to, result)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `BrokerHeartbeatManager.hasValidSession` (`lastContactNs + sessionTimeoutNs >= now`): a broker
+/// last heard from at 0 is still alive at exactly 9 s and fenced the tick after, when
+/// `nextCheckTimeNs` wakes the controller. A heartbeat arriving at the last valid instant keeps
+/// the broker in: kafkasim used to fence at `now >= last + session`.
+#[test]
+fn a_session_is_valid_at_its_last_instant_and_fenced_the_tick_after() {
+    let mut c = controller(vec![1, 2], false);
+    let mut out = Out::new(true);
+    c.on_start(at(0), &mut out);
+    beat(&mut c, at(9000), &[2], &mut out);
+    assert_eq!(c.metadata().live_brokers, vec![1, 2], "valid at 9 s exactly");
+    assert_eq!(answers(&mut out), [(c.addr.broker(2), Ok(()))]);
+    c.on_wake(at(9000) + SimDuration::from_us(1), &mut out);
+    assert_eq!(c.metadata().live_brokers, vec![2]);
+    let mut next = Out::new(false);
+    c.schedule(at(9001), &mut next);
+    assert_eq!(
+        next.take_wake(),
+        Some(at(18_000) + SimDuration::from_us(1)),
+        "the next check: broker 2's session ends the tick after 18 s"
+    );
+}
+
+/// `ReplicationControlManager.maybeFenceOneStaleBroker`: stale brokers are fenced one at a time,
+/// the one heard from longest ago first.
+#[test]
+fn stale_brokers_are_fenced_oldest_contact_first() {
+    let mut c = controller(vec![1, 2, 3], false);
+    let mut out = Out::new(true);
+    beat(&mut c, at(500), &[3], &mut out);
+    beat(&mut c, at(1000), &[2], &mut out);
+    beat(&mut c, at(20_000), &[1], &mut out);
+    let fenced: Vec<BrokerId> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::BrokerFenced { broker, .. } => Some(*broker),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fenced, [3, 2]);
 }

@@ -32,14 +32,14 @@ pub(super) static BROKER: ConfigSet = ConfigSet {
             1,
             INT_MAX,
             "2000",
-            "how often a broker heartbeats to the controller",
+            "a broker heartbeats this long after the controller answered its previous heartbeat (so once per interval plus a round trip)",
         ),
         int_key(
             "broker.session.timeout.ms",
             1,
             INT_MAX,
             "9000",
-            "a broker silent this long is fenced and loses its leaderships",
+            "a broker not heard from for longer than this is fenced and loses its leaderships",
         ),
         int_key(
             "min.insync.replicas",
