@@ -147,7 +147,7 @@ pub(super) static BROKER: ConfigSet = ConfigSet {
             0,
             INT_MAX,
             "3000",
-            "how long an empty group waits for more members before its first rebalance",
+            "how long an empty group waits for more members before its first rebalance, whatever the rebalance timeout; each member that joins meanwhile adds one more wait, up to the rebalance timeout in all",
         ),
         int_key(
             "group.min.session.timeout.ms",
