@@ -4,7 +4,7 @@
 //! Followed: `BrokerHeartbeatManager` (a broker not heard from for more than
 //! `broker.session.timeout.ms` is fenced: its session is still valid at `lastContact + session`,
 //! and fenced the tick after), `QuorumController` (when preferred leader elections
-//! run: see [`balance`]), `ReplicationControlManager` and
+//! run: see `controller/balance.rs`), `ReplicationControlManager` and
 //! `PartitionChangeBuilder` (metadata/src/main/java/org/apache/kafka/controller/): the new leader
 //! is the current one if still acceptable, else the first replica in assignment order that is in
 //! the ISR and acceptable, else — with unclean election — the first acceptable replica, whose ISR

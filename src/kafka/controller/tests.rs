@@ -393,3 +393,33 @@ fn stale_brokers_are_fenced_oldest_contact_first() {
         .collect();
     assert_eq!(fenced, [3, 2]);
 }
+
+/// `ClusterControlManager.registerBroker` refuses only while `hasValidSession`: a registration
+/// that arrives after the old session's last valid instant, before the fencing event has run, is
+/// accepted; the old incarnation is fenced first (its leaderships move), then the new one is
+/// unfenced.
+#[test]
+fn a_registration_just_after_the_session_ended_fences_the_old_incarnation_first() {
+    let mut c = controller(vec![1, 2], false);
+    let mut out = Out::new(true);
+    beat(&mut c, at(8000), &[2], &mut out);
+    out.events.clear();
+    register(&mut c, 1, at(9000) + SimDuration::from_us(1), &mut out);
+    let kinds: Vec<&str> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::BrokerFenced { broker: 1, .. } => Some("fenced"),
+            Event::BrokerUnfenced { broker: 1 } => Some("unfenced"),
+            Event::RegistrationRefused { .. } => Some("refused"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, ["fenced", "unfenced"]);
+    let s = state(&c);
+    assert_eq!(
+        (s.leader, s.leader_epoch),
+        (Some(2), 1),
+        "the leadership moved at the fence"
+    );
+}
