@@ -1,8 +1,10 @@
 //! The KRaft controller: broker liveness by heartbeats, ISR changes, leader elections (clean,
 //! unclean, preferred), controlled shutdown, and the metadata it pushes to brokers.
 //!
-//! Followed: `BrokerHeartbeatManager` (a broker whose last heartbeat is older than
-//! `broker.session.timeout.ms` is fenced), `ReplicationControlManager` and
+//! Followed: `BrokerHeartbeatManager` (a broker not heard from for more than
+//! `broker.session.timeout.ms` is fenced: its session is still valid at `lastContact + session`,
+//! and fenced the tick after), `QuorumController` (when preferred leader elections
+//! run: see `controller/balance.rs`), `ReplicationControlManager` and
 //! `PartitionChangeBuilder` (metadata/src/main/java/org/apache/kafka/controller/): the new leader
 //! is the current one if still acceptable, else the first replica in assignment order that is in
 //! the ISR and acceptable, else — with unclean election — the first acceptable replica, whose ISR
@@ -19,7 +21,10 @@ use super::record::Tp;
 use crate::scenario::BrokerConfig;
 use crate::sim::{Out, SimDuration, SimTime};
 use crate::trace::Event;
+use balance::{Balancer, MAX_ELECTIONS_PER_IMBALANCE};
 use std::sync::Arc;
+
+mod balance;
 
 /// What the controller needs to know about each topic.
 #[derive(Clone, Debug)]
@@ -34,14 +39,13 @@ pub struct TopicPolicy {
 pub struct Controller {
     addr: Addresses,
     session_timeout: SimDuration,
-    rebalance_interval: Option<SimDuration>,
     unclean: Vec<bool>,
-    last_heartbeat: Vec<SimTime>,
+    last_contact: Vec<SimTime>,
     fenced: Vec<bool>,
     shutting_down: Vec<bool>,
     /// Restarted brokers whose registration was refused: they get no metadata yet.
     unregistered: Vec<bool>,
-    next_rebalance: SimTime,
+    balancer: Balancer,
     metadata: Arc<ClusterMetadata>,
     /// First id of the next producer id block (`ProducerIdControlManager`).
     next_producer_id: u64,
@@ -76,19 +80,18 @@ impl Controller {
             })
             .collect();
         let n = addr.broker_count() as usize;
-        let rebalance_interval = config
+        let check_interval = config
             .auto_leader_rebalance
             .then_some(config.leader_imbalance_check_interval);
         Controller {
             addr,
             session_timeout: config.session_timeout,
-            rebalance_interval,
             unclean: topics.iter().map(|t| t.unclean_leader_election).collect(),
-            last_heartbeat: vec![SimTime::ZERO; n],
+            last_contact: vec![SimTime::ZERO; n],
             fenced: vec![false; n],
             shutting_down: vec![false; n],
             unregistered: vec![false; n],
-            next_rebalance: rebalance_interval.map_or(SimTime::NEVER, |i| SimTime::ZERO + i),
+            balancer: Balancer::new(check_interval),
             metadata: Arc::new(ClusterMetadata {
                 version: 1,
                 live_brokers: addr.broker_ids().collect(),
@@ -113,38 +116,12 @@ impl Controller {
         match msg {
             Message::Heartbeat {
                 broker,
+                correlation,
                 metadata_version,
             } => {
-                let i = broker as usize - 1;
-                if metadata_version == 0 && !self.fenced[i] {
-                    // A restarted broker registers a new incarnation by this heartbeat; while
-                    // the old one's session is valid, `ClusterControlManager.registerBroker`
-                    // refuses it (DUPLICATE_BROKER_REGISTRATION). It tries again; once the old
-                    // session has expired and it is fenced, the registration goes through.
-                    out.trace(|| Event::RegistrationRefused { broker });
-                    self.unregistered[i] = true;
-                    self.schedule(now, out);
-                    return;
-                }
-                self.unregistered[i] = false;
-                if self.shutting_down[i] && self.fenced[i] && metadata_version != 0 {
-                    // Sent by the old incarnation before it stopped.
-                    self.schedule(now, out);
-                    return;
-                }
-                self.last_heartbeat[i] = now;
-                if self.fenced[i] {
-                    self.fenced[i] = false;
-                    self.shutting_down[i] = false;
-                    out.trace(|| Event::BrokerUnfenced { broker });
-                    let changes = self.elect_leaderless();
-                    self.publish(changes, out);
-                } else if metadata_version < self.metadata.version {
-                    // A broker that restarted fetches the metadata log before it serves clients.
-                    out.send(
-                        self.addr.broker(broker),
-                        Message::MetadataUpdate(Arc::clone(&self.metadata)),
-                    );
+                if let Some(result) = self.heartbeat(now, broker, metadata_version, out) {
+                    let reply = Message::HeartbeatResponse { correlation, result };
+                    out.send(self.addr.broker(broker), reply);
                 }
             }
             Message::AlterPartition {
@@ -180,6 +157,70 @@ impl Controller {
             _ => {}
         }
         self.schedule(now, out);
+    }
+
+    /// A heartbeat (`QuorumController.processBrokerHeartbeat`): the broker's last contact is now.
+    /// Returns the answer, or `None` for a heartbeat its stopped incarnation sent, which nobody
+    /// waits for.
+    fn heartbeat(
+        &mut self,
+        now: SimTime,
+        broker: BrokerId,
+        metadata_version: u64,
+        out: &mut O,
+    ) -> Option<Result<(), ErrorCode>> {
+        let i = broker as usize - 1;
+        if metadata_version == 0 {
+            // A restarted broker registers a new incarnation by this heartbeat; while the old
+            // one's session is valid, `ClusterControlManager.registerBroker` refuses it
+            // (DUPLICATE_BROKER_REGISTRATION) and the broker backs off and tries again.
+            if self.has_valid_session(broker, now) {
+                out.trace(|| Event::RegistrationRefused { broker });
+                self.unregistered[i] = true;
+                return Some(Err(ErrorCode::DuplicateBrokerRegistration));
+            }
+            if !self.fenced[i] {
+                // Its session ran out this very microsecond: fenced before it registers again.
+                self.fence(broker, "no heartbeat within broker.session.timeout.ms", out);
+            }
+        }
+        self.unregistered[i] = false;
+        if self.shutting_down[i] && self.fenced[i] && metadata_version != 0 {
+            // Sent by the old incarnation before it stopped.
+            return None;
+        }
+        self.last_contact[i] = now;
+        if self.fenced[i] {
+            self.fenced[i] = false;
+            self.shutting_down[i] = false;
+            out.trace(|| Event::BrokerUnfenced { broker });
+            let changes = self.elect_leaderless();
+            self.publish(changes, out);
+        } else if metadata_version < self.metadata.version {
+            // A broker that restarted fetches the metadata log before it serves clients.
+            out.send(
+                self.addr.broker(broker),
+                Message::MetadataUpdate(Arc::clone(&self.metadata)),
+            );
+        }
+        Some(Ok(()))
+    }
+
+    /// `BrokerHeartbeatManager.hasValidSession`: unfenced, and heard from within the session
+    /// timeout (`lastContactNs + sessionTimeoutNs >= now`: a session is still valid at its last
+    /// instant).
+    fn has_valid_session(&self, broker: BrokerId, now: SimTime) -> bool {
+        let i = broker as usize - 1;
+        !self.fenced[i] && now <= self.last_contact[i] + self.session_timeout
+    }
+
+    /// Fences `broker`: it leaves every ISR it is not the last member of, and partitions it led
+    /// get a new leader.
+    fn fence(&mut self, broker: BrokerId, why: &'static str, out: &mut O) {
+        self.fenced[broker as usize - 1] = true;
+        out.trace(|| Event::BrokerFenced { broker, why });
+        let changes = self.remove_broker(broker);
+        self.publish(changes, out);
     }
 
     /// `CreatePartitions` from an admin client (`kafka-topics --alter --partitions count`): the
@@ -244,41 +285,52 @@ impl Controller {
 
     /// Fences brokers whose session expired; runs preferred leader elections when due.
     pub fn on_wake(&mut self, now: SimTime, out: &mut O) {
-        for broker in self.addr.broker_ids() {
-            let i = broker as usize - 1;
-            if !self.fenced[i] && now >= self.last_heartbeat[i] + self.session_timeout {
-                self.fenced[i] = true;
-                out.trace(|| Event::BrokerFenced {
-                    broker,
-                    why: "no heartbeat within broker.session.timeout.ms",
-                });
-                let changes = self.remove_broker(broker);
-                self.publish(changes, out);
-            }
+        // `ReplicationControlManager.maybeFenceOneStaleBroker`, rescheduled at once while another
+        // is stale: the broker heard from longest ago first, one fencing record each.
+        while let Some(broker) = self
+            .oldest_unfenced()
+            .filter(|b| !self.has_valid_session(*b, now))
+        {
+            self.fence(broker, "no heartbeat within broker.session.timeout.ms", out);
         }
-        if now >= self.next_rebalance {
-            let changes = self.elect_preferred();
+        if self.balancer.is_due(now) {
+            let changes = self.elect_preferred(MAX_ELECTIONS_PER_IMBALANCE);
+            self.balancer.ran(changes.len());
             if !changes.is_empty() {
                 self.publish(changes, out);
             }
-            self.next_rebalance = self.rebalance_interval.map_or(SimTime::NEVER, |i| now + i);
         }
         self.schedule(now, out);
     }
 
-    fn schedule(&self, now: SimTime, out: &mut O) {
-        let next = self
-            .addr
-            .broker_ids()
-            .filter(|b| !self.fenced[*b as usize - 1])
-            .map(|b| self.last_heartbeat[b as usize - 1] + self.session_timeout)
-            .min();
-        if let Some(at) = next {
+    /// Ends every event, as `ControllerWriteEvent.run` does: a balance run is scheduled if
+    /// needed, then the wake-up for the next session expiry or balance run.
+    fn schedule(&mut self, now: SimTime, out: &mut O) {
+        let imbalanced = self
+            .metadata
+            .topics
+            .iter()
+            .flatten()
+            .any(|p| p.leader != p.replicas.first().copied());
+        self.balancer.after_write(now, imbalanced);
+        // `BrokerHeartbeatManager.nextCheckTimeNs`: the oldest session ends after its last
+        // valid instant, one microsecond (kafkasim's clock tick) later.
+        if let Some(b) = self.oldest_unfenced() {
+            let expiry = self.last_contact[b as usize - 1] + self.session_timeout + SimDuration::from_us(1);
+            out.wake_at(expiry.max(now));
+        }
+        if let Some(at) = self.balancer.next_run() {
             out.wake_at(at.max(now));
         }
-        if self.next_rebalance != SimTime::NEVER {
-            out.wake_at(self.next_rebalance.max(now));
-        }
+    }
+
+    /// The unfenced broker heard from longest ago (`BrokerHeartbeatManager.unfenced`, sorted by
+    /// last contact; ties by broker id).
+    fn oldest_unfenced(&self) -> Option<BrokerId> {
+        self.addr
+            .broker_ids()
+            .filter(|b| !self.fenced[*b as usize - 1])
+            .min_by_key(|b| (self.last_contact[*b as usize - 1], *b))
     }
 
     /// Registered, unfenced and not shutting down: may lead or join an ISR.
@@ -356,9 +408,12 @@ impl Controller {
         changes
     }
 
-    /// `auto.leader.rebalance.enable`: the preferred (first) replica leads again when it is in
-    /// the ISR and acceptable.
-    fn elect_preferred(&mut self) -> Vec<Change> {
+    /// A balance run (`ReplicationControlManager.maybeBalancePartitionLeaders`): up to `limit`
+    /// partitions whose preferred (first) replica is in the ISR and acceptable get it back as
+    /// leader (`PartitionChangeBuilder.electPreferredLeader`). Kafka walks its imbalanced set in
+    /// hash order; kafkasim walks partitions in topic and partition order, which only matters
+    /// beyond `limit`.
+    fn elect_preferred(&mut self, limit: usize) -> Vec<Change> {
         let acceptable: Vec<bool> = self.addr.broker_ids().map(|b| self.acceptable(b)).collect();
         let md = Arc::make_mut(&mut self.metadata);
         let mut changes = Vec::new();
@@ -367,7 +422,8 @@ impl Controller {
                 let Some(&preferred) = state.replicas.first() else {
                     continue;
                 };
-                if state.leader != Some(preferred)
+                if changes.len() < limit
+                    && state.leader != Some(preferred)
                     && state.isr.contains(&preferred)
                     && acceptable[preferred as usize - 1]
                 {

@@ -79,11 +79,13 @@ pub enum ErrorCode {
     MemberIdRequired,
     /// Client-side: a commit outside an active generation (`CommitFailedException`).
     CommitFailed,
+    /// 101: a restarted broker registers while its previous incarnation's session is valid.
+    DuplicateBrokerRegistration,
 }
 
 impl ErrorCode {
     /// Every error, in declaration order.
-    pub const ALL: [ErrorCode; 29] = [
+    pub const ALL: [ErrorCode; 30] = [
         ErrorCode::OffsetOutOfRange,
         ErrorCode::UnknownTopicOrPartition,
         ErrorCode::LeaderNotAvailable,
@@ -113,6 +115,7 @@ impl ErrorCode {
         ErrorCode::RebalanceInProgress,
         ErrorCode::MemberIdRequired,
         ErrorCode::CommitFailed,
+        ErrorCode::DuplicateBrokerRegistration,
     ];
 
     /// The error with this [`ErrorCode::name`].
@@ -152,6 +155,7 @@ impl ErrorCode {
             ErrorCode::RebalanceInProgress => "REBALANCE_IN_PROGRESS",
             ErrorCode::MemberIdRequired => "MEMBER_ID_REQUIRED",
             ErrorCode::CommitFailed => "CommitFailedException",
+            ErrorCode::DuplicateBrokerRegistration => "DUPLICATE_BROKER_REGISTRATION",
         }
     }
 
@@ -482,8 +486,18 @@ pub enum Message {
     Heartbeat {
         /// The broker.
         broker: BrokerId,
+        /// Matches the answer to the heartbeat.
+        correlation: u32,
         /// Version of the broker's metadata cache (0: none, e.g. just restarted).
         metadata_version: u64,
+    },
+    /// Controller → broker: the answer to a heartbeat (`BrokerHeartbeatResponse`), or to the
+    /// registration a restarted broker's first heartbeat stands for.
+    HeartbeatResponse {
+        /// The heartbeat's correlation id.
+        correlation: u32,
+        /// Accepted, or why not (`DUPLICATE_BROKER_REGISTRATION`).
+        result: Result<(), ErrorCode>,
     },
     /// Controller → broker: the current metadata image.
     MetadataUpdate(Arc<ClusterMetadata>),
@@ -579,6 +593,7 @@ impl Message {
                 format!("{} response to req {correlation}", body.api())
             }
             Message::Heartbeat { .. } => "Heartbeat".into(),
+            Message::HeartbeatResponse { .. } => "HeartbeatResponse".into(),
             Message::MetadataUpdate(m) => format!("MetadataUpdate v{}", m.version),
             Message::AlterPartition { .. } => "AlterPartition".into(),
             Message::AlterPartitionResponse { .. } => "AlterPartitionResponse".into(),

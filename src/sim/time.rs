@@ -70,6 +70,11 @@ impl SimDuration {
     pub const fn as_ms(self) -> u64 {
         self.0 / 1000
     }
+
+    /// This span less `other`, or zero.
+    pub const fn saturating_sub(self, other: SimDuration) -> SimDuration {
+        SimDuration(self.0.saturating_sub(other.0))
+    }
 }
 
 impl Add<SimDuration> for SimTime {

@@ -248,7 +248,7 @@ impl<'s> Simulation<'s> {
                 topic_configs.clone(),
                 scenario.offsets_topic(),
                 Arc::clone(&metadata),
-                rng.fork(&format!("broker-{b}/coordinator")),
+                rng,
             ))));
             node_names.push(format!("broker-{b}"));
         }

@@ -250,11 +250,11 @@ fn charts_that_do_not_apply_are_skipped_and_said_so() {
     let dir = scratch_dir("charts-skipped");
     let out = run_with_charts("acks1-leader-crash-loss", &dir);
     let files = chart_files(&dir);
-    // No consumer group: no lag chart. 686 messages: no sequence diagram.
+    // No consumer group: no lag chart. 708 messages: no sequence diagram.
     assert!(!files.keys().any(|f| f.starts_with("lag-")), "{files:?}");
     assert!(!files.contains_key("sequence.svg"));
     assert!(
-        out.contains("skipped ") && out.contains("sequence.svg: 686 messages, more than 300"),
+        out.contains("skipped ") && out.contains("sequence.svg: 708 messages, more than 300"),
         "{out}"
     );
 }

@@ -245,11 +245,13 @@ fn a_partition_that_puts_the_controller_on_the_other_side_fences_the_broker() {
     let fenced = lines_of(&lines, "controller", "fence");
     assert_eq!(fenced.len(), 1, "{fenced:?}");
     assert!(fenced[0].detail.starts_with("broker-1"));
-    // Heartbeats leave every 100 ms: the last one through left at 0 ms and arrived at 1 ms;
-    // broker.session.timeout.ms later the controller fences broker-1.
-    assert_eq!(fenced[0].at, ms(301), "{fenced:?}");
+    // A heartbeat leaves 100 ms after the previous answer: the one at 0 ms arrives at 1 ms, the
+    // next would leave at 102 ms, into the cut. The controller fences broker-1 the tick after
+    // broker.session.timeout.ms since 1 ms.
+    let fence_at = ms(301) + SimDuration::from_us(1);
+    assert_eq!(fenced[0].at, fence_at, "{fenced:?}");
     let offline = lines_of(&lines, "controller", "leader");
-    assert_eq!(offline[0].at, ms(301));
+    assert_eq!(offline[0].at, fence_at);
     assert_eq!(offline[0].detail, "t-0 -> none epoch 1");
     // After Heal broker-1 heartbeats again and leads t-0 with a new epoch.
     assert!(
@@ -556,17 +558,18 @@ fn requests_sent_after_a_reset_before_the_client_notices_are_not_appended() {
 // ---------------------------------------------------------------------------------------------
 // Crash and Restart
 
-/// Two brokers, `t-0` on broker-1 and `t-1` on broker-2, heartbeats every 100 ms, session
-/// 400 ms. The link between broker-1 and the controller is 100 ms slower from the start, so a
-/// restarted broker-1 waits ~200 ms for its metadata. broker-1 crashes at 500 ms and restarts at
-/// 1.5 s.
+/// Two brokers, `t-0` on broker-1 and `t-1` on broker-2, heartbeats 100 ms after each answer,
+/// session 600 ms. The link between broker-1 and the controller is 100 ms slower from the start,
+/// so a restarted broker-1 waits ~200 ms for its metadata, and its heartbeats are answered after
+/// 202 ms: within half the session (`BrokerLifecycleManager`'s request timeout), else each would
+/// time out and back off. broker-1 crashes at 500 ms and restarts at 1.5 s.
 fn crash_restart() -> Scenario {
     parse_scenario(
         "crash.ron",
         r#"Scenario(
             name: "crash", description: "x", seed: 1, duration: "3s",
             cluster: (brokers: 2,
-                      config: { "broker.heartbeat.interval.ms": 100, "broker.session.timeout.ms": 400 },
+                      config: { "broker.heartbeat.interval.ms": 100, "broker.session.timeout.ms": 600 },
                       network: (latency: "1ms")),
             topics: [ (name: "t", partitions: 2, assignment: [[1], [2]]) ],
             producers: [
@@ -635,9 +638,12 @@ fn the_controller_fences_a_crashed_broker_after_the_session_timeout_and_its_part
     let fences = lines_of(&lines, "controller", "fence");
     assert_eq!(fences.len(), 1, "{fences:?}");
     assert!(fences[0].detail.starts_with("broker-1"));
-    // Fenced broker.session.timeout.ms (400 ms) after its last heartbeat arrived: heartbeats
-    // leave every 100 ms, the last at 400 ms (the crash at 500 ms comes first), and take 101 ms.
-    assert_eq!(fences[0].at, ms(400 + 101 + 400));
+    // Fenced the tick after broker.session.timeout.ms (600 ms) since its last heartbeat arrived
+    // (`BrokerHeartbeatManager.hasValidSession`). A heartbeat leaves 100 ms after the previous
+    // answer (`BrokerLifecycleManager`): the first at 0 ms, before the slow link, arrives at 1 ms
+    // and is answered at 102 ms; the second leaves at 202 ms and arrives at 303 ms; its answer
+    // comes back at 404 ms, and the third would leave at 504 ms, after the crash.
+    assert_eq!(fences[0].at, ms(303 + 600) + SimDuration::from_us(1));
     let offline = r.metadata.partition(T0).expect("t-0");
     assert_eq!((offline.leader, offline.leader_epoch), (None, 1));
     assert_eq!(r.metadata.live_brokers, [2]);

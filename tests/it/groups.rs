@@ -239,3 +239,81 @@ fn a_consumer_paused_past_its_session_is_removed_and_its_partitions_move() {
     };
     assert_eq!((count(true), count(false)), (0, 6), "{owners:?}");
 }
+
+/// KIP-345 end to end (`GroupMetadataManager.completeClassicGroupJoin` removes only
+/// `notYetRejoinedDynamicMembers`; `updateStaticMemberThenRebalanceOrCompleteJoin` lets a
+/// returning static member into a Stable group without a rebalance). Static c2 crashes at 10 s;
+/// c4 joins at 12 s and starts a rebalance whose join phase ends at the rebalance timeout
+/// (`max.poll.interval.ms`, 10 s) without c2. c2 stays a member of the new generation, with its
+/// partitions orders-2 and orders-3, and takes them back when it restarts at 25 s. No other
+/// member ever owns or reads them. kafkasim used to drop c2 at the deadline and hand its
+/// partitions to the others.
+#[test]
+fn a_static_member_down_through_a_rebalance_keeps_its_partitions() {
+    let consumer = |id: &str, instance: bool| {
+        let instance = if instance {
+            format!(r#", "group.instance.id": "i-{id}""#)
+        } else {
+            String::new()
+        };
+        format!(
+            r#"(id: "{id}", group: "g1", topics: ["orders"],
+                config: {{ "auto.offset.reset": "earliest", "session.timeout.ms": 45000,
+                           "max.poll.interval.ms": 10000 {instance} }})"#
+        )
+    };
+    let text = format!(
+        r#"Scenario(name: "t", description: "t", seed: 1, duration: "40s",
+            cluster: (brokers: 3, network: (latency: "1ms")),
+            topics: [ (name: "orders", partitions: 6, replication_factor: 2) ],
+            producers: [ (id: "p1", config: {{ "linger.ms": 5 }},
+                          workload: (topic: "orders", keys: ["a", "b", "c", "d", "e", "f", "g", "h"],
+                                     records: 700, rate: "20/s", start: "500ms")) ],
+            consumers: [ {}, {}, {}, {} ],
+            faults: [ (at: "10s", fault: Crash(consumer: "c2")),
+                      (at: "12s", fault: ConsumerJoin(consumer: "c4")),
+                      (at: "25s", fault: Restart(consumer: "c2")) ])"#,
+        consumer("c1", true),
+        consumer("c2", true),
+        consumer("c3", true),
+        consumer("c4", false),
+    );
+    let s = Scenario::parse("t.ron", &text).unwrap_or_else(|e| panic!("{e}"));
+    let r = run_traced(&s, TraceFormat::Text, None);
+    let theirs = [2, 3].map(|p| Tp {
+        topic: 0,
+        partition: p,
+    });
+    let owners: Vec<&str> = r
+        .history
+        .assignments
+        .iter()
+        .filter(|a| a.partitions.iter().any(|tp| theirs.contains(tp)))
+        .map(|a| a.member.as_ref())
+        .collect();
+    assert!(owners.len() >= 3, "{owners:?}");
+    assert!(
+        owners.iter().all(|m| m.starts_with("i-c2-")),
+        "only c2's incarnations own orders-2 and orders-3: {owners:?}"
+    );
+    let read_by_others: Vec<_> = r
+        .history
+        .consumed
+        .iter()
+        .filter(|c| theirs.contains(&c.tp) && c.consumer != 1)
+        .collect();
+    assert!(read_by_others.is_empty(), "{read_by_others:?}");
+    assert!(
+        lines(&r, "group")
+            .iter()
+            .any(|l| l.contains("static member i-c2-") && l.contains("comes back as i-c2-")),
+        "the restarted c2 took over its membership"
+    );
+    let consumed_late = r
+        .history
+        .consumed
+        .iter()
+        .filter(|c| c.consumer == 1 && c.at > SimTime::from_us(25_000_000))
+        .count();
+    assert!(consumed_late > 0, "c2 reads its partitions again");
+}

@@ -13,6 +13,7 @@ mod determinism;
 mod faults;
 mod groups;
 mod idempotence;
+mod lifecycle;
 mod matrix;
 mod messages;
 mod partitions;

@@ -5,9 +5,12 @@
 //! `truncate` lines. The facts are those of the reference `broker-and-groups.md` (§1–5, and its
 //! "Fidelity checks" 1–11).
 //!
-//! Runs are kept short with `broker.session.timeout.ms` 3 s, heartbeats every second and
+//! Runs are kept short with `broker.session.timeout.ms` 3 s, heartbeats 1 s after each answer and
 //! `replica.lag.time.max.ms` 4 s (ISR checks every 2 s) unless a test is about the defaults; the
-//! network has a fixed 1 ms latency, so every time below is exact.
+//! network has a fixed 1 ms latency, so every time below is exact. A broker's heartbeats reach
+//! the controller at 1, 1003, 2005, 3007, ... ms (the interval plus a 2 ms round trip,
+//! `BrokerLifecycleManager`), and the controller fences a broker the tick after 3 s without one
+//! (`BrokerHeartbeatManager.hasValidSession`): see [`fenced_after`].
 
 use crate::support::{TraceLine, fault_time, lines_of, ms, parse_scenario, run_text, trace_lines};
 use kafkasim::check::check;
@@ -24,8 +27,8 @@ const T0: Tp = Tp {
     partition: 0,
 };
 
-/// Fenced after 3 s without a heartbeat (one a second); out of the ISR after 4 s without catching
-/// up, checked every 2 s.
+/// Fenced after 3 s without a heartbeat (one a second after each answer); out of the ISR after
+/// 4 s without catching up, checked every 2 s.
 const FAST: &str = r#""broker.session.timeout.ms": 3000, "broker.heartbeat.interval.ms": 1000,
                       "replica.lag.time.max.ms": 4000"#;
 
@@ -51,6 +54,12 @@ fn scenario(
             )"#
         ),
     )
+}
+
+/// When the controller fences a broker (with [`FAST`]) whose last heartbeat reached it at
+/// `contact_ms`: the tick (1 µs) after its 3 s session.
+fn fenced_after(contact_ms: u64) -> SimTime {
+    ms(contact_ms + 3000) + SimDuration::from_us(1)
 }
 
 /// Topic `t`, one partition on `replicas` (preferred leader first), with topic `config` entries.
@@ -401,7 +410,7 @@ fn a_follower_learns_a_new_hw_only_from_its_next_fetch_response() {
     );
 }
 
-/// Brokers 2 and 3 crash at 100 ms and are fenced at 3001 ms (ISR [1]); producers "all"
+/// Brokers 2 and 3 crash at 100 ms and are fenced at 3001.001 ms (ISR [1]); producers "all"
 /// (acks=all) and "one" (acks=1) send 3 records each from 3.5 s; broker-2 restarts at 5 s.
 fn min_isr(min: u32) -> Scenario {
     scenario(
@@ -484,9 +493,9 @@ fn below_min_isr_acks_all_is_refused_unappended_and_acks_one_is_appended_but_the
     let s = min_isr(2);
     let r = run_text(&s, None);
     let lines = trace_lines(&r);
-    // Both crashed brokers are fenced at 3001 ms, one change each: the ISR ends at [1].
+    // Both crashed brokers are fenced at 3001.001 ms, one change each: the ISR ends at [1].
     let changes = isr_changes(&lines);
-    let fenced: Vec<&(SimTime, Vec<u32>)> = changes.iter().filter(|(t, _)| *t == ms(3001)).collect();
+    let fenced: Vec<&(SimTime, Vec<u32>)> = changes.iter().filter(|(t, _)| *t == fenced_after(1)).collect();
     assert_eq!(
         fenced.last().map(|(_, isr)| isr.as_slice()),
         Some(&[1][..]),
@@ -505,7 +514,7 @@ fn below_min_isr_acks_all_is_refused_unappended_and_acks_one_is_appended_but_the
     assert!(
         rejects
             .iter()
-            .all(|l| l.detail.ends_with("NOT_ENOUGH_REPLICAS") && l.at > ms(3001) && l.at < rejoined),
+            .all(|l| l.detail.ends_with("NOT_ENOUGH_REPLICAS") && l.at > fenced_after(1) && l.at < rejoined),
         "{rejects:?}"
     );
     assert!(
@@ -608,18 +617,19 @@ fn a_crashed_follower_leaves_the_isr_when_the_controller_fences_it_after_the_ses
     );
     let r = run_text(&s, None);
     let lines = trace_lines(&r);
-    // Heartbeats leave at 0, 1000, ... ms: the last one before the crash arrived at 1 ms.
+    // The first heartbeat arrived at 1 ms; the next would leave at 1002 ms, after the crash.
     let fences = lines_of(&lines, "controller", "fence");
     assert_eq!(fences.len(), 1);
     assert!(fences[0].detail.starts_with("broker-3"));
-    assert_eq!(fences[0].at, ms(3001));
-    assert_eq!(isr_changes(&lines), [(ms(3001), vec![1, 2])]);
+    let fenced = fenced_after(1);
+    assert_eq!(fences[0].at, fenced);
+    assert_eq!(isr_changes(&lines), [(fenced, vec![1, 2])]);
     assert!(
         isr_proposals(&lines, "broker-1").is_empty(),
         "the lag rule (not before 300 ms + 4 s) had no part in it"
     );
     // With broker-3 out, the HW catches up with broker-2 once the leader has the new ISR.
-    assert_eq!(hw_moves(&lines, "broker-1").last(), Some(&(ms(3002), 10)));
+    assert_eq!(hw_moves(&lines, "broker-1").last(), Some(&(after(fenced, 1), 10)));
     assert_eq!(r.metadata.live_brokers, [1, 2]);
 }
 
@@ -678,10 +688,11 @@ fn a_returning_follower_rejoins_the_isr_only_once_it_reaches_the_hw_and_the_curr
 
 /// Reference §3.3, §3.5 and fidelity check 7 (`PartitionChangeBuilder.electAnyLeader`: the first
 /// replica in assignment order that is in the ISR and acceptable; `electPreferredLeader` and
-/// `QuorumController` `auto.leader.rebalance.enable`, every
-/// `leader.imbalance.check.interval.seconds`; `PartitionRegistration.merge`: every leader change
-/// bumps the leader epoch by one). Replicas [3, 1, 2], leader 3; it crashes at 500 ms and
-/// restarts at 4 s; preferred elections run every second.
+/// `QuorumController.maybeScheduleNextBalancePartitionLeaders`: with
+/// `auto.leader.rebalance.enable`, a check one `leader.imbalance.check.interval.seconds` after
+/// the write that made the partition imbalanced, then one after each check that leaves it so;
+/// `PartitionRegistration.merge`: every leader change bumps the leader epoch by one). Replicas
+/// [3, 1, 2], leader 3; it crashes at 500 ms and restarts at 4 s; the check interval is 1 s.
 #[test]
 fn a_clean_election_takes_the_first_isr_replica_in_assignment_order_and_the_preferred_one_returns() {
     let s = scenario(
@@ -714,7 +725,12 @@ fn a_clean_election_takes_the_first_isr_replica_in_assignment_order_and_the_pref
         preferred_at.as_us() - rejoined.as_us() <= 1_000_000,
         "at the next imbalance check"
     );
-    assert_eq!(preferred_at.as_us() % 1_000_000, 0, "on the check schedule");
+    assert_eq!(
+        preferred_at.since(fence).as_us() % 1_000_000,
+        0,
+        "whole check intervals after the failover, not on a grid from startup"
+    );
+    assert_ne!(preferred_at.as_us() % 1_000_000, 0);
     let st = state(&r);
     assert_eq!((st.leader, st.leader_epoch), (Some(3), 2));
     let mut isr = st.isr.clone();
@@ -729,8 +745,8 @@ fn a_clean_election_takes_the_first_isr_replica_in_assignment_order_and_the_pref
 /// at about 805 ms, are out of sync once the leader's log end passes theirs, so the check at 6 s
 /// drops both (an idle follower stays in the ISR however long it is silent:
 /// `Replica.isCaughtUp` holds while its LEO equals the leader's). With ISR [1] the "alone" records
-/// are acked with one copy. Leader 1 crashes at 7.5 s (fenced at 10001 ms) as the cut heals, and
-/// restarts at 11 s.
+/// are acked with one copy. Leader 1 crashes at 7.5 s as the cut heals (its last heartbeat
+/// arrived at 7015 ms: fenced at 10015.001 ms), and restarts at 11 s.
 fn last_isr_member_dies(unclean: bool) -> Scenario {
     scenario(
         "14s",
@@ -761,7 +777,7 @@ fn with_no_isr_member_alive_and_unclean_election_off_the_partition_goes_offline_
         (st.leader, st.leader_epoch, st.isr.as_slice()),
         (None, 1, &[1][..])
     );
-    assert_eq!(leader_changes(&lines), [(ms(10_001), None, 1)]);
+    assert_eq!(leader_changes(&lines), [(fenced_after(7015), None, 1)]);
     // Everything acked is still on broker-1's disk (above its checkpointed HW for the "alone"
     // records, which it will commit as soon as it leads again).
     let held = records(replica(&offline, 1));
@@ -792,8 +808,8 @@ fn with_no_isr_member_alive_and_unclean_election_on_an_out_of_sync_replica_leads
     let s = last_isr_member_dies(true);
     let r = run_text(&s, None);
     let lines = trace_lines(&r);
-    assert_eq!(leader_changes(&lines), [(ms(10_001), Some(2), 1)]);
-    assert_eq!(isr_changes(&lines)[1], (ms(10_001), vec![2]));
+    assert_eq!(leader_changes(&lines), [(fenced_after(7015), Some(2), 1)]);
+    assert_eq!(isr_changes(&lines)[1], (fenced_after(7015), vec![2]));
     for seq in 0..3 {
         let at = acked_at(&r, 1, seq).expect("acked");
         assert!(at > ms(6001) && at < ms(7500), "acked with one copy, at {at}");
@@ -809,7 +825,8 @@ fn with_no_isr_member_alive_and_unclean_election_on_an_out_of_sync_replica_leads
 
 /// Fidelity checks 1 and 2: p1 writes 11 records from 50 ms, one every 100 ms; at 1 s leader 1
 /// (with p1) is cut off from its followers, so the last record (1050 ms) reaches no follower;
-/// leader 1 crashes at 1.1 s as the cut heals (fenced at 4001 ms) and restarts at 5 s. A cut is
+/// leader 1 crashes at 1.1 s as the cut heals (its last heartbeat arrived at 1003 ms: fenced at
+/// 4003.001 ms) and restarts at 5 s. A cut is
 /// how a scenario says "crash before any follower fetched it": with a 1 ms network a follower's
 /// fetch is parked at the leader and would otherwise take the record at once.
 fn failover(acks: &str, min_isr: u32) -> Scenario {
@@ -835,7 +852,7 @@ fn acks_one_loses_a_record_acked_just_before_a_failover() {
     let lines = trace_lines(&r);
     let last = acked_at(&r, 0, 10).expect("acked by the leader alone");
     assert!(last < ms(1100));
-    assert_eq!(leader_changes(&lines), [(ms(4001), Some(2), 1)]);
+    assert_eq!(leader_changes(&lines), [(fenced_after(1003), Some(2), 1)]);
     assert_eq!(lost_acked(&s, &r), [rec(0, 10)]);
     let truncations: Vec<_> = r.history.truncations.iter().collect();
     assert_eq!(truncations.len(), 1, "{truncations:?}");
@@ -1081,7 +1098,7 @@ fn scenario_c_fast_unclean_leader_changes_diverge_with_hw_truncation_and_not_wit
 /// Reference §5.3 row 3 and fidelity check 11: leader 1 is cut off from the controller and its
 /// followers at 1 s, not from p1 (acks=1, a record every 200 ms) and p2 (acks=all, 5 records
 /// from 1.1 s, `delivery.timeout.ms` 2.5 s); the cut heals at 8 s. The controller fences broker-1
-/// at 3001 ms and elects broker-2 (`BrokerHeartbeatManager`, `PartitionChangeBuilder`); the
+/// at 3001.001 ms (its next heartbeat would have left at 1002 ms, into the cut) and elects broker-2 (`BrokerHeartbeatManager`, `PartitionChangeBuilder`); the
 /// zombie does not know (`Partition.appendRecordsToLeader` checks only its own leader epoch),
 /// keeps acking acks=1 writes that then vanish when it learns the new epoch and truncates, and
 /// cannot commit acks=all writes: its followers do not fetch from it and its ISR shrink cannot
@@ -1110,13 +1127,13 @@ fn a_zombie_leader_acks_acks_one_writes_that_are_then_truncated_and_never_acks_a
     );
     let r = run_text(&s, None);
     let lines = trace_lines(&r);
-    assert_eq!(leader_changes(&lines), [(ms(3001), Some(2), 1)]);
+    assert_eq!(leader_changes(&lines), [(fenced_after(1), Some(2), 1)]);
     // p1's records from 1.1 s on were all acked, many after the fence, by broker-1 at epoch 0.
     for seq in 0..20 {
         assert!(acked_at(&r, 0, seq).is_some(), "p1#{seq}");
     }
     let zombie_acks = (5..20)
-        .filter(|seq| acked_at(&r, 0, *seq).is_some_and(|t| t > ms(3001)))
+        .filter(|seq| acked_at(&r, 0, *seq).is_some_and(|t| t > fenced_after(1)))
         .count();
     assert!(zombie_acks >= 4, "{zombie_acks}");
     assert!(
@@ -1285,14 +1302,14 @@ fn a_broker_paused_past_the_session_timeout_is_fenced_and_rejoins_as_a_follower_
     );
     let r = run_text(&s, None);
     let lines = trace_lines(&r);
-    // Its heartbeat due at 1 s waits with it: the last one arrived at 1 ms.
+    // Its heartbeat due at 1002 ms waits with it: the last one arrived at 1 ms.
     let fences = lines_of(&lines, "controller", "fence");
     assert_eq!(fences.len(), 1);
     assert_eq!(
         (fences[0].at, fences[0].detail.starts_with("broker-1")),
-        (ms(3001), true)
+        (fenced_after(1), true)
     );
-    assert_eq!(leader_changes(&lines), [(ms(3001), Some(2), 1)]);
+    assert_eq!(leader_changes(&lines), [(fenced_after(1), Some(2), 1)]);
     let unfenced = lines_of(&lines, "controller", "unfence");
     assert_eq!(unfenced.len(), 1);
     assert!(unfenced[0].at >= ms(6000) && unfenced[0].at <= ms(6002));
@@ -1382,8 +1399,9 @@ fn a_produce_queued_behind_an_acks_all_produce_reaches_the_followers_at_once() {
 
 /// Reference §3.2 and §6 (`Sender.completeBatch`: NOT_LEADER_OR_FOLLOWER is retriable and asks
 /// for a metadata update; `AbstractFetch.handleFetchSuccess` does the same for a fetch): clients
-/// learn of a leader change only from an error or a refresh. Leader 1 crashes at 1 s and returns
-/// at 5 s; the preferred election at 6 s moves leadership back to it while p1 and c1 still
+/// learn of a leader change only from an error or a refresh. Leader 1 crashes at 1 s (fenced just
+/// after 3 s) and returns at 5 s; the preferred election 3 s after the failover moves
+/// leadership back to it while p1 and c1 still
 /// believe broker-2 leads, so broker-2 answers both with NOT_LEADER_OR_FOLLOWER; they refresh,
 /// go to broker-1, and nothing is lost or missed.
 #[test]
@@ -1394,7 +1412,7 @@ fn clients_with_stale_metadata_get_not_leader_or_follower_refresh_and_go_on_with
             r#"Scenario(
                 name: "stale", description: "x", seed: 1, duration: "10s",
                 cluster: (brokers: 3, network: (latency: "1ms"),
-                          config: {{ {FAST}, "leader.imbalance.check.interval.seconds": 6 }}),
+                          config: {{ {FAST}, "leader.imbalance.check.interval.seconds": 3 }}),
                 topics: [ {} ],
                 producers: [ {} ],
                 consumers: [ (id: "c1", topics: ["t"], config: {{ "auto.offset.reset": "earliest" }}) ],
@@ -1410,15 +1428,18 @@ fn clients_with_stale_metadata_get_not_leader_or_follower_refresh_and_go_on_with
     assert_eq!(changes.len(), 2, "{changes:?}");
     assert_eq!((changes[0].1, changes[1].1), (Some(2), Some(1)));
     let back = changes[1].0;
-    // The producer's first attempt after the move goes to broker-2 and is refused.
+    // The producer's attempts still going to broker-2 are refused once it has moved.
     let refused: Vec<_> = r.history.producers[0]
         .batches
         .values()
         .flat_map(|b| b.attempts.iter())
-        .filter(|a| a.error.is_some_and(|(_, e)| e == ErrorCode::NotLeaderOrFollower))
+        .filter_map(|a| match a.error {
+            Some((at, ErrorCode::NotLeaderOrFollower)) => Some((a.broker, at)),
+            _ => None,
+        })
         .collect();
     assert!(
-        !refused.is_empty() && refused.iter().all(|a| a.broker == 2 && a.at >= back),
+        !refused.is_empty() && refused.iter().all(|&(broker, at)| broker == 2 && at > back),
         "{refused:?}"
     );
     let consumer_errors = lines_of(&lines, "c1", "error");
@@ -1431,7 +1452,12 @@ fn clients_with_stale_metadata_get_not_leader_or_follower_refresh_and_go_on_with
     // Both went on with broker-1: every record acked, read, and nothing lost.
     assert!((0..90).all(|seq| acked_at(&r, 0, seq).is_some()));
     assert!(r.history.appends.iter().any(|a| a.broker == 1 && a.at > back));
-    assert_eq!(r.history.consumed.len(), 90);
+    // c1 reads the whole log, every record at least once. (The batch broker-2 refused had reached
+    // broker-1 before it led: without idempotence its retry is a second copy, read twice.)
+    assert_eq!(r.history.consumed.len() as u64, offsets(&r, 1).0);
+    let distinct: std::collections::BTreeSet<RecordId> =
+        r.history.consumed.iter().map(|c| c.record).collect();
+    assert_eq!(distinct.len(), 90);
     assert!(lost_acked(&s, &r).is_empty());
 }
 

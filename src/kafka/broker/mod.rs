@@ -8,6 +8,7 @@
 mod follower;
 mod groups;
 mod leader;
+mod lifecycle;
 mod producer_ids;
 mod producers;
 mod replica;
@@ -25,9 +26,10 @@ use super::log::PartitionLog;
 use super::protocol::{BrokerId, ClusterMetadata, Message, PartitionState};
 use super::record::{RecordId, Tp};
 use crate::scenario::{BrokerConfig, TopicConfig};
-use crate::sim::{NodeId, Out, SimRng, SimTime};
+use crate::sim::{NodeId, Out, RngTree, SimTime};
 use crate::trace::Event;
 use follower::Fetcher;
+use lifecycle::Lifecycle;
 use requests::{Conn, DelayedProduce, ParkedFetch};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -56,7 +58,7 @@ pub struct Broker {
     fetches: Vec<ParkedFetch>,
     fetchers: BTreeMap<BrokerId, Fetcher>,
     next_correlation: u32,
-    next_heartbeat: SimTime,
+    lifecycle: Lifecycle,
     next_isr_check: SimTime,
     next_checkpoint: SimTime,
     producer_ids: ProducerIdPool,
@@ -67,7 +69,8 @@ pub struct Broker {
 }
 
 impl Broker {
-    /// Broker `id` hosting the replicas that `metadata` assigns to it, in the roles it gives.
+    /// Broker `id` hosting the replicas that `metadata` assigns to it, in the roles it gives; its
+    /// random streams fork from `rng`.
     pub fn new(
         id: BrokerId,
         addr: Addresses,
@@ -75,9 +78,14 @@ impl Broker {
         topics: Vec<TopicConfig>,
         offsets_topic: Option<u32>,
         metadata: Arc<ClusterMetadata>,
-        rng: SimRng,
+        rng: RngTree,
     ) -> Broker {
         let coordinator = config.coordinator;
+        let lifecycle = Lifecycle::new(
+            config.heartbeat_interval,
+            config.session_timeout,
+            rng.fork(&format!("broker-{id}/lifecycle")),
+        );
         let mut replicas = BTreeMap::new();
         for (tp, state) in partitions(&metadata) {
             if state.replicas.contains(&id) {
@@ -96,12 +104,12 @@ impl Broker {
             fetches: Vec::new(),
             fetchers: BTreeMap::new(),
             next_correlation: 0,
-            next_heartbeat: SimTime::ZERO,
+            lifecycle,
             next_isr_check: SimTime::ZERO,
             next_checkpoint: SimTime::ZERO,
             producer_ids: ProducerIdPool::default(),
             offsets_topic,
-            groups: GroupCoordinator::new(coordinator, rng),
+            groups: GroupCoordinator::new(coordinator, rng.fork(&format!("broker-{id}/coordinator"))),
             life: Life::Up,
         };
         broker.apply_metadata(SimTime::ZERO, metadata, &mut Out::new(false));
@@ -129,6 +137,7 @@ impl Broker {
 
     /// Starts the timers.
     pub fn on_start(&mut self, now: SimTime, out: &mut O) {
+        self.lifecycle.start(now);
         self.heartbeat(now, out);
         self.next_isr_check = now + half(self.config.replica_lag_time_max);
         self.next_checkpoint = now + self.config.hw_checkpoint_interval;
@@ -194,16 +203,20 @@ impl Broker {
         self.crash(false, out);
     }
 
+    /// Sends a heartbeat if one is due ([`lifecycle`]).
     fn heartbeat(&mut self, now: SimTime, out: &mut O) {
+        let Some(correlation) = self.lifecycle.due(now) else {
+            return;
+        };
         let metadata_version = self.metadata.as_ref().map_or(0, |m| m.version);
         out.send(
             self.addr.controller(),
             Message::Heartbeat {
                 broker: self.id,
+                correlation,
                 metadata_version,
             },
         );
-        self.next_heartbeat = now + self.config.heartbeat_interval;
     }
 
     /// A connection closed: its queued and waiting requests are dropped, and a fetch in flight
@@ -223,9 +236,7 @@ impl Broker {
 
     /// Timers: heartbeats, ISR checks, HW checkpoints, flushes, purgatory deadlines, fetchers.
     pub fn on_wake(&mut self, now: SimTime, out: &mut O) {
-        if now >= self.next_heartbeat {
-            self.heartbeat(now, out);
-        }
+        self.heartbeat(now, out);
         if now >= self.next_checkpoint {
             for r in self.replicas.values_mut() {
                 r.log.checkpoint_high_watermark();
@@ -249,7 +260,7 @@ impl Broker {
     }
 
     fn schedule(&self, now: SimTime, out: &mut O) {
-        out.wake_at(self.next_heartbeat);
+        out.wake_at(self.lifecycle.next_wake());
         out.wake_at(self.next_checkpoint);
         out.wake_at(self.next_isr_check);
         for (tp, r) in &self.replicas {
@@ -296,6 +307,9 @@ impl Broker {
                 }
             }
             Message::ProducerIdBlock { first, size } => self.producer_ids.on_block(first, size),
+            Message::HeartbeatResponse { correlation, result } => {
+                self.lifecycle.on_response(now, correlation, result)
+            }
             Message::ConnectOk
             | Message::ConnectRefused
             | Message::Heartbeat { .. }

@@ -55,7 +55,7 @@ fn broker(leader: Option<BrokerId>) -> Broker {
         vec![topic_config()],
         None,
         metadata(leader),
-        crate::sim::RngTree::new(1).fork("coordinator"),
+        crate::sim::RngTree::new(1),
     )
 }
 

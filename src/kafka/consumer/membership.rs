@@ -491,9 +491,15 @@ impl Membership {
         self.member_id = j.member_id.clone();
         self.generation = j.generation;
         self.leader = j.leader == j.member_id;
+        // `ConsumerCoordinator.onLeaderElected`: a static leader that rejoined a Stable group is
+        // told to skip the assignment (KIP-814); it only watches the metadata again.
         let assignments = if self.leader {
             self.assigned_counts = self.partition_counts(metadata);
-            self.run_assignor(&j, metadata)
+            if j.skip_assignment {
+                Vec::new()
+            } else {
+                self.run_assignor(&j, metadata)
+            }
         } else {
             Vec::new()
         };

@@ -46,6 +46,7 @@ fn beat(c: &mut Controller, t: SimTime, alive: &[BrokerId], out: &mut O) {
             t,
             Message::Heartbeat {
                 broker: *b,
+                correlation: 1,
                 metadata_version: u64::MAX,
             },
             out,
@@ -60,6 +61,7 @@ fn register(c: &mut Controller, broker: BrokerId, t: SimTime, out: &mut O) {
         t,
         Message::Heartbeat {
             broker,
+            correlation: 1,
             metadata_version: 0,
         },
         out,
@@ -73,7 +75,7 @@ fn clean_election_follows_assignment_order() {
     let mut c = controller(vec![3, 1, 2], false);
     let mut out = Out::new(false);
     beat(&mut c, at(8000), &[1, 2], &mut out);
-    c.on_wake(at(9000), &mut out);
+    c.on_wake(at(9001), &mut out);
     let s = state(&c);
     assert_eq!(
         (s.leader, s.leader_epoch, s.isr.clone()),
@@ -89,16 +91,17 @@ fn without_unclean_election_the_last_isr_member_waits() {
     let mut c = controller(vec![1, 2], false);
     let mut out = Out::new(false);
     beat(&mut c, at(8000), &[1], &mut out);
-    c.on_wake(at(9000), &mut out); // 2 fenced: leaves the ISR
+    c.on_wake(at(9001), &mut out); // 2 fenced: leaves the ISR
     assert_eq!(state(&c).isr, vec![1]);
     register(&mut c, 2, at(10_000), &mut out);
-    c.on_wake(at(17_000), &mut out); // 1 fenced: last member, stays; no leader
+    c.on_wake(at(17_001), &mut out); // 1 fenced: last member, stays; no leader
     let s = state(&c);
     assert_eq!((s.leader, s.isr.clone()), (None, vec![1]));
     c.on_message(
         at(18_000),
         Message::Heartbeat {
             broker: 1,
+            correlation: 1,
             metadata_version: 0,
         },
         &mut out,
@@ -116,9 +119,9 @@ fn unclean_election_takes_an_out_of_sync_replica() {
     let mut c = controller(vec![1, 2], true);
     let mut out = Out::new(false);
     beat(&mut c, at(8000), &[1], &mut out);
-    c.on_wake(at(9000), &mut out); // 2 leaves the ISR
+    c.on_wake(at(9001), &mut out); // 2 leaves the ISR
     register(&mut c, 2, at(10_000), &mut out);
-    c.on_wake(at(17_000), &mut out); // 1 fenced with ISR {1}
+    c.on_wake(at(17_001), &mut out); // 1 fenced with ISR {1}
     let s = state(&c);
     assert_eq!((s.leader, s.isr.clone()), (Some(2), vec![2]));
 }
@@ -171,41 +174,132 @@ fn controlled_shutdown_moves_leadership_first() {
     );
 }
 
-/// Preferred leader election: once the preferred replica is back in the ISR, the periodic check
-/// (leader.imbalance.check.interval.seconds) makes it leader again.
-#[test]
-fn the_preferred_replica_leads_again() {
+/// Broker 3, the preferred leader of [3,1,2], is fenced at 9.001 s; it comes back and rejoins
+/// the ISR by 11 s. Returns the controller with broker 1 leading.
+fn failover_then_rejoin(out: &mut O) -> Controller {
     let mut c = controller(vec![3, 1, 2], false);
-    let mut out = Out::new(false);
-    beat(&mut c, at(8000), &[1, 2], &mut out);
-    c.on_wake(at(9000), &mut out);
+    beat(&mut c, at(8000), &[1, 2], out);
+    c.on_wake(at(9001), out);
     assert_eq!(state(&c).leader, Some(1));
+    register(&mut c, 3, at(10_000), out);
+    rejoin_isr(&mut c, 3, at(11_000), out);
+    c
+}
+
+/// The leader's `AlterPartition` adding `broker` back to the ISR.
+fn rejoin_isr(c: &mut Controller, broker: BrokerId, t: SimTime, out: &mut O) {
+    let s = state(c);
+    let mut isr = s.isr.clone();
+    isr.push(broker);
     c.on_message(
-        at(10_000),
-        Message::Heartbeat {
-            broker: 3,
-            metadata_version: 0,
-        },
-        &mut out,
-    );
-    c.on_message(
-        at(11_000),
+        t,
         Message::AlterPartition {
             tp: TP,
-            leader_epoch: 1,
-            partition_epoch: state(&c).partition_epoch,
-            isr: vec![1, 2, 3],
+            leader_epoch: s.leader_epoch,
+            partition_epoch: s.partition_epoch,
+            isr,
         },
-        &mut out,
+        out,
     );
-    beat(&mut c, at(299_000), &[1, 2, 3], &mut out);
-    assert_eq!(state(&c).leader, Some(1), "not before the check");
+}
+
+/// `QuorumController.maybeScheduleNextBalancePartitionLeaders` (`ImbalanceSchedule.DEFERRED`):
+/// the preferred replica leads again `leader.imbalance.check.interval.seconds` (300 s) after the
+/// write that made the partition imbalanced (the fencing at 9.001 s), not on a 300 s grid from
+/// startup; each change bumps the leader epoch by one.
+#[test]
+fn the_preferred_replica_leads_again_a_full_interval_after_the_failover() {
+    let mut out = Out::new(false);
+    let mut c = failover_then_rejoin(&mut out);
     beat(&mut c, at(300_000), &[1, 2, 3], &mut out);
+    assert_eq!(state(&c).leader, Some(1), "no check on a grid from time 0");
+    beat(&mut c, at(309_000), &[1, 2, 3], &mut out);
+    assert_eq!(state(&c).leader, Some(1), "not before 300 s after the failover");
+    c.on_wake(at(309_001), &mut out);
     let s = state(&c);
     assert_eq!((s.leader, s.leader_epoch), (Some(3), 2));
 }
 
-use crate::sim::NodeId;
+/// A run that finds the preferred replica out of the ISR elects nothing; being itself a write
+/// that leaves the partition imbalanced, it schedules the next run a full interval later.
+#[test]
+fn a_run_that_cannot_elect_waits_another_full_interval() {
+    let mut c = controller(vec![3, 1, 2], false);
+    let mut out = Out::new(false);
+    beat(&mut c, at(8000), &[1, 2], &mut out);
+    c.on_wake(at(9001), &mut out);
+    register(&mut c, 3, at(10_000), &mut out);
+    beat(&mut c, at(309_001), &[1, 2, 3], &mut out);
+    assert_eq!(state(&c).leader, Some(1), "3 is not in the ISR yet");
+    rejoin_isr(&mut c, 3, at(310_000), &mut out);
+    beat(&mut c, at(609_000), &[1, 2, 3], &mut out);
+    assert_eq!(state(&c).leader, Some(1));
+    c.on_wake(at(609_001), &mut out);
+    assert_eq!(state(&c).leader, Some(3));
+}
+
+/// `ReplicationControlManager.maybeBalancePartitionLeaders`: at most
+/// `MAX_ELECTIONS_PER_IMBALANCE` (1000) elections per run; a run that used them all is followed
+/// by another 10 ms later (`ImbalanceSchedule.IMMEDIATELY`).
+#[test]
+fn a_run_elects_at_most_1000_leaders_and_the_rest_follow_10ms_later() {
+    let partitions = MAX_ELECTIONS_PER_IMBALANCE + 1;
+    let topics = [TopicPolicy {
+        assignment: vec![vec![2, 1]; partitions],
+        unclean_leader_election: false,
+    }];
+    let mut c = Controller::new(Addresses::new(2), &topics, &config(""));
+    let mut out = Out::new(false);
+    beat(&mut c, at(8000), &[1], &mut out);
+    c.on_wake(at(9001), &mut out); // 2 fenced: broker 1 leads everything
+    register(&mut c, 2, at(10_000), &mut out);
+    for p in 0..partitions {
+        let tp = Tp {
+            topic: 0,
+            partition: p as u32,
+        };
+        let s = c.metadata().partition(tp).cloned().expect("exists");
+        let msg = Message::AlterPartition {
+            tp,
+            leader_epoch: s.leader_epoch,
+            partition_epoch: s.partition_epoch,
+            isr: vec![1, 2],
+        };
+        c.on_message(at(11_000), msg, &mut out);
+    }
+    let led_by_2 = |c: &Controller| {
+        c.metadata().topics[0]
+            .iter()
+            .filter(|p| p.leader == Some(2))
+            .count()
+    };
+    beat(&mut c, at(309_001), &[1, 2], &mut out);
+    assert_eq!(led_by_2(&c), MAX_ELECTIONS_PER_IMBALANCE);
+    c.on_wake(at(309_010), &mut out);
+    assert_eq!(led_by_2(&c), MAX_ELECTIONS_PER_IMBALANCE);
+    c.on_wake(at(309_011), &mut out);
+    assert_eq!(led_by_2(&c), partitions);
+}
+
+/// `auto.leader.rebalance.enable=false`: the failover leader stays.
+#[test]
+fn without_auto_rebalance_the_failover_leader_stays() {
+    let topics = [TopicPolicy {
+        assignment: vec![vec![3, 1, 2]],
+        unclean_leader_election: false,
+    }];
+    let cfg = config(r#""auto.leader.rebalance.enable": false"#);
+    let mut c = Controller::new(Addresses::new(3), &topics, &cfg);
+    let mut out = Out::new(false);
+    beat(&mut c, at(8000), &[1, 2], &mut out);
+    c.on_wake(at(9001), &mut out);
+    register(&mut c, 3, at(10_000), &mut out);
+    rejoin_isr(&mut c, 3, at(11_000), &mut out);
+    beat(&mut c, at(900_000), &[1, 2, 3], &mut out);
+    assert_eq!(state(&c).leader, Some(1));
+}
+
+use crate::sim::{NodeId, SimDuration};
 
 /// `ClusterControlManager.registerBroker`: a restarted broker (a heartbeat with no metadata yet)
 /// is refused while its old session is valid, and gets no metadata meanwhile; once the old
@@ -219,11 +313,15 @@ fn a_new_incarnation_waits_for_the_old_session_to_expire() {
         out.events.last(),
         Some(Event::RegistrationRefused { broker: 1 })
     ));
-    assert!(out.sends.is_empty(), "no metadata for a refused broker");
+    assert_eq!(
+        answers(&mut out),
+        [(c.addr.broker(1), Err(ErrorCode::DuplicateBrokerRegistration))],
+        "no metadata for a refused broker, only the error (it backs off and retries)"
+    );
     // Broker 2's session is kept alive; broker 1's (last heartbeat at 0) expires at 9 s.
     beat(&mut c, at(8000), &[2], &mut out);
     out.sends.clear();
-    c.on_wake(at(9000), &mut out);
+    c.on_wake(at(9001), &mut out);
     assert_eq!(state(&c).leader, Some(2));
     assert!(
         out.sends.iter().all(|(to, _)| *to != c.addr.broker(1)),
@@ -278,4 +376,88 @@ fn the_successors_of_a_gone_leader_are_those_the_next_election_may_pick() {
     assert_eq!(successors(&p, up(&[3]), false), [2]);
     let p = partition(None, &[1, 2, 3], &[1, 2]);
     assert_eq!(successors(&p, up(&[3]), false), [1, 2]);
+}
+
+/// The heartbeat answers the controller sent: (to, result).
+fn answers(out: &mut O) -> Vec<(NodeId, Result<(), ErrorCode>)> {
+    std::mem::take(&mut out.sends)
+        .into_iter()
+        .filter_map(|(to, m)| match m {
+            Message::HeartbeatResponse { result, .. } => Some((to, result)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `BrokerHeartbeatManager.hasValidSession` (`lastContactNs + sessionTimeoutNs >= now`): a broker
+/// last heard from at 0 is still alive at exactly 9 s and fenced the tick after, when
+/// `nextCheckTimeNs` wakes the controller. A heartbeat arriving at the last valid instant keeps
+/// the broker in: kafkasim used to fence at `now >= last + session`.
+#[test]
+fn a_session_is_valid_at_its_last_instant_and_fenced_the_tick_after() {
+    let mut c = controller(vec![1, 2], false);
+    let mut out = Out::new(true);
+    c.on_start(at(0), &mut out);
+    beat(&mut c, at(9000), &[2], &mut out);
+    assert_eq!(c.metadata().live_brokers, vec![1, 2], "valid at 9 s exactly");
+    assert_eq!(answers(&mut out), [(c.addr.broker(2), Ok(()))]);
+    c.on_wake(at(9000) + SimDuration::from_us(1), &mut out);
+    assert_eq!(c.metadata().live_brokers, vec![2]);
+    let mut next = Out::new(false);
+    c.schedule(at(9001), &mut next);
+    assert_eq!(
+        next.take_wake(),
+        Some(at(18_000) + SimDuration::from_us(1)),
+        "the next check: broker 2's session ends the tick after 18 s"
+    );
+}
+
+/// `ReplicationControlManager.maybeFenceOneStaleBroker`: stale brokers are fenced one at a time,
+/// the one heard from longest ago first.
+#[test]
+fn stale_brokers_are_fenced_oldest_contact_first() {
+    let mut c = controller(vec![1, 2, 3], false);
+    let mut out = Out::new(true);
+    beat(&mut c, at(500), &[3], &mut out);
+    beat(&mut c, at(1000), &[2], &mut out);
+    beat(&mut c, at(20_000), &[1], &mut out);
+    let fenced: Vec<BrokerId> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::BrokerFenced { broker, .. } => Some(*broker),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fenced, [3, 2]);
+}
+
+/// `ClusterControlManager.registerBroker` refuses only while `hasValidSession`: a registration
+/// that arrives after the old session's last valid instant, before the fencing event has run, is
+/// accepted; the old incarnation is fenced first (its leaderships move), then the new one is
+/// unfenced.
+#[test]
+fn a_registration_just_after_the_session_ended_fences_the_old_incarnation_first() {
+    let mut c = controller(vec![1, 2], false);
+    let mut out = Out::new(true);
+    beat(&mut c, at(8000), &[2], &mut out);
+    out.events.clear();
+    register(&mut c, 1, at(9000) + SimDuration::from_us(1), &mut out);
+    let kinds: Vec<&str> = out
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            Event::BrokerFenced { broker: 1, .. } => Some("fenced"),
+            Event::BrokerUnfenced { broker: 1 } => Some("unfenced"),
+            Event::RegistrationRefused { .. } => Some("refused"),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, ["fenced", "unfenced"]);
+    let s = state(&c);
+    assert_eq!(
+        (s.leader, s.leader_epoch),
+        (Some(2), 1),
+        "the leadership moved at the fence"
+    );
 }

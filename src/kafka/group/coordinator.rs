@@ -3,10 +3,23 @@
 //! PreparingRebalance, CompletingRebalance, Stable, Dead), members and their session deadlines,
 //! the join and sync barriers, and committed offsets.
 //!
-//! Followed: `GroupCoordinator` and `ClassicGroup` (the classic protocol in
+//! Followed: `GroupMetadataManager` and `ClassicGroup` (the classic protocol in
 //! group-coordinator/src/main/java/org/apache/kafka/coordinator/group/, Kafka 4.0; the same rules
-//! as the Scala `GroupCoordinator` of 2.x/3.x), and reference/broker-and-groups.md §7.3.
+//! as the Scala `GroupCoordinator` of 2.x/3.x). In particular:
+//! - an initial rebalance (of an empty group) waits `group.initial.rebalance.delay.ms` whatever
+//!   the rebalance timeout, and only its extensions for late joiners are bounded, by the
+//!   rebalance timeout minus that delay (`prepareRebalance`,
+//!   `tryCompleteInitialRebalanceElseSchedule`);
+//! - at the end of a join phase only *dynamic* members that did not rejoin are removed
+//!   (`completeClassicGroupJoin`, `notYetRejoinedDynamicMembers`): a late static member stays in
+//!   the new generation with its old subscription (KIP-345), and a leader that did not rejoin
+//!   hands over to the first rejoined member in the members map's order
+//!   (`ClassicGroup.maybeElectNewJoinedLeader`, a Java `HashMap`);
+//! - every member of a new generation must send `SyncGroup` within the rebalance timeout, in
+//!   CompletingRebalance or Stable, or it is removed and the group rebalances
+//!   (`expirePendingSync`).
 
+use super::assignor::java::{JavaHashSet, string_hash};
 use super::messages::{
     GroupResponse, JoinGroupError, JoinGroupRequest, JoinGroupResponse, JoinedMember, MemberRef,
     OffsetCommitRequest, Subscription, SyncGroupRequest,
@@ -15,7 +28,7 @@ use crate::kafka::protocol::{ErrorCode, Message, ResponseBody};
 use crate::kafka::record::Tp;
 use crate::sim::{NodeId, Out, SimDuration, SimRng, SimTime};
 use crate::trace::Event;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -74,12 +87,22 @@ struct Member {
     rebalance_timeout: SimDuration,
     protocols: Vec<Arc<str>>,
     subscription: Subscription,
-    /// Order of first join: the first member that ever joined leads.
-    joined: u64,
     awaiting_join: Option<Parked>,
     awaiting_sync: Option<Parked>,
     assignment: Vec<Tp>,
     deadline: SimTime,
+}
+
+/// The timer of an initial rebalance (`tryCompleteInitialRebalanceElseSchedule(delayMs,
+/// remainingMs)`).
+#[derive(Clone, Copy, Debug)]
+struct InitialDelay {
+    /// When the timer fires.
+    until: SimTime,
+    /// The delay it was set with.
+    delay: SimDuration,
+    /// What is left for extensions.
+    remaining: SimDuration,
 }
 
 /// One group.
@@ -90,15 +113,20 @@ pub struct Group {
     protocol: Option<Arc<str>>,
     leader: Option<Arc<str>>,
     members: BTreeMap<Arc<str>, Member>,
+    /// The member ids in the iteration order of `ClassicGroup.members`, a Java `HashMap`: who
+    /// leads when the leader leaves or does not rejoin.
+    order: JavaHashSet<Arc<str>>,
     /// Static members: instance id → member id.
     instances: BTreeMap<Arc<str>, Arc<str>>,
-    /// When the join phase ends at the latest (the rebalance timeout).
+    /// When the join phase of a rebalance that is not initial ends at the latest.
     join_deadline: SimTime,
-    /// The initial delay of a group that was empty (`InitialDelayedJoin`).
-    initial_delay_until: Option<SimTime>,
-    /// A new member joined during the initial delay (`ClassicGroup.newMemberAdded`).
+    /// The timer of an initial rebalance, the only way one ends.
+    initial: Option<InitialDelay>,
+    /// A new member joined during the initial rebalance (`ClassicGroup.newMemberAdded`).
     new_member_added: bool,
-    /// When members that did not sync are removed.
+    /// Member ids of the generation that have not sent `SyncGroup` (`pendingSyncMembers`).
+    pending_sync: BTreeSet<Arc<str>>,
+    /// When the members still in `pending_sync` are removed.
     sync_deadline: SimTime,
     offsets: BTreeMap<Tp, u64>,
 }
@@ -111,10 +139,12 @@ impl Group {
             protocol: None,
             leader: None,
             members: BTreeMap::new(),
+            order: JavaHashSet::new(),
             instances: BTreeMap::new(),
             join_deadline: SimTime::NEVER,
-            initial_delay_until: None,
+            initial: None,
             new_member_added: false,
+            pending_sync: BTreeSet::new(),
             sync_deadline: SimTime::NEVER,
             offsets: BTreeMap::new(),
         }
@@ -149,6 +179,57 @@ impl Group {
             .max()
             .unwrap_or(SimDuration::ZERO)
     }
+
+    /// `ClassicGroup.add`: the first member of a leaderless group leads.
+    fn add(&mut self, id: Arc<str>, member: Member) {
+        self.order.insert(id.clone(), string_hash(&id));
+        if self.leader.is_none() {
+            self.leader = Some(id.clone());
+        }
+        self.members.insert(id, member);
+    }
+
+    /// `ClassicGroup.remove`: a removed leader hands over to the first member in the map's order.
+    fn remove(&mut self, id: &Arc<str>) {
+        if let Some(m) = self.members.remove(id)
+            && let Some(i) = m.instance_id
+        {
+            self.instances.remove(&i);
+        }
+        self.order.remove(id);
+        self.pending_sync.remove(id);
+        if self.leader.as_ref() == Some(id) {
+            self.leader = self.order.first().cloned();
+        }
+    }
+
+    /// `ClassicGroup.maybeElectNewJoinedLeader`: true if the leader rejoined, or the first member
+    /// in the map's order that rejoined now leads; false if no member rejoined.
+    fn maybe_elect_new_joined_leader(&mut self) -> bool {
+        let Some(leader) = &self.leader else {
+            return false;
+        };
+        if self
+            .members
+            .get(leader)
+            .is_some_and(|m| m.awaiting_join.is_some())
+        {
+            return true;
+        }
+        let rejoined = self
+            .order
+            .iter_order()
+            .into_iter()
+            .find(|id| self.members.get(*id).is_some_and(|m| m.awaiting_join.is_some()))
+            .cloned();
+        match rejoined {
+            Some(id) => {
+                self.leader = Some(id);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// One broker's coordinator.
@@ -156,7 +237,6 @@ pub struct GroupCoordinator {
     config: CoordinatorConfig,
     groups: BTreeMap<Arc<str>, Group>,
     rng: SimRng,
-    next_member: u64,
 }
 
 fn reply(out: &mut O, to: Parked, body: GroupResponse) {
@@ -176,7 +256,6 @@ impl GroupCoordinator {
             config,
             groups: BTreeMap::new(),
             rng,
-            next_member: 0,
         }
     }
 
@@ -193,7 +272,6 @@ impl GroupCoordinator {
     /// A new member id: `<client id>-<random UUID>` as Kafka makes them (`UUID.randomUUID`, a
     /// version 4 UUID), from the run's seeded random stream.
     fn member_id(&mut self, client_id: &str) -> Arc<str> {
-        self.next_member += 1;
         let (a, b) = (self.rng.next_u64(), self.rng.next_u64());
         let a = (a & !0xf000) | 0x4000;
         let b = (b & !(0b11 << 62)) | (0b10 << 62);
@@ -259,32 +337,61 @@ impl GroupCoordinator {
         };
         let group_id = req.group.clone();
         let g = self.groups.entry(group_id.clone()).or_insert_with(Group::new);
-        if let Some(id) = new_id {
-            if let Some(instance) = &req.instance_id
-                && let Some(old) = g.instances.get(instance).cloned()
-            {
+        if let Some(id) = &new_id {
+            match req.instance_id.as_ref().map(|i| g.instances.get(i).cloned()) {
                 // KIP-345: a static member that restarted takes over its old membership.
-                return self.replace_static(now, group_id, old, id, at, req, out);
+                Some(Some(old)) => return self.replace_static(now, group_id, old, id.clone(), at, req, out),
+                // `classicGroupJoinNewStaticMember`: a new static member joins under its new id.
+                Some(None) => {}
+                // KIP-394: a dynamic member's first join only gets a member id.
+                None => return reply_join_error(out, at, ErrorCode::MemberIdRequired, Some(id.clone())),
             }
-            // KIP-394: the first join only gets a member id.
-            return reply_join_error(out, at, ErrorCode::MemberIdRequired, Some(id));
         }
-        let member_id = req.member_id.clone();
+        let member_id = new_id.unwrap_or_else(|| req.member_id.clone());
         let known = g.members.contains_key(&member_id);
-        let joined = g.members.get(&member_id).map_or(self.next_member, |m| m.joined);
-        let m = g.members.entry(member_id.clone()).or_insert_with(|| Member {
-            client,
-            instance_id: req.instance_id.clone(),
-            session_timeout: session,
-            rebalance_timeout: SimDuration::from_ms(req.rebalance_timeout_ms),
-            protocols: Vec::new(),
-            subscription: Subscription::default(),
-            joined,
-            awaiting_join: None,
-            awaiting_sync: None,
-            assignment: Vec::new(),
-            deadline: SimTime::NEVER,
-        });
+        if !known {
+            let new = Member {
+                client,
+                instance_id: req.instance_id.clone(),
+                session_timeout: session,
+                rebalance_timeout: SimDuration::from_ms(req.rebalance_timeout_ms),
+                protocols: Vec::new(),
+                subscription: Subscription::default(),
+                awaiting_join: None,
+                awaiting_sync: None,
+                assignment: Vec::new(),
+                deadline: SimTime::NEVER,
+            };
+            if g.state == GroupState::PreparingRebalance && g.initial.is_some() {
+                // A new member during an initial rebalance: its timer waits once more
+                // (`addMemberThenRebalanceOrCompleteJoin` sets `newMemberAdded`).
+                g.new_member_added = true;
+            }
+            g.add(member_id.clone(), new);
+        }
+        let Some(m) = g.members.get_mut(&member_id) else {
+            return;
+        };
+        let unchanged = m.protocols == req.protocols && m.subscription == req.subscription;
+        let is_leader = g.leader.as_ref() == Some(&member_id);
+        if known && unchanged && current_generation_answers(g.state, is_leader) {
+            // `classicGroupJoinExistingMember`: a member that rejoins with the same metadata
+            // (it may have missed its answer) gets the current generation back, no rebalance.
+            let members = if g.state == GroupState::CompletingRebalance && is_leader {
+                everyone(g)
+            } else {
+                Vec::new()
+            };
+            let resp = JoinGroupResponse {
+                generation: g.generation,
+                protocol: g.protocol.clone().unwrap_or_else(|| Arc::from("")),
+                leader: g.leader.clone().unwrap_or_else(|| Arc::from("")),
+                member_id,
+                members,
+                skip_assignment: false,
+            };
+            return reply(out, at, GroupResponse::JoinGroup(Ok(resp)));
+        }
         m.client = client;
         m.protocols = req.protocols;
         m.subscription = req.subscription;
@@ -303,38 +410,27 @@ impl GroupCoordinator {
         }
         match g.state {
             GroupState::Empty | GroupState::Dead => {
-                let delay = self.config.initial_rebalance_delay;
-                self.prepare(
-                    now,
-                    &group_id,
-                    Some(delay),
-                    "a member joined the empty group",
-                    out,
-                );
+                self.prepare(now, &group_id, "a member joined the empty group", out);
             }
             GroupState::Stable | GroupState::CompletingRebalance => {
-                let why = if known {
-                    "a member rejoined"
-                } else {
-                    "a new member joined"
+                let why = match (known, is_leader) {
+                    (false, _) => "a new member joined",
+                    (true, true) => "the leader rejoined",
+                    (true, false) => "a member rejoined with new metadata",
                 };
-                self.prepare(now, &group_id, None, why, out);
+                self.prepare(now, &group_id, why, out);
             }
-            GroupState::PreparingRebalance => {
-                // A new member during the initial delay: when it expires, the group waits once
-                // more (`InitialDelayedJoin.onComplete`).
-                if !known && g.initial_delay_until.is_some() {
-                    g.new_member_added = true;
-                }
-            }
+            GroupState::PreparingRebalance => {}
         }
         self.maybe_complete_join(now, &group_id, out);
     }
 
-    /// A static member rejoined under a new member id: it replaces the old one. In Stable with
-    /// unchanged metadata it gets the current generation back without a rebalance, the leader
-    /// too (KIP-814: it is told not to run the assignor again; here its SyncGroup in Stable just
-    /// returns its assignment).
+    /// A static member rejoined under a new member id: it replaces the old one, keeping its
+    /// assignment (`updateStaticMemberThenRebalanceOrCompleteJoin`, `ClassicGroup.replaceStaticMember`).
+    /// In Stable, unless the group's protocol would change, there is no rebalance: it gets the
+    /// current generation back, the leader with every member and `skipAssignment` (KIP-814), even
+    /// if its subscription changed. In CompletingRebalance the group rebalances (the leader may
+    /// have assigned to the old id); in PreparingRebalance it joins the rebalance under way.
     #[allow(clippy::too_many_arguments)]
     fn replace_static(
         &mut self,
@@ -352,16 +448,21 @@ impl GroupCoordinator {
             return reply_join_error(out, at, ErrorCode::MemberIdRequired, Some(new));
         };
         reply_parked(out, &mut m, ErrorCode::UnknownMemberId);
+        g.order.remove(&old);
         m.client = at.client;
-        m.deadline = now + SimDuration::from_ms(req.session_timeout_ms);
-        let unchanged = m.protocols == req.protocols && m.subscription.topics == req.subscription.topics;
         m.protocols = req.protocols.clone();
         m.subscription = req.subscription.clone();
+        m.session_timeout = SimDuration::from_ms(req.session_timeout_ms);
+        m.rebalance_timeout = SimDuration::from_ms(req.rebalance_timeout_ms);
+        m.deadline = now + m.session_timeout;
+        m.awaiting_join = Some(at);
         if let Some(i) = &req.instance_id {
             g.instances.insert(i.clone(), new.clone());
         }
-        let was_leader = g.leader.as_ref() == Some(&old);
-        if was_leader {
+        // The old id stays in `pending_sync` if it had not synced: Kafka does not carry it over.
+        g.order.insert(new.clone(), string_hash(&new));
+        g.members.insert(new.clone(), m);
+        if g.leader.as_ref() == Some(&old) {
             g.leader = Some(new.clone());
         }
         out.trace(|| Event::GroupMemberReplaced {
@@ -369,38 +470,41 @@ impl GroupCoordinator {
             old: old.clone(),
             new: new.clone(),
         });
-        if g.state == GroupState::Stable && unchanged {
-            g.members.insert(new.clone(), m);
-            let resp = JoinGroupResponse {
-                generation: g.generation,
-                protocol: g.protocol.clone().unwrap_or_else(|| Arc::from("")),
-                leader: g.leader.clone().unwrap_or_else(|| Arc::from("")),
-                member_id: new,
-                members: Vec::new(),
-            };
-            return reply(out, at, GroupResponse::JoinGroup(Ok(resp)));
+        match g.state {
+            GroupState::Stable if select_protocol(g) == g.protocol => {
+                let is_leader = g.leader.as_ref() == Some(&new);
+                let members = if is_leader { everyone(g) } else { Vec::new() };
+                let resp = JoinGroupResponse {
+                    generation: g.generation,
+                    protocol: g.protocol.clone().unwrap_or_else(|| Arc::from("")),
+                    leader: g.leader.clone().unwrap_or_else(|| Arc::from("")),
+                    member_id: new.clone(),
+                    members,
+                    skip_assignment: is_leader,
+                };
+                if let Some(p) = g.members.get_mut(&new).and_then(|m| m.awaiting_join.take()) {
+                    reply(out, p, GroupResponse::JoinGroup(Ok(resp)));
+                }
+            }
+            GroupState::Stable | GroupState::CompletingRebalance => {
+                let why = if g.state == GroupState::Stable {
+                    "a static member rejoined with a change of the group's protocol"
+                } else {
+                    "a static member rejoined while the leader was assigning"
+                };
+                self.prepare(now, &group_id, why, out);
+                self.maybe_complete_join(now, &group_id, out);
+            }
+            _ => self.maybe_complete_join(now, &group_id, out),
         }
-        m.awaiting_join = Some(at);
-        g.members.insert(new, m);
-        self.prepare(
-            now,
-            &group_id,
-            None,
-            "a static member rejoined with new settings",
-            out,
-        );
-        self.maybe_complete_join(now, &group_id, out);
     }
 
-    /// `prepareRebalance`: members waiting for their assignment are told to rejoin.
-    fn prepare(
-        &mut self,
-        now: SimTime,
-        group_id: &Arc<str>,
-        initial_delay: Option<SimDuration>,
-        why: &'static str,
-        out: &mut O,
-    ) {
+    /// `prepareRebalance`: members waiting for their assignment are told to rejoin, and the
+    /// sync deadline is dropped. A group that was empty waits `group.initial.rebalance.delay.ms`,
+    /// not capped by the rebalance timeout; its extensions may add up to the rebalance timeout
+    /// minus that delay. Any other rebalance ends when every member has rejoined, or at the
+    /// rebalance timeout.
+    fn prepare(&mut self, now: SimTime, group_id: &Arc<str>, why: &'static str, out: &mut O) {
         let Some(g) = self.groups.get_mut(group_id) else {
             return;
         };
@@ -416,11 +520,23 @@ impl GroupCoordinator {
                 );
             }
         }
+        g.pending_sync.clear();
+        g.sync_deadline = SimTime::NEVER;
         let timeout = g.rebalance_timeout();
-        g.state = GroupState::PreparingRebalance;
-        g.join_deadline = now + timeout;
-        g.initial_delay_until = initial_delay.map(|d| now + d.min(timeout));
+        let delay = self.config.initial_rebalance_delay;
+        if matches!(g.state, GroupState::Empty | GroupState::Dead) {
+            g.initial = Some(InitialDelay {
+                until: now + delay,
+                delay,
+                remaining: timeout.saturating_sub(delay),
+            });
+            g.join_deadline = SimTime::NEVER;
+        } else {
+            g.initial = None;
+            g.join_deadline = now + timeout;
+        }
         g.new_member_added = false;
+        g.state = GroupState::PreparingRebalance;
         let generation = g.generation;
         out.emit(Event::GroupState {
             group: group_id.clone(),
@@ -433,8 +549,9 @@ impl GroupCoordinator {
         });
     }
 
-    /// The join phase ends when every member has rejoined (after any initial delay), or at the
-    /// rebalance timeout, when members that did not rejoin are removed.
+    /// Ends the join phase when it is due: an initial rebalance when its timer fires without a
+    /// new member to wait for (`tryCompleteInitialRebalanceElseSchedule`), any other when every
+    /// member has rejoined (`maybeCompleteJoinPhase`) or at the rebalance timeout.
     fn maybe_complete_join(&mut self, now: SimTime, group_id: &Arc<str>, out: &mut O) {
         let Some(g) = self.groups.get_mut(group_id) else {
             return;
@@ -442,91 +559,27 @@ impl GroupCoordinator {
         if g.state != GroupState::PreparingRebalance {
             return;
         }
-        if let Some(until) = g.initial_delay_until
-            && now >= until
-            && g.new_member_added
-            && until < g.join_deadline
-        {
-            g.new_member_added = false;
-            g.initial_delay_until = Some((now + self.config.initial_rebalance_delay).min(g.join_deadline));
-        }
-        let all_in = g.members.values().all(|m| m.awaiting_join.is_some());
-        let delayed = g.initial_delay_until.is_some_and(|t| now < t);
-        let timed_out = now >= g.join_deadline;
-        if !(timed_out || (all_in && !delayed)) {
-            return;
-        }
-        let missing: Vec<Arc<str>> = g
-            .members
-            .iter()
-            .filter(|(_, m)| m.awaiting_join.is_none())
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in missing {
-            remove_member(g, &id);
-            out.trace(|| Event::GroupMemberLeft {
-                group: group_id.clone(),
-                member: id.clone(),
-                why: "did not rejoin within the rebalance timeout",
-            });
-        }
-        g.initial_delay_until = None;
-        if g.members.is_empty() {
-            g.state = GroupState::Empty;
-            g.generation += 1;
-            g.leader = None;
-            g.protocol = None;
-            out.emit(Event::GroupState {
-                group: group_id.clone(),
-                state: GroupState::Empty,
-                generation: g.generation,
-            });
-            return;
-        }
-        g.generation += 1;
-        g.protocol = select_protocol(g);
-        if g.leader.as_ref().is_none_or(|l| !g.members.contains_key(l)) {
-            g.leader = g
-                .members
-                .iter()
-                .min_by_key(|(_, m)| m.joined)
-                .map(|(id, _)| id.clone());
-        }
-        g.state = GroupState::CompletingRebalance;
-        g.sync_deadline = now + g.rebalance_timeout();
-        let leader = g.leader.clone().expect("a member leads");
-        let protocol = g.protocol.clone().unwrap_or_else(|| Arc::from(""));
-        let everyone: Vec<JoinedMember> = g
-            .members
-            .iter()
-            .map(|(id, m)| JoinedMember {
-                member_id: id.clone(),
-                instance_id: m.instance_id.clone(),
-                subscription: m.subscription.clone(),
-            })
-            .collect();
-        out.emit(Event::GroupState {
-            group: group_id.clone(),
-            state: GroupState::CompletingRebalance,
-            generation: g.generation,
-        });
-        for (id, m) in &mut g.members {
-            m.deadline = now + m.session_timeout;
-            if let Some(p) = m.awaiting_join.take() {
-                let resp = JoinGroupResponse {
-                    generation: g.generation,
-                    protocol: protocol.clone(),
-                    leader: leader.clone(),
-                    member_id: id.clone(),
-                    members: if *id == leader {
-                        everyone.clone()
-                    } else {
-                        Vec::new()
-                    },
-                };
-                reply(out, p, GroupResponse::JoinGroup(Ok(resp)));
+        if let Some(timer) = g.initial {
+            if now < timer.until {
+                return;
+            }
+            if g.new_member_added && timer.remaining > SimDuration::ZERO {
+                g.new_member_added = false;
+                let delay = self.config.initial_rebalance_delay.min(timer.remaining);
+                g.initial = Some(InitialDelay {
+                    until: now + delay,
+                    delay,
+                    remaining: timer.remaining.saturating_sub(timer.delay),
+                });
+                return;
+            }
+        } else {
+            let all_in = g.members.values().all(|m| m.awaiting_join.is_some());
+            if !all_in && now < g.join_deadline {
+                return;
             }
         }
+        complete_join(now, group_id, g, out);
     }
 
     /// `SyncGroup`.
@@ -553,6 +606,16 @@ impl GroupCoordinator {
             );
         }
         m.deadline = now + m.session_timeout;
+        if matches!(g.state, GroupState::CompletingRebalance | GroupState::Stable) {
+            // `removePendingSyncMember`: once everyone has synced, the sync deadline is off.
+            g.pending_sync.remove(&req.member_id);
+            if g.pending_sync.is_empty() {
+                g.sync_deadline = SimTime::NEVER;
+            }
+        }
+        let Some(m) = g.members.get_mut(&req.member_id) else {
+            return;
+        };
         match g.state {
             GroupState::PreparingRebalance => {
                 reply(
@@ -677,7 +740,7 @@ impl GroupCoordinator {
         if let Some(m) = g.members.get_mut(member) {
             reply_parked(out, m, ErrorCode::UnknownMemberId);
         }
-        remove_member(g, member);
+        g.remove(member);
         out.trace(|| Event::GroupMemberLeft {
             group: group_id.clone(),
             member: member.clone(),
@@ -685,7 +748,7 @@ impl GroupCoordinator {
         });
         match g.state {
             GroupState::Stable | GroupState::CompletingRebalance if !g.members.is_empty() => {
-                self.prepare(now, group_id, None, why, out);
+                self.prepare(now, group_id, why, out);
             }
             GroupState::Stable | GroupState::CompletingRebalance => {
                 g.state = GroupState::Empty;
@@ -755,26 +818,37 @@ impl GroupCoordinator {
                     out,
                 );
             }
-            let g = &self.groups[&id];
-            if g.state == GroupState::CompletingRebalance && now >= g.sync_deadline {
-                let lazy: Vec<Arc<str>> = g
-                    .members
-                    .iter()
-                    .filter(|(_, m)| m.awaiting_sync.is_none())
-                    .map(|(mid, _)| mid.clone())
-                    .collect();
-                for m in lazy {
-                    self.remove(
-                        now,
-                        &id,
-                        &m,
-                        "did not send SyncGroup within the rebalance timeout",
-                        out,
-                    );
-                }
-            }
+            self.expire_pending_sync(now, &id, out);
             self.maybe_complete_join(now, &id, out);
         }
+    }
+
+    /// `expirePendingSync`: at the sync deadline, in CompletingRebalance or Stable, the members
+    /// of the generation that never sent `SyncGroup` are removed and the group rebalances. That
+    /// includes the old id of a static member that came back under a new one: Kafka leaves it
+    /// pending, so the rebalance happens even then.
+    fn expire_pending_sync(&mut self, now: SimTime, group_id: &Arc<str>, out: &mut O) {
+        let Some(g) = self.groups.get_mut(group_id) else {
+            return;
+        };
+        let syncing = matches!(g.state, GroupState::CompletingRebalance | GroupState::Stable);
+        if !syncing || now < g.sync_deadline || g.pending_sync.is_empty() {
+            return;
+        }
+        let why = "did not send SyncGroup within the rebalance timeout";
+        for id in std::mem::take(&mut g.pending_sync) {
+            if let Some(m) = g.members.get_mut(&id) {
+                reply_parked(out, m, ErrorCode::UnknownMemberId);
+                g.remove(&id);
+                out.trace(|| Event::GroupMemberLeft {
+                    group: group_id.clone(),
+                    member: id.clone(),
+                    why,
+                });
+            }
+        }
+        self.prepare(now, group_id, why, out);
+        self.maybe_complete_join(now, group_id, out);
     }
 
     /// The next time a timer fires.
@@ -787,13 +861,10 @@ impl GroupCoordinator {
                     .values()
                     .filter(|m| m.awaiting_join.is_none() && m.awaiting_sync.is_none())
                     .map(|m| m.deadline);
-                let phase = match g.state {
-                    GroupState::PreparingRebalance => Some(
-                        g.initial_delay_until
-                            .unwrap_or(g.join_deadline)
-                            .min(g.join_deadline),
-                    ),
-                    GroupState::CompletingRebalance => Some(g.sync_deadline),
+                let phase = match (g.state, g.initial) {
+                    (GroupState::PreparingRebalance, Some(timer)) => Some(timer.until),
+                    (GroupState::PreparingRebalance, None) => Some(g.join_deadline),
+                    (GroupState::CompletingRebalance | GroupState::Stable, _) => Some(g.sync_deadline),
                     _ => None,
                 };
                 members.chain(phase)
@@ -802,15 +873,99 @@ impl GroupCoordinator {
     }
 }
 
-fn remove_member(g: &mut Group, member: &Arc<str>) {
-    if let Some(m) = g.members.remove(member)
-        && let Some(i) = m.instance_id
-    {
-        g.instances.remove(&i);
+/// `completeClassicGroupJoin`: dynamic members that did not rejoin are removed, static ones
+/// stay (KIP-345); a leader that did not rejoin hands over to a member that did. If none did,
+/// the join phase waits another rebalance timeout. Otherwise the next generation starts: every
+/// member that rejoined gets its answer, the leader every member's subscription, and all of
+/// them, rejoined or not, must send `SyncGroup` within the rebalance timeout.
+fn complete_join(now: SimTime, group_id: &Arc<str>, g: &mut Group, out: &mut O) {
+    let missing: Vec<Arc<str>> = g
+        .members
+        .iter()
+        .filter(|(_, m)| m.awaiting_join.is_none() && m.instance_id.is_none())
+        .map(|(id, _)| id.clone())
+        .collect();
+    for id in missing {
+        g.remove(&id);
+        out.trace(|| Event::GroupMemberLeft {
+            group: group_id.clone(),
+            member: id.clone(),
+            why: "did not rejoin within the rebalance timeout",
+        });
     }
-    if g.leader.as_ref() == Some(member) {
+    g.initial = None;
+    if !g.maybe_elect_new_joined_leader() && !g.members.is_empty() {
+        // Only static members that did not rejoin are left: wait for them (or their sessions).
+        g.join_deadline = now + g.rebalance_timeout();
+        return;
+    }
+    g.join_deadline = SimTime::NEVER;
+    g.generation += 1;
+    if g.members.is_empty() {
+        g.state = GroupState::Empty;
         g.leader = None;
+        g.protocol = None;
+        out.emit(Event::GroupState {
+            group: group_id.clone(),
+            state: GroupState::Empty,
+            generation: g.generation,
+        });
+        return;
     }
+    g.protocol = select_protocol(g);
+    g.state = GroupState::CompletingRebalance;
+    g.sync_deadline = now + g.rebalance_timeout();
+    g.pending_sync = g.members.keys().cloned().collect();
+    let leader = g.leader.clone().expect("a member leads");
+    let protocol = g.protocol.clone().unwrap_or_else(|| Arc::from(""));
+    let everyone = everyone(g);
+    out.emit(Event::GroupState {
+        group: group_id.clone(),
+        state: GroupState::CompletingRebalance,
+        generation: g.generation,
+    });
+    for (id, m) in &mut g.members {
+        m.deadline = now + m.session_timeout;
+        if let Some(p) = m.awaiting_join.take() {
+            let resp = JoinGroupResponse {
+                generation: g.generation,
+                protocol: protocol.clone(),
+                leader: leader.clone(),
+                member_id: id.clone(),
+                members: if *id == leader {
+                    everyone.clone()
+                } else {
+                    Vec::new()
+                },
+                skip_assignment: false,
+            };
+            reply(out, p, GroupResponse::JoinGroup(Ok(resp)));
+        }
+    }
+}
+
+/// Whether a known member that rejoins with unchanged metadata just gets the current generation
+/// (`classicGroupJoinExistingMember`): in CompletingRebalance, and in Stable unless it is the
+/// leader, whose `JoinGroup` always starts a rebalance (it may have seen the topics change).
+fn current_generation_answers(state: GroupState, is_leader: bool) -> bool {
+    match state {
+        GroupState::CompletingRebalance => true,
+        GroupState::Stable => !is_leader,
+        _ => false,
+    }
+}
+
+/// Every member with its subscription, as the leader's `JoinGroup` answer lists them
+/// (`ClassicGroup.currentClassicGroupMembers`).
+fn everyone(g: &Group) -> Vec<JoinedMember> {
+    g.members
+        .iter()
+        .map(|(id, m)| JoinedMember {
+            member_id: id.clone(),
+            instance_id: m.instance_id.clone(),
+            subscription: m.subscription.clone(),
+        })
+        .collect()
 }
 
 /// `selectProtocol`: among the protocols every member supports, each member votes for its first
@@ -854,6 +1009,8 @@ fn reply_parked(out: &mut O, m: &mut Member, error: ErrorCode) {
 }
 
 #[cfg(test)]
+mod rebalance_tests;
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::kafka::group::messages::{JoinGroupResponse, OffsetCommitRequest};
@@ -861,7 +1018,7 @@ mod tests {
     const C1: NodeId = NodeId(10);
     const C2: NodeId = NodeId(11);
 
-    fn coordinator(delay_ms: u64) -> GroupCoordinator {
+    pub(super) fn coordinator(delay_ms: u64) -> GroupCoordinator {
         GroupCoordinator::new(
             CoordinatorConfig {
                 initial_rebalance_delay: SimDuration::from_ms(delay_ms),
@@ -872,11 +1029,11 @@ mod tests {
         )
     }
 
-    fn t(ms: u64) -> SimTime {
+    pub(super) fn t(ms: u64) -> SimTime {
         SimTime::from_us(ms * 1000)
     }
 
-    fn join_req(client: &str, member: &str, instance: Option<&str>) -> JoinGroupRequest {
+    pub(super) fn join_req(client: &str, member: &str, instance: Option<&str>) -> JoinGroupRequest {
         JoinGroupRequest {
             group: Arc::from("g"),
             client_id: Arc::from(client),
@@ -894,7 +1051,7 @@ mod tests {
     }
 
     /// The group answers in `out`, in order: (to, correlation, answer).
-    fn answers(out: &mut O) -> Vec<(NodeId, u32, GroupResponse)> {
+    pub(super) fn answers(out: &mut O) -> Vec<(NodeId, u32, GroupResponse)> {
         std::mem::take(&mut out.sends)
             .into_iter()
             .filter_map(|(to, m)| match m {
@@ -907,7 +1064,7 @@ mod tests {
             .collect()
     }
 
-    fn joined(a: &GroupResponse) -> &JoinGroupResponse {
+    pub(super) fn joined(a: &GroupResponse) -> &JoinGroupResponse {
         match a {
             GroupResponse::JoinGroup(Ok(j)) => j,
             other => panic!("not a successful join: {other:?}"),
@@ -1124,26 +1281,27 @@ mod tests {
     fn a_static_member_that_comes_back_keeps_its_assignment_without_a_rebalance() {
         let mut g = coordinator(100);
         let mut out = Out::new(true);
-        // c1 (leader) and static member "i2" join and sync.
+        // c1 (leader) and static member "i2" join and sync; a static member gets its id with
+        // its first answer, with no MEMBER_ID_REQUIRED round trip.
         g.join(t(0), C1, 1, join_req("c1", "", None), &mut out);
-        g.join(t(0), C2, 1, join_req("c2", "", Some("i2")), &mut out);
-        let ids: Vec<Arc<str>> = answers(&mut out)
+        let c1 = answers(&mut out)
             .into_iter()
-            .filter_map(|(_, _, a)| match a {
+            .find_map(|(_, _, a)| match a {
                 GroupResponse::JoinGroup(Err(e)) => e.member_id,
                 _ => None,
             })
-            .collect();
-        assert!(
-            ids[1].starts_with("i2-"),
-            "static member ids start with the instance id"
-        );
-        g.join(t(1), C1, 2, join_req("c1", &ids[0], None), &mut out);
-        g.join(t(1), C2, 2, join_req("c2", &ids[1], Some("i2")), &mut out);
+            .expect("c1's id");
+        g.join(t(1), C1, 2, join_req("c1", &c1, None), &mut out);
+        g.join(t(1), C2, 1, join_req("c2", "", Some("i2")), &mut out);
         // c2 joined during the initial delay: the group waits once more (100 ms).
         g.on_wake(t(101), &mut out);
         g.on_wake(t(201), &mut out);
-        answers(&mut out);
+        let i2 = answers(&mut out)
+            .iter()
+            .map(|(_, _, a)| joined(a).member_id.clone())
+            .find(|m| m.starts_with("i2-"))
+            .expect("static member ids start with the instance id");
+        let ids = [c1, i2];
         let parts = vec![(
             ids[1].clone(),
             vec![Tp {

@@ -63,6 +63,9 @@ pub struct JoinGroupResponse {
     pub member_id: Arc<str>,
     /// Every member, for the leader only (empty for the others).
     pub members: Vec<JoinedMember>,
+    /// The leader keeps the current assignment and does not run the assignor: a static leader
+    /// that rejoined a Stable group (KIP-814).
+    pub skip_assignment: bool,
 }
 
 /// A refused `JoinGroup`; `MEMBER_ID_REQUIRED` carries the id to join with.

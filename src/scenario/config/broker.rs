@@ -32,14 +32,14 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
             1,
             INT_MAX,
             "2000",
-            "how often a broker heartbeats to the controller",
+            "a broker heartbeats this long after the controller answered its previous heartbeat (so once per interval plus a round trip)",
         ),
         int_key(
             "broker.session.timeout.ms",
             1,
             INT_MAX,
             "9000",
-            "a broker silent this long is fenced and loses its leaderships",
+            "a broker not heard from for longer than this is fenced and loses its leaderships",
         ),
         int_key(
             "min.insync.replicas",
@@ -126,7 +126,7 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
             1,
             LONG_MAX,
             "300",
-            "how often the controller runs preferred leader elections",
+            "preferred leader elections run this long after a write leaves a partition's leader off its preferred replica (not on a grid from startup)",
         ),
         int_key(
             "offsets.topic.num.partitions",
@@ -147,7 +147,7 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
             0,
             INT_MAX,
             "3000",
-            "how long an empty group waits for more members before its first rebalance",
+            "how long an empty group waits for more members before its first rebalance, whatever the rebalance timeout; each member that joins meanwhile adds one more wait, up to the rebalance timeout in all",
         ),
         int_key(
             "group.min.session.timeout.ms",

@@ -94,7 +94,7 @@ pub(crate) static CONSUMER: ConfigSet = ConfigSet {
             name: "group.instance.id",
             kind: Kind::Text,
             default: "",
-            doc: "group member: a static member id (KIP-345): a restart within session.timeout.ms keeps the assignment",
+            doc: "group member: a static member id (KIP-345): a restart within session.timeout.ms keeps the assignment, even through a rebalance it misses",
         },
         client::REQUEST_TIMEOUT,
         client::RETRY_BACKOFF,

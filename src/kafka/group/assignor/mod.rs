@@ -23,7 +23,7 @@
 //! - racks (`client.rack`) are not modelled: every member and partition is rack-less.
 
 mod indexed;
-mod java;
+pub(crate) mod java;
 mod range;
 mod round_robin;
 mod sticky;
