@@ -167,6 +167,22 @@ fn ignorable_keys_are_accepted_in_the_scenario_config_too() {
     );
 }
 
+/// Kafka 4.0's `QuorumController` never reads `leader.imbalance.per.broker.percentage` (only the
+/// ZooKeeper controller did): a pasted `server.properties` keeps it, and it changes nothing.
+#[test]
+fn the_zookeeper_only_imbalance_percentage_is_accepted_and_ignored() {
+    let dir = scratch_dir("config-file-imbalance-percentage");
+    let text = scenario(
+        r#", config: { "leader.imbalance.per.broker.percentage": 10 }"#,
+        "",
+        "",
+        "",
+    );
+    let s = parse(&dir, &text, &[]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.ignored.len(), 1);
+    assert_eq!(s.ignored[0].keys, ["leader.imbalance.per.broker.percentage"]);
+}
+
 #[test]
 fn the_summary_lists_the_ignored_keys_once_per_file() {
     let o = kafkasim()

@@ -236,7 +236,10 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
 /// Broker keys (`KRaftConfigs`, `SocketServerConfigs`, `ServerLogConfigs`, `MetricConfigs`,
 /// `BrokerSecurityConfigs`) that only concern ids, roles, listeners, directories, sockets,
 /// metrics and security: a pasted `server.properties` may keep them. kafkasim numbers the
-/// brokers 1..=brokers itself and runs one KRaft controller.
+/// brokers 1..=brokers itself and runs one KRaft controller. `leader.imbalance.per.broker.percentage`
+/// is read only by the ZooKeeper controller: Kafka 4.0's `QuorumController` balances whenever any
+/// partition's leader is not its preferred replica (`ReplicationControlManager.imbalancedPartitions`),
+/// so the key changes nothing in Kafka 4.0 either.
 const BROKER_IGNORED: &[&str] = &[
     "advertised.listeners",
     "authorizer.class.name",
@@ -248,6 +251,7 @@ const BROKER_IGNORED: &[&str] = &[
     "inter.broker.listener.name",
     "kafka.metrics.polling.interval.secs",
     "kafka.metrics.reporters",
+    "leader.imbalance.per.broker.percentage",
     "listener.security.protocol.map",
     "listeners",
     "log.dir",
