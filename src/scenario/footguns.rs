@@ -69,7 +69,9 @@ fn transfer(n: &NetworkSpec, bytes: u64) -> SimDuration {
 /// KRaft liveness: `BrokerLifecycleManager` sends the next heartbeat `broker.heartbeat.interval.ms`
 /// after the previous one's response arrived, and `BrokerHeartbeatManager` fences a broker whose
 /// last contact is older than `broker.session.timeout.ms`. So contacts are an interval plus a
-/// round trip apart, and a session not longer than that fences live brokers.
+/// round trip apart, and a session shorter than that fences live brokers. A session of exactly
+/// that is still valid (`lastContactNs + sessionTimeoutNs >= nowNs`), but only while the
+/// controller answers in no time: the warning says brokers *can* be fenced then.
 fn session_below_heartbeat(cluster: &ConfigBlock<'_, '_>, s: &Scenario) -> Option<Warning> {
     let c = &s.cluster.config;
     let n = &s.cluster.network;
@@ -78,7 +80,7 @@ fn session_below_heartbeat(cluster: &ConfigBlock<'_, '_>, s: &Scenario) -> Optio
     if c.session_timeout > gap {
         return None;
     }
-    let surely = c.session_timeout <= c.heartbeat_interval + round_trip_min(n);
+    let surely = c.session_timeout < c.heartbeat_interval + round_trip_min(n);
     let key = if cluster.sets("broker.session.timeout.ms") || !cluster.sets("broker.heartbeat.interval.ms") {
         "broker.session.timeout.ms"
     } else {

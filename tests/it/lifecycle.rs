@@ -4,13 +4,13 @@
 //! than `broker.session.timeout.ms` (`BrokerHeartbeatManager.hasValidSession`).
 
 use crate::support::{TraceLine, lines_of, ms, parse_scenario, run_text, trace_lines};
-use kafkasim::scenario::Scenario;
+use kafkasim::scenario::{Scenario, WarningKind};
 use kafkasim::sim::SimDuration;
 
 /// Three brokers 10 ms apart from the controller (a 20 ms round trip), heartbeating every 2 s,
 /// with the session timeout `session_ms`; no clients. Runs 20 s.
-fn heartbeats(session_ms: u64) -> Vec<TraceLine> {
-    let s: Scenario = parse_scenario(
+fn cluster(session_ms: u64) -> Scenario {
+    parse_scenario(
         "flap.ron",
         &format!(
             r#"Scenario(
@@ -22,8 +22,12 @@ fn heartbeats(session_ms: u64) -> Vec<TraceLine> {
                 producers: [],
             )"#
         ),
-    );
-    trace_lines(&run_text(&s, None))
+    )
+}
+
+/// The trace of [`cluster`] with the session timeout `session_ms`.
+fn heartbeats(session_ms: u64) -> Vec<TraceLine> {
+    trace_lines(&run_text(&cluster(session_ms), None))
 }
 
 /// A session of 2010 ms, above the interval but below the interval plus the round trip: every
@@ -70,4 +74,33 @@ fn a_session_of_exactly_the_interval_plus_a_round_trip_keeps_brokers_in() {
 fn a_session_below_the_interval_fences_every_broker_between_heartbeats() {
     let lines = heartbeats(1990);
     assert!(lines_of(&lines, "controller", "fence").len() >= 24);
+}
+
+/// The foot-gun warning on `broker.session.timeout.ms` tells the truth about the run: below the
+/// interval plus the round trip it says brokers *will* be fenced, and they are; at exactly that
+/// it says they *can* be (the session is still valid, `BrokerHeartbeatManager.hasValidSession`,
+/// but only while the controller answers in no time), and in the model they are not; above it
+/// says nothing, and nothing is fenced.
+#[test]
+fn the_session_warning_says_will_exactly_when_the_run_fences() {
+    for (session_ms, warned, fenced) in [
+        (2019, Some("will"), true),
+        (2020, Some("can"), false),
+        (2021, None, false),
+    ] {
+        let warning = cluster(session_ms)
+            .warnings
+            .into_iter()
+            .find(|w| w.kind == WarningKind::SessionBelowHeartbeat);
+        let how = warning.map(|w| {
+            if w.consequence.starts_with("brokers will be fenced") {
+                "will"
+            } else {
+                "can"
+            }
+        });
+        assert_eq!(how, warned, "session {session_ms} ms");
+        let fences = lines_of(&heartbeats(session_ms), "controller", "fence").len();
+        assert_eq!(fences > 0, fenced, "session {session_ms} ms: {fences} fencings");
+    }
 }
