@@ -298,7 +298,6 @@ impl<'s> Simulation<'s> {
             scenario.cluster.network.bandwidth,
             rng.fork("net"),
         );
-        let records: Vec<u64> = scenario.producers.iter().map(|p| p.workload.records).collect();
         let n_nodes = nodes.len();
         let mut queue = EventQueue::default();
         for i in 0..nodes.len() {
@@ -319,7 +318,7 @@ impl<'s> Simulation<'s> {
             wake: vec![None; nodes.len()],
             nodes,
             net,
-            history: History::new(&records, &metadata),
+            history: History::new(scenario.producers.len(), &metadata),
             trace: trace.map(|f| TraceWriter::new(f, &names)),
             names,
             pending_after,
