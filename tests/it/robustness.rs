@@ -185,3 +185,43 @@ fn memory_follows_the_records_sent_not_the_records_declared() {
     let out = kafkasim_capped(1024, &["run", &path, "--no-trace"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Fuzzing found a producer with zero connection timeouts and backoffs connecting and failing
+/// forever at 0.000 ms, growing ~270 B per event up to `--max-events`: a run that stands still
+/// for `STALL_EVENTS` events stops with exit code 3, naming the loop and the configs behind it.
+#[test]
+fn a_zero_time_livelock_stops_with_what_loops_and_why() {
+    for fault in [
+        r#"(at: "0s", fault: Crash(broker: 1))"#,
+        r#"(at: "0s", fault: Isolate(node: Broker(1)))"#,
+    ] {
+        let text = format!(
+            r#"Scenario(
+                name: "zero-backoff-livelock",
+                description: "a producer that reconnects without any time passing",
+                seed: 1,
+                duration: "10s",
+                cluster: (brokers: 1),
+                topics: [ (name: "t", partitions: 1) ],
+                producers: [
+                    (id: "p1",
+                     config: {{ "socket.connection.setup.timeout.ms": 0, "reconnect.backoff.ms": 0,
+                                "reconnect.backoff.max.ms": 0 }},
+                     workload: (topic: "t", records: 10, rate: "10/s", value_bytes: 10)),
+                ],
+                faults: [ {fault} ],
+            )"#
+        );
+        let path = scenario_file("zero-backoff-livelock", &text);
+        let out = kafkasim_capped(1024, &["run", &path, "--no-trace"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{fault}: {stderr}");
+        for needle in [
+            "livelock: stopped after 1000000 events at 0.000ms",
+            "p1 timer",
+            "p1: socket.connection.setup.timeout.ms, reconnect.backoff.ms, reconnect.backoff.max.ms = 0",
+        ] {
+            assert!(stderr.contains(needle), "{fault}: no `{needle}` in {stderr}");
+        }
+    }
+}
