@@ -142,7 +142,9 @@ pub struct BatchHistory {
 /// Everything one producer did.
 #[derive(Clone, Debug, Default)]
 pub struct ProducerHistory {
-    /// Indexed by record sequence number.
+    /// Indexed by record sequence number, up to the last record the producer handed to
+    /// `send()`: records the workload declares but never produced have no entry, so memory
+    /// follows what a run sends, not the declared `records` (issue 11).
     pub records: Vec<RecordHistory>,
     /// Batches by id.
     pub batches: BTreeMap<u64, BatchHistory>,
@@ -331,9 +333,8 @@ pub enum Client {
 }
 
 impl History {
-    /// An empty history for `records[i]` records of producer i, on a cluster that starts as
-    /// `metadata` says.
-    pub fn new(records: &[u64], metadata: &ClusterMetadata) -> History {
+    /// An empty history for `producers` producers, on a cluster that starts as `metadata` says.
+    pub fn new(producers: usize, metadata: &ClusterMetadata) -> History {
         let partitions = metadata
             .topics
             .iter()
@@ -355,19 +356,19 @@ impl History {
             .collect();
         History {
             partitions,
-            producers: records
-                .iter()
-                .map(|n| ProducerHistory {
-                    records: vec![RecordHistory::NEW; usize::try_from(*n).unwrap_or(0)],
-                    ..ProducerHistory::default()
-                })
-                .collect(),
+            producers: vec![ProducerHistory::default(); producers],
             ..History::default()
         }
     }
 
+    /// Record `r`'s entry, made (with the entries before it) on first use.
     fn record(&mut self, r: RecordId) -> &mut RecordHistory {
-        &mut self.producers[r.producer as usize].records[r.seq as usize]
+        let records = &mut self.producers[r.producer as usize].records;
+        let i = r.seq as usize;
+        if records.len() <= i {
+            records.resize(i + 1, RecordHistory::NEW);
+        }
+        &mut records[i]
     }
 
     /// Takes in one event from `who`.
@@ -379,9 +380,8 @@ impl History {
             Event::Send {
                 record, tp, batch_id, ..
             } => {
-                let ph = &mut self.producers[record.producer as usize];
-                ph.sent += 1;
-                let h = &mut ph.records[record.seq as usize];
+                self.producers[record.producer as usize].sent += 1;
+                let h = self.record(*record);
                 h.sent_at_us = now.as_us();
                 // Validation bounds topics and partitions well below 2^16.
                 h.topic = tp.topic as u16;
@@ -617,6 +617,9 @@ impl History {
 
     /// The record's history.
     pub fn get(&self, r: RecordId) -> &RecordHistory {
-        &self.producers[r.producer as usize].records[r.seq as usize]
+        self.producers[r.producer as usize]
+            .records
+            .get(r.seq as usize)
+            .unwrap_or(&RecordHistory::NEW)
     }
 }

@@ -64,6 +64,9 @@ pub enum Exit {
     Ok,
     /// 1: an expectation or check failed.
     Failed,
+    /// 3: the run stopped in a livelock (simulated time stood still), so its results are not
+    /// the scenario's.
+    Livelock,
 }
 
 /// Invalid input (exit code 2), already worded for the user.

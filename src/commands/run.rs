@@ -88,6 +88,10 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<E
         }
     }
     if let Some(why) = &result.stopped_early {
+        if result.livelock {
+            writeln!(err, "error: {why}")?;
+            return Ok(Exit::Livelock);
+        }
         writeln!(err, "warning: {why}")?;
     }
     Ok(Exit::Ok)

@@ -173,7 +173,7 @@ impl Network {
             return Err(reason);
         }
         let jitter = if self.jitter.as_us() > 0 {
-            SimDuration::from_us(self.rng.below(self.jitter.as_us() + 1))
+            SimDuration::from_us(self.rng.up_to(self.jitter.as_us()))
         } else {
             SimDuration::ZERO
         };

@@ -29,6 +29,7 @@ pub use error::{Location, Place, ScenarioError};
 pub use fault::{Fault, FaultSpec, NodeRef, Trigger};
 pub use files::Files;
 use serde::Deserialize;
+use std::num::NonZeroU64;
 pub use units::Rate;
 pub use warning::{Warning, WarningKind};
 
@@ -136,7 +137,8 @@ impl Topic {
         }
         let ids: Vec<u32> = (1..=brokers).collect();
         let mut r = RngTree::new(seed).fork(&format!("assignment/{}", self.name));
-        let n = u64::from(brokers);
+        // A scenario has at least one broker (validated); the fallback keeps this total anyway.
+        let n = NonZeroU64::new(u64::from(brokers)).unwrap_or(NonZeroU64::MIN);
         let start = r.below(n) as usize;
         let shift = r.below(n) as usize;
         assignment::rack_unaware(&ids, self.partitions, self.replication_factor, start, shift)

@@ -6,6 +6,7 @@
 use rand::Rng;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use std::num::NonZeroU64;
 
 /// The root of all randomness in a run.
 #[derive(Clone, Copy, Debug)]
@@ -52,10 +53,11 @@ impl SimRng {
         self.inner.next_u32()
     }
 
-    /// Uniform in `0..n` (`n > 0`), by rejection so there is no modulo bias. Written here rather
-    /// than taken from `rand` so the stream cannot change with a `rand` release.
-    pub fn below(&mut self, n: u64) -> u64 {
-        assert!(n > 0, "below(0)");
+    /// Uniform in `0..n`, by rejection so there is no modulo bias. Written here rather than taken
+    /// from `rand` so the stream cannot change with a `rand` release. `n` cannot be zero, so
+    /// there is always a value to return.
+    pub fn below(&mut self, n: NonZeroU64) -> u64 {
+        let n = n.get();
         let zone = u64::MAX - (u64::MAX % n);
         loop {
             let x = self.next_u64();
@@ -65,9 +67,21 @@ impl SimRng {
         }
     }
 
-    /// Uniform in `lo..hi` (`lo < hi`).
+    /// Uniform in `0..=max`: every `u64` is a valid bound, `u64::MAX` included (a user-given
+    /// jitter can be that large). The same draws as `below(max + 1)`.
+    pub fn up_to(&mut self, max: u64) -> u64 {
+        match NonZeroU64::new(max.wrapping_add(1)) {
+            Some(n) => self.below(n),
+            None => self.next_u64(),
+        }
+    }
+
+    /// Uniform in `lo..hi`; `lo` itself when the range is empty.
     pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.below(hi - lo)
+        match NonZeroU64::new(hi.saturating_sub(lo)) {
+            Some(n) => lo + self.below(n),
+            None => lo,
+        }
     }
 }
 
@@ -83,7 +97,8 @@ mod tests {
         let got: Vec<u64> = (0..3).map(|_| net.next_u64()).collect();
         assert_eq!(got, GOLDEN_NET_SEED7);
         let mut p = tree.fork("producer/p1");
-        let got: Vec<u64> = (0..3).map(|_| p.below(1000)).collect();
+        let thousand = NonZeroU64::new(1000).expect("not zero");
+        let got: Vec<u64> = (0..3).map(|_| p.below(thousand)).collect();
         assert_eq!(got, GOLDEN_P1_SEED7_BELOW1000);
     }
 
@@ -118,13 +133,28 @@ mod tests {
     fn below_stays_in_range() {
         let mut r = RngTree::new(1).fork("t");
         for n in [1u64, 2, 3, 7, 1000] {
+            let bound = NonZeroU64::new(n).expect("not zero");
             for _ in 0..100 {
-                assert!(r.below(n) < n);
+                assert!(r.below(bound) < n);
             }
         }
         for _ in 0..100 {
             let x = r.range(800_000, 1_200_000);
             assert!((800_000..1_200_000).contains(&x));
         }
+    }
+
+    /// Fuzzing found `jitter: "18446744073709551615us"` panicking in `below(0)`: the inclusive
+    /// bound `u64::MAX` must draw from the whole range, and smaller bounds as `below` does.
+    #[test]
+    fn up_to_takes_every_bound_including_u64_max() {
+        let mut a = RngTree::new(5).fork("t");
+        let mut b = RngTree::new(5).fork("t");
+        assert_eq!(a.up_to(u64::MAX), b.next_u64());
+        for max in [0u64, 1, 999] {
+            let n = NonZeroU64::new(max + 1).expect("not zero");
+            assert_eq!(a.up_to(max), b.below(n));
+        }
+        assert_eq!(a.range(7, 7), 7);
     }
 }

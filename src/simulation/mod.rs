@@ -4,6 +4,7 @@
 mod faults;
 mod holders;
 mod nodes;
+mod stall;
 mod threads;
 
 use crate::history::{Client, History};
@@ -22,6 +23,8 @@ use crate::sim::{EventQueue, NodeId, Out, RngTree, SimDuration, SimTime};
 use crate::trace::{Event, Names, Stamped, TraceFormat, TraceWriter};
 pub use holders::Holder;
 use nodes::Node;
+pub use stall::STALL_EVENTS;
+use stall::StallWatch;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use threads::BrokerThreads;
@@ -81,8 +84,11 @@ pub struct RunResult {
     pub end: SimTime,
     /// Events processed.
     pub events: u64,
-    /// Set when `--max-events` cut the run short.
+    /// Set when `--max-events` or a livelock cut the run short.
     pub stopped_early: Option<String>,
+    /// Set when the run stopped because simulated time stood still for [`STALL_EVENTS`]
+    /// events (a livelock); `stopped_early` says what looped.
+    pub livelock: bool,
     /// Mean number of pending events in the queue (what a fair bare-loop benchmark mimics).
     pub mean_queue_len: u64,
     /// The recorded history.
@@ -197,6 +203,8 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> RunResult {
     let mut events = 0u64;
     let mut stopped_early = None;
     let mut queue_len_sum = 0u64;
+    let mut stall = StallWatch::default();
+    let mut livelock = false;
     while let Some(t) = sim.queue.peek_time() {
         if t > end {
             break;
@@ -215,11 +223,20 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> RunResult {
         let Some((t, ev)) = sim.queue.pop() else { break };
         sim.now = t;
         events += 1;
+        if stall.observe(t, || sim.describe(&ev)) {
+            let why = sim.livelock(&stall);
+            sim.record(sim.addr.controller(), Event::Stopped { why: why.clone() });
+            stopped_early = Some(why);
+            livelock = true;
+            break;
+        }
         sim.step(ev);
     }
     let final_time = if stopped_early.is_some() { sim.now } else { end };
     let mean_queue_len = queue_len_sum / events.max(1);
-    sim.finish(seed, final_time, events, stopped_early, mean_queue_len)
+    let mut result = sim.finish(seed, final_time, events, stopped_early, mean_queue_len);
+    result.livelock = livelock;
+    result
 }
 
 impl<'s> Simulation<'s> {
@@ -298,7 +315,6 @@ impl<'s> Simulation<'s> {
             scenario.cluster.network.bandwidth,
             rng.fork("net"),
         );
-        let records: Vec<u64> = scenario.producers.iter().map(|p| p.workload.records).collect();
         let n_nodes = nodes.len();
         let mut queue = EventQueue::default();
         for i in 0..nodes.len() {
@@ -319,7 +335,7 @@ impl<'s> Simulation<'s> {
             wake: vec![None; nodes.len()],
             nodes,
             net,
-            history: History::new(&records, &metadata),
+            history: History::new(scenario.producers.len(), &metadata),
             trace: trace.map(|f| TraceWriter::new(f, &names)),
             names,
             pending_after,
@@ -684,6 +700,69 @@ impl<'s> Simulation<'s> {
         }
     }
 
+    /// The node an event is for and what kind of event it is, for the livelock report.
+    fn describe(&self, ev: &Ev) -> Option<(NodeId, String)> {
+        let name = |n: NodeId| self.names.nodes[n.0 as usize].as_str();
+        Some(match ev {
+            Ev::Start(n) => (*n, "start".to_string()),
+            Ev::Wake(n) => (*n, "timer".to_string()),
+            Ev::Deliver(d) => (
+                d.to,
+                format!("receives {} from {}", message_kind(&d.msg), name(d.from)),
+            ),
+            Ev::Handle(d) => (
+                d.to,
+                format!("handles {} from {}", message_kind(&d.msg), name(d.from)),
+            ),
+            Ev::Closed { to, peer, .. } => (*to, format!("sees {} close the connection", name(*peer))),
+            Ev::Fault(_) => return None,
+        })
+    }
+
+    /// Why a run that stood still at one instant stops: what looped, and the configs that let
+    /// it loop without time passing.
+    fn livelock(&self, stall: &StallWatch) -> String {
+        let looping: Vec<String> = stall
+            .looping()
+            .iter()
+            .take(6)
+            .map(|(node, kind, n)| format!("{} {kind} ({n})", self.names.nodes[node.0 as usize]))
+            .collect();
+        let mut causes: Vec<String> = Vec::new();
+        for (node, _, _) in stall.looping() {
+            let name = &self.names.nodes[node.0 as usize];
+            let net = (self.scenario.producers.iter())
+                .find(|p| &p.id == name)
+                .map(|p| &p.config.net)
+                .or_else(|| {
+                    (self.scenario.consumers.iter())
+                        .find(|c| &c.id == name)
+                        .map(|c| &c.config.net)
+                });
+            let zero = net.map(|n| n.zero_timings()).unwrap_or_default();
+            let cause = format!("{name}: {} = 0", zero.join(", "));
+            if !zero.is_empty() && !causes.contains(&cause) {
+                causes.push(cause);
+            }
+        }
+        if self.scenario.cluster.network.latency == SimDuration::ZERO {
+            causes.push("network latency = 0".to_string());
+        }
+        let causes = if causes.is_empty() {
+            "no zero timing in the looping clients' configs: please report this scenario".to_string()
+        } else {
+            format!(
+                "{}; give them a few milliseconds, as Kafka's defaults do (socket.connection.setup.timeout.ms 10000, reconnect.backoff.ms 50, retry.backoff.ms 100)",
+                causes.join("; ")
+            )
+        };
+        format!(
+            "livelock: stopped after {STALL_EVENTS} events at {} without simulated time moving on; looping (last 1000 events): {}; the zero timings that let it loop: {causes}",
+            self.now,
+            looping.join(", ")
+        )
+    }
+
     fn finish(
         self,
         seed: u64,
@@ -748,6 +827,7 @@ impl<'s> Simulation<'s> {
             end,
             events,
             stopped_early,
+            livelock: false,
             mean_queue_len,
             history: self.history,
             trace: self.trace.map(TraceWriter::into_string),
@@ -759,5 +839,17 @@ impl<'s> Simulation<'s> {
             consumer_positions,
             names: self.names,
         }
+    }
+}
+
+/// A message's variant, and its body's for requests and responses (`Connect`,
+/// `Request Produce`), from its `Debug` form: only the livelock report calls it.
+fn message_kind(msg: &Message) -> String {
+    let text = format!("{msg:?}");
+    let word = |s: &str| -> String { s.chars().take_while(char::is_ascii_alphanumeric).collect() };
+    let kind = word(&text);
+    match text.split_once("body: ") {
+        Some((_, body)) => format!("{kind} {}", word(body)),
+        None => kind,
     }
 }

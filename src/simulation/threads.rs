@@ -21,14 +21,21 @@
 
 use crate::scenario::RequestCosts;
 use crate::sim::{NodeId, SimDuration, SimTime};
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 /// One broker's network and I/O threads.
+///
+/// Only threads busy past the current instant are stored: an idle thread is as good as any
+/// other idle one, so `num.io.threads: 2147483647` costs what the busy threads cost, not a slot
+/// per configured thread (issue 11).
 #[derive(Clone, Debug)]
 pub struct BrokerThreads {
     costs: RequestCosts,
-    network_free: Vec<SimTime>,
-    io_free: Vec<SimTime>,
+    /// When each busy processor (`num.network.threads`) is free, by processor index.
+    network_busy: BTreeMap<usize, SimTime>,
+    /// The handler threads (`num.io.threads`).
+    io: HandlerPool,
     /// Each peer's current connection.
     connections: BTreeMap<NodeId, Connection>,
     next_processor: usize,
@@ -58,8 +65,8 @@ impl BrokerThreads {
     pub fn new(costs: RequestCosts) -> BrokerThreads {
         BrokerThreads {
             costs,
-            network_free: vec![SimTime::ZERO; costs.network_threads.max(1) as usize],
-            io_free: vec![SimTime::ZERO; costs.io_threads.max(1) as usize],
+            network_busy: BTreeMap::new(),
+            io: HandlerPool::new(costs.io_threads),
             connections: BTreeMap::new(),
             next_processor: 0,
             fetchers: BTreeMap::new(),
@@ -76,7 +83,9 @@ impl BrokerThreads {
     /// A request of `bytes` from `peer` on connection incarnation `generation` arrived at
     /// `arrival`: when a handler thread has finished with it.
     pub fn admit(&mut self, arrival: SimTime, peer: NodeId, generation: u32, bytes: u64) -> SimTime {
-        let processors = self.network_free.len();
+        let processors = self.costs.network_threads.max(1) as usize;
+        // A processor free by now is as good as a never-used one: forget it.
+        self.network_busy.retain(|_, free| *free > arrival);
         let next = &mut self.next_processor;
         let conn = self.connections.entry(peer).or_insert(Connection {
             generation: u32::MAX,
@@ -92,21 +101,13 @@ impl BrokerThreads {
             };
             *next += 1;
         }
-        let processor = conn.processor;
-        let read_start = arrival.max(conn.muted_until).max(self.network_free[processor]);
+        let processor_free = self.network_busy.entry(conn.processor).or_insert(SimTime::ZERO);
+        let read_start = arrival.max(conn.muted_until).max(*processor_free);
         let read = read_start + byte_time(bytes, self.costs.network_mib_per_s);
-        self.network_free[processor] = read;
-        let (thread, free) = self
-            .io_free
-            .iter()
-            .copied()
-            .enumerate()
-            .min_by_key(|(i, t)| (*t, *i))
-            .unwrap_or((0, SimTime::ZERO));
+        *processor_free = read;
+        let free = self.io.take_earliest(arrival);
         let done = read.max(free) + self.costs.request_time + byte_time(bytes, self.costs.io_mib_per_s);
-        if let Some(t) = self.io_free.get_mut(thread) {
-            *t = done;
-        }
+        self.io.busy_until(done);
         conn.muted_until = done;
         done
     }
@@ -123,6 +124,40 @@ impl BrokerThreads {
     /// The broker process died: its threads and connections are gone.
     pub fn reset(&mut self) {
         *self = BrokerThreads::new(self.costs);
+    }
+}
+
+/// `KafkaRequestHandlerPool`: a request goes to the thread that is free first. Holds the free
+/// times of the threads busy after the last admission and counts the others, which are all
+/// idle: admissions come in time order, so an idle thread stays as good as a never-used one.
+#[derive(Clone, Debug)]
+struct HandlerPool {
+    threads: usize,
+    busy: BinaryHeap<Reverse<SimTime>>,
+}
+
+impl HandlerPool {
+    fn new(threads: u32) -> HandlerPool {
+        HandlerPool {
+            threads: threads.max(1) as usize,
+            busy: BinaryHeap::new(),
+        }
+    }
+
+    /// Takes the thread that is free first for a request arriving at `now`: when it is free.
+    fn take_earliest(&mut self, now: SimTime) -> SimTime {
+        while self.busy.peek().is_some_and(|Reverse(free)| *free <= now) {
+            self.busy.pop();
+        }
+        if self.busy.len() < self.threads {
+            return SimTime::ZERO;
+        }
+        self.busy.pop().map_or(SimTime::ZERO, |Reverse(free)| free)
+    }
+
+    /// The thread taken last is busy until `done`.
+    fn busy_until(&mut self, done: SimTime) {
+        self.busy.push(Reverse(done));
     }
 }
 
@@ -201,5 +236,20 @@ mod tests {
         let mut t = BrokerThreads::new(free);
         assert!(t.is_free());
         assert_eq!(t.admit(SimTime::from_us(7), A, 0, 1 << 30), SimTime::from_us(7));
+    }
+
+    /// Fuzzing found `"num.io.threads": 2147483647` allocating 17 GB per broker: the pool holds
+    /// only the threads busy at the latest arrival, with the same timings as a slot per thread.
+    #[test]
+    fn a_huge_pool_stores_only_its_busy_threads() {
+        let huge = i32::MAX as u32;
+        let mut t = BrokerThreads::new(costs(huge, huge));
+        for peer in 0..1000 {
+            assert_eq!(t.admit(SimTime::ZERO, NodeId(peer), 0, 0), SimTime::from_us(100));
+        }
+        // Reading a request costs nothing here, so no processor is busy past its arrival.
+        assert_eq!((t.io.busy.len(), t.network_busy.len()), (1000, 1));
+        assert_eq!(t.admit(SimTime::from_us(200), A, 1, 0), SimTime::from_us(300));
+        assert_eq!((t.io.busy.len(), t.network_busy.len()), (1, 1));
     }
 }

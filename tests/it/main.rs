@@ -19,6 +19,7 @@ mod messages;
 mod partitions;
 mod producer;
 mod replication;
+mod robustness;
 mod snapshots;
 mod support;
 mod sweep;

@@ -95,6 +95,24 @@ pub struct ClientNetConfig {
 }
 
 impl ClientNetConfig {
+    /// The names of the timings set to 0 ms, the ones that let a client retry or reconnect
+    /// without simulated time passing.
+    pub fn zero_timings(&self) -> Vec<&'static str> {
+        [
+            (CONNECTION_SETUP_TIMEOUT.name, self.connection_setup_timeout),
+            (RECONNECT_BACKOFF.name, self.reconnect_backoff),
+            (RECONNECT_BACKOFF_MAX.name, self.reconnect_backoff_max),
+            (RETRY_BACKOFF.name, self.retry_backoff),
+            (RETRY_BACKOFF_MAX.name, self.retry_backoff_max),
+            (REQUEST_TIMEOUT.name, self.request_timeout),
+            (METADATA_MAX_AGE.name, self.metadata_max_age),
+        ]
+        .into_iter()
+        .filter(|(_, d)| *d == SimDuration::ZERO)
+        .map(|(name, _)| name)
+        .collect()
+    }
+
     pub(super) fn from_config(c: &Config) -> ClientNetConfig {
         ClientNetConfig {
             request_timeout: c.ms(REQUEST_TIMEOUT.name),
