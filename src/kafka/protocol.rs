@@ -541,6 +541,29 @@ pub enum Message {
 }
 
 impl Message {
+    /// What kind of message this is, for people: the variant, and Kafka's API name for requests
+    /// and responses (`Request Produce`).
+    pub fn kind(&self) -> String {
+        match self {
+            Message::Connect => "Connect".to_string(),
+            Message::ConnectOk => "ConnectOk".to_string(),
+            Message::ConnectRefused => "ConnectRefused".to_string(),
+            Message::Request { body, .. } => format!("Request {}", body.api()),
+            Message::Response { body, .. } => format!("Response {}", body.api()),
+            Message::Heartbeat { .. } => "Heartbeat".to_string(),
+            Message::HeartbeatResponse { .. } => "HeartbeatResponse".to_string(),
+            Message::MetadataUpdate(_) => "MetadataUpdate".to_string(),
+            Message::AlterPartition { .. } => "AlterPartition".to_string(),
+            Message::AlterPartitionResponse { .. } => "AlterPartitionResponse".to_string(),
+            Message::ShutdownRequest { .. } => "ShutdownRequest".to_string(),
+            Message::ShutdownAllowed => "ShutdownAllowed".to_string(),
+            Message::AllocateProducerIds { .. } => "AllocateProducerIds".to_string(),
+            Message::ProducerIdBlock { .. } => "ProducerIdBlock".to_string(),
+        }
+    }
+}
+
+impl Message {
     /// True for client requests (what `DropRequests` counts).
     pub fn is_request(&self) -> bool {
         matches!(self, Message::Request { .. })

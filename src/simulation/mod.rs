@@ -706,14 +706,8 @@ impl<'s> Simulation<'s> {
         Some(match ev {
             Ev::Start(n) => (*n, "start".to_string()),
             Ev::Wake(n) => (*n, "timer".to_string()),
-            Ev::Deliver(d) => (
-                d.to,
-                format!("receives {} from {}", message_kind(&d.msg), name(d.from)),
-            ),
-            Ev::Handle(d) => (
-                d.to,
-                format!("handles {} from {}", message_kind(&d.msg), name(d.from)),
-            ),
+            Ev::Deliver(d) => (d.to, format!("receives {} from {}", d.msg.kind(), name(d.from))),
+            Ev::Handle(d) => (d.to, format!("handles {} from {}", d.msg.kind(), name(d.from))),
             Ev::Closed { to, peer, .. } => (*to, format!("sees {} close the connection", name(*peer))),
             Ev::Fault(_) => return None,
         })
@@ -839,17 +833,5 @@ impl<'s> Simulation<'s> {
             consumer_positions,
             names: self.names,
         }
-    }
-}
-
-/// A message's variant, and its body's for requests and responses (`Connect`,
-/// `Request Produce`), from its `Debug` form: only the livelock report calls it.
-fn message_kind(msg: &Message) -> String {
-    let text = format!("{msg:?}");
-    let word = |s: &str| -> String { s.chars().take_while(char::is_ascii_alphanumeric).collect() };
-    let kind = word(&text);
-    match text.split_once("body: ") {
-        Some((_, body)) => format!("{kind} {}", word(body)),
-        None => kind,
     }
 }
