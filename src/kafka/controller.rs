@@ -106,6 +106,12 @@ impl Controller {
         Arc::clone(&self.metadata)
     }
 
+    /// When `broker`'s session ends: its last contact plus `broker.session.timeout.ms`; after
+    /// it, the controller fences the broker (`BrokerHeartbeatManager`).
+    pub fn session_deadline(&self, broker: BrokerId) -> SimTime {
+        self.last_contact[broker as usize - 1] + self.session_timeout
+    }
+
     /// Starts the session and rebalance timers.
     pub fn on_start(&mut self, now: SimTime, out: &mut O) {
         self.schedule(now, out);

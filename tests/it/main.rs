@@ -18,6 +18,7 @@ mod matrix;
 mod messages;
 mod partitions;
 mod producer;
+mod properties;
 mod replication;
 mod snapshots;
 mod support;
