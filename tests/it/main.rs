@@ -11,6 +11,7 @@ mod consumer;
 mod costs;
 mod determinism;
 mod faults;
+mod generate;
 mod groups;
 mod idempotence;
 mod lifecycle;

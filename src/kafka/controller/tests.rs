@@ -189,7 +189,14 @@ fn added_partitions_go_to_active_brokers_only() {
     c.on_message(at(1), Message::ShutdownRequest { broker: 2 }, &mut out);
     c.add_partitions(0, 3, at(2), &mut out);
     for p in 1..3 {
-        let s = c.metadata().partition(Tp { topic: 0, partition: p }).cloned().expect("added");
+        let s = c
+            .metadata()
+            .partition(Tp {
+                topic: 0,
+                partition: p,
+            })
+            .cloned()
+            .expect("added");
         assert!(s.leader.is_some_and(|l| l != 2), "{s:?}");
         assert_eq!(s.isr, s.replicas, "{s:?}");
     }
