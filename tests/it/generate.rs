@@ -8,7 +8,7 @@
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::sample::{select, subsequence};
+use proptest::sample::{Index, select, subsequence};
 use std::fmt::Write;
 
 /// A generated scenario, kept structured so that proptest shrinks it piece by piece.
@@ -135,6 +135,8 @@ fn broker_config() -> impl Strategy<Value = Vec<(&'static str, String)>> {
         int("leader.imbalance.check.interval.seconds", 1..=300),
         one_of("kafkasim.truncation.rule", &["leader-epoch", "high-watermark"]),
         flag("kafkasim.min.isr.hw.gate"),
+        int("group.initial.rebalance.delay.ms", 0..=3_000),
+        int("broker.heartbeat.interval.ms", 10..=2_000),
     ])
 }
 
@@ -579,5 +581,149 @@ impl Generated {
             }
         };
         Some(format!("({trigger}, fault: {fault})"))
+    }
+}
+
+/// One change to a scenario's text.
+#[derive(Clone, Debug)]
+pub enum Mutation {
+    /// Replace the byte at a position.
+    FlipByte(Index, u8),
+    /// Delete up to `n` bytes from a position.
+    Delete(Index, usize),
+    /// Repeat up to `n` bytes from a position right after them.
+    Duplicate(Index, usize),
+    /// Replace the n-th number with an extreme one.
+    ExtremeNumber(Index, &'static str),
+    /// Cut the text at a position.
+    Truncate(Index),
+    /// Replace the n-th identifier or string with a near miss.
+    NearMiss(Index, NearMiss),
+}
+
+/// How a near miss differs from the word.
+#[derive(Clone, Copy, Debug)]
+pub enum NearMiss {
+    DropChar,
+    SwapChars,
+    Uppercase,
+    ExtraChar,
+}
+
+/// Numbers at the edges of every integer type, and past them.
+const EXTREMES: &[&str] = &[
+    "0",
+    "-1",
+    "1",
+    "255",
+    "65536",
+    "2147483647",
+    "2147483648",
+    "4294967295",
+    "4294967296",
+    "9223372036854775807",
+    "18446744073709551615",
+    "18446744073709551616",
+    "999999999999999999999999",
+    "1e308",
+    "-0",
+    "0.5",
+];
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<Index>(), any::<u8>()).prop_map(|(i, b)| Mutation::FlipByte(i, b)),
+        (any::<Index>(), 1usize..=40).prop_map(|(i, n)| Mutation::Delete(i, n)),
+        (any::<Index>(), 1usize..=80).prop_map(|(i, n)| Mutation::Duplicate(i, n)),
+        (any::<Index>(), select(EXTREMES)).prop_map(|(i, n)| Mutation::ExtremeNumber(i, n)),
+        any::<Index>().prop_map(Mutation::Truncate),
+        (
+            any::<Index>(),
+            select(
+                &[
+                    NearMiss::DropChar,
+                    NearMiss::SwapChars,
+                    NearMiss::Uppercase,
+                    NearMiss::ExtraChar
+                ][..]
+            )
+        )
+            .prop_map(|(i, m)| Mutation::NearMiss(i, m)),
+    ]
+}
+
+/// A bundled scenario (by index into `count` of them) and one to three mutations.
+pub fn mutations(count: usize) -> impl Strategy<Value = (usize, Vec<Mutation>)> {
+    (0..count, vec(mutation(), 1..=3))
+}
+
+/// Byte ranges of the runs of `bytes` that `is_part` accepts.
+fn runs(bytes: &[u8], is_part: impl Fn(u8) -> bool) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, b) in bytes.iter().enumerate() {
+        match (is_part(*b), start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                out.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, bytes.len()));
+    }
+    out
+}
+
+fn replace(bytes: &mut Vec<u8>, (start, end): (usize, usize), with: &[u8]) {
+    bytes.splice(start..end, with.iter().copied());
+}
+
+impl Mutation {
+    /// Applies the mutation to `bytes`.
+    pub fn apply(&self, bytes: &mut Vec<u8>) {
+        if bytes.is_empty() {
+            return;
+        }
+        let len = bytes.len();
+        match self {
+            Mutation::FlipByte(i, b) => bytes[i.index(len)] = *b,
+            Mutation::Delete(i, n) => {
+                let at = i.index(len);
+                bytes.drain(at..(at + n).min(len));
+            }
+            Mutation::Duplicate(i, n) => {
+                let at = i.index(len);
+                let piece: Vec<u8> = bytes[at..(at + n).min(len)].to_vec();
+                replace(bytes, (at, at), &piece);
+            }
+            Mutation::ExtremeNumber(i, n) => {
+                let numbers = runs(bytes, |b| b.is_ascii_digit());
+                if !numbers.is_empty() {
+                    replace(bytes, numbers[i.index(numbers.len())], n.as_bytes());
+                }
+            }
+            Mutation::Truncate(i) => bytes.truncate(i.index(len)),
+            Mutation::NearMiss(i, how) => {
+                let words = runs(bytes, |b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+                if words.is_empty() {
+                    return;
+                }
+                let (start, end) = words[i.index(words.len())];
+                let mut word = bytes[start..end].to_vec();
+                match how {
+                    NearMiss::DropChar => {
+                        word.remove(word.len() / 2);
+                    }
+                    NearMiss::SwapChars if word.len() > 1 => word.swap(0, 1),
+                    NearMiss::SwapChars => word.push(b'x'),
+                    NearMiss::Uppercase => word.make_ascii_uppercase(),
+                    NearMiss::ExtraChar => word.insert(word.len() / 2, b'e'),
+                }
+                replace(bytes, (start, end), &word);
+            }
+        }
     }
 }
