@@ -16,6 +16,7 @@ mod acked;
 pub mod expect;
 mod explain;
 mod groups;
+pub mod invariants;
 pub mod keys;
 mod replicas;
 mod scan;

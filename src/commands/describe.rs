@@ -34,6 +34,7 @@ pub fn describe(args: &DescribeArgs, out: &mut dyn Write, err: &mut dyn Write) -
         max_events: DEFAULT_MAX_EVENTS,
         trace: None,
         charts: false,
+        invariants: false,
     };
     let result = simulation::run(&scenario, &opts);
     out.write_all(describe_topics(&scenario, result.seed, &result.metadata).as_bytes())?;

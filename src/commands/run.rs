@@ -51,6 +51,7 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<E
         max_events: args.max_events,
         trace: (!args.no_trace).then_some(args.format),
         charts: args.out_dir.is_some(),
+        invariants: false,
     };
     let result = simulation::run(&scenario, &opts);
     let checks = check(&scenario, &result);

@@ -106,6 +106,12 @@ impl Controller {
         Arc::clone(&self.metadata)
     }
 
+    /// When `broker`'s session ends: its last contact plus `broker.session.timeout.ms`; after
+    /// it, the controller fences the broker (`BrokerHeartbeatManager`).
+    pub fn session_deadline(&self, broker: BrokerId) -> SimTime {
+        self.last_contact[broker as usize - 1] + self.session_timeout
+    }
+
     /// Starts the session and rebalance timers.
     pub fn on_start(&mut self, now: SimTime, out: &mut O) {
         self.schedule(now, out);
@@ -244,14 +250,32 @@ impl Controller {
         let Some(first) = self.metadata.partition(tp(topic as usize, 0)).cloned() else {
             return;
         };
-        let brokers: Vec<BrokerId> = self.addr.broker_ids().collect();
         let live = self.refresh_live_brokers();
+        // Kafka 4.0 places new partitions with `StripedReplicaPlacer` over the usable brokers,
+        // never letting a fenced one lead, and refuses a replication factor they cannot meet
+        // (`InvalidReplicationFactorException`). kafkasim keeps the rack-unaware order over the
+        // active (unfenced, not shutting down) brokers, so every new partition starts with a
+        // leader and a non-empty ISR; Kafka may also put followers on fenced brokers.
+        let brokers: Vec<BrokerId> = self.addr.broker_ids().filter(|b| live[*b as usize - 1]).collect();
+        let replication_factor = first.replicas.len() as u32;
+        if brokers.is_empty() || (brokers.len() as u32) < replication_factor {
+            let why = if brokers.is_empty() {
+                "All brokers are currently fenced.".to_string()
+            } else {
+                format!(
+                    "Unable to replicate the partition {replication_factor} time(s): The target replication factor of {replication_factor} cannot be reached because only {} broker(s) are registered.",
+                    brokers.len()
+                )
+            };
+            out.trace(|| Event::PartitionsRefused { topic, why });
+            return;
+        }
         let placed = assignment::rack_unaware_added(
             &brokers,
             first.replicas[0],
             existing,
             count - existing,
-            first.replicas.len() as u32,
+            replication_factor,
         );
         let md = Arc::make_mut(&mut self.metadata);
         let mut changes = Vec::new();

@@ -46,7 +46,14 @@ impl Simulation<'_> {
                 consumer,
                 lose_unflushed,
             } => match (broker, consumer) {
-                (Some(b), _) => self.crash(self.addr.broker(*b), *lose_unflushed),
+                (Some(b), _) => {
+                    let n = self.addr.broker(*b);
+                    let up = self.nodes[n.0 as usize].is_up();
+                    if let Some(inv) = self.invariants.as_mut().filter(|_| *lose_unflushed && up) {
+                        inv.power_loss(*b);
+                    }
+                    self.crash(self.addr.broker(*b), *lose_unflushed)
+                }
                 (None, Some(c)) => self.crash(self.client_node(c), false),
                 (None, None) => {}
             },

@@ -7,6 +7,7 @@ mod nodes;
 mod stall;
 mod threads;
 
+use crate::check::invariants::{Invariants, Violation};
 use crate::history::{Client, History};
 use crate::kafka::addr::Addresses;
 use crate::kafka::broker::Broker;
@@ -42,6 +43,9 @@ pub struct RunOptions {
     pub trace: Option<TraceFormat>,
     /// Records what the charts need (replica offsets, every message); slower, off by default.
     pub charts: bool,
+    /// Checks the model invariants after every event a broker or the controller handles
+    /// ([`crate::check::invariants`]); slower, off by default.
+    pub invariants: bool,
 }
 
 impl Default for RunOptions {
@@ -52,6 +56,7 @@ impl Default for RunOptions {
             max_events: DEFAULT_MAX_EVENTS,
             trace: Some(TraceFormat::Text),
             charts: false,
+            invariants: false,
         }
     }
 }
@@ -113,6 +118,8 @@ pub struct RunResult {
     pub consumer_positions: Vec<Vec<(Tp, Option<u64>)>>,
     /// Display names.
     pub names: Names,
+    /// Broken model invariants, when [`RunOptions::invariants`] was on.
+    pub violations: Vec<Violation>,
 }
 
 /// A message on its way, boxed so queue entries stay small (most events are timers).
@@ -161,6 +168,8 @@ struct Simulation<'s> {
     incarnations: Vec<u32>,
     /// Each broker's request-handling threads, by broker index.
     threads: Vec<BrokerThreads>,
+    /// The invariant observer, when asked for.
+    invariants: Option<Invariants>,
 }
 
 /// Consumer number `i` of the scenario; `incarnation` counts its restarts (each gets its own
@@ -198,6 +207,9 @@ pub fn run(scenario: &Scenario, opts: &RunOptions) -> RunResult {
         sim.history.series = Some(Box::default());
         // The charts read trace-only events (replication, high watermarks).
         sim.out = Out::new(true);
+    }
+    if opts.invariants {
+        sim.invariants = Some(Invariants::new(&scenario.cluster.config));
     }
     let end = SimTime::ZERO + opts.until.map_or(scenario.duration, |u| u.min(scenario.duration));
     let mut events = 0u64;
@@ -345,6 +357,7 @@ impl<'s> Simulation<'s> {
             incarnations: vec![0; scenario.consumers.len()],
             threads: vec![BrokerThreads::new(scenario.cluster.config.costs); brokers as usize],
             rng,
+            invariants: None,
         }
     }
 
@@ -379,6 +392,11 @@ impl<'s> Simulation<'s> {
                 self.wake[n.0 as usize] = None;
                 if self.nodes[n.0 as usize].is_up() {
                     self.call(n, |node, now, out| node.wake(now, out));
+                    if let (Some(inv), Node::Controller(c)) =
+                        (&mut self.invariants, &self.nodes[n.0 as usize])
+                    {
+                        inv.controller_sessions(self.now, c);
+                    }
                 }
             }
             Ev::Deliver(d) => self.deliver(*d),
@@ -530,6 +548,13 @@ impl<'s> Simulation<'s> {
     fn call(&mut self, n: NodeId, f: impl FnOnce(&mut Node, SimTime, &mut Out<Message, Event>)) {
         f(&mut self.nodes[n.0 as usize], self.now, &mut self.out);
         self.apply(n);
+        if let Some(inv) = &mut self.invariants {
+            match &self.nodes[n.0 as usize] {
+                Node::Broker(b) => inv.broker(self.now, b),
+                Node::Controller(c) => inv.controller(self.now, c),
+                Node::Producer(_) | Node::Consumer(_) => {}
+            }
+        }
     }
 
     /// Applies what node `n` handed back in `self.out`, keeping the buffers' capacity.
@@ -832,6 +857,10 @@ impl<'s> Simulation<'s> {
             replica_logs,
             consumer_positions,
             names: self.names,
+            violations: self
+                .invariants
+                .map(Invariants::into_violations)
+                .unwrap_or_default(),
         }
     }
 }

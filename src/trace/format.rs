@@ -1,6 +1,7 @@
 //! Turning stamped events into text lines (`   1.204ms  broker-2  append  orders-1 ...`) or JSON.
 
 use super::{BatchInRequest, Event, Stamped};
+use crate::kafka::log::COMMIT_RECORD;
 use crate::kafka::protocol::{BrokerId, broker_list};
 use crate::kafka::record::{RecordId, Tp};
 use crate::sim::NodeId;
@@ -27,12 +28,20 @@ impl Names {
     }
 
     /// `p1#17`.
+    /// A group coordinator's record in `__consumer_offsets` (which no producer sent) is
+    /// `offset-commit`.
     pub fn record(&self, r: RecordId) -> String {
+        if r == COMMIT_RECORD {
+            return "offset-commit".to_string();
+        }
         format!("{}#{}", self.producers[r.producer as usize], r.seq)
     }
 
     /// The key of record number `seq` of producer `producer`, if it has one.
     pub fn key_of(&self, r: RecordId) -> Option<&str> {
+        if r == COMMIT_RECORD {
+            return None;
+        }
         let keys = self.keys[r.producer as usize].as_ref()?;
         Some(keys[r.seq as usize % keys.len()].as_str())
     }

@@ -116,6 +116,11 @@ impl Broker {
         broker
     }
 
+    /// The broker id.
+    pub fn id(&self) -> BrokerId {
+        self.id
+    }
+
     /// True unless crashed or stopped.
     pub fn is_up(&self) -> bool {
         self.life != Life::Down

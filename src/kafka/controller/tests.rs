@@ -174,6 +174,43 @@ fn controlled_shutdown_moves_leadership_first() {
     );
 }
 
+/// Found by the property tests: partitions added while the broker the placement starts from is
+/// shut down had it as their only replica, no leader and an empty ISR. Kafka 4.0 places new
+/// partitions on usable brokers, never with a fenced leader (`ReplicationControlManager.
+/// createPartitions`, `StripedReplicaPlacer`), and refuses a replication factor they cannot meet.
+#[test]
+fn added_partitions_go_to_active_brokers_only() {
+    let topics = [TopicPolicy {
+        assignment: vec![vec![2]],
+        unclean_leader_election: false,
+    }];
+    let mut c = Controller::new(Addresses::new(2), &topics, &config(""));
+    let mut out = Out::new(true);
+    c.on_message(at(1), Message::ShutdownRequest { broker: 2 }, &mut out);
+    c.add_partitions(0, 3, at(2), &mut out);
+    for p in 1..3 {
+        let s = c
+            .metadata()
+            .partition(Tp {
+                topic: 0,
+                partition: p,
+            })
+            .cloned()
+            .expect("added");
+        assert!(s.leader.is_some_and(|l| l != 2), "{s:?}");
+        assert_eq!(s.isr, s.replicas, "{s:?}");
+    }
+    let mut all_gone = controller(vec![1, 2], false);
+    all_gone.on_message(at(1), Message::ShutdownRequest { broker: 1 }, &mut out);
+    all_gone.on_message(at(1), Message::ShutdownRequest { broker: 2 }, &mut out);
+    all_gone.add_partitions(0, 2, at(2), &mut out);
+    assert_eq!(all_gone.metadata().partition_count(0), 1);
+    assert!(matches!(
+        out.events.last(),
+        Some(Event::PartitionsRefused { why, .. }) if why == "All brokers are currently fenced."
+    ));
+}
+
 /// Broker 3, the preferred leader of [3,1,2], is fenced at 9.001 s; it comes back and rejoins
 /// the ISR by 11 s. Returns the controller with broker 1 leading.
 fn failover_then_rejoin(out: &mut O) -> Controller {
