@@ -1,10 +1,10 @@
 //! Random small valid scenarios, as RON text, for the property tests: the parser reads what a
 //! user would write.
 //!
-//! Ranges stay inside what the model runs quickly in a debug build, and away from inputs another
-//! change handles (huge jitter, all-zero reconnect timings, huge thread counts, many partitions,
-//! huge `records`): `jitter` ≤ 100ms, backoffs and timeouts ≥ 1ms, threads ≤ 64, partitions ≤ 8,
-//! `records` ≤ 2,000.
+//! Ranges cover the schema's extremes where fuzzing found trouble (a jitter of `u64::MAX` µs,
+//! zero timeouts and backoffs, `i32::MAX` threads, 10⁸ declared records) and stay small where
+//! size only costs time in a debug build: 1–4 brokers, at most 8 partitions per topic, runs of
+//! at most 3 s.
 
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -129,8 +129,8 @@ fn broker_config() -> impl Strategy<Value = Vec<(&'static str, String)>> {
         int("replica.fetch.wait.max.ms", 1..=500),
         int("log.flush.interval.messages", 1..=10_000),
         int("log.flush.interval.ms", 1..=5_000),
-        int("num.io.threads", 1..=64),
-        int("num.network.threads", 1..=64),
+        int("num.io.threads", 1..=2_147_483_647),
+        int("num.network.threads", 1..=2_147_483_647),
         flag("auto.leader.rebalance.enable"),
         int("leader.imbalance.check.interval.seconds", 1..=300),
         one_of("kafkasim.truncation.rule", &["leader-epoch", "high-watermark"]),
@@ -147,10 +147,11 @@ fn topic_config() -> impl Strategy<Value = Vec<(&'static str, String)>> {
     ])
 }
 
-/// Client network keys (`CommonClientConfigs`): timeouts and backoffs of at least 1 ms, maxima
-/// at or above their bases. `metadata.max.age.ms` may be 0.
+/// Client network keys (`CommonClientConfigs`): timeouts and backoffs from 0 ms (all zero lets a
+/// client reconnect forever at one instant: the run stops as a livelock), maxima at or above
+/// their bases. `metadata.max.age.ms` may be 0.
 fn client_net() -> impl Strategy<Value = Vec<(&'static str, String)>> {
-    let backoffs = (1u64..=1_000, 0u64..=2_000, 1u64..=1_000, 0u64..=2_000).prop_map(|(r, rx, c, cx)| {
+    let backoffs = (0u64..=1_000, 0u64..=2_000, 0u64..=1_000, 0u64..=2_000).prop_map(|(r, rx, c, cx)| {
         vec![
             ("retry.backoff.ms", r.to_string()),
             ("retry.backoff.max.ms", (r + rx).to_string()),
@@ -162,7 +163,7 @@ fn client_net() -> impl Strategy<Value = Vec<(&'static str, String)>> {
         backoffs,
         any::<bool>(),
         entries(vec![
-            int("socket.connection.setup.timeout.ms", 1..=10_000),
+            int("socket.connection.setup.timeout.ms", 0..=10_000),
             int("metadata.max.age.ms", 0..=300_000),
         ]),
     )
@@ -178,7 +179,7 @@ fn client_net() -> impl Strategy<Value = Vec<(&'static str, String)>> {
 /// needs (acks=all, retries > 0, at most 5 in flight), `delivery.timeout.ms` at least
 /// `linger.ms + request.timeout.ms`.
 fn producer_config() -> impl Strategy<Value = Vec<(&'static str, String)>> {
-    let timing = (0u64..=100, 1u64..=30_000, 0u64..=120_000).prop_map(|(linger, request, extra)| {
+    let timing = (0u64..=100, 0u64..=30_000, 0u64..=120_000).prop_map(|(linger, request, extra)| {
         vec![
             ("linger.ms", linger.to_string()),
             ("request.timeout.ms", request.to_string()),
@@ -306,7 +307,7 @@ prop_compose! {
     fn producer(topics: usize)(
         topic in 0..topics,
         keys in 0u32..=4,
-        records in 1u64..=2_000,
+        records in prop_oneof![4 => 1u64..=2_000, 1 => Just(100_000_000)],
         rate_per_s in 10u64..=2_000,
         value_bytes in 1u32..=1_000,
         start_ms in 0u64..=500,
@@ -336,7 +337,11 @@ pub fn scenario() -> impl Strategy<Value = Generated> {
     (1u32..=4, 1usize..=3).prop_flat_map(|(brokers, topics)| {
         (
             (any::<u64>(), 100u64..=3_000, broker_config()),
-            (0u64..=10_000, 0u64..=100_000, prop::option::of(1u64..=1_000)),
+            (
+                0u64..=10_000,
+                prop_oneof![4 => 0u64..=100_000, 1 => Just(u64::MAX)],
+                prop::option::of(1u64..=1_000),
+            ),
             vec(topic(brokers), topics),
             vec(producer(topics), 0..=3),
             vec(consumer(topics), 0..=3),

@@ -58,12 +58,11 @@ fn run_generated(text: &str) -> (String, String, Vec<String>, Option<String>) {
         .iter()
         .map(|v| v.describe(&result.names))
         .collect();
-    (
-        result.trace.unwrap_or_default(),
-        summary,
-        violations,
-        result.stopped_early,
-    )
+    // A livelock (all of a client's timeouts and backoffs 0, reconnecting to a dead broker at
+    // one instant, as a real client would spin) is a bounded end the run reports; anything else
+    // that stops a run early is not.
+    let stopped = result.stopped_early.filter(|_| !result.livelock);
+    (result.trace.unwrap_or_default(), summary, violations, stopped)
 }
 
 /// `cases` per property, or `PROPTEST_CASES` when set; failures are kept in
@@ -143,25 +142,11 @@ fn truncated_offset_commit_records_are_traced() {
     assert!(json.contains(r#""records":["offset-commit""#), "{json}");
 }
 
-/// Inputs the `runtime` branch makes safe (jitter near `u64::MAX`, all-zero connection timings,
-/// huge thread counts, many partitions, huge `records`): a mutated scenario beyond these is only
-/// parsed, not run, until then.
-fn within_runtime_limits(s: &Scenario) -> bool {
-    let ms = SimDuration::from_us(1_000);
-    let nets = s
-        .producers
-        .iter()
-        .map(|p| &p.config.net)
-        .chain(s.consumers.iter().map(|c| &c.config.net));
-    let costs = &s.cluster.config.costs;
-    s.cluster.network.jitter <= SimDuration::from_us(100_000)
-        && costs.io_threads <= 64
-        && costs.network_threads <= 64
-        && s.topics.iter().all(|t| t.partitions <= 64)
-        && s.producers.iter().all(|p| p.workload.records <= 10_000)
-        && nets.into_iter().all(|n| {
-            n.reconnect_backoff >= ms && n.reconnect_backoff_max >= ms && n.connection_setup_timeout >= ms
-        })
+/// Whether a mutated scenario is small enough to run in the suite: a mutation may raise a
+/// partition count to 10,000, which runs correctly but slowly in a debug build. Only size is
+/// bounded here; extreme timings, jitter, thread counts and record counts all run.
+fn quick_to_run(s: &Scenario) -> bool {
+    s.topics.iter().all(|t| t.partitions <= 64)
         && s.faults.iter().all(|f| match &f.fault {
             Fault::AddPartitions { count, .. } => *count <= 64,
             _ => true,
@@ -188,7 +173,7 @@ fn mutated_text_is_handled(file: &str, bytes: Vec<u8>) -> Result<(), TestCaseErr
         Ok(s) => s,
         Err(e) => return located(&e),
     };
-    if within_runtime_limits(&scenario) {
+    if quick_to_run(&scenario) {
         let opts = RunOptions {
             until: Some(SimDuration::from_us(2_000_000)),
             max_events: 300_000,
