@@ -3,18 +3,23 @@
 
 use super::blocks::Blocks;
 use super::config::{ConfigBlock, LoadedBlock};
-use super::error::{ScenarioError, did_you_mean};
-use super::fault::{Fault, FaultSpec, NodeRef, RawTrigger, Trigger};
-use super::raw::{RawConsumer, RawFault, RawProducer, RawScenario, RawTopic};
+use super::error::ScenarioError;
+use super::raw::{RawConsumer, RawProducer, RawScenario, RawTopic};
 use super::source::{Raw, Source};
-use super::tidy::tidy;
 use super::units::DURATION_HELP;
 use super::units::{BANDWIDTH_HELP, parse_bandwidth, parse_duration, parse_rate};
 use super::{
     BrokerConfig, Cluster, CommitMode, ConsumerConfig, ConsumerSpec, NetworkSpec, OFFSETS_TOPIC,
     ProducerConfig, ProducerSpec, Scenario, Topic, TopicConfig, Workload,
 };
-use crate::sim::{SimDuration, SimTime};
+use crate::sim::SimDuration;
+
+mod faults;
+mod refs;
+
+use faults::fault;
+use refs::topic_ref;
+pub(super) use refs::{broker_ref, partition_ref, producer_ref, suggest, topic_by_name};
 
 /// Upper limits that keep a scenario's run bounded.
 const MAX_BROKERS: u32 = 100;
@@ -380,26 +385,6 @@ fn explicit_assignment(
     Ok(lists)
 }
 
-/// "did you mean `x`?" when a candidate is close, else the list of what exists.
-pub(super) fn suggest<'a>(
-    found: &str,
-    what: &str,
-    candidates: impl IntoIterator<Item = &'a str> + Clone,
-) -> String {
-    did_you_mean(found, candidates.clone()).unwrap_or_else(|| {
-        let list: Vec<String> = candidates
-            .into_iter()
-            .take(12)
-            .map(|c| format!("`{c}`"))
-            .collect();
-        if list.is_empty() {
-            format!("the scenario has no {what}")
-        } else {
-            format!("known {what}: {}", list.join(", "))
-        }
-    })
-}
-
 /// Client ids share one namespace (`Client("p1")` in faults names either kind).
 #[derive(Default)]
 struct ClientNames(Vec<String>);
@@ -424,23 +409,6 @@ impl ClientNames {
         self.0.push(id.clone());
         Ok(id)
     }
-}
-
-fn topic_ref(src: &Source<'_>, raw: Raw<'_>, topics: &[Topic]) -> Result<usize, ScenarioError> {
-    let name: String = src.parse(raw)?;
-    topic_by_name(src, raw, &name, topics)
-}
-
-pub(super) fn topic_by_name(
-    src: &Source<'_>,
-    raw: Raw<'_>,
-    name: &str,
-    topics: &[Topic],
-) -> Result<usize, ScenarioError> {
-    topics.iter().position(|t| t.name == name).ok_or_else(|| {
-        src.error_within(raw, name, format!("no topic named `{name}`"))
-            .with_help(suggest(name, "topics", topics.iter().map(|t| t.name.as_str())))
-    })
 }
 
 fn producer<'s>(
@@ -580,272 +548,4 @@ fn consumer<'s>(
         commit,
     };
     Ok((spec, block))
-}
-
-fn fault(src: &Source<'_>, f: &RawFault<'_>, s: &Scenario) -> Result<FaultSpec, ScenarioError> {
-    let trigger = match (f.at, f.after) {
-        (Some(at), None) => Trigger::At(SimTime::ZERO + duration(src, at)?),
-        (None, Some(after)) => trigger(src, after, s)?,
-        (Some(at), Some(_)) => {
-            return Err(src
-                .error_at(at, "a fault has both `at` and `after`")
-                .with_help("keep one: `at: \"50ms\"` or `after: Acked(producer: \"p1\", records: 10)`"));
-        }
-        (None, None) => {
-            return Err(src
-                .error_at(f.fault, "this fault has no `at` or `after`")
-                .with_help("add `at: \"50ms\"` or `after: Sent(producer: \"p1\", records: 10)`"));
-        }
-    };
-    let fault: Fault = src.parse(f.fault)?;
-    check_fault(src, f.fault, &fault, s)?;
-    Ok(FaultSpec {
-        trigger,
-        fault,
-        text: tidy(src.text_of(f.fault)),
-    })
-}
-
-fn trigger(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Trigger, ScenarioError> {
-    let t: RawTrigger = src.parse(raw)?;
-    Ok(match t {
-        RawTrigger::Sent { producer, records } => Trigger::Sent {
-            producer: producer_ref(src, raw, &producer, s)?,
-            records,
-        },
-        RawTrigger::Acked { producer, records } => Trigger::Acked {
-            producer: producer_ref(src, raw, &producer, s)?,
-            records,
-        },
-        RawTrigger::Appended {
-            topic,
-            partition,
-            offset,
-        } => {
-            let t = topic_by_name(src, raw, &topic, &s.topics)?;
-            partition_ref(src, raw, t, partition, s)?;
-            Trigger::Appended {
-                topic: t,
-                partition,
-                offset,
-            }
-        }
-    })
-}
-
-pub(super) fn producer_ref(
-    src: &Source<'_>,
-    raw: Raw<'_>,
-    id: &str,
-    s: &Scenario,
-) -> Result<usize, ScenarioError> {
-    s.producer_index(id).ok_or_else(|| {
-        src.error_within(raw, id, format!("no producer with id `{id}`"))
-            .with_help(suggest(
-                id,
-                "producers",
-                s.producers.iter().map(|p| p.id.as_str()),
-            ))
-    })
-}
-
-pub(super) fn broker_ref(src: &Source<'_>, raw: Raw<'_>, b: u32, s: &Scenario) -> Result<(), ScenarioError> {
-    if b == 0 || b > s.cluster.brokers {
-        Err(src
-            .error_within(
-                raw,
-                &b.to_string(),
-                format!("no broker {b}: brokers are 1..={}", s.cluster.brokers),
-            )
-            .with_help("brokers are numbered from 1, as in Kafka's tools"))
-    } else {
-        Ok(())
-    }
-}
-
-pub(super) fn partition_ref(
-    src: &Source<'_>,
-    raw: Raw<'_>,
-    topic: usize,
-    partition: u32,
-    s: &Scenario,
-) -> Result<(), ScenarioError> {
-    let t = &s.topics[topic];
-    let limit = s.partition_limit(topic);
-    if partition >= limit {
-        let grown = if limit > t.partitions {
-            " (counting the AddPartitions faults before this point)"
-        } else {
-            ""
-        };
-        return Err(src.error_within(
-            raw,
-            "partition",
-            format!(
-                "topic `{}` has partitions 0..={}{grown}, there is no partition {partition}",
-                t.name,
-                limit - 1
-            ),
-        ));
-    }
-    Ok(())
-}
-
-fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> Result<(), ScenarioError> {
-    let broker = |b: u32| broker_ref(src, raw, b, s);
-    let client = |id: &str| -> Result<(), ScenarioError> {
-        if s.producer_index(id).is_some() || s.consumer_index(id).is_some() {
-            return Ok(());
-        }
-        let all = s
-            .producers
-            .iter()
-            .map(|p| p.id.as_str())
-            .chain(s.consumers.iter().map(|c| c.id.as_str()));
-        Err(src
-            .error_within(raw, id, format!("no producer or consumer with id `{id}`"))
-            .with_help(suggest(id, "clients", all)))
-    };
-    let node = |n: &NodeRef| match n {
-        NodeRef::Broker(b) => broker(*b),
-        NodeRef::Client(id) => client(id),
-        NodeRef::Controller => Ok(()),
-    };
-    let positive = |n: u32, what: &str| -> Result<(), ScenarioError> {
-        if n == 0 {
-            Err(src.error_within(raw, "count", format!("`count` of {what} must be at least 1")))
-        } else {
-            Ok(())
-        }
-    };
-    match fault {
-        Fault::Crash {
-            broker: b,
-            consumer: c,
-            lose_unflushed,
-        } => {
-            match (b, c) {
-                (Some(_), Some(_)) | (None, None) => {
-                    return Err(src
-                        .error_at(raw, "a crash names a broker or a consumer")
-                        .with_help("write Crash(broker: 1) or Crash(consumer: \"c1\")"));
-                }
-                (Some(b), None) => broker(*b)?,
-                (None, Some(c)) => {
-                    consumer_ref(src, raw, c, s)?;
-                    if *lose_unflushed {
-                        return Err(src
-                            .error_within(raw, "lose_unflushed", "`lose_unflushed` is for brokers")
-                            .with_help("a consumer keeps no data: remove it"));
-                    }
-                }
-            }
-            Ok(())
-        }
-        Fault::Restart {
-            broker: b,
-            consumer: c,
-        } => match (b, c) {
-            (Some(b), None) => broker(*b),
-            (None, Some(c)) => consumer_ref(src, raw, c, s),
-            _ => Err(src
-                .error_at(raw, "a restart names a broker or a consumer")
-                .with_help("write Restart(broker: 1) or Restart(consumer: \"c1\")")),
-        },
-        Fault::ConsumerJoin { consumer } | Fault::ConsumerLeave { consumer } => {
-            consumer_ref(src, raw, consumer, s)
-        }
-        Fault::ControlledShutdown { broker: b } => broker(*b),
-        Fault::Pause { node: n, duration } => {
-            if *duration == SimDuration::ZERO {
-                return Err(src.error_within(raw, "for", "a pause must last longer than 0"));
-            }
-            node(n)
-        }
-        Fault::Isolate { node: n } => node(n),
-        Fault::Partition { groups } => {
-            if groups.len() < 2 {
-                return Err(src
-                    .error_at(raw, "a partition needs at least two groups")
-                    .with_help(
-                        "e.g. groups: [[Broker(1)], [Broker(2), Client(\"p1\")]]; or use Isolate(node: ...)",
-                    ));
-            }
-            let mut seen: Vec<&NodeRef> = Vec::new();
-            for n in groups.iter().flatten() {
-                node(n)?;
-                if seen.contains(&n) {
-                    return Err(src.error_at(raw, format!("{n} is in more than one group")));
-                }
-                seen.push(n);
-            }
-            if groups.iter().any(Vec::is_empty) {
-                return Err(src.error_at(raw, "a partition group is empty"));
-            }
-            Ok(())
-        }
-        Fault::Heal => Ok(()),
-        Fault::DropRequests {
-            broker: b,
-            client: c,
-            count,
-        } => {
-            broker(*b)?;
-            client(c)?;
-            positive(*count, "requests")
-        }
-        Fault::DropResponses {
-            broker: b,
-            client: c,
-            count,
-        } => {
-            broker(*b)?;
-            client(c)?;
-            positive(*count, "responses")
-        }
-        Fault::SlowLink { nodes: (a, b), .. } => {
-            node(a)?;
-            node(b)?;
-            if a == b {
-                return Err(src.error_at(raw, "a slow link needs two different nodes"));
-            }
-            Ok(())
-        }
-        Fault::Reset { broker: b, client: c } => {
-            broker(*b)?;
-            client(c)
-        }
-        Fault::AddPartitions { topic, count } => {
-            let t = topic_by_name(src, raw, topic, &s.topics)?;
-            let now = s.partition_limit(t);
-            // `ReplicationControlManager.createPartitions`' INVALID_PARTITIONS messages.
-            let why = match (*count).cmp(&now) {
-                std::cmp::Ordering::Greater if *count <= MAX_PARTITIONS => return Ok(()),
-                std::cmp::Ordering::Greater => {
-                    format!("a topic can have at most {MAX_PARTITIONS} partitions")
-                }
-                std::cmp::Ordering::Equal => format!("Topic already has {now} partitions."),
-                std::cmp::Ordering::Less => {
-                    format!(
-                        "Topic currently has {now} partitions, which is higher than the requested {count}."
-                    )
-                }
-            };
-            Err(src.error_within(raw, "count", why).with_help(format!(
-                "`count` is the new total: more than {now}, e.g. count: {}",
-                now * 2
-            )))
-        }
-    }
-}
-
-/// A consumer named in a fault.
-fn consumer_ref(src: &Source<'_>, raw: Raw<'_>, id: &str, s: &Scenario) -> Result<(), ScenarioError> {
-    if s.consumer_index(id).is_some() {
-        return Ok(());
-    }
-    let all = s.consumers.iter().map(|c| c.id.as_str());
-    Err(src
-        .error_within(raw, id, format!("no consumer with id `{id}`"))
-        .with_help(suggest(id, "consumers", all)))
 }
