@@ -19,6 +19,7 @@ mod messages;
 mod partitions;
 mod producer;
 mod replication;
+mod restart;
 mod robustness;
 mod snapshots;
 mod support;

@@ -173,15 +173,20 @@ impl Broker {
         self.flush_by_messages(tp);
     }
 
-    /// Cuts a replica's log, and records what it lost.
+    /// Cuts a replica's log, and records what it lost. A cut at or beyond the log end removes
+    /// no record but still drops epochs that start there (`UnifiedLog.truncateTo`: "always
+    /// truncate epoch cache since we may have a conflicting epoch entry at the end of the log
+    /// from the leader"): a former leader that wrote nothing in its epoch would otherwise send
+    /// that epoch again in every fetch and get the same divergence back, round trip after round
+    /// trip.
     fn truncate(&mut self, tp: Tp, to: u64, why: &'static str, out: &mut O) {
         let Some(r) = self.replicas.get_mut(&tp) else {
             return;
         };
-        if to >= r.log.log_end_offset() {
+        let removed = r.log.truncate_to(to);
+        if removed.is_empty() {
             return;
         }
-        let removed = r.log.truncate_to(to);
         let records: Arc<[RecordId]> = removed.iter().flat_map(|b| b.records.iter().copied()).collect();
         out.emit(Event::Truncated {
             tp,
