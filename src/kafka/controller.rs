@@ -15,7 +15,7 @@
 use super::addr::Addresses;
 use super::assignment;
 use super::protocol::{
-    BrokerId, ClusterMetadata, ErrorCode, Message, PRODUCER_ID_BLOCK_SIZE, PartitionState,
+    BrokerId, ClusterMetadata, ErrorCode, IsrProposal, Message, PRODUCER_ID_BLOCK_SIZE, PartitionState,
 };
 use super::record::Tp;
 use crate::scenario::BrokerConfig;
@@ -47,6 +47,8 @@ pub struct Controller {
     unregistered: Vec<bool>,
     balancer: Balancer,
     metadata: Arc<ClusterMetadata>,
+    /// The partitions the latest metadata version changed.
+    last_changed: Arc<[Tp]>,
     /// First id of the next producer id block (`ProducerIdControlManager`).
     next_producer_id: u64,
 }
@@ -97,6 +99,7 @@ impl Controller {
                 live_brokers: addr.broker_ids().collect(),
                 topics: partitions,
             }),
+            last_changed: Arc::from([]),
             next_producer_id: 0,
         }
     }
@@ -125,11 +128,10 @@ impl Controller {
                 }
             }
             Message::AlterPartition {
-                tp,
-                leader_epoch,
-                partition_epoch,
-                isr,
-            } => self.alter_partition(tp, leader_epoch, partition_epoch, isr, out),
+                broker,
+                correlation,
+                partitions,
+            } => self.alter_partition(broker, correlation, partitions, out),
             Message::ShutdownRequest { broker } => {
                 // `handleBrokerInControlledShutdown` moves leaderships and ISR places away; once
                 // none is left the broker may stop (SHUTDOWN_NOW) and is fenced at once
@@ -198,10 +200,7 @@ impl Controller {
             self.publish(changes, out);
         } else if metadata_version < self.metadata.version {
             // A broker that restarted fetches the metadata log before it serves clients.
-            out.send(
-                self.addr.broker(broker),
-                Message::MetadataUpdate(Arc::clone(&self.metadata)),
-            );
+            out.send(self.addr.broker(broker), self.metadata_update());
         }
         Some(Ok(()))
     }
@@ -441,50 +440,72 @@ impl Controller {
         changes
     }
 
-    /// `AlterPartition` from a leader: committed when its epochs are current and every new
-    /// member is acceptable.
+    /// `AlterPartition` from a leader (`ReplicationControlManager.alterPartition`): each
+    /// proposal is committed when its epochs are current and every new member is acceptable;
+    /// the committed ones are published as one metadata version, as `QuorumController` appends
+    /// the records of one request as one batch. The leader gets one answer per proposal.
     fn alter_partition(
         &mut self,
-        tp: Tp,
-        leader_epoch: u32,
-        partition_epoch: u32,
-        isr: Vec<BrokerId>,
+        broker: BrokerId,
+        correlation: u32,
+        proposals: Vec<IsrProposal>,
         out: &mut O,
     ) {
-        let Some(state) = self.metadata.partition(tp).cloned() else {
-            return;
-        };
-        let Some(leader) = state.leader else { return };
-        let result = if leader_epoch != state.leader_epoch {
-            Err(ErrorCode::FencedLeaderEpoch)
-        } else if partition_epoch != state.partition_epoch {
-            Err(ErrorCode::InvalidUpdateVersion)
-        } else if isr.iter().any(|b| !state.isr.contains(b) && !self.acceptable(*b)) {
-            Err(ErrorCode::IneligibleReplica)
-        } else {
-            let md = Arc::make_mut(&mut self.metadata);
-            let s = &mut md.topics[tp.topic as usize][tp.partition as usize];
-            s.isr = isr;
-            s.partition_epoch += 1;
-            let committed = s.clone();
-            self.publish(
-                vec![Change {
-                    tp,
+        let mut answers = Vec::with_capacity(proposals.len());
+        let mut changes = Vec::new();
+        for p in proposals {
+            let result = self.validate_isr(&p).map(|()| {
+                let md = Arc::make_mut(&mut self.metadata);
+                let s = &mut md.topics[p.tp.topic as usize][p.tp.partition as usize];
+                s.isr = p.isr;
+                s.partition_epoch += 1;
+                changes.push(Change {
+                    tp: p.tp,
                     leader_changed: false,
                     isr_changed: true,
-                }],
-                out,
-            );
-            Ok(committed)
-        };
+                });
+                s.clone()
+            });
+            answers.push((p.tp, result));
+        }
+        if !changes.is_empty() {
+            self.publish(changes, out);
+        }
         out.send(
-            self.addr.broker(leader),
-            Message::AlterPartitionResponse { tp, result },
+            self.addr.broker(broker),
+            Message::AlterPartitionResponse {
+                correlation,
+                partitions: answers,
+            },
         );
     }
 
+    /// `ReplicationControlManager.validateAlterPartitionData`, for the checks kafkasim models.
+    fn validate_isr(&self, p: &IsrProposal) -> Result<(), ErrorCode> {
+        let state = self
+            .metadata
+            .partition(p.tp)
+            .ok_or(ErrorCode::UnknownTopicOrPartition)?;
+        if p.leader_epoch != state.leader_epoch {
+            Err(ErrorCode::FencedLeaderEpoch)
+        } else if p.partition_epoch != state.partition_epoch {
+            Err(ErrorCode::InvalidUpdateVersion)
+        } else if p
+            .isr
+            .iter()
+            .any(|b| !state.isr.contains(b) && !self.acceptable(*b))
+        {
+            Err(ErrorCode::IneligibleReplica)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Publishes a new metadata version: the image, and the partitions it changed, so that
+    /// brokers apply a delta rather than the whole image.
     fn publish(&mut self, changes: Vec<Change>, out: &mut O) {
         Arc::make_mut(&mut self.metadata).version += 1;
+        self.last_changed = changes.iter().map(|c| c.tp).collect();
         for c in changes {
             let Some(state) = self.metadata.partition(c.tp).cloned() else {
                 continue;
@@ -505,11 +526,16 @@ impl Controller {
         }
         for b in self.addr.broker_ids() {
             if !self.unregistered[b as usize - 1] {
-                out.send(
-                    self.addr.broker(b),
-                    Message::MetadataUpdate(Arc::clone(&self.metadata)),
-                );
+                out.send(self.addr.broker(b), self.metadata_update());
             }
+        }
+    }
+
+    /// The current image with the partitions its version changed.
+    fn metadata_update(&self) -> Message {
+        Message::MetadataUpdate {
+            image: Arc::clone(&self.metadata),
+            changed: Arc::clone(&self.last_changed),
         }
     }
 }

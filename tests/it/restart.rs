@@ -40,6 +40,35 @@ fn quiet(s: &Scenario, until_s: u64) -> RunResult {
     )
 }
 
+/// The ISR expansions of a restart go to the controller in at most two `AlterPartition`
+/// requests per leader (the first alone, the rest queued behind it: `DefaultAlterPartitionManager`
+/// keeps one request in flight), each committed as one metadata version. So doubling the
+/// partitions adds no metadata version and almost no event; one version and one request per
+/// partition (the quadratic restart) would add hundreds of each.
+#[test]
+fn a_restart_publishes_as_many_metadata_versions_for_800_partitions_as_for_400() {
+    let (small, large) = (quiet(&restart(400), 60), quiet(&restart(800), 60));
+    for r in [&small, &large] {
+        assert!(
+            r.metadata.topics[0]
+                .iter()
+                .all(|p| p.leader == Some(1) && p.isr.len() == 2),
+            "broker 1 leads everything again, both replicas in sync"
+        );
+    }
+    assert_eq!(small.metadata.version, large.metadata.version);
+    assert_eq!(
+        small.metadata.version, 6,
+        "the first image, then the fencing, the unfencing, two ISR batches, one balance run"
+    );
+    assert!(
+        large.events < small.events + 50,
+        "events: {} for 400 partitions, {} for 800",
+        small.events,
+        large.events
+    );
+}
+
 /// `UnifiedLog.truncateTo`: a cut at the log end still drops the epochs that start there. Broker
 /// 2 led epoch 1 without writing; when broker 1 leads again (epoch 2), broker 2's fetch names
 /// epoch 1, the leader answers with the divergence (epoch 0 ends at 0), and broker 2 must forget

@@ -296,7 +296,10 @@ fn a_restarted_broker_refuses_connections_until_it_has_metadata() {
     b.on_message(
         T0,
         NodeId(2),
-        Message::MetadataUpdate(metadata(Some(1))),
+        Message::MetadataUpdate {
+            image: metadata(Some(1)),
+            changed: Arc::from([]),
+        },
         &mut out,
     );
     b.on_message(T0, CLIENT, Message::Connect, &mut out);
@@ -340,4 +343,47 @@ fn a_retried_idempotent_batch_gets_its_original_offset_and_is_not_appended_twice
             ..
         }
     )));
+}
+
+/// Metadata version `version` of a two-partition topic on broker 1, led by `leaders`.
+fn two_partitions(version: u64, leaders: [BrokerId; 2]) -> Arc<ClusterMetadata> {
+    let state = |leader| PartitionState {
+        leader: Some(leader),
+        leader_epoch: if leader == 1 { 0 } else { 1 },
+        partition_epoch: 0,
+        replicas: vec![1, 2],
+        isr: vec![1, 2],
+    };
+    Arc::new(ClusterMetadata {
+        version,
+        live_brokers: vec![1, 2],
+        topics: vec![leaders.into_iter().map(state).collect()],
+    })
+}
+
+/// `ReplicaManager.applyDelta` with `TopicsDelta.localChanges`: the next metadata version
+/// touches only the partitions it changed (here the image also moves partition 1, but the
+/// delta names only partition 0); a broker that missed a version takes the whole image.
+#[test]
+fn a_metadata_version_touches_only_the_partitions_it_changed() {
+    let mut b = Broker::new(
+        1,
+        Addresses::new(2),
+        broker_config(),
+        vec![topic_config()],
+        None,
+        two_partitions(1, [1, 1]),
+        crate::sim::RngTree::new(1),
+    );
+    let leads = |b: &Broker| [0, 1].map(|p| b.replicas()[&tp(p)].leading().is_some());
+    assert_eq!(leads(&b), [true, true]);
+    let mut out = Out::new(false);
+    let update = |version, changed: &[Tp]| Message::MetadataUpdate {
+        image: two_partitions(version, [2, 2]),
+        changed: Arc::from(changed),
+    };
+    b.on_message(T0, NodeId(2), update(2, &[tp(0)]), &mut out);
+    assert_eq!(leads(&b), [false, true], "only partition 0 is in the delta");
+    b.on_message(T0, NodeId(2), update(4, &[]), &mut out);
+    assert_eq!(leads(&b), [false, false], "version 3 was missed: the whole image");
 }

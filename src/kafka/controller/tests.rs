@@ -133,10 +133,14 @@ fn isr_changes_need_current_epochs() {
     let mut c = controller(vec![1, 2, 3], false);
     let mut out = Out::new(false);
     let shrink = |pe| Message::AlterPartition {
-        tp: TP,
-        leader_epoch: 0,
-        partition_epoch: pe,
-        isr: vec![1, 2],
+        broker: 1,
+        correlation: 0,
+        partitions: vec![IsrProposal {
+            tp: TP,
+            leader_epoch: 0,
+            partition_epoch: pe,
+            isr: vec![1, 2],
+        }],
     };
     c.on_message(at(1), shrink(0), &mut out);
     let s = state(&c);
@@ -148,10 +152,8 @@ fn isr_changes_need_current_epochs() {
     c.on_message(at(2), shrink(0), &mut out);
     assert!(out.sends.iter().any(|(_, m)| matches!(
         m,
-        Message::AlterPartitionResponse {
-            result: Err(ErrorCode::InvalidUpdateVersion),
-            ..
-        }
+        Message::AlterPartitionResponse { partitions, .. }
+            if partitions[..] == [(TP, Err(ErrorCode::InvalidUpdateVersion))]
     )));
 }
 
@@ -194,10 +196,14 @@ fn rejoin_isr(c: &mut Controller, broker: BrokerId, t: SimTime, out: &mut O) {
     c.on_message(
         t,
         Message::AlterPartition {
-            tp: TP,
-            leader_epoch: s.leader_epoch,
-            partition_epoch: s.partition_epoch,
-            isr,
+            broker: s.leader.unwrap_or(0),
+            correlation: 0,
+            partitions: vec![IsrProposal {
+                tp: TP,
+                leader_epoch: s.leader_epoch,
+                partition_epoch: s.partition_epoch,
+                isr,
+            }],
         },
         out,
     );
@@ -260,10 +266,14 @@ fn a_run_elects_at_most_1000_leaders_and_the_rest_follow_10ms_later() {
         };
         let s = c.metadata().partition(tp).cloned().expect("exists");
         let msg = Message::AlterPartition {
-            tp,
-            leader_epoch: s.leader_epoch,
-            partition_epoch: s.partition_epoch,
-            isr: vec![1, 2],
+            broker: 1,
+            correlation: 0,
+            partitions: vec![IsrProposal {
+                tp,
+                leader_epoch: s.leader_epoch,
+                partition_epoch: s.partition_epoch,
+                isr: vec![1, 2],
+            }],
         };
         c.on_message(at(11_000), msg, &mut out);
     }
@@ -335,7 +345,7 @@ fn a_new_incarnation_waits_for_the_old_session_to_expire() {
     assert!(
         out.sends
             .iter()
-            .any(|(to, m)| *to == c.addr.broker(1) && matches!(m, Message::MetadataUpdate(_)))
+            .any(|(to, m)| *to == c.addr.broker(1) && matches!(m, Message::MetadataUpdate { .. }))
     );
     assert_eq!(c.metadata().live_brokers, vec![1, 2]);
 }
