@@ -22,6 +22,7 @@ use crate::scenario::BrokerConfig;
 use crate::sim::{Out, SimDuration, SimTime};
 use crate::trace::Event;
 use balance::{Balancer, MAX_ELECTIONS_PER_IMBALANCE};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 mod balance;
@@ -49,6 +50,8 @@ pub struct Controller {
     metadata: Arc<ClusterMetadata>,
     /// The partitions the latest metadata version changed.
     last_changed: Arc<[Tp]>,
+    /// Partitions not led by their preferred replica (`imbalancedPartitions`).
+    imbalanced: BTreeSet<Tp>,
     /// First id of the next producer id block (`ProducerIdControlManager`).
     next_producer_id: u64,
 }
@@ -100,6 +103,7 @@ impl Controller {
                 topics: partitions,
             }),
             last_changed: Arc::from([]),
+            imbalanced: BTreeSet::new(),
             next_producer_id: 0,
         }
     }
@@ -305,13 +309,7 @@ impl Controller {
     /// Ends every event, as `ControllerWriteEvent.run` does: a balance run is scheduled if
     /// needed, then the wake-up for the next session expiry or balance run.
     fn schedule(&mut self, now: SimTime, out: &mut O) {
-        let imbalanced = self
-            .metadata
-            .topics
-            .iter()
-            .flatten()
-            .any(|p| p.leader != p.replicas.first().copied());
-        self.balancer.after_write(now, imbalanced);
+        self.balancer.after_write(now, !self.imbalanced.is_empty());
         // `BrokerHeartbeatManager.nextCheckTimeNs`: the oldest session ends after its last
         // valid instant, one microsecond (kafkasim's clock tick) later.
         if let Some(b) = self.oldest_unfenced() {
@@ -408,33 +406,31 @@ impl Controller {
     }
 
     /// A balance run (`ReplicationControlManager.maybeBalancePartitionLeaders`): up to `limit`
-    /// partitions whose preferred (first) replica is in the ISR and acceptable get it back as
-    /// leader (`PartitionChangeBuilder.electPreferredLeader`). Kafka walks its imbalanced set in
-    /// hash order; kafkasim walks partitions in topic and partition order, which only matters
+    /// imbalanced partitions whose preferred (first) replica is in the ISR and acceptable get it
+    /// back as leader (`PartitionChangeBuilder.electPreferredLeader`). Kafka walks its imbalanced
+    /// set in hash order; kafkasim walks it in topic and partition order, which only matters
     /// beyond `limit`.
     fn elect_preferred(&mut self, limit: usize) -> Vec<Change> {
         let acceptable: Vec<bool> = self.addr.broker_ids().map(|b| self.acceptable(b)).collect();
         let md = Arc::make_mut(&mut self.metadata);
         let mut changes = Vec::new();
-        for (t, partitions) in md.topics.iter_mut().enumerate() {
-            for (p, state) in partitions.iter_mut().enumerate() {
-                let Some(&preferred) = state.replicas.first() else {
-                    continue;
-                };
-                if changes.len() < limit
-                    && state.leader != Some(preferred)
-                    && state.isr.contains(&preferred)
-                    && acceptable[preferred as usize - 1]
-                {
-                    state.leader = Some(preferred);
-                    state.leader_epoch += 1;
-                    state.partition_epoch += 1;
-                    changes.push(Change {
-                        tp: tp(t, p),
-                        leader_changed: true,
-                        isr_changed: false,
-                    });
-                }
+        for &tp in &self.imbalanced {
+            if changes.len() >= limit {
+                break;
+            }
+            let state = &mut md.topics[tp.topic as usize][tp.partition as usize];
+            let Some(&preferred) = state.replicas.first() else {
+                continue;
+            };
+            if state.isr.contains(&preferred) && acceptable[preferred as usize - 1] {
+                state.leader = Some(preferred);
+                state.leader_epoch += 1;
+                state.partition_epoch += 1;
+                changes.push(Change {
+                    tp,
+                    leader_changed: true,
+                    isr_changed: false,
+                });
             }
         }
         changes
@@ -511,6 +507,15 @@ impl Controller {
                 continue;
             };
             let tp = c.tp;
+            if c.leader_changed {
+                // `ReplicationControlManager.updatePartitionInfo` keeps `imbalancedPartitions`
+                // as leaders change, so that no event has to scan every partition.
+                if state.leader == state.replicas.first().copied() {
+                    self.imbalanced.remove(&tp);
+                } else {
+                    self.imbalanced.insert(tp);
+                }
+            }
             // Emitted even without a trace: the history keeps each partition's timeline for
             // `Leader` and `Isr` expectations.
             if c.leader_changed {

@@ -3,6 +3,7 @@
 use super::*;
 use crate::scenario::config::ConfigBlock;
 use crate::scenario::source::Source;
+use std::collections::BTreeSet;
 
 fn config(entries: &str) -> BrokerConfig {
     let text = format!("{{ {entries} }}");
@@ -307,6 +308,51 @@ fn without_auto_rebalance_the_failover_leader_stays() {
     rejoin_isr(&mut c, 3, at(11_000), &mut out);
     beat(&mut c, at(900_000), &[1, 2, 3], &mut out);
     assert_eq!(state(&c).leader, Some(1));
+}
+
+/// What a scan of every partition finds imbalanced: led by another broker than its first
+/// replica, or by none (`arePartitionLeadersImbalanced` before `imbalancedPartitions`).
+fn imbalanced_by_scan(c: &Controller) -> BTreeSet<Tp> {
+    let md = c.metadata();
+    (0..md.topics.len())
+        .flat_map(|t| (0..md.topics[t].len()).map(move |p| tp(t, p)))
+        .filter(|tp| {
+            md.partition(*tp)
+                .is_some_and(|s| s.leader != s.replicas.first().copied())
+        })
+        .collect()
+}
+
+/// `ReplicationControlManager.imbalancedPartitions` follows every leader change — a failover,
+/// a leaderless partition, an unfencing, a balance run, a controlled shutdown, added
+/// partitions — so that the balance check after each event needs no scan of every partition.
+#[test]
+fn the_imbalanced_set_follows_every_leader_change() {
+    let topics = [TopicPolicy {
+        assignment: vec![vec![3, 1, 2], vec![1, 2, 3], vec![2], vec![3]],
+        unclean_leader_election: false,
+    }];
+    let mut c = Controller::new(Addresses::new(3), &topics, &config(""));
+    let mut out = Out::new(false);
+    let mut seen = Vec::new();
+    let mut step = |c: &Controller| {
+        assert_eq!(c.imbalanced, imbalanced_by_scan(c));
+        seen.push(c.imbalanced.len());
+    };
+    step(&c);
+    beat(&mut c, at(8000), &[1, 2], &mut out);
+    c.on_wake(at(9001), &mut out); // 3 fenced: partition 0 fails over, partition 3 is leaderless
+    step(&c);
+    register(&mut c, 3, at(10_000), &mut out); // 3 leads partition 3 again
+    step(&c);
+    rejoin_isr(&mut c, 3, at(11_000), &mut out);
+    beat(&mut c, at(309_001), &[1, 2, 3], &mut out); // the balance run
+    step(&c);
+    c.on_message(at(310_000), Message::ShutdownRequest { broker: 1 }, &mut out);
+    step(&c);
+    c.add_partitions(0, 6, at(311_000), &mut out);
+    step(&c);
+    assert_eq!(seen, [0, 2, 1, 0, 1, 2], "the steps change the set");
 }
 
 use crate::sim::{NodeId, SimDuration};
