@@ -385,6 +385,7 @@ impl Broker {
             return;
         };
         let was_leader = replica.leading().is_some();
+        let followed_before = replica.followed();
         let new_epoch = state.leader_epoch != replica.leader_epoch || fresh;
         if state.leader == Some(self.id) {
             if !was_leader || new_epoch {
@@ -408,6 +409,10 @@ impl Broker {
             }
         }
         replica.leader_epoch = state.leader_epoch;
+        let followed = replica.followed();
+        if followed != followed_before {
+            self.refetch(tp, followed_before, followed);
+        }
     }
 }
 

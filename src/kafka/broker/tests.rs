@@ -387,3 +387,53 @@ fn a_metadata_version_touches_only_the_partitions_it_changed() {
     b.on_message(T0, NodeId(2), update(4, &[]), &mut out);
     assert_eq!(leads(&b), [false, false], "version 3 was missed: the whole image");
 }
+
+/// The partitions each fetcher carries, against a scan of the replicas' roles.
+fn fetched(b: &Broker) -> (BTreeMap<BrokerId, Vec<u32>>, BTreeMap<BrokerId, Vec<u32>>) {
+    let kept = b
+        .fetchers
+        .iter()
+        .map(|(l, f)| (*l, f.partitions.iter().map(|tp| tp.partition).collect()))
+        .collect();
+    let mut scanned: BTreeMap<BrokerId, Vec<u32>> = BTreeMap::new();
+    for (tp, r) in b.replicas() {
+        if let Some(l) = r.followed() {
+            scanned.entry(l).or_default().push(tp.partition);
+        }
+    }
+    (kept, scanned)
+}
+
+/// `ReplicaFetcherManager.addFetcherForPartitions` / `removeFetcherForPartitions`: each
+/// fetcher holds the partitions followed from its leader as roles change, so a fetch need not
+/// scan every replica.
+#[test]
+fn fetchers_hold_the_partitions_followed_from_their_leader() {
+    let mut b = Broker::new(
+        1,
+        Addresses::new(2),
+        broker_config(),
+        vec![topic_config()],
+        None,
+        two_partitions(1, [1, 1]),
+        crate::sim::RngTree::new(1),
+    );
+    let mut out = Out::new(false);
+    let mut steps = Vec::new();
+    let mut update = |b: &mut Broker, version, leaders, changed: &[Tp]| {
+        let msg = Message::MetadataUpdate {
+            image: two_partitions(version, leaders),
+            changed: Arc::from(changed),
+        };
+        b.on_message(T0, NodeId(2), msg, &mut out);
+        let (kept, scanned) = fetched(b);
+        assert_eq!(kept, scanned);
+        steps.push(kept.get(&2).cloned().unwrap_or_default());
+    };
+    update(&mut b, 2, [2, 1], &[tp(0)]);
+    update(&mut b, 3, [2, 2], &[tp(1)]);
+    update(&mut b, 4, [1, 2], &[tp(0)]);
+    assert_eq!(steps, [vec![0], vec![0, 1], vec![1]]);
+    b.crash(false, &mut Out::new(false));
+    assert!(b.fetchers.is_empty());
+}
