@@ -2,12 +2,14 @@
 //! loop, the simulator's events/s and simulated records/s for 1,000,000 keyed records over 3
 //! brokers × 6 partitions with the trace off, the same with the idempotent producer, the same with
 //! 3 replicas per partition and `acks=all`, the same with a 3-member consumer group reading every
-//! record, and the process's peak memory.
+//! record, and the process's peak memory; then the restart of a broker leading 3,000 and 10,000
+//! partitions, each with its wall time and peak memory.
 //!
 //! Targets: ≥ 1,000,000 simulated records/s; simulator events/s ≥ 25% of the bare loop (issue 3);
 //! the 3-replica `acks=all` run ≥ 50% of the single-replica records/s (issue 4); the idempotent
 //! producer within 10% of the non-idempotent records/s (issue 5); the group case is reported
-//! (issue 6).
+//! (issue 6); a restart costs time linear in the partitions (issue 11: 10,000 / 3,000 partitions
+//! ≈ 3.3× the time, where it used to be quadratic).
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // wall-clock timing of real work
 
@@ -68,6 +70,55 @@ fn bare_loop(events: u64, pending: u64) -> f64 {
     let secs = start.elapsed().as_secs_f64();
     assert!(checksum != 1, "keep the loop from being optimised away");
     events as f64 / secs
+}
+
+/// 2 brokers, `partitions` partitions led by broker 1 with broker 2 following (RF 2), no
+/// traffic: broker 1 crashes at 1 s and restarts at 20 s, rejoins every ISR, and the
+/// preferred-leader check (every 10 s here) gives it its leaderships back by 30 s.
+fn restart_scenario(partitions: usize) -> Scenario {
+    let assignment = vec!["[1, 2]"; partitions].join(", ");
+    let text = format!(
+        r#"Scenario(
+            name: "bench-restart",
+            description: "restart of a broker leading {partitions} partitions",
+            seed: 1,
+            duration: "35s",
+            cluster: (brokers: 2, config: {{ "leader.imbalance.check.interval.seconds": 10 }}),
+            topics: [ (name: "t", partitions: {partitions}, assignment: [{assignment}]) ],
+            producers: [],
+            faults: [ (at: "1s", fault: Crash(broker: 1)), (at: "20s", fault: Restart(broker: 1)) ],
+        )"#
+    );
+    Scenario::parse("bench-restart.ron", &text).unwrap_or_else(|e| panic!("bench scenario is invalid:\n{e}"))
+}
+
+/// The best of three runs of a restart, its events, and the peak memory of those runs (`None`
+/// where the process's high-water mark cannot be reset first).
+fn restart_case(partitions: usize) -> (f64, u64, Option<f64>) {
+    let s = restart_scenario(partitions);
+    let opts = RunOptions {
+        trace: None,
+        ..RunOptions::default()
+    };
+    // Writing 5 to clear_refs resets VmHWM to the current RSS (Linux ≥ 4.0); without the reset
+    // the high-water mark is the earlier cases', so none is reported.
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let mut best = f64::MAX;
+    let mut events = 0;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let r = run(&s, &opts);
+        best = best.min(start.elapsed().as_secs_f64());
+        let settled = r.metadata.topics[0]
+            .iter()
+            .all(|p| p.leader == Some(1) && p.isr.len() == 2);
+        assert!(
+            settled,
+            "broker 1 must lead every partition again, with both replicas in sync"
+        );
+        events = r.events;
+    }
+    (best, events, peak_rss_mib().filter(|_| reset))
 }
 
 fn peak_rss_mib() -> Option<f64> {
@@ -203,6 +254,22 @@ fn main() {
     if let Some(mib) = peak_rss_mib() {
         println!("  peak memory (VmHWM)              {:>12.1} MiB", mib);
     }
+    println!(
+        "restart of a broker leading N partitions (2 brokers, RF 2, crash, restart, leadership back; best of 3)"
+    );
+    let mut times = Vec::new();
+    for partitions in [3_000, 10_000] {
+        let (secs, events, mib) = restart_case(partitions);
+        let memory = mib.map_or("not measured (VmHWM cannot be reset)".to_string(), |m| {
+            format!("{m:.1} MiB")
+        });
+        println!("  N = {partitions:>6}: {secs:.3} s wall, {events} events, peak memory {memory}");
+        times.push(secs);
+    }
+    println!(
+        "  10,000 / 3,000 partitions: {:.1}x the time (linear: 3.3x)",
+        times[1] / times[0]
+    );
 }
 
 fn seconds(times: &[f64]) -> String {

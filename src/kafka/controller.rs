@@ -15,13 +15,14 @@
 use super::addr::Addresses;
 use super::assignment;
 use super::protocol::{
-    BrokerId, ClusterMetadata, ErrorCode, Message, PRODUCER_ID_BLOCK_SIZE, PartitionState,
+    BrokerId, ClusterMetadata, ErrorCode, IsrProposal, Message, PRODUCER_ID_BLOCK_SIZE, PartitionState,
 };
 use super::record::Tp;
 use crate::scenario::BrokerConfig;
 use crate::sim::{Out, SimDuration, SimTime};
 use crate::trace::Event;
 use balance::{Balancer, MAX_ELECTIONS_PER_IMBALANCE};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 mod balance;
@@ -47,6 +48,10 @@ pub struct Controller {
     unregistered: Vec<bool>,
     balancer: Balancer,
     metadata: Arc<ClusterMetadata>,
+    /// The partitions the latest metadata version changed.
+    last_changed: Arc<[Tp]>,
+    /// Partitions not led by their preferred replica (`imbalancedPartitions`).
+    imbalanced: BTreeSet<Tp>,
     /// First id of the next producer id block (`ProducerIdControlManager`).
     next_producer_id: u64,
 }
@@ -97,6 +102,8 @@ impl Controller {
                 live_brokers: addr.broker_ids().collect(),
                 topics: partitions,
             }),
+            last_changed: Arc::from([]),
+            imbalanced: BTreeSet::new(),
             next_producer_id: 0,
         }
     }
@@ -131,11 +138,10 @@ impl Controller {
                 }
             }
             Message::AlterPartition {
-                tp,
-                leader_epoch,
-                partition_epoch,
-                isr,
-            } => self.alter_partition(tp, leader_epoch, partition_epoch, isr, out),
+                broker,
+                correlation,
+                partitions,
+            } => self.alter_partition(broker, correlation, partitions, out),
             Message::ShutdownRequest { broker } => {
                 // `handleBrokerInControlledShutdown` moves leaderships and ISR places away; once
                 // none is left the broker may stop (SHUTDOWN_NOW) and is fenced at once
@@ -204,10 +210,7 @@ impl Controller {
             self.publish(changes, out);
         } else if metadata_version < self.metadata.version {
             // A broker that restarted fetches the metadata log before it serves clients.
-            out.send(
-                self.addr.broker(broker),
-                Message::MetadataUpdate(Arc::clone(&self.metadata)),
-            );
+            out.send(self.addr.broker(broker), self.metadata_update());
         }
         Some(Ok(()))
     }
@@ -330,13 +333,7 @@ impl Controller {
     /// Ends every event, as `ControllerWriteEvent.run` does: a balance run is scheduled if
     /// needed, then the wake-up for the next session expiry or balance run.
     fn schedule(&mut self, now: SimTime, out: &mut O) {
-        let imbalanced = self
-            .metadata
-            .topics
-            .iter()
-            .flatten()
-            .any(|p| p.leader != p.replicas.first().copied());
-        self.balancer.after_write(now, imbalanced);
+        self.balancer.after_write(now, !self.imbalanced.is_empty());
         // `BrokerHeartbeatManager.nextCheckTimeNs`: the oldest session ends after its last
         // valid instant, one microsecond (kafkasim's clock tick) later.
         if let Some(b) = self.oldest_unfenced() {
@@ -433,87 +430,116 @@ impl Controller {
     }
 
     /// A balance run (`ReplicationControlManager.maybeBalancePartitionLeaders`): up to `limit`
-    /// partitions whose preferred (first) replica is in the ISR and acceptable get it back as
-    /// leader (`PartitionChangeBuilder.electPreferredLeader`). Kafka walks its imbalanced set in
-    /// hash order; kafkasim walks partitions in topic and partition order, which only matters
+    /// imbalanced partitions whose preferred (first) replica is in the ISR and acceptable get it
+    /// back as leader (`PartitionChangeBuilder.electPreferredLeader`). Kafka walks its imbalanced
+    /// set in hash order; kafkasim walks it in topic and partition order, which only matters
     /// beyond `limit`.
     fn elect_preferred(&mut self, limit: usize) -> Vec<Change> {
         let acceptable: Vec<bool> = self.addr.broker_ids().map(|b| self.acceptable(b)).collect();
         let md = Arc::make_mut(&mut self.metadata);
         let mut changes = Vec::new();
-        for (t, partitions) in md.topics.iter_mut().enumerate() {
-            for (p, state) in partitions.iter_mut().enumerate() {
-                let Some(&preferred) = state.replicas.first() else {
-                    continue;
-                };
-                if changes.len() < limit
-                    && state.leader != Some(preferred)
-                    && state.isr.contains(&preferred)
-                    && acceptable[preferred as usize - 1]
-                {
-                    state.leader = Some(preferred);
-                    state.leader_epoch += 1;
-                    state.partition_epoch += 1;
-                    changes.push(Change {
-                        tp: tp(t, p),
-                        leader_changed: true,
-                        isr_changed: false,
-                    });
-                }
+        for &tp in &self.imbalanced {
+            if changes.len() >= limit {
+                break;
+            }
+            let state = &mut md.topics[tp.topic as usize][tp.partition as usize];
+            let Some(&preferred) = state.replicas.first() else {
+                continue;
+            };
+            if state.isr.contains(&preferred) && acceptable[preferred as usize - 1] {
+                state.leader = Some(preferred);
+                state.leader_epoch += 1;
+                state.partition_epoch += 1;
+                changes.push(Change {
+                    tp,
+                    leader_changed: true,
+                    isr_changed: false,
+                });
             }
         }
         changes
     }
 
-    /// `AlterPartition` from a leader: committed when its epochs are current and every new
-    /// member is acceptable.
+    /// `AlterPartition` from a leader (`ReplicationControlManager.alterPartition`): each
+    /// proposal is committed when its epochs are current and every new member is acceptable;
+    /// the committed ones are published as one metadata version, as `QuorumController` appends
+    /// the records of one request as one batch. The leader gets one answer per proposal.
     fn alter_partition(
         &mut self,
-        tp: Tp,
-        leader_epoch: u32,
-        partition_epoch: u32,
-        isr: Vec<BrokerId>,
+        broker: BrokerId,
+        correlation: u32,
+        proposals: Vec<IsrProposal>,
         out: &mut O,
     ) {
-        let Some(state) = self.metadata.partition(tp).cloned() else {
-            return;
-        };
-        let Some(leader) = state.leader else { return };
-        let result = if leader_epoch != state.leader_epoch {
-            Err(ErrorCode::FencedLeaderEpoch)
-        } else if partition_epoch != state.partition_epoch {
-            Err(ErrorCode::InvalidUpdateVersion)
-        } else if isr.iter().any(|b| !state.isr.contains(b) && !self.acceptable(*b)) {
-            Err(ErrorCode::IneligibleReplica)
-        } else {
-            let md = Arc::make_mut(&mut self.metadata);
-            let s = &mut md.topics[tp.topic as usize][tp.partition as usize];
-            s.isr = isr;
-            s.partition_epoch += 1;
-            let committed = s.clone();
-            self.publish(
-                vec![Change {
-                    tp,
+        let mut answers = Vec::with_capacity(proposals.len());
+        let mut changes = Vec::new();
+        for p in proposals {
+            let result = self.validate_isr(&p).map(|()| {
+                let md = Arc::make_mut(&mut self.metadata);
+                let s = &mut md.topics[p.tp.topic as usize][p.tp.partition as usize];
+                s.isr = p.isr;
+                s.partition_epoch += 1;
+                changes.push(Change {
+                    tp: p.tp,
                     leader_changed: false,
                     isr_changed: true,
-                }],
-                out,
-            );
-            Ok(committed)
-        };
+                });
+                s.clone()
+            });
+            answers.push((p.tp, result));
+        }
+        if !changes.is_empty() {
+            self.publish(changes, out);
+        }
         out.send(
-            self.addr.broker(leader),
-            Message::AlterPartitionResponse { tp, result },
+            self.addr.broker(broker),
+            Message::AlterPartitionResponse {
+                correlation,
+                partitions: answers,
+            },
         );
     }
 
+    /// `ReplicationControlManager.validateAlterPartitionData`, for the checks kafkasim models.
+    fn validate_isr(&self, p: &IsrProposal) -> Result<(), ErrorCode> {
+        let state = self
+            .metadata
+            .partition(p.tp)
+            .ok_or(ErrorCode::UnknownTopicOrPartition)?;
+        if p.leader_epoch != state.leader_epoch {
+            Err(ErrorCode::FencedLeaderEpoch)
+        } else if p.partition_epoch != state.partition_epoch {
+            Err(ErrorCode::InvalidUpdateVersion)
+        } else if p
+            .isr
+            .iter()
+            .any(|b| !state.isr.contains(b) && !self.acceptable(*b))
+        {
+            Err(ErrorCode::IneligibleReplica)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Publishes a new metadata version: the image, and the partitions it changed, so that
+    /// brokers apply a delta rather than the whole image.
     fn publish(&mut self, changes: Vec<Change>, out: &mut O) {
         Arc::make_mut(&mut self.metadata).version += 1;
+        self.last_changed = changes.iter().map(|c| c.tp).collect();
         for c in changes {
             let Some(state) = self.metadata.partition(c.tp).cloned() else {
                 continue;
             };
             let tp = c.tp;
+            if c.leader_changed {
+                // `ReplicationControlManager.updatePartitionInfo` keeps `imbalancedPartitions`
+                // as leaders change, so that no event has to scan every partition.
+                if state.leader == state.replicas.first().copied() {
+                    self.imbalanced.remove(&tp);
+                } else {
+                    self.imbalanced.insert(tp);
+                }
+            }
             // Emitted even without a trace: the history keeps each partition's timeline for
             // `Leader` and `Isr` expectations.
             if c.leader_changed {
@@ -529,11 +555,16 @@ impl Controller {
         }
         for b in self.addr.broker_ids() {
             if !self.unregistered[b as usize - 1] {
-                out.send(
-                    self.addr.broker(b),
-                    Message::MetadataUpdate(Arc::clone(&self.metadata)),
-                );
+                out.send(self.addr.broker(b), self.metadata_update());
             }
+        }
+    }
+
+    /// The current image with the partitions its version changed.
+    fn metadata_update(&self) -> Message {
+        Message::MetadataUpdate {
+            image: Arc::clone(&self.metadata),
+            changed: Arc::clone(&self.last_changed),
         }
     }
 }

@@ -213,6 +213,20 @@ pub struct PartitionState {
     pub isr: Vec<BrokerId>,
 }
 
+/// One partition's proposed ISR in an `AlterPartition` request
+/// (`AlterPartitionRequestData.PartitionData`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IsrProposal {
+    /// The partition.
+    pub tp: Tp,
+    /// The leader's epoch.
+    pub leader_epoch: u32,
+    /// The partition epoch the leader based the change on.
+    pub partition_epoch: u32,
+    /// The proposed ISR.
+    pub isr: Vec<BrokerId>,
+}
+
 /// The controller's view of the cluster, as brokers cache it and clients fetch it.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ClusterMetadata {
@@ -499,25 +513,31 @@ pub enum Message {
         /// Accepted, or why not (`DUPLICATE_BROKER_REGISTRATION`).
         result: Result<(), ErrorCode>,
     },
-    /// Controller → broker: the current metadata image.
-    MetadataUpdate(Arc<ClusterMetadata>),
-    /// Leader → controller: change the ISR (`AlterPartition`).
-    AlterPartition {
-        /// The partition.
-        tp: Tp,
-        /// The leader's epoch.
-        leader_epoch: u32,
-        /// The partition epoch the leader based the change on.
-        partition_epoch: u32,
-        /// The proposed ISR.
-        isr: Vec<BrokerId>,
+    /// Controller → broker: the current metadata image, and the partitions the record batch
+    /// that made this version changed (Kafka's `MetadataDelta` beside the new `MetadataImage`,
+    /// as `BrokerMetadataPublisher.onMetadataUpdate` gets them).
+    MetadataUpdate {
+        /// The image after this version.
+        image: Arc<ClusterMetadata>,
+        /// The partitions whose state differs from the previous version's.
+        changed: Arc<[Tp]>,
     },
-    /// Controller → leader: the ISR change was committed or refused.
+    /// Leader → controller: change the ISR of some partitions (`AlterPartition`): everything
+    /// the broker's `AlterPartitionManager` had queued when no request was in flight.
+    AlterPartition {
+        /// The leader sending it (the answer goes back to it).
+        broker: BrokerId,
+        /// Matches the answer to the request.
+        correlation: u32,
+        /// One proposal per partition.
+        partitions: Vec<IsrProposal>,
+    },
+    /// Controller → leader: each ISR change was committed or refused.
     AlterPartitionResponse {
-        /// The partition.
-        tp: Tp,
-        /// The committed state, or why not.
-        result: Result<PartitionState, ErrorCode>,
+        /// The request's correlation id.
+        correlation: u32,
+        /// Per partition of the request: the committed state, or why not.
+        partitions: Vec<(Tp, Result<PartitionState, ErrorCode>)>,
     },
     /// Broker → controller: "I want to shut down" (controlled shutdown).
     ShutdownRequest {
@@ -617,7 +637,7 @@ impl Message {
             }
             Message::Heartbeat { .. } => "Heartbeat".into(),
             Message::HeartbeatResponse { .. } => "HeartbeatResponse".into(),
-            Message::MetadataUpdate(m) => format!("MetadataUpdate v{}", m.version),
+            Message::MetadataUpdate { image, .. } => format!("MetadataUpdate v{}", image.version),
             Message::AlterPartition { .. } => "AlterPartition".into(),
             Message::AlterPartitionResponse { .. } => "AlterPartitionResponse".into(),
             Message::ShutdownRequest { .. } => "ShutdownRequest".into(),

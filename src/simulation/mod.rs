@@ -281,7 +281,7 @@ impl<'s> Simulation<'s> {
             ))));
             node_names.push(format!("broker-{b}"));
         }
-        nodes.push(Node::Controller(controller));
+        nodes.push(Node::Controller(Box::new(controller)));
         node_names.push("controller".to_string());
         for (i, p) in scenario.producers.iter().enumerate() {
             let producer = Producer::new(

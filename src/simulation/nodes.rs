@@ -13,7 +13,7 @@ pub enum Node {
     /// A broker.
     Broker(Box<Broker>),
     /// The controller.
-    Controller(Controller),
+    Controller(Box<Controller>),
     /// A producer.
     Producer(Box<Producer>),
     /// A consumer.

@@ -21,6 +21,7 @@ mod partitions;
 mod producer;
 mod properties;
 mod replication;
+mod restart;
 mod robustness;
 mod snapshots;
 mod support;

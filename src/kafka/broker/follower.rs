@@ -14,16 +14,20 @@ use crate::kafka::record::{BatchSequence, RecordId, Tp};
 use crate::scenario::config::TruncationRule;
 use crate::sim::{NodeId, SimTime};
 use crate::trace::Event;
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
-/// The fetch loop towards one leader.
-#[derive(Clone, Copy, Debug, Default)]
+/// The fetch loop towards one leader, and the partitions it fetches (`AbstractFetcherThread`
+/// with its `partitionStates`): kept as roles change, so that a fetch costs the partitions it
+/// carries and an event that sends none costs nothing.
+#[derive(Clone, Debug, Default)]
 pub(super) struct Fetcher {
     /// The fetch in flight and when it times out (`replica.socket.timeout.ms`).
     pub(super) in_flight: Option<(u32, SimTime)>,
     /// No fetch before this (`replica.fetch.backoff.ms` after an error).
     pub(super) backoff_until: SimTime,
+    /// The partitions this broker follows that leader for.
+    pub(super) partitions: BTreeSet<Tp>,
 }
 
 impl Fetcher {
@@ -40,22 +44,7 @@ impl Broker {
         if self.life == Life::Down || self.metadata.is_none() {
             return;
         }
-        let mut by_leader: BTreeMap<BrokerId, Vec<ReplicaFetchPartition>> = BTreeMap::new();
-        for (tp, r) in &self.replicas {
-            if let Role::Follower { leader: Some(leader) } = r.role
-                && leader != self.id
-            {
-                by_leader.entry(leader).or_default().push(ReplicaFetchPartition {
-                    tp: *tp,
-                    fetch_offset: r.log.log_end_offset(),
-                    last_fetched_epoch: r.log.latest_epoch(),
-                    current_leader_epoch: r.leader_epoch,
-                });
-            }
-        }
-        self.fetchers.retain(|leader, _| by_leader.contains_key(leader));
-        for (leader, partitions) in by_leader {
-            let fetcher = self.fetchers.entry(leader).or_default();
+        for (&leader, fetcher) in &mut self.fetchers {
             if let Some((_, deadline)) = fetcher.in_flight {
                 if now < deadline {
                     continue;
@@ -69,6 +58,19 @@ impl Broker {
             if now < fetcher.backoff_until {
                 continue;
             }
+            let partitions = fetcher
+                .partitions
+                .iter()
+                .filter_map(|tp| {
+                    let r = self.replicas.get(tp)?;
+                    Some(ReplicaFetchPartition {
+                        tp: *tp,
+                        fetch_offset: r.log.log_end_offset(),
+                        last_fetched_epoch: r.log.latest_epoch(),
+                        current_leader_epoch: r.leader_epoch,
+                    })
+                })
+                .collect();
             let correlation = self.next_correlation;
             self.next_correlation = self.next_correlation.wrapping_add(1);
             fetcher.in_flight = Some((correlation, now + self.config.replica_socket_timeout));
@@ -86,6 +88,24 @@ impl Broker {
                     body: RequestBody::ReplicaFetch(request),
                 },
             );
+        }
+    }
+
+    /// A replica follows another leader, or none: it leaves the fetcher of the one it followed
+    /// and joins the fetcher of the new one (`ReplicaFetcherManager.removeFetcherForPartitions`,
+    /// `addFetcherForPartitions`); a fetcher left with no partition goes
+    /// (`shutdownIdleFetcherThreads`).
+    pub(super) fn refetch(&mut self, tp: Tp, from: Option<BrokerId>, to: Option<BrokerId>) {
+        if let Some(old) = from
+            && let Some(f) = self.fetchers.get_mut(&old)
+        {
+            f.partitions.remove(&tp);
+            if f.partitions.is_empty() {
+                self.fetchers.remove(&old);
+            }
+        }
+        if let Some(new) = to {
+            self.fetchers.entry(new).or_default().partitions.insert(tp);
         }
     }
 
@@ -173,15 +193,20 @@ impl Broker {
         self.flush_by_messages(tp);
     }
 
-    /// Cuts a replica's log, and records what it lost.
+    /// Cuts a replica's log, and records what it lost. A cut at or beyond the log end removes
+    /// no record but still drops epochs that start there (`UnifiedLog.truncateTo`: "always
+    /// truncate epoch cache since we may have a conflicting epoch entry at the end of the log
+    /// from the leader"): a former leader that wrote nothing in its epoch would otherwise send
+    /// that epoch again in every fetch and get the same divergence back, round trip after round
+    /// trip.
     fn truncate(&mut self, tp: Tp, to: u64, why: &'static str, out: &mut O) {
         let Some(r) = self.replicas.get_mut(&tp) else {
             return;
         };
-        if to >= r.log.log_end_offset() {
+        let removed = r.log.truncate_to(to);
+        if removed.is_empty() {
             return;
         }
-        let removed = r.log.truncate_to(to);
         let records: Arc<[RecordId]> = removed.iter().flat_map(|b| b.records.iter().copied()).collect();
         out.emit(Event::Truncated {
             tp,

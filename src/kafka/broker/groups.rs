@@ -135,10 +135,14 @@ impl Broker {
         let Some(topic) = self.offsets_topic else {
             return;
         };
+        let offsets_partitions = Tp { topic, partition: 0 }..=Tp {
+            topic,
+            partition: u32::MAX,
+        };
         let led: Vec<u32> = self
             .replicas
-            .iter()
-            .filter(|(tp, r)| tp.topic == topic && r.leading().is_some())
+            .range(offsets_partitions)
+            .filter(|(_, r)| r.leading().is_some())
             .map(|(tp, _)| tp.partition)
             .collect();
         let partitions = self.metadata.as_ref().map_or(0, |m| m.partition_count(topic));

@@ -6,12 +6,13 @@
 //! (`updateFetchStateOrThrow`), `ReplicaManager.scala` / `DelayedProduce.scala` (Kafka 4.0, with
 //! the 3.7+ rule that the HW does not move while the ISR is below min ISR, KAFKA-15583).
 
+use super::alter_partition::IsrAnswer;
 use super::producers::Verdict;
 use super::requests::{DelayedProduce, FetchKind, ParkedFetch, respond};
 use super::{Broker, O, Role};
 use crate::kafka::log::PartitionLog;
 use crate::kafka::protocol::{
-    BrokerId, ErrorCode, FetchPartitionResponse, FetchRequest, Message, PartitionState,
+    BrokerId, ErrorCode, FetchPartitionResponse, FetchRequest, IsrProposal, Message, PartitionState,
     ProducePartitionResponse, ProduceRequest, ReplicaData, ReplicaFetchPartitionResponse,
     ReplicaFetchRequest, ResponseBody,
 };
@@ -460,29 +461,67 @@ impl Broker {
         }
     }
 
+    /// `Partition.submitAlterPartition`: the proposal is queued for the controller; if the
+    /// queue already holds one for the partition (from a previous leader epoch, still in flight),
+    /// the partition stays at its committed ISR and tries again later (Kafka's
+    /// `handleAlterPartitionError` on `OPERATION_NOT_ATTEMPTED`).
     fn propose_isr(&mut self, tp: Tp, isr: Vec<BrokerId>, why: &'static str, out: &mut O) {
         let Some(r) = self.replicas.get_mut(&tp) else {
             return;
         };
         let leader_epoch = r.leader_epoch;
         let Some(l) = r.leading_mut() else { return };
-        l.pending_isr = Some(isr.clone());
-        let partition_epoch = l.partition_epoch;
+        let proposal = IsrProposal {
+            tp,
+            leader_epoch,
+            partition_epoch: l.partition_epoch,
+            isr: isr.clone(),
+        };
+        if !self.alter_partition.submit(proposal) {
+            return;
+        }
         let shown = isr.clone();
+        l.pending_isr = Some(isr);
         out.trace(|| Event::IsrProposed { tp, isr: shown, why });
-        out.send(
-            self.addr.controller(),
-            Message::AlterPartition {
-                tp,
-                leader_epoch,
-                partition_epoch,
-                isr,
-            },
-        );
+        self.send_alter_partition(out);
     }
 
-    /// The controller committed (or refused) an ISR change.
+    /// Sends the queued ISR proposals if no request is in flight (`maybePropagateIsrChanges`).
+    fn send_alter_partition(&mut self, out: &mut O) {
+        let correlation = self.next_correlation;
+        if let Some(partitions) = self.alter_partition.request(correlation) {
+            self.next_correlation = self.next_correlation.wrapping_add(1);
+            out.send(
+                self.addr.controller(),
+                Message::AlterPartition {
+                    broker: self.id,
+                    correlation,
+                    partitions,
+                },
+            );
+        }
+    }
+
+    /// The controller committed (or refused) the ISR changes of a request; the proposals queued
+    /// meanwhile go next.
     pub(super) fn on_alter_partition(
+        &mut self,
+        now: SimTime,
+        correlation: u32,
+        answers: Vec<IsrAnswer>,
+        out: &mut O,
+    ) {
+        let Some(answers) = self.alter_partition.on_response(correlation, answers) else {
+            return;
+        };
+        for (tp, result) in answers {
+            self.on_isr_answer(now, tp, result, out);
+        }
+        self.send_alter_partition(out);
+    }
+
+    /// One partition's answer: the leader adopts the committed ISR.
+    fn on_isr_answer(
         &mut self,
         now: SimTime,
         tp: Tp,

@@ -5,6 +5,7 @@
 //! channel until its response is sent; an `acks=all` produce or a long-polling fetch holds the
 //! connection until it completes.
 
+mod alter_partition;
 mod follower;
 mod groups;
 mod leader;
@@ -17,6 +18,7 @@ mod requests;
 mod tests;
 
 use crate::kafka::group::coordinator::GroupCoordinator;
+use alter_partition::AlterPartitionManager;
 use producer_ids::ProducerIdPool;
 use producers::ProducerStates;
 pub use replica::{FollowerState, LeaderState, Replica, Role};
@@ -58,6 +60,7 @@ pub struct Broker {
     fetches: Vec<ParkedFetch>,
     fetchers: BTreeMap<BrokerId, Fetcher>,
     next_correlation: u32,
+    alter_partition: AlterPartitionManager,
     lifecycle: Lifecycle,
     next_isr_check: SimTime,
     next_checkpoint: SimTime,
@@ -104,6 +107,7 @@ impl Broker {
             fetches: Vec::new(),
             fetchers: BTreeMap::new(),
             next_correlation: 0,
+            alter_partition: AlterPartitionManager::default(),
             lifecycle,
             next_isr_check: SimTime::ZERO,
             next_checkpoint: SimTime::ZERO,
@@ -112,7 +116,7 @@ impl Broker {
             groups: GroupCoordinator::new(coordinator, rng.fork(&format!("broker-{id}/coordinator"))),
             life: Life::Up,
         };
-        broker.apply_metadata(SimTime::ZERO, metadata, &mut Out::new(false));
+        broker.apply_metadata(SimTime::ZERO, metadata, &[], &mut Out::new(false));
         broker
     }
 
@@ -160,6 +164,7 @@ impl Broker {
         self.produces.clear();
         self.fetches.clear();
         self.fetchers.clear();
+        self.alter_partition.reset();
         self.producer_ids = ProducerIdPool::default();
         self.groups.reset();
         for (tp, r) in &mut self.replicas {
@@ -295,16 +300,19 @@ impl Broker {
             // (KRaft `BrokerServer` enables request processing only after catching up).
             Message::Connect if self.metadata.is_none() => out.send(from, Message::ConnectRefused),
             Message::Connect => out.send(from, Message::ConnectOk),
-            Message::MetadataUpdate(md) => {
-                if self.metadata.as_ref().is_none_or(|m| md.version > m.version) {
-                    self.apply_metadata(now, md, out);
+            Message::MetadataUpdate { image, changed } => {
+                if self.metadata.as_ref().is_none_or(|m| image.version > m.version) {
+                    self.apply_metadata(now, image, &changed, out);
                 }
             }
             Message::Request { correlation, body } => self.on_request(now, from, correlation, body, out),
             Message::Response { correlation, body } => {
                 self.on_fetch_response(now, from, correlation, body, out)
             }
-            Message::AlterPartitionResponse { tp, result } => self.on_alter_partition(now, tp, result, out),
+            Message::AlterPartitionResponse {
+                correlation,
+                partitions,
+            } => self.on_alter_partition(now, correlation, partitions, out),
             Message::ShutdownAllowed => {
                 if self.life == Life::ShuttingDown {
                     self.finish_shutdown(out);
@@ -326,53 +334,102 @@ impl Broker {
         self.schedule(now, out);
     }
 
-    /// Takes the controller's metadata: every hosted replica becomes leader or follower of its
-    /// partition's current leader epoch (`Partition.makeLeader` / `makeFollower`).
-    fn apply_metadata(&mut self, now: SimTime, md: Arc<ClusterMetadata>, out: &mut O) {
-        let mut became_follower = Vec::new();
-        let mut changed_leader = Vec::new();
-        for (tp, state) in partitions(&md) {
-            if state.replicas.contains(&self.id) && !self.replicas.contains_key(&tp) {
-                // A partition added to the topic (`CreatePartitions`): an empty log here.
-                self.replicas.insert(tp, Replica::default());
-            }
-            let Some(replica) = self.replicas.get_mut(&tp) else {
-                continue;
-            };
-            let was_leader = replica.leading().is_some();
-            let new_epoch = state.leader_epoch != replica.leader_epoch || self.metadata.is_none();
-            if state.leader == Some(self.id) {
-                if !was_leader || new_epoch {
-                    replica.log.start_epoch(state.leader_epoch);
-                    replica.producers = ProducerStates::from_log(&replica.log);
-                    replica.role = Role::Leader(new_leader_state(self.id, state, was_leader, replica, now));
-                    changed_leader.push(tp);
-                } else if let Some(l) = replica.leading_mut() {
-                    l.isr = state.isr.clone();
-                    l.partition_epoch = state.partition_epoch;
-                    if l.pending_isr.as_ref() == Some(&state.isr) {
-                        l.pending_isr = None;
-                    }
-                    changed_leader.push(tp);
-                }
-            } else {
-                let follows = matches!(replica.role, Role::Follower { leader } if leader == state.leader);
-                if !follows || new_epoch {
-                    replica.role = Role::Follower { leader: state.leader };
-                    became_follower.push(tp);
+    /// Takes the controller's metadata: every hosted replica of a partition that `changed`
+    /// becomes leader or follower of its partition's current leader epoch
+    /// (`Partition.makeLeader` / `makeFollower`). As `ReplicaManager.applyDelta` does with
+    /// `TopicsDelta.localChanges`, only the partitions the new version changed are touched, so a
+    /// version costs what it changed, not the size of the cluster; a broker that missed versions
+    /// (just started or restarted) takes every partition of the image, as after loading a
+    /// snapshot.
+    fn apply_metadata(&mut self, now: SimTime, md: Arc<ClusterMetadata>, changed: &[Tp], out: &mut O) {
+        let next = self
+            .metadata
+            .as_ref()
+            .is_some_and(|m| m.version + 1 == md.version);
+        let mut delta = MetadataDelta::default();
+        if next {
+            for tp in changed {
+                if let Some(state) = md.partition(*tp) {
+                    self.apply_partition(now, *tp, state, false, &mut delta);
                 }
             }
-            replica.leader_epoch = state.leader_epoch;
+        } else {
+            let fresh = self.metadata.is_none();
+            for (tp, state) in partitions(&md) {
+                self.apply_partition(now, tp, state, fresh, &mut delta);
+            }
         }
         self.metadata = Some(md);
-        for tp in became_follower {
+        let mut roles = delta.became_leader.iter().chain(&delta.became_follower);
+        let offsets_moved = roles.any(|tp| Some(tp.topic) == self.offsets_topic);
+        for tp in delta.became_follower {
             self.become_follower(now, tp, out);
         }
-        self.refresh_groups(&changed_leader, out);
-        for tp in changed_leader {
+        if offsets_moved {
+            self.refresh_groups(&delta.became_leader, out);
+        }
+        for tp in delta.became_leader.into_iter().chain(delta.changed_leading) {
             self.maybe_advance_hw(now, tp, out);
         }
     }
+
+    /// One partition of a new metadata version; `fresh`: the broker had no metadata before.
+    fn apply_partition(
+        &mut self,
+        now: SimTime,
+        tp: Tp,
+        state: &PartitionState,
+        fresh: bool,
+        delta: &mut MetadataDelta,
+    ) {
+        if state.replicas.contains(&self.id) && !self.replicas.contains_key(&tp) {
+            // A partition added to the topic (`CreatePartitions`): an empty log here.
+            self.replicas.insert(tp, Replica::default());
+        }
+        let Some(replica) = self.replicas.get_mut(&tp) else {
+            return;
+        };
+        let was_leader = replica.leading().is_some();
+        let followed_before = replica.followed();
+        let new_epoch = state.leader_epoch != replica.leader_epoch || fresh;
+        if state.leader == Some(self.id) {
+            if !was_leader || new_epoch {
+                replica.log.start_epoch(state.leader_epoch);
+                replica.producers = ProducerStates::from_log(&replica.log);
+                replica.role = Role::Leader(new_leader_state(self.id, state, was_leader, replica, now));
+                delta.became_leader.push(tp);
+            } else if let Some(l) = replica.leading_mut() {
+                l.isr = state.isr.clone();
+                l.partition_epoch = state.partition_epoch;
+                if l.pending_isr.as_ref() == Some(&state.isr) {
+                    l.pending_isr = None;
+                }
+                delta.changed_leading.push(tp);
+            }
+        } else {
+            let follows = matches!(replica.role, Role::Follower { leader } if leader == state.leader);
+            if !follows || new_epoch {
+                replica.role = Role::Follower { leader: state.leader };
+                delta.became_follower.push(tp);
+            }
+        }
+        replica.leader_epoch = state.leader_epoch;
+        let followed = replica.followed();
+        if followed != followed_before {
+            self.refetch(tp, followed_before, followed);
+        }
+    }
+}
+
+/// What one metadata version did to this broker's replicas (`LocalReplicaChanges`).
+#[derive(Default)]
+struct MetadataDelta {
+    /// Leaders of a new leader epoch.
+    became_leader: Vec<Tp>,
+    /// Still leading, with a new ISR or partition epoch.
+    changed_leading: Vec<Tp>,
+    /// Now following another leader, or none.
+    became_follower: Vec<Tp>,
 }
 
 /// The leader state of a new leader epoch: followers in the ISR count as caught up now, the

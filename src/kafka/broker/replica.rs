@@ -102,6 +102,14 @@ impl Replica {
         }
     }
 
+    /// The leader this replica fetches from: its leader when it follows another broker.
+    pub fn followed(&self) -> Option<BrokerId> {
+        match self.role {
+            Role::Follower { leader } => leader,
+            Role::Leader(_) => None,
+        }
+    }
+
     /// The leader state, mutable.
     pub fn leading_mut(&mut self) -> Option<&mut LeaderState> {
         match &mut self.role {

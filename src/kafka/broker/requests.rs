@@ -243,7 +243,8 @@ impl Broker {
 
     /// Answers parked fetch `i` if it has enough data (or `force`); returns true if it did.
     pub(super) fn try_answer(&mut self, now: SimTime, i: usize, force: bool, out: &mut O) -> bool {
-        let ready = match &self.fetches[i].kind {
+        // A forced answer (the deadline passed) needs no readiness check: one read, not two.
+        let ready = || match &self.fetches[i].kind {
             FetchKind::Consumer(req) => {
                 let (_, bytes, errors) = self.read_consumer_fetch(req);
                 errors || bytes >= req.min_bytes
@@ -253,7 +254,7 @@ impl Broker {
                 urgent || bytes >= req.min_bytes.max(1)
             }
         };
-        if !(ready || force) {
+        if !(force || ready()) {
             return false;
         }
         let f = self.fetches.swap_remove(i);

@@ -296,7 +296,10 @@ fn a_restarted_broker_refuses_connections_until_it_has_metadata() {
     b.on_message(
         T0,
         NodeId(2),
-        Message::MetadataUpdate(metadata(Some(1))),
+        Message::MetadataUpdate {
+            image: metadata(Some(1)),
+            changed: Arc::from([]),
+        },
         &mut out,
     );
     b.on_message(T0, CLIENT, Message::Connect, &mut out);
@@ -340,4 +343,97 @@ fn a_retried_idempotent_batch_gets_its_original_offset_and_is_not_appended_twice
             ..
         }
     )));
+}
+
+/// Metadata version `version` of a two-partition topic on broker 1, led by `leaders`.
+fn two_partitions(version: u64, leaders: [BrokerId; 2]) -> Arc<ClusterMetadata> {
+    let state = |leader| PartitionState {
+        leader: Some(leader),
+        leader_epoch: if leader == 1 { 0 } else { 1 },
+        partition_epoch: 0,
+        replicas: vec![1, 2],
+        isr: vec![1, 2],
+    };
+    Arc::new(ClusterMetadata {
+        version,
+        live_brokers: vec![1, 2],
+        topics: vec![leaders.into_iter().map(state).collect()],
+    })
+}
+
+/// `ReplicaManager.applyDelta` with `TopicsDelta.localChanges`: the next metadata version
+/// touches only the partitions it changed (here the image also moves partition 1, but the
+/// delta names only partition 0); a broker that missed a version takes the whole image.
+#[test]
+fn a_metadata_version_touches_only_the_partitions_it_changed() {
+    let mut b = Broker::new(
+        1,
+        Addresses::new(2),
+        broker_config(),
+        vec![topic_config()],
+        None,
+        two_partitions(1, [1, 1]),
+        crate::sim::RngTree::new(1),
+    );
+    let leads = |b: &Broker| [0, 1].map(|p| b.replicas()[&tp(p)].leading().is_some());
+    assert_eq!(leads(&b), [true, true]);
+    let mut out = Out::new(false);
+    let update = |version, changed: &[Tp]| Message::MetadataUpdate {
+        image: two_partitions(version, [2, 2]),
+        changed: Arc::from(changed),
+    };
+    b.on_message(T0, NodeId(2), update(2, &[tp(0)]), &mut out);
+    assert_eq!(leads(&b), [false, true], "only partition 0 is in the delta");
+    b.on_message(T0, NodeId(2), update(4, &[]), &mut out);
+    assert_eq!(leads(&b), [false, false], "version 3 was missed: the whole image");
+}
+
+/// The partitions each fetcher carries, against a scan of the replicas' roles.
+fn fetched(b: &Broker) -> (BTreeMap<BrokerId, Vec<u32>>, BTreeMap<BrokerId, Vec<u32>>) {
+    let kept = b
+        .fetchers
+        .iter()
+        .map(|(l, f)| (*l, f.partitions.iter().map(|tp| tp.partition).collect()))
+        .collect();
+    let mut scanned: BTreeMap<BrokerId, Vec<u32>> = BTreeMap::new();
+    for (tp, r) in b.replicas() {
+        if let Some(l) = r.followed() {
+            scanned.entry(l).or_default().push(tp.partition);
+        }
+    }
+    (kept, scanned)
+}
+
+/// `ReplicaFetcherManager.addFetcherForPartitions` / `removeFetcherForPartitions`: each
+/// fetcher holds the partitions followed from its leader as roles change, so a fetch need not
+/// scan every replica.
+#[test]
+fn fetchers_hold_the_partitions_followed_from_their_leader() {
+    let mut b = Broker::new(
+        1,
+        Addresses::new(2),
+        broker_config(),
+        vec![topic_config()],
+        None,
+        two_partitions(1, [1, 1]),
+        crate::sim::RngTree::new(1),
+    );
+    let mut out = Out::new(false);
+    let mut steps = Vec::new();
+    let mut update = |b: &mut Broker, version, leaders, changed: &[Tp]| {
+        let msg = Message::MetadataUpdate {
+            image: two_partitions(version, leaders),
+            changed: Arc::from(changed),
+        };
+        b.on_message(T0, NodeId(2), msg, &mut out);
+        let (kept, scanned) = fetched(b);
+        assert_eq!(kept, scanned);
+        steps.push(kept.get(&2).cloned().unwrap_or_default());
+    };
+    update(&mut b, 2, [2, 1], &[tp(0)]);
+    update(&mut b, 3, [2, 2], &[tp(1)]);
+    update(&mut b, 4, [1, 2], &[tp(0)]);
+    assert_eq!(steps, [vec![0], vec![0, 1], vec![1]]);
+    b.crash(false, &mut Out::new(false));
+    assert!(b.fetchers.is_empty());
 }

@@ -3,6 +3,7 @@
 use super::*;
 use crate::scenario::config::ConfigBlock;
 use crate::scenario::source::Source;
+use std::collections::BTreeSet;
 
 fn config(entries: &str) -> BrokerConfig {
     let text = format!("{{ {entries} }}");
@@ -133,10 +134,14 @@ fn isr_changes_need_current_epochs() {
     let mut c = controller(vec![1, 2, 3], false);
     let mut out = Out::new(false);
     let shrink = |pe| Message::AlterPartition {
-        tp: TP,
-        leader_epoch: 0,
-        partition_epoch: pe,
-        isr: vec![1, 2],
+        broker: 1,
+        correlation: 0,
+        partitions: vec![IsrProposal {
+            tp: TP,
+            leader_epoch: 0,
+            partition_epoch: pe,
+            isr: vec![1, 2],
+        }],
     };
     c.on_message(at(1), shrink(0), &mut out);
     let s = state(&c);
@@ -148,10 +153,8 @@ fn isr_changes_need_current_epochs() {
     c.on_message(at(2), shrink(0), &mut out);
     assert!(out.sends.iter().any(|(_, m)| matches!(
         m,
-        Message::AlterPartitionResponse {
-            result: Err(ErrorCode::InvalidUpdateVersion),
-            ..
-        }
+        Message::AlterPartitionResponse { partitions, .. }
+            if partitions[..] == [(TP, Err(ErrorCode::InvalidUpdateVersion))]
     )));
 }
 
@@ -231,10 +234,14 @@ fn rejoin_isr(c: &mut Controller, broker: BrokerId, t: SimTime, out: &mut O) {
     c.on_message(
         t,
         Message::AlterPartition {
-            tp: TP,
-            leader_epoch: s.leader_epoch,
-            partition_epoch: s.partition_epoch,
-            isr,
+            broker: s.leader.unwrap_or(0),
+            correlation: 0,
+            partitions: vec![IsrProposal {
+                tp: TP,
+                leader_epoch: s.leader_epoch,
+                partition_epoch: s.partition_epoch,
+                isr,
+            }],
         },
         out,
     );
@@ -297,10 +304,14 @@ fn a_run_elects_at_most_1000_leaders_and_the_rest_follow_10ms_later() {
         };
         let s = c.metadata().partition(tp).cloned().expect("exists");
         let msg = Message::AlterPartition {
-            tp,
-            leader_epoch: s.leader_epoch,
-            partition_epoch: s.partition_epoch,
-            isr: vec![1, 2],
+            broker: 1,
+            correlation: 0,
+            partitions: vec![IsrProposal {
+                tp,
+                leader_epoch: s.leader_epoch,
+                partition_epoch: s.partition_epoch,
+                isr: vec![1, 2],
+            }],
         };
         c.on_message(at(11_000), msg, &mut out);
     }
@@ -334,6 +345,51 @@ fn without_auto_rebalance_the_failover_leader_stays() {
     rejoin_isr(&mut c, 3, at(11_000), &mut out);
     beat(&mut c, at(900_000), &[1, 2, 3], &mut out);
     assert_eq!(state(&c).leader, Some(1));
+}
+
+/// What a scan of every partition finds imbalanced: led by another broker than its first
+/// replica, or by none (`arePartitionLeadersImbalanced` before `imbalancedPartitions`).
+fn imbalanced_by_scan(c: &Controller) -> BTreeSet<Tp> {
+    let md = c.metadata();
+    (0..md.topics.len())
+        .flat_map(|t| (0..md.topics[t].len()).map(move |p| tp(t, p)))
+        .filter(|tp| {
+            md.partition(*tp)
+                .is_some_and(|s| s.leader != s.replicas.first().copied())
+        })
+        .collect()
+}
+
+/// `ReplicationControlManager.imbalancedPartitions` follows every leader change — a failover,
+/// a leaderless partition, an unfencing, a balance run, a controlled shutdown, added
+/// partitions — so that the balance check after each event needs no scan of every partition.
+#[test]
+fn the_imbalanced_set_follows_every_leader_change() {
+    let topics = [TopicPolicy {
+        assignment: vec![vec![3, 1, 2], vec![1, 2, 3], vec![2], vec![3]],
+        unclean_leader_election: false,
+    }];
+    let mut c = Controller::new(Addresses::new(3), &topics, &config(""));
+    let mut out = Out::new(false);
+    let mut seen = Vec::new();
+    let mut step = |c: &Controller| {
+        assert_eq!(c.imbalanced, imbalanced_by_scan(c));
+        seen.push(c.imbalanced.len());
+    };
+    step(&c);
+    beat(&mut c, at(8000), &[1, 2], &mut out);
+    c.on_wake(at(9001), &mut out); // 3 fenced: partition 0 fails over, partition 3 is leaderless
+    step(&c);
+    register(&mut c, 3, at(10_000), &mut out); // 3 leads partition 3 again
+    step(&c);
+    rejoin_isr(&mut c, 3, at(11_000), &mut out);
+    beat(&mut c, at(309_001), &[1, 2, 3], &mut out); // the balance run
+    step(&c);
+    c.on_message(at(310_000), Message::ShutdownRequest { broker: 1 }, &mut out);
+    step(&c);
+    c.add_partitions(0, 6, at(311_000), &mut out);
+    step(&c);
+    assert_eq!(seen, [0, 2, 1, 0, 1, 2], "the steps change the set");
 }
 
 use crate::sim::{NodeId, SimDuration};
@@ -372,7 +428,7 @@ fn a_new_incarnation_waits_for_the_old_session_to_expire() {
     assert!(
         out.sends
             .iter()
-            .any(|(to, m)| *to == c.addr.broker(1) && matches!(m, Message::MetadataUpdate(_)))
+            .any(|(to, m)| *to == c.addr.broker(1) && matches!(m, Message::MetadataUpdate { .. }))
     );
     assert_eq!(c.metadata().live_brokers, vec![1, 2]);
 }
