@@ -572,7 +572,7 @@ impl Message {
             Message::Response { body, .. } => format!("Response {}", body.api()),
             Message::Heartbeat { .. } => "Heartbeat".to_string(),
             Message::HeartbeatResponse { .. } => "HeartbeatResponse".to_string(),
-            Message::MetadataUpdate(_) => "MetadataUpdate".to_string(),
+            Message::MetadataUpdate { .. } => "MetadataUpdate".to_string(),
             Message::AlterPartition { .. } => "AlterPartition".to_string(),
             Message::AlterPartitionResponse { .. } => "AlterPartitionResponse".to_string(),
             Message::ShutdownRequest { .. } => "ShutdownRequest".to_string(),
