@@ -361,12 +361,9 @@ fn two_partitions(version: u64, leaders: [BrokerId; 2]) -> Arc<ClusterMetadata> 
     })
 }
 
-/// `ReplicaManager.applyDelta` with `TopicsDelta.localChanges`: the next metadata version
-/// touches only the partitions it changed (here the image also moves partition 1, but the
-/// delta names only partition 0); a broker that missed a version takes the whole image.
-#[test]
-fn a_metadata_version_touches_only_the_partitions_it_changed() {
-    let mut b = Broker::new(
+/// Broker 1 of 2, leading both partitions of metadata version 1.
+fn leading_both() -> Broker {
+    Broker::new(
         1,
         Addresses::new(2),
         broker_config(),
@@ -374,7 +371,15 @@ fn a_metadata_version_touches_only_the_partitions_it_changed() {
         None,
         two_partitions(1, [1, 1]),
         crate::sim::RngTree::new(1),
-    );
+    )
+}
+
+/// `ReplicaManager.applyDelta` with `TopicsDelta.localChanges`: the next metadata version
+/// touches only the partitions it changed (here the image also moves partition 1, but the
+/// delta names only partition 0); a broker that missed a version takes the whole image.
+#[test]
+fn a_metadata_version_touches_only_the_partitions_it_changed() {
+    let mut b = leading_both();
     let leads = |b: &Broker| [0, 1].map(|p| b.replicas()[&tp(p)].leading().is_some());
     assert_eq!(leads(&b), [true, true]);
     let mut out = Out::new(false);
@@ -409,15 +414,7 @@ fn fetched(b: &Broker) -> (BTreeMap<BrokerId, Vec<u32>>, BTreeMap<BrokerId, Vec<
 /// scan every replica.
 #[test]
 fn fetchers_hold_the_partitions_followed_from_their_leader() {
-    let mut b = Broker::new(
-        1,
-        Addresses::new(2),
-        broker_config(),
-        vec![topic_config()],
-        None,
-        two_partitions(1, [1, 1]),
-        crate::sim::RngTree::new(1),
-    );
+    let mut b = leading_both();
     let mut out = Out::new(false);
     let mut steps = Vec::new();
     let mut update = |b: &mut Broker, version, leaders, changed: &[Tp]| {
