@@ -2,6 +2,7 @@
 //! key that sets it up, with the numbers from the scenario's own network and configs.
 
 use super::blocks::Blocks;
+use super::config::ClientNetConfig;
 use super::config::{Acks, ConfigBlock};
 use super::source::Source;
 use super::units::format_bandwidth;
@@ -29,10 +30,17 @@ pub(super) fn config_warnings(src: &Source<'_>, s: &Scenario, blocks: &Blocks<'_
         .iter()
         .zip(s.consumers.iter().map(|c| (&c.id, &c.config.net)));
     for (block, (id, net)) in clients.chain(consumers) {
+        let view = block.view(src);
         out.extend(request_timeout_below_round_trip(
-            &block.view(src),
+            &view,
             id,
             net.request_timeout,
+            &s.cluster.network,
+        ));
+        out.extend(connection_setup_within_round_trip(
+            &view,
+            id,
+            net,
             &s.cluster.network,
         ));
     }
@@ -244,6 +252,39 @@ fn request_timeout_below_round_trip(
         .with_help("request.timeout.ms is in milliseconds (Kafka's default is 30000)");
     Some(Warning::new(
         WarningKind::RequestTimeoutBelowRoundTrip,
+        at,
+        consequence,
+    ))
+}
+
+/// A connection is set up when the broker's answer comes back, a round trip and the time on the
+/// wire after the attempt: a `socket.connection.setup.timeout.ms` not longer than the round trip
+/// fails every attempt (`ClusterConnectionStates.isConnectionSetupTimeout`). With
+/// `reconnect.backoff.ms` 0 as well, the client loops without simulated time passing.
+fn connection_setup_within_round_trip(
+    block: &ConfigBlock<'_, '_>,
+    id: &str,
+    net: &ClientNetConfig,
+    n: &NetworkSpec,
+) -> Option<Warning> {
+    let round_trip = round_trip_min(n);
+    let timeout = net.connection_setup_timeout;
+    if timeout > round_trip {
+        return None;
+    }
+    let message = format!(
+        "socket.connection.setup.timeout.ms {} of `{id}` is not longer than a round trip to a broker ({round_trip})",
+        timeout.as_ms()
+    );
+    let mut consequence = "no connection is ever set up: each attempt times out before the broker's answer arrives, so the client never sends a request".to_string();
+    if net.reconnect_backoff == SimDuration::ZERO {
+        consequence.push_str("; with reconnect.backoff.ms 0 the next attempt starts at once, so the client loops without simulated time passing and the run stops as a livelock (exit code 3)");
+    }
+    let at = block
+        .error_at_key("socket.connection.setup.timeout.ms", message)
+        .with_help("socket.connection.setup.timeout.ms is in milliseconds (Kafka's default is 10000)");
+    Some(Warning::new(
+        WarningKind::ConnectionSetupWithinRoundTrip,
         at,
         consequence,
     ))

@@ -17,6 +17,8 @@ pub enum WarningKind {
     UncleanWithAcksAll,
     /// A client's `request.timeout.ms` shorter than a round trip.
     RequestTimeoutBelowRoundTrip,
+    /// A client's `socket.connection.setup.timeout.ms` not longer than a round trip.
+    ConnectionSetupWithinRoundTrip,
     /// A fault at a time after the end of the run.
     FaultAfterEnd,
     /// A fault waiting for more records than its producer sends.

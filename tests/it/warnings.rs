@@ -4,6 +4,7 @@
 
 use crate::support::{bundled_scenarios, kafkasim, run_traced, scratch_dir};
 use kafkasim::scenario::{Location, Scenario, Warning, WarningKind};
+use kafkasim::simulation::{RunOptions, run};
 use kafkasim::trace::TraceFormat;
 
 /// A scenario with `cluster` fields after `brokers: 3`, topic fields after `name`, `producer`
@@ -162,6 +163,45 @@ fn a_request_timeout_below_a_round_trip_times_out_every_request() {
         warnings(&text(network, "", r#""request.timeout.ms": 10"#, "")),
         []
     );
+}
+
+/// The warning tells the truth about the run: not longer than a round trip (10 ms here, and the
+/// answer spends time on the wire too), no producer request is ever sent; with
+/// `reconnect.backoff.ms` 0 as well the run stops as a livelock; above it, the producer works.
+#[test]
+fn a_connection_setup_timeout_within_a_round_trip_never_connects() {
+    let network = r#", network: (latency: "5ms")"#;
+    let setup = |ms: u32, backoff: u32| {
+        text(
+            network,
+            "",
+            &format!(r#""socket.connection.setup.timeout.ms": {ms}, "reconnect.backoff.ms": {backoff}"#),
+            "",
+        )
+    };
+    let w = only(&setup(10, 50), WarningKind::ConnectionSetupWithinRoundTrip);
+    assert_eq!(
+        w.message,
+        "socket.connection.setup.timeout.ms 10 of `p1` is not longer than a round trip to a broker (10.000ms)"
+    );
+    assert_eq!(at(&w), (5, 39));
+    assert!(!w.consequence.contains("livelock"), "{w}");
+    let parse = |t: &str| Scenario::parse("w.ron", t).unwrap_or_else(|e| panic!("{e}"));
+    let quiet = RunOptions {
+        trace: None,
+        ..RunOptions::default()
+    };
+    let never = run(&parse(&setup(10, 50)), &quiet);
+    assert_eq!(never.history.producers[0].sent, 0, "no request is ever sent");
+    let w = only(&setup(0, 0), WarningKind::ConnectionSetupWithinRoundTrip);
+    assert!(
+        w.consequence
+            .ends_with("the run stops as a livelock (exit code 3)"),
+        "{w}"
+    );
+    assert!(run(&parse(&setup(0, 0)), &quiet).livelock);
+    assert_eq!(warnings(&setup(11, 50)), []);
+    assert_eq!(run(&parse(&setup(11, 50)), &quiet).history.producers[0].sent, 100);
 }
 
 #[test]
