@@ -1,0 +1,1 @@
+//! Producer and consumer configs: kafkasim's validation against Kafka's config classes.
