@@ -48,6 +48,22 @@ pub enum Kind {
     Text,
 }
 
+impl Kind {
+    /// For an integer key, the `ConfigDef.Type` Kafka parses it as and that type's bounds, told by
+    /// the key's largest value: SHORT keys stop at 32767, INT keys at most at 2^31 - 1, LONG keys
+    /// go on to 2^63 - 1. (`tests/oracle` checks this against Kafka's ConfigDefs.)
+    pub fn java_type(&self) -> Option<(&'static str, i64, i64)> {
+        match *self {
+            Kind::Int { max, .. } if max == i64::from(i16::MAX) => {
+                Some(("SHORT", i16::MIN.into(), i16::MAX.into()))
+            }
+            Kind::Int { max, .. } if max <= INT_MAX => Some(("INT", i32::MIN.into(), INT_MAX)),
+            Kind::Int { .. } => Some(("LONG", i64::MIN, LONG_MAX)),
+            _ => None,
+        }
+    }
+}
+
 /// One supported key.
 #[derive(Clone, Copy, Debug)]
 pub struct KeyDef {
@@ -195,16 +211,23 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
                 "write a whole number from {min} to {max}, e.g. \"{}\": {}",
                 def.name, def.default
             );
+            // `ConfigDef.parseType`: `Short.parseShort`/`Integer.parseInt`/`Long.parseLong`, so a
+            // value beyond the key's Java type is "not a number" of it, before any `Range`.
+            let (java, lowest, highest) = def.kind.java_type().unwrap_or(("LONG", i64::MIN, LONG_MAX));
+            let not_a_number = || {
+                (
+                    invalid(format!("Not a number of type {java}")),
+                    Some(range.clone()),
+                )
+            };
             let n = match value {
                 ConfigValue::Int(n) => *n,
-                ConfigValue::Str(s) => s
-                    .trim()
-                    .parse()
-                    .map_err(|_| (invalid("Not a number of type LONG".into()), Some(range.clone())))?,
-                ConfigValue::Bool(_) => {
-                    return Err((invalid("Not a number of type LONG".into()), Some(range)));
-                }
+                ConfigValue::Str(s) => s.trim().parse().map_err(|_| not_a_number())?,
+                ConfigValue::Bool(_) => return Err(not_a_number()),
             };
+            if !(lowest..=highest).contains(&n) {
+                return Err(not_a_number());
+            }
             if n < min {
                 return Err((invalid(format!("Value must be at least {min}")), Some(range)));
             }
