@@ -86,7 +86,7 @@ pub(crate) static CONSUMER: ConfigSet = ConfigSet {
         ),
         KeyDef {
             name: "partition.assignment.strategy",
-            kind: Kind::ListOf(&["range", "roundrobin", "sticky", "cooperative-sticky"]),
+            kind: Kind::Assignors,
             default: "range,cooperative-sticky",
             doc: "group member: assignors in order of preference (Kafka's default is RangeAssignor, CooperativeStickyAssignor)",
         },

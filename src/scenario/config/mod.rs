@@ -22,6 +22,7 @@ pub(crate) use producer::PRODUCER;
 pub use producer::{Acks, ProducerConfig};
 
 use super::error::did_you_mean;
+use crate::kafka::group::assignor::Strategy;
 use crate::sim::SimDuration;
 use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
@@ -42,8 +43,9 @@ pub enum Kind {
     Bool,
     /// One of a list of strings (Kafka's `ValidString.in`, case-sensitive).
     OneOf(&'static [&'static str]),
-    /// A comma-separated, non-empty list of these names (Kafka's LIST type).
-    ListOf(&'static [&'static str]),
+    /// A comma-separated, non-empty list of assignors (`partition.assignment.strategy`, a LIST of
+    /// classes in Kafka): Kafka's class names, or kafkasim's short names for them.
+    Assignors,
     /// Any text (Kafka's STRING without a validator); the default `""` stands for null.
     Text,
 }
@@ -245,12 +247,18 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
                 Some(format!("write \"{}\": true or false", def.name)),
             )),
         },
-        Kind::ListOf(allowed) => {
+        Kind::Assignors => {
+            // Kafka loads each class (`ConsumerPartitionAssignor.getAssignorInstances`), so its
+            // class names must be accepted; the short names are kafkasim's convenience.
             let items: Vec<&str> = text.split(',').map(str::trim).collect();
-            if let Some(bad) = items.iter().find(|i| !allowed.contains(i)) {
+            if let Some(Err(unknown)) = items.iter().map(|i| i.parse::<Strategy>()).find(Result::is_err) {
+                let names = Strategy::ALL.map(Strategy::name).join(", ");
                 return Err((
-                    invalid(format!("`{bad}` is not one of: {}", allowed.join(", "))),
-                    did_you_mean(bad, allowed.iter().copied()),
+                    invalid(format!(
+                        "`{}` is not one of: {names} (or their class names)",
+                        unknown.given
+                    )),
+                    Some(unknown.help()),
                 ));
             }
             Ok(ConfigValue::Str(items.join(",")))
@@ -310,7 +318,10 @@ pub fn markdown_table(set: &ConfigSet) -> String {
             Kind::Int { min, max } => format!("{min} … {max}"),
             Kind::Bool => "true, false".to_string(),
             Kind::OneOf(list) => list.join(", "),
-            Kind::ListOf(list) => format!("a comma-separated list of {}", list.join(", ")),
+            Kind::Assignors => format!(
+                "a comma-separated list of {}, or Kafka's class names for them",
+                Strategy::ALL.map(Strategy::name).join(", ")
+            ),
             Kind::Text => "any text".to_string(),
         };
         out.push_str(&format!(
