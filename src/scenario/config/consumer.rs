@@ -11,7 +11,7 @@ pub(crate) static CONSUMER: ConfigSet = ConfigSet {
     keys: &[
         KeyDef {
             name: "auto.offset.reset",
-            kind: Kind::OneOf(&["latest", "earliest", "none"]),
+            kind: Kind::OffsetReset,
             default: "latest",
             doc: "where to start when there is no position: the log end, the log start, or fail",
         },

@@ -43,6 +43,10 @@ pub enum Kind {
     Bool,
     /// One of a list of strings (Kafka's `ValidString.in`, case-sensitive).
     OneOf(&'static [&'static str]),
+    /// `auto.offset.reset`: latest, earliest or none, checked as Kafka's
+    /// `AutoOffsetResetStrategy.Validator` does; its `by_duration:` values (KIP-1106) are not
+    /// modelled.
+    OffsetReset,
     /// A comma-separated, non-empty list of assignors (`partition.assignment.strategy`, a LIST of
     /// classes in Kafka): Kafka's class names, or kafkasim's short names for them.
     Assignors,
@@ -263,6 +267,20 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
             }
             Ok(ConfigValue::Str(items.join(",")))
         }
+        Kind::OffsetReset => match text {
+            "latest" | "earliest" | "none" => Ok(ConfigValue::Str(text.to_string())),
+            _ if text.starts_with("by_duration:") => Err((
+                invalid("by_duration (KIP-1106) is not modelled by kafkasim".into()),
+                Some("use latest, earliest or none".into()),
+            )),
+            _ => Err((
+                invalid(format!(
+                    "Invalid value `{text}` for configuration {}. The value must be either 'earliest', 'latest', 'none' or of the format 'by_duration:<PnDTnHnMn.nS.>'.",
+                    def.name
+                )),
+                did_you_mean(text, ["latest", "earliest", "none"]),
+            )),
+        },
         Kind::Text => Ok(ConfigValue::Str(text.to_string())),
         Kind::OneOf(allowed) => {
             if allowed.contains(&text) {
@@ -318,6 +336,7 @@ pub fn markdown_table(set: &ConfigSet) -> String {
             Kind::Int { min, max } => format!("{min} … {max}"),
             Kind::Bool => "true, false".to_string(),
             Kind::OneOf(list) => list.join(", "),
+            Kind::OffsetReset => "latest, earliest, none".to_string(),
             Kind::Assignors => format!(
                 "a comma-separated list of {}, or Kafka's class names for them",
                 Strategy::ALL.map(Strategy::name).join(", ")
