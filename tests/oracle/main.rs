@@ -4,6 +4,6 @@
 //! otherwise, and fails (never passes) when `KAFKASIM_ORACLE` is unset.
 
 mod assignors;
-
+mod configs;
 mod harness;
 mod partitioner;

@@ -57,11 +57,14 @@ import org.slf4j.LoggerFactory;
  *       the assignor throws
  *   <li>{"op":"config","which":"producer","config":{"acks":"1"}} -> {"ok":true} or
  *       {"ok":false,"error":"ConfigException","message":"..."} (ProducerConfig, then
- *       KafkaProducer's delivery-timeout check; ConsumerConfig, then the consumer's Heartbeat
- *       check)
+ *       KafkaProducer's delivery-timeout check; ConsumerConfig, then the assignor classes, the
+ *       ConsumerCoordinator's non-empty assignor list and the Heartbeat check that the
+ *       consumer's constructor adds)
  *   <li>{"op":"defaults","which":"consumer"} -> {"defaults":{"key":"value" or null},
- *       "required":["key.deserializer"]} (ConfigDef defaults as ConfigDef.convertToString prints
- *       them, null for a null default; keys without a default are listed as required)
+ *       "required":["key.deserializer"],"types":{"key":"INT"},"validators":{"key":"[0,...]"}} (ConfigDef defaults as ConfigDef.convertToString prints
+ *       them, null for a null default; keys without a default are listed as required; each
+ *       key's ConfigDef.Type and its validator as the validator's toString prints it, e.g. a
+ *       Range as "[0,...]" or "[1,...,32767]")
  * </ul>
  *
  * <p>A request the harness cannot read is answered with {"bad_request":"..."}.
@@ -285,6 +288,14 @@ public final class Oracle {
                 config.putIfAbsent("value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
                 config.putIfAbsent("group.id", "group");
                 ConsumerConfig consumer = new ConsumerConfig(config);
+                List<ConsumerPartitionAssignor> assignors = ConsumerPartitionAssignor.getAssignorInstances(
+                        consumer.getList(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG),
+                        consumer.originals());
+                // ConsumerCoordinator's constructor (the consumer has a group.id).
+                if (assignors.isEmpty()) {
+                    throw new IllegalStateException("Must configure at least one partition assigner class name to "
+                            + ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG + " configuration property");
+                }
                 new Heartbeat(
                         new GroupRebalanceConfig(consumer, GroupRebalanceConfig.ProtocolType.CONSUMER),
                         Time.SYSTEM);
@@ -317,7 +328,11 @@ public final class Oracle {
         ObjectNode answer = JSON.createObjectNode();
         ObjectNode defaults = answer.putObject("defaults");
         ArrayNode required = answer.putArray("required");
+        ObjectNode types = answer.putObject("types");
+        ObjectNode validators = answer.putObject("validators");
         def.configKeys().forEach((name, key) -> {
+            types.put(name, key.type.name());
+            validators.put(name, key.validator == null ? null : key.validator.toString());
             if (key.defaultValue == ConfigDef.NO_DEFAULT_VALUE) {
                 required.add(name);
             } else {
