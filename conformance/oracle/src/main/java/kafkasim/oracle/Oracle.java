@@ -38,7 +38,11 @@ import org.apache.kafka.common.Cluster;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.protocol.types.Schema;
+import org.apache.kafka.common.protocol.types.Struct;
+import org.apache.kafka.common.utils.CollectionUtils;
 import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.common.utils.Utils;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -48,8 +52,8 @@ import org.slf4j.LoggerFactory;
  * order, so a batch of thousands of inputs costs one JVM start. Requests, by "op":
  *
  * <ul>
- *   <li>{"op":"partition","key_hex":"00ff","partitions":3} -> {"partition":1}
- *       (BuiltInPartitioner.partitionForKey)
+ *   <li>{"op":"partition","key_hex":"00ff","partitions":3} -> {"murmur2":-123,"partition":1}
+ *       (Utils.murmur2, BuiltInPartitioner.partitionForKey)
  *   <li>{"op":"assign","strategy":"range","topics":{"t":3},"members":[{"id":"m1",
  *       "instance":null,"topics":["t"],"owned":[["t",0]],"generation":2}]} ->
  *       {"members":[{"id":"m1","partitions":[["t",0]]}],"transferring":[["t",0,"m1"]]}
@@ -118,6 +122,7 @@ public final class Oracle {
         byte[] key = hex(request.get("key_hex").asText());
         int partitions = request.get("partitions").asInt();
         ObjectNode answer = JSON.createObjectNode();
+        answer.put("murmur2", Utils.murmur2(key));
         answer.put("partition", BuiltInPartitioner.partitionForKey(key, partitions));
         return answer;
     }
@@ -228,17 +233,45 @@ public final class Oracle {
         return answer;
     }
 
-    /** The user data a StickyAssignor that was given `owned` in `generation` subscribes with. */
+    /**
+     * The user data a StickyAssignor that was given `owned` in `generation` subscribes with
+     * (onAssignment, then subscriptionUserData: version 1, with the generation). Owned partitions
+     * without a generation are version 0 user data, as a client before KIP-341 sent them.
+     */
     private static ByteBuffer stickyUserData(
-            String memberId, List<String> topics, List<TopicPartition> owned, int generation) {
-        if (generation == AbstractStickyAssignor.DEFAULT_GENERATION && owned.isEmpty()) {
+            String memberId, List<String> topics, List<TopicPartition> owned, int generation) throws Exception {
+        if (generation != AbstractStickyAssignor.DEFAULT_GENERATION) {
+            StickyAssignor previous = new StickyAssignor();
+            previous.onAssignment(
+                    new ConsumerPartitionAssignor.Assignment(owned),
+                    new ConsumerGroupMetadata("group", generation, memberId, Optional.empty()));
+            return previous.subscriptionUserData(new HashSet<>(topics));
+        }
+        if (owned.isEmpty()) {
             return null;
         }
-        StickyAssignor previous = new StickyAssignor();
-        previous.onAssignment(
-                new ConsumerPartitionAssignor.Assignment(owned),
-                new ConsumerGroupMetadata("group", generation, memberId, Optional.empty()));
-        return previous.subscriptionUserData(new HashSet<>(topics));
+        Schema v0 = (Schema) stickyConstant("STICKY_ASSIGNOR_USER_DATA_V0");
+        Schema topicAssignment = (Schema) stickyConstant("TOPIC_ASSIGNMENT");
+        List<Struct> assignment = new ArrayList<>();
+        for (Map.Entry<String, List<Integer>> e : CollectionUtils.groupPartitionsByTopic(owned).entrySet()) {
+            Struct topic = new Struct(topicAssignment);
+            topic.set((String) stickyConstant("TOPIC_KEY_NAME"), e.getKey());
+            topic.set((String) stickyConstant("PARTITIONS_KEY_NAME"), e.getValue().toArray());
+            assignment.add(topic);
+        }
+        Struct struct = new Struct(v0);
+        struct.set((String) stickyConstant("TOPIC_PARTITIONS_KEY_NAME"), assignment.toArray());
+        ByteBuffer buffer = ByteBuffer.allocate(v0.sizeOf(struct));
+        v0.write(buffer, struct);
+        buffer.flip();
+        return buffer;
+    }
+
+    /** A package-private constant of StickyAssignor (its user data schemas and field names). */
+    private static Object stickyConstant(String name) throws Exception {
+        java.lang.reflect.Field field = StickyAssignor.class.getDeclaredField(name);
+        field.setAccessible(true);
+        return field.get(null);
     }
 
     /**
