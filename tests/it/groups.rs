@@ -2,6 +2,7 @@
 //! members that restart, and `describe`'s `kafka-consumer-groups` view.
 
 use crate::support::{kafkasim, run_traced};
+use kafkasim::kafka::group::assignor::Strategy;
 use kafkasim::kafka::group::coordinator::GroupState;
 use kafkasim::kafka::group::messages::offsets_partition;
 use kafkasim::kafka::record::Tp;
@@ -316,4 +317,22 @@ fn a_static_member_down_through_a_rebalance_keeps_its_partitions() {
         .filter(|c| c.consumer == 1 && c.at > SimTime::from_us(25_000_000))
         .count();
     assert!(consumed_late > 0, "c2 reads its partitions again");
+}
+
+#[test]
+fn partition_assignment_strategy_takes_kafkas_class_names() {
+    // Kafka loads the classes the list names (ConsumerPartitionAssignor.getAssignorInstances), so
+    // a config pasted from a real consumer names them by class; kafkasim refused those.
+    let s = group(
+        |_| {
+            r#", "partition.assignment.strategy": "org.apache.kafka.clients.consumer.RoundRobinAssignor, range""#
+                .to_string()
+        },
+        "",
+        "1s",
+    );
+    assert_eq!(
+        s.consumers[0].config.strategies,
+        [Strategy::RoundRobin, Strategy::Range]
+    );
 }

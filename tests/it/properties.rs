@@ -108,7 +108,7 @@ proptest! {
 
     /// The long run of the generated-scenario property (`cargo test --release -- --ignored`).
     #[test]
-    #[ignore = "long run: cargo test --release -- --ignored"]
+    #[ignore = "long run: cargo test --release --test it -- --ignored"]
     fn long_generated_scenarios_run_deterministically_and_keep_the_invariants(g in generate::scenario()) {
         generated_runs_hold(&g)?;
     }
@@ -211,7 +211,7 @@ proptest! {
 
     /// The long run of the mutation property (`cargo test --release -- --ignored`).
     #[test]
-    #[ignore = "long run: cargo test --release -- --ignored"]
+    #[ignore = "long run: cargo test --release --test it -- --ignored"]
     fn long_mutated_bundled_scenarios_are_rejected_with_a_location_or_run((i, changes) in generate::mutations(bundled().len())) {
         mutated_bundled_scenario_is_handled(i, &changes)?;
     }

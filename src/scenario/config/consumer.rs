@@ -11,7 +11,7 @@ pub(crate) static CONSUMER: ConfigSet = ConfigSet {
     keys: &[
         KeyDef {
             name: "auto.offset.reset",
-            kind: Kind::OneOf(&["latest", "earliest", "none"]),
+            kind: Kind::OffsetReset,
             default: "latest",
             doc: "where to start when there is no position: the log end, the log start, or fail",
         },
@@ -86,7 +86,7 @@ pub(crate) static CONSUMER: ConfigSet = ConfigSet {
         ),
         KeyDef {
             name: "partition.assignment.strategy",
-            kind: Kind::ListOf(&["range", "roundrobin", "sticky", "cooperative-sticky"]),
+            kind: Kind::Assignors,
             default: "range,cooperative-sticky",
             doc: "group member: assignors in order of preference (Kafka's default is RangeAssignor, CooperativeStickyAssignor)",
         },
@@ -170,6 +170,14 @@ impl ConsumerConfig {
     /// Validates a consumer's `config` block.
     pub fn from_block(block: &ConfigBlock<'_, '_>) -> Result<ConsumerConfig, ScenarioError> {
         let c = CONSUMER.validate(block)?;
+        const INSTANCE: &str = "group.instance.id";
+        if c.is_explicit(INSTANCE)
+            && let Err(message) = check_group_instance_id(c.str(INSTANCE))
+        {
+            return Err(block
+                .error_at_key(INSTANCE, message)
+                .with_help("use ASCII letters, digits, '.', '_' and '-' (at most 249), or remove the key"));
+        }
         if c.int("heartbeat.interval.ms") >= c.int("session.timeout.ms") {
             // `GroupRebalanceConfig`'s check, thrown by the consumer's constructor.
             return Err(block
@@ -205,4 +213,33 @@ impl ConsumerConfig {
             net: ClientNetConfig::from_config(&c),
         })
     }
+}
+
+/// Kafka's checks of an explicit `group.instance.id`: `ConfigDef.NonEmptyString` (the value is
+/// trimmed first), then `JoinGroupRequest.validateGroupInstanceId`, which applies `Topic.validate`'s
+/// rules with its messages, when the consumer builds its `GroupRebalanceConfig`.
+fn check_group_instance_id(id: &str) -> Result<(), String> {
+    const MAX_LENGTH: usize = 249;
+    if id.is_empty() {
+        return Err(
+            "Invalid value  for configuration group.instance.id: String must be non-empty".to_string(),
+        );
+    }
+    if id == "." || id == ".." {
+        return Err(format!("Group instance id is invalid: '{id}' is not allowed"));
+    }
+    if id.encode_utf16().count() > MAX_LENGTH {
+        return Err(format!(
+            "Group instance id is invalid: the length of '{id}' is longer than the max allowed length {MAX_LENGTH}"
+        ));
+    }
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return Err(format!(
+            "Group instance id is invalid: '{id}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'"
+        ));
+    }
+    Ok(())
 }

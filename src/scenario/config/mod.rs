@@ -22,6 +22,7 @@ pub(crate) use producer::PRODUCER;
 pub use producer::{Acks, ProducerConfig};
 
 use super::error::did_you_mean;
+use crate::kafka::group::assignor::Strategy;
 use crate::sim::SimDuration;
 use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
@@ -42,10 +43,31 @@ pub enum Kind {
     Bool,
     /// One of a list of strings (Kafka's `ValidString.in`, case-sensitive).
     OneOf(&'static [&'static str]),
-    /// A comma-separated, non-empty list of these names (Kafka's LIST type).
-    ListOf(&'static [&'static str]),
+    /// `auto.offset.reset`: latest, earliest or none, checked as Kafka's
+    /// `AutoOffsetResetStrategy.Validator` does; its `by_duration:` values (KIP-1106) are not
+    /// modelled.
+    OffsetReset,
+    /// A comma-separated, non-empty list of assignors (`partition.assignment.strategy`, a LIST of
+    /// classes in Kafka): Kafka's class names, or kafkasim's short names for them.
+    Assignors,
     /// Any text (Kafka's STRING without a validator); the default `""` stands for null.
     Text,
+}
+
+impl Kind {
+    /// For an integer key, the `ConfigDef.Type` Kafka parses it as and that type's bounds, told by
+    /// the key's largest value: SHORT keys stop at 32767, INT keys at most at 2^31 - 1, LONG keys
+    /// go on to 2^63 - 1. (`tests/oracle` checks this against Kafka's ConfigDefs.)
+    pub fn java_type(&self) -> Option<(&'static str, i64, i64)> {
+        match *self {
+            Kind::Int { max, .. } if max == i64::from(i16::MAX) => {
+                Some(("SHORT", i16::MIN.into(), i16::MAX.into()))
+            }
+            Kind::Int { max, .. } if max <= INT_MAX => Some(("INT", i32::MIN.into(), INT_MAX)),
+            Kind::Int { .. } => Some(("LONG", i64::MIN, LONG_MAX)),
+            _ => None,
+        }
+    }
 }
 
 /// One supported key.
@@ -195,16 +217,23 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
                 "write a whole number from {min} to {max}, e.g. \"{}\": {}",
                 def.name, def.default
             );
+            // `ConfigDef.parseType`: `Short.parseShort`/`Integer.parseInt`/`Long.parseLong`, so a
+            // value beyond the key's Java type is "not a number" of it, before any `Range`.
+            let (java, lowest, highest) = def.kind.java_type().unwrap_or(("LONG", i64::MIN, LONG_MAX));
+            let not_a_number = || {
+                (
+                    invalid(format!("Not a number of type {java}")),
+                    Some(range.clone()),
+                )
+            };
             let n = match value {
                 ConfigValue::Int(n) => *n,
-                ConfigValue::Str(s) => s
-                    .trim()
-                    .parse()
-                    .map_err(|_| (invalid("Not a number of type LONG".into()), Some(range.clone())))?,
-                ConfigValue::Bool(_) => {
-                    return Err((invalid("Not a number of type LONG".into()), Some(range)));
-                }
+                ConfigValue::Str(s) => s.trim().parse().map_err(|_| not_a_number())?,
+                ConfigValue::Bool(_) => return Err(not_a_number()),
             };
+            if !(lowest..=highest).contains(&n) {
+                return Err(not_a_number());
+            }
             if n < min {
                 return Err((invalid(format!("Value must be at least {min}")), Some(range)));
             }
@@ -222,16 +251,36 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
                 Some(format!("write \"{}\": true or false", def.name)),
             )),
         },
-        Kind::ListOf(allowed) => {
+        Kind::Assignors => {
+            // Kafka loads each class (`ConsumerPartitionAssignor.getAssignorInstances`), so its
+            // class names must be accepted; the short names are kafkasim's convenience.
             let items: Vec<&str> = text.split(',').map(str::trim).collect();
-            if let Some(bad) = items.iter().find(|i| !allowed.contains(i)) {
+            if let Some(Err(unknown)) = items.iter().map(|i| i.parse::<Strategy>()).find(Result::is_err) {
+                let names = Strategy::ALL.map(Strategy::name).join(", ");
                 return Err((
-                    invalid(format!("`{bad}` is not one of: {}", allowed.join(", "))),
-                    did_you_mean(bad, allowed.iter().copied()),
+                    invalid(format!(
+                        "`{}` is not one of: {names} (or their class names)",
+                        unknown.given
+                    )),
+                    Some(unknown.help()),
                 ));
             }
             Ok(ConfigValue::Str(items.join(",")))
         }
+        Kind::OffsetReset => match text {
+            "latest" | "earliest" | "none" => Ok(ConfigValue::Str(text.to_string())),
+            _ if text.starts_with("by_duration:") => Err((
+                invalid("by_duration (KIP-1106) is not modelled by kafkasim".into()),
+                Some("use latest, earliest or none".into()),
+            )),
+            _ => Err((
+                invalid(format!(
+                    "Invalid value `{text}` for configuration {}. The value must be either 'earliest', 'latest', 'none' or of the format 'by_duration:<PnDTnHnMn.nS.>'.",
+                    def.name
+                )),
+                did_you_mean(text, ["latest", "earliest", "none"]),
+            )),
+        },
         Kind::Text => Ok(ConfigValue::Str(text.to_string())),
         Kind::OneOf(allowed) => {
             if allowed.contains(&text) {
@@ -287,7 +336,11 @@ pub fn markdown_table(set: &ConfigSet) -> String {
             Kind::Int { min, max } => format!("{min} … {max}"),
             Kind::Bool => "true, false".to_string(),
             Kind::OneOf(list) => list.join(", "),
-            Kind::ListOf(list) => format!("a comma-separated list of {}", list.join(", ")),
+            Kind::OffsetReset => "latest, earliest, none".to_string(),
+            Kind::Assignors => format!(
+                "a comma-separated list of {}, or Kafka's class names for them",
+                Strategy::ALL.map(Strategy::name).join(", ")
+            ),
             Kind::Text => "any text".to_string(),
         };
         out.push_str(&format!(

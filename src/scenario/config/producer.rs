@@ -204,7 +204,8 @@ impl ProducerConfig {
 
 /// `ProducerConfig.postProcessAndValidateIdempotenceConfigs` (Kafka 4.0): conflicts are errors when
 /// the user set `enable.idempotence`, and silently disable it when it was only defaulted, except
-/// max.in.flight > 5, which is an error either way since 4.0. Returns whether idempotence is on.
+/// max.in.flight > 5, which is an error either way since 4.0: Kafka checks it after retries and
+/// acks even when they have just disabled idempotence. Returns whether idempotence is on.
 fn check_idempotence(
     c: &Config,
     block: &ConfigBlock<'_, '_>,
@@ -217,6 +218,7 @@ fn check_idempotence(
     }
     let explicit = c.is_explicit(KEY);
     let max_in_flight = c.int("max.in.flight.requests.per.connection");
+    let mut disable = false;
     if c.int("retries") == 0 {
         if explicit {
             return Err(block
@@ -227,7 +229,7 @@ fn check_idempotence(
                 .with_help("remove \"retries\", or set \"enable.idempotence\": false"));
         }
         notes.push("Idempotence will be disabled because retries is set to 0.".to_string());
-        return Ok(false);
+        disable = true;
     }
     if acks != Acks::All {
         if explicit {
@@ -242,7 +244,7 @@ fn check_idempotence(
             "Idempotence will be disabled because acks is set to {}, not set to 'all'.",
             c.str("acks")
         ));
-        return Ok(false);
+        disable = true;
     }
     if max_in_flight > 5 {
         return Err(block
@@ -254,7 +256,7 @@ fn check_idempotence(
             )
             .with_help("use at most 5, or set \"enable.idempotence\": false"));
     }
-    Ok(true)
+    Ok(!disable)
 }
 
 /// KIP-91: `delivery.timeout.ms >= linger.ms + request.timeout.ms`; an explicit smaller value is

@@ -1,0 +1,298 @@
+//! Producer and consumer configs: kafkasim's validation against Kafka's config classes (and the
+//! checks the client constructors add), and `kafkasim configs`' defaults against the ConfigDefs.
+
+use crate::harness::{ask, assert_agree, rng};
+use kafkasim::kafka::group::assignor::Strategy;
+use kafkasim::scenario::Scenario;
+use kafkasim::scenario::config::{ConfigSet, KeyDef, Kind, all_sets};
+use rand::{Rng, RngExt};
+use serde_json::{Map, Value, json};
+
+/// Integer keys that Kafka's ConfigDef leaves without a `Range` but where kafkasim requires a
+/// minimum, because a negative or zero timer has no meaning in the model (a heartbeat every 0 ms
+/// would never let simulated time advance). Kafka accepts values below kafkasim's minimum;
+/// kafkasim refuses them with a located error. Such configs are counted, not compared.
+const STRICTER: [&str; 3] = [
+    "socket.connection.setup.timeout.ms",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+];
+
+/// True when `config` gives a [`STRICTER`] key a value below kafkasim's minimum.
+fn below_kafkasim_minimum(set: &ConfigSet, config: &[(&str, String)]) -> bool {
+    config.iter().any(|(key, value)| {
+        let def = set.keys.iter().find(|d| d.name == *key);
+        match (def.map(|d| d.kind), value.trim().parse::<i64>()) {
+            (Some(Kind::Int { min, .. }), Ok(n)) => STRICTER.contains(key) && n < min,
+            _ => false,
+        }
+    })
+}
+
+/// The config set named `what`.
+fn set(what: &str) -> &'static ConfigSet {
+    all_sets()
+        .into_iter()
+        .find(|s| s.what == what)
+        .expect("a config set")
+}
+
+/// A valid value of `def`, as a properties file would have it.
+fn valid(def: &KeyDef, rng: &mut impl Rng) -> String {
+    match def.kind {
+        Kind::Int { min, max } => match rng.random_range(0..6) {
+            0 => min.to_string(),
+            1 => max.to_string(),
+            2 => def.default.to_string(),
+            _ => rng
+                .random_range(min..=max.min(min.saturating_add(200_000)))
+                .to_string(),
+        },
+        Kind::Bool => ["true", "false", "TRUE", " false "][rng.random_range(0..4)].to_string(),
+        Kind::OneOf(list) => list[rng.random_range(0..list.len())].to_string(),
+        Kind::OffsetReset => ["latest", "earliest", "none", " earliest "][rng.random_range(0..4)].to_string(),
+        Kind::Assignors => {
+            // Kafka takes class names (ConsumerPartitionAssignor.getAssignorInstances).
+            let mut names: Vec<&str> = Strategy::ALL
+                .iter()
+                .filter(|_| rng.random_bool(0.5))
+                .map(|s| s.class_name())
+                .collect();
+            if names.is_empty() {
+                names.push(Strategy::Range.class_name());
+            }
+            names.join(",")
+        }
+        Kind::Text => ["instance-1", "app.instance_2", "a"][rng.random_range(0..3)].to_string(),
+    }
+}
+
+/// A value of `def` that a type or validator may reject.
+fn odd(def: &KeyDef, rng: &mut impl Rng) -> String {
+    match def.kind {
+        Kind::Int { min, max } => {
+            let mut options = vec![
+                "abc".to_string(),
+                "1.5".to_string(),
+                String::new(),
+                format!(" {min} "),
+            ];
+            options.push((min - 1).to_string());
+            if max < i64::MAX {
+                options.push((max + 1).to_string());
+            }
+            options.swap_remove(rng.random_range(0..options.len()))
+        }
+        Kind::Bool => ["yes", "1", "", "truee"][rng.random_range(0..4)].to_string(),
+        Kind::OneOf(list) => {
+            let pick = list[rng.random_range(0..list.len())];
+            [pick.to_uppercase(), format!(" {pick} "), "bogus".to_string()][rng.random_range(0..3)].clone()
+        }
+        // Not by_duration (KIP-1106), which kafkasim does not model.
+        Kind::OffsetReset => ["EARLIEST", "bogus", ""][rng.random_range(0..3)].to_string(),
+        // Not kafkasim's short names: Kafka refuses them (ClassNotFoundException), kafkasim
+        // takes them as a convenience.
+        Kind::Assignors => {
+            ["bogus", "", "org.apache.kafka.clients.consumer.Range"][rng.random_range(0..3)].to_string()
+        }
+        Kind::Text => ["", "bad id!", "über"][rng.random_range(0..3)].to_string(),
+    }
+}
+
+/// A random config of 0 to 6 keys: all valid values, or one odd value among valid ones.
+fn config(set: &ConfigSet, rng: &mut impl Rng) -> Vec<(&'static str, String)> {
+    let count = rng.random_range(0..=6);
+    let mut keys: Vec<&KeyDef> = Vec::new();
+    while keys.len() < count {
+        let def = &set.keys[rng.random_range(0..set.keys.len())];
+        if !keys.iter().any(|k| k.name == def.name) {
+            keys.push(def);
+        }
+    }
+    let odd_one = rng
+        .random_bool(0.4)
+        .then(|| rng.random_range(0..keys.len().max(1)));
+    keys.iter()
+        .enumerate()
+        .map(|(i, def)| {
+            let value = if Some(i) == odd_one {
+                odd(def, rng)
+            } else {
+                valid(def, rng)
+            };
+            (def.name, value)
+        })
+        .collect()
+}
+
+/// A scenario whose one producer or consumer has `config`; every value is a quoted string, as
+/// in a properties file.
+fn scenario(what: &str, config: &[(&str, String)]) -> String {
+    let entries: Vec<String> = config
+        .iter()
+        .map(|(k, v)| format!("\"{k}\": \"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect();
+    let config = entries.join(", ");
+    let client = match what {
+        "producer" => format!(
+            "producers: [(id: \"p\", config: {{ {config} }}, workload: (topic: \"t\", records: 1, rate: \"1/s\"))],"
+        ),
+        _ => format!(
+            "producers: [], consumers: [(id: \"c\", group: \"g\", topics: [\"t\"], config: {{ {config} }})],"
+        ),
+    };
+    format!(
+        "Scenario(name: \"oracle\", description: \"one client\", seed: 1, duration: \"1s\", cluster: (brokers: 3, config: {{ \"group.min.session.timeout.ms\": 0, \
+         \"group.max.session.timeout.ms\": 2147483647 }}), \
+         topics: [(name: \"t\", partitions: 1, replication_factor: 1)], {client} expect: [])"
+    )
+}
+
+/// kafkasim's verdict: `None` when it accepts, else its message.
+fn kafkasim(what: &str, config: &[(&str, String)]) -> Option<String> {
+    Scenario::parse("oracle.ron", &scenario(what, config))
+        .err()
+        .map(|e| e.message)
+}
+
+/// Whether kafkasim's message quotes Kafka's. It words its own for an unknown assignor: Kafka's
+/// is a class-loading error (`bogus ClassNotFoundException exception occurred`, or
+/// ConsumerCoordinator's for an empty list), so only accept/reject is compared there.
+fn quotes_kafka(ours: &str) -> bool {
+    !ours.contains("for configuration partition.assignment.strategy:")
+}
+
+fn compare_configs(what: &str, seed: u64) {
+    const CASES: usize = 3_000;
+    assert_eq!(kafkasim(what, &[]), None, "the empty {what} config is valid");
+    let mut rng = rng(seed);
+    let configs: Vec<_> = (0..CASES).map(|_| config(set(what), &mut rng)).collect();
+    let requests: Vec<Value> = configs
+        .iter()
+        .map(|c| {
+            let map: Map<String, Value> = c.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+            json!({"op": "config", "which": what, "config": map})
+        })
+        .collect();
+    let answers = ask(&requests);
+    let stricter = configs
+        .iter()
+        .filter(|c| below_kafkasim_minimum(set(what), c))
+        .count();
+    assert!(
+        stricter * 10 < CASES,
+        "{stricter} of {CASES} configs are not compared"
+    );
+    let disagreements: Vec<String> = configs
+        .iter()
+        .zip(requests.iter().zip(&answers))
+        .filter(|(c, _)| !below_kafkasim_minimum(set(what), c))
+        .filter_map(|(c, (request, kafka))| {
+            let ours = kafkasim(what, c);
+            let agree = match (&ours, kafka["ok"].as_bool()) {
+                (None, Some(true)) => true,
+                (Some(ours), Some(false)) => {
+                    !quotes_kafka(ours) || kafka["message"].as_str() == Some(ours.as_str())
+                }
+                _ => false,
+            };
+            (!agree).then(|| format!("{}\n  Kafka    {kafka}\n  kafkasim {ours:?}", request["config"]))
+        })
+        .collect();
+    assert_agree(&format!("{what} configs"), CASES - stricter, &disagreements);
+}
+
+#[test]
+#[ignore = "needs the JVM oracle: conformance/oracle/run"]
+fn producer_configs_are_accepted_and_rejected_as_kafka_does() {
+    compare_configs("producer", 12);
+}
+
+#[test]
+#[ignore = "needs the JVM oracle: conformance/oracle/run"]
+fn consumer_configs_are_accepted_and_rejected_as_kafka_does() {
+    compare_configs("consumer", 13);
+}
+
+/// A default as Kafka's ConfigDef prints it, in kafkasim's words: assignors by name (Kafka's
+/// default is a list of `Class` objects, printed as `class org.apache...RangeAssignor`).
+fn normalised(key: &str, default: &str) -> String {
+    if key != "partition.assignment.strategy" {
+        return default.to_string();
+    }
+    default
+        .split(',')
+        .map(|s| {
+            let class = s.trim_start_matches("class ");
+            class.parse::<Strategy>().map(Strategy::name).unwrap_or(class)
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The range Kafka's validator (as `Range.toString` prints it: `[0,...]`, `[1,...,32767]`, or no
+/// validator) allows a key of Java type `java` (whose bounds are `lowest..=highest`).
+fn kafka_range(validator: &Value, lowest: i64, highest: i64) -> Option<(i64, i64)> {
+    let Some(text) = validator.as_str() else {
+        return Some((lowest, highest));
+    };
+    let inner = text.strip_prefix('[')?.strip_suffix(']')?;
+    let mut parts = inner.split(",...");
+    let min = parts.next()?.parse().ok()?;
+    let max = match parts.next()? {
+        "" => highest,
+        rest => rest.strip_prefix(',')?.parse().ok()?,
+    };
+    Some((min, max))
+}
+
+/// What differs between one kafkasim key and Kafka's ConfigDef entry: default, Java type, range.
+fn key_differences(what: &str, def: &KeyDef, kafka: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    match &kafka["defaults"][def.name] {
+        Value::String(s) if normalised(def.name, s) == def.default => {}
+        // A null default: kafkasim prints "" for it.
+        Value::Null if kafka["defaults"].get(def.name).is_some() && def.default.is_empty() => {}
+        other => found.push(format!(
+            "{what} {}: default: Kafka {other}, kafkasim `{}`",
+            def.name, def.default
+        )),
+    }
+    if let (Kind::Int { min, max }, Some((java, lowest, highest))) = (def.kind, def.kind.java_type()) {
+        let theirs = &kafka["types"][def.name];
+        if theirs.as_str() != Some(java) {
+            found.push(format!(
+                "{what} {}: type: Kafka {theirs}, kafkasim {java}",
+                def.name
+            ));
+        }
+        let range = kafka_range(&kafka["validators"][def.name], lowest, highest);
+        if range != Some((min, max)) && !STRICTER.contains(&def.name) {
+            found.push(format!(
+                "{what} {}: range: Kafka {range:?}, kafkasim {min}..={max}",
+                def.name
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+#[ignore = "needs the JVM oracle: conformance/oracle/run"]
+fn every_key_kafkasim_prints_has_the_config_defs_default_type_and_range() {
+    let sets = ["producer", "consumer"];
+    let requests: Vec<Value> = sets
+        .iter()
+        .map(|w| json!({"op": "defaults", "which": w}))
+        .collect();
+    let answers = ask(&requests);
+    let mut compared = 0;
+    let mut disagreements = Vec::new();
+    for (what, kafka) in sets.iter().zip(&answers) {
+        for def in set(what).keys {
+            compared += 1;
+            disagreements.extend(key_differences(what, def, kafka));
+        }
+    }
+    assert_agree("keys", compared, &disagreements);
+}
