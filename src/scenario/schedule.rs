@@ -104,18 +104,17 @@ pub(super) fn fault_warnings(src: &Source<'_>, s: &Scenario, raw: &[RawFault<'_>
         let before = *state.get(&process).unwrap_or(&Known::Up);
         let who = process.describe();
         let raw_fault = raw[i].fault;
+        let already_down = |since| {
+            format!(
+                "{who} is already down at {}: it crashed at {}",
+                when(t),
+                when(since)
+            )
+        };
         let warning = match (&change, before) {
             (Change::Crash, Known::Down(since)) => Some(Warning::new(
                 WarningKind::CrashOfCrashed,
-                src.error_at(
-                    raw_fault,
-                    format!(
-                        "{who} is already down at {}: it crashed at {}",
-                        when(t),
-                        when(since)
-                    ),
-                )
-                .with_help(format!(
+                src.error_at(raw_fault, already_down(since)).with_help(format!(
                     "remove this Crash, or Restart({}) before it",
                     process.written()
                 )),
@@ -132,15 +131,8 @@ pub(super) fn fault_warnings(src: &Source<'_>, s: &Scenario, raw: &[RawFault<'_>
             )),
             (Change::Shutdown, Known::Down(since)) => Some(Warning::new(
                 WarningKind::ShutdownOfStopped,
-                src.error_at(
-                    raw_fault,
-                    format!(
-                        "{who} is already down at {}: it crashed at {}",
-                        when(t),
-                        when(since)
-                    ),
-                )
-                .with_help("remove this ControlledShutdown, or Restart the broker before it"),
+                src.error_at(raw_fault, already_down(since))
+                    .with_help("remove this ControlledShutdown, or Restart the broker before it"),
                 "this ControlledShutdown does nothing",
             )),
             _ => None,

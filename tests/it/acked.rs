@@ -8,7 +8,7 @@ use crate::support::{kafkasim, ms, parse_scenario, run_text, scratch_dir};
 use kafkasim::check::{CheckReport, Finding, check};
 use kafkasim::kafka::record::{RecordId, Tp};
 use kafkasim::scenario::Scenario;
-use kafkasim::sim::SimDuration;
+use kafkasim::sim::{SimDuration, SimTime};
 use kafkasim::simulation::{Holder, RunResult};
 use std::collections::BTreeSet;
 
@@ -149,6 +149,18 @@ fn acks_one_records_appended_while_the_isr_is_below_min_isr_are_uncommitted_unti
     assert_eq!(r.replica_logs[&(T0, 1)].high_watermark(), 100);
 }
 
+/// t-0's holder, which must be offline: its candidates, stopped leader and since when.
+fn offline_holder(r: &RunResult) -> (Vec<u32>, Option<u32>, Option<SimTime>) {
+    match r.holders[&T0].clone() {
+        Holder::Offline {
+            candidates,
+            stopped_leader,
+            since,
+        } => (candidates, stopped_leader, since),
+        other => panic!("t-0 is offline: {other:?}"),
+    }
+}
+
 /// Case (b): the last ISR member crashes and unclean election is off. KRaft keeps it in the ISR
 /// with no leader (`PartitionChangeBuilder.build` writes no empty ISR without ELR;
 /// `electAnyLeader` finds no acceptable ISR member), so when brokers return only broker-1 may lead
@@ -163,14 +175,7 @@ fn records_on_the_disk_of_the_only_replica_that_may_lead_an_offline_partition_ar
     let offline = format!(r#"{cut}, (at: "8s", fault: Crash(broker: 1)), (at: "8s", fault: Heal)"#);
     let s = scenario("14s", "", "all", 300, &offline);
     let r = run_text(&s, None);
-    let Holder::Offline {
-        candidates,
-        stopped_leader,
-        since,
-    } = r.holders[&T0].clone()
-    else {
-        panic!("t-0 is offline: {:?}", r.holders[&T0])
-    };
+    let (candidates, stopped_leader, since) = offline_holder(&r);
     assert_eq!((candidates, stopped_leader), (vec![1], None));
     assert!(since.is_some_and(|t| t > ms(8000) && t < ms(11_100)), "{since:?}");
     let report = check(&s, &r);
@@ -223,14 +228,7 @@ fn a_crashed_leader_not_yet_fenced_is_judged_by_the_follower_that_will_lead() {
     let s = scenario("3s", "", "1", 100, slow);
     let r = run_text(&s, None);
     assert_eq!(r.metadata.partition(T0).and_then(|p| p.leader), Some(1));
-    let Holder::Offline {
-        candidates,
-        stopped_leader,
-        since,
-    } = r.holders[&T0].clone()
-    else {
-        panic!("broker-1 no longer runs: {:?}", r.holders[&T0])
-    };
+    let (candidates, stopped_leader, since) = offline_holder(&r);
     assert_eq!((candidates, stopped_leader, since), (vec![2], Some(1), None));
     let report = check(&s, &r);
     assert!(!report.lost_acked.is_empty());
