@@ -10,6 +10,7 @@ mod expect;
 pub mod fault;
 pub mod files;
 mod footguns;
+mod legal_name;
 mod properties;
 mod raw;
 mod ron_error;

@@ -4,6 +4,7 @@
 use super::blocks::Blocks;
 use super::config::{ConfigBlock, LoadedBlock};
 use super::error::ScenarioError;
+use super::legal_name::{self, NameProblem};
 use super::raw::{RawConsumer, RawProducer, RawScenario, RawTopic};
 use super::source::{Raw, Source};
 use super::units::DURATION_HELP;
@@ -240,21 +241,16 @@ fn topic_name_problem(name: &str) -> Option<String> {
             "`{name}` is one of Kafka's internal topics: pick another name"
         ));
     }
-    if name == "." || name == ".." {
-        return Some(format!("topic name cannot be \"{name}\""));
-    }
-    if name.len() > 249 {
-        return Some("a topic name can be at most 249 characters long".into());
-    }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-    {
-        return Some(format!(
+    match legal_name::problem(name)? {
+        NameProblem::Dots => Some(format!("topic name cannot be \"{name}\"")),
+        NameProblem::TooLong => Some(format!(
+            "a topic name can be at most {} characters long",
+            legal_name::MAX_LENGTH
+        )),
+        NameProblem::Illegal(bad) => Some(format!(
             "topic name `{name}` contains `{bad}`; Kafka allows only ASCII letters, digits, '.', '_' and '-'"
-        ));
+        )),
     }
-    None
 }
 
 fn topic<'s>(

@@ -4,6 +4,7 @@ use super::client::{self, ClientNetConfig};
 use super::{ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, int_key};
 use crate::kafka::group::assignor::Strategy;
 use crate::scenario::error::ScenarioError;
+use crate::scenario::legal_name::{self, NameProblem};
 use crate::sim::SimDuration;
 
 pub(crate) static CONSUMER: ConfigSet = ConfigSet {
@@ -219,27 +220,20 @@ impl ConsumerConfig {
 /// trimmed first), then `JoinGroupRequest.validateGroupInstanceId`, which applies `Topic.validate`'s
 /// rules with its messages, when the consumer builds its `GroupRebalanceConfig`.
 fn check_group_instance_id(id: &str) -> Result<(), String> {
-    const MAX_LENGTH: usize = 249;
     if id.is_empty() {
         return Err(
             "Invalid value  for configuration group.instance.id: String must be non-empty".to_string(),
         );
     }
-    if id == "." || id == ".." {
-        return Err(format!("Group instance id is invalid: '{id}' is not allowed"));
-    }
-    if id.encode_utf16().count() > MAX_LENGTH {
-        return Err(format!(
-            "Group instance id is invalid: the length of '{id}' is longer than the max allowed length {MAX_LENGTH}"
-        ));
-    }
-    if !id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    {
-        return Err(format!(
+    Err(match legal_name::problem(id) {
+        None => return Ok(()),
+        Some(NameProblem::Dots) => format!("Group instance id is invalid: '{id}' is not allowed"),
+        Some(NameProblem::TooLong) => format!(
+            "Group instance id is invalid: the length of '{id}' is longer than the max allowed length {}",
+            legal_name::MAX_LENGTH
+        ),
+        Some(NameProblem::Illegal(_)) => format!(
             "Group instance id is invalid: '{id}' contains one or more characters other than ASCII alphanumerics, '.', '_' and '-'"
-        ));
-    }
-    Ok(())
+        ),
+    })
 }
