@@ -265,6 +265,21 @@ and cooperative-sticky give a group's first assignment.",
         #[arg(required = true, value_name = "MEMBER")]
         members: Vec<String>,
     },
+    /// Print the scenario as resolved JSON: each topic's replica lists (drawn from the seed), the
+    /// settings of the brokers, topics and clients as Kafka properties, the workloads, faults
+    /// and expectations. What `conformance/run` replays on a real Kafka cluster.
+    #[command(after_help = "Example:\n  kafkasim plan acks1-leader-crash-loss --set acks=all")]
+    Plan {
+        /// Scenario file, or the name of a bundled scenario.
+        file: String,
+        /// Use this seed instead of the scenario's (it decides replica lists not written).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Set a Kafka config in every config block that has the key, as if the file said so
+        /// (repeatable), e.g. --set acks=all.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
     /// List the bundled scenarios.
     List,
     /// Print the supported config keys with Kafka's defaults and valid values.

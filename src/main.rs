@@ -160,6 +160,7 @@ fn main() -> ExitCode {
             commands::assign(&args, &mut out)
         }
         Command::List => commands::list(&mut out),
+        Command::Plan { file, seed, set } => commands::plan(&file, seed, &set, &mut out),
         Command::Configs { set } => {
             let which = set.map(|s| match s {
                 ConfigSetArg::Producer => "producer",

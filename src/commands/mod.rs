@@ -9,6 +9,7 @@ mod list;
 mod matrix;
 mod parallel;
 mod partition;
+mod plan;
 mod run;
 mod sweep;
 
@@ -19,6 +20,7 @@ pub use describe::{DescribeArgs, describe};
 pub use list::list;
 pub use matrix::{DEFAULT_SEEDS, MatrixArgs, matrix};
 pub use partition::{PartitionArgs, PartitionFormat, partition};
+pub use plan::{plan, plan_of};
 pub use run::{RunArgs, run};
 pub use sweep::{Axis, Measured, Sweep, SweepArgs, SweepRow, chart_of, run_sweep, sweep};
 

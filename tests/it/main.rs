@@ -18,6 +18,7 @@ mod lifecycle;
 mod matrix;
 mod messages;
 mod partitions;
+mod plan;
 mod producer;
 mod properties;
 mod replication;

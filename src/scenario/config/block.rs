@@ -2,7 +2,7 @@
 //! the `config: { ... }` map that overrides the file, and the `--set` values that override
 //! both. Validation checks every entry where it was written.
 
-use super::{Config, ConfigSet, ConfigValue, KeyDef, coerce};
+use super::{Config, ConfigSet, ConfigValue, KeyDef, Properties, coerce};
 use crate::scenario::error::{ScenarioError, did_you_mean};
 use crate::scenario::files::ConfigFile;
 use crate::scenario::source::{Raw, Source};
@@ -135,12 +135,14 @@ impl ConfigSet {
         let src = block.src;
         let mut values = BTreeMap::new();
         let mut explicit = BTreeSet::new();
+        let mut ignored = Properties::new();
         if let Some(file) = block.file() {
             for p in &file.properties {
                 let Known::Modelled(def) = self
                     .lookup(&p.key)
                     .map_err(|(msg, help)| with_help(file.error_at_key(p, msg), help))?
                 else {
+                    ignored.insert(p.key.clone(), p.value.clone());
                     continue;
                 };
                 let value = coerce(def, &ConfigValue::Str(p.value.clone()))
@@ -163,6 +165,7 @@ impl ConfigSet {
                     .with_help("remove one of them"));
             }
             let Known::Modelled(def) = known else {
+                ignored.insert(key, written_value(src, raw_value)?.to_string());
                 continue;
             };
             let value = written_value(src, raw_value)?;
@@ -189,7 +192,11 @@ impl ConfigSet {
                 values.insert(def.name, default);
             }
         }
-        Ok(Config { values, explicit })
+        Ok(Config {
+            values,
+            explicit,
+            ignored,
+        })
     }
 
     fn lookup(&self, key: &str) -> Result<Known, (String, Option<String>)> {

@@ -1,6 +1,6 @@
 //! Broker configs (`cluster.config`) and topic configs (`topics[].config`), Kafka 4.0 KRaft.
 
-use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX, int_key};
+use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX, Properties, int_key};
 use crate::kafka::group::coordinator::CoordinatorConfig;
 use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
@@ -376,6 +376,8 @@ pub struct BrokerConfig {
     pub coordinator: CoordinatorConfig,
     /// What handling a request costs.
     pub costs: RequestCosts,
+    /// The settings as given, for a real broker.
+    pub properties: Properties,
 }
 
 /// What handling a request costs a broker: the cost model that makes batching matter.
@@ -457,6 +459,7 @@ impl BrokerConfig {
                 io_mib_per_s: c.uint("kafkasim.io.thread.mib.per.s"),
                 network_mib_per_s: c.uint("kafkasim.network.thread.mib.per.s"),
             },
+            properties: c.properties(),
         })
     }
 }
@@ -474,6 +477,8 @@ pub struct TopicConfig {
     pub flush_messages: u64,
     /// `flush.ms`.
     pub flush_interval: SimDuration,
+    /// The topic's own settings as given (none for internal topics), for a real topic.
+    pub properties: Properties,
 }
 
 impl TopicConfig {
@@ -510,6 +515,7 @@ impl TopicConfig {
             } else {
                 broker.flush_interval
             },
+            properties: c.properties(),
         })
     }
 
@@ -521,6 +527,7 @@ impl TopicConfig {
             unclean_leader_election: broker.unclean_leader_election,
             flush_messages: broker.flush_messages,
             flush_interval: broker.flush_interval,
+            properties: Properties::new(),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Consumer configs (`ConsumerConfig.java`, Kafka 4.0), with the group member's.
 
 use super::client::{self, ClientNetConfig};
-use super::{ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, int_key};
+use super::{ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, Properties, int_key};
 use crate::kafka::group::assignor::Strategy;
 use crate::scenario::error::ScenarioError;
 use crate::scenario::legal_name::{self, NameProblem};
@@ -165,6 +165,8 @@ pub struct ConsumerConfig {
     pub group_instance_id: Option<String>,
     /// Settings shared with every client.
     pub net: ClientNetConfig,
+    /// The settings as given, for a real consumer.
+    pub properties: Properties,
 }
 
 impl ConsumerConfig {
@@ -212,6 +214,7 @@ impl ConsumerConfig {
                 .collect(),
             group_instance_id: Some(c.str("group.instance.id").to_string()).filter(|s| !s.is_empty()),
             net: ClientNetConfig::from_config(&c),
+            properties: c.properties(),
         })
     }
 }

@@ -149,11 +149,17 @@ impl<'de> Deserialize<'de> for ConfigValue {
     }
 }
 
+/// A config block's explicit settings as Kafka properties, key to value text: what a real
+/// client or broker given the same block would be configured with.
+pub type Properties = BTreeMap<String, String>;
+
 /// Validated values of one config block, defaults filled in.
 #[derive(Clone, Debug)]
 pub struct Config {
     values: BTreeMap<&'static str, ConfigValue>,
     explicit: BTreeSet<&'static str>,
+    /// Real Kafka keys the model ignores, as written.
+    ignored: Properties,
 }
 
 impl ConfigSet {
@@ -168,6 +174,18 @@ impl Config {
     /// True when the user wrote the key (Kafka treats some explicit values differently).
     pub fn is_explicit(&self, key: &str) -> bool {
         self.explicit.contains(key)
+    }
+
+    /// The settings the user gave (file, map or `--set`): the modelled keys with their
+    /// validated values, and the ignored keys as written.
+    pub fn properties(&self) -> Properties {
+        let mut props = self.ignored.clone();
+        for key in &self.explicit {
+            if let Some(v) = self.values.get(key) {
+                props.insert((*key).to_string(), v.to_string());
+            }
+        }
+        props
     }
 
     /// An integer key (panics if the key is not an integer key: a bug in a config table).

@@ -1,7 +1,7 @@
 //! Producer configs (`ProducerConfig.java`, Kafka 4.0) and their cross-key rules.
 
 use super::client::{self, ClientNetConfig};
-use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX, int_key};
+use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX, Properties, int_key};
 use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
 
@@ -161,6 +161,8 @@ pub struct ProducerConfig {
     pub net: ClientNetConfig,
     /// What Kafka would log while building this producer (silent adjustments).
     pub notes: Vec<String>,
+    /// The settings as given, for a real producer.
+    pub properties: Properties,
 }
 
 impl ProducerConfig {
@@ -198,6 +200,7 @@ impl ProducerConfig {
             idempotence,
             net,
             notes,
+            properties: c.properties(),
         })
     }
 }

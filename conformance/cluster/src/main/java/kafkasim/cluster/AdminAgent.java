@@ -1,0 +1,216 @@
+package kafkasim.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * The observer of a run, outside every fault (the driver's own network namespace): creates the
+ * topics with the scenario's replica lists and configs, records each partition's leader and ISR
+ * as `partition_state` lines (polled every 100 ms, from `go` on), grows topics on
+ * `add-partitions <topic> <count>`, and on `final` reads every partition's log from its start to
+ * its high watermark (`final_log` lines).
+ */
+final class AdminAgent {
+    private static final long POLL_MS = 100;
+    private final JsonNode spec;
+    private final String bootstrap;
+    private final Admin admin;
+    private final List<String> topics = new ArrayList<>();
+    private final Map<String, String> seen = new TreeMap<>();
+
+    AdminAgent(JsonNode spec) {
+        this.spec = spec;
+        bootstrap = spec.get("bootstrap").asText();
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(AdminClientConfig.CLIENT_ID_CONFIG, "kafkasim-observer");
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
+        admin = Admin.create(p);
+        spec.get("topics").forEach(t -> topics.add(t.get("name").asText()));
+    }
+
+    void run() throws Exception {
+        awaitBrokers(spec.get("brokers").asInt());
+        createTopics();
+        Agent.ready();
+        Agent.awaitGo();
+        long next = History.epochUs();
+        while (true) {
+            String[] c = Agent.pollCommand();
+            if (c != null && c[0].equals("add-partitions")) {
+                admin.createPartitions(Map.of(c[1], NewPartitions.increaseTo(Integer.parseInt(c[2]))))
+                        .all()
+                        .get(10, TimeUnit.SECONDS);
+            } else if (c != null && c[0].equals("final")) {
+                finalLogs();
+                History.emit(History.line("_done"));
+                return;
+            }
+            observe();
+            next += POLL_MS * 1000;
+            Agent.sleepUntil(next);
+        }
+    }
+
+    private void awaitBrokers(int brokers) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                if (admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= brokers) {
+                    return;
+                }
+            } catch (Exception e) {
+                // Not up yet.
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the cluster did not register " + brokers + " brokers in 120 s");
+    }
+
+    private void createTopics() throws Exception {
+        List<NewTopic> news = new ArrayList<>();
+        for (JsonNode t : spec.get("topics")) {
+            Map<Integer, List<Integer>> replicas = new HashMap<>();
+            int p = 0;
+            for (JsonNode list : t.get("replicas")) {
+                List<Integer> ids = new ArrayList<>();
+                list.forEach(b -> ids.add(b.asInt()));
+                replicas.put(p++, ids);
+            }
+            Map<String, String> configs = new HashMap<>();
+            t.get("config").fields().forEachRemaining(e -> configs.put(e.getKey(), e.getValue().asText()));
+            news.add(new NewTopic(t.get("name").asText(), replicas).configs(configs));
+        }
+        admin.createTopics(news).all().get(30, TimeUnit.SECONDS);
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (System.currentTimeMillis() < deadline) {
+            boolean led = true;
+            for (TopicDescription d : describe().values()) {
+                for (TopicPartitionInfo pi : d.partitions()) {
+                    led &= pi.leader() != null && pi.isr().size() == pi.replicas().size();
+                }
+            }
+            if (led) {
+                return;
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("the topics' partitions got no leader in 60 s");
+    }
+
+    private Map<String, TopicDescription> describe() throws Exception {
+        return admin.describeTopics(topics).allTopicNames().get(5, TimeUnit.SECONDS);
+    }
+
+    /** Writes a `partition_state` line for every partition whose leader or ISR changed. */
+    private void observe() {
+        Map<String, TopicDescription> all;
+        try {
+            all = describe();
+        } catch (Exception e) {
+            return;
+        }
+        for (String topic : topics) {
+            TopicDescription d = all.get(topic);
+            if (d == null) {
+                continue;
+            }
+            for (TopicPartitionInfo pi : d.partitions()) {
+                ObjectNode n = History.line("partition_state");
+                n.put("topic", topic);
+                n.put("partition", pi.partition());
+                if (pi.leader() == null || pi.leader().isEmpty()) {
+                    n.putNull("leader");
+                } else {
+                    n.put("leader", pi.leader().id());
+                }
+                ArrayNode isr = History.array();
+                pi.isr().stream().map(Node::id).sorted().forEach(isr::add);
+                n.set("isr", isr);
+                String key = topic + "-" + pi.partition();
+                String state = n.get("leader") + "/" + isr;
+                if (!state.equals(seen.put(key, state))) {
+                    History.emit(n);
+                }
+            }
+        }
+    }
+
+    private void finalLogs() throws Exception {
+        Map<String, TopicDescription> all = describe();
+        for (String topic : topics) {
+            for (TopicPartitionInfo pi : all.get(topic).partitions()) {
+                History.emit(finalLog(topic, pi));
+            }
+        }
+    }
+
+    /** Everything a consumer reads from the log start to the high watermark, from the leader. */
+    private ObjectNode finalLog(String topic, TopicPartitionInfo pi) {
+        ObjectNode n = History.JSON.createObjectNode();
+        n.put("type", "final_log");
+        n.put("topic", topic);
+        n.put("partition", pi.partition());
+        ArrayNode records = History.array();
+        n.set("records", records);
+        if (pi.leader() == null || pi.leader().isEmpty()) {
+            n.putNull("leader");
+            n.put("readable", false);
+            return n;
+        }
+        n.put("leader", pi.leader().id());
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "kafkasim-final-read");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
+        p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
+        TopicPartition tp = new TopicPartition(topic, pi.partition());
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            long hw = c.endOffsets(List.of(tp), Duration.ofSeconds(5)).get(tp);
+            n.put("high_watermark", hw);
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (c.position(tp, Duration.ofSeconds(5)) < hw) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("read stalled");
+                }
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    ObjectNode id = History.JSON.createObjectNode();
+                    History.putRecordId(id, r.value());
+                    records.add(History.array().add(r.offset()).add(id.get("producer")).add(id.get("seq")));
+                }
+            }
+        } catch (Exception e) {
+            records.removeAll();
+            n.remove("high_watermark");
+            n.put("readable", false);
+        }
+        return n;
+    }
+}

@@ -1,0 +1,157 @@
+package kafkasim.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/**
+ * A scenario's consumer: a poll loop that records what poll() returned (`consume`), processes
+ * each record for `processing` (`process`) and commits as its commit mode says. Group members
+ * record their assignments and revocations from the rebalance listener; every commit the
+ * coordinator accepts is recorded by {@link CommitRecorder}.
+ */
+final class ConsumerAgent {
+    private static final Comparator<TopicPartition> ORDER =
+            Comparator.comparing(TopicPartition::topic).thenComparing(TopicPartition::partition);
+    private final String id;
+    private final String group;
+    private final List<String> topics = new ArrayList<>();
+    private final long startUs;
+    private final long processingUs;
+    private final String commit;
+    private final boolean waitForJoin;
+    private final KafkaConsumer<String, byte[]> consumer;
+
+    ConsumerAgent(JsonNode spec) {
+        id = spec.get("id").asText();
+        group = spec.hasNonNull("group") ? spec.get("group").asText() : null;
+        spec.get("topics").forEach(t -> topics.add(t.asText()));
+        startUs = spec.get("start_us").asLong();
+        processingUs = spec.get("processing_us").asLong();
+        commit = spec.get("commit").asText();
+        waitForJoin = spec.path("wait_for_join").asBoolean(false);
+        Properties p = Agent.properties(spec.get("config"));
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, spec.get("bootstrap").asText());
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, id);
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        if (group != null) {
+            p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+            p.put(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, CommitRecorder.class.getName());
+        }
+        consumer = new KafkaConsumer<>(p);
+    }
+
+    void run() throws InterruptedException {
+        for (String t : topics) {
+            consumer.partitionsFor(t);
+        }
+        Agent.ready();
+        long start = Agent.awaitGo();
+        if (waitForJoin) {
+            while (!Agent.command()[0].equals("join")) {
+                // Only `join` (a ConsumerJoin fault) starts this consumer.
+            }
+        } else {
+            Agent.sleepUntil(start + startUs);
+        }
+        if (group != null) {
+            consumer.subscribe(topics, new Listener());
+        } else {
+            List<TopicPartition> all = new ArrayList<>();
+            for (String t : topics) {
+                for (PartitionInfo pi : consumer.partitionsFor(t)) {
+                    all.add(new TopicPartition(t, pi.partition()));
+                }
+            }
+            all.sort(ORDER);
+            consumer.assign(all);
+        }
+        while (true) {
+            String[] c = Agent.pollCommand();
+            if (c != null && c[0].equals("leave")) {
+                // ConsumerLeave: close() commits (with enable.auto.commit) and leaves the group.
+                consumer.close();
+                History.emit(History.line("_closed"));
+                while (true) {
+                    Agent.command();
+                }
+            }
+            ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(50));
+            for (ConsumerRecord<String, byte[]> r : records) {
+                History.emit(recordLine("consume", r));
+            }
+            if (!records.isEmpty() && commit.equals("BeforeProcessing")) {
+                consumer.commitSync();
+            }
+            for (ConsumerRecord<String, byte[]> r : records) {
+                if (processingUs > 0) {
+                    Thread.sleep(processingUs / 1000, (int) (processingUs % 1000) * 1000);
+                }
+                History.emit(recordLine("process", r));
+            }
+            if (!records.isEmpty() && commit.equals("AfterProcessing")) {
+                consumer.commitSync();
+            }
+        }
+    }
+
+    private ObjectNode recordLine(String type, ConsumerRecord<String, byte[]> r) {
+        ObjectNode n = History.line(type);
+        n.put("consumer", id);
+        n.put("topic", r.topic());
+        n.put("partition", r.partition());
+        n.put("offset", r.offset());
+        History.putRecordId(n, r.value());
+        return n;
+    }
+
+    private static ArrayNode partitions(Collection<TopicPartition> tps) {
+        ArrayNode a = History.array();
+        tps.stream().sorted(ORDER).forEach(tp -> a.add(History.array().add(tp.topic()).add(tp.partition())));
+        return a;
+    }
+
+    private final class Listener implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            if (revoked.isEmpty()) {
+                return;
+            }
+            ObjectNode n = History.line("revoke");
+            n.put("consumer", id);
+            n.set("partitions", partitions(revoked));
+            History.emit(n);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> added) {
+            ObjectNode n = History.line("assignment");
+            n.put("group", group);
+            n.put("consumer", id);
+            n.put("generation", consumer.groupMetadata().generationId());
+            n.set("partitions", partitions(consumer.assignment()));
+            History.emit(n);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> lost) {
+            onPartitionsRevoked(lost);
+        }
+    }
+}

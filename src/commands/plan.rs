@@ -1,0 +1,180 @@
+//! `kafkasim plan`: the scenario as resolved JSON (every topic's replica lists drawn from the
+//! seed, each client's and broker's settings as Kafka properties, the workloads, the faults and
+//! the expectations), what another program needs to replay it, e.g. on a real cluster
+//! (`conformance/run`).
+
+use super::{CommandError, Exit, load_with};
+use crate::scenario::config::Properties;
+use crate::scenario::{CommitMode, Fault, NodeRef, Overrides, Scenario, Trigger};
+use crate::sim::SimDuration;
+use serde_json::{Value, json};
+use std::io::Write;
+
+/// The plan's format version, bumped when a field changes meaning.
+const VERSION: u32 = 1;
+
+/// Prints the plan of `file` (with `--set` values applied and `seed` instead of the
+/// scenario's).
+pub fn plan(
+    file: &str,
+    seed: Option<u64>,
+    set: &[String],
+    out: &mut dyn Write,
+) -> Result<Exit, CommandError> {
+    let scenario = load_with(file, &Overrides::parse(set)?)?;
+    let value = plan_of(&scenario, seed.unwrap_or(scenario.seed));
+    writeln!(out, "{value:#}")?;
+    Ok(Exit::Ok)
+}
+
+/// The plan as JSON.
+pub fn plan_of(s: &Scenario, seed: u64) -> Value {
+    let topic_name = |i: usize| s.topics[i].name.clone();
+    json!({
+        "format": "kafkasim-plan",
+        "version": VERSION,
+        "scenario": s.name,
+        "file": s.file,
+        "seed": seed,
+        "duration_us": s.duration.as_us(),
+        "brokers": s.cluster.brokers,
+        "broker_config": kafka_properties(&s.cluster.config.properties),
+        "model_config": model_properties(&s.cluster.config.properties),
+        "network": {
+            "latency_us": s.cluster.network.latency.as_us(),
+            "jitter_us": s.cluster.network.jitter.as_us(),
+            "bandwidth_bits_per_s": s.cluster.network.bandwidth,
+        },
+        "topics": s.topics.iter().map(|t| json!({
+            "name": t.name,
+            "partitions": t.partitions,
+            "replication_factor": t.replication_factor,
+            "replicas": t.replicas(s.cluster.brokers, seed),
+            "config": kafka_properties(&t.config.properties),
+            "internal": t.internal,
+        })).collect::<Vec<_>>(),
+        "producers": s.producers.iter().map(|p| json!({
+            "id": p.id,
+            "config": kafka_properties(&p.config.properties),
+            "topic": topic_name(p.workload.topic),
+            "keys": p.workload.keys,
+            "records": p.workload.records,
+            "rate": {"count": p.workload.rate.count, "per_us": p.workload.rate.per.as_us()},
+            "value_bytes": p.workload.value_bytes,
+            "start_us": p.workload.start.as_us(),
+        })).collect::<Vec<_>>(),
+        "consumers": s.consumers.iter().map(|c| json!({
+            "id": c.id,
+            "topics": c.topics.iter().map(|&t| topic_name(t)).collect::<Vec<_>>(),
+            "group": c.group,
+            "config": kafka_properties(&c.config.properties),
+            "start_us": c.start.as_us(),
+            "processing_us": c.processing.as_us(),
+            "commit": match c.commit {
+                CommitMode::Auto => "Auto",
+                CommitMode::BeforeProcessing => "BeforeProcessing",
+                CommitMode::AfterProcessing => "AfterProcessing",
+            },
+        })).collect::<Vec<_>>(),
+        "faults": s.faults.iter().map(|f| json!({
+            "trigger": trigger(s, &f.trigger),
+            "fault": fault(&f.fault),
+            "text": f.text,
+        })).collect::<Vec<_>>(),
+        "expect": s.expect.iter().map(|e| e.text.clone()).collect::<Vec<_>>(),
+    })
+}
+
+/// The properties a real Kafka takes: kafkasim's own model keys (`kafkasim.*`) left out.
+fn kafka_properties(props: &Properties) -> Value {
+    properties_where(props, |k| !k.starts_with(MODEL_PREFIX))
+}
+
+/// The model's own keys (`kafkasim.*`): settings of the simulator, not of Kafka.
+fn model_properties(props: &Properties) -> Value {
+    properties_where(props, |k| k.starts_with(MODEL_PREFIX))
+}
+
+const MODEL_PREFIX: &str = "kafkasim.";
+
+fn properties_where(props: &Properties, keep: impl Fn(&str) -> bool) -> Value {
+    props
+        .iter()
+        .filter(|(k, _)| keep(k))
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+fn trigger(s: &Scenario, t: &Trigger) -> Value {
+    match t {
+        Trigger::At(at) => json!({"at_us": at.as_us()}),
+        Trigger::Sent { producer, records } => {
+            json!({"sent": {"producer": s.producers[*producer].id, "records": records}})
+        }
+        Trigger::Acked { producer, records } => {
+            json!({"acked": {"producer": s.producers[*producer].id, "records": records}})
+        }
+        Trigger::Appended {
+            topic,
+            partition,
+            offset,
+        } => json!({"appended": {"topic": s.topics[*topic].name, "partition": partition, "offset": offset}}),
+    }
+}
+
+fn node(n: &NodeRef) -> Value {
+    match n {
+        NodeRef::Broker(id) => json!({"broker": id}),
+        NodeRef::Client(id) => json!({"client": id}),
+        NodeRef::Controller => json!("controller"),
+    }
+}
+
+fn us(d: SimDuration) -> u64 {
+    d.as_us()
+}
+
+fn fault(f: &Fault) -> Value {
+    match f {
+        Fault::Crash {
+            broker,
+            consumer,
+            lose_unflushed,
+        } => {
+            json!({"kind": "Crash", "broker": broker, "consumer": consumer, "lose_unflushed": lose_unflushed})
+        }
+        Fault::Restart { broker, consumer } => {
+            json!({"kind": "Restart", "broker": broker, "consumer": consumer})
+        }
+        Fault::ConsumerJoin { consumer } => json!({"kind": "ConsumerJoin", "consumer": consumer}),
+        Fault::ConsumerLeave { consumer } => json!({"kind": "ConsumerLeave", "consumer": consumer}),
+        Fault::Pause { node: n, duration } => {
+            json!({"kind": "Pause", "node": node(n), "for_us": us(*duration)})
+        }
+        Fault::ControlledShutdown { broker } => json!({"kind": "ControlledShutdown", "broker": broker}),
+        Fault::Isolate { node: n } => json!({"kind": "Isolate", "node": node(n)}),
+        Fault::Partition { groups } => json!({
+            "kind": "Partition",
+            "groups": groups.iter().map(|g| g.iter().map(node).collect::<Vec<_>>()).collect::<Vec<_>>(),
+        }),
+        Fault::Heal => json!({"kind": "Heal"}),
+        Fault::DropRequests {
+            broker,
+            client,
+            count,
+        } => json!({"kind": "DropRequests", "broker": broker, "client": client, "count": count}),
+        Fault::DropResponses {
+            broker,
+            client,
+            count,
+        } => json!({"kind": "DropResponses", "broker": broker, "client": client, "count": count}),
+        Fault::SlowLink { nodes, extra_latency } => {
+            json!({"kind": "SlowLink", "nodes": [node(&nodes.0), node(&nodes.1)], "extra_latency_us": us(*extra_latency)})
+        }
+        Fault::Reset { broker, client } => json!({"kind": "Reset", "broker": broker, "client": client}),
+        Fault::AddPartitions { topic, count } => {
+            json!({"kind": "AddPartitions", "topic": topic, "count": count})
+        }
+    }
+}
