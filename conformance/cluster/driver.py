@@ -17,6 +17,7 @@ is gone when it exits, also on failure or Ctrl-C."""
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -70,15 +71,18 @@ def notes(plan):
     """What the real run cannot reproduce exactly, printed with every run."""
     out = []
     net = plan["network"]
-    if net["latency_us"] or net["jitter_us"]:
-        out.append(f"the links' base latency ({net['latency_us']} us, jitter {net['jitter_us']} us) "
-                   "is not added: nodes are on one bridge (tens of microseconds)")
+    out.append("latency is added per Kafka frame by a proxy in user space (the kernel has no "
+               "netem): a frame is held back whole, not packet by packet")
     costs = sorted(k for k in plan["model_config"] if k.endswith((".us", ".per.s")))
     if costs:
         out.append(f"the model's request costs ({', '.join(costs)}) are the simulator's; "
                    "the real brokers take what they take")
     if net["bandwidth_bits_per_s"] != 1_000_000_000:
         out.append("the links' bandwidth limit is not applied")
+    if len(plan["producers"]) > 1 or any(p["rate"]["count"] * 1_000_000 > 20_000 * p["rate"]["per_us"]
+                                         for p in plan["producers"]):
+        out.append("at high rates the proxy's own cost shapes throughput and latency: timings are "
+                   "not comparable")
     for f in plan["faults"]:
         if "appended" in f["trigger"]:
             out.append(f"`after: Appended(...)` of `{f['text']}` fires on the first ack at or past "
@@ -217,21 +221,14 @@ class Driver:
     def bootstrap(self):
         return ",".join(f"10.77.0.{b}:{netns.BROKER_PORT}" for b in range(1, self.plan["brokers"] + 1))
 
-    def proxied_pairs(self):
-        """(src, dst) links whose traffic goes through the proxy: those a fault slows, or whose
-        requests or responses a fault drops or resets."""
-        pairs = set()
-        for f in self.plan["faults"]:
-            fault = f["fault"]
-            if fault["kind"] == "SlowLink":
-                a, b = (self.key(n) for n in fault["nodes"])
-                for src, dst in ((a, b), (b, a)):
-                    if self.nodes[dst].port is not None and src[0] != "controller":
-                        if src[0] == "client" and dst[0] != "broker":
-                            continue
-                        pairs.add((src, dst))
-            elif fault["kind"] in ("DropRequests", "DropResponses", "Reset"):
-                pairs.add((("client", fault["client"]), ("broker", fault["broker"])))
+    def links(self):
+        """Every (src, dst) connection the run makes, all through the proxy: clients to brokers,
+        brokers to brokers (replication) and brokers to the controller."""
+        brokers = [k for k in self.nodes if k[0] == "broker"]
+        clients = [k for k in self.nodes if k[0] == "client"]
+        pairs = {(c, b) for c in clients for b in brokers}
+        pairs |= {(a, b) for a in brokers for b in brokers if a != b}
+        pairs |= {(b, ("controller",)) for b in brokers}
         return pairs
 
     # The history.
@@ -299,7 +296,8 @@ class Driver:
 
     def setup(self):
         self.net.up()
-        self.net.proxy_links(self.proxied_pairs())
+        net = self.plan["network"]
+        self.net.proxy_links(self.links(), net["latency_us"], net["jitter_us"])
         self.servers["ctl"] = Server(self, "ctl", self.nodes[("controller",)], self.controller_props())
         for b in range(1, self.plan["brokers"] + 1):
             self.servers[f"b{b}"] = Server(self, f"b{b}", self.nodes[("broker", b)], self.broker_props(b))
@@ -311,6 +309,7 @@ class Driver:
         self.admin = Agent(self, "admin", "admin", {
             "bootstrap": self.bootstrap(), "brokers": self.plan["brokers"],
             "topics": [{"name": t["name"], "replicas": t["replicas"], "config": t["config"]} for t in topics],
+            "offsets_topic": any(t["internal"] for t in self.plan["topics"]),
         })
         self.admin.start()
         joining = {f["fault"]["consumer"] for f in self.plan["faults"] if f["fault"]["kind"] == "ConsumerJoin"}
@@ -457,7 +456,8 @@ def main():
         sys.exit(2)
     for n in notes(plan):
         print(f"note: {n}", file=sys.stderr)
-    os.makedirs(args.work, exist_ok=True)
+    shutil.rmtree(args.work, ignore_errors=True)
+    os.makedirs(args.work)
     driver = Driver(plan, args.classpath, args.work, args.label)
 
     def interrupted(signum, _frame):

@@ -8,11 +8,13 @@ outside every fault.
 
 Why a proxy for latency: `tc qdisc ... netem` is the usual tool, but not every kernel has
 sch_netem (this project's CI kernel does not: "Specified qdisc kind is unknown"). Traffic from a
-node to a peer whose link has a fault is redirected (iptables DNAT in the node's namespace) to a
-proxy port in the root namespace, which forwards it to the peer, holding it back by the link's
-extra latency, dropping whole Kafka frames when asked, or resetting the connections."""
+node to a peer's Kafka port is redirected (iptables DNAT in the node's namespace) to a proxy port
+in the root namespace, which forwards it to the peer, holding each Kafka frame back by the link's
+latency (the scenario's `latency`, a draw of its `jitter`, and a `SlowLink`'s extra), dropping
+whole frames when asked, or resetting the connections."""
 
 import asyncio
+import random
 import socket
 import struct
 import subprocess
@@ -21,6 +23,7 @@ import time
 
 BRIDGE = "ksbr0"
 PREFIX = "ks-"
+VETH_PREFIX = "ksv-"
 HOST_IP = "10.77.0.254"
 BROKER_PORT = 9092
 CONTROLLER_PORT = 9093
@@ -41,6 +44,10 @@ def cleanup_stale():
         name = line.split()[0] if line.strip() else ""
         if name.startswith(PREFIX):
             sh("ip", "netns", "del", name, check=False)
+    for line in sh("ip", "-o", "link", "show", check=False).stdout.splitlines():
+        name = line.split(":")[1].strip().split("@")[0] if ":" in line else ""
+        if name.startswith(VETH_PREFIX):
+            sh("ip", "link", "del", name, check=False)
     sh("ip", "link", "del", BRIDGE, check=False)
 
 
@@ -71,7 +78,7 @@ class Network:
         sh("ip", "addr", "add", HOST_IP + "/24", "dev", BRIDGE)
         sh("ip", "link", "set", BRIDGE, "up")
         for node in self.nodes.values():
-            veth = "v" + node.name[:12]
+            veth = VETH_PREFIX + node.name
             sh("ip", "netns", "add", node.ns)
             sh("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", node.ns)
             sh("ip", "link", "set", veth, "master", BRIDGE, "up")
@@ -109,12 +116,13 @@ class Network:
         if self.proxy:
             self.proxy.heal()
 
-    def proxy_links(self, pairs):
+    def proxy_links(self, pairs, latency_us, jitter_us):
         """Routes traffic from `src` to `dst`'s Kafka port through the proxy, for each
-        (src, dst) in `pairs`. Must run before the nodes connect."""
+        (src, dst) in `pairs`, each direction delayed by `latency_us` plus a uniform draw up to
+        `jitter_us`. Must run before the nodes connect."""
         if not pairs:
             return
-        self.proxy = Proxy()
+        self.proxy = Proxy(latency_us, jitter_us)
         for i, (src, dst) in enumerate(sorted(pairs, key=str)):
             s, d = self.nodes[src], self.nodes[dst]
             port = PROXY_BASE_PORT + i
@@ -138,7 +146,9 @@ class Link:
 class Proxy:
     """Forwards each proxied link's connections, in a thread running an asyncio loop."""
 
-    def __init__(self):
+    def __init__(self, latency_us, jitter_us):
+        self.latency_us = latency_us
+        self.jitter_us = jitter_us
         self.links = {}  # (src, dst) -> Link
         self.ports = {}  # port -> (src, dst)
         self.loop = asyncio.new_event_loop()
@@ -216,19 +226,20 @@ class Proxy:
             writer.transport.abort()
             return
         link.conns.update((writer, up_w))
+        conn = {"dead": False}
         await asyncio.gather(
-            self._pump(link, reader, up_w, "drop_requests"),
-            self._pump(link, up_r, writer, "drop_responses"),
+            self._pump(link, conn, reader, up_w, "drop_requests"),
+            self._pump(link, conn, up_r, writer, "drop_responses"),
             return_exceptions=True)
         link.conns.discard(writer)
         link.conns.discard(up_w)
         for w in (writer, up_w):
             w.transport.abort()
 
-    async def _pump(self, link, reader, writer, drop_attr):
+    async def _pump(self, link, conn, reader, writer, drop_attr):
         """Copies whole Kafka frames (4-byte size, then the body) from reader to writer: each is
-        stamped when it arrives and written once the link's extra latency has passed (never
-        before an earlier one), or dropped."""
+        stamped when it arrives and written once the link's latency has passed (never before an
+        earlier one), or dropped."""
         queue = asyncio.Queue()
 
         async def write():
@@ -249,10 +260,17 @@ class Proxy:
                 head = await reader.readexactly(4)
                 (size,) = struct.unpack(">i", head)
                 body = await reader.readexactly(size)
-                if getattr(link, drop_attr) > 0:
-                    setattr(link, drop_attr, getattr(link, drop_attr) - 1)
+                if conn["dead"] or getattr(link, drop_attr) > 0:
+                    # A frame lost on a live TCP connection stalls everything behind it (TCP
+                    # delivers in order or not at all): the connection is silently dead, both
+                    # ways, until a side gives up on it, as kafkasim models a dropped request or
+                    # response ("connection silently dead" in its trace).
+                    if not conn["dead"]:
+                        setattr(link, drop_attr, getattr(link, drop_attr) - 1)
+                    conn["dead"] = True
                     continue
-                last = max(time.monotonic() + link.extra_us / 1e6, last)
+                delay_us = self.latency_us + random.randint(0, self.jitter_us) + link.extra_us
+                last = max(time.monotonic() + delay_us / 1e6, last)
                 queue.put_nowait((last, head + body))
         finally:
             queue.put_nowait((0.0, None))

@@ -54,6 +54,9 @@ final class AdminAgent {
     void run() throws Exception {
         awaitBrokers(spec.get("brokers").asInt());
         createTopics();
+        if (spec.path("offsets_topic").asBoolean(false)) {
+            createOffsetsTopic();
+        }
         Agent.ready();
         Agent.awaitGo();
         long next = History.epochUs();
@@ -103,6 +106,11 @@ final class AdminAgent {
             t.get("config").fields().forEachRemaining(e -> configs.put(e.getKey(), e.getValue().asText()));
             news.add(new NewTopic(t.get("name").asText(), replicas).configs(configs));
         }
+        Map<Integer, List<Integer>> warmUp = new HashMap<>();
+        for (int b = 1; b <= spec.get("brokers").asInt(); b++) {
+            warmUp.put(b - 1, List.of(b));
+        }
+        news.add(new NewTopic(Agent.WARM_UP_TOPIC, warmUp));
         admin.createTopics(news).all().get(30, TimeUnit.SECONDS);
         long deadline = System.currentTimeMillis() + 60_000;
         while (System.currentTimeMillis() < deadline) {
@@ -118,6 +126,29 @@ final class AdminAgent {
             Thread.sleep(100);
         }
         throw new IllegalStateException("the topics' partitions got no leader in 60 s");
+    }
+
+    /**
+     * Has the broker create `__consumer_offsets` before the run (the first FindCoordinator does,
+     * GroupCoordinator's lazy creation) and waits for every partition of it to have a leader,
+     * as kafkasim's cluster starts with it.
+     */
+    private void createOffsetsTopic() throws Exception {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                admin.listConsumerGroupOffsets("kafkasim-warm-up").partitionsToOffsetAndMetadata().get(5, TimeUnit.SECONDS);
+                TopicDescription d = admin.describeTopics(List.of("__consumer_offsets"))
+                        .allTopicNames().get(5, TimeUnit.SECONDS).get("__consumer_offsets");
+                if (d.partitions().stream().allMatch(pi -> pi.leader() != null)) {
+                    return;
+                }
+            } catch (Exception e) {
+                // Not created yet, or its coordinators are loading.
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("__consumer_offsets got no leaders in 120 s");
     }
 
     private Map<String, TopicDescription> describe() throws Exception {

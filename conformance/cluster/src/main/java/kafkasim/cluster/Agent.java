@@ -18,6 +18,14 @@ import java.util.concurrent.LinkedBlockingQueue;
 public final class Agent {
     private static final BlockingQueue<String[]> COMMANDS = new LinkedBlockingQueue<>();
 
+    /**
+     * A topic outside the scenario with one partition led by each broker. A producer sends one
+     * record to each before the run: that loads the client's classes and opens its connection
+     * to every broker, as kafkasim's clients start connected, so the workload's first records
+     * do not wait for a cold JVM or a new connection. Nothing reads it.
+     */
+    static final String WARM_UP_TOPIC = "kafkasim-warm-up";
+
     private Agent() {}
 
     public static void main(String[] args) throws Exception {

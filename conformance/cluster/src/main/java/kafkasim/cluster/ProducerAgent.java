@@ -50,6 +50,7 @@ final class ProducerAgent {
     void run() throws InterruptedException {
         // Metadata before the start, as kafkasim's producer has it when its workload begins.
         producer.partitionsFor(topic);
+        warmUp();
         Agent.ready();
         long start = Agent.awaitGo();
         for (long i = 0; i < records; i++) {
@@ -59,6 +60,17 @@ final class ProducerAgent {
         // Wait for the driver's `stop` (it halts the process): callbacks keep coming until then.
         while (true) {
             Agent.command();
+        }
+    }
+
+    private void warmUp() {
+        for (org.apache.kafka.common.PartitionInfo pi : producer.partitionsFor(Agent.WARM_UP_TOPIC)) {
+            try {
+                producer.send(new ProducerRecord<>(Agent.WARM_UP_TOPIC, pi.partition(), null, new byte[valueBytes]))
+                        .get();
+            } catch (java.util.concurrent.ExecutionException | InterruptedException e) {
+                throw new IllegalStateException("warm-up send failed", e);
+            }
         }
     }
 
