@@ -1,0 +1,91 @@
+//! History files: `run --history` writes what `check-history` reads back, faithfully (the same
+//! verdict and count for every expectation a history can decide), and bad files are errors.
+
+use crate::support::{bundled_scenarios, kafkasim};
+use kafkasim::check::{ExpectationOutcome, check};
+use kafkasim::history::file as history;
+use kafkasim::simulation::{RunOptions, run};
+
+/// The `found` and the verdict of an outcome.
+fn verdict(o: &ExpectationOutcome) -> (String, bool) {
+    (o.found.clone(), o.ok)
+}
+
+#[test]
+fn check_history_on_a_runs_own_history_agrees_with_check_for_every_bundled_scenario() {
+    let (mut compared, mut skipped) = (0, 0);
+    for s in bundled_scenarios() {
+        let opts = RunOptions {
+            trace: None,
+            ..RunOptions::default()
+        };
+        let simulated = run(&s, &opts);
+        let direct = check(&s, &simulated);
+        let text = history::write(&s, &simulated);
+        let read = history::read(&s.file, &text, &s)
+            .unwrap_or_else(|e| panic!("{}: its own history does not read back:\n{e}", s.name));
+        let recorded = read.recorded.as_ref().expect("read from a file");
+        let replayed = check(&s, &read);
+        assert_eq!(direct.expectations.len(), replayed.expectations.len());
+        for (d, r) in direct.expectations.iter().zip(&replayed.expectations) {
+            if history::not_checkable(&r.expectation, recorded, &read.names).is_some() {
+                skipped += 1;
+                continue;
+            }
+            compared += 1;
+            assert_eq!(
+                verdict(d),
+                verdict(r),
+                "{}: {} differs between check and check-history",
+                s.name,
+                d.expectation.text
+            );
+        }
+    }
+    assert!(compared > 50, "only {compared} expectations compared");
+    assert!(
+        skipped > 0,
+        "some expectation (DivergentReplicas) is not checkable"
+    );
+}
+
+#[test]
+fn a_history_read_back_and_written_again_is_the_same_file() {
+    for s in bundled_scenarios().into_iter().take(6) {
+        let simulated = run(
+            &s,
+            &RunOptions {
+                trace: None,
+                ..RunOptions::default()
+            },
+        );
+        let text = history::write(&s, &simulated);
+        let read = history::read(&s.file, &text, &s).expect("reads back");
+        // The sources differ only in the header; every other line round-trips.
+        let again = history::write(&s, &read);
+        let body = |t: &str| t.lines().skip(1).map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(body(&text), body(&again), "{}", s.name);
+    }
+}
+
+#[test]
+fn run_history_and_check_history_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("kafkasim-history-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("h.jsonl");
+    let file = file.to_str().expect("utf-8 path");
+    let ran = kafkasim()
+        .args(["run", "acks1-leader-crash-loss", "--no-trace", "--history", file])
+        .output()
+        .expect("runs");
+    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    let checked = kafkasim()
+        .args(["check-history", file, "--scenario", "acks1-leader-crash-loss"])
+        .output()
+        .expect("runs");
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert_eq!(checked.status.code(), Some(0), "{out}");
+    assert!(out.starts_with("PASS  "), "{out}");
+    assert!(out.contains("ok     LostAcked(at_least: 1)"), "{out}");
+    std::fs::remove_dir_all(&dir).expect("cleaned up");
+}
