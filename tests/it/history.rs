@@ -89,3 +89,72 @@ fn run_history_and_check_history_from_the_command_line() {
     assert!(out.contains("ok     LostAcked(at_least: 1)"), "{out}");
     std::fs::remove_dir_all(&dir).expect("cleaned up");
 }
+
+/// The bad-history corpus: each `tests/bad/histories/NN-*.jsonl` has one mistake, and its
+/// `.expect` file says what the error must say (`error:`), where (`at: line:column`, or `none`
+/// for the whole file) and what the hint must suggest (`help:`, optional).
+const BAD: &str = "tests/bad/histories";
+
+#[test]
+fn every_bad_history_is_an_error_with_its_place_and_a_hint() {
+    let scenario_file = format!("{BAD}/scenario.ron");
+    let text = std::fs::read_to_string(&scenario_file).expect("corpus scenario");
+    let scenario = kafkasim::scenario::Scenario::parse(&scenario_file, &text).expect("valid scenario");
+    let mut names: Vec<String> = std::fs::read_dir(BAD)
+        .expect("corpus")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".jsonl"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 16, "the corpus has {} files", names.len());
+    let mut problems = Vec::new();
+    for name in &names {
+        let path = format!("{BAD}/{name}");
+        let expect = std::fs::read_to_string(path.replace(".jsonl", ".expect")).expect("an .expect file");
+        let field = |k: &str| {
+            expect
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}: ")))
+                .map(str::to_string)
+        };
+        let text = std::fs::read_to_string(&path).expect("readable");
+        let Err(e) = history::read(&path, &text, &scenario) else {
+            problems.push(format!("{name}: read without an error"));
+            continue;
+        };
+        let error = field("error").expect("an error: line");
+        if !e.message.contains(&error) {
+            problems.push(format!("{name}: message `{}` lacks `{error}`", e.message));
+        }
+        let at = e
+            .place
+            .location
+            .map_or("none".to_string(), |l| format!("{}:{}", l.line, l.column));
+        if Some(&at) != field("at").as_ref() {
+            problems.push(format!("{name}: at {at}, expected {:?}", field("at")));
+        }
+        if let Some(help) = field("help")
+            && !e.help.as_deref().is_some_and(|h| h.contains(&help))
+        {
+            problems.push(format!("{name}: help {:?} lacks `{help}`", e.help));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_bad_history_exits_2_with_file_line_and_column() {
+    let out = kafkasim()
+        .args([
+            "check-history",
+            &format!("{BAD}/04-unknown-field.jsonl"),
+            "--scenario",
+            &format!("{BAD}/scenario.ron"),
+        ])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("04-unknown-field.jsonl:2:67"), "{err}");
+    assert!(err.contains("did you mean `partition`?"), "{err}");
+}

@@ -123,7 +123,7 @@ impl<'a> Reader<'a> {
             let found = kind.as_str().unwrap_or("");
             let mut e = self.field_err("type", format!("unknown line type {kind}"));
             e = match did_you_mean(found, FIELDS.iter().map(|(n, _)| *n)) {
-                Some(s) => e.with_help(format!("did you mean \"{s}\"?")),
+                Some(s) => e.with_help(s),
                 None => e.with_help("the types are header, send, ack, fail, consume, process, commit, assignment, revoke, partition_state, fault, end, final_log"),
             };
             return Err(e);
@@ -132,7 +132,7 @@ impl<'a> Reader<'a> {
             if !fields.contains(&key.as_str()) {
                 let e = self.field_err(key, format!("unknown field `{key}` in a `{kind}` line"));
                 return Err(match did_you_mean(key, fields.iter().copied()) {
-                    Some(s) => e.with_help(format!("did you mean `{s}`?")),
+                    Some(s) => e.with_help(s),
                     None => e.with_help(format!("a `{kind}` line has {}", fields.join(", "))),
                 });
             }
@@ -151,7 +151,7 @@ impl<'a> Reader<'a> {
         self.scenario.producer_index(id).ok_or_else(|| {
             let e = self.field_err(field, format!("the scenario has no producer `{id}`"));
             match did_you_mean(id, self.scenario.producers.iter().map(|p| p.id.as_str())) {
-                Some(s) => e.with_help(format!("did you mean `{s}`?")),
+                Some(s) => e.with_help(s),
                 None => e.with_help("use a producer id of the scenario given with --scenario"),
             }
         })
@@ -164,7 +164,7 @@ impl<'a> Reader<'a> {
                 let e = self.field_err("consumer", format!("the scenario has no consumer `{id}`"));
                 Err(
                     match did_you_mean(id, self.scenario.consumers.iter().map(|c| c.id.as_str())) {
-                        Some(s) => e.with_help(format!("did you mean `{s}`?")),
+                        Some(s) => e.with_help(s),
                         None => e.with_help("use a consumer id of the scenario given with --scenario"),
                     },
                 )
@@ -183,7 +183,7 @@ impl<'a> Reader<'a> {
         else {
             let e = self.field_err(field, format!("the scenario has no topic `{topic}`"));
             return Err(match did_you_mean(topic, names.map(|t| t.name.as_str())) {
-                Some(s) => e.with_help(format!("did you mean `{s}`?")),
+                Some(s) => e.with_help(s),
                 None => e.with_help("use a topic of the scenario given with --scenario"),
             });
         };
@@ -339,7 +339,7 @@ impl<'a> Reader<'a> {
                     let e = self.field_err("error", format!("error `{error}` is not one kafkasim models"));
                     return Err(
                         match did_you_mean(&error, ErrorCode::ALL.iter().map(|e| e.name())) {
-                            Some(s) => e.with_help(format!("did you mean `{s}`?")),
+                            Some(s) => e.with_help(s),
                             None => e.with_help(
                                 "use the name of Kafka's Errors enum, as kafkasim's ErrorCode names it",
                             ),
@@ -471,7 +471,9 @@ impl<'a> Reader<'a> {
                 .field_err(
                     "key",
                     format!(
-                        "{producer}:{seq} has key {expected_key:?} in the scenario's workload, not {key:?}"
+                        "{producer}:{seq} has {} in the scenario's workload, not `{}`",
+                        expected_key.map_or("no key".to_string(), |k| format!("key `{k}`")),
+                        key.unwrap_or_default()
                     ),
                 )
                 .with_help("record i of a workload has key i mod the number of keys"));
@@ -565,7 +567,7 @@ impl<'a> Reader<'a> {
             format!("no consumer of the scenario is in group `{group}`"),
         );
         Err(match did_you_mean(group, groups.iter().copied()) {
-            Some(s) => e.with_help(format!("did you mean `{s}`?")),
+            Some(s) => e.with_help(s),
             None => e.with_help("use a group of the scenario's consumers"),
         })
     }
