@@ -158,3 +158,25 @@ fn a_bad_history_exits_2_with_file_line_and_column() {
     assert!(err.contains("04-unknown-field.jsonl:2:67"), "{err}");
     assert!(err.contains("did you mean `partition`?"), "{err}");
 }
+
+/// The book's chapter includes `tests/history/hand-written.jsonl` and quotes what
+/// `check-history` prints for it: the quote is that output, line for line.
+#[test]
+fn the_hand_written_history_in_the_book_checks_as_the_chapter_shows() {
+    let page = std::fs::read_to_string("book/src/history-format.md").expect("the chapter");
+    assert!(page.contains("{{#include ../../tests/history/hand-written.jsonl}}"));
+    let marker = "<!-- quote: check-history output of a hand-written history, not checked -->\n```text\n";
+    let start = page.find(marker).expect("the chapter quotes the output") + marker.len();
+    let quoted = &page[start..start + page[start..].find("```").expect("a closed block")];
+    let out = kafkasim()
+        .args([
+            "check-history",
+            "tests/history/hand-written.jsonl",
+            "--scenario",
+            "tests/history/hand-written.ron",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), quoted);
+}
