@@ -10,6 +10,7 @@ Examples:
   kafkasim run reorder-inflight-5 --seed 3 --out out   write the trace, summary and charts to out/
   kafkasim run acks1-leader-crash-loss --set acks=all  the same scenario with a producer setting changed
   kafkasim check scenarios/                            run every scenario, verify `expect`
+  kafkasim check-history h.jsonl --scenario s.ron      verify `expect` on a recorded history
   kafkasim matrix acks1-leader-crash-loss --seeds 20   lost/failed/duplicated/reordered, 24 settings
   kafkasim sweep linger-batching --vary linger.ms=0,5,50   throughput and latency per setting
   kafkasim describe scenarios/acks0-crash-loss.ron --at 3s
@@ -77,6 +78,10 @@ pub enum Command {
         /// With --out, write each chart as PNG too.
         #[arg(long, requires = "out")]
         png: bool,
+        /// Write the run's history (every send, outcome, read, commit and partition state, and
+        /// the logs at the end) to this file, in the JSONL format `check-history` reads.
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
         /// Stop at this simulated time (e.g. 500ms) instead of the scenario's duration.
         #[arg(long, value_name = "T")]
         until: Option<String>,
@@ -118,6 +123,20 @@ pub enum Command {
         /// scenario with warnings counts as invalid (exit 2) and does not run.
         #[arg(long)]
         deny_warnings: bool,
+    },
+    /// Run the checkers and a scenario's `expect` over a history file (from `run --history` or
+    /// recorded on a real cluster); exit 1 if an expectation misses.
+    #[command(
+        name = "check-history",
+        after_help = "Example:\n  kafkasim run acks-all-leader-crash-no-loss --history h.jsonl\n  kafkasim check-history h.jsonl --scenario acks-all-leader-crash-no-loss"
+    )]
+    CheckHistory {
+        /// The history file (JSONL, format version 1: see the book's chapter \"History files\").
+        history: String,
+        /// The scenario the history is a run of (file or bundled name): topic and client names,
+        /// and the expectations.
+        #[arg(long, value_name = "SCENARIO")]
+        scenario: String,
     },
     /// Replay a scenario's faults with every acks x enable.idempotence x max.in.flight x retries
     /// setting, over many seeds: a table of lost, failed, duplicated and reordered records.

@@ -1,6 +1,7 @@
 //! The recorded history of a run: every send, attempt, ack or error, append and consumed record.
 //! Checkers and the summary read only this and the final logs, never the simulator's internals.
 
+pub mod file;
 pub mod series;
 
 use crate::kafka::group::coordinator::GroupState;
@@ -249,6 +250,8 @@ pub struct History {
     pub revocations: Vec<(SimTime, u32, Tp)>,
     /// Every group state change: (when, group, state, generation), in time order.
     pub group_states: Vec<(SimTime, Arc<str>, GroupState, i32)>,
+    /// Every fault that fired: (when, the fault as the scenario wrote it), in time order.
+    pub faults: Vec<(SimTime, String)>,
     /// What only the charts need (`None` unless the run was asked for charts).
     pub series: Option<Box<series::Series>>,
 }
@@ -569,6 +572,7 @@ impl History {
                 self.change_partition(now, *tp, |v| v.leader = *leader)
             }
             Event::IsrChanged { tp, isr } => self.change_partition(now, *tp, |v| v.isr.clone_from(isr)),
+            Event::Fault { text } => self.faults.push((now, text.clone())),
             Event::Consumed { tp, records, .. } => {
                 if let Client::Consumer(c) = who {
                     for (offset, record) in records {

@@ -6,8 +6,8 @@ mod cli;
 use clap::Parser;
 use cli::{AssignFormatArg, Cli, Command, ConfigSetArg, PartitionFormatArg, TraceFormatArg};
 use kafkasim::commands::{
-    self, AssignArgs, AssignFormat, CheckArgs, DescribeArgs, Exit, MatrixArgs, PartitionArgs,
-    PartitionFormat, RunArgs, SweepArgs,
+    self, AssignArgs, AssignFormat, CheckArgs, CheckHistoryArgs, DescribeArgs, Exit, MatrixArgs,
+    PartitionArgs, PartitionFormat, RunArgs, SweepArgs,
 };
 use kafkasim::trace::TraceFormat;
 use std::io::Write;
@@ -30,6 +30,7 @@ fn main() -> ExitCode {
             set,
             png,
             deny_warnings,
+            history,
         } => {
             let format = match format {
                 TraceFormatArg::Text => TraceFormat::Text,
@@ -46,6 +47,7 @@ fn main() -> ExitCode {
                 set,
                 png,
                 deny_warnings,
+                history,
             };
             commands::run(&args, &mut out, &mut err)
         }
@@ -66,6 +68,9 @@ fn main() -> ExitCode {
             &mut out,
             &mut err,
         ),
+        Command::CheckHistory { history, scenario } => {
+            commands::check_history(&CheckHistoryArgs { history, scenario }, &mut out)
+        }
         Command::Matrix {
             file,
             seeds,

@@ -2,6 +2,8 @@
 //! and its fate, which leader appended which copy, what truncated it, and, for a verdict on an
 //! acknowledged record, which replicas hold it at the end.
 
+mod recorded;
+
 use super::expect::Measure;
 use super::scan::Finding;
 use crate::history::Outcome;
@@ -10,6 +12,9 @@ use crate::simulation::RunResult;
 
 /// The lines that explain `finding`: the path of its record, and of the record that overtook it.
 pub fn explain(result: &RunResult, finding: &Finding) -> Vec<String> {
+    if result.recorded.is_some() {
+        return recorded::explain(result, finding);
+    }
     let mut lines = path(result, finding.record);
     if matches!(
         finding.measure,

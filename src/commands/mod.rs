@@ -3,6 +3,7 @@
 
 mod assign;
 mod check;
+mod check_history;
 mod configs;
 mod describe;
 mod list;
@@ -15,6 +16,7 @@ mod sweep;
 
 pub use assign::{AssignArgs, AssignFormat, assign};
 pub use check::{CheckArgs, check};
+pub use check_history::{CheckHistoryArgs, check_history};
 pub use configs::configs;
 pub use describe::{DescribeArgs, describe};
 pub use list::list;

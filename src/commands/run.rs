@@ -2,6 +2,7 @@
 
 use super::{CommandError, Exit, create_dir, load_with, report_warnings, time_flag, write_file};
 use crate::check::check;
+use crate::history::file::write as history_file;
 use crate::report::charts::charts;
 use crate::report::summary;
 use crate::scenario::{Overrides, Scenario};
@@ -33,6 +34,8 @@ pub struct RunArgs {
     pub png: bool,
     /// Warnings are errors.
     pub deny_warnings: bool,
+    /// Write the run's history file here (`--out` writes `history.jsonl` too).
+    pub history: Option<PathBuf>,
 }
 
 /// Runs a scenario; prints the trace and the summary (or writes them to `--out`).
@@ -57,6 +60,9 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<E
     let checks = check(&scenario, &result);
     let text = summary(&scenario, &result, &checks);
     let trace = result.trace.as_deref().unwrap_or("");
+    if let Some(path) = &args.history {
+        write_file(path, history_file(&scenario, &result))?;
+    }
     match &args.out_dir {
         Some(dir) => {
             create_dir(dir)?;
@@ -66,6 +72,9 @@ pub fn run(args: &RunArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<E
             };
             let mut written = vec![dir.join("summary.txt")];
             write_file(&written[0], &text)?;
+            let path = dir.join("history.jsonl");
+            write_file(&path, history_file(&scenario, &result))?;
+            written.push(path);
             if !args.no_trace {
                 let path = dir.join(trace_name);
                 write_file(&path, trace)?;

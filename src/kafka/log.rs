@@ -91,6 +91,33 @@ impl PartitionLog {
         self.high_watermark = self.high_watermark.max(hw);
     }
 
+    /// A log as a reader saw it at the end of a recorded run (a history file): each record at its
+    /// offset, in offset order (gaps stand for records that are no workload's), the high
+    /// watermark, and the log end offset (at least the last offset plus one).
+    pub fn recorded(records: &[(u64, RecordId)], high_watermark: u64, log_end_offset: u64) -> PartitionLog {
+        let batch = |base_offset: u64, records: Arc<[RecordId]>| LogBatch {
+            base_offset,
+            leader_epoch: 0,
+            records,
+            bytes: 0,
+            sequence: None,
+            commit: None,
+        };
+        let mut batches: Vec<LogBatch> = records.iter().map(|(o, r)| batch(*o, Arc::new([*r]))).collect();
+        if batches.last().is_none_or(|b| b.next_offset() < log_end_offset) {
+            // An empty batch marks where the log ends.
+            batches.push(batch(log_end_offset, Arc::new([])));
+        }
+        PartitionLog {
+            log_start_offset: records.first().map_or(log_end_offset, |(o, _)| *o),
+            batches,
+            high_watermark,
+            epochs: Vec::new(),
+            flushed: log_end_offset,
+            checkpointed_hw: high_watermark,
+        }
+    }
+
     /// Appends a batch at the log end as leader; returns its base offset.
     pub fn append(
         &mut self,

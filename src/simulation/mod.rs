@@ -8,6 +8,7 @@ mod stall;
 mod threads;
 
 use crate::check::invariants::{Invariants, Violation};
+use crate::history::file::Recorded;
 use crate::history::{Client, History};
 use crate::kafka::addr::Addresses;
 use crate::kafka::broker::Broker;
@@ -120,6 +121,8 @@ pub struct RunResult {
     pub names: Names,
     /// Broken model invariants, when [`RunOptions::invariants`] was on.
     pub violations: Vec<Violation>,
+    /// Set when this was read from a history file rather than simulated: what the file lacks.
+    pub recorded: Option<Recorded>,
 }
 
 /// A message on its way, boxed so queue entries stay small (most events are timers).
@@ -861,6 +864,7 @@ impl<'s> Simulation<'s> {
                 .invariants
                 .map(Invariants::into_violations)
                 .unwrap_or_default(),
+            recorded: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::support::{bundled_scenarios, run_traced};
 use kafkasim::check::check;
+use kafkasim::history::file as history;
 use kafkasim::report::summary;
 use kafkasim::trace::TraceFormat;
 
@@ -15,6 +16,12 @@ fn every_bundled_scenario_replays_byte_for_byte() {
             let sa = summary(&s, &a, &check(&s, &a));
             let sb = summary(&s, &b, &check(&s, &b));
             assert_eq!(sa, sb, "{}: summary differs between two runs", s.name);
+            assert_eq!(
+                history::write(&s, &a),
+                history::write(&s, &b),
+                "{}: history file differs between two runs",
+                s.name
+            );
         }
     }
 }

@@ -13,6 +13,7 @@ mod determinism;
 mod faults;
 mod generate;
 mod groups;
+mod history;
 mod idempotence;
 mod lifecycle;
 mod matrix;

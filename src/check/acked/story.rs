@@ -54,6 +54,14 @@ impl<'a> Story<'a> {
 
     /// In the running leader's log at `offset`, at or above its HW.
     pub(super) fn uncommitted(&self, a: &Acked, offset: u64) -> String {
+        if self.result.recorded.is_some() {
+            return format!(
+                "{}, and the leader's log read at the end holds it{}, above its HW {}: not committed at the end; lost only if that leader fails first",
+                self.acked(a),
+                elsewhere(a, offset),
+                self.result.logs[&a.tp].high_watermark()
+            );
+        }
         let Some(&Holder::Leader(leader)) = self.result.holders.get(&a.tp) else {
             unreachable!("an uncommitted record is in a running leader's log")
         };
@@ -105,6 +113,13 @@ impl<'a> Story<'a> {
     /// `offset` on its disk.
     pub(super) fn unavailable(&self, a: &Acked, broker: BrokerId, offset: u64) -> String {
         let tp = self.result.names.tp(a.tp);
+        if self.result.recorded.is_some() {
+            return format!(
+                "{}, and broker-{broker}'s log of {tp} read at the end holds it{}, but {tp} has no leader at the end: it is back if broker-{broker} leads it again",
+                self.acked(a),
+                elsewhere(a, offset)
+            );
+        }
         let Some(Holder::Offline {
             stopped_leader,
             since,
@@ -150,6 +165,14 @@ impl<'a> Story<'a> {
     /// No replica that leads or may lead the partition holds the record.
     pub(super) fn lost(&self, a: &Acked) -> String {
         let tp = self.result.names.tp(a.tp);
+        if self.result.recorded.is_some() {
+            let log = &self.result.logs[&a.tp];
+            return format!(
+                "{}, but the log of {tp} read at the end (up to the HW {}) does not hold it: in a recorded history, lost means acknowledged and absent from that log; a read that missed part of the log (a log start offset moved by retention, a reader stopped early) would prove it wrong",
+                self.acked(a),
+                log.high_watermark()
+            );
+        }
         let holders: Vec<BrokerId> = match self.result.holders.get(&a.tp) {
             Some(Holder::Leader(b)) => vec![*b],
             Some(Holder::Offline { candidates, .. }) => candidates.clone(),

@@ -1,0 +1,50 @@
+//! Which expectations a history file can decide. A count from data the file does not carry would
+//! be a false pass (0 found), so those expectations are reported as not checkable, with why.
+
+use super::Recorded;
+use crate::check::expect::{Check, Expectation, Measure};
+use crate::trace::Names;
+
+/// Why `e` cannot be checked from a history file that lacks what `recorded` says (`None`: it
+/// can).
+pub fn not_checkable(e: &Expectation, recorded: &Recorded, names: &Names) -> Option<String> {
+    let Check::Count { measure, filter, .. } = &e.check else {
+        // Leader, Isr and Assignment read the partition_state and assignment lines.
+        return None;
+    };
+    let unreadable = || -> Option<String> {
+        let list: Vec<String> = recorded.unreadable.iter().map(|tp| names.tp(*tp)).collect();
+        (!list.is_empty()).then(|| {
+            format!(
+                "it needs every partition's log read at the end, and the history has none for {}",
+                list.join(", ")
+            )
+        })
+    };
+    match measure {
+        Measure::DivergentReplicas => {
+            Some("it needs every replica's log; a history has one log per partition, as a consumer reads it".to_string())
+        }
+        Measure::Retries | Measure::Deduplicated | Measure::Requests => Some(
+            "it needs the producer's requests and batches; a history has each send and its outcome only".to_string(),
+        ),
+        Measure::UncommittedAcked if !recorded.to_log_end => Some(
+            "it needs the leader's log above the high watermark, which a client cannot read (the final_log lines have no log_end_offset)"
+                .to_string(),
+        ),
+        Measure::Reordered if filter.consumer.is_some() => None,
+        Measure::LostAcked
+        | Measure::UncommittedAcked
+        | Measure::UnavailableAcked
+        | Measure::Duplicates
+        | Measure::Reordered
+        | Measure::ReadUncommitted
+        | Measure::Skipped => unreadable(),
+        Measure::Acked
+        | Measure::Failed
+        | Measure::Consumed
+        | Measure::KeyMoved
+        | Measure::Revoked
+        | Measure::Redelivered => None,
+    }
+}

@@ -1,0 +1,227 @@
+//! History files: a run's history as JSON lines, format `kafkasim-history` version 1. kafkasim
+//! writes one from a simulated run (`kafkasim run --history`), a recorder on a real cluster writes
+//! the same, and `kafkasim check-history` reads either back into the structures the checkers use.
+//! The format is documented line by line in the book (`book/src/history-format.md`).
+
+mod checkable;
+mod read;
+mod write;
+
+pub use checkable::not_checkable;
+pub use read::read;
+pub use write::write;
+
+use serde::{Deserialize, Serialize};
+
+/// The `format` of the header line.
+pub const FORMAT: &str = "kafkasim-history";
+/// The format version this build reads and writes.
+pub const VERSION: u64 = 1;
+
+/// What a history read from a file lacks, compared to a simulated run's.
+#[derive(Clone, Debug, Default)]
+pub struct Recorded {
+    /// Who recorded it (the header's `source`).
+    pub source: String,
+    /// Partitions whose log could not be read at the end (`"readable": false`, or no
+    /// `final_log` line).
+    pub unreadable: Vec<crate::kafka::record::Tp>,
+    /// Every `final_log` line gives `log_end_offset`: its records run past the high watermark,
+    /// so acknowledged records above it can be told apart from lost ones.
+    pub to_log_end: bool,
+}
+
+/// A `[topic, partition]` pair.
+pub(crate) type TopicPartition = (String, u32);
+
+/// One line of a history file.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum Line {
+    Header {
+        format: String,
+        version: u64,
+        source: String,
+        scenario: String,
+    },
+    Send {
+        at_us: u64,
+        producer: String,
+        seq: u64,
+        topic: String,
+        #[serde(default)]
+        partition: Option<u32>,
+        #[serde(default)]
+        key: Option<String>,
+    },
+    Ack {
+        at_us: u64,
+        producer: String,
+        seq: u64,
+        #[serde(default)]
+        partition: Option<u32>,
+        #[serde(default)]
+        offset: Option<u64>,
+    },
+    Fail {
+        at_us: u64,
+        producer: String,
+        seq: u64,
+        error: String,
+    },
+    Consume(Read),
+    Process(Read),
+    Commit {
+        at_us: u64,
+        group: String,
+        #[serde(default)]
+        consumer: Option<String>,
+        topic: String,
+        partition: u32,
+        offset: u64,
+    },
+    Assignment {
+        at_us: u64,
+        group: String,
+        consumer: String,
+        generation: i32,
+        partitions: Vec<TopicPartition>,
+    },
+    Revoke {
+        at_us: u64,
+        consumer: String,
+        partitions: Vec<TopicPartition>,
+    },
+    PartitionState {
+        at_us: u64,
+        topic: String,
+        partition: u32,
+        leader: Option<u32>,
+        isr: Vec<u32>,
+    },
+    Fault {
+        at_us: u64,
+        fault: String,
+    },
+    End {
+        at_us: u64,
+    },
+    FinalLog(FinalLog),
+}
+
+/// A `consume` or `process` line.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Read {
+    pub at_us: u64,
+    pub consumer: String,
+    pub topic: String,
+    pub partition: u32,
+    pub offset: u64,
+    #[serde(default)]
+    pub producer: Option<String>,
+    #[serde(default)]
+    pub seq: Option<u64>,
+}
+
+/// A `final_log` line.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FinalLog {
+    pub topic: String,
+    pub partition: u32,
+    pub leader: Option<u32>,
+    pub high_watermark: u64,
+    /// `[offset, producer, seq]`, offsets increasing.
+    pub records: Vec<(u64, Option<String>, Option<u64>)>,
+    /// `false`: the recorder could not read the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub readable: Option<bool>,
+    /// Present when `records` run to the log end offset, past the high watermark (kafkasim
+    /// knows it; a consumer reads up to the high watermark only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_end_offset: Option<u64>,
+    /// The broker whose log `records` is: the leader, or for a partition without one, the
+    /// replica it may recover with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica: Option<u32>,
+}
+
+/// Every line type and its fields, for unknown-field messages with a suggestion.
+pub(crate) const FIELDS: &[(&str, &[&str])] = &[
+    ("header", &["format", "version", "source", "scenario"]),
+    ("send", &["at_us", "producer", "seq", "topic", "partition", "key"]),
+    ("ack", &["at_us", "producer", "seq", "partition", "offset"]),
+    ("fail", &["at_us", "producer", "seq", "error"]),
+    (
+        "consume",
+        &[
+            "at_us",
+            "consumer",
+            "topic",
+            "partition",
+            "offset",
+            "producer",
+            "seq",
+        ],
+    ),
+    (
+        "process",
+        &[
+            "at_us",
+            "consumer",
+            "topic",
+            "partition",
+            "offset",
+            "producer",
+            "seq",
+        ],
+    ),
+    (
+        "commit",
+        &["at_us", "group", "consumer", "topic", "partition", "offset"],
+    ),
+    (
+        "assignment",
+        &["at_us", "group", "consumer", "generation", "partitions"],
+    ),
+    ("revoke", &["at_us", "consumer", "partitions"]),
+    (
+        "partition_state",
+        &["at_us", "topic", "partition", "leader", "isr"],
+    ),
+    ("fault", &["at_us", "fault"]),
+    ("end", &["at_us"]),
+    (
+        "final_log",
+        &[
+            "topic",
+            "partition",
+            "leader",
+            "high_watermark",
+            "records",
+            "readable",
+            "log_end_offset",
+            "replica",
+        ],
+    ),
+];
+
+impl Line {
+    /// The line's time, `None` for the header and `final_log`.
+    pub(crate) fn at_us(&self) -> Option<u64> {
+        match self {
+            Line::Header { .. } | Line::FinalLog(_) => None,
+            Line::Send { at_us, .. }
+            | Line::Ack { at_us, .. }
+            | Line::Fail { at_us, .. }
+            | Line::Commit { at_us, .. }
+            | Line::Assignment { at_us, .. }
+            | Line::Revoke { at_us, .. }
+            | Line::PartitionState { at_us, .. }
+            | Line::Fault { at_us, .. }
+            | Line::End { at_us } => Some(*at_us),
+            Line::Consume(r) | Line::Process(r) => Some(r.at_us),
+        }
+    }
+}

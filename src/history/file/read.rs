@@ -1,0 +1,758 @@
+//! Reads a history file back into a [`RunResult`] the checkers take unchanged: the history of
+//! every send and read, each partition's state over time, and the logs read at the end. Bad
+//! lines are errors with file:line:column, what is wrong and how to fix it.
+
+use super::{FIELDS, FORMAT, FinalLog, Line, Read, Recorded, TopicPartition, VERSION};
+use crate::history::{
+    ConsumedRecord, GroupAssignmentRecord, GroupCommit, History, PartitionView, ProducerHistory,
+    RecordHistory,
+};
+use crate::kafka::group::coordinator::GroupState;
+use crate::kafka::log::PartitionLog;
+use crate::kafka::protocol::{ClusterMetadata, ErrorCode, PartitionState};
+use crate::kafka::record::{RecordId, Tp};
+use crate::scenario::error::did_you_mean;
+use crate::scenario::{Location, Scenario, ScenarioError};
+use crate::sim::SimTime;
+use crate::simulation::{Holder, RunResult};
+use crate::trace::Names;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// Reads history file `file` (its text `text`) against `scenario`, which names its topics and
+/// clients.
+pub fn read(file: &str, text: &str, scenario: &Scenario) -> Result<RunResult, ScenarioError> {
+    let mut r = Reader::new(file, scenario);
+    let mut lines = text.lines().enumerate().peekable();
+    if lines.peek().is_none() {
+        return Err(ScenarioError::whole_file(file, "the history file is empty").with_help(
+            format!("its first line is the header: {{\"type\":\"header\",\"format\":\"{FORMAT}\",\"version\":{VERSION},...}}"),
+        ));
+    }
+    for (i, line) in lines {
+        r.line_no = i + 1;
+        r.text = line;
+        if line.trim().is_empty() {
+            return Err(r
+                .err(1, "an empty line")
+                .with_help("write one JSON object per line, with no blank lines"));
+        }
+        let parsed = r.parse()?;
+        r.take(parsed)?;
+    }
+    r.finish()
+}
+
+struct Reader<'a> {
+    file: &'a str,
+    scenario: &'a Scenario,
+    line_no: usize,
+    text: &'a str,
+    header: Option<String>,
+    last_at_us: u64,
+    end: Option<u64>,
+    history: History,
+    final_logs: BTreeMap<Tp, (PartitionLog, Holder)>,
+    unreadable: BTreeSet<Tp>,
+    to_log_end: bool,
+    /// Partitions some line mentions.
+    seen: BTreeSet<Tp>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(file: &'a str, scenario: &'a Scenario) -> Reader<'a> {
+        Reader {
+            file,
+            scenario,
+            line_no: 0,
+            text: "",
+            header: None,
+            last_at_us: 0,
+            end: None,
+            history: History {
+                producers: vec![ProducerHistory::default(); scenario.producers.len()],
+                ..History::default()
+            },
+            final_logs: BTreeMap::new(),
+            unreadable: BTreeSet::new(),
+            to_log_end: true,
+            seen: BTreeSet::new(),
+        }
+    }
+
+    /// An error at `column` of the current line.
+    fn err(&self, column: usize, message: impl Into<String>) -> ScenarioError {
+        let location = Location {
+            line: self.line_no,
+            column,
+        };
+        ScenarioError::at(self.file, location, Some(self.text), 1, message)
+    }
+
+    /// The column of field `name`'s key in the current line (1 when it is not found).
+    fn column_of(&self, name: &str) -> usize {
+        let quoted = format!("\"{name}\"");
+        self.text
+            .find(&quoted)
+            .map_or(1, |b| self.text[..b].chars().count() + 1)
+    }
+
+    /// An error about field `name` of the current line.
+    fn field_err(&self, name: &str, message: impl Into<String>) -> ScenarioError {
+        self.err(self.column_of(name), message)
+    }
+
+    /// Parses the current line: JSON syntax, a known `type`, known fields, then their values.
+    fn parse(&self) -> Result<Line, ScenarioError> {
+        let value: Value = serde_json::from_str(self.text).map_err(|e| self.json_err(&e))?;
+        let Value::Object(map) = &value else {
+            return Err(self
+                .err(1, "a line must be a JSON object")
+                .with_help("write {\"type\": ..., ...}"));
+        };
+        let Some(kind) = map.get("type") else {
+            return Err(self.err(1, "the line has no `type`").with_help(
+                "add \"type\": one of header, send, ack, fail, consume, process, commit, assignment, revoke, partition_state, fault, end, final_log",
+            ));
+        };
+        let Some((kind, fields)) = kind
+            .as_str()
+            .and_then(|k| FIELDS.iter().find(|(name, _)| *name == k))
+        else {
+            let found = kind.as_str().unwrap_or("");
+            let mut e = self.field_err("type", format!("unknown line type {kind}"));
+            e = match did_you_mean(found, FIELDS.iter().map(|(n, _)| *n)) {
+                Some(s) => e.with_help(s),
+                None => e.with_help("the types are header, send, ack, fail, consume, process, commit, assignment, revoke, partition_state, fault, end, final_log"),
+            };
+            return Err(e);
+        };
+        for key in map.keys().filter(|k| *k != "type") {
+            if !fields.contains(&key.as_str()) {
+                let e = self.field_err(key, format!("unknown field `{key}` in a `{kind}` line"));
+                return Err(match did_you_mean(key, fields.iter().copied()) {
+                    Some(s) => e.with_help(s),
+                    None => e.with_help(format!("a `{kind}` line has {}", fields.join(", "))),
+                });
+            }
+        }
+        serde_json::from_str(self.text).map_err(|e| self.json_err(&e))
+    }
+
+    fn json_err(&self, e: &serde_json::Error) -> ScenarioError {
+        let text = e.to_string();
+        let message = text.rfind(" at line ").map_or(text.as_str(), |i| &text[..i]);
+        self.err(e.column().max(1), format!("invalid JSON: {message}"))
+            .with_help("see the line formats in the book's chapter \"History files\"")
+    }
+
+    fn producer(&self, id: &str, field: &str) -> Result<usize, ScenarioError> {
+        self.scenario.producer_index(id).ok_or_else(|| {
+            let e = self.field_err(field, format!("the scenario has no producer `{id}`"));
+            match did_you_mean(id, self.scenario.producers.iter().map(|p| p.id.as_str())) {
+                Some(s) => e.with_help(s),
+                None => e.with_help("use a producer id of the scenario given with --scenario"),
+            }
+        })
+    }
+
+    fn consumer(&self, id: &str) -> Result<u32, ScenarioError> {
+        match self.scenario.consumer_index(id) {
+            Some(i) => Ok(i as u32),
+            None => {
+                let e = self.field_err("consumer", format!("the scenario has no consumer `{id}`"));
+                Err(
+                    match did_you_mean(id, self.scenario.consumers.iter().map(|c| c.id.as_str())) {
+                        Some(s) => e.with_help(s),
+                        None => e.with_help("use a consumer id of the scenario given with --scenario"),
+                    },
+                )
+            }
+        }
+    }
+
+    /// The partition `topic`-`partition` of the scenario.
+    fn tp(&self, topic: &str, partition: u32, field: &str) -> Result<Tp, ScenarioError> {
+        let names = self.scenario.topics.iter().filter(|t| !t.internal);
+        let Some(t) = self
+            .scenario
+            .topics
+            .iter()
+            .position(|t| !t.internal && t.name == topic)
+        else {
+            let e = self.field_err(field, format!("the scenario has no topic `{topic}`"));
+            return Err(match did_you_mean(topic, names.map(|t| t.name.as_str())) {
+                Some(s) => e.with_help(s),
+                None => e.with_help("use a topic of the scenario given with --scenario"),
+            });
+        };
+        let limit = self.scenario.partition_limit(t);
+        if partition >= limit {
+            return Err(self
+                .field_err(
+                    "partition",
+                    format!("topic `{topic}` has no partition {partition}"),
+                )
+                .with_help(format!("its partitions are 0..{}", limit - 1)));
+        }
+        Ok(Tp {
+            topic: t as u32,
+            partition,
+        })
+    }
+
+    fn tps(&self, list: &[TopicPartition]) -> Result<Vec<Tp>, ScenarioError> {
+        list.iter().map(|(t, p)| self.tp(t, *p, "partitions")).collect()
+    }
+
+    /// Record `seq` of producer `p`, which the scenario's workload sends.
+    fn record_id(&self, p: usize, seq: u64) -> Result<RecordId, ScenarioError> {
+        let records = self.scenario.producers[p].workload.records;
+        match u32::try_from(seq) {
+            Ok(s) if seq < records => Ok(RecordId {
+                producer: p as u32,
+                seq: s,
+            }),
+            _ => Err(self
+                .field_err(
+                    "seq",
+                    format!(
+                        "seq {seq} is beyond the workload of `{}`",
+                        self.scenario.producers[p].id
+                    ),
+                )
+                .with_help(format!(
+                    "its workload sends {records} records: seq 0..{}",
+                    records.saturating_sub(1)
+                ))),
+        }
+    }
+
+    /// A record that has a `send` line before this one.
+    fn sent(&self, producer: &str, seq: u64, field: &str) -> Result<RecordId, ScenarioError> {
+        let p = self.producer(producer, field)?;
+        let r = self.record_id(p, seq)?;
+        let known = self.history.producers[p]
+            .records
+            .get(r.seq as usize)
+            .is_some_and(|h| h.sent_at().is_some());
+        if !known {
+            return Err(self
+                .field_err("seq", format!("{producer}:{seq} was never sent"))
+                .with_help(format!(
+                    "a `send` line for {producer}:{seq} must come before this line"
+                )));
+        }
+        Ok(r)
+    }
+
+    fn take(&mut self, line: Line) -> Result<(), ScenarioError> {
+        if self.header.is_none() && !matches!(line, Line::Header { .. }) {
+            return Err(self.err(1, "the first line is not the header").with_help(format!(
+                "start the file with {{\"type\":\"header\",\"format\":\"{FORMAT}\",\"version\":{VERSION},\"source\":\"...\",\"scenario\":\"...\"}}"
+            )));
+        }
+        if let Some(at) = line.at_us() {
+            if self.end.is_some() || !self.final_logs.is_empty() || !self.unreadable.is_empty() {
+                return Err(self
+                    .field_err("type", "a timed line after the `end` line")
+                    .with_help("`end` comes after every timed line; only `final_log` lines follow it"));
+            }
+            if at < self.last_at_us {
+                return Err(self
+                    .field_err(
+                        "at_us",
+                        format!(
+                            "time goes backwards: {at} is before {} on an earlier line",
+                            self.last_at_us
+                        ),
+                    )
+                    .with_help("lines are in time order (at_us never decreases)"));
+            }
+            self.last_at_us = at;
+        }
+        match line {
+            Line::Header {
+                format,
+                version,
+                source,
+                ..
+            } => {
+                if self.header.is_some() {
+                    return Err(self
+                        .field_err("type", "a second header")
+                        .with_help("the header is the first line, once"));
+                }
+                if format != FORMAT {
+                    return Err(self
+                        .field_err("format", format!("format `{format}` is not a kafkasim history"))
+                        .with_help(format!("write \"format\":\"{FORMAT}\"")));
+                }
+                if version != VERSION {
+                    return Err(self
+                        .field_err(
+                            "version",
+                            format!("version {version} is not one this kafkasim reads"),
+                        )
+                        .with_help(format!("this kafkasim reads version {VERSION}")));
+                }
+                self.header = Some(source);
+            }
+            Line::Send {
+                at_us,
+                producer,
+                seq,
+                topic,
+                partition,
+                key,
+            } => self.send(at_us, &producer, seq, &topic, partition, key.as_deref())?,
+            Line::Ack {
+                at_us,
+                producer,
+                seq,
+                partition,
+                offset,
+            } => {
+                let r = self.sent(&producer, seq, "producer")?;
+                self.partition_of(r, partition)?;
+                if offset.is_some_and(|o| o >= u64::from(u32::MAX)) {
+                    return Err(self
+                        .field_err(
+                            "offset",
+                            "offsets from 2^32 - 1 on are beyond what kafkasim keeps",
+                        )
+                        .with_help("record the run on fresh topics"));
+                }
+                let h = self.outcome_slot(r, &producer, seq)?;
+                h.acked(SimTime::from_us(at_us), offset);
+                self.history.producers[r.producer as usize].acked += 1;
+            }
+            Line::Fail {
+                at_us,
+                producer,
+                seq,
+                error,
+            } => {
+                let r = self.sent(&producer, seq, "producer")?;
+                let Some(code) = ErrorCode::from_name(&error) else {
+                    let e = self.field_err("error", format!("error `{error}` is not one kafkasim models"));
+                    return Err(
+                        match did_you_mean(&error, ErrorCode::ALL.iter().map(|e| e.name())) {
+                            Some(s) => e.with_help(s),
+                            None => e.with_help(
+                                "use the name of Kafka's Errors enum, as kafkasim's ErrorCode names it",
+                            ),
+                        },
+                    );
+                };
+                self.outcome_slot(r, &producer, seq)?
+                    .failed(SimTime::from_us(at_us), code);
+            }
+            Line::Consume(read) => {
+                if let Some(c) = self.consumed(&read)? {
+                    self.history.consumed.push(c);
+                }
+            }
+            Line::Process(read) => {
+                if let Some(c) = self.consumed(&read)? {
+                    self.history.processed.push(c);
+                }
+            }
+            Line::Commit {
+                at_us,
+                group,
+                consumer,
+                topic,
+                partition,
+                offset,
+            } => {
+                self.group(&group)?;
+                if let Some(c) = &consumer {
+                    self.consumer(c)?;
+                }
+                let tp = self.tp(&topic, partition, "topic")?;
+                self.history.commits.push(GroupCommit {
+                    at: SimTime::from_us(at_us),
+                    group: Arc::from(group),
+                    member: Arc::from(consumer.unwrap_or_default()),
+                    tp,
+                    offset,
+                });
+            }
+            Line::Assignment {
+                at_us,
+                group,
+                consumer,
+                generation,
+                partitions,
+            } => {
+                self.group(&group)?;
+                let c = &self.scenario.consumers[self.consumer(&consumer)? as usize];
+                let prefix = c.config.group_instance_id.as_deref().unwrap_or(&c.id);
+                let at = SimTime::from_us(at_us);
+                let group: Arc<str> = Arc::from(group);
+                // A client sees its assignment, not the group's state: the group was Stable in
+                // that generation from then on, as far as the history tells.
+                self.history
+                    .group_states
+                    .push((at, group.clone(), GroupState::Stable, generation));
+                self.history.assignments.push(GroupAssignmentRecord {
+                    at,
+                    group,
+                    member: Arc::from(format!("{prefix}-{consumer}")),
+                    generation,
+                    partitions: self.tps(&partitions)?,
+                });
+            }
+            Line::Revoke {
+                at_us,
+                consumer,
+                partitions,
+            } => {
+                let c = self.consumer(&consumer)?;
+                for tp in self.tps(&partitions)? {
+                    self.history.revocations.push((SimTime::from_us(at_us), c, tp));
+                }
+            }
+            Line::PartitionState {
+                at_us,
+                topic,
+                partition,
+                leader,
+                isr,
+            } => {
+                let tp = self.tp(&topic, partition, "topic")?;
+                self.seen.insert(tp);
+                self.history
+                    .partitions
+                    .entry(tp)
+                    .or_default()
+                    .push(PartitionView {
+                        since: SimTime::from_us(at_us),
+                        leader,
+                        isr,
+                    });
+            }
+            Line::Fault { at_us, fault } => self.history.faults.push((SimTime::from_us(at_us), fault)),
+            Line::End { at_us } => self.end = Some(at_us),
+            Line::FinalLog(log) => self.final_log(log)?,
+        }
+        Ok(())
+    }
+
+    fn send(
+        &mut self,
+        at_us: u64,
+        producer: &str,
+        seq: u64,
+        topic: &str,
+        partition: Option<u32>,
+        key: Option<&str>,
+    ) -> Result<(), ScenarioError> {
+        let p = self.producer(producer, "producer")?;
+        let r = self.record_id(p, seq)?;
+        let workload = &self.scenario.producers[p].workload;
+        let expected_topic = &self.scenario.topics[workload.topic].name;
+        if topic != expected_topic {
+            return Err(self
+                .field_err(
+                    "topic",
+                    format!("`{producer}` sends to `{expected_topic}` in the scenario, not `{topic}`"),
+                )
+                .with_help(format!("write \"topic\":\"{expected_topic}\"")));
+        }
+        let expected_key = workload
+            .keys
+            .as_ref()
+            .map(|k| k[r.seq as usize % k.len()].as_str());
+        if key.is_some() && key != expected_key {
+            return Err(self
+                .field_err(
+                    "key",
+                    format!(
+                        "{producer}:{seq} has {} in the scenario's workload, not `{}`",
+                        expected_key.map_or("no key".to_string(), |k| format!("key `{k}`")),
+                        key.unwrap_or_default()
+                    ),
+                )
+                .with_help("record i of a workload has key i mod the number of keys"));
+        }
+        let tp = partition
+            .map(|part| self.tp(topic, part, "partition"))
+            .transpose()?;
+        let ph = &mut self.history.producers[p];
+        let i = r.seq as usize;
+        if ph.records.len() <= i {
+            ph.records.resize(i + 1, RecordHistory::NEW);
+        }
+        if ph.records[i].sent_at().is_some() {
+            return Err(self
+                .field_err("seq", format!("{producer}:{seq} is sent twice"))
+                .with_help("each send() has its own seq: the n-th call of a producer is seq n-1"));
+        }
+        let h = &mut ph.records[i];
+        h.sent_at_us = at_us;
+        if let Some(tp) = tp {
+            h.topic = tp.topic as u16;
+            h.partition = tp.partition as u16;
+            self.seen.insert(tp);
+        } else {
+            h.topic = crate::history::UNSET_U16;
+        }
+        ph.sent += 1;
+        Ok(())
+    }
+
+    /// Sets record `r`'s partition from an `ack` line, checking it against its `send` line.
+    fn partition_of(&mut self, r: RecordId, partition: Option<u32>) -> Result<(), ScenarioError> {
+        let topic = self.scenario.producers[r.producer as usize].workload.topic;
+        let h = self.history.get(r);
+        match (h.tp(), partition) {
+            (Some(tp), Some(p)) if tp.partition != p => Err(self
+                .field_err(
+                    "partition",
+                    format!(
+                        "acknowledged in partition {p}, but sent to partition {}",
+                        tp.partition
+                    ),
+                )
+                .with_help("the ack's partition is the send's")),
+            (None, Some(p)) => {
+                let name = self.scenario.topics[topic].name.clone();
+                let tp = self.tp(&name, p, "partition")?;
+                self.seen.insert(tp);
+                let h = &mut self.history.producers[r.producer as usize].records[r.seq as usize];
+                h.topic = tp.topic as u16;
+                h.partition = tp.partition as u16;
+                Ok(())
+            }
+            (None, None) => Err(self
+                .field_err(
+                    "partition",
+                    "neither this ack nor the send says which partition the record went to",
+                )
+                .with_help("give \"partition\" in the send or the ack line")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Record `r`'s entry, for its one outcome.
+    fn outcome_slot(
+        &mut self,
+        r: RecordId,
+        producer: &str,
+        seq: u64,
+    ) -> Result<&mut RecordHistory, ScenarioError> {
+        if self.history.get(r).outcome() != crate::history::Outcome::Pending {
+            return Err(self
+                .field_err("seq", format!("{producer}:{seq} already has an ack or fail line"))
+                .with_help("a send's callback runs once: one ack or one fail per send"));
+        }
+        Ok(&mut self.history.producers[r.producer as usize].records[r.seq as usize])
+    }
+
+    fn group(&self, group: &str) -> Result<(), ScenarioError> {
+        let groups: Vec<&str> = self
+            .scenario
+            .consumers
+            .iter()
+            .filter_map(|c| c.group.as_deref())
+            .collect();
+        if groups.contains(&group) {
+            return Ok(());
+        }
+        let e = self.field_err(
+            "group",
+            format!("no consumer of the scenario is in group `{group}`"),
+        );
+        Err(match did_you_mean(group, groups.iter().copied()) {
+            Some(s) => e.with_help(s),
+            None => e.with_help("use a group of the scenario's consumers"),
+        })
+    }
+
+    /// A consumed or processed workload record (`None`: a record that is no workload's).
+    fn consumed(&mut self, read: &Read) -> Result<Option<ConsumedRecord>, ScenarioError> {
+        let consumer = self.consumer(&read.consumer)?;
+        let tp = self.tp(&read.topic, read.partition, "topic")?;
+        self.seen.insert(tp);
+        let (Some(producer), Some(seq)) = (&read.producer, read.seq) else {
+            return Ok(None);
+        };
+        let record = self.sent(producer, seq, "producer")?;
+        Ok(Some(ConsumedRecord {
+            at: SimTime::from_us(read.at_us),
+            consumer,
+            tp,
+            offset: read.offset,
+            record,
+        }))
+    }
+
+    fn final_log(&mut self, log: FinalLog) -> Result<(), ScenarioError> {
+        if self.end.is_none() {
+            return Err(self
+                .field_err("type", "a `final_log` line before the `end` line")
+                .with_help(
+                    "write {\"type\":\"end\",\"at_us\":...} after the last timed line, then the final logs",
+                ));
+        }
+        let tp = self.tp(&log.topic, log.partition, "topic")?;
+        if self.final_logs.contains_key(&tp) || self.unreadable.contains(&tp) {
+            return Err(self
+                .field_err(
+                    "topic",
+                    format!("a second `final_log` for {}-{}", log.topic, log.partition),
+                )
+                .with_help("one final_log line per partition"));
+        }
+        if log.readable == Some(false) {
+            if !log.records.is_empty() {
+                return Err(self
+                    .field_err("records", "records in a log marked \"readable\": false")
+                    .with_help("an unreadable log has \"records\":[]"));
+            }
+            self.unreadable.insert(tp);
+            return Ok(());
+        }
+        let mut records = Vec::with_capacity(log.records.len());
+        let mut next = 0u64;
+        for (offset, producer, seq) in &log.records {
+            if *offset < next {
+                return Err(self
+                    .field_err(
+                        "records",
+                        format!("offset {offset} comes after offset {}", next - 1),
+                    )
+                    .with_help("records are in offset order, each offset once"));
+            }
+            next = offset + 1;
+            if let (Some(p), Some(s)) = (producer, seq) {
+                records.push((*offset, self.sent(p, *s, "records")?));
+            }
+        }
+        let end = log.log_end_offset.unwrap_or(next.max(log.high_watermark));
+        if log.high_watermark > end || next > end {
+            return Err(self
+                .field_err(
+                    "high_watermark",
+                    format!(
+                        "the high watermark {} and the records must end by the log end offset {end}",
+                        log.high_watermark
+                    ),
+                )
+                .with_help("high_watermark <= log_end_offset, and every record's offset < log_end_offset"));
+        }
+        self.to_log_end &= log.log_end_offset.is_some();
+        let holder = match (log.leader, log.replica) {
+            (Some(l), Some(r)) if l != r => {
+                return Err(self
+                    .field_err("replica", format!("replica {r} is not the leader {l}"))
+                    .with_help("with a leader, the log read is the leader's: leave `replica` out"));
+            }
+            (Some(l), _) => Holder::Leader(l),
+            (None, replica) => Holder::Offline {
+                candidates: replica.into_iter().collect(),
+                stopped_leader: None,
+                since: None,
+            },
+        };
+        let log = PartitionLog::recorded(&records, log.high_watermark, end);
+        self.final_logs.insert(tp, (log, holder));
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<RunResult, ScenarioError> {
+        let Some(end) = self.end else {
+            return Err(ScenarioError::whole_file(self.file, "the history has no `end` line")
+                .with_help("write {\"type\":\"end\",\"at_us\":...} after the last timed line (a recorder that stopped early left the file incomplete)"));
+        };
+        let source = self.header.take().unwrap_or_default();
+        let s = self.scenario;
+        let mut holders = BTreeMap::new();
+        let mut logs = BTreeMap::new();
+        let mut replica_logs = BTreeMap::new();
+        self.seen.extend(self.final_logs.keys().copied());
+        for tp in &self.seen {
+            let (log, mut holder) = match self.final_logs.remove(tp) {
+                Some(x) => x,
+                None => {
+                    self.unreadable.insert(*tp);
+                    (
+                        PartitionLog::default(),
+                        Holder::Offline {
+                            candidates: Vec::new(),
+                            stopped_leader: None,
+                            since: None,
+                        },
+                    )
+                }
+            };
+            if let Holder::Offline { since, .. } = &mut holder {
+                *since = self.history.leaderless_since(*tp);
+            }
+            if let Some(b) = holder.first() {
+                replica_logs.insert((*tp, b), log.clone());
+            }
+            logs.insert(*tp, log);
+            holders.insert(*tp, holder);
+        }
+        let mut topics: Vec<Vec<PartitionState>> = vec![Vec::new(); s.topics.len()];
+        for tp in &self.seen {
+            let parts = &mut topics[tp.topic as usize];
+            if parts.len() <= tp.partition as usize {
+                parts.resize_with(tp.partition as usize + 1, || PartitionState {
+                    leader: None,
+                    leader_epoch: 0,
+                    partition_epoch: 0,
+                    replicas: Vec::new(),
+                    isr: Vec::new(),
+                });
+            }
+            if let Some(v) = self.history.partitions.get(tp).and_then(|v| v.last()) {
+                let state = &mut parts[tp.partition as usize];
+                state.leader = v.leader;
+                state.isr = v.isr.clone();
+            }
+        }
+        let mut nodes: Vec<String> = (1..=s.cluster.brokers).map(|b| format!("broker-{b}")).collect();
+        nodes.push("controller".to_string());
+        nodes.extend(s.producers.iter().map(|p| p.id.clone()));
+        nodes.extend(s.consumers.iter().map(|c| c.id.clone()));
+        let names = Names {
+            nodes,
+            topics: s.topics.iter().map(|t| t.name.clone()).collect(),
+            producers: s.producers.iter().map(|p| p.id.clone()).collect(),
+            keys: s.producers.iter().map(|p| p.workload.keys.clone()).collect(),
+        };
+        Ok(RunResult {
+            seed: s.seed,
+            end: SimTime::from_us(end),
+            events: 0,
+            stopped_early: None,
+            livelock: false,
+            mean_queue_len: 0,
+            history: self.history,
+            trace: None,
+            groups: Vec::new(),
+            metadata: Arc::new(ClusterMetadata {
+                version: 0,
+                live_brokers: Vec::new(),
+                topics,
+            }),
+            logs,
+            holders,
+            stopped: BTreeSet::new(),
+            replica_logs,
+            consumer_positions: vec![Vec::new(); s.consumers.len()],
+            names,
+            violations: Vec::new(),
+            recorded: Some(Recorded {
+                source,
+                unreadable: self.unreadable.into_iter().collect(),
+                to_log_end: self.to_log_end,
+            }),
+        })
+    }
+}
