@@ -137,6 +137,14 @@ pub enum Command {
         /// and the expectations.
         #[arg(long, value_name = "SCENARIO")]
         scenario: String,
+        /// A state check (Leader, Isr, Assignment) also holds if its state held within this
+        /// much of its moment, e.g. 3s: for histories recorded in real time.
+        #[arg(long, value_name = "T")]
+        tolerance: Option<String>,
+        /// Print one JSON object: each expectation's verdict (`ok`: true, false, or null when
+        /// the history cannot decide it), what was found, and the kind of bound.
+        #[arg(long)]
+        json: bool,
     },
     /// Replay a scenario's faults with every acks x enable.idempotence x max.in.flight x retries
     /// setting, over many seeds: a table of lost, failed, duplicated and reordered records.

@@ -68,9 +68,20 @@ fn main() -> ExitCode {
             &mut out,
             &mut err,
         ),
-        Command::CheckHistory { history, scenario } => {
-            commands::check_history(&CheckHistoryArgs { history, scenario }, &mut out)
-        }
+        Command::CheckHistory {
+            history,
+            scenario,
+            tolerance,
+            json,
+        } => commands::check_history(
+            &CheckHistoryArgs {
+                history,
+                scenario,
+                tolerance,
+                json,
+            },
+            &mut out,
+        ),
         Command::Matrix {
             file,
             seeds,

@@ -36,8 +36,16 @@ def epoch_us():
     return time.time_ns() // 1000
 
 
-class Unmappable(Exception):
-    """The plan asks for something a real cluster run cannot do."""
+def last_lines(path, n=3):
+    """The first lines of an exception in a log (or its last lines), for an error message."""
+    try:
+        with open(path, errors="replace") as f:
+            lines = [l.rstrip() for l in f if l.strip()]
+    except OSError:
+        return "(no log)"
+    first = next((i for i, l in enumerate(lines) if "Exception" in l), None)
+    chosen = lines[first:first + n] if first is not None else lines[-n:]
+    return "\n  ".join(chosen)
 
 
 def refusals(plan):
@@ -103,6 +111,7 @@ class Agent:
         self.proc = None
         self.ready = threading.Event()
         self.done = threading.Event()
+        self.exited = threading.Event()
 
     def start(self):
         cmd = ["java", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -113,7 +122,18 @@ class Agent:
         log = open(os.path.join(self.driver.work, f"{self.name}.log"), "ab")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
         self.ready.clear()
+        self.exited.clear()
         threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
+
+    def await_ready(self, timeout_s):
+        """True once the agent is ready; False if it exits or times out first."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.ready.wait(0.2):
+                return True
+            if self.exited.is_set():
+                return False
+        return False
 
     def _read(self, proc):
         for raw in proc.stdout:
@@ -125,6 +145,7 @@ class Agent:
                 self.done.set()
             else:
                 self.driver.record(line)
+        self.exited.set()
 
     def send(self, command):
         try:
@@ -319,13 +340,13 @@ class Driver:
         for c in self.plan["consumers"]:
             spec = dict(c, bootstrap=self.bootstrap(), wait_for_join=c["id"] in joining)
             self.agents[c["id"]] = Agent(self, "consumer", c["id"], spec, self.nodes[("client", c["id"])])
-        if not self.admin.ready.wait(STARTUP_TIMEOUT_S):
-            raise RuntimeError(f"the cluster did not come up in {STARTUP_TIMEOUT_S} s (logs in {self.work})")
+        if not self.admin.await_ready(STARTUP_TIMEOUT_S):
+            raise RuntimeError(f"the cluster did not come up (logs in {self.work}: admin.log, ctl.log, b*.log)")
         for a in self.agents.values():
             a.start()
         for a in self.agents.values():
-            if not a.ready.wait(STARTUP_TIMEOUT_S):
-                raise RuntimeError(f"client {a.name} did not start (log: {self.work}/{a.name}.log)")
+            if not a.await_ready(STARTUP_TIMEOUT_S):
+                raise RuntimeError(f"client {a.name} did not start: {last_lines(os.path.join(self.work, a.name + '.log'))}")
 
     # The run.
     def run(self):
@@ -371,7 +392,7 @@ class Driver:
                 agent = self.agents[fault["consumer"]]
                 agent.spec = dict(agent.spec, start_us=0, wait_for_join=False)
                 agent.start()
-                if agent.ready.wait(60):
+                if agent.await_ready(60):
                     agent.send(f"go {self.t0}")
         elif kind == "ControlledShutdown":
             self.servers[f"b{fault['broker']}"].signal(signal.SIGTERM)

@@ -6,6 +6,8 @@
 //!   `min.insync.replicas` (KAFKA-15583). Not lost: lost only if that leader fails first;
 //! - `unavailable_acked`: no running broker leads the partition, and a replica that may lead it
 //!   next ([`crate::simulation::Holder`]) holds it on disk: it comes back with that replica;
+//!   In a history file whose log of the partition could not be read at the end (no leader to
+//!   read it from), an acknowledged record of it is unavailable too: not known to be lost;
 //! - `lost_acked`: no replica that leads or may lead the partition holds it: truncated away,
 //!   destroyed by a power loss, never written, or only on a replica that will truncate to the
 //!   leader's log.
@@ -37,6 +39,8 @@ pub struct AckedVerdicts {
 enum Place {
     /// In no log that the partition has or may recover with.
     Nowhere,
+    /// In a partition whose log a history file could not read at the end: not known.
+    Unread,
     /// On the disk of a replica that may lead the offline partition.
     OnDisk { broker: BrokerId, offset: u64 },
     /// In the running leader's log, at or above its HW.
@@ -49,7 +53,7 @@ impl Place {
     fn rank(self) -> u8 {
         match self {
             Place::Nowhere => 0,
-            Place::OnDisk { .. } => 1,
+            Place::Unread | Place::OnDisk { .. } => 1,
             Place::Uncommitted { .. } => 2,
             Place::Committed => 3,
         }
@@ -93,6 +97,11 @@ pub fn acked(scenario: &Scenario, result: &RunResult) -> AckedVerdicts {
                     Measure::UnavailableAcked,
                     story.unavailable(&acked, broker, offset),
                 ),
+                Place::Unread => (
+                    &mut v.unavailable,
+                    Measure::UnavailableAcked,
+                    story.unread(&acked),
+                ),
                 Place::Nowhere => (&mut v.lost, Measure::LostAcked, story.lost(&acked)),
             };
             list.push(Finding {
@@ -125,6 +134,15 @@ fn places(result: &RunResult) -> Vec<Vec<Place>> {
         .iter()
         .map(|p| vec![Place::Nowhere; p.records.len()])
         .collect();
+    if let Some(recorded) = &result.recorded {
+        for (p, ph) in result.history.producers.iter().enumerate() {
+            for (seq, h) in ph.records.iter().enumerate() {
+                if h.tp().is_some_and(|tp| recorded.unreadable.contains(&tp)) {
+                    places[p][seq] = Place::Unread;
+                }
+            }
+        }
+    }
     for (tp, holder) in &result.holders {
         for (broker, log) in result.held_logs(*tp) {
             let hw = log.high_watermark();

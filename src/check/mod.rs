@@ -29,7 +29,7 @@ use crate::history::{Outcome, ProducerHistory};
 use crate::kafka::protocol::ErrorCode;
 use crate::kafka::record::{RecordId, Tp};
 use crate::scenario::Scenario;
-use crate::sim::SimTime;
+use crate::sim::{SimDuration, SimTime};
 use crate::simulation::RunResult;
 use scan::{Occurrences, Order};
 
@@ -83,11 +83,19 @@ const EXAMPLES: usize = 3;
 
 /// Runs every checker and evaluates the scenario's expectations.
 pub fn check(scenario: &Scenario, result: &RunResult) -> CheckReport {
+    check_with_tolerance(scenario, result, SimDuration::ZERO)
+}
+
+/// [`check`], where a state check (`Leader`, `Isr`, `Assignment`) also holds when its state held
+/// at some moment within `tolerance` of the one it names: for histories recorded in real time,
+/// where a failover takes a little more or less than in the simulation.
+pub fn check_with_tolerance(scenario: &Scenario, result: &RunResult, tolerance: SimDuration) -> CheckReport {
     let occ = Occurrences::build(result);
     let ctx = Ctx {
         scenario,
         result,
         occ: &occ,
+        tolerance,
     };
     let acked = acked::acked(scenario, result);
     let report = CheckReport {
@@ -114,6 +122,8 @@ struct Ctx<'a> {
     scenario: &'a Scenario,
     result: &'a RunResult,
     occ: &'a Occurrences,
+    /// How far from its moment a state check may find its state (0 for simulated runs).
+    tolerance: SimDuration,
 }
 
 impl Ctx<'_> {
@@ -158,18 +168,16 @@ impl Ctx<'_> {
                 examples.truncate(EXAMPLES);
                 outcome(bound.admits(actual), actual.to_string(), examples)
             }
-            Check::Leader { tp, broker, at } => {
-                let (at, when) = self.moment(*at);
+            Check::Leader { tp, broker, at } => self.state(e, *at, Some(*tp), None, |at, when| {
                 let view = self.result.history.partition_at(*tp, at);
                 let leader = view.and_then(|v| v.leader);
                 let found = match leader {
                     Some(b) => format!("broker {b} led it {when}"),
                     None => format!("it was offline {when}"),
                 };
-                outcome(view.is_some() && leader == *broker, found, Vec::new())
-            }
-            Check::Isr { tp, brokers, at } => {
-                let (at, when) = self.moment(*at);
+                (view.is_some() && leader == *broker, found)
+            }),
+            Check::Isr { tp, brokers, at } => self.state(e, *at, Some(*tp), None, |at, when| {
                 let mut isr = self
                     .result
                     .history
@@ -178,9 +186,11 @@ impl Ctx<'_> {
                     .unwrap_or_default();
                 isr.sort_unstable();
                 let list: Vec<String> = isr.iter().map(u32::to_string).collect();
-                let found = format!("the ISR was [{}] {when}", list.join(", "));
-                outcome(isr == *brokers, found, Vec::new())
-            }
+                (
+                    isr == *brokers,
+                    format!("the ISR was [{}] {when}", list.join(", ")),
+                )
+            }),
             Check::Assignment {
                 group,
                 consumer,
@@ -188,8 +198,7 @@ impl Ctx<'_> {
                 topic,
                 partitions,
                 at,
-            } => {
-                let (at, when) = self.moment(*at);
+            } => self.state(e, *at, None, Some(group), |at, when| {
                 let mut got: Vec<u32> = self
                     .result
                     .history
@@ -205,9 +214,11 @@ impl Ctx<'_> {
                     .collect();
                 got.sort_unstable();
                 let list: Vec<String> = got.iter().map(u32::to_string).collect();
-                let found = format!("{consumer} had [{}] {when}", list.join(", "));
-                outcome(got == *partitions, found, Vec::new())
-            }
+                (
+                    got == *partitions,
+                    format!("{consumer} had [{}] {when}", list.join(", ")),
+                )
+            }),
         }
     }
 
@@ -216,6 +227,60 @@ impl Ctx<'_> {
         match at {
             Some(t) => (t, format!("at {}", t.since(SimTime::ZERO).human())),
             None => (self.result.end, "at the end".to_string()),
+        }
+    }
+
+    /// A state check: `holds(t, when)` at its moment or, with a tolerance, at any moment within
+    /// it where the partition's (`tp`) or the group's state changed.
+    fn state(
+        &self,
+        e: &Expectation,
+        at: Option<SimTime>,
+        tp: Option<Tp>,
+        group: Option<&String>,
+        holds: impl Fn(SimTime, &str) -> (bool, String),
+    ) -> ExpectationOutcome {
+        let (moment, when) = self.moment(at);
+        let (mut ok, mut found) = holds(moment, &when);
+        if !ok && self.tolerance > SimDuration::ZERO {
+            let from = SimTime::from_us(moment.as_us().saturating_sub(self.tolerance.as_us()));
+            let to = SimTime::from_us((moment.as_us() + self.tolerance.as_us()).min(self.result.end.as_us()));
+            let history = &self.result.history;
+            let partition_changes = tp
+                .and_then(|tp| history.partitions.get(&tp))
+                .into_iter()
+                .flatten()
+                .map(|v| v.since);
+            let group_changes = group.into_iter().flat_map(|g| {
+                let states = history
+                    .group_states
+                    .iter()
+                    .filter(move |s| s.1.as_ref() == g.as_str());
+                let assignments = history
+                    .assignments
+                    .iter()
+                    .filter(move |a| a.group.as_ref() == g.as_str());
+                states.map(|s| s.0).chain(assignments.map(|a| a.at))
+            });
+            let hit = std::iter::once(from)
+                .chain(partition_changes)
+                .chain(group_changes)
+                .filter(|t| (from..=to).contains(t))
+                .find(|t| holds(*t, "").0);
+            if let Some(t) = hit {
+                ok = true;
+                found = format!(
+                    "{found}; as expected at {}, within the tolerance of {}",
+                    t.since(SimTime::ZERO).human(),
+                    self.tolerance.human()
+                );
+            }
+        }
+        ExpectationOutcome {
+            expectation: e.clone(),
+            found,
+            ok,
+            examples: Vec::new(),
         }
     }
 

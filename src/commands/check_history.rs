@@ -1,10 +1,13 @@
 //! `kafkasim check-history`: the checkers and a scenario's `expect` over a history file (a
 //! simulated run's, or one recorded on a real cluster).
 
-use super::{CommandError, Exit, load};
-use crate::check::{check, describe_outcome};
+use super::{CommandError, Exit, load, time_flag};
+use crate::check::expect::{Bound, Check};
+use crate::check::{ExpectationOutcome, check_with_tolerance, describe_outcome};
 use crate::history::file::{self, Recorded};
 use crate::report::summary::write_finding;
+use crate::sim::SimDuration;
+use serde_json::json;
 use std::io::Write;
 
 /// Arguments of `kafkasim check-history`.
@@ -14,6 +17,10 @@ pub struct CheckHistoryArgs {
     pub history: String,
     /// The scenario it is a run of: names, configs and the expectations.
     pub scenario: String,
+    /// How far from its moment a state check may find its state, e.g. `"3s"`.
+    pub tolerance: Option<String>,
+    /// One JSON object instead of the text report.
+    pub json: bool,
 }
 
 /// Checks a history file; exit 1 if a checkable expectation misses, 2 if either file is
@@ -25,7 +32,28 @@ pub fn check_history(args: &CheckHistoryArgs, out: &mut dyn Write) -> Result<Exi
         .map_err(|e| CommandError(format!("error: cannot read `{}`: {e}\n", args.history)))?;
     let result = file::read(&args.history, &text, &scenario)?;
     let recorded: &Recorded = result.recorded.as_ref().expect("read from a file");
-    let report = check(&scenario, &result);
+    let tolerance = match &args.tolerance {
+        Some(t) => time_flag("--tolerance", t, &scenario)?,
+        None => SimDuration::ZERO,
+    };
+    let report = check_with_tolerance(&scenario, &result, tolerance);
+    if args.json {
+        let verdicts: Vec<_> = report
+            .expectations
+            .iter()
+            .map(|o| json_verdict(o, file::not_checkable(&o.expectation, recorded, &result.names)))
+            .collect();
+        let missed = verdicts.iter().any(|v| v["ok"] == false);
+        let line = json!({
+            "history": args.history,
+            "scenario": scenario.name,
+            "source": recorded.source,
+            "passed": !missed,
+            "expectations": verdicts,
+        });
+        writeln!(out, "{line}")?;
+        return Ok(if missed { Exit::Failed } else { Exit::Ok });
+    }
     let (mut ok, mut missed, mut unknown) = (0, 0, 0);
     let mut lines = String::new();
     for o in &report.expectations {
@@ -59,4 +87,30 @@ pub fn check_history(args: &CheckHistoryArgs, out: &mut dyn Write) -> Result<Exi
     out.write_all(lines.as_bytes())?;
     writeln!(out, "\n{ok} held, {missed} missed, {unknown} not checkable")?;
     Ok(if missed > 0 { Exit::Failed } else { Exit::Ok })
+}
+
+/// One expectation's verdict as JSON: `ok` is null when the history cannot decide it (`why`
+/// says what it lacks); `bound` is the kind of claim (`exactly`, `at_least`, `at_most`,
+/// `between`), null for a state check.
+fn json_verdict(o: &ExpectationOutcome, not_checkable: Option<String>) -> serde_json::Value {
+    let bound = match &o.expectation.check {
+        Check::Count { bound, .. } => Some(match bound {
+            Bound::Exactly(_) => "exactly",
+            Bound::Range {
+                min: Some(_),
+                max: Some(_),
+            } => "between",
+            Bound::Range { min: Some(_), .. } => "at_least",
+            Bound::Range { .. } => "at_most",
+        }),
+        Check::Leader { .. } | Check::Isr { .. } | Check::Assignment { .. } => None,
+    };
+    match not_checkable {
+        Some(why) => {
+            json!({"text": o.expectation.text, "ok": null, "found": null, "bound": bound, "why": why})
+        }
+        None => {
+            json!({"text": o.expectation.text, "ok": o.ok, "found": o.found, "bound": bound, "why": null})
+        }
+    }
 }

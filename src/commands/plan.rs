@@ -4,6 +4,7 @@
 //! (`conformance/run`).
 
 use super::{CommandError, Exit, load_with};
+use crate::kafka::group::assignor::Strategy;
 use crate::scenario::config::Properties;
 use crate::scenario::{CommitMode, Fault, NodeRef, Overrides, Scenario, Trigger};
 use crate::sim::SimDuration;
@@ -67,7 +68,7 @@ pub fn plan_of(s: &Scenario, seed: u64) -> Value {
             "id": c.id,
             "topics": c.topics.iter().map(|&t| topic_name(t)).collect::<Vec<_>>(),
             "group": c.group,
-            "config": kafka_properties(&c.config.properties),
+            "config": with_assignor_classes(kafka_properties(&c.config.properties)),
             "start_us": c.start.as_us(),
             "processing_us": c.processing.as_us(),
             "commit": match c.commit {
@@ -88,6 +89,25 @@ pub fn plan_of(s: &Scenario, seed: u64) -> Value {
 /// The properties a real Kafka takes: kafkasim's own model keys (`kafkasim.*`) left out.
 fn kafka_properties(props: &Properties) -> Value {
     properties_where(props, |k| !k.starts_with(MODEL_PREFIX))
+}
+
+/// `partition.assignment.strategy` with Kafka's class names: the short names (`range`,
+/// `cooperative-sticky`) are kafkasim's convenience, and Kafka's consumer loads each name as a
+/// class (`ConsumerPartitionAssignor.getAssignorInstances`).
+fn with_assignor_classes(mut props: Value) -> Value {
+    const KEY: &str = "partition.assignment.strategy";
+    if let Some(list) = props.get(KEY).and_then(Value::as_str).map(str::to_owned) {
+        let classes: Vec<String> = list
+            .split(',')
+            .map(|name| {
+                let name = name.trim();
+                name.parse::<Strategy>()
+                    .map_or_else(|_| name.to_string(), |s| s.class_name().to_string())
+            })
+            .collect();
+        props[KEY] = Value::String(classes.join(","));
+    }
+    props
 }
 
 /// The model's own keys (`kafkasim.*`): settings of the simulator, not of Kafka.

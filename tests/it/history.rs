@@ -180,3 +180,120 @@ fn the_hand_written_history_in_the_book_checks_as_the_chapter_shows() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&out.stdout), quoted);
 }
+
+/// The hand-written scenario with its expectations replaced, and its history edited, in a
+/// scratch directory: (scenario, history).
+fn hand_written_variant(name: &str, expect: &str, edit: impl Fn(String) -> String) -> (String, String) {
+    let dir = crate::support::scratch_dir(name);
+    let scenario = std::fs::read_to_string("tests/history/hand-written.ron").expect("scenario");
+    let start = scenario.find("    expect: [").expect("an expect list");
+    let scenario = format!("{}    expect: [{expect}],\n)\n", &scenario[..start]);
+    let history = edit(std::fs::read_to_string("tests/history/hand-written.jsonl").expect("history"));
+    let (s, h) = (dir.join("s.ron"), dir.join("h.jsonl"));
+    std::fs::write(&s, scenario).expect("writable");
+    std::fs::write(&h, history).expect("writable");
+    (s.display().to_string(), h.display().to_string())
+}
+
+fn check_history_json(scenario: &str, history: &str, extra: &[&str]) -> serde_json::Value {
+    let out = kafkasim()
+        .args(["check-history", history, "--scenario", scenario, "--json"])
+        .args(extra)
+        .output()
+        .expect("runs");
+    assert_ne!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+#[test]
+fn json_gives_each_verdict_its_bound_and_null_when_the_history_cannot_decide() {
+    let v = check_history_json(
+        "tests/history/hand-written.ron",
+        "tests/history/hand-written.jsonl",
+        &[],
+    );
+    assert_eq!(v["passed"], false);
+    assert_eq!(v["source"], "written by hand");
+    let e = v["expectations"].as_array().expect("a list");
+    assert_eq!(e.len(), 4);
+    assert_eq!(
+        (e[0]["bound"].as_str(), e[0]["ok"].as_bool()),
+        (Some("exactly"), Some(true))
+    );
+    assert_eq!(
+        (e[1]["found"].as_str(), e[1]["ok"].as_bool()),
+        (Some("1"), Some(false))
+    );
+    assert_eq!(e[2]["text"], "UncommittedAcked(exactly: 0)");
+    assert!(e[2]["ok"].is_null() && e[2]["why"].as_str().is_some_and(|w| w.contains("log_end_offset")));
+    assert!(e[3]["bound"].is_null(), "a state check has no bound");
+    assert_eq!(e[3]["ok"], true);
+}
+
+/// The hand-written history's leader moves to broker 2 at 520ms.
+#[test]
+fn a_tolerance_lets_a_state_check_find_its_state_near_its_moment_and_no_further() {
+    let (s, h) = hand_written_variant(
+        "history-tolerance",
+        r#"Leader(topic: "orders", partition: 0, broker: 2, at: "400ms")"#,
+        |h| h,
+    );
+    let verdict = |extra: &[&str]| check_history_json(&s, &h, extra)["expectations"][0].clone();
+    assert_eq!(verdict(&[])["ok"], false);
+    assert_eq!(verdict(&["--tolerance", "100ms"])["ok"], false);
+    let near = verdict(&["--tolerance", "200ms"]);
+    assert_eq!(near["ok"], true);
+    assert!(
+        near["found"]
+            .as_str()
+            .is_some_and(|f| f.contains("as expected at 520ms, within the tolerance of 200ms")),
+        "{near}"
+    );
+    let out = kafkasim()
+        .args(["check-history", &h, "--scenario", &s, "--tolerance", "2 days"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// A partition without a leader at the end cannot be read: its acknowledged records are
+/// unavailable, never counted as lost.
+#[test]
+fn acked_records_of_a_partition_that_could_not_be_read_are_unavailable_not_lost() {
+    let (s, h) = hand_written_variant(
+        "history-unreadable",
+        "LostAcked(exactly: 0), UnavailableAcked(exactly: 3), Duplicates(exactly: 0)",
+        |h| {
+            let end = h.find("{\"type\":\"final_log\"").expect("a final log");
+            format!(
+                "{}{}\n",
+                &h[..end],
+                r#"{"type":"final_log","topic":"orders","partition":0,"leader":null,"readable":false,"records":[]}"#
+            )
+        },
+    );
+    let v = check_history_json(&s, &h, &[]);
+    let e = &v["expectations"];
+    assert_eq!(
+        (e[0]["ok"].as_bool(), e[0]["found"].as_str()),
+        (Some(true), Some("0")),
+        "{v}"
+    );
+    assert_eq!(
+        (e[1]["ok"].as_bool(), e[1]["found"].as_str()),
+        (Some(true), Some("3")),
+        "{v}"
+    );
+    assert!(e[2]["ok"].is_null(), "duplicates need the log: {v}");
+    let out = kafkasim()
+        .args(["check-history", &h, "--scenario", &s])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("lost"), "{text}");
+}

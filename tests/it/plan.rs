@@ -83,3 +83,15 @@ fn a_bad_scenario_or_flag_exits_2() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("linger.ms"));
 }
+
+#[test]
+fn assignors_are_named_by_their_kafka_class() {
+    let p = plan(&["group-rebalance-cooperative"]);
+    for c in p["consumers"].as_array().expect("consumers") {
+        assert_eq!(
+            c["config"]["partition.assignment.strategy"],
+            "org.apache.kafka.clients.consumer.CooperativeStickyAssignor",
+            "{c}"
+        );
+    }
+}

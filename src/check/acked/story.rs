@@ -162,6 +162,15 @@ impl<'a> Story<'a> {
         )
     }
 
+    /// A history file could not read the record's partition at the end.
+    pub(super) fn unread(&self, a: &Acked) -> String {
+        let tp = self.result.names.tp(a.tp);
+        format!(
+            "{}, but the history has no log of {tp} read at the end (no leader to read it from, or the read failed): not known to be lost; reading {tp} once a replica leads it again, and not finding it, would prove it lost",
+            self.acked(a)
+        )
+    }
+
     /// No replica that leads or may lead the partition holds the record.
     pub(super) fn lost(&self, a: &Acked) -> String {
         let tp = self.result.names.tp(a.tp);

@@ -131,7 +131,9 @@ pub(crate) struct FinalLog {
     pub topic: String,
     pub partition: u32,
     pub leader: Option<u32>,
-    pub high_watermark: u64,
+    /// Required unless `readable` is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high_watermark: Option<u64>,
     /// `[offset, producer, seq]`, offsets increasing.
     pub records: Vec<(u64, Option<String>, Option<u64>)>,
     /// `false`: the recorder could not read the log.

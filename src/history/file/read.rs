@@ -616,6 +616,13 @@ impl<'a> Reader<'a> {
             self.unreadable.insert(tp);
             return Ok(());
         }
+        let Some(high_watermark) = log.high_watermark else {
+            return Err(self
+                .field_err("type", "a readable `final_log` without `high_watermark`")
+                .with_help(
+                    "give the high watermark the log was read up to, or mark the log \"readable\": false",
+                ));
+        };
         let mut records = Vec::with_capacity(log.records.len());
         let mut next = 0u64;
         for (offset, producer, seq) in &log.records {
@@ -632,14 +639,14 @@ impl<'a> Reader<'a> {
                 records.push((*offset, self.sent(p, *s, "records")?));
             }
         }
-        let end = log.log_end_offset.unwrap_or(next.max(log.high_watermark));
-        if log.high_watermark > end || next > end {
+        let end = log.log_end_offset.unwrap_or(next.max(high_watermark));
+        if high_watermark > end || next > end {
             return Err(self
                 .field_err(
                     "high_watermark",
                     format!(
                         "the high watermark {} and the records must end by the log end offset {end}",
-                        log.high_watermark
+                        high_watermark
                     ),
                 )
                 .with_help("high_watermark <= log_end_offset, and every record's offset < log_end_offset"));
@@ -658,7 +665,7 @@ impl<'a> Reader<'a> {
                 since: None,
             },
         };
-        let log = PartitionLog::recorded(&records, log.high_watermark, end);
+        let log = PartitionLog::recorded(&records, high_watermark, end);
         self.final_logs.insert(tp, (log, holder));
         Ok(())
     }

@@ -44,7 +44,7 @@ pub fn write(scenario: &Scenario, result: &RunResult) -> String {
                 Some(Holder::Leader(b)) => Some(*b),
                 _ => None,
             },
-            high_watermark: log.high_watermark(),
+            high_watermark: Some(log.high_watermark()),
             records: log
                 .records()
                 .map(|(o, r)| {
