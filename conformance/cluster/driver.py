@@ -71,6 +71,22 @@ def refusals(plan):
     return why
 
 
+# Client settings that describe the application's environment, not Kafka's behaviour: the driver
+# sets its own (bootstrap servers, client id, serializers, its commit recorder), and the test
+# cluster is PLAINTEXT, so security settings cannot apply.
+ENVIRONMENT_KEYS = {"bootstrap.servers", "client.id", "client.dns.lookup", "key.serializer",
+                    "value.serializer", "key.deserializer", "value.deserializer",
+                    "interceptor.classes", "metric.reporters", "security.protocol"}
+ENVIRONMENT_PREFIXES = ("sasl.", "ssl.")
+
+
+def client_config(config):
+    """A client's config without its environment settings, and the keys left out."""
+    kept = {k: v for k, v in config.items()
+            if k not in ENVIRONMENT_KEYS and not k.startswith(ENVIRONMENT_PREFIXES)}
+    return kept, sorted(set(config) - set(kept))
+
+
 def client_ids(plan):
     return [p["id"] for p in plan["producers"]] + [c["id"] for c in plan["consumers"]]
 
@@ -91,6 +107,11 @@ def notes(plan):
                                          for p in plan["producers"]):
         out.append("at high rates the proxy's own cost shapes throughput and latency: timings are "
                    "not comparable")
+    for c in plan["producers"] + plan["consumers"]:
+        _, dropped = client_config(c["config"])
+        if dropped:
+            out.append(f"`{c['id']}`'s {', '.join(dropped)} are the driver's own (PLAINTEXT, "
+                       "its bootstrap list and client id)")
     for f in plan["faults"]:
         if "appended" in f["trigger"]:
             out.append(f"`after: Appended(...)` of `{f['text']}` fires on the first ack at or past "
@@ -335,10 +356,11 @@ class Driver:
         self.admin.start()
         joining = {f["fault"]["consumer"] for f in self.plan["faults"] if f["fault"]["kind"] == "ConsumerJoin"}
         for p in self.plan["producers"]:
-            spec = dict(p, bootstrap=self.bootstrap())
+            spec = dict(p, bootstrap=self.bootstrap(), config=client_config(p["config"])[0])
             self.agents[p["id"]] = Agent(self, "producer", p["id"], spec, self.nodes[("client", p["id"])])
         for c in self.plan["consumers"]:
-            spec = dict(c, bootstrap=self.bootstrap(), wait_for_join=c["id"] in joining)
+            spec = dict(c, bootstrap=self.bootstrap(), config=client_config(c["config"])[0],
+                        wait_for_join=c["id"] in joining)
             self.agents[c["id"]] = Agent(self, "consumer", c["id"], spec, self.nodes[("client", c["id"])])
         if not self.admin.await_ready(STARTUP_TIMEOUT_S):
             raise RuntimeError(f"the cluster did not come up (logs in {self.work}: admin.log, ctl.log, b*.log)")
@@ -425,7 +447,8 @@ class Driver:
         elif kind == "Reset":
             self.net.proxy.reset(("client", fault["client"]), ("broker", fault["broker"]))
         elif kind == "AddPartitions":
-            self.admin.send(f"add-partitions {fault['topic']} {fault['count']}")
+            replicas = ";".join(",".join(map(str, r)) for r in fault.get("replicas", []))
+            self.admin.send(f"add-partitions {fault['topic']} {fault['count']} {replicas}".rstrip())
         elif kind == "ConsumerJoin":
             self.agents[fault["consumer"]].send("join")
         elif kind == "ConsumerLeave":

@@ -273,5 +273,18 @@ class Proxy:
                 last = max(time.monotonic() + delay_us / 1e6, last)
                 queue.put_nowait((last, head + body))
         finally:
+            # The reader's side closed (a broker killed, a client gone): deliver what is on its
+            # way, then close the other side too, as the peer's kernel would, so it notices now
+            # rather than at its request timeout.
             queue.put_nowait((0.0, None))
-            await writing
+            try:
+                await writing
+            finally:
+                writer.close()
+
+
+if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] != ["--cleanup"]:
+        sys.exit("usage: netns.py --cleanup   (removes the namespaces and bridge a run left)")
+    cleanup_stale()

@@ -45,6 +45,9 @@ enum Place {
     OnDisk { broker: BrokerId, offset: u64 },
     /// In the running leader's log, at or above its HW.
     Uncommitted { offset: u64 },
+    /// Acknowledged at `offset`, at or above the high watermark of a log that a history file
+    /// read only up to its HW: where a client cannot see.
+    AboveReadHw { offset: u64 },
     /// In the running leader's log below its HW.
     Committed,
 }
@@ -54,7 +57,7 @@ impl Place {
         match self {
             Place::Nowhere => 0,
             Place::Unread | Place::OnDisk { .. } => 1,
-            Place::Uncommitted { .. } => 2,
+            Place::Uncommitted { .. } | Place::AboveReadHw { .. } => 2,
             Place::Committed => 3,
         }
     }
@@ -91,6 +94,11 @@ pub fn acked(scenario: &Scenario, result: &RunResult) -> AckedVerdicts {
                     &mut v.uncommitted,
                     Measure::UncommittedAcked,
                     story.uncommitted(&acked, offset),
+                ),
+                Place::AboveReadHw { offset } => (
+                    &mut v.uncommitted,
+                    Measure::UncommittedAcked,
+                    story.above_read_hw(&acked, offset),
                 ),
                 Place::OnDisk { broker, offset } => (
                     &mut v.unavailable,
@@ -137,8 +145,15 @@ fn places(result: &RunResult) -> Vec<Vec<Place>> {
     if let Some(recorded) = &result.recorded {
         for (p, ph) in result.history.producers.iter().enumerate() {
             for (seq, h) in ph.records.iter().enumerate() {
-                if h.tp().is_some_and(|tp| recorded.unreadable.contains(&tp)) {
+                let Some(tp) = h.tp() else { continue };
+                if recorded.unreadable.contains(&tp) {
                     places[p][seq] = Place::Unread;
+                } else if let (false, Outcome::Acked { offset: Some(o), .. }) = (recorded.to_log_end, h.outcome())
+                    && result.logs.get(&tp).is_some_and(|log| o >= log.high_watermark())
+                {
+                    // A client reads up to the HW: past it, an acknowledged record may be in the
+                    // leader's log, or truncated; nothing the history shows proves it lost.
+                    places[p][seq] = Place::AboveReadHw { offset: o };
                 }
             }
         }

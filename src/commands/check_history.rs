@@ -1,11 +1,12 @@
 //! `kafkasim check-history`: the checkers and a scenario's `expect` over a history file (a
 //! simulated run's, or one recorded on a real cluster).
 
-use super::{CommandError, Exit, load, time_flag};
+use super::{CommandError, Exit, load};
 use crate::check::expect::{Bound, Check};
 use crate::check::{ExpectationOutcome, check_with_tolerance, describe_outcome};
 use crate::history::file::{self, Recorded};
 use crate::report::summary::write_finding;
+use crate::scenario::units::parse_duration;
 use crate::sim::SimDuration;
 use serde_json::json;
 use std::io::Write;
@@ -33,7 +34,11 @@ pub fn check_history(args: &CheckHistoryArgs, out: &mut dyn Write) -> Result<Exi
     let result = file::read(&args.history, &text, &scenario)?;
     let recorded: &Recorded = result.recorded.as_ref().expect("read from a file");
     let tolerance = match &args.tolerance {
-        Some(t) => time_flag("--tolerance", t, &scenario)?,
+        Some(t) => parse_duration(t).map_err(|why| {
+            CommandError(format!(
+                "error: invalid --tolerance `{t}`: {why}\n  = help: write a duration with a unit, e.g. --tolerance 3s\n"
+            ))
+        })?,
         None => SimDuration::ZERO,
     };
     let report = check_with_tolerance(&scenario, &result, tolerance);

@@ -4,6 +4,7 @@
 //! (`conformance/run`).
 
 use super::{CommandError, Exit, load_with};
+use crate::kafka::assignment;
 use crate::kafka::group::assignor::Strategy;
 use crate::scenario::config::Properties;
 use crate::scenario::{CommitMode, Fault, NodeRef, Overrides, Scenario, Trigger};
@@ -77,11 +78,7 @@ pub fn plan_of(s: &Scenario, seed: u64) -> Value {
                 CommitMode::AfterProcessing => "AfterProcessing",
             },
         })).collect::<Vec<_>>(),
-        "faults": s.faults.iter().map(|f| json!({
-            "trigger": trigger(s, &f.trigger),
-            "fault": fault(&f.fault),
-            "text": f.text,
-        })).collect::<Vec<_>>(),
+        "faults": faults(s, seed),
         "expect": s.expect.iter().map(|e| e.text.clone()).collect::<Vec<_>>(),
     })
 }
@@ -124,6 +121,31 @@ fn properties_where(props: &Properties, keep: impl Fn(&str) -> bool) -> Value {
         .map(|(k, v)| (k.clone(), Value::String(v.clone())))
         .collect::<serde_json::Map<_, _>>()
         .into()
+}
+
+/// The faults, each `AddPartitions` with the replica lists kafkasim's controller gives the new
+/// partitions when every broker is up (Kafka's `StripedReplicaPlacer` draws them at random: a
+/// replay passes these to `Admin.createPartitions` so both sides place them alike).
+fn faults(s: &Scenario, seed: u64) -> Value {
+    let brokers: Vec<u32> = (1..=s.cluster.brokers).collect();
+    let mut counts: Vec<u32> = s.topics.iter().map(|t| t.partitions).collect();
+    s.faults
+        .iter()
+        .map(|f| {
+            let mut v = fault(&f.fault);
+            if let Fault::AddPartitions { topic, count } = &f.fault
+                && let Some(t) = s.topics.iter().position(|x| &x.name == topic)
+                && *count > counts[t]
+            {
+                let replicas = s.topics[t].replicas(s.cluster.brokers, seed);
+                let rf = s.topics[t].replication_factor;
+                let added = assignment::rack_unaware_added(&brokers, replicas[0][0], counts[t], count - counts[t], rf);
+                v["replicas"] = json!(added);
+                counts[t] = *count;
+            }
+            json!({"trigger": trigger(s, &f.trigger), "fault": v, "text": f.text})
+        })
+        .collect()
 }
 
 fn trigger(s: &Scenario, t: &Trigger) -> Value {

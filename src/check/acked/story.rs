@@ -74,6 +74,15 @@ impl<'a> Story<'a> {
         )
     }
 
+    /// Acknowledged at `offset`, at or above the HW of a log a history read up to its HW.
+    pub(super) fn above_read_hw(&self, a: &Acked, offset: u64) -> String {
+        format!(
+            "{}, at or above the HW {} of the log read at the end: a consumer cannot read past the HW, so it is not committed at the end; it is in the leader's log unless a leader change truncated it, which the history cannot show. A read from the leader's log once its HW passes offset {offset}, not finding it there, would prove it lost",
+            self.acked(a),
+            self.result.logs[&a.tp].high_watermark()
+        )
+    }
+
     /// What moves the leader's HW past `offset`.
     fn committed_when(&self, tp: Tp, leader: BrokerId, offset: u64) -> String {
         let state = self.result.metadata.partition(tp);
@@ -175,11 +184,16 @@ impl<'a> Story<'a> {
     pub(super) fn lost(&self, a: &Acked) -> String {
         let tp = self.result.names.tp(a.tp);
         if self.result.recorded.is_some() {
-            let log = &self.result.logs[&a.tp];
+            let hw = self.result.logs[&a.tp].high_watermark();
+            let absent = match a.offset {
+                Some(o) => format!(
+                    "the log of {tp} read at the end does not hold it at offset {o}, below its HW {hw}: the committed log has something else there"
+                ),
+                None => format!("the log of {tp} read at the end (up to the HW {hw}) does not hold it"),
+            };
             return format!(
-                "{}, but the log of {tp} read at the end (up to the HW {}) does not hold it: in a recorded history, lost means acknowledged and absent from that log; a read that missed part of the log (a log start offset moved by retention, a reader stopped early) would prove it wrong",
-                self.acked(a),
-                log.high_watermark()
+                "{}, but {absent}; a read that missed part of the log (a log start offset moved by retention, a reader stopped early) would prove it wrong",
+                self.acked(a)
             );
         }
         let holders: Vec<BrokerId> = match self.result.holders.get(&a.tp) {

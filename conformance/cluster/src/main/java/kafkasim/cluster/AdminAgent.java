@@ -63,9 +63,7 @@ final class AdminAgent {
         while (true) {
             String[] c = Agent.pollCommand();
             if (c != null && c[0].equals("add-partitions")) {
-                admin.createPartitions(Map.of(c[1], NewPartitions.increaseTo(Integer.parseInt(c[2]))))
-                        .all()
-                        .get(10, TimeUnit.SECONDS);
+                addPartitions(c);
             } else if (c != null && c[0].equals("final")) {
                 finalLogs();
                 History.emit(History.line("_done"));
@@ -75,6 +73,27 @@ final class AdminAgent {
             next += POLL_MS * 1000;
             Agent.sleepUntil(next);
         }
+    }
+
+    /**
+     * `add-partitions <topic> <count> [r,r;r,r;...]`: `Admin.createPartitions`, with the new
+     * partitions' replica lists when given (kafkasim's placement; Kafka's own is random).
+     */
+    private void addPartitions(String[] c) throws Exception {
+        int count = Integer.parseInt(c[2]);
+        NewPartitions grow = NewPartitions.increaseTo(count);
+        if (c.length > 3) {
+            List<List<Integer>> lists = new ArrayList<>();
+            for (String list : c[3].split(";")) {
+                List<Integer> ids = new ArrayList<>();
+                for (String id : list.split(",")) {
+                    ids.add(Integer.parseInt(id));
+                }
+                lists.add(ids);
+            }
+            grow = NewPartitions.increaseTo(count, lists);
+        }
+        admin.createPartitions(Map.of(c[1], grow)).all().get(10, TimeUnit.SECONDS);
     }
 
     private void awaitBrokers(int brokers) throws InterruptedException {

@@ -74,6 +74,32 @@ final class ProducerAgent {
         }
     }
 
+    /**
+     * The error's name as kafkasim's history names it: Kafka's `Errors` name, except for the
+     * client-side failures kafkasim tells apart (all TimeoutExceptions to `Errors`): a batch
+     * expired after delivery.timeout.ms ("... ms has passed since batch creation", Sender.java),
+     * send() blocked past max.block.ms on metadata ("... not present in metadata after ... ms.",
+     * KafkaProducer.waitOnMetadata) or on memory (BufferExhaustedException, BufferPool.allocate),
+     * and a record too large for the producer (RecordTooLargeException).
+     */
+    static String errorName(Exception e) {
+        String message = String.valueOf(e.getMessage());
+        if (e instanceof org.apache.kafka.clients.producer.BufferExhaustedException
+                || (e instanceof org.apache.kafka.common.errors.TimeoutException
+                        && message.contains("not present in metadata after"))) {
+            return "TimeoutException(max.block.ms)";
+        }
+        if (e instanceof org.apache.kafka.common.errors.TimeoutException
+                && message.contains("has passed since batch creation")) {
+            return "TimeoutException(delivery.timeout.ms)";
+        }
+        if (e instanceof org.apache.kafka.common.errors.RecordTooLargeException
+                && !message.contains("The request included a message larger")) {
+            return "RecordTooLargeException";
+        }
+        return Errors.forException(e).name();
+    }
+
     /** Microseconds from the first record to record i, exactly as `Rate::offset_of`. */
     private long offsetOf(long i) {
         return java.math.BigInteger.valueOf(i)
@@ -107,7 +133,7 @@ final class ProducerAgent {
                     done.putNull("offset");
                 }
             } else {
-                done.put("error", Errors.forException(e).name());
+                done.put("error", errorName(e));
             }
             History.emit(done);
         });
