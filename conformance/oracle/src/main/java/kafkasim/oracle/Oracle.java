@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{"op":"partition","key_hex":"00ff","partitions":3} -> {"murmur2":-123,"partition":1}
  *       (Utils.murmur2, BuiltInPartitioner.partitionForKey)
  *   <li>{"op":"assign","strategy":"range","topics":{"t":3},"members":[{"id":"m1",
- *       "instance":null,"topics":["t"],"owned":[["t",0]],"generation":2}]} ->
+ *       "instance":null,"topics":["t"],"owned":[["t",0]],"generation":2,
+ *       "subscription_generation":2}]} ->
  *       {"members":[{"id":"m1","partitions":[["t",0]]}],"transferring":[["t",0,"m1"]]}
  *       (AbstractPartitionAssignor.assign(Cluster, GroupSubscription)), or {"threw":"..."} when
  *       the assignor throws
@@ -170,7 +171,9 @@ public final class Oracle {
      * One fresh assignor per request. The members go into a HashMap in the order given (the
      * JoinGroup order), as ConsumerCoordinator.onLeaderElected builds it. Eager `sticky` members
      * send their ownership as StickyAssignor user data (made by the assignor itself after
-     * onAssignment), cooperative ones in the subscription; both with their generation.
+     * onAssignment), cooperative ones in the subscription; both with their generation. An eager
+     * member's subscription carries "subscription_generation" as its generationId when given
+     * (none: a reset generation, or a client before KIP-792).
      */
     private static JsonNode assign(JsonNode request) throws Throwable {
         String strategy = request.get("strategy").asText();
@@ -196,7 +199,13 @@ public final class Oracle {
                     : generationNode.asInt();
             Subscription subscription;
             if (strategy.equals("sticky")) {
-                subscription = new Subscription(topics, stickyUserData(id, topics, owned, generation));
+                // ConsumerCoordinator.metadata puts the member's current generation in the
+                // subscription too; an eager member owns nothing there (it revoked everything).
+                JsonNode joined = member.get("subscription_generation");
+                ByteBuffer userData = stickyUserData(id, topics, owned, generation);
+                subscription = joined == null || joined.isNull()
+                        ? new Subscription(topics, userData)
+                        : new Subscription(topics, userData, List.of(), joined.asInt(), Optional.empty());
             } else if (strategy.equals("cooperative-sticky")) {
                 subscription = new Subscription(topics, null, owned, generation, Optional.empty());
             } else {
