@@ -272,6 +272,8 @@ impl Membership {
                     self.last_assignment.clone()
                 },
                 generation: self.owned_generation,
+                // ConsumerCoordinator.metadata: `generation().generationId`.
+                generation_id: self.generation,
             },
         };
         // The coordinator may hold a JoinGroup for the whole rebalance timeout.
@@ -554,6 +556,8 @@ impl Membership {
                         .map(|tp| TopicPartition::new(&names[tp.topic as usize], tp.partition))
                         .collect(),
                     generation: (m.subscription.generation >= 0).then_some(m.subscription.generation),
+                    subscription_generation: (m.subscription.generation_id >= 0)
+                        .then_some(m.subscription.generation_id),
                 }
             })
             .collect();

@@ -1046,6 +1046,7 @@ mod tests {
                 topics: vec![0],
                 owned: Vec::new(),
                 generation: -1,
+                generation_id: -1,
             },
         }
     }

@@ -16,6 +16,10 @@ pub struct Subscription {
     pub owned: Vec<Tp>,
     /// The generation those were assigned in (-1: none).
     pub generation: i32,
+    /// The generation the member last joined (`Subscription.generationId`, KIP-792; -1 when it
+    /// never joined or its generation was reset). Equal to `generation` unless the member missed
+    /// a generation; the eager `sticky` assignor reads it apart from its user data's.
+    pub generation_id: i32,
 }
 
 /// One member as the leader's `JoinGroup` answer lists it.

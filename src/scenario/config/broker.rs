@@ -409,17 +409,19 @@ impl BrokerConfig {
     /// Validates `cluster.config`, with `KafkaConfig.validateValues`'s cross-key rules.
     pub fn from_block(block: &ConfigBlock<'_, '_>) -> Result<BrokerConfig, ScenarioError> {
         let c = BROKER.validate(block)?;
+        // KafkaConfig.validateValues (core/src/main/scala/kafka/server/KafkaConfig.scala) checks
+        // the socket timeout first, then the lag time.
         let wait = c.int("replica.fetch.wait.max.ms");
-        if wait > c.int("replica.lag.time.max.ms") {
-            return Err(block.error_at_key(
-                "replica.fetch.wait.max.ms",
-                "replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR",
-            ));
-        }
         if wait > c.int("replica.socket.timeout.ms") {
             return Err(block.error_at_key(
                 "replica.socket.timeout.ms",
                 "replica.socket.timeout.ms should always be at least replica.fetch.wait.max.ms to prevent unnecessary socket timeouts",
+            ));
+        }
+        if wait > c.int("replica.lag.time.max.ms") {
+            return Err(block.error_at_key(
+                "replica.fetch.wait.max.ms",
+                "replica.fetch.wait.max.ms should always be less than or equal to replica.lag.time.max.ms to prevent frequent changes in ISR",
             ));
         }
         let seconds = c.uint("leader.imbalance.check.interval.seconds");

@@ -76,6 +76,12 @@ pub struct Member {
     pub owned_partitions: Vec<TopicPartition>,
     /// The generation those partitions were owned in; `None` for a member that never had one.
     pub generation: Option<i32>,
+    /// Eager `sticky` only: the generation in the subscription itself (`Subscription.generationId`,
+    /// the generation the member last joined), which can differ from the one in its user data
+    /// (`generation`): `None` after its generation was reset, older if it missed a generation.
+    /// Kafka's `allSubscriptionsEqual` reads this one for the earlier claimant of a partition.
+    /// `cooperative-sticky` members send their ownership here, so for them it is `generation`.
+    pub subscription_generation: Option<i32>,
 }
 
 impl Member {
@@ -87,6 +93,7 @@ impl Member {
             topics: topics.iter().map(|t| t.to_string()).collect(),
             owned_partitions: Vec::new(),
             generation: None,
+            subscription_generation: None,
         }
     }
 
@@ -100,6 +107,12 @@ impl Member {
     pub fn owning(mut self, generation: i32, partitions: Vec<TopicPartition>) -> Member {
         self.generation = Some(generation);
         self.owned_partitions = partitions;
+        self
+    }
+
+    /// The same member, its subscription carrying generation `generation` (eager `sticky`).
+    pub fn joined(mut self, generation: i32) -> Member {
+        self.subscription_generation = Some(generation);
         self
     }
 }

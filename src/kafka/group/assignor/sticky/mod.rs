@@ -43,7 +43,7 @@ pub fn assign(group: &Group, protocol: Protocol) -> (Vec<Vec<Tp>>, BTreeMap<Tp, 
     let member_data: Vec<Vec<Tp>> = (0..group.len())
         .map(|m| group.owned(m, protocol == Protocol::Eager))
         .collect();
-    let claims = claims(group, &member_data);
+    let claims = claims(group, &member_data, protocol);
     let (mut lists, transferring) = if claims.all_equal {
         constrained::assign(group, &claims)
     } else {
@@ -65,9 +65,23 @@ fn generation(group: &Group, member: usize) -> i32 {
     group.members[member].generation.unwrap_or(DEFAULT_GENERATION)
 }
 
+/// The generation `allSubscriptionsEqual` reads for an earlier claimant: its subscription's
+/// `generationId`, not its `MemberData`'s. For eager `sticky` members these differ: the
+/// generation of their ownership is in their user data (`StickyAssignor.memberData`).
+fn subscription_generation(group: &Group, member: usize, protocol: Protocol) -> i32 {
+    match protocol {
+        Protocol::Eager => group.members[member]
+            .subscription_generation
+            .unwrap_or(DEFAULT_GENERATION),
+        Protocol::Cooperative => generation(group, member),
+    }
+}
+
 /// `allSubscriptionsEqual`: walks the members in `HashMap` order; a partition claimed twice goes
 /// to the higher generation, and is taken from both claimants if their generations are equal.
-fn claims(group: &Group, member_data: &[Vec<Tp>]) -> Claims {
+/// The claimant met first is judged by its subscription's generation
+/// ([`subscription_generation`]), the later one by its `MemberData`'s, as Kafka does.
+fn claims(group: &Group, member_data: &[Vec<Tp>], protocol: Protocol) -> Claims {
     let mut all_equal = true;
     let mut topics: BTreeSet<&str> = BTreeSet::new();
     let mut owner: BTreeMap<Tp, usize> = BTreeMap::new();
@@ -90,7 +104,7 @@ fn claims(group: &Group, member_data: &[Vec<Tp>]) -> Claims {
                 owner.insert(tp, m);
                 continue;
             };
-            let other_gen = generation(group, other);
+            let other_gen = subscription_generation(group, other, protocol);
             if member_gen == other_gen {
                 contested.insert(tp);
                 owned[other].retain(|x| *x != tp);

@@ -11,9 +11,10 @@ use std::collections::BTreeMap;
 
 const BOTH: [Strategy; 2] = [Sticky, CooperativeSticky];
 
-/// A member owning `owned` since generation 1, the tests' `generationId`.
+/// A member owning `owned` since generation 1, the tests' `generationId`, which their
+/// `buildSubscriptionV2Above` also puts in an eager member's subscription.
 fn owner(id: &str, topics: &str, owned: &str) -> Member {
-    member(id, topics).owning(1, tps(owned))
+    member(id, topics).owning(1, tps(owned)).joined(1)
 }
 
 /// `cooperative-sticky`'s first round, then the second round its revocations trigger (the
@@ -555,14 +556,19 @@ fn s16_non_equal_subscription() {
 /// now subscribes only to a topic without partitions, so it sits out the reassignment and
 /// Kafka's `performReassignments` throws `NullPointerException` when it looks up BBAa's load.
 /// kafkasim ignores that stale claim (see the module notes) and still balances the group.
+/// (Every subscription carries its generation. Without them eager Kafka does not throw: AaAa's
+/// generation 2 beats consumer-a's missing one for b-10, and the harness gives AaAa b-10, b-0,
+/// b-2 and b-7, as kafkasim does.)
 #[test]
 fn a_stale_claim_kafka_cannot_handle_is_ignored() {
     let topics = counts(&[("orders", 0), ("b", 11), ("topic2", 1)]);
     let members = [
-        member("AaAa", "b").owning(2, tps("b-10")),
-        member("BBAa", "orders").owning(1, tps("b-2 b-0 b-4")),
-        member("m255", "b,topic2").owning(3, tps("b-1")),
-        member("consumer-a", "b,orders").owning(3, tps("b-6 b-3 b-10 b-0 b-4")),
+        member("AaAa", "b").owning(2, tps("b-10")).joined(2),
+        member("BBAa", "orders").owning(1, tps("b-2 b-0 b-4")).joined(1),
+        member("m255", "b,topic2").owning(3, tps("b-1")).joined(3),
+        member("consumer-a", "b,orders")
+            .owning(3, tps("b-6 b-3 b-10 b-0 b-4"))
+            .joined(3),
     ];
     let a = run(Sticky, &topics, &members);
     assert_lists(
@@ -585,4 +591,24 @@ fn a_stale_claim_kafka_cannot_handle_is_ignored() {
             ("consumer-a", "b-6 b-3 b-10 b-4"),
         ],
     );
+}
+
+/// Found by the oracle: an eager member's generation is in its `StickyAssignor` user data, but
+/// `allSubscriptionsEqual` judges the claimant it met first by its subscription's `generationId`.
+/// m-9 (user data generation 3, met first in `HashMap` order) and z (generation 2, its
+/// subscription without one, as after a reset) both claim Aa-2: z's 2 beats m-9's missing
+/// generation, so m-9 keeps only Aa-3; z no longer subscribes to Aa, and Aa-2 comes back to m-9
+/// last. With generations in the subscriptions, m-9's 3 wins and it keeps both.
+#[test]
+fn an_eager_claim_is_judged_by_the_earlier_claimants_subscription_generation() {
+    let topics = counts(&[("Aa", 4), ("BB", 0)]);
+    let members = [
+        member("m-9", "Aa,BB").owning(3, tps("Aa-2 Aa-3")),
+        member("z", "BB").owning(2, tps("Aa-2")),
+    ];
+    let a = run(Sticky, &topics, &members);
+    assert_lists(&a, &[("m-9", "Aa-3 Aa-0 Aa-1 Aa-2"), ("z", "")]);
+    let joined = [members[0].clone().joined(3), members[1].clone().joined(2)];
+    let a = run(Sticky, &topics, &joined);
+    assert_lists(&a, &[("m-9", "Aa-2 Aa-3 Aa-0 Aa-1"), ("z", "")]);
 }

@@ -20,6 +20,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Properties;
+import kafka.server.KafkaConfig;
 import org.apache.kafka.clients.GroupRebalanceConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
@@ -38,11 +40,15 @@ import org.apache.kafka.common.Cluster;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.errors.InvalidConfigurationException;
 import org.apache.kafka.common.protocol.types.Schema;
 import org.apache.kafka.common.protocol.types.Struct;
 import org.apache.kafka.common.utils.CollectionUtils;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.common.utils.Utils;
+import org.apache.kafka.server.config.AbstractKafkaConfig;
+import org.apache.kafka.storage.internals.log.LogConfig;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -55,7 +61,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{"op":"partition","key_hex":"00ff","partitions":3} -> {"murmur2":-123,"partition":1}
  *       (Utils.murmur2, BuiltInPartitioner.partitionForKey)
  *   <li>{"op":"assign","strategy":"range","topics":{"t":3},"members":[{"id":"m1",
- *       "instance":null,"topics":["t"],"owned":[["t",0]],"generation":2}]} ->
+ *       "instance":null,"topics":["t"],"owned":[["t",0]],"generation":2,
+ *       "subscription_generation":2}]} ->
  *       {"members":[{"id":"m1","partitions":[["t",0]]}],"transferring":[["t",0,"m1"]]}
  *       (AbstractPartitionAssignor.assign(Cluster, GroupSubscription)), or {"threw":"..."} when
  *       the assignor throws
@@ -63,8 +70,11 @@ import org.slf4j.LoggerFactory;
  *       {"ok":false,"error":"ConfigException","message":"..."} (ProducerConfig, then
  *       KafkaProducer's delivery-timeout check; ConsumerConfig, then the assignor classes, the
  *       ConsumerCoordinator's non-empty assignor list and the Heartbeat check that the
- *       consumer's constructor adds)
- *   <li>{"op":"defaults","which":"consumer"} -> {"defaults":{"key":"value" or null},
+ *       consumer's constructor adds); "which":"broker" builds a KafkaConfig (KafkaConfig.fromProps,
+ *       with the keys a KRaft broker must have added: see BROKER_REQUIRED), "which":"topic" runs
+ *       LogConfig.validate (names, ConfigDef parsing, LogConfig.validateValues)
+ *   <li>{"op":"defaults","which":"consumer"} (or producer, broker: AbstractKafkaConfig.CONFIG_DEF,
+ *       topic: LogConfig.configKeys) -> {"defaults":{"key":"value" or null},
  *       "required":["key.deserializer"],"types":{"key":"INT"},"validators":{"key":"[0,...]"}} (ConfigDef defaults as ConfigDef.convertToString prints
  *       them, null for a null default; keys without a default are listed as required; each
  *       key's ConfigDef.Type and its validator as the validator's toString prints it, e.g. a
@@ -75,6 +85,20 @@ import org.slf4j.LoggerFactory;
  */
 public final class Oracle {
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * What a KRaft broker must be given to pass KafkaConfig's own checks (roles, id, listeners,
+     * controller quorum, log directory), none of which kafkasim models: added to every broker
+     * config, so the comparison is about the keys kafkasim does model.
+     */
+    private static final Map<String, String> BROKER_REQUIRED = Map.of(
+            "process.roles", "broker",
+            "node.id", "1",
+            "controller.quorum.bootstrap.servers", "localhost:9093",
+            "controller.listener.names", "CONTROLLER",
+            "listeners", "PLAINTEXT://localhost:9092",
+            "listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs", "/nonexistent/kafkasim-oracle");
 
     private Oracle() {}
 
@@ -170,7 +194,9 @@ public final class Oracle {
      * One fresh assignor per request. The members go into a HashMap in the order given (the
      * JoinGroup order), as ConsumerCoordinator.onLeaderElected builds it. Eager `sticky` members
      * send their ownership as StickyAssignor user data (made by the assignor itself after
-     * onAssignment), cooperative ones in the subscription; both with their generation.
+     * onAssignment), cooperative ones in the subscription; both with their generation. An eager
+     * member's subscription carries "subscription_generation" as its generationId when given
+     * (none: a reset generation, or a client before KIP-792).
      */
     private static JsonNode assign(JsonNode request) throws Throwable {
         String strategy = request.get("strategy").asText();
@@ -196,7 +222,13 @@ public final class Oracle {
                     : generationNode.asInt();
             Subscription subscription;
             if (strategy.equals("sticky")) {
-                subscription = new Subscription(topics, stickyUserData(id, topics, owned, generation));
+                // ConsumerCoordinator.metadata puts the member's current generation in the
+                // subscription too; an eager member owns nothing there (it revoked everything).
+                JsonNode joined = member.get("subscription_generation");
+                ByteBuffer userData = stickyUserData(id, topics, owned, generation);
+                subscription = joined == null || joined.isNull()
+                        ? new Subscription(topics, userData)
+                        : new Subscription(topics, userData, List.of(), joined.asInt(), Optional.empty());
             } else if (strategy.equals("cooperative-sticky")) {
                 subscription = new Subscription(topics, null, owned, generation, Optional.empty());
             } else {
@@ -303,10 +335,29 @@ public final class Oracle {
         String which = request.get("which").asText();
         Map<String, Object> config = new LinkedHashMap<>();
         request.get("config").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
+        ObjectNode answer = JSON.createObjectNode();
+        if (which.equals("broker") || which.equals("topic")) {
+            Properties props = new Properties();
+            if (which.equals("broker")) {
+                props.putAll(BROKER_REQUIRED);
+            }
+            props.putAll(config);
+            try {
+                if (which.equals("broker")) {
+                    KafkaConfig.fromProps(props, false);
+                } else {
+                    LogConfig.validate(props);
+                }
+                answer.put("ok", true);
+            } catch (ConfigException | InvalidConfigurationException | IllegalArgumentException e) {
+                // IllegalArgumentException: KafkaConfig.validateValues' Scala `require`s.
+                reject(answer, e);
+            }
+            return answer;
+        }
         if (!which.equals("producer") && !which.equals("consumer")) {
             throw new IllegalArgumentException("unknown config set `" + which + "`");
         }
-        ObjectNode answer = JSON.createObjectNode();
         try {
             if (which.equals("producer")) {
                 config.putIfAbsent("key.serializer", "org.apache.kafka.common.serialization.ByteArraySerializer");
@@ -350,11 +401,15 @@ public final class Oracle {
 
     private static JsonNode defaults(JsonNode request) {
         String which = request.get("which").asText();
-        ConfigDef def;
+        Map<String, ConfigDef.ConfigKey> keys;
         if (which.equals("producer")) {
-            def = ProducerConfig.configDef();
+            keys = ProducerConfig.configDef().configKeys();
         } else if (which.equals("consumer")) {
-            def = ConsumerConfig.configDef();
+            keys = ConsumerConfig.configDef().configKeys();
+        } else if (which.equals("broker")) {
+            keys = AbstractKafkaConfig.CONFIG_DEF.configKeys();
+        } else if (which.equals("topic")) {
+            keys = LogConfig.configKeys();
         } else {
             throw new IllegalArgumentException("unknown config set `" + which + "`");
         }
@@ -363,7 +418,7 @@ public final class Oracle {
         ArrayNode required = answer.putArray("required");
         ObjectNode types = answer.putObject("types");
         ObjectNode validators = answer.putObject("validators");
-        def.configKeys().forEach((name, key) -> {
+        keys.forEach((name, key) -> {
             types.put(name, key.type.name());
             validators.put(name, key.validator == null ? null : key.validator.toString());
             if (key.defaultValue == ConfigDef.NO_DEFAULT_VALUE) {
