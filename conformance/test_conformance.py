@@ -1,0 +1,130 @@
+"""Unit tests of the conformance tooling's logic that needs no cluster: what the driver refuses
+and notes, which client settings it keeps, the verdict rules and the timings of conformance/run.
+Run with `python3 -m unittest conformance/test_conformance.py` (CI does)."""
+
+import importlib.machinery
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "cluster"))
+
+import driver  # noqa: E402
+
+
+def load_script(name):
+    loader = importlib.machinery.SourceFileLoader(name.replace("-", "_"), os.path.join(HERE, name))
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+run = load_script("run")
+
+
+def plan(**changes):
+    p = {"scenario": "s", "brokers": 3, "model_config": {}, "faults": [], "producers": [],
+         "consumers": [], "network": {"latency_us": 1000, "jitter_us": 0,
+                                       "bandwidth_bits_per_s": 1_000_000_000}}
+    p.update(changes)
+    return p
+
+
+def fault(kind, text, trigger=None, **fields):
+    return {"trigger": trigger or {"at_us": 0}, "fault": dict(kind=kind, **fields), "text": text}
+
+
+class Refusals(unittest.TestCase):
+    def test_a_mappable_plan_is_not_refused(self):
+        self.assertEqual(driver.refusals(plan(faults=[fault("Crash", "Crash(broker: 1)", broker=1)])), [])
+
+    def test_a_power_loss_and_old_kafka_models_are_refused_with_the_reason(self):
+        why = driver.refusals(plan(
+            faults=[fault("Crash", "Crash(broker: 2, lose_unflushed: true)", broker=2, lose_unflushed=True)],
+            model_config={"kafkasim.truncation.rule": "high-watermark", "kafkasim.min.isr.hw.gate": "false"}))
+        self.assertEqual(len(why), 3)
+        self.assertIn("page cache", why[2])
+        self.assertIn("KIP-101", why[0])
+        self.assertIn("KAFKA-15583", why[1])
+
+    def test_approximations_are_noted(self):
+        notes = driver.notes(plan(
+            faults=[fault("Crash", "Crash(broker: 1)", trigger={"appended": {"topic": "t", "partition": 0, "offset": 5}})],
+            producers=[{"id": "p1", "config": {"security.protocol": "SSL", "acks": "all"},
+                        "rate": {"count": 10, "per_us": 1_000_000}}]))
+        self.assertTrue(any("Appended" in n for n in notes), notes)
+        self.assertTrue(any("security.protocol" in n for n in notes), notes)
+
+
+class ClientConfig(unittest.TestCase):
+    def test_environment_settings_stay_the_drivers_and_the_rest_pass(self):
+        kept, dropped = driver.client_config({
+            "acks": "all", "bootstrap.servers": "kafka-1:9092", "client.id": "x",
+            "sasl.mechanism": "PLAIN", "ssl.truststore.location": "/t", "linger.ms": "5"})
+        self.assertEqual(kept, {"acks": "all", "linger.ms": "5"})
+        self.assertEqual(dropped, ["bootstrap.servers", "client.id", "sasl.mechanism", "ssl.truststore.location"])
+
+
+def report(*verdicts):
+    """A check-history --json report with `(ok, bound)` per expectation."""
+    return {"expectations": [{"text": f"E{i}", "ok": ok, "bound": bound, "found": "0", "why": None if ok is not None else "needs replicas"}
+                             for i, (ok, bound) in enumerate(verdicts)]}
+
+
+class Verdicts(unittest.TestCase):
+    def test_a_never_claim_agrees_only_when_both_sides_hold_in_every_run_or_both_miss(self):
+        sim = [report((True, "exactly")), report((True, "exactly"))]
+        self.assertTrue(run.verdicts(sim, [report((True, "exactly"))] * 3)[0]["agree"])
+        mixed = [report((True, "exactly")), report((False, "exactly")), report((True, "exactly"))]
+        self.assertFalse(run.verdicts(sim, mixed)[0]["agree"])
+        self.assertTrue(run.verdicts([report((False, "exactly"))], mixed)[0]["agree"])
+
+    def test_a_can_happen_claim_agrees_when_it_holds_in_some_run_on_each_side(self):
+        sim = [report((False, "at_least")), report((True, "at_least"))]
+        self.assertTrue(run.verdicts(sim, [report((False, "at_least")), report((True, "at_least"))])[0]["agree"])
+        self.assertFalse(run.verdicts(sim, [report((False, "at_least"))] * 3)[0]["agree"])
+
+    def test_a_state_check_is_compared_like_a_never_claim(self):
+        sim = [report((True, None))] * 2
+        self.assertFalse(run.verdicts(sim, [report((True, None)), report((False, None))])[0]["agree"])
+
+    def test_what_a_history_cannot_decide_is_not_compared(self):
+        v = run.verdicts([report((None, "exactly"))], [report((None, "exactly"))])[0]
+        self.assertIsNone(v["agree"])
+        self.assertEqual(v["why"], "needs replicas")
+
+
+class Timings(unittest.TestCase):
+    def test_latency_and_the_time_from_a_leaders_crash_to_the_first_ack_on_its_partitions(self):
+        lines = [
+            {"type": "partition_state", "at_us": 0, "topic": "t", "partition": 0, "leader": 1, "isr": [1, 2]},
+            {"type": "send", "at_us": 0, "producer": "p1", "seq": 0, "topic": "t", "partition": None},
+            {"type": "ack", "at_us": 2000, "producer": "p1", "seq": 0, "partition": 0, "offset": 0},
+            {"type": "fault", "at_us": 10000, "fault": "Crash(broker: 1)"},
+            {"type": "send", "at_us": 11000, "producer": "p1", "seq": 1, "topic": "t", "partition": None},
+            {"type": "partition_state", "at_us": 500000, "topic": "t", "partition": 0, "leader": 2, "isr": [2]},
+            {"type": "ack", "at_us": 510000, "producer": "p1", "seq": 1, "partition": 0, "offset": 1},
+        ]
+        with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+            f.write("".join(json.dumps(l) + "\n" for l in lines))
+        try:
+            t = run.timings(f.name)
+        finally:
+            os.unlink(f.name)
+        self.assertEqual(t["failover_ms"], 500.0)
+        self.assertEqual(t["p99_ms"], 499.0)
+        self.assertEqual(t["p50_ms"], 499.0)
+
+    def test_ratios_are_medians_real_over_kafkasim(self):
+        r = run.ratio([{"p50_ms": 10}, {"p50_ms": 30}, {"p50_ms": 20}], [{"p50_ms": 40}], "p50_ms")
+        self.assertEqual((r["kafkasim"], r["real"], r["ratio"]), (20, 40, 2.0))
+        self.assertIsNone(run.ratio([{}], [{"p50_ms": 1}], "p50_ms"))
+
+
+if __name__ == "__main__":
+    unittest.main()
