@@ -1,7 +1,7 @@
 //! Consumer groups end to end: where the coordinator is, what happens when it dies, static
-//! members that restart, and `describe`'s `kafka-consumer-groups` view.
+//! members that restart, members that close, and `describe`'s `kafka-consumer-groups` view.
 
-use crate::support::{kafkasim, run_traced};
+use crate::support::{bundled_scenarios, kafkasim, run_traced};
 use kafkasim::kafka::group::assignor::Strategy;
 use kafkasim::kafka::group::coordinator::GroupState;
 use kafkasim::kafka::group::messages::offsets_partition;
@@ -334,5 +334,130 @@ fn partition_assignment_strategy_takes_kafkas_class_names() {
     assert_eq!(
         s.consumers[0].config.strategies,
         [Strategy::RoundRobin, Strategy::Range]
+    );
+}
+
+/// What the member whose id starts with `prefix` (its client id, or its `group.instance.id` for
+/// a static member) owned in `g1`'s last stable generation at `at`.
+fn owned_at(r: &RunResult, prefix: &str, at: SimTime) -> Vec<Tp> {
+    r.history
+        .group_assignment_at("g1", at)
+        .into_iter()
+        .filter(|(m, _)| m.starts_with(&format!("{prefix}-")))
+        .flat_map(|(_, p)| p.to_vec())
+        .collect()
+}
+
+/// The partitions consumer number `consumer` revoked at or after `from`, with when.
+fn revoked_from(r: &RunResult, consumer: u32, from: SimTime) -> Vec<(SimTime, Tp)> {
+    r.history
+        .revocations
+        .iter()
+        .filter(|(t, c, _)| *c == consumer && *t >= from)
+        .map(|(t, _, tp)| (*t, *tp))
+        .collect()
+}
+
+/// Found by the real-cluster suite (issue 12): on Kafka 4.0.1 (Java client, eager range),
+/// group-rebalance-range's `ConsumerLeave(c1)` at 14 s shows `revoke c1 [orders-0, orders-1]`
+/// before c2 and c3 revoke theirs in the rebalance: 12 revocations, where kafkasim counted 10.
+/// `ConsumerCoordinator.close` commits (`maybeAutoCommitOffsetsSync`), then `onLeavePrepare`
+/// revokes every owned partition, then `maybeLeaveGroup` sends the `LeaveGroup` that starts the
+/// rebalance.
+#[test]
+fn group_rebalance_range_a_closing_consumer_revokes_its_partitions_before_the_group_rebalances() {
+    let s = bundled_scenarios()
+        .into_iter()
+        .find(|s| s.name == "group-rebalance-range")
+        .expect("bundled");
+    let r = run_traced(&s, TraceFormat::Text, None);
+    let close = SimTime::from_us(14_000_000);
+    let c1 = s.consumer_index("c1").expect("c1") as u32;
+    let owned = owned_at(&r, "c1", close);
+    assert_eq!(owned, [0, 1].map(|partition| Tp { topic: 0, partition }));
+    let revoked = revoked_from(&r, c1, close);
+    assert_eq!(
+        revoked.iter().map(|(_, tp)| *tp).collect::<Vec<_>>(),
+        owned,
+        "c1 revokes exactly what it owned"
+    );
+    let at = revoked[0].0;
+    assert!(revoked.iter().all(|(t, _)| *t == at), "{revoked:?}");
+    let last_commit = r
+        .history
+        .commits
+        .iter()
+        .filter(|c| c.member.starts_with("c1-"))
+        .map(|c| c.at)
+        .max()
+        .expect("c1 commits");
+    assert!(
+        (close..=at).contains(&last_commit),
+        "the close commit ({last_commit:?}) comes first, then the revocation ({at:?})"
+    );
+    let rebalance = r
+        .history
+        .group_states
+        .iter()
+        .find(|(t, g, state, _)| {
+            *t >= close && g.as_ref() == "g1" && *state == GroupState::PreparingRebalance
+        })
+        .map(|(t, ..)| *t)
+        .expect("c1's LeaveGroup starts a rebalance");
+    assert!(at < rebalance, "revoked at {at:?}, rebalance at {rebalance:?}");
+    let others: Vec<_> = r
+        .history
+        .revocations
+        .iter()
+        .filter(|(t, c, _)| *t >= close && *c != c1)
+        .collect();
+    assert_eq!(others.len(), 4, "c2 and c3 revoke 2 each: {others:?}");
+    assert!(others.iter().all(|(t, _, _)| *t > rebalance), "{others:?}");
+    assert_eq!(r.history.revocations.len(), 12, "as the real cluster counts");
+    let line = lines(&r, "assignment")
+        .into_iter()
+        .find(|l| l.split_whitespace().nth(1) == Some("c1") && ms(l) >= 14_000.0)
+        .expect("c1's assignment line at close");
+    assert!(line.ends_with("revoked orders 0,1; assigned nothing"), "{line}");
+}
+
+/// `AbstractCoordinator.close` runs `onLeavePrepare` for a static member too; only
+/// `maybeLeaveGroup` skips it (no `LeaveGroup`: the coordinator keeps the member until its
+/// session expires). Without auto-commit, `close()` has nothing to wait for: the partitions go
+/// at once.
+#[test]
+fn a_static_member_that_closes_revokes_its_partitions_but_sends_no_leave_group() {
+    let config = |id: &str| {
+        format!(
+            r#", "group.instance.id": "i-{id}", "session.timeout.ms": 10000, "enable.auto.commit": false"#
+        )
+    };
+    let close = SimTime::from_us(10_000_000);
+    let r = run_traced(
+        &group(
+            config,
+            r#"(at: "10s", fault: ConsumerLeave(consumer: "c1"))"#,
+            "15s",
+        ),
+        TraceFormat::Text,
+        None,
+    );
+    let owned = owned_at(&r, "i-c1", close);
+    assert_eq!(owned.len(), 2, "{owned:?}");
+    let revoked = revoked_from(&r, 0, close);
+    assert_eq!(revoked, owned.iter().map(|tp| (close, *tp)).collect::<Vec<_>>());
+    let states_after_close: Vec<_> = r
+        .history
+        .group_states
+        .iter()
+        .filter(|(t, ..)| *t >= close)
+        .collect();
+    assert!(
+        states_after_close.is_empty(),
+        "no LeaveGroup, no rebalance within the session: {states_after_close:?}"
+    );
+    assert!(
+        !lines(&r, "group").iter().any(|l| l.contains("LeaveGroup")),
+        "a static member sends no LeaveGroup"
     );
 }

@@ -332,11 +332,26 @@ impl Membership {
         self.heartbeat = None;
     }
 
-    /// Leaves for good (`close()`).
+    /// `ConsumerCoordinator.onLeavePrepare` (kafka-clients 4.0.1), the first step of leaving for
+    /// good (`close()`): every owned partition is given up before `LeaveGroup`.
+    /// `AbstractCoordinator.close` calls it for static members too (only `maybeLeaveGroup` skips
+    /// them). It calls `onPartitionsLost` without a generation or during a rebalance, else
+    /// `onPartitionsRevoked`; either way the partitions are dropped, and kafkasim records both as
+    /// revoked, as the conformance agent's listener does.
+    pub(super) fn prepare_leave(&mut self) -> Vec<Change> {
+        // A member dropped for a poll timeout loses its partitions here, not at a next poll.
+        self.lost_pending = false;
+        let dropped = std::mem::take(&mut self.owned);
+        if dropped.is_empty() {
+            return Vec::new();
+        }
+        vec![Change::Revoke(dropped)]
+    }
+
+    /// Leaves for good (`close()`), after [`Membership::prepare_leave`].
     pub(super) fn close(&mut self, now: SimTime, net: &mut NetworkClient, out: &mut O) {
         self.leave(now, net, out);
         self.phase = Phase::Closed;
-        self.owned.clear();
     }
 
     /// True if `correlation` from `broker` is one of this member's requests.

@@ -140,9 +140,14 @@ impl Consumer {
         }
     }
 
-    /// The last step of `close()`: `LeaveGroup`.
+    /// The last step of `close()`: revoke every owned partition, then `LeaveGroup`
+    /// (`ConsumerCoordinator.close`: `maybeAutoCommitOffsetsSync`, then `AbstractCoordinator.
+    /// close`: `onLeavePrepare`, `maybeLeaveGroup`).
     fn leave(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
         self.leave_after_commit = false;
+        let Some(g) = self.group.as_mut() else { return };
+        let changes = g.prepare_leave();
+        self.apply(changes, now, out);
         if let Some(g) = self.group.as_mut() {
             g.close(now, &mut self.net, out);
         }
