@@ -148,7 +148,8 @@ fn places(result: &RunResult) -> Vec<Vec<Place>> {
                 let Some(tp) = h.tp() else { continue };
                 if recorded.unreadable.contains(&tp) {
                     places[p][seq] = Place::Unread;
-                } else if let (false, Outcome::Acked { offset: Some(o), .. }) = (recorded.to_log_end, h.outcome())
+                } else if let (false, Outcome::Acked { offset: Some(o), .. }) =
+                    (recorded.to_log_end, h.outcome())
                     && result.logs.get(&tp).is_some_and(|log| o >= log.high_watermark())
                 {
                     // A client reads up to the HW: past it, an acknowledged record may be in the

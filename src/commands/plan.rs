@@ -139,7 +139,13 @@ fn faults(s: &Scenario, seed: u64) -> Value {
             {
                 let replicas = s.topics[t].replicas(s.cluster.brokers, seed);
                 let rf = s.topics[t].replication_factor;
-                let added = assignment::rack_unaware_added(&brokers, replicas[0][0], counts[t], count - counts[t], rf);
+                let added = assignment::rack_unaware_added(
+                    &brokers,
+                    replicas[0][0],
+                    counts[t],
+                    count - counts[t],
+                    rf,
+                );
                 v["replicas"] = json!(added);
                 counts[t] = *count;
             }

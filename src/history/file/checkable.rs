@@ -22,11 +22,13 @@ pub fn not_checkable(e: &Expectation, recorded: &Recorded, names: &Names) -> Opt
         })
     };
     match measure {
-        Measure::DivergentReplicas => {
-            Some("it needs every replica's log; a history has one log per partition, as a consumer reads it".to_string())
-        }
+        Measure::DivergentReplicas => Some(
+            "it needs every replica's log; a history has one log per partition, as a consumer reads it"
+                .to_string(),
+        ),
         Measure::Retries | Measure::Deduplicated | Measure::Requests => Some(
-            "it needs the producer's requests and batches; a history has each send and its outcome only".to_string(),
+            "it needs the producer's requests and batches; a history has each send and its outcome only"
+                .to_string(),
         ),
         Measure::Reordered if filter.consumer.is_some() => None,
         // An acknowledged record of a partition whose log could not be read is unavailable:
@@ -34,10 +36,9 @@ pub fn not_checkable(e: &Expectation, recorded: &Recorded, names: &Names) -> Opt
         // Without the log above the HW (no `log_end_offset`), an acknowledged record at or above
         // the HW counts as uncommitted: not known to be lost (`check::acked`).
         Measure::LostAcked | Measure::UnavailableAcked | Measure::UncommittedAcked => None,
-        Measure::Duplicates
-        | Measure::Reordered
-        | Measure::ReadUncommitted
-        | Measure::Skipped => unreadable(),
+        Measure::Duplicates | Measure::Reordered | Measure::ReadUncommitted | Measure::Skipped => {
+            unreadable()
+        }
         Measure::Acked
         | Measure::Failed
         | Measure::Consumed
