@@ -134,10 +134,15 @@ final class AdminAgent {
         long deadline = System.currentTimeMillis() + 60_000;
         while (System.currentTimeMillis() < deadline) {
             boolean led = true;
-            for (TopicDescription d : describe().values()) {
-                for (TopicPartitionInfo pi : d.partitions()) {
-                    led &= pi.leader() != null && pi.isr().size() == pi.replicas().size();
+            try {
+                for (TopicDescription d : describe().values()) {
+                    for (TopicPartitionInfo pi : d.partitions()) {
+                        led &= pi.leader() != null && pi.isr().size() == pi.replicas().size();
+                    }
                 }
+            } catch (java.util.concurrent.ExecutionException e) {
+                // The brokers' metadata does not have the new topics yet.
+                led = false;
             }
             if (led) {
                 return;
