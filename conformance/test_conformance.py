@@ -112,13 +112,18 @@ class Timings(unittest.TestCase):
         ]
         with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
             f.write("".join(json.dumps(l) + "\n" for l in lines))
-        try:
-            t = run.timings(f.name)
-        finally:
-            os.unlink(f.name)
+        t = run.timings(f.name)
         self.assertEqual(t["failover_ms"], 500.0)
         self.assertEqual(t["p99_ms"], 499.0)
         self.assertEqual(t["p50_ms"], 499.0)
+        with open(f.name, "w") as again:
+            again.write("".join(json.dumps(l) + "\n" for l in lines))
+        try:
+            acks0 = run.timings(f.name, {"p1"})
+        finally:
+            os.unlink(f.name)
+        self.assertNotIn("failover_ms", acks0, "an acks=0 callback is no successor's answer")
+        self.assertEqual(acks0["p50_ms"], 499.0)
 
     def test_ratios_are_medians_real_over_kafkasim(self):
         r = run.ratio([{"p50_ms": 10}, {"p50_ms": 30}, {"p50_ms": 20}], [{"p50_ms": 40}], "p50_ms")
