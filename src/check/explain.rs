@@ -12,18 +12,28 @@ use crate::simulation::RunResult;
 
 /// The lines that explain `finding`: the path of its record, and of the record that overtook it.
 pub fn explain(result: &RunResult, finding: &Finding) -> Vec<String> {
-    if result.recorded.is_some() {
-        return recorded::explain(result, finding);
-    }
-    let mut lines = path(result, finding.record);
+    // A history file has no requests, appends or replica logs: its story says less.
+    let from_file = result.recorded.is_some();
+    let path_of = |r: RecordId| {
+        if from_file {
+            vec![recorded::path(result, r)]
+        } else {
+            path(result, r)
+        }
+    };
+    let mut lines = path_of(finding.record);
     if matches!(
         finding.measure,
         Measure::LostAcked | Measure::UncommittedAcked | Measure::UnavailableAcked
     ) {
-        lines.push(at_the_end(result, finding));
+        lines.push(if from_file {
+            recorded::at_the_end(result, finding)
+        } else {
+            at_the_end(result, finding)
+        });
     }
     if let Some(other) = finding.other {
-        lines.extend(path(result, other));
+        lines.extend(path_of(other));
     }
     lines
 }

@@ -2,29 +2,13 @@
 //! its outcome, where it is in the log read at the end); a file has no requests, appends or
 //! replica logs.
 
-use super::super::expect::Measure;
 use super::super::scan::Finding;
 use crate::history::Outcome;
 use crate::kafka::record::RecordId;
 use crate::simulation::RunResult;
 
-/// The lines that explain `finding`, from a recorded history.
-pub(super) fn explain(result: &RunResult, finding: &Finding) -> Vec<String> {
-    let mut lines = vec![path(result, finding.record)];
-    if matches!(
-        finding.measure,
-        Measure::LostAcked | Measure::UncommittedAcked | Measure::UnavailableAcked
-    ) {
-        lines.push(at_the_end(result, finding));
-    }
-    if let Some(other) = finding.other {
-        lines.push(path(result, other));
-    }
-    lines
-}
-
 /// `p1#7: send() at 1.2ms -> orders-1; acked at 5ms with offset 40`.
-fn path(result: &RunResult, r: RecordId) -> String {
+pub(super) fn path(result: &RunResult, r: RecordId) -> String {
     let names = &result.names;
     let h = result.history.get(r);
     let tp = h
@@ -45,7 +29,7 @@ fn path(result: &RunResult, r: RecordId) -> String {
 }
 
 /// `  p1#7: not in the log of orders-1 read at the end (leader broker-2, HW 40, LEO 41)`.
-fn at_the_end(result: &RunResult, finding: &Finding) -> String {
+pub(super) fn at_the_end(result: &RunResult, finding: &Finding) -> String {
     let name = result.names.record(finding.record);
     let tp = result.names.tp(finding.tp);
     let Some(log) = result.logs.get(&finding.tp) else {

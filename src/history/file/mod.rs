@@ -149,36 +149,25 @@ pub(crate) struct FinalLog {
     pub replica: Option<u32>,
 }
 
+/// The fields of a `consume` and a `process` line.
+const CONSUMED_FIELDS: &[&str] = &[
+    "at_us",
+    "consumer",
+    "topic",
+    "partition",
+    "offset",
+    "producer",
+    "seq",
+];
+
 /// Every line type and its fields, for unknown-field messages with a suggestion.
 pub(crate) const FIELDS: &[(&str, &[&str])] = &[
     ("header", &["format", "version", "source", "scenario"]),
     ("send", &["at_us", "producer", "seq", "topic", "partition", "key"]),
     ("ack", &["at_us", "producer", "seq", "partition", "offset"]),
     ("fail", &["at_us", "producer", "seq", "error"]),
-    (
-        "consume",
-        &[
-            "at_us",
-            "consumer",
-            "topic",
-            "partition",
-            "offset",
-            "producer",
-            "seq",
-        ],
-    ),
-    (
-        "process",
-        &[
-            "at_us",
-            "consumer",
-            "topic",
-            "partition",
-            "offset",
-            "producer",
-            "seq",
-        ],
-    ),
+    ("consume", CONSUMED_FIELDS),
+    ("process", CONSUMED_FIELDS),
     (
         "commit",
         &["at_us", "group", "consumer", "topic", "partition", "offset"],
