@@ -298,3 +298,74 @@ fn acked_records_of_a_partition_that_could_not_be_read_are_unavailable_not_lost(
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains("lost"), "{text}");
 }
+
+/// A group that committed past records its member was still processing when the run ended
+/// has skipped nothing yet; once a member reads on from that commit, the unprocessed ones are
+/// skipped (a real-cluster run of group-commit-before-crash ended mid-batch).
+#[test]
+fn records_committed_and_still_being_processed_at_the_end_are_not_skipped() {
+    let dir = crate::support::scratch_dir("history-skipped");
+    let scenario = dir.join("s.ron");
+    std::fs::write(
+        &scenario,
+        r#"Scenario(
+    name: "skipped-at-the-end",
+    description: "commit before processing, cut by the end of the run",
+    duration: "1s",
+    cluster: (brokers: 1, config: { "offsets.topic.replication.factor": 1 }),
+    topics: [(name: "orders", partitions: 1)],
+    producers: [(id: "p1", workload: (topic: "orders", records: 4, rate: "100/s"))],
+    consumers: [(id: "c1", group: "g1", topics: ["orders"], commit: BeforeProcessing)],
+    expect: [Skipped(exactly: 0)],
+)"#,
+    )
+    .expect("writable");
+    let mut lines = vec![
+        r#"{"type":"header","format":"kafkasim-history","version":1,"source":"hand","scenario":"skipped-at-the-end"}"#.to_string(),
+        r#"{"type":"partition_state","at_us":0,"topic":"orders","partition":0,"leader":1,"isr":[1]}"#.to_string(),
+    ];
+    for seq in 0..4 {
+        lines.push(format!(
+            r#"{{"type":"send","at_us":{},"producer":"p1","seq":{seq},"topic":"orders","partition":0}}"#,
+            1000 + seq * 10
+        ));
+        lines.push(format!(
+            r#"{{"type":"ack","at_us":{},"producer":"p1","seq":{seq},"partition":0,"offset":{seq}}}"#,
+            1005 + seq * 10
+        ));
+    }
+    let record = |kind: &str, at: u64, seq: u64| {
+        format!(
+            r#"{{"type":"{kind}","at_us":{at},"consumer":"c1","topic":"orders","partition":0,"offset":{seq},"producer":"p1","seq":{seq}}}"#
+        )
+    };
+    lines.extend((0..3).map(|s| record("consume", 2000, s)));
+    lines.push(r#"{"type":"commit","at_us":2100,"group":"g1","consumer":"c1","topic":"orders","partition":0,"offset":3}"#.to_string());
+    lines.push(record("process", 2200, 0));
+    let end = [
+        r#"{"type":"end","at_us":1000000}"#,
+        r#"{"type":"final_log","topic":"orders","partition":0,"leader":1,"high_watermark":4,"records":[[0,"p1",0],[1,"p1",1],[2,"p1",2],[3,"p1",3]]}"#,
+    ];
+    let skipped = |lines: &[String]| {
+        let file = dir.join("h.jsonl");
+        let text: Vec<&str> = lines.iter().map(String::as_str).chain(end).collect();
+        std::fs::write(&file, text.join("\n") + "\n").expect("writable");
+        let v = check_history_json(
+            scenario.to_str().expect("utf-8"),
+            file.to_str().expect("utf-8"),
+            &[],
+        );
+        v["expectations"][0]["found"].as_str().map(str::to_owned)
+    };
+    assert_eq!(
+        skipped(&lines).as_deref(),
+        Some("0"),
+        "still being processed at the end"
+    );
+    lines.push(record("consume", 3000, 3));
+    assert_eq!(
+        skipped(&lines).as_deref(),
+        Some("2"),
+        "c1 read on past offsets 1 and 2"
+    );
+}
