@@ -2,14 +2,16 @@
 //! members that restart, members that close, and `describe`'s `kafka-consumer-groups` view.
 
 use crate::support::{bundled_scenarios, kafkasim, run_traced};
+use kafkasim::history::ConsumedRecord;
 use kafkasim::kafka::group::assignor::Strategy;
 use kafkasim::kafka::group::coordinator::GroupState;
 use kafkasim::kafka::group::messages::offsets_partition;
-use kafkasim::kafka::record::Tp;
+use kafkasim::kafka::record::{RecordId, Tp};
 use kafkasim::scenario::Scenario;
 use kafkasim::sim::SimTime;
 use kafkasim::simulation::RunResult;
 use kafkasim::trace::TraceFormat;
+use std::collections::BTreeMap;
 
 /// Three members of `g1` over six partitions; `extra(id)` adds to a member's config.
 fn group(extra: impl Fn(&str) -> String, faults: &str, duration: &str) -> Scenario {
@@ -460,4 +462,141 @@ fn a_static_member_that_closes_revokes_its_partitions_but_sends_no_leave_group()
         !lines(&r, "group").iter().any(|l| l.contains("LeaveGroup")),
         "a static member sends no LeaveGroup"
     );
+}
+
+/// Every processing of a record after its first: (the first, the later one).
+fn processed_twice(r: &RunResult) -> Vec<(&ConsumedRecord, &ConsumedRecord)> {
+    let mut first: BTreeMap<RecordId, &ConsumedRecord> = BTreeMap::new();
+    let mut twice = Vec::new();
+    for p in &r.history.processed {
+        match first.get(&p.record) {
+            Some(earlier) => twice.push((*earlier, p)),
+            None => {
+                first.insert(p.record, p);
+            }
+        }
+    }
+    twice
+}
+
+/// group-rebalance-cooperative with its producer started at `start`, and `commit` and `config`
+/// added to each member.
+fn cooperative_lab(start: &str, commit: &str, config: &str) -> Scenario {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/group-rebalance-cooperative.ron"
+    ))
+    .expect("the bundled scenario");
+    let member = r#"topics: ["orders"], config: { "auto.offset.reset": "earliest","#;
+    assert_eq!(text.matches(member).count(), 3, "three members to edit");
+    assert_eq!(text.matches(r#"start: "500ms""#).count(), 1, "one producer start");
+    let edited = text
+        .replace(r#"start: "500ms""#, &format!(r#"start: "{start}""#))
+        .replace(
+            member,
+            &format!(r#"topics: ["orders"], {commit} config: {{ "auto.offset.reset": "earliest", {config}"#),
+        );
+    Scenario::parse("group-rebalance-cooperative.ron", &edited).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Found by the real-cluster suite (issue 12): group-rebalance-cooperative on Kafka 4.0.1 (Java
+/// client, `cooperative-sticky`, auto-commit) processed one record twice in each of three runs.
+/// In run 1 (`tests/history/kafka-4.0.1-group-rebalance-cooperative.jsonl`), c1 auto-committed
+/// orders-4=39 at 9141 ms as the rebalance began (`ConsumerCoordinator.onJoinPrepare`), went on
+/// polling orders-4 (only EAGER marks partitions pending revocation) and processed p1#173 (offset
+/// 39) at 9174 ms, then revoked orders-4 at 9179 ms without a commit (`onJoinComplete`); c3 got
+/// orders-4 from offset 39 and processed p1#173 again. kafkasim does the same; at the bundled
+/// timing its shorter window holds no record of orders-4 or orders-5, but with the producer
+/// started 40 ms earlier p1#171 falls in it.
+#[test]
+fn group_rebalance_cooperative_redelivers_what_an_owner_polled_after_its_pre_join_commit() {
+    let s = cooperative_lab("460ms", "", "");
+    let r = run_traced(&s, TraceFormat::Text, None);
+    let c1 = s.consumer_index("c1").expect("c1") as u32;
+    let c3 = s.consumer_index("c3").expect("c3") as u32;
+    let orders_4 = Tp {
+        topic: 0,
+        partition: 4,
+    };
+    let twice = processed_twice(&r);
+    assert_eq!(twice.len(), 1, "{twice:?}");
+    let (first, again) = twice[0];
+    assert_eq!((first.consumer, first.tp), (c1, orders_4), "{first:?}");
+    assert_eq!((again.consumer, again.offset), (c3, first.offset), "{again:?}");
+    let revoked = revoked_from(&r, c1, SimTime::ZERO);
+    let (revoked_at, _) = *revoked
+        .iter()
+        .find(|(_, tp)| *tp == orders_4)
+        .expect("c1 revokes orders-4");
+    let commit = r
+        .history
+        .commits
+        .iter()
+        .rev()
+        .find(|c| c.member.starts_with("c1-") && c.tp == orders_4 && c.at < revoked_at)
+        .expect("c1 commits orders-4 before revoking it");
+    assert_eq!(
+        commit.offset, first.offset,
+        "the pre-join commit stops right before it"
+    );
+    assert!(
+        commit.at < first.at && first.at < revoked_at,
+        "committed at {:?}, processed at {:?}, revoked at {revoked_at:?}",
+        commit.at,
+        first.at
+    );
+    let commit_ms = commit.at.as_us() as f64 / 1000.0;
+    let rejoin = lines(&r, "rejoin")
+        .into_iter()
+        .rev()
+        .find(|l| l.split_whitespace().nth(1) == Some("c1") && ms(l) <= commit_ms)
+        .expect("c1 rejoins before that commit");
+    assert!(
+        ms(rejoin) >= 8000.0 && rejoin.ends_with("REBALANCE_IN_PROGRESS"),
+        "the commit is the one onJoinPrepare sends when c3's rebalance begins: {rejoin}"
+    );
+
+    // The application that commits what it processed before polling again has nothing
+    // uncommitted when the partition goes: the same timing redelivers nothing.
+    let s = cooperative_lab(
+        "460ms",
+        "commit: AfterProcessing,",
+        r#""enable.auto.commit": false,"#,
+    );
+    let r = run_traced(&s, TraceFormat::Text, None);
+    let twice = processed_twice(&r);
+    assert!(twice.is_empty(), "{twice:?}");
+    assert_eq!(r.history.revocations.len(), 4);
+}
+
+/// The real cluster's history holds the scenario's `expect` too: one record redelivered, within
+/// `Redelivered(at_most: 2)`.
+#[test]
+fn group_rebalance_cooperative_expectations_hold_on_the_real_clusters_history() {
+    let out = kafkasim()
+        .args([
+            "check-history",
+            "tests/history/kafka-4.0.1-group-rebalance-cooperative.jsonl",
+            "--scenario",
+            "group-rebalance-cooperative",
+        ])
+        .output()
+        .expect("kafkasim runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("ok     Redelivered(at_most: 2): 1 found, expected at most 2"),
+        "{stdout}"
+    );
+    let history = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/history/kafka-4.0.1-group-rebalance-cooperative.jsonl"
+    ))
+    .expect("the recorded history");
+    let by: Vec<&str> = history
+        .lines()
+        .filter(|l| l.starts_with(r#"{"type":"process","#) && l.ends_with(r#""producer":"p1","seq":173}"#))
+        .filter_map(|l| l.split(r#""consumer":""#).nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(by, ["c1", "c3"], "p1#173 (orders-4 offset 39), processed twice");
 }

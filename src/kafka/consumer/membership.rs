@@ -602,6 +602,11 @@ impl Membership {
 
     /// `onJoinComplete`: the new assignment. COOPERATIVE revokes what it lost and, if it lost
     /// anything, rejoins at once so the next generation can hand those partitions on.
+    ///
+    /// The revocation commits nothing (`ConsumerCoordinator.onJoinComplete`, kafka-clients
+    /// 4.0.1, calls only the listener's `onPartitionsRevoked`; the auto-commit of the next
+    /// `onJoinPrepare` no longer includes them): the new owner starts from the commit sent when
+    /// this rebalance began, and processes again what was polled since.
     fn on_synced(
         &mut self,
         now: SimTime,

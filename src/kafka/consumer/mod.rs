@@ -496,7 +496,11 @@ impl Consumer {
                 }
                 membership::Change::Prepare => {
                     // `onJoinPrepare`: with auto-commit, the positions are committed before
-                    // the JoinGroup (which the coordinator handles after the commit).
+                    // the JoinGroup (which the coordinator handles after the commit). Only EAGER
+                    // marks the partitions pending revocation then
+                    // (`ConsumerCoordinator.maybeMarkPartitionsPendingRevocation`, kafka-clients
+                    // 4.0.1); COOPERATIVE ones keep being polled, and what is polled after this
+                    // commit from a partition revoked at the SyncGroup is never committed.
                     if self.cfg.enable_auto_commit {
                         self.commit(now, false, out);
                     }
