@@ -12,7 +12,7 @@ use super::expect::Measure;
 use crate::history::{ConsumedRecord, GroupCommit};
 use crate::kafka::record::{RecordId, Tp};
 use crate::scenario::Scenario;
-use crate::sim::SimDuration;
+use crate::sim::{SimDuration, SimTime};
 use crate::simulation::RunResult;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -95,6 +95,14 @@ pub fn skipped(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
                 continue;
             };
             let Some(log) = result.logs.get(&tp) else { continue };
+            // What the group read of this partition, at or past its lowest commit.
+            let first_commit = list.iter().map(|c| c.offset).min().unwrap_or(0);
+            let read_on: Vec<(SimTime, u64)> = h
+                .consumed
+                .iter()
+                .filter(|r| r.tp == tp && r.offset >= first_commit && consumers.contains(&r.consumer))
+                .map(|r| (r.at, r.offset))
+                .collect();
             for b in log.batches() {
                 for (i, r) in b.records.iter().enumerate() {
                     let offset = b.base_offset + i as u64;
@@ -108,10 +116,7 @@ pub fn skipped(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
                     };
                     // Proven only once the group read on from that commit: until then the
                     // member that polled it may still be processing it when the run ends.
-                    let moved_on = h.consumed.iter().any(|r| {
-                        r.tp == tp && r.at >= c.at && r.offset >= c.offset && consumers.contains(&r.consumer)
-                    });
-                    if !moved_on {
+                    if !read_on.iter().any(|(at, o)| *at >= c.at && *o >= c.offset) {
                         continue;
                     }
                     let member = scenario

@@ -99,6 +99,23 @@ pub fn check(args: &CheckArgs, out: &mut dyn Write, err: &mut dyn Write) -> Resu
     Ok(if failed > 0 { Exit::Failed } else { Exit::Ok })
 }
 
+/// `PASS  <file> (<what run>)`, and a note when the scenario expects nothing: the first lines
+/// of `check`'s and `check-history`'s report.
+pub(super) fn write_heading(
+    out: &mut dyn Write,
+    ok: bool,
+    file: &str,
+    run: &str,
+    report: &CheckReport,
+) -> std::io::Result<()> {
+    let verdict = if ok { "PASS" } else { "FAIL" };
+    writeln!(out, "{verdict}  {file} ({run})")?;
+    if report.expectations.is_empty() {
+        writeln!(out, "  (no expectations)")?;
+    }
+    Ok(())
+}
+
 fn write_report(
     out: &mut dyn Write,
     scenario: &Scenario,
@@ -107,15 +124,8 @@ fn write_report(
     ok: bool,
     extra_flags: &str,
 ) -> std::io::Result<()> {
-    let verdict = if ok { "PASS" } else { "FAIL" };
-    writeln!(
-        out,
-        "{verdict}  {} ({}, seed {})",
-        scenario.file, scenario.name, result.seed
-    )?;
-    if report.expectations.is_empty() {
-        writeln!(out, "  (no expectations)")?;
-    }
+    let run = format!("{}, seed {}", scenario.name, result.seed);
+    write_heading(out, ok, &scenario.file, &run, report)?;
     for o in &report.expectations {
         writeln!(out, "  {}", describe_outcome(o))?;
         if !o.ok {

@@ -1,6 +1,7 @@
 //! `kafkasim check-history`: the checkers and a scenario's `expect` over a history file (a
 //! simulated run's, or one recorded on a real cluster).
 
+use super::check::write_heading;
 use super::{CommandError, Exit, load};
 use crate::check::expect::{Bound, Check};
 use crate::check::{ExpectationOutcome, check_with_tolerance, describe_outcome};
@@ -80,15 +81,8 @@ pub fn check_history(args: &CheckHistoryArgs, out: &mut dyn Write) -> Result<Exi
             }
         }
     }
-    let verdict = if missed > 0 { "FAIL" } else { "PASS" };
-    writeln!(
-        out,
-        "{verdict}  {} ({}, recorded by {})",
-        args.history, scenario.name, recorded.source
-    )?;
-    if report.expectations.is_empty() {
-        writeln!(out, "  (no expectations)")?;
-    }
+    let run = format!("{}, recorded by {}", scenario.name, recorded.source);
+    write_heading(out, missed == 0, &args.history, &run, &report)?;
     out.write_all(lines.as_bytes())?;
     writeln!(out, "\n{ok} held, {missed} missed, {unknown} not checkable")?;
     Ok(if missed > 0 { Exit::Failed } else { Exit::Ok })

@@ -8,7 +8,6 @@ use crate::kafka::assignment;
 use crate::kafka::group::assignor::Strategy;
 use crate::scenario::config::Properties;
 use crate::scenario::{CommitMode, Fault, NodeRef, Overrides, Scenario, Trigger};
-use crate::sim::SimDuration;
 use serde_json::{Value, json};
 use std::io::Write;
 
@@ -179,10 +178,6 @@ fn node(n: &NodeRef) -> Value {
     }
 }
 
-fn us(d: SimDuration) -> u64 {
-    d.as_us()
-}
-
 fn fault(f: &Fault) -> Value {
     match f {
         Fault::Crash {
@@ -198,7 +193,7 @@ fn fault(f: &Fault) -> Value {
         Fault::ConsumerJoin { consumer } => json!({"kind": "ConsumerJoin", "consumer": consumer}),
         Fault::ConsumerLeave { consumer } => json!({"kind": "ConsumerLeave", "consumer": consumer}),
         Fault::Pause { node: n, duration } => {
-            json!({"kind": "Pause", "node": node(n), "for_us": us(*duration)})
+            json!({"kind": "Pause", "node": node(n), "for_us": duration.as_us()})
         }
         Fault::ControlledShutdown { broker } => json!({"kind": "ControlledShutdown", "broker": broker}),
         Fault::Isolate { node: n } => json!({"kind": "Isolate", "node": node(n)}),
@@ -218,7 +213,7 @@ fn fault(f: &Fault) -> Value {
             count,
         } => json!({"kind": "DropResponses", "broker": broker, "client": client, "count": count}),
         Fault::SlowLink { nodes, extra_latency } => {
-            json!({"kind": "SlowLink", "nodes": [node(&nodes.0), node(&nodes.1)], "extra_latency_us": us(*extra_latency)})
+            json!({"kind": "SlowLink", "nodes": [node(&nodes.0), node(&nodes.1)], "extra_latency_us": extra_latency.as_us()})
         }
         Fault::Reset { broker, client } => json!({"kind": "Reset", "broker": broker, "client": client}),
         Fault::AddPartitions { topic, count } => {

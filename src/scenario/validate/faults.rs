@@ -160,19 +160,20 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
             broker: b,
             client: c,
             count,
-        } => {
-            broker(*b)?;
-            client(c)?;
-            positive(*count, "requests")
         }
-        Fault::DropResponses {
+        | Fault::DropResponses {
             broker: b,
             client: c,
             count,
         } => {
             broker(*b)?;
             client(c)?;
-            positive(*count, "responses")
+            let what = if matches!(fault, Fault::DropRequests { .. }) {
+                "requests"
+            } else {
+                "responses"
+            };
+            positive(*count, what)
         }
         Fault::SlowLink { nodes: (a, b), .. } => {
             node(a)?;
