@@ -13,10 +13,12 @@ mod producer;
 
 pub use block::{ConfigBlock, Entries, LoadedBlock};
 pub(crate) use broker::{BROKER, TOPIC};
-pub use broker::{BrokerConfig, RequestCosts, TopicConfig, TruncationRule};
+pub use broker::{
+    BrokerConfig, RequestCosts, TopicConfig, TransactionVersion, TransactionsConfig, TruncationRule,
+};
 pub use client::ClientNetConfig;
 pub(crate) use consumer::CONSUMER;
-pub use consumer::{ConsumerConfig, OffsetReset};
+pub use consumer::{ConsumerConfig, IsolationLevel, OffsetReset};
 pub use overrides::{OverrideError, Overrides};
 pub(crate) use producer::PRODUCER;
 pub use producer::{Acks, ProducerConfig};
@@ -333,6 +335,9 @@ pub(super) const fn int_key(
 pub const INT_MAX: i64 = i32::MAX as i64;
 /// Largest Java `long`.
 pub const LONG_MAX: i64 = i64::MAX;
+
+/// The sets a processor's one `config` block feeds: its consumer's keys and its producer's.
+pub(crate) static PROCESSOR: [&ConfigSet; 2] = [&consumer::CONSUMER, &producer::PRODUCER];
 
 /// Every config set, for `kafkasim configs` and the docs.
 pub fn all_sets() -> [&'static ConfigSet; 4] {
