@@ -2,7 +2,7 @@
 //! leader epoch cache (KIP-101) and how much of it is flushed to disk.
 //!
 //! The log owns offsets; the broker decides when the high watermark moves. It also keeps the
-//! transaction index ([`txn`]): open transactions, the last stable offset and the aborted
+//! transaction index ([`TxnIndex`]): open transactions, the last stable offset and the aborted
 //! transactions, updated as batches are appended, so that leaders and followers agree on them.
 
 mod txn;
