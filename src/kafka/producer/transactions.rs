@@ -157,7 +157,10 @@ impl TransactionManager {
                 ClientState::Aborting
             };
             self.ending = Some(commit);
-            self.new_partitions.clear();
+            if !commit {
+                // `beginAbort`: partitions not added yet need not be.
+                self.new_partitions.clear();
+            }
         }
     }
 
@@ -433,5 +436,81 @@ impl TransactionManager {
                 .common(now, Asked::EndTxn(commit), e, self.retry_backoff)
                 .unwrap_or_else(|| self.fail(e, true)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: ProducerIdentity = ProducerIdentity { id: 7, epoch: 0 };
+
+    fn ready_v1() -> TransactionManager {
+        let mut t = TransactionManager::new(Arc::from("t"), 60_000, false, SimDuration::from_ms(100));
+        t.coordinator = Some(1);
+        t.init();
+        t.sent(1, 0, &TxnRequest::FindCoordinator(Arc::from("t")));
+        assert_eq!(t.on_init(SimTime::ZERO, Ok(ID)), Outcome::Initialized(ID));
+        t.begin();
+        t
+    }
+
+    /// Version 1: a commit called before the partition was added still adds it first, then
+    /// ends (the partitions to add are only dropped by an abort).
+    #[test]
+    fn a_commit_right_after_the_sends_adds_their_partitions_first() {
+        let mut t = ready_v1();
+        let tp = Tp { topic: 0, partition: 0 };
+        t.on_send(tp);
+        assert!(!t.may_send_to(tp));
+        t.end(true);
+        let Next::ToCoordinator(1, TxnRequest::AddPartitions(a)) = t.next(SimTime::ZERO, Some(ID), true) else {
+            panic!("AddPartitionsToTxn first");
+        };
+        assert_eq!(a.partitions, [tp]);
+        t.sent(1, 1, &TxnRequest::AddPartitions(a));
+        assert_eq!(t.on_added(SimTime::ZERO, Ok(())), Outcome::Added(vec![tp]));
+        assert!(t.may_send_to(tp));
+        assert!(
+            matches!(t.next(SimTime::ZERO, Some(ID), true), Next::Idle),
+            "EndTxn waits for the batch"
+        );
+        assert!(matches!(
+            t.next(SimTime::ZERO, Some(ID), false),
+            Next::ToCoordinator(1, TxnRequest::EndTxn { commit: true, .. })
+        ));
+    }
+
+    #[test]
+    fn an_abort_forgets_partitions_not_added_and_a_fenced_producer_is_dead() {
+        let mut t = ready_v1();
+        t.on_send(Tp { topic: 0, partition: 1 });
+        t.end(false);
+        assert!(matches!(t.next(SimTime::ZERO, Some(ID), false), Next::Idle));
+        assert_eq!(t.end_locally(false), Some(false), "nothing was sent: no EndTxn");
+        assert_eq!(t.state(), ClientState::Ready);
+        t.begin();
+        assert_eq!(
+            t.on_batch_failed(ErrorCode::InvalidProducerEpoch),
+            Outcome::Failed {
+                error: ErrorCode::InvalidProducerEpoch,
+                fatal: false
+            },
+            "an old epoch on produce is abortable"
+        );
+        t.end(false);
+        t.started = true;
+        let Next::ToCoordinator(_, req) = t.next(SimTime::ZERO, Some(ID), false) else {
+            panic!("EndTxn");
+        };
+        t.sent(1, 2, &req);
+        assert_eq!(
+            t.on_ended(SimTime::ZERO, Err(ErrorCode::ProducerFenced)),
+            Outcome::Failed {
+                error: ErrorCode::ProducerFenced,
+                fatal: true
+            }
+        );
+        assert_eq!(t.state(), ClientState::FatalError);
     }
 }
