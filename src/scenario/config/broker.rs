@@ -17,6 +17,9 @@ const fn bool_key(name: &'static str, default: &'static str, doc: &'static str) 
 /// How followers find where to cut their log after a leader change.
 pub const TRUNCATION_KEY: &str = "kafkasim.truncation.rule";
 
+/// Which transaction protocol the cluster speaks (Kafka's `transaction.version` feature).
+pub const TRANSACTION_VERSION_KEY: &str = "kafkasim.transaction.version";
+
 pub(crate) static BROKER: ConfigSet = ConfigSet {
     what: "broker",
     keys: &[
@@ -140,7 +143,50 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
             1,
             32767,
             "3",
-            "replicas of each __consumer_offsets partition (created when a consumer has a group)",
+            "replicas of each __consumer_offsets partition (created when a consumer or processor has a group)",
+        ),
+        // TransactionLogConfig and TransactionStateManagerConfig (Kafka 4.0).
+        int_key(
+            "transaction.state.log.num.partitions",
+            1,
+            INT_MAX,
+            "50",
+            "partitions of __transaction_state; a transactional id's coordinator leads partition abs(hash(transactional.id)) mod this",
+        ),
+        int_key(
+            "transaction.state.log.replication.factor",
+            1,
+            32767,
+            "3",
+            "replicas of each __transaction_state partition (created when a producer or processor has a transactional.id)",
+        ),
+        int_key(
+            "transaction.state.log.min.isr",
+            1,
+            INT_MAX,
+            "2",
+            "min.insync.replicas of __transaction_state: the coordinator's writes need this many in-sync replicas",
+        ),
+        int_key(
+            "transaction.max.timeout.ms",
+            1,
+            INT_MAX,
+            "900000",
+            "largest transaction.timeout.ms a producer may ask for (InitProducerId fails with INVALID_TRANSACTION_TIMEOUT above it)",
+        ),
+        int_key(
+            "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+            1,
+            INT_MAX,
+            "10000",
+            "how often the coordinator aborts the transactions open longer than their transaction.timeout.ms",
+        ),
+        int_key(
+            TRANSACTION_VERSION_KEY,
+            1,
+            2,
+            "2",
+            "kafkasim only: transaction protocol version: 2 = KIP-890, what a new Kafka 4.0 cluster enables; 1 = AddPartitionsToTxn from the client",
         ),
         int_key(
             "group.initial.rebalance.delay.ms",
@@ -224,9 +270,13 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
         "num.partitions",
         "num.recovery.threads.per.data.dir",
         "num.replica.fetchers",
+        "producer.id.expiration.ms",
         "socket.request.max.bytes",
-        "transaction.state.log.min.isr",
-        "transaction.state.log.replication.factor",
+        "transaction.partition.verification.enable",
+        "transaction.remove.expired.transaction.cleanup.interval.ms",
+        "transaction.state.log.load.buffer.size",
+        "transaction.state.log.segment.bytes",
+        "transactional.id.expiration.ms",
     ],
     ignored: &[BROKER_IGNORED],
     ignored_prefixes: &["ssl.", "sasl.", "listener.name."],
@@ -329,6 +379,37 @@ pub enum TruncationRule {
     HighWatermark,
 }
 
+/// The transaction protocol version (Kafka's `transaction.version` feature,
+/// `org.apache.kafka.server.common.TransactionVersion`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TransactionVersion {
+    /// The client adds each partition to its transaction with `AddPartitionsToTxn` before it
+    /// first sends to it; the epoch stays the same across transactions.
+    V1,
+    /// KIP-890: the partition leader adds a partition when the first produce request of a
+    /// transaction arrives, after the coordinator verifies it; every commit or abort bumps the
+    /// epoch. What a new Kafka 4.0 cluster enables.
+    V2,
+}
+
+/// The transaction coordinators' settings (`TransactionLogConfig`,
+/// `TransactionStateManagerConfig`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TransactionsConfig {
+    /// `transaction.state.log.num.partitions`.
+    pub state_log_partitions: u32,
+    /// `transaction.state.log.replication.factor`.
+    pub state_log_replication_factor: u32,
+    /// `transaction.state.log.min.isr`.
+    pub state_log_min_isr: u32,
+    /// `transaction.max.timeout.ms`.
+    pub max_timeout: SimDuration,
+    /// `transaction.abort.timed.out.transaction.cleanup.interval.ms`.
+    pub abort_cleanup_interval: SimDuration,
+    /// `kafkasim.transaction.version`.
+    pub version: TransactionVersion,
+}
+
 /// The cluster's broker configuration, validated and typed.
 #[derive(Clone, Debug)]
 pub struct BrokerConfig {
@@ -374,6 +455,8 @@ pub struct BrokerConfig {
     pub offsets_topic_replication_factor: u32,
     /// The group coordinator's settings.
     pub coordinator: CoordinatorConfig,
+    /// The transaction coordinator's settings.
+    pub transactions: TransactionsConfig,
     /// What handling a request costs.
     pub costs: RequestCosts,
     /// The settings as given, for a real broker.
@@ -453,6 +536,17 @@ impl BrokerConfig {
                 initial_rebalance_delay: c.ms("group.initial.rebalance.delay.ms"),
                 min_session_timeout: c.ms("group.min.session.timeout.ms"),
                 max_session_timeout: c.ms("group.max.session.timeout.ms"),
+            },
+            transactions: TransactionsConfig {
+                state_log_partitions: u32_of(&c, "transaction.state.log.num.partitions"),
+                state_log_replication_factor: u32_of(&c, "transaction.state.log.replication.factor"),
+                state_log_min_isr: u32_of(&c, "transaction.state.log.min.isr"),
+                max_timeout: c.ms("transaction.max.timeout.ms"),
+                abort_cleanup_interval: c.ms("transaction.abort.timed.out.transaction.cleanup.interval.ms"),
+                version: match c.int(TRANSACTION_VERSION_KEY) {
+                    1 => TransactionVersion::V1,
+                    _ => TransactionVersion::V2,
+                },
             },
             costs: RequestCosts {
                 network_threads: u32_of(&c, "num.network.threads"),

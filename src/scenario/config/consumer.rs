@@ -7,6 +7,9 @@ use crate::scenario::error::ScenarioError;
 use crate::scenario::legal_name::{self, NameProblem};
 use crate::sim::SimDuration;
 
+/// `isolation.level`.
+const ISOLATION_LEVEL: &str = "isolation.level";
+
 pub(crate) static CONSUMER: ConfigSet = ConfigSet {
     what: "consumer",
     keys: &[
@@ -97,6 +100,13 @@ pub(crate) static CONSUMER: ConfigSet = ConfigSet {
             default: "",
             doc: "group member: a static member id (KIP-345): a restart within session.timeout.ms keeps the assignment, even through a rebalance it misses",
         },
+        KeyDef {
+            name: ISOLATION_LEVEL,
+            // `ConsumerConfig`: `in(READ_COMMITTED, READ_UNCOMMITTED)`, a case-sensitive ValidString.
+            kind: Kind::OneOf(&["read_committed", "read_uncommitted"]),
+            default: "read_uncommitted",
+            doc: "read_committed: fetches stop at the last stable offset and poll() never returns records of aborted transactions; read_uncommitted: everything up to the high watermark",
+        },
         client::REQUEST_TIMEOUT,
         client::RETRY_BACKOFF,
         client::RETRY_BACKOFF_MAX,
@@ -114,7 +124,6 @@ pub(crate) static CONSUMER: ConfigSet = ConfigSet {
         "exclude.internal.topics",
         "group.protocol",
         "group.remote.assignor",
-        "isolation.level",
         "metadata.recovery.strategy",
         "socket.connection.setup.timeout.max.ms",
     ],
@@ -132,6 +141,15 @@ pub enum OffsetReset {
     Earliest,
     /// Fail with `NoOffsetForPartitionException`.
     None,
+}
+
+/// `isolation.level`: which records of transactional producers `poll()` returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IsolationLevel {
+    /// Every record up to the high watermark, those of open and aborted transactions included.
+    ReadUncommitted,
+    /// Records up to the last stable offset, without those of aborted transactions.
+    ReadCommitted,
 }
 
 /// A consumer's configuration, validated and typed.
@@ -163,6 +181,8 @@ pub struct ConsumerConfig {
     pub strategies: Vec<Strategy>,
     /// `group.instance.id`.
     pub group_instance_id: Option<String>,
+    /// `isolation.level`.
+    pub isolation: IsolationLevel,
     /// Settings shared with every client.
     pub net: ClientNetConfig,
     /// The settings as given, for a real consumer.
@@ -213,6 +233,10 @@ impl ConsumerConfig {
                 .filter_map(|s| s.parse().ok())
                 .collect(),
             group_instance_id: Some(c.str("group.instance.id").to_string()).filter(|s| !s.is_empty()),
+            isolation: match c.str(ISOLATION_LEVEL) {
+                "read_committed" => IsolationLevel::ReadCommitted,
+                _ => IsolationLevel::ReadUncommitted,
+            },
             net: ClientNetConfig::from_config(&c),
             properties: c.properties(),
         })

@@ -13,10 +13,12 @@ mod producer;
 
 pub use block::{ConfigBlock, Entries, LoadedBlock};
 pub(crate) use broker::{BROKER, TOPIC};
-pub use broker::{BrokerConfig, RequestCosts, TopicConfig, TruncationRule};
+pub use broker::{
+    BrokerConfig, RequestCosts, TopicConfig, TransactionVersion, TransactionsConfig, TruncationRule,
+};
 pub use client::ClientNetConfig;
 pub(crate) use consumer::CONSUMER;
-pub use consumer::{ConsumerConfig, OffsetReset};
+pub use consumer::{ConsumerConfig, IsolationLevel, OffsetReset};
 pub use overrides::{OverrideError, Overrides};
 pub(crate) use producer::PRODUCER;
 pub use producer::{Acks, ProducerConfig};

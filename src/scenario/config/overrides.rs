@@ -212,10 +212,10 @@ mod tests {
             e.message,
             "`client.id` has no effect in the model: --set client.id=... would change nothing"
         );
-        let e = Overrides::parse(&["transactional.id=t1"]).expect_err("not modelled");
+        let e = Overrides::parse(&["compression.type=lz4"]).expect_err("not modelled");
         assert_eq!(
             e.message,
-            "`transactional.id` is a Kafka producer config that kafkasim does not model yet"
+            "`compression.type` is a Kafka producer config that kafkasim does not model yet"
         );
     }
 

@@ -4,6 +4,12 @@ use super::client::{self, ClientNetConfig};
 use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX, Properties, int_key};
 use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
+use std::sync::Arc;
+
+/// `transactional.id`.
+pub(crate) const TRANSACTIONAL_ID: &str = "transactional.id";
+/// `transaction.timeout.ms`.
+pub(crate) const TRANSACTION_TIMEOUT: &str = "transaction.timeout.ms";
 
 pub(crate) static PRODUCER: ConfigSet = ConfigSet {
     what: "producer",
@@ -34,6 +40,21 @@ pub(crate) static PRODUCER: ConfigSet = ConfigSet {
             default: "true",
             doc: "idempotent producer: producer id, epoch and sequence numbers make retries safe (needs acks=all, retries > 0, max.in.flight <= 5)",
         },
+        KeyDef {
+            name: TRANSACTIONAL_ID,
+            kind: Kind::Text,
+            default: "",
+            doc: "transactional producer: initTransactions() fences older producers with the same id and finishes what they left open; records are written in transactions (needs idempotence; default: none)",
+        },
+        // Kafka's ConfigDef has no range; the coordinator refuses a timeout that is not positive
+        // (`TransactionStateManager.validateTransactionTimeoutMs`), so kafkasim asks for >= 1.
+        int_key(
+            TRANSACTION_TIMEOUT,
+            1,
+            INT_MAX,
+            "60000",
+            "with a transactional.id: the coordinator aborts a transaction still open this long after it began (at most the brokers' transaction.max.timeout.ms)",
+        ),
         int_key(
             "batch.size",
             0,
@@ -102,8 +123,6 @@ pub(crate) static PRODUCER: ConfigSet = ConfigSet {
         "partitioner.availability.timeout.ms",
         "partitioner.class",
         "socket.connection.setup.timeout.max.ms",
-        "transaction.timeout.ms",
-        "transactional.id",
     ],
     ignored: &[client::IGNORED, &["key.serializer", "value.serializer"]],
     ignored_prefixes: client::SECURITY_PREFIXES,
@@ -157,6 +176,10 @@ pub struct ProducerConfig {
     pub partitioner_ignore_keys: bool,
     /// `enable.idempotence` after Kafka's rules (false when silently disabled).
     pub idempotence: bool,
+    /// `transactional.id`, when the producer is transactional.
+    pub transactional_id: Option<Arc<str>>,
+    /// `transaction.timeout.ms`.
+    pub transaction_timeout: SimDuration,
     /// Settings shared with every client.
     pub net: ClientNetConfig,
     /// What Kafka would log while building this producer (silent adjustments).
@@ -175,7 +198,12 @@ impl ProducerConfig {
             "1" => Acks::One,
             _ => Acks::All,
         };
+        // ConfigDef's validators run before the idempotence rules, so an empty id fails first.
+        let transactional_id = transactional_id(&c, block)?;
         let idempotence = check_idempotence(&c, block, acks, &mut notes)?;
+        if transactional_id.is_some() && !idempotence {
+            return Err(without_idempotence(&c, block));
+        }
         let net = ClientNetConfig::from_config(&c);
         let linger = c.ms("linger.ms");
         let delivery_timeout = delivery_timeout(&c, block, linger, &net, &mut notes)?;
@@ -198,6 +226,8 @@ impl ProducerConfig {
             delivery_timeout,
             partitioner_ignore_keys: c.bool("partitioner.ignore.keys"),
             idempotence,
+            transactional_id,
+            transaction_timeout: c.ms(TRANSACTION_TIMEOUT),
             net,
             notes,
             properties: c.properties(),
@@ -260,6 +290,54 @@ fn check_idempotence(
             .with_help("use at most 5, or set \"enable.idempotence\": false"));
     }
     Ok(!disable)
+}
+
+/// An explicit `transactional.id`, checked as `ConfigDef.NonEmptyString` checks it (after
+/// `ConfigDef.parseType` trimmed it).
+fn transactional_id(c: &Config, block: &ConfigBlock<'_, '_>) -> Result<Option<Arc<str>>, ScenarioError> {
+    if !c.is_explicit(TRANSACTIONAL_ID) {
+        return Ok(None);
+    }
+    let id = c.str(TRANSACTIONAL_ID);
+    if id.is_empty() {
+        return Err(block
+            .error_at_key(
+                TRANSACTIONAL_ID,
+                "Invalid value  for configuration transactional.id: String must be non-empty",
+            )
+            .with_help(
+                "give the producer an id, e.g. \"transactional.id\": \"orders-writer-1\", or remove the key",
+            ));
+    }
+    Ok(Some(Arc::from(id)))
+}
+
+/// The last rule of `ProducerConfig.postProcessAndValidateIdempotenceConfigs` (Kafka 4.0): once
+/// the rules above have run, a `transactional.id` needs idempotence on, so a defaulted idempotence
+/// that `retries=0` or `acks` silently disabled refuses it too. The error points at the key that
+/// turned idempotence off.
+fn without_idempotence(c: &Config, block: &ConfigBlock<'_, '_>) -> ScenarioError {
+    const MESSAGE: &str = "Cannot set a transactional.id without also enabling idempotence.";
+    let (key, help) = if !c.bool("enable.idempotence") {
+        (
+            "enable.idempotence",
+            "a transactional producer is idempotent: remove \"enable.idempotence\": false, or remove \"transactional.id\"".to_string(),
+        )
+    } else if c.int("retries") == 0 {
+        (
+            "retries",
+            "retries=0 disabled idempotence, which a transactional.id needs: remove \"retries\", or remove \"transactional.id\"".to_string(),
+        )
+    } else {
+        (
+            "acks",
+            format!(
+                "acks={} disabled idempotence, which a transactional.id needs: set \"acks\": \"all\", or remove \"transactional.id\"",
+                c.str("acks")
+            ),
+        )
+    };
+    block.error_at_key(key, MESSAGE).with_help(help)
 }
 
 /// KIP-91: `delivery.timeout.ms >= linger.ms + request.timeout.ms`; an explicit smaller value is
