@@ -1,6 +1,6 @@
 //! `kafkasim plan`: the scenario as resolved JSON (every topic's replica lists drawn from the
-//! seed, each client's and broker's settings as Kafka properties, the workloads, the faults and
-//! the expectations), what another program needs to replay it, e.g. on a real cluster
+//! seed, each client's and broker's settings as Kafka properties, the workloads, the processors,
+//! the faults and the expectations), what another program needs to replay it, e.g. on a real cluster
 //! (`conformance/run`).
 
 use super::{CommandError, Exit, load_with};
@@ -63,6 +63,10 @@ pub fn plan_of(s: &Scenario, seed: u64) -> Value {
             "rate": {"count": p.workload.rate.count, "per_us": p.workload.rate.per.as_us()},
             "value_bytes": p.workload.value_bytes,
             "start_us": p.workload.start.as_us(),
+            "transactions": p.workload.transactions.map(|t| json!({
+                "records": t.records,
+                "abort_every": t.abort_every,
+            })),
         })).collect::<Vec<_>>(),
         "consumers": s.consumers.iter().map(|c| json!({
             "id": c.id,
@@ -76,6 +80,16 @@ pub fn plan_of(s: &Scenario, seed: u64) -> Value {
                 CommitMode::BeforeProcessing => "BeforeProcessing",
                 CommitMode::AfterProcessing => "AfterProcessing",
             },
+        })).collect::<Vec<_>>(),
+        "processors": s.processors.iter().map(|p| json!({
+            "id": p.id,
+            "group": p.group,
+            "topics": p.topics.iter().map(|&t| topic_name(t)).collect::<Vec<_>>(),
+            "output": topic_name(p.output),
+            "consumer_config": with_assignor_classes(kafka_properties(&p.consumer.properties)),
+            "producer_config": kafka_properties(&p.producer.properties),
+            "start_us": p.start.as_us(),
+            "processing_us": p.processing.as_us(),
         })).collect::<Vec<_>>(),
         "faults": faults(s, seed),
         "expect": s.expect.iter().map(|e| e.text.clone()).collect::<Vec<_>>(),
@@ -183,12 +197,19 @@ fn fault(f: &Fault) -> Value {
         Fault::Crash {
             broker,
             consumer,
+            producer,
+            processor,
             lose_unflushed,
         } => {
-            json!({"kind": "Crash", "broker": broker, "consumer": consumer, "lose_unflushed": lose_unflushed})
+            json!({"kind": "Crash", "broker": broker, "consumer": consumer, "producer": producer, "processor": processor, "lose_unflushed": lose_unflushed})
         }
-        Fault::Restart { broker, consumer } => {
-            json!({"kind": "Restart", "broker": broker, "consumer": consumer})
+        Fault::Restart {
+            broker,
+            consumer,
+            producer,
+            processor,
+        } => {
+            json!({"kind": "Restart", "broker": broker, "consumer": consumer, "producer": producer, "processor": processor})
         }
         Fault::ConsumerJoin { consumer } => json!({"kind": "ConsumerJoin", "consumer": consumer}),
         Fault::ConsumerLeave { consumer } => json!({"kind": "ConsumerLeave", "consumer": consumer}),
@@ -219,5 +240,59 @@ fn fault(f: &Fault) -> Value {
         Fault::AddPartitions { topic, count } => {
             json!({"kind": "AddPartitions", "topic": topic, "count": count})
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plan_of;
+    use crate::scenario::Scenario;
+    use serde_json::json;
+
+    #[test]
+    fn processors_transactions_and_their_faults_reach_the_plan() {
+        let text = r#"Scenario(
+            name: "t", description: "", duration: "1s",
+            cluster: (brokers: 3, config: { "kafkasim.transaction.version": 1 }),
+            topics: [ (name: "orders", partitions: 1), (name: "totals", partitions: 1) ],
+            producers: [ (id: "p1", config: { "transactional.id": "orders-1" },
+                          workload: (topic: "orders", records: 4, rate: "1/ms",
+                                     transactions: (records: 2, abort_every: 2))) ],
+            processors: [ (id: "app", group: "g1", topics: ["orders"], output: "totals",
+                           processing: "5ms",
+                           config: { "transactional.id": "app-1", "isolation.level": "read_committed",
+                                     "partition.assignment.strategy": "range" }) ],
+            faults: [ (at: "1ms", fault: Crash(producer: "p1")),
+                      (at: "2ms", fault: Restart(processor: "app")) ],
+        )"#;
+        let s = Scenario::parse("t.ron", text).unwrap_or_else(|e| panic!("{e}"));
+        let p = plan_of(&s, 1);
+        assert_eq!(p["model_config"], json!({"kafkasim.transaction.version": "1"}));
+        assert_eq!(
+            p["producers"][0]["transactions"],
+            json!({"records": 2, "abort_every": 2})
+        );
+        assert_eq!(
+            p["processors"][0],
+            json!({
+                "id": "app", "group": "g1", "topics": ["orders"], "output": "totals",
+                "consumer_config": {
+                    "isolation.level": "read_committed",
+                    "partition.assignment.strategy": "org.apache.kafka.clients.consumer.RangeAssignor",
+                },
+                "producer_config": {"transactional.id": "app-1"},
+                "start_us": 0, "processing_us": 5000,
+            })
+        );
+        assert_eq!(p["faults"][0]["fault"]["producer"], "p1");
+        assert_eq!(p["faults"][1]["fault"]["processor"], "app");
+        let internal: Vec<&str> = p["topics"]
+            .as_array()
+            .expect("topics")
+            .iter()
+            .filter(|t| t["internal"] == true)
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        assert_eq!(internal, ["__consumer_offsets", "__transaction_state"]);
     }
 }

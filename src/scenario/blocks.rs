@@ -1,15 +1,17 @@
 //! Every config block of a scenario as it was loaded, kept after validation: the keys that change
 //! nothing in the model are listed from them, and warnings point at their keys.
 
-use super::config::{BROKER, CONSUMER, ConfigSet, LoadedBlock, PRODUCER, TOPIC};
+use super::config::{BROKER, CONSUMER, ConfigSet, LoadedBlock, PROCESSOR, PRODUCER, TOPIC};
 use super::source::Source;
 
-/// The config blocks, in the scenario's order (`topics` has no block for `__consumer_offsets`).
+/// The config blocks, in the scenario's order (`topics` has no block for the internal topics).
 pub(super) struct Blocks<'s> {
     pub cluster: LoadedBlock<'s>,
     pub topics: Vec<LoadedBlock<'s>>,
     pub producers: Vec<LoadedBlock<'s>>,
     pub consumers: Vec<LoadedBlock<'s>>,
+    /// Each processor's one block, which its consumer and its producer share.
+    pub processors: Vec<LoadedBlock<'s>>,
 }
 
 /// Keys a scenario's configs carry that change nothing in the model (serializers, security,
@@ -23,12 +25,17 @@ pub struct IgnoredKeys {
 }
 
 impl Blocks<'_> {
-    /// Every block with the config set that reads it.
+    /// Every block with each config set that reads it (a processor's block twice).
     fn with_sets(&self) -> impl Iterator<Item = (&LoadedBlock<'_>, &'static ConfigSet)> {
         std::iter::once((&self.cluster, &BROKER))
             .chain(self.topics.iter().map(|b| (b, &TOPIC)))
             .chain(self.producers.iter().map(|b| (b, &PRODUCER)))
             .chain(self.consumers.iter().map(|b| (b, &CONSUMER)))
+            .chain(
+                self.processors
+                    .iter()
+                    .flat_map(|b| PROCESSOR.iter().map(move |set| (b, *set))),
+            )
     }
 
     /// The ignored keys of every block, grouped by file: properties files in the order the

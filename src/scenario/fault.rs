@@ -10,7 +10,7 @@ use std::fmt;
 pub enum NodeRef {
     /// A broker by id (`1..=brokers`).
     Broker(u32),
-    /// A producer or consumer by its `id`.
+    /// A producer, consumer or processor by its `id`.
     Client(String),
     /// The KRaft controller.
     Controller,
@@ -26,14 +26,60 @@ impl fmt::Display for NodeRef {
     }
 }
 
+/// The process a `Crash` or `Restart` names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Target<'a> {
+    /// A broker by id.
+    Broker(u32),
+    /// A consumer by client id.
+    Consumer(&'a str),
+    /// A producer by client id.
+    Producer(&'a str),
+    /// A processor by client id.
+    Processor(&'a str),
+}
+
+impl fmt::Display for Target<'_> {
+    /// As the fault's field is written: `broker: 1`, `producer: "p1"`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Broker(b) => write!(f, "broker: {b}"),
+            Target::Consumer(id) => write!(f, "consumer: \"{id}\""),
+            Target::Producer(id) => write!(f, "producer: \"{id}\""),
+            Target::Processor(id) => write!(f, "processor: \"{id}\""),
+        }
+    }
+}
+
+/// The one target of `broker`, `consumer`, `producer` and `processor`, when exactly one is given.
+fn one_target<'a>(
+    broker: &Option<u32>,
+    consumer: &'a Option<String>,
+    producer: &'a Option<String>,
+    processor: &'a Option<String>,
+) -> Option<Target<'a>> {
+    let given = [
+        broker.map(Target::Broker),
+        consumer.as_deref().map(Target::Consumer),
+        producer.as_deref().map(Target::Producer),
+        processor.as_deref().map(Target::Processor),
+    ];
+    match given.into_iter().flatten().collect::<Vec<_>>()[..] {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
 /// What a fault does.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename = "fault", deny_unknown_fields)]
 pub enum Fault {
     /// A broker process dies: connections reset, flushed and page-cache data survive. With
-    /// `lose_unflushed: true` the machine loses power: only flushed data survives. Or a consumer
-    /// process dies (`consumer: "c1"`): no `LeaveGroup`, no last commit; its group notices at
-    /// the session timeout.
+    /// `lose_unflushed: true` the machine loses power: only flushed data survives. Or a client
+    /// process dies: a consumer (`consumer: "c1"`) sends no `LeaveGroup` and makes no last
+    /// commit, and its group notices at the session timeout; a producer (`producer: "p1"`) or a
+    /// processor (`processor: "app"`) leaves its open transaction to the coordinator. Exactly one
+    /// of `broker`, `consumer`, `producer` and `processor` is given.
     Crash {
         /// Broker id.
         #[serde(default)]
@@ -41,12 +87,20 @@ pub enum Fault {
         /// Or a consumer's client id.
         #[serde(default)]
         consumer: Option<String>,
+        /// Or a producer's client id.
+        #[serde(default)]
+        producer: Option<String>,
+        /// Or a processor's client id.
+        #[serde(default)]
+        processor: Option<String>,
         /// A power loss rather than a process crash (brokers).
         #[serde(default)]
         lose_unflushed: bool,
     },
     /// A crashed broker starts again, recovers its log and re-registers with the controller; or
-    /// a crashed consumer starts again, with nothing but its configuration.
+    /// a crashed client starts again, with nothing but its configuration (a transactional
+    /// producer or processor calls `initTransactions()` again, which fences its old incarnation).
+    /// Exactly one of `broker`, `consumer`, `producer` and `processor` is given.
     Restart {
         /// Broker id.
         #[serde(default)]
@@ -54,6 +108,12 @@ pub enum Fault {
         /// Or a consumer's client id.
         #[serde(default)]
         consumer: Option<String>,
+        /// Or a producer's client id.
+        #[serde(default)]
+        producer: Option<String>,
+        /// Or a processor's client id.
+        #[serde(default)]
+        processor: Option<String>,
     },
     /// A consumer that has not started yet starts now (it joins its group).
     ConsumerJoin {
@@ -135,6 +195,29 @@ pub enum Fault {
         /// The new number of partitions.
         count: u32,
     },
+}
+
+impl Fault {
+    /// The process a `Crash` or `Restart` names (every validated one names exactly one); `None`
+    /// for the other faults.
+    pub fn target(&self) -> Option<Target<'_>> {
+        match self {
+            Fault::Crash {
+                broker,
+                consumer,
+                producer,
+                processor,
+                ..
+            }
+            | Fault::Restart {
+                broker,
+                consumer,
+                producer,
+                processor,
+            } => one_target(broker, consumer, producer, processor),
+            _ => None,
+        }
+    }
 }
 
 /// An event a fault can wait for, as written (`after: Acked(producer: "p1", records: 100)`).

@@ -29,7 +29,12 @@ pub(super) fn config_warnings(src: &Source<'_>, s: &Scenario, blocks: &Blocks<'_
         .consumers
         .iter()
         .zip(s.consumers.iter().map(|c| (&c.id, &c.config.net)));
-    for (block, (id, net)) in clients.chain(consumers) {
+    // A processor's consumer and producer share the client keys, so either's settings will do.
+    let processors = blocks
+        .processors
+        .iter()
+        .zip(s.processors.iter().map(|p| (&p.id, &p.consumer.net)));
+    for (block, (id, net)) in clients.chain(consumers).chain(processors) {
         let view = block.view(src);
         out.extend(request_timeout_below_round_trip(
             &view,

@@ -16,6 +16,8 @@ mod raw;
 mod ron_error;
 mod schedule;
 pub mod source;
+#[cfg(test)]
+mod tests;
 mod tidy;
 pub mod units;
 mod validate;
@@ -25,9 +27,12 @@ use crate::check::expect::Expectation;
 use crate::kafka::assignment;
 use crate::sim::{RngTree, SimDuration};
 pub use blocks::IgnoredKeys;
-pub use config::{BrokerConfig, ConsumerConfig, Overrides, ProducerConfig, RequestCosts, TopicConfig};
+pub use config::{
+    BrokerConfig, ConsumerConfig, IsolationLevel, Overrides, ProducerConfig, RequestCosts, TopicConfig,
+    TransactionVersion, TransactionsConfig,
+};
 pub use error::{Location, Place, ScenarioError};
-pub use fault::{Fault, FaultSpec, NodeRef, Trigger};
+pub use fault::{Fault, FaultSpec, NodeRef, Target, Trigger};
 pub use files::Files;
 use serde::Deserialize;
 use std::num::NonZeroU64;
@@ -55,6 +60,8 @@ pub struct Scenario {
     pub producers: Vec<ProducerSpec>,
     /// Consumers, in file order.
     pub consumers: Vec<ConsumerSpec>,
+    /// Consume-transform-produce applications, in file order.
+    pub processors: Vec<ProcessorSpec>,
     /// Faults, in file order.
     pub faults: Vec<FaultSpec>,
     /// What `kafkasim check` verifies.
@@ -108,12 +115,17 @@ pub struct Topic {
     pub assignment: Option<Vec<Vec<u32>>>,
     /// Topic configuration.
     pub config: TopicConfig,
-    /// Kafka's own topic (`__consumer_offsets`), created because some consumer has a group.
+    /// Kafka's own topic: `__consumer_offsets`, created because some consumer or processor has
+    /// a group, or `__transaction_state`, created because some producer or processor has a
+    /// `transactional.id`.
     pub internal: bool,
 }
 
 /// The name of the topic where group coordinators keep committed offsets.
 pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
+
+/// The name of the topic where transaction coordinators keep the state of transactions.
+pub const TRANSACTION_STATE_TOPIC: &str = "__transaction_state";
 
 /// When a group member commits offsets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -172,6 +184,19 @@ pub struct Workload {
     pub value_bytes: u32,
     /// When the first send() happens.
     pub start: SimDuration,
+    /// Send in transactions (needs a `transactional.id`); `None` sends outside transactions.
+    pub transactions: Option<Transactions>,
+}
+
+/// How a transactional producer's application groups its sends: `beginTransaction()`, `records`
+/// sends, `commitTransaction()`, except every `abort_every`-th transaction, which ends with
+/// `abortTransaction()`. A last, shorter transaction commits what is left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transactions {
+    /// Records per transaction (at least 1).
+    pub records: u32,
+    /// Every this-many-th transaction (the 3rd, 6th... for 3) aborts; 0 never aborts.
+    pub abort_every: u32,
 }
 
 /// A consumer without a group: it is assigned every partition of its topics.
@@ -191,6 +216,32 @@ pub struct ConsumerSpec {
     pub processing: SimDuration,
     /// When it commits.
     pub commit: CommitMode,
+}
+
+/// A consume-transform-produce application: a group member that reads `topics` and writes one
+/// record to `output` for each record it processes. With a `transactional.id` it writes its
+/// output and commits its input offsets in one transaction (exactly-once); without, it commits
+/// the offsets after its output is acknowledged (at-least-once).
+#[derive(Clone, Debug)]
+pub struct ProcessorSpec {
+    /// Client id.
+    pub id: String,
+    /// The consumer group (`group.id`) it reads in and commits to.
+    pub group: String,
+    /// Indexes into [`Scenario::topics`]: what it reads.
+    pub topics: Vec<usize>,
+    /// Index into [`Scenario::topics`]: where it writes (not one of `topics`).
+    pub output: usize,
+    /// Time the application spends on each record it polls.
+    pub processing: SimDuration,
+    /// When it starts.
+    pub start: SimDuration,
+    /// Its consumer's configuration: the consumer keys (and the shared client keys) of its
+    /// `config`.
+    pub consumer: ConsumerConfig,
+    /// Its producer's configuration: the producer keys (and the shared client keys) of its
+    /// `config`.
+    pub producer: ProducerConfig,
 }
 
 impl Scenario {
@@ -229,9 +280,23 @@ impl Scenario {
         validate::scenario(&src)
     }
 
-    /// Index of `__consumer_offsets` among the topics, when some consumer has a group.
+    /// Index of `__consumer_offsets` among the topics, when some consumer or processor has a
+    /// group.
     pub fn offsets_topic(&self) -> Option<u32> {
-        self.topics.iter().position(|t| t.internal).map(|i| i as u32)
+        self.internal_topic(OFFSETS_TOPIC)
+    }
+
+    /// Index of `__transaction_state` among the topics, when some producer or processor has a
+    /// `transactional.id`.
+    pub fn transaction_state_topic(&self) -> Option<u32> {
+        self.internal_topic(TRANSACTION_STATE_TOPIC)
+    }
+
+    fn internal_topic(&self, name: &str) -> Option<u32> {
+        self.topics
+            .iter()
+            .position(|t| t.internal && t.name == name)
+            .map(|i| i as u32)
     }
 
     /// How many partitions topic number `topic` has at most: its own count, or the largest
@@ -255,5 +320,10 @@ impl Scenario {
     /// The consumer with client id `id`.
     pub fn consumer_index(&self, id: &str) -> Option<usize> {
         self.consumers.iter().position(|c| c.id == id)
+    }
+
+    /// The processor with client id `id`.
+    pub fn processor_index(&self, id: &str) -> Option<usize> {
+        self.processors.iter().position(|p| p.id == id)
     }
 }

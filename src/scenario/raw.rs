@@ -24,6 +24,8 @@ pub struct RawScenario<'a> {
     #[serde(borrow, default)]
     pub consumers: Vec<RawConsumer<'a>>,
     #[serde(borrow, default)]
+    pub processors: Vec<RawProcessor<'a>>,
+    #[serde(borrow, default)]
     pub faults: Vec<RawFault<'a>>,
     #[serde(borrow, default)]
     pub expect: Vec<Raw<'a>>,
@@ -98,6 +100,17 @@ pub struct RawWorkload<'a> {
     pub value_bytes: Option<Raw<'a>>,
     #[serde(borrow, default)]
     pub start: Option<Raw<'a>>,
+    #[serde(borrow, default)]
+    pub transactions: Option<Raw<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename = "transactions", deny_unknown_fields)]
+pub struct RawTransactions<'a> {
+    #[serde(borrow)]
+    pub records: Raw<'a>,
+    #[serde(borrow, default)]
+    pub abort_every: Option<Raw<'a>>,
 }
 
 #[derive(Deserialize)]
@@ -119,6 +132,27 @@ pub struct RawConsumer<'a> {
     pub processing: Option<Raw<'a>>,
     #[serde(borrow, default)]
     pub commit: Option<Raw<'a>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename = "processor", deny_unknown_fields)]
+pub struct RawProcessor<'a> {
+    #[serde(borrow)]
+    pub id: Raw<'a>,
+    #[serde(borrow, default)]
+    pub group: Option<Raw<'a>>,
+    #[serde(borrow)]
+    pub topics: Raw<'a>,
+    #[serde(borrow)]
+    pub output: Raw<'a>,
+    #[serde(borrow, default)]
+    pub config: Option<Raw<'a>>,
+    #[serde(borrow, default)]
+    pub config_file: Option<Raw<'a>>,
+    #[serde(borrow, default)]
+    pub processing: Option<Raw<'a>>,
+    #[serde(borrow, default)]
+    pub start: Option<Raw<'a>>,
 }
 
 #[derive(Deserialize)]

@@ -1,36 +1,23 @@
 //! Faults that do nothing: after the end of the run, waiting for records that are never sent,
-//! or acting on a broker or consumer already in the state they bring about. The `at:` faults are
+//! or acting on a broker or client already in the state they bring about. The `at:` faults are
 //! replayed in time order to know which nodes are down when; a node that an `after:` fault
 //! crashes, restarts or shuts down is left out, since its state then depends on the run.
 
 use super::Scenario;
-use super::fault::{Fault, FaultSpec, Trigger};
+use super::fault::{Fault, FaultSpec, Target, Trigger};
 use super::raw::RawFault;
 use super::source::Source;
 use super::warning::{Warning, WarningKind};
 use crate::sim::{SimDuration, SimTime};
 use std::collections::BTreeMap;
 
-/// A broker or a consumer whose up/down state faults change.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Process {
-    Broker(u32),
-    Consumer(String),
-}
-
-impl Process {
-    fn describe(&self) -> String {
-        match self {
-            Process::Broker(b) => format!("broker {b}"),
-            Process::Consumer(c) => format!("consumer `{c}`"),
-        }
-    }
-
-    fn written(&self) -> String {
-        match self {
-            Process::Broker(b) => format!("broker: {b}"),
-            Process::Consumer(c) => format!("consumer: \"{c}\""),
-        }
+/// How messages name a process: broker 2, consumer `c1`, producer `p1`, processor `app`.
+fn describe(process: Target<'_>) -> String {
+    match process {
+        Target::Broker(b) => format!("broker {b}"),
+        Target::Consumer(id) => format!("consumer `{id}`"),
+        Target::Producer(id) => format!("producer `{id}`"),
+        Target::Processor(id) => format!("processor `{id}`"),
     }
 }
 
@@ -41,16 +28,11 @@ enum Change {
     Shutdown,
 }
 
-fn change_of(fault: &Fault) -> Option<(Process, Change)> {
-    let process = |broker: &Option<u32>, consumer: &Option<String>| match (broker, consumer) {
-        (Some(b), _) => Some(Process::Broker(*b)),
-        (None, Some(c)) => Some(Process::Consumer(c.clone())),
-        (None, None) => None,
-    };
+fn change_of(fault: &Fault) -> Option<(Target<'_>, Change)> {
     match fault {
-        Fault::Crash { broker, consumer, .. } => Some((process(broker, consumer)?, Change::Crash)),
-        Fault::Restart { broker, consumer } => Some((process(broker, consumer)?, Change::Restart)),
-        Fault::ControlledShutdown { broker } => Some((Process::Broker(*broker), Change::Shutdown)),
+        Fault::Crash { .. } => Some((fault.target()?, Change::Crash)),
+        Fault::Restart { .. } => Some((fault.target()?, Change::Restart)),
+        Fault::ControlledShutdown { broker } => Some((Target::Broker(*broker), Change::Shutdown)),
         _ => None,
     }
 }
@@ -81,7 +63,7 @@ pub(super) fn fault_warnings(src: &Source<'_>, s: &Scenario, raw: &[RawFault<'_>
         Trigger::At(t) => Some(t),
         _ => None,
     };
-    let triggered: Vec<Process> = s
+    let triggered: Vec<Target<'_>> = s
         .faults
         .iter()
         .filter(|f| !matches!(f.trigger, Trigger::At(_)))
@@ -93,7 +75,7 @@ pub(super) fn fault_warnings(src: &Source<'_>, s: &Scenario, raw: &[RawFault<'_>
         .collect();
     // Faults at the same time fire in file order (the event queue's sequence numbers).
     order.sort();
-    let mut state: BTreeMap<Process, Known> = BTreeMap::new();
+    let mut state: BTreeMap<Target<'_>, Known> = BTreeMap::new();
     for (t, i) in order {
         let Some((process, change)) = change_of(&s.faults[i].fault) else {
             continue;
@@ -102,7 +84,7 @@ pub(super) fn fault_warnings(src: &Source<'_>, s: &Scenario, raw: &[RawFault<'_>
             continue;
         }
         let before = *state.get(&process).unwrap_or(&Known::Up);
-        let who = process.describe();
+        let who = describe(process);
         let raw_fault = raw[i].fault;
         let already_down = |since| {
             format!(
@@ -115,8 +97,7 @@ pub(super) fn fault_warnings(src: &Source<'_>, s: &Scenario, raw: &[RawFault<'_>
             (Change::Crash, Known::Down(since)) => Some(Warning::new(
                 WarningKind::CrashOfCrashed,
                 src.error_at(raw_fault, already_down(since)).with_help(format!(
-                    "remove this Crash, or Restart({}) before it",
-                    process.written()
+                    "remove this Crash, or Restart({process}) before it"
                 )),
                 "this Crash does nothing",
             )),
@@ -124,8 +105,7 @@ pub(super) fn fault_warnings(src: &Source<'_>, s: &Scenario, raw: &[RawFault<'_>
                 WarningKind::RestartOfRunning,
                 src.error_at(raw_fault, format!("{who} is running at {}", when(t)))
                     .with_help(format!(
-                        "Restart starts a crashed or shut-down process: Crash({}) before it, or remove it",
-                        process.written()
+                        "Restart starts a crashed or shut-down process: Crash({process}) before it, or remove it"
                     )),
                 "this Restart does nothing",
             )),

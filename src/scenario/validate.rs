@@ -5,21 +5,21 @@ use super::blocks::Blocks;
 use super::config::{ConfigBlock, LoadedBlock};
 use super::error::ScenarioError;
 use super::legal_name::{self, NameProblem};
-use super::raw::{RawConsumer, RawProducer, RawScenario, RawTopic};
+use super::raw::{RawScenario, RawTopic};
 use super::source::{Raw, Source};
 use super::units::DURATION_HELP;
-use super::units::{BANDWIDTH_HELP, parse_bandwidth, parse_duration, parse_rate};
+use super::units::{BANDWIDTH_HELP, parse_bandwidth, parse_duration};
 use super::{
-    BrokerConfig, Cluster, CommitMode, ConsumerConfig, ConsumerSpec, NetworkSpec, OFFSETS_TOPIC,
-    ProducerConfig, ProducerSpec, Scenario, Topic, TopicConfig, Workload,
+    BrokerConfig, Cluster, NetworkSpec, OFFSETS_TOPIC, Scenario, TRANSACTION_STATE_TOPIC, Topic, TopicConfig,
 };
 use crate::sim::SimDuration;
 
+mod clients;
 mod faults;
 mod refs;
 
+use clients::{ClientNames, consumer, processor, producer};
 use faults::fault;
-use refs::topic_ref;
 pub(super) use refs::{broker_ref, partition_ref, producer_ref, suggest, topic_by_name};
 
 /// Upper limits that keep a scenario's run bounded.
@@ -73,7 +73,7 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
     let mut producers = Vec::new();
     let mut producer_blocks = Vec::new();
     for p in &raw.producers {
-        let (spec, block) = producer(src, p, &topics, &mut names)?;
+        let (spec, block) = producer(src, p, &topics, &cluster, &mut names)?;
         producers.push(spec);
         producer_blocks.push(block);
     }
@@ -84,14 +84,36 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
         consumers.push(spec);
         consumer_blocks.push(block);
     }
+    let mut processors = Vec::new();
+    let mut processor_blocks = Vec::new();
+    for p in &raw.processors {
+        let (spec, block) = processor(src, p, &topics, &cluster, &mut names)?;
+        processors.push(spec);
+        processor_blocks.push(block);
+    }
     let blocks = Blocks {
         cluster: cluster_block,
         topics: topic_blocks,
         producers: producer_blocks,
         consumers: consumer_blocks,
+        processors: processor_blocks,
     };
-    if let Some(first) = raw.consumers.iter().find(|c| c.group.is_some()) {
-        topics.push(offsets_topic(src, &raw, first, &cluster)?);
+    let first_group = raw
+        .consumers
+        .iter()
+        .find_map(|c| c.group)
+        .or_else(|| raw.processors.iter().find_map(|p| p.group));
+    if let Some(group) = first_group {
+        topics.push(offsets_topic(src, group, &cluster)?);
+    }
+    let transactional = producers
+        .iter()
+        .map(|p| &p.config)
+        .zip(&blocks.producers)
+        .chain(processors.iter().map(|p| &p.producer).zip(&blocks.processors))
+        .find(|(config, _)| config.transactional_id.is_some());
+    if let Some((_, block)) = transactional {
+        topics.push(transaction_state_topic(&block.view(src), &cluster)?);
     }
     let mut scenario = Scenario {
         file: src.file().to_string(),
@@ -103,6 +125,7 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
         topics,
         producers,
         consumers,
+        processors,
         faults: Vec::new(),
         expect: Vec::new(),
         ignored: blocks.ignored(src),
@@ -236,7 +259,7 @@ fn topic_name_problem(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("a topic name cannot be empty".into());
     }
-    if name == OFFSETS_TOPIC || name == "__transaction_state" {
+    if name == OFFSETS_TOPIC || name == TRANSACTION_STATE_TOPIC {
         return Some(format!(
             "`{name}` is one of Kafka's internal topics: pick another name"
         ));
@@ -301,22 +324,17 @@ fn topic<'s>(
 }
 
 /// `__consumer_offsets`, which Kafka creates when the first group needs a coordinator: it needs
-/// `offsets.topic.replication.factor` live brokers (`AutoTopicCreationManager`'s
-/// `GROUP_METADATA_TOPIC_NAME` check), else every group stays without a coordinator.
-fn offsets_topic(
-    src: &Source<'_>,
-    raw: &RawScenario<'_>,
-    consumer: &RawConsumer<'_>,
-    cluster: &Cluster,
-) -> Result<Topic, ScenarioError> {
+/// `offsets.topic.replication.factor` live brokers, else every group stays without a
+/// coordinator. The message is Kafka 3.x's (`KafkaApis`/`AutoTopicCreationManager`, which checked
+/// the live brokers before creating an internal topic); `group` is where the first group is named.
+fn offsets_topic(src: &Source<'_>, group: Raw<'_>, cluster: &Cluster) -> Result<Topic, ScenarioError> {
     let rf = cluster.config.offsets_topic_replication_factor;
     if rf > cluster.brokers {
         let message = format!(
             "Number of alive brokers '{}' does not meet the required replication factor '{rf}' for the offsets topic (configured via 'offsets.topic.replication.factor')",
             cluster.brokers
         );
-        let at = consumer.group.unwrap_or(raw.cluster.brokers);
-        return Err(src.error_at(at, message).with_help(format!(
+        return Err(src.error_at(group, message).with_help(format!(
             "a consumer group needs __consumer_offsets: add \"offsets.topic.replication.factor\": {} to cluster.config, or use more brokers",
             cluster.brokers
         )));
@@ -327,6 +345,38 @@ fn offsets_topic(
         replication_factor: rf,
         assignment: None,
         config: TopicConfig::inherited(&cluster.config),
+        internal: true,
+    })
+}
+
+/// `__transaction_state`, which Kafka creates when the first transactional id needs a
+/// coordinator, as `__consumer_offsets` above (with Kafka 3.x's message for this topic). `block`
+/// is the config of the first client with a `transactional.id`. Its topic configs are
+/// `TransactionStateManager.transactionTopicConfigs`: `min.insync.replicas` from
+/// `transaction.state.log.min.isr`, no unclean elections.
+fn transaction_state_topic(block: &ConfigBlock<'_, '_>, cluster: &Cluster) -> Result<Topic, ScenarioError> {
+    let t = &cluster.config.transactions;
+    let rf = t.state_log_replication_factor;
+    if rf > cluster.brokers {
+        let message = format!(
+            "Number of alive brokers '{}' does not meet the required replication factor '{rf}' for the transactions state topic (configured via 'transaction.state.log.replication.factor')",
+            cluster.brokers
+        );
+        return Err(block.error_at_key("transactional.id", message).with_help(format!(
+            "a transactional.id needs __transaction_state: add \"transaction.state.log.replication.factor\": {} to cluster.config, or use more brokers",
+            cluster.brokers
+        )));
+    }
+    Ok(Topic {
+        name: TRANSACTION_STATE_TOPIC.to_string(),
+        partitions: t.state_log_partitions.min(MAX_PARTITIONS),
+        replication_factor: rf,
+        assignment: None,
+        config: TopicConfig {
+            min_insync_replicas: t.state_log_min_isr,
+            unclean_leader_election: false,
+            ..TopicConfig::inherited(&cluster.config)
+        },
         internal: true,
     })
 }
@@ -379,169 +429,4 @@ fn explicit_assignment(
         }
     }
     Ok(lists)
-}
-
-/// Client ids share one namespace (`Client("p1")` in faults names either kind).
-#[derive(Default)]
-struct ClientNames(Vec<String>);
-
-impl ClientNames {
-    fn claim(&mut self, src: &Source<'_>, raw: Raw<'_>) -> Result<String, ScenarioError> {
-        let id: String = src.parse(raw)?;
-        if id.is_empty() {
-            return Err(src.error_at(raw, "a client id cannot be empty"));
-        }
-        if id == "controller" || id.starts_with("broker-") {
-            return Err(src
-                .error_at(
-                    raw,
-                    format!("client id `{id}` would be confused with a broker or the controller"),
-                )
-                .with_help("pick another id, e.g. \"p1\" or \"c1\""));
-        }
-        if self.0.contains(&id) {
-            return Err(src.error_at(raw, format!("client id `{id}` is used twice")));
-        }
-        self.0.push(id.clone());
-        Ok(id)
-    }
-}
-
-fn producer<'s>(
-    src: &Source<'s>,
-    p: &RawProducer<'s>,
-    topics: &[Topic],
-    names: &mut ClientNames,
-) -> Result<(ProducerSpec, LoadedBlock<'s>), ScenarioError> {
-    let id = names.claim(src, p.id)?;
-    let from = ConfigSource {
-        config: p.config,
-        config_file: p.config_file,
-        owner: p.id,
-    };
-    let (mut config, block) =
-        with_config(src, from, &format!("producer `{id}`"), ProducerConfig::from_block)?;
-    let w = &p.workload;
-    let topic = topic_ref(src, w.topic, topics)?;
-    let topic_limit = topics[topic].config.max_message_bytes;
-    if topic_limit < config.batch_size_bytes {
-        config.notes.push(format!(
-            "batch.size {} is larger than topic `{}`'s max.message.bytes {topic_limit}: a batch over the limit is rejected with MESSAGE_TOO_LARGE, split into batch.size pieces and rejected again until delivery.timeout.ms expires it, as Kafka's producer does (KAFKA-8350); keep batch.size below max.message.bytes",
-            config.batch_size_bytes, topics[topic].name
-        ));
-    }
-    let keys: Option<Vec<String>> = match w.keys {
-        Some(raw) => {
-            let keys: Vec<String> = src.parse(raw)?;
-            if keys.is_empty() {
-                return Err(src
-                    .error_at(raw, "`keys` is an empty list")
-                    .with_help("list at least one key, or leave `keys` out for keyless records"));
-            }
-            Some(keys)
-        }
-        None => None,
-    };
-    let records = count(src, w.records, "`records`", 1, MAX_RECORDS)?;
-    const RATE_HELP: &str = "write a rate like \"1000/s\", \"5/ms\" or \"100/10ms\"";
-    let rate_text: String = src.parse(w.rate).map_err(|e| e.with_help(RATE_HELP))?;
-    let rate = parse_rate(&rate_text).map_err(|why| {
-        src.error_at(w.rate, format!("invalid rate: {why}"))
-            .with_help(RATE_HELP)
-    })?;
-    let value_bytes = match w.value_bytes {
-        Some(r) => count(src, r, "`value_bytes`", 0, MAX_VALUE_BYTES)?,
-        None => 100,
-    };
-    let spec = ProducerSpec {
-        id,
-        config,
-        workload: Workload {
-            topic,
-            keys,
-            records,
-            rate,
-            value_bytes,
-            start: opt_duration(src, w.start, SimDuration::ZERO)?,
-        },
-    };
-    Ok((spec, block))
-}
-
-fn consumer<'s>(
-    src: &Source<'s>,
-    c: &RawConsumer<'s>,
-    topics: &[Topic],
-    cluster: &Cluster,
-    names: &mut ClientNames,
-) -> Result<(ConsumerSpec, LoadedBlock<'s>), ScenarioError> {
-    let id = names.claim(src, c.id)?;
-    let group: Option<String> = match c.group {
-        Some(g) => {
-            let name: String = src.parse(g)?;
-            if name.is_empty() {
-                return Err(src
-                    .error_at(g, "the group id is empty")
-                    .with_help("leave `group` out for a consumer without a group"));
-            }
-            Some(name)
-        }
-        None => None,
-    };
-    let commit: CommitMode = match c.commit {
-        Some(raw) => src.parse(raw)?,
-        None => CommitMode::Auto,
-    };
-    if let (None, Some(raw)) = (&group, c.commit) {
-        return Err(src
-            .error_at(raw, "`commit` needs a consumer group")
-            .with_help("add `group: \"g1\"`: offsets are committed to a group's coordinator"));
-    }
-    let names_list: Vec<String> = src.parse(c.topics)?;
-    if names_list.is_empty() {
-        return Err(src.error_at(c.topics, "`topics` is an empty list"));
-    }
-    let mut indexes = Vec::new();
-    for name in &names_list {
-        let i = topic_by_name(src, c.topics, name, topics)?;
-        if indexes.contains(&i) {
-            return Err(src.error_within(c.topics, name, format!("topic `{name}` is listed twice")));
-        }
-        indexes.push(i);
-    }
-    let from = ConfigSource {
-        config: c.config,
-        config_file: c.config_file,
-        owner: c.id,
-    };
-    let (config, block) = with_config(src, from, &format!("consumer `{id}`"), ConsumerConfig::from_block)?;
-    let bounds = &cluster.config.coordinator;
-    if group.is_some()
-        && (config.session_timeout < bounds.min_session_timeout
-            || config.session_timeout > bounds.max_session_timeout)
-    {
-        // The coordinator would answer every JoinGroup with INVALID_SESSION_TIMEOUT, and the
-        // consumer's poll() would throw: say so now.
-        let (min, max) = (
-            bounds.min_session_timeout.as_ms(),
-            bounds.max_session_timeout.as_ms(),
-        );
-        let message = format!(
-            "session.timeout.ms {} is outside the brokers' group.min.session.timeout.ms..group.max.session.timeout.ms ({min}..{max}): the coordinator would refuse the member with INVALID_SESSION_TIMEOUT",
-            config.session_timeout.as_ms()
-        );
-        return Err(block.view(src).error_at_key("session.timeout.ms", message).with_help(format!(
-            "use a session.timeout.ms from {min} to {max}, or change the brokers' bounds in cluster.config"
-        )));
-    }
-    let spec = ConsumerSpec {
-        id,
-        topics: indexes,
-        config,
-        start: opt_duration(src, c.start, SimDuration::ZERO)?,
-        group,
-        processing: opt_duration(src, c.processing, SimDuration::ZERO)?,
-        commit,
-    };
-    Ok((spec, block))
 }

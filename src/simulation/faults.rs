@@ -45,6 +45,7 @@ impl Simulation<'_> {
                 broker,
                 consumer,
                 lose_unflushed,
+                ..
             } => match (broker, consumer) {
                 (Some(b), _) => {
                     let n = self.addr.broker(*b);
@@ -71,7 +72,7 @@ impl Simulation<'_> {
                 let slot = &mut self.paused_until[n.0 as usize];
                 *slot = (*slot).max(until);
             }
-            Fault::Restart { broker, consumer } => {
+            Fault::Restart { broker, consumer, .. } => {
                 if let Some(b) = broker {
                     let n = self.addr.broker(*b);
                     if !self.nodes[n.0 as usize].is_up() {

@@ -52,6 +52,7 @@ impl Harness {
             },
             value_bytes: 10,
             start: SimDuration::from_ms(10),
+            transactions: None,
         };
         let rng = RngTree::new(1).fork("p1");
         let producer = Producer::new(0, Addresses::new(1), config(), workload, rng);

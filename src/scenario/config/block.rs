@@ -17,6 +17,9 @@ use std::fmt;
 pub struct Entries<'a> {
     written: Vec<(Raw<'a>, Raw<'a>)>,
     file: Option<ConfigFile>,
+    /// The config sets that share this block (a processor's consumer and producer), or none: a
+    /// set validating a shared block leaves the keys only another of them knows to that one.
+    shared_by: &'static [&'static ConfigSet],
 }
 
 impl<'a> Entries<'a> {
@@ -42,7 +45,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for Entries<'a> {
                 while let Some(entry) = map.next_entry::<Raw<'a>, Raw<'a>>()? {
                     written.push(entry);
                 }
-                Ok(Entries { written, file: None })
+                Ok(Entries {
+                    written,
+                    file: None,
+                    shared_by: &[],
+                })
             }
         }
         d.deserialize_map(V(std::marker::PhantomData))
@@ -129,17 +136,35 @@ impl<'s> ConfigBlock<'_, 's> {
 }
 
 impl ConfigSet {
+    /// True when `key` is a real Kafka key of this set: modelled, ignored, not modelled yet, or
+    /// given elsewhere in a scenario.
+    fn knows(&self, key: &str) -> bool {
+        self.keys.iter().any(|d| d.name == key)
+            || self.ignores(key)
+            || self.not_modelled.contains(&key)
+            || self.elsewhere.iter().any(|(k, _)| *k == key)
+    }
+
+    /// True when `key` of a shared block is for another set than this one.
+    fn leaves(&self, entries: &Entries<'_>, key: &str) -> bool {
+        !self.knows(key) && entries.shared_by.iter().any(|s| s.knows(key))
+    }
+
     /// Checks every entry against the table and fills in defaults: the properties file's
     /// first, then the `config` map's (which replace them), then `--set` values.
     pub fn validate(&self, block: &ConfigBlock<'_, '_>) -> Result<Config, ScenarioError> {
         let src = block.src;
+        let shared_by = block.entries.shared_by;
         let mut values = BTreeMap::new();
         let mut explicit = BTreeSet::new();
         let mut ignored = Properties::new();
         if let Some(file) = block.file() {
             for p in &file.properties {
+                if self.leaves(block.entries, &p.key) {
+                    continue;
+                }
                 let Known::Modelled(def) = self
-                    .lookup(&p.key)
+                    .lookup(&p.key, shared_by)
                     .map_err(|(msg, help)| with_help(file.error_at_key(p, msg), help))?
                 else {
                     ignored.insert(p.key.clone(), p.value.clone());
@@ -156,8 +181,11 @@ impl ConfigSet {
             let key: String = src.parse(raw_key).map_err(|e| {
                 e.with_help("config keys are quoted Kafka property names, like \"linger.ms\"")
             })?;
+            if self.leaves(block.entries, &key) {
+                continue;
+            }
             let known = self
-                .lookup(&key)
+                .lookup(&key, shared_by)
                 .map_err(|(msg, help)| with_help(src.error_at(raw_key, msg), help))?;
             if !written.insert(key.clone()) {
                 return Err(src
@@ -199,7 +227,9 @@ impl ConfigSet {
         })
     }
 
-    fn lookup(&self, key: &str) -> Result<Known, (String, Option<String>)> {
+    /// What `key` is to this set, or the error for it; an unknown key of a block that `shared_by`
+    /// several sets is unknown to all of them, and the hint searches all their keys.
+    fn lookup(&self, key: &str, shared_by: &[&'static ConfigSet]) -> Result<Known, (String, Option<String>)> {
         if let Some(def) = self.keys.iter().find(|d| d.name == key) {
             return Ok(Known::Modelled(def));
         }
@@ -222,9 +252,22 @@ impl ConfigSet {
                 Some(format!("remove it; {listing}")),
             ));
         }
-        let names = self.keys.iter().map(|d| d.name);
+        let mut sets = vec![self];
+        sets.extend(shared_by.iter().copied().filter(|s| s.what != self.what));
+        let what: Vec<&str> = sets.iter().map(|s| s.what).collect();
+        let listing = match what.as_slice() {
+            [_] => listing,
+            _ => format!(
+                "{} list the supported keys",
+                what.iter()
+                    .map(|w| format!("`kafkasim configs {w}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        };
+        let names = sets.iter().flat_map(|s| s.keys.iter().map(|d| d.name));
         Err((
-            format!("unknown {} config `{key}`", self.what),
+            format!("unknown {} config `{key}`", what.join(" or ")),
             Some(did_you_mean(key, names).unwrap_or(listing)),
         ))
     }
@@ -279,6 +322,13 @@ impl<'s> LoadedBlock<'s> {
             entries,
             anchor: config.or(config_file).unwrap_or(owner),
         })
+    }
+
+    /// The block, shared by the config sets `sets` (a processor's consumer and producer): each
+    /// set takes the keys it knows, and a key none of them knows is an error.
+    pub fn shared_by(mut self, sets: &'static [&'static ConfigSet]) -> LoadedBlock<'s> {
+        self.entries.shared_by = sets;
+        self
     }
 
     /// The block as validation sees it.

@@ -336,6 +336,9 @@ pub const INT_MAX: i64 = i32::MAX as i64;
 /// Largest Java `long`.
 pub const LONG_MAX: i64 = i64::MAX;
 
+/// The sets a processor's one `config` block feeds: its consumer's keys and its producer's.
+pub(crate) static PROCESSOR: [&ConfigSet; 2] = [&consumer::CONSUMER, &producer::PRODUCER];
+
 /// Every config set, for `kafkasim configs` and the docs.
 pub fn all_sets() -> [&'static ConfigSet; 4] {
     [

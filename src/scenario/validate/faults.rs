@@ -1,11 +1,13 @@
 //! Fault entries: when each fires (`at`, or `after` a trigger) and whether what it names
 //! exists and can take it.
 
-use super::refs::{broker_ref, consumer_ref, partition_ref, producer_ref, suggest, topic_by_name};
+use super::refs::{
+    broker_ref, consumer_ref, partition_ref, processor_ref, producer_ref, suggest, topic_by_name,
+};
 use super::{MAX_PARTITIONS, duration};
 use crate::scenario::Scenario;
 use crate::scenario::error::ScenarioError;
-use crate::scenario::fault::{Fault, FaultSpec, NodeRef, RawTrigger, Trigger};
+use crate::scenario::fault::{Fault, FaultSpec, NodeRef, RawTrigger, Target, Trigger};
 use crate::scenario::raw::RawFault;
 use crate::scenario::source::{Raw, Source};
 use crate::scenario::tidy::tidy;
@@ -65,16 +67,22 @@ fn trigger(src: &Source<'_>, raw: Raw<'_>, s: &Scenario) -> Result<Trigger, Scen
 fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> Result<(), ScenarioError> {
     let broker = |b: u32| broker_ref(src, raw, b, s);
     let client = |id: &str| -> Result<(), ScenarioError> {
-        if s.producer_index(id).is_some() || s.consumer_index(id).is_some() {
+        if s.producer_index(id).is_some() || s.consumer_index(id).is_some() || s.processor_index(id).is_some()
+        {
             return Ok(());
         }
         let all = s
             .producers
             .iter()
             .map(|p| p.id.as_str())
-            .chain(s.consumers.iter().map(|c| c.id.as_str()));
+            .chain(s.consumers.iter().map(|c| c.id.as_str()))
+            .chain(s.processors.iter().map(|p| p.id.as_str()));
         Err(src
-            .error_within(raw, id, format!("no producer or consumer with id `{id}`"))
+            .error_within(
+                raw,
+                id,
+                format!("no producer, consumer or processor with id `{id}`"),
+            )
             .with_help(suggest(id, "clients", all)))
     };
     let node = |n: &NodeRef| match n {
@@ -90,39 +98,38 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
         }
     };
     match fault {
-        Fault::Crash {
-            broker: b,
-            consumer: c,
-            lose_unflushed,
-        } => {
-            match (b, c) {
-                (Some(_), Some(_)) | (None, None) => {
-                    return Err(src
-                        .error_at(raw, "a crash names a broker or a consumer")
-                        .with_help("write Crash(broker: 1) or Crash(consumer: \"c1\")"));
+        Fault::Crash { .. } | Fault::Restart { .. } => {
+            let Some(target) = fault.target() else {
+                let kind = if matches!(fault, Fault::Crash { .. }) {
+                    "Crash"
+                } else {
+                    "Restart"
+                };
+                return Err(src
+                    .error_at(raw, format!("a {} names one broker, consumer, producer or processor", kind.to_lowercase()))
+                    .with_help(format!(
+                        "write one of {kind}(broker: 1), {kind}(consumer: \"c1\"), {kind}(producer: \"p1\") or {kind}(processor: \"app\")"
+                    )));
+            };
+            match target {
+                Target::Broker(b) => return broker(b),
+                Target::Consumer(id) => consumer_ref(src, raw, id, s)?,
+                Target::Producer(id) => producer_ref(src, raw, id, s).map(|_| ())?,
+                Target::Processor(id) => processor_ref(src, raw, id, s)?,
+            }
+            if matches!(
+                fault,
+                Fault::Crash {
+                    lose_unflushed: true,
+                    ..
                 }
-                (Some(b), None) => broker(*b)?,
-                (None, Some(c)) => {
-                    consumer_ref(src, raw, c, s)?;
-                    if *lose_unflushed {
-                        return Err(src
-                            .error_within(raw, "lose_unflushed", "`lose_unflushed` is for brokers")
-                            .with_help("a consumer keeps no data: remove it"));
-                    }
-                }
+            ) {
+                return Err(src
+                    .error_within(raw, "lose_unflushed", "`lose_unflushed` is for brokers")
+                    .with_help("a client keeps no data on disk: remove it"));
             }
             Ok(())
         }
-        Fault::Restart {
-            broker: b,
-            consumer: c,
-        } => match (b, c) {
-            (Some(b), None) => broker(*b),
-            (None, Some(c)) => consumer_ref(src, raw, c, s),
-            _ => Err(src
-                .error_at(raw, "a restart names a broker or a consumer")
-                .with_help("write Restart(broker: 1) or Restart(consumer: \"c1\")")),
-        },
         Fault::ConsumerJoin { consumer } | Fault::ConsumerLeave { consumer } => {
             consumer_ref(src, raw, consumer, s)
         }

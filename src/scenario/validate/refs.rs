@@ -120,3 +120,19 @@ pub(super) fn consumer_ref(
         .error_within(raw, id, format!("no consumer with id `{id}`"))
         .with_help(suggest(id, "consumers", all)))
 }
+
+/// A processor named in a fault.
+pub(super) fn processor_ref(
+    src: &Source<'_>,
+    raw: Raw<'_>,
+    id: &str,
+    s: &Scenario,
+) -> Result<(), ScenarioError> {
+    if s.processor_index(id).is_some() {
+        return Ok(());
+    }
+    let all = s.processors.iter().map(|p| p.id.as_str());
+    Err(src
+        .error_within(raw, id, format!("no processor with id `{id}`"))
+        .with_help(suggest(id, "processors", all)))
+}
