@@ -8,7 +8,7 @@ use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::protocol::{BrokerId, ClusterMetadata, ErrorCode};
 use crate::kafka::record::{ProducerIdentity, RecordId, Tp};
 use crate::sim::SimTime;
-use crate::trace::Event;
+use crate::trace::{Event, TxnStep};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -432,6 +432,12 @@ impl History {
                 if let Client::Producer(p) = who {
                     self.producers[p as usize].identity = Some(*identity);
                 }
+            }
+            Event::Txn {
+                producer,
+                step: TxnStep::Initialized(identity) | TxnStep::Ended { next: identity, .. },
+            } => {
+                self.producers[*producer as usize].identity = Some(*identity);
             }
             Event::EpochBumped { identity, .. } => {
                 if let Client::Producer(p) = who {

@@ -11,3 +11,4 @@ pub mod log;
 pub mod producer;
 pub mod protocol;
 pub mod record;
+pub mod txn;

@@ -2,7 +2,9 @@
 //! broker–controller messages.
 
 use super::group::messages::{GroupRequest, GroupResponse};
+use super::log::{AbortedTxn, TxnMarker};
 use super::record::{BatchSequence, ProducerIdentity, RecordId, Tp};
+use super::txn::messages::{TxnRequest, TxnResponse};
 use std::fmt;
 use std::sync::Arc;
 
@@ -81,11 +83,27 @@ pub enum ErrorCode {
     CommitFailed,
     /// 101: a restarted broker registers while its previous incarnation's session is valid.
     DuplicateBrokerRegistration,
+    /// 51: the transaction coordinator is completing a previous transaction of this
+    /// transactional id (or writing its state); try again.
+    ConcurrentTransactions,
+    /// 90: a newer instance with the same transactional id has initialised: this one is a zombie.
+    ProducerFenced,
+    /// 48: the request does not fit the transaction's state.
+    InvalidTxnState,
+    /// 49: the producer id is not the one the coordinator holds for this transactional id.
+    InvalidProducerIdMapping,
+    /// 50: `transaction.timeout.ms` above the broker's `transaction.max.timeout.ms`.
+    InvalidTransactionTimeout,
+    /// 52: a marker from a coordinator older than the one the partition has heard from.
+    TransactionCoordinatorFenced,
+    /// Client-side: a batch still in the accumulator when the application aborted its
+    /// transaction (`TransactionAbortedException`).
+    TransactionAborted,
 }
 
 impl ErrorCode {
     /// Every error, in declaration order.
-    pub const ALL: [ErrorCode; 30] = [
+    pub const ALL: [ErrorCode; 37] = [
         ErrorCode::OffsetOutOfRange,
         ErrorCode::UnknownTopicOrPartition,
         ErrorCode::LeaderNotAvailable,
@@ -116,6 +134,13 @@ impl ErrorCode {
         ErrorCode::MemberIdRequired,
         ErrorCode::CommitFailed,
         ErrorCode::DuplicateBrokerRegistration,
+        ErrorCode::ConcurrentTransactions,
+        ErrorCode::ProducerFenced,
+        ErrorCode::InvalidTxnState,
+        ErrorCode::InvalidProducerIdMapping,
+        ErrorCode::InvalidTransactionTimeout,
+        ErrorCode::TransactionCoordinatorFenced,
+        ErrorCode::TransactionAborted,
     ];
 
     /// The error with this [`ErrorCode::name`].
@@ -156,6 +181,13 @@ impl ErrorCode {
             ErrorCode::MemberIdRequired => "MEMBER_ID_REQUIRED",
             ErrorCode::CommitFailed => "CommitFailedException",
             ErrorCode::DuplicateBrokerRegistration => "DUPLICATE_BROKER_REGISTRATION",
+            ErrorCode::ConcurrentTransactions => "CONCURRENT_TRANSACTIONS",
+            ErrorCode::ProducerFenced => "PRODUCER_FENCED",
+            ErrorCode::InvalidTxnState => "INVALID_TXN_STATE",
+            ErrorCode::InvalidProducerIdMapping => "INVALID_PRODUCER_ID_MAPPING",
+            ErrorCode::InvalidTransactionTimeout => "INVALID_TRANSACTION_TIMEOUT",
+            ErrorCode::TransactionCoordinatorFenced => "TRANSACTION_COORDINATOR_FENCED",
+            ErrorCode::TransactionAborted => "TransactionAbortedException",
         }
     }
 
@@ -175,6 +207,7 @@ impl ErrorCode {
                 | ErrorCode::CoordinatorLoadInProgress
                 | ErrorCode::CoordinatorNotAvailable
                 | ErrorCode::NotCoordinator
+                | ErrorCode::ConcurrentTransactions
         )
     }
 
@@ -270,11 +303,16 @@ pub struct WireBatch {
     pub bytes: u32,
     /// The idempotent producer's header fields (`None`: not idempotent).
     pub sequence: Option<BatchSequence>,
+    /// Written inside a transaction.
+    pub transactional: bool,
 }
 
 /// `ProduceRequest`: at most one batch per partition.
 #[derive(Clone, Debug)]
 pub struct ProduceRequest {
+    /// The producer's `transactional.id` (a leader checks with its coordinator that a
+    /// transactional batch belongs to an ongoing transaction, KIP-890).
+    pub transactional_id: Option<Arc<str>>,
     /// `acks` as on the wire: 0, 1 or -1.
     pub acks: i16,
     /// The broker's purgatory limit (`request.timeout.ms`).
@@ -316,6 +354,9 @@ pub struct FetchRequest {
     pub max_partition_bytes: u32,
     /// `fetch.max.bytes`.
     pub max_bytes: u32,
+    /// `isolation.level=read_committed`: read up to the last stable offset, with the aborted
+    /// transactions of the range.
+    pub read_committed: bool,
 }
 
 /// A batch returned by a fetch.
@@ -327,6 +368,10 @@ pub struct FetchedBatch {
     pub records: Arc<[RecordId]>,
     /// Size on the wire.
     pub bytes: u32,
+    /// The producer id of a transactional batch.
+    pub producer_id: Option<u64>,
+    /// Set for a control batch: the COMMIT or ABORT marker it holds.
+    pub marker: Option<TxnMarker>,
 }
 
 /// One partition's answer to a fetch.
@@ -341,6 +386,10 @@ pub struct FetchPartitionResponse {
     pub result: Result<Vec<FetchedBatch>, ErrorCode>,
     /// The leader's high watermark.
     pub high_watermark: u64,
+    /// The leader's last stable offset.
+    pub last_stable_offset: u64,
+    /// For `read_committed`: the aborted transactions among the returned batches.
+    pub aborted: Vec<AbortedTxn>,
 }
 
 /// Which offset `ListOffsets` asks for.
@@ -350,6 +399,8 @@ pub enum OffsetSpec {
     Earliest,
     /// The high watermark, for a `read_uncommitted` consumer (`-1`).
     Latest,
+    /// `-1` with `isolation.level=read_committed`: the last stable offset.
+    LatestStable,
 }
 
 /// One partition in a follower's fetch.
@@ -421,6 +472,8 @@ pub enum RequestBody {
     InitProducerId,
     /// A consumer group request.
     Group(GroupRequest),
+    /// A transaction request (to a transaction coordinator, or a coordinator's to a leader).
+    Txn(TxnRequest),
 }
 
 impl RequestBody {
@@ -434,6 +487,7 @@ impl RequestBody {
             RequestBody::ReplicaFetch(_) => "Fetch(replica)",
             RequestBody::InitProducerId => "InitProducerId",
             RequestBody::Group(g) => g.api(),
+            RequestBody::Txn(t) => t.api(),
         }
     }
 }
@@ -455,6 +509,8 @@ pub enum ResponseBody {
     InitProducerId(Result<ProducerIdentity, ErrorCode>),
     /// To a consumer group request.
     Group(GroupResponse),
+    /// To a transaction request.
+    Txn(TxnResponse),
 }
 
 impl ResponseBody {
@@ -468,6 +524,7 @@ impl ResponseBody {
             ResponseBody::ReplicaFetch(_) => "Fetch(replica)",
             ResponseBody::InitProducerId(_) => "InitProducerId",
             ResponseBody::Group(g) => g.api(),
+            ResponseBody::Txn(t) => t.api(),
         }
     }
 }

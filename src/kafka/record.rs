@@ -15,7 +15,7 @@ pub struct RecordId {
 }
 
 /// An idempotent producer's identity: the id `InitProducerId` handed out and the current epoch.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ProducerIdentity {
     /// The producer id.
     pub id: u64,

@@ -27,6 +27,11 @@ impl SimTime {
         self.0
     }
 
+    /// Whole milliseconds since the start of the run (Kafka's timestamps are in ms).
+    pub const fn as_ms(self) -> u64 {
+        self.0 / 1000
+    }
+
     /// Time elapsed since `earlier` (zero if `earlier` is later).
     pub fn since(self, earlier: SimTime) -> SimDuration {
         SimDuration(self.0.saturating_sub(earlier.0))

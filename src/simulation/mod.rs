@@ -11,7 +11,7 @@ use crate::check::invariants::{Invariants, Violation};
 use crate::history::file::Recorded;
 use crate::history::{Client, History};
 use crate::kafka::addr::Addresses;
-use crate::kafka::broker::Broker;
+use crate::kafka::broker::{Broker, Internal};
 use crate::kafka::consumer::{Consumer, ConsumerSetup};
 use crate::kafka::controller::{Controller, TopicPolicy};
 use crate::kafka::group::coordinator::GroupState;
@@ -19,8 +19,9 @@ use crate::kafka::log::PartitionLog;
 use crate::kafka::producer::Producer;
 use crate::kafka::protocol::{ClusterMetadata, Message, ResponseBody};
 use crate::kafka::record::Tp;
+use crate::kafka::txn::coordinator::Settings as TxnSettings;
 use crate::net::{DropReason, Kind, Network};
-use crate::scenario::{Fault, Scenario, TopicConfig, Trigger};
+use crate::scenario::{Fault, Scenario, TopicConfig, TransactionVersion, Trigger};
 use crate::sim::{EventQueue, NodeId, Out, RngTree, SimDuration, SimTime};
 use crate::trace::{Event, Names, Stamped, TraceFormat, TraceWriter};
 pub use holders::Holder;
@@ -272,13 +273,25 @@ impl<'s> Simulation<'s> {
         let topic_configs: Vec<TopicConfig> = scenario.topics.iter().map(|t| t.config.clone()).collect();
         let mut nodes = Vec::new();
         let mut node_names = Vec::new();
+        let txns = scenario.cluster.config.transactions;
+        let txn_v2 = txns.version == TransactionVersion::V2;
+        let internal = Internal {
+            offsets_topic: scenario.offsets_topic(),
+            txn_topic: scenario.transaction_state_topic(),
+            txn: TxnSettings {
+                partitions: txns.state_log_partitions,
+                max_timeout_ms: txns.max_timeout.as_ms(),
+                abort_interval: txns.abort_cleanup_interval,
+                v2: txn_v2,
+            },
+        };
         for b in addr.broker_ids() {
             nodes.push(Node::Broker(Box::new(Broker::new(
                 b,
                 addr,
                 scenario.cluster.config.clone(),
                 topic_configs.clone(),
-                scenario.offsets_topic(),
+                internal,
                 Arc::clone(&metadata),
                 rng,
             ))));
@@ -292,6 +305,7 @@ impl<'s> Simulation<'s> {
                 addr,
                 p.config.clone(),
                 p.workload.clone(),
+                txn_v2,
                 rng.fork(&format!("producer/{}", p.id)),
             );
             nodes.push(Node::Producer(Box::new(producer)));
@@ -810,9 +824,12 @@ impl<'s> Simulation<'s> {
             .filter(|b| !self.broker(*b).is_some_and(Broker::is_up))
             .collect();
         let running = |b: u32| !stopped.contains(&b);
-        let internal = self.scenario.offsets_topic();
+        let internal = [
+            self.scenario.offsets_topic(),
+            self.scenario.transaction_state_topic(),
+        ];
         for (t, partitions) in metadata.topics.iter().enumerate() {
-            if internal == Some(t as u32) {
+            if internal.contains(&Some(t as u32)) {
                 // Kafka's own records, not the producers': the checkers never look at them.
                 continue;
             }

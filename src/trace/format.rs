@@ -1,6 +1,6 @@
 //! Turning stamped events into text lines (`   1.204ms  broker-2  append  orders-1 ...`) or JSON.
 
-use super::{BatchInRequest, Event, Stamped};
+use super::{BatchInRequest, Event, Stamped, TxnStep};
 use crate::kafka::log::COMMIT_RECORD;
 use crate::kafka::protocol::{BrokerId, broker_list};
 use crate::kafka::record::{RecordId, Tp};
@@ -581,6 +581,67 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             ),
         ),
         Event::Stopped { why } => ("stopped", why.clone()),
+        Event::TxnTransition {
+            transactional_id,
+            identity,
+            from,
+            to,
+            why,
+        } => (
+            "txn-state",
+            format!(
+                "{transactional_id} (producer id {} epoch {}): {from} -> {to} ({why})",
+                identity.id, identity.epoch
+            ),
+        ),
+        Event::MarkerWritten {
+            tp,
+            offset,
+            marker,
+            high_watermark,
+        } => (
+            "marker",
+            format!(
+                "{} @{offset} {} for producer id {} epoch {} (HW {high_watermark})",
+                n.tp(*tp),
+                if marker.commit { "COMMIT" } else { "ABORT" },
+                marker.producer_id,
+                marker.producer_epoch
+            ),
+        ),
+        Event::TxnVerify { coordinator, add } => (
+            "txn-verify",
+            format!(
+                "asks the coordinator {} to {} the partition of a transactional batch",
+                broker(*coordinator),
+                if *add {
+                    "add (version 2)"
+                } else {
+                    "verify (version 1)"
+                }
+            ),
+        ),
+        Event::Txn { step, .. } => ("txn", txn_step_text(step, n)),
+        Event::Skipped {
+            tp,
+            offset,
+            count,
+            marker,
+        } => (
+            "skip",
+            match marker {
+                Some(commit) => format!(
+                    "{} @{offset}: {} marker, not returned; the position moves past it",
+                    n.tp(*tp),
+                    if *commit { "COMMIT" } else { "ABORT" }
+                ),
+                None => format!(
+                    "{} @{offset}..{}: a batch of an aborted transaction, dropped (read_committed)",
+                    n.tp(*tp),
+                    offset + u64::from(*count) - 1
+                ),
+            },
+        ),
     }
 }
 
@@ -887,5 +948,113 @@ fn json(e: &Event, n: &Names) -> Value {
             json!({"event": "held", "from": n.node(*from), "to": n.node(*to), "message": what})
         }
         Event::Stopped { why } => json!({"event": "stopped", "why": why}),
+        Event::TxnTransition {
+            transactional_id,
+            identity,
+            from,
+            to,
+            why,
+        } => {
+            json!({"event": "txn_state", "transactional_id": transactional_id.as_ref(), "producer_id": identity.id, "epoch": identity.epoch, "from": from.name(), "to": to.name(), "why": why})
+        }
+        Event::MarkerWritten {
+            tp,
+            offset,
+            marker,
+            high_watermark,
+        } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "marker", "topic": t, "partition": p, "offset": offset, "commit": marker.commit, "producer_id": marker.producer_id, "epoch": marker.producer_epoch, "coordinator_epoch": marker.coordinator_epoch, "high_watermark": high_watermark})
+        }
+        Event::TxnVerify { coordinator, add } => {
+            json!({"event": "txn_verify", "coordinator": coordinator, "add": add})
+        }
+        Event::Txn { producer, step } => txn_step_json(*producer, step, n),
+        Event::Skipped {
+            tp,
+            offset,
+            count,
+            marker,
+        } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "skipped", "topic": t, "partition": p, "offset": offset, "count": count, "marker": marker.map(|c| if c { "COMMIT" } else { "ABORT" })})
+        }
+    }
+}
+
+/// A transactional producer's step, for people.
+fn txn_step_text(step: &TxnStep, n: &Names) -> String {
+    match step {
+        TxnStep::Coordinator(b) => format!("transaction coordinator is broker {b}"),
+        TxnStep::Initialized(p) => format!("initTransactions() done: producer id {} epoch {}", p.id, p.epoch),
+        TxnStep::Begin { txn, first } => format!("beginTransaction() #{txn}, first record #{first}"),
+        TxnStep::PartitionsAdded(tps) => {
+            let list: Vec<String> = tps.iter().map(|tp| n.tp(*tp)).collect();
+            format!("AddPartitionsToTxn done: {}", list.join(" "))
+        }
+        TxnStep::Ending { txn, commit } => format!(
+            "{}() #{txn}: flush, then EndTxn",
+            if *commit {
+                "commitTransaction"
+            } else {
+                "abortTransaction"
+            }
+        ),
+        TxnStep::Ended {
+            txn,
+            commit,
+            records,
+            next,
+        } => format!(
+            "transaction #{txn} {} ({records} records); next: producer id {} epoch {}",
+            if *commit { "committed" } else { "aborted" },
+            next.id,
+            next.epoch
+        ),
+        TxnStep::Error { error, fatal } => {
+            if *fatal {
+                format!("{error}: fatal, the producer stops")
+            } else {
+                format!("{error}: the transaction must be aborted")
+            }
+        }
+    }
+}
+
+/// A transactional producer's step, as JSON.
+fn txn_step_json(producer: u32, step: &TxnStep, n: &Names) -> Value {
+    let who = n.producers[producer as usize].as_str();
+    match step {
+        TxnStep::Coordinator(b) => json!({"event": "txn_coordinator", "producer": who, "broker": b}),
+        TxnStep::Initialized(p) => {
+            json!({"event": "txn_initialized", "producer": who, "producer_id": p.id, "epoch": p.epoch})
+        }
+        TxnStep::Begin { txn, first } => {
+            json!({"event": "txn_begin", "producer": who, "txn": txn, "first": first})
+        }
+        TxnStep::PartitionsAdded(tps) => {
+            let list: Vec<Value> = tps
+                .iter()
+                .map(|tp| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p})
+                })
+                .collect();
+            json!({"event": "txn_partitions_added", "producer": who, "partitions": list})
+        }
+        TxnStep::Ending { txn, commit } => {
+            json!({"event": "txn_ending", "producer": who, "txn": txn, "commit": commit})
+        }
+        TxnStep::Ended {
+            txn,
+            commit,
+            records,
+            next,
+        } => {
+            json!({"event": "txn_ended", "producer": who, "txn": txn, "commit": commit, "records": records, "producer_id": next.id, "epoch": next.epoch})
+        }
+        TxnStep::Error { error, fatal } => {
+            json!({"event": "txn_error", "producer": who, "error": error.name(), "fatal": fatal})
+        }
     }
 }

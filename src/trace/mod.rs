@@ -8,8 +8,10 @@ mod format;
 pub use format::{Names, TraceFormat, TraceWriter};
 
 use crate::kafka::group::coordinator::GroupState;
+use crate::kafka::log::TxnMarker;
 use crate::kafka::protocol::{BrokerId, ErrorCode};
 use crate::kafka::record::{BatchSequence, ProducerIdentity, RecordId, Tp};
+use crate::kafka::txn::TxnState;
 use crate::sim::{NodeId, SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -479,6 +481,103 @@ pub enum Event {
     Stopped {
         /// Why.
         why: String,
+    },
+    /// A transaction coordinator moved a transactional id to another state.
+    TxnTransition {
+        /// The transactional id.
+        transactional_id: Arc<str>,
+        /// Its producer id and epoch after the change.
+        identity: ProducerIdentity,
+        /// The state before.
+        from: TxnState,
+        /// The state after.
+        to: TxnState,
+        /// Why.
+        why: &'static str,
+    },
+    /// A partition leader wrote a COMMIT or ABORT marker.
+    MarkerWritten {
+        /// Where.
+        tp: Tp,
+        /// Its offset.
+        offset: u64,
+        /// The marker.
+        marker: TxnMarker,
+        /// The leader's HW after the append.
+        high_watermark: u64,
+    },
+    /// A partition leader asks the transaction coordinator about a transactional batch that
+    /// opens a transaction on its partition (KIP-890).
+    TxnVerify {
+        /// The coordinator.
+        coordinator: BrokerId,
+        /// Version 2: add the partition to the transaction (else only verify it is in it).
+        add: bool,
+    },
+    /// A transactional producer's client step: what the application called, what the
+    /// coordinator answered.
+    Txn {
+        /// Index of the producer in the scenario.
+        producer: u32,
+        /// The step.
+        step: TxnStep,
+    },
+    /// A consumer stepped over records it does not return: a control record (a marker), or,
+    /// with `read_committed`, a batch of an aborted transaction.
+    Skipped {
+        /// Where.
+        tp: Tp,
+        /// The first offset stepped over.
+        offset: u64,
+        /// How many offsets.
+        count: u32,
+        /// A marker (`Some(commit)`), or an aborted batch (`None`).
+        marker: Option<bool>,
+    },
+}
+
+/// A step of a transactional producer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxnStep {
+    /// `FindCoordinator` answered: the transaction coordinator is this broker.
+    Coordinator(BrokerId),
+    /// `initTransactions()` finished: the producer id and epoch to use.
+    Initialized(ProducerIdentity),
+    /// `beginTransaction()`: transaction number `txn` (from 0), whose first record is `first`.
+    Begin {
+        /// The producer's transaction number.
+        txn: u32,
+        /// The sequence number of its first record.
+        first: u32,
+    },
+    /// Version 1: `AddPartitionsToTxn` answered for these partitions.
+    PartitionsAdded(Vec<Tp>),
+    /// `commitTransaction()` or `abortTransaction()` called.
+    Ending {
+        /// The transaction.
+        txn: u32,
+        /// Commit (or abort).
+        commit: bool,
+    },
+    /// `EndTxn` answered: the transaction is committed or aborted; `next` is the identity for
+    /// the next transaction.
+    Ended {
+        /// The transaction.
+        txn: u32,
+        /// Committed (or aborted).
+        commit: bool,
+        /// Records sent in it (sequence numbers `first..first + records`).
+        records: u32,
+        /// The producer id and epoch from now on.
+        next: ProducerIdentity,
+    },
+    /// An error the application sees: abortable (it aborts the transaction) or fatal (the
+    /// producer stops; `PRODUCER_FENCED` for a zombie).
+    Error {
+        /// The error.
+        error: ErrorCode,
+        /// Fatal.
+        fatal: bool,
     },
 }
 

@@ -28,4 +28,5 @@ mod robustness;
 mod snapshots;
 mod support;
 mod sweep;
+mod transactions;
 mod warnings;

@@ -245,6 +245,7 @@ fn tail_from(b: LogBatch, offset: u64) -> Option<LogBatch> {
             base_sequence: s.base_sequence + skip as u32,
             ..s
         }),
-        commit: b.commit,
+        transactional: b.transactional,
+        control: b.control,
     })
 }

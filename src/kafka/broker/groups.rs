@@ -3,11 +3,11 @@
 //! (`NOT_COORDINATOR` otherwise), writing commits to that partition, and loading or dropping
 //! groups when that leadership moves.
 
-use super::requests::DelayedProduce;
 use super::requests::respond;
+use super::requests::{DelayedProduce, Then};
 use super::{Broker, O};
 use crate::kafka::group::messages::{GroupRequest, GroupResponse, offsets_partition};
-use crate::kafka::log::CommitRecord;
+use crate::kafka::log::{CommitRecord, Control};
 use crate::kafka::protocol::{ErrorCode, ProducePartitionResponse, ResponseBody};
 use crate::kafka::record::Tp;
 use crate::sim::SimDuration;
@@ -115,7 +115,7 @@ impl Broker {
                         result: Ok(base),
                     }],
                     waiting: vec![(0, tp, base + 1)],
-                    commit: Some(record),
+                    then: Then::OffsetCommit(record),
                 });
                 self.flush_by_messages(tp);
                 self.advance_hw(now, tp, out);
@@ -156,7 +156,7 @@ impl Broker {
             };
             let mut loaded: BTreeMap<Arc<str>, Vec<(Tp, u64)>> = BTreeMap::new();
             for b in replica.log.batches() {
-                if let Some(c) = &b.commit {
+                if let Some(Control::OffsetCommit(c)) = &b.control {
                     loaded
                         .entry(c.group.clone())
                         .or_default()

@@ -8,7 +8,7 @@
 
 use super::alter_partition::IsrAnswer;
 use super::producers::Verdict;
-use super::requests::{DelayedProduce, FetchKind, ParkedFetch, respond};
+use super::requests::{DelayedProduce, FetchKind, ParkedFetch, Then, respond};
 use super::{Broker, O, Role};
 use crate::kafka::log::PartitionLog;
 use crate::kafka::protocol::{
@@ -46,7 +46,8 @@ impl Broker {
         self.topic(tp).min_insync_replicas.min(replication_factor as u32)
     }
 
-    /// Produce; returns true if the request waits in purgatory.
+    /// Produce; returns true if the request waits (for its coordinator's verification, or in
+    /// purgatory).
     pub(super) fn produce(
         &mut self,
         now: SimTime,
@@ -55,7 +56,25 @@ impl Broker {
         req: ProduceRequest,
         out: &mut O,
     ) -> bool {
-        let mut results = Vec::with_capacity(req.batches.len());
+        match self.verify_first(now, client, correlation, req, out) {
+            Some(req) => self.produce_answering(now, client, correlation, req, Vec::new(), out),
+            None => true,
+        }
+    }
+
+    /// Appends a produce's batches; `refused` are answers already decided for other batches of
+    /// the request. Returns true if the request waits in purgatory.
+    pub(super) fn produce_answering(
+        &mut self,
+        now: SimTime,
+        client: NodeId,
+        correlation: u32,
+        req: ProduceRequest,
+        refused: Vec<ProducePartitionResponse>,
+        out: &mut O,
+    ) -> bool {
+        let mut results = refused;
+        results.reserve(req.batches.len());
         let mut waiting = Vec::new();
         let mut touched = Vec::new();
         for batch in req.batches {
@@ -90,12 +109,27 @@ impl Broker {
                     }
                     return Ok(base_offset);
                 }
-                let base_offset =
-                    replica
-                        .log
-                        .append(Arc::clone(&batch.records), batch.bytes, epoch, batch.sequence);
+                if batch.transactional
+                    && let Some(s) = batch.sequence
+                    && !replica.producers.has_ongoing(s.producer_id, s.epoch)
+                    && !self.verified.remove(&(tp, s.producer_id, s.epoch))
+                {
+                    // `Record was not part of an ongoing transaction` (KIP-890 verification).
+                    return Err(ErrorCode::InvalidTxnState);
+                }
+                let replica = self.replicas.get_mut(&tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
+                let base_offset = replica.log.append_data(
+                    Arc::clone(&batch.records),
+                    batch.bytes,
+                    epoch,
+                    batch.sequence,
+                    batch.transactional,
+                );
                 if let Some(s) = batch.sequence {
                     replica.producers.appended(s, count, base_offset);
+                    if batch.transactional {
+                        replica.producers.begin_txn(s.producer_id);
+                    }
                 }
                 replica.unflushed_messages += batch.records.len() as u64;
                 out.emit(Event::Append {
@@ -141,7 +175,7 @@ impl Broker {
                 deadline: now + SimDuration::from_ms(req.timeout_ms),
                 results,
                 waiting,
-                commit: None,
+                then: Then::Produce,
             });
         }
         // As Kafka's action queue does after the whole request: HWs first, then the purgatories,
@@ -199,17 +233,39 @@ impl Broker {
                     let budget = req
                         .max_partition_bytes
                         .min(req.max_bytes.saturating_sub(total).max(1));
-                    let (batches, bytes) = log.read(p.offset, log.high_watermark(), budget);
+                    // `read_committed` reads up to the LSO, with the aborted transactions of
+                    // the range read (`UnifiedLog.read`, `collectAbortedTransactions`).
+                    let upto = if req.read_committed {
+                        log.last_stable_offset()
+                    } else {
+                        log.high_watermark()
+                    };
+                    let (batches, bytes) = log.read(p.offset, upto, budget);
                     total = total.saturating_add(bytes);
-                    Ok(batches)
+                    let aborted = match batches.last() {
+                        Some(last) if req.read_committed => {
+                            let end = last.base_offset + last.records.len() as u64;
+                            log.txns().aborted_between(p.offset, end)
+                        }
+                        _ => Vec::new(),
+                    };
+                    Ok((batches, aborted))
                 });
                 errors |= result.is_err();
-                let high_watermark = self.log(p.tp).map_or(0, PartitionLog::high_watermark);
+                let log = self.log(p.tp);
+                let high_watermark = log.map_or(0, PartitionLog::high_watermark);
+                let last_stable_offset = log.map_or(0, PartitionLog::last_stable_offset);
+                let (result, aborted) = match result {
+                    Ok((batches, aborted)) => (Ok(batches), aborted),
+                    Err(e) => (Err(e), Vec::new()),
+                };
                 FetchPartitionResponse {
                     tp: p.tp,
                     fetch_offset: p.offset,
                     result,
                     high_watermark,
+                    last_stable_offset,
+                    aborted,
                 }
             })
             .collect();

@@ -16,16 +16,19 @@ mod replica;
 mod requests;
 #[cfg(test)]
 mod tests;
+mod txn;
 
 use crate::kafka::group::coordinator::GroupCoordinator;
+use crate::kafka::txn::coordinator::{Settings as TxnSettings, TransactionCoordinator};
 use alter_partition::AlterPartitionManager;
 use producer_ids::ProducerIdPool;
 use producers::ProducerStates;
 pub use replica::{FollowerState, LeaderState, Replica, Role};
+use txn::{MarkerChannel, Verifying};
 
 use super::addr::Addresses;
 use super::log::PartitionLog;
-use super::protocol::{BrokerId, ClusterMetadata, Message, PartitionState};
+use super::protocol::{BrokerId, ClusterMetadata, Message, PartitionState, ResponseBody};
 use super::record::{RecordId, Tp};
 use crate::scenario::{BrokerConfig, TopicConfig};
 use crate::sim::{NodeId, Out, RngTree, SimTime};
@@ -33,7 +36,7 @@ use crate::trace::Event;
 use follower::Fetcher;
 use lifecycle::Lifecycle;
 use requests::{Conn, DelayedProduce, ParkedFetch};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 type O = Out<Message, Event>;
@@ -68,7 +71,28 @@ pub struct Broker {
     /// Index of `__consumer_offsets` among the topics, when some consumer has a group.
     offsets_topic: Option<u32>,
     groups: GroupCoordinator,
+    /// Index of `__transaction_state` among the topics, when some producer is transactional.
+    txn_topic: Option<u32>,
+    txn_coordinator: TransactionCoordinator,
+    /// Markers the coordinator has still to write.
+    markers: MarkerChannel,
+    /// Produces waiting for the coordinator's verification of their transactional batches.
+    verifying: Vec<Verifying>,
+    /// Partitions whose transactional batch of (producer id, epoch) the coordinator vouched for
+    /// (`VerificationGuard`): the append that starts the transaction there uses it up.
+    verified: BTreeSet<(Tp, u64, u16)>,
     life: Life,
+}
+
+/// Where the broker's internal topics are and how its transaction coordinator is set up.
+#[derive(Clone, Copy, Debug)]
+pub struct Internal {
+    /// Index of `__consumer_offsets`, when some consumer has a group.
+    pub offsets_topic: Option<u32>,
+    /// Index of `__transaction_state`, when some producer has a `transactional.id`.
+    pub txn_topic: Option<u32>,
+    /// The transaction coordinator's settings.
+    pub txn: TxnSettings,
 }
 
 impl Broker {
@@ -79,7 +103,7 @@ impl Broker {
         addr: Addresses,
         config: BrokerConfig,
         topics: Vec<TopicConfig>,
-        offsets_topic: Option<u32>,
+        internal: Internal,
         metadata: Arc<ClusterMetadata>,
         rng: RngTree,
     ) -> Broker {
@@ -112,8 +136,13 @@ impl Broker {
             next_isr_check: SimTime::ZERO,
             next_checkpoint: SimTime::ZERO,
             producer_ids: ProducerIdPool::default(),
-            offsets_topic,
+            offsets_topic: internal.offsets_topic,
             groups: GroupCoordinator::new(coordinator, rng.fork(&format!("broker-{id}/coordinator"))),
+            txn_topic: internal.txn_topic,
+            txn_coordinator: TransactionCoordinator::new(internal.txn),
+            markers: MarkerChannel::default(),
+            verifying: Vec::new(),
+            verified: BTreeSet::new(),
             life: Life::Up,
         };
         broker.apply_metadata(SimTime::ZERO, metadata, &[], &mut Out::new(false));
@@ -167,6 +196,10 @@ impl Broker {
         self.alter_partition.reset();
         self.producer_ids = ProducerIdPool::default();
         self.groups.reset();
+        self.txn_coordinator.reset();
+        self.markers = MarkerChannel::default();
+        self.verifying.clear();
+        self.verified.clear();
         for (tp, r) in &mut self.replicas {
             r.role = Role::Follower { leader: None };
             let lost = r.log.recover(power_loss);
@@ -234,7 +267,10 @@ impl Broker {
     /// `AbstractFetcherThread` does after a failed fetch.
     pub fn on_disconnect(&mut self, now: SimTime, peer: NodeId, out: &mut O) {
         self.conns.remove(&peer);
-        self.produces.retain(|p| p.client != peer);
+        // A coordinator's own record write is not the client's: it completes either way.
+        self.produces
+            .retain(|p| p.client != peer || matches!(p.then, requests::Then::TxnState { .. }));
+        self.txn_on_disconnect(now, peer, out);
         self.fetches.retain(|f| f.client != peer);
         if let Some(f) = self.addr.broker_of(peer).and_then(|b| self.fetchers.get_mut(&b))
             && f.in_flight.take().is_some()
@@ -260,6 +296,7 @@ impl Broker {
         }
         self.expire_delayed(now, out);
         self.groups.on_wake(now, out);
+        self.txn_on_wake(now, out);
         self.run_fetchers(now, out);
         self.schedule(now, out);
     }
@@ -291,6 +328,14 @@ impl Broker {
         if let Some(t) = self.groups.next_deadline() {
             out.wake_at(t.max(now));
         }
+        for t in self.txn_deadlines() {
+            out.wake_at(t.max(now));
+        }
+    }
+
+    /// The transaction coordinator of this broker.
+    pub fn txn_coordinator(&self) -> &TransactionCoordinator {
+        &self.txn_coordinator
     }
 
     /// A message from a client, a broker or the controller.
@@ -306,6 +351,10 @@ impl Broker {
                 }
             }
             Message::Request { correlation, body } => self.on_request(now, from, correlation, body, out),
+            Message::Response {
+                correlation,
+                body: body @ ResponseBody::Txn(_),
+            } => self.on_txn_response(now, from, correlation, body, out),
             Message::Response { correlation, body } => {
                 self.on_fetch_response(now, from, correlation, body, out)
             }
@@ -361,7 +410,8 @@ impl Broker {
         }
         self.metadata = Some(md);
         let mut roles = delta.became_leader.iter().chain(&delta.became_follower);
-        let offsets_moved = roles.any(|tp| Some(tp.topic) == self.offsets_topic);
+        let offsets_moved = roles.clone().any(|tp| Some(tp.topic) == self.offsets_topic);
+        let txns_moved = roles.any(|tp| Some(tp.topic) == self.txn_topic);
         for tp in delta.became_follower {
             self.become_follower(now, tp, out);
         }
@@ -371,6 +421,11 @@ impl Broker {
         for tp in delta.became_leader.into_iter().chain(delta.changed_leading) {
             self.maybe_advance_hw(now, tp, out);
         }
+        if txns_moved {
+            self.refresh_txns(now, out);
+        }
+        // Partitions may have new leaders for the markers waiting for one.
+        self.send_markers(now, out);
     }
 
     /// One partition of a new metadata version; `fresh`: the broker had no metadata before.

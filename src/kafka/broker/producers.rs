@@ -6,7 +6,7 @@
 //! (storage/src/main/java/org/apache/kafka/storage/internals/log/, Kafka 4.0). A new leader
 //! rebuilds the state from its log (`UnifiedLog.rebuildProducerState`).
 
-use crate::kafka::log::PartitionLog;
+use crate::kafka::log::{Control, PartitionLog, TxnMarker};
 use crate::kafka::protocol::ErrorCode;
 use crate::kafka::record::BatchSequence;
 use std::collections::{BTreeMap, VecDeque};
@@ -27,6 +27,10 @@ struct Appended {
 struct Entry {
     epoch: u16,
     batches: VecDeque<Appended>,
+    /// A transaction of this producer is open in the partition (`currentTxnFirstOffset`).
+    txn_open: bool,
+    /// The coordinator epoch of the last marker (`ProducerStateEntry.coordinatorEpoch`).
+    coordinator_epoch: Option<u32>,
 }
 
 /// The verdict on an incoming idempotent batch.
@@ -49,11 +53,57 @@ impl ProducerStates {
     pub fn from_log(log: &PartitionLog) -> ProducerStates {
         let mut states = ProducerStates::default();
         for b in log.batches() {
-            if let Some(s) = b.sequence {
+            if let Some(Control::Marker(m)) = &b.control {
+                states.on_marker(*m);
+            } else if let Some(s) = b.sequence {
                 states.appended(s, b.records.len(), b.base_offset);
+                if b.transactional {
+                    states.begin_txn(s.producer_id);
+                }
             }
         }
         states
+    }
+
+    /// True if `producer_id` has a transaction open here at `epoch` (`hasOngoingTransaction`).
+    pub fn has_ongoing(&self, producer_id: u64, epoch: u16) -> bool {
+        self.entries
+            .get(&producer_id)
+            .is_some_and(|e| e.txn_open && e.epoch == epoch)
+    }
+
+    /// A transactional batch of `producer_id` was appended: its transaction is open here.
+    pub fn begin_txn(&mut self, producer_id: u64) {
+        self.entries.entry(producer_id).or_default().txn_open = true;
+    }
+
+    /// Checks a marker before it is appended (`ProducerAppendInfo.appendEndTxnMarker`): an older
+    /// producer epoch is `INVALID_PRODUCER_EPOCH`, an older coordinator epoch
+    /// `TRANSACTION_COORDINATOR_FENCED`.
+    pub fn check_marker(&self, m: TxnMarker) -> Result<(), ErrorCode> {
+        let Some(entry) = self.entries.get(&m.producer_id) else {
+            return Ok(());
+        };
+        if m.producer_epoch < entry.epoch {
+            return Err(ErrorCode::InvalidProducerEpoch);
+        }
+        if entry.coordinator_epoch.is_some_and(|c| m.coordinator_epoch < c) {
+            return Err(ErrorCode::TransactionCoordinatorFenced);
+        }
+        Ok(())
+    }
+
+    /// A marker was appended: the transaction is closed, and the marker's epoch (bumped under
+    /// transaction version 2 or by a fence) becomes the producer's, forgetting the old epoch's
+    /// batches.
+    pub fn on_marker(&mut self, m: TxnMarker) {
+        let entry = self.entries.entry(m.producer_id).or_default();
+        if m.producer_epoch != entry.epoch {
+            entry.epoch = m.producer_epoch;
+            entry.batches.clear();
+        }
+        entry.txn_open = false;
+        entry.coordinator_epoch = Some(m.coordinator_epoch);
     }
 
     /// Checks a batch of `records` records before it is appended: a duplicate of one of the

@@ -4,12 +4,14 @@
 
 use super::{Broker, O};
 use crate::kafka::group::messages::GroupResponse;
-use crate::kafka::log::CommitRecord;
+use crate::kafka::log::{CommitRecord, TxnStateRecord};
 use crate::kafka::protocol::{
     ErrorCode, FetchRequest, Message, OffsetSpec, ProducePartitionResponse, ReplicaFetchRequest, RequestBody,
     ResponseBody,
 };
 use crate::kafka::record::Tp;
+use crate::kafka::txn::coordinator::Reply;
+use crate::kafka::txn::messages::TxnResponse;
 use crate::sim::{NodeId, SimTime};
 use crate::trace::Event;
 use std::collections::VecDeque;
@@ -29,8 +31,25 @@ pub(super) struct DelayedProduce {
     pub results: Vec<ProducePartitionResponse>,
     /// (index into `results`, partition, offset the HW must reach).
     pub waiting: Vec<(usize, Tp, u64)>,
-    /// An offset commit waiting for its record to be replicated, instead of a produce.
-    pub commit: Option<CommitRecord>,
+    /// What the write is, and so what its completion does.
+    pub then: Then,
+}
+
+/// What a delayed write was, and so what happens when it completes.
+pub(super) enum Then {
+    /// A client's produce: answer it.
+    Produce,
+    /// An offset commit: the group coordinator stores the offsets, then answers.
+    OffsetCommit(CommitRecord),
+    /// A transaction coordinator's record: the coordinator takes the new state.
+    TxnState {
+        /// The record.
+        record: TxnStateRecord,
+        /// Who waits for it.
+        reply: Option<Reply>,
+    },
+    /// Transaction markers: answer the coordinator's `WriteTxnMarkers`.
+    Markers,
 }
 
 /// What a parked fetch asked for.
@@ -71,6 +90,12 @@ impl Broker {
     ) {
         let body = match body {
             RequestBody::Group(req) => return self.on_group_request(now, from, correlation, req, out),
+            // Brokers talk to each other's coordinators and leaders over connections of their
+            // own (`TransactionMarkerChannelManager`, `AddPartitionsToTxnManager`).
+            RequestBody::Txn(req) if self.addr.broker_of(from).is_some() => {
+                self.on_txn_request(now, from, correlation, req, out);
+                return;
+            }
             other => other,
         };
         let conn = self.conns.entry(from).or_default();
@@ -112,6 +137,7 @@ impl Broker {
                 self.on_group_request(now, from, correlation, req, out);
                 false
             }
+            RequestBody::Txn(req) => self.on_txn_request(now, from, correlation, req, out),
             RequestBody::ListOffsets(list) => {
                 let answers = list
                     .into_iter()
@@ -119,6 +145,7 @@ impl Broker {
                         let r = self.leader_log(tp).map(|log| match spec {
                             OffsetSpec::Earliest => log.log_start_offset(),
                             OffsetSpec::Latest => log.high_watermark(),
+                            OffsetSpec::LatestStable => log.last_stable_offset(),
                         });
                         (tp, r)
                     })
@@ -133,7 +160,7 @@ impl Broker {
     }
 
     /// A parked request of `client` was answered: its connection reads the next one.
-    fn unmute(&mut self, now: SimTime, client: NodeId, out: &mut O) {
+    pub(super) fn unmute(&mut self, now: SimTime, client: NodeId, out: &mut O) {
         let Some(conn) = self.conns.get_mut(&client) else {
             return;
         };
@@ -197,11 +224,32 @@ impl Broker {
     /// Answers a completed or expired produce, or an offset commit: the coordinator stores the
     /// offsets only once their record is replicated, and maps a failed append to a group error
     /// as Kafka's coordinator does (`GroupMetadataManager.storeOffsets`).
-    fn answer_delayed(&mut self, now: SimTime, p: DelayedProduce, out: &mut O) {
-        let Some(commit) = p.commit else {
-            respond(out, p.client, p.correlation, ResponseBody::Produce(p.results));
-            self.unmute(now, p.client, out);
-            return;
+    pub(super) fn answer_delayed(&mut self, now: SimTime, p: DelayedProduce, out: &mut O) {
+        let commit = match p.then {
+            Then::Produce => {
+                respond(out, p.client, p.correlation, ResponseBody::Produce(p.results));
+                self.unmute(now, p.client, out);
+                return;
+            }
+            Then::TxnState { record, reply } => {
+                let result = p
+                    .results
+                    .first()
+                    .map_or(Err(ErrorCode::NotLeaderOrFollower), |r| r.result);
+                self.on_txn_record_written(now, record, reply, result, out);
+                return;
+            }
+            Then::Markers => {
+                let results = p.results.iter().map(|r| (r.tp, r.result.map(|_| ()))).collect();
+                let body = ResponseBody::Txn(TxnResponse::WriteMarkers(results));
+                if self.addr.broker_of(p.client) == Some(self.id) {
+                    self.on_txn_response(now, p.client, p.correlation, body, out);
+                } else {
+                    respond(out, p.client, p.correlation, body);
+                }
+                return;
+            }
+            Then::OffsetCommit(commit) => commit,
         };
         let result = match p.results.first().map(|r| r.result) {
             Some(Ok(_)) => {

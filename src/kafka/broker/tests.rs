@@ -47,13 +47,27 @@ fn topic_config() -> TopicConfig {
     })
 }
 
+/// A cluster without `__consumer_offsets` or `__transaction_state`.
+fn no_internal_topics() -> super::Internal {
+    super::Internal {
+        offsets_topic: None,
+        txn_topic: None,
+        txn: crate::kafka::txn::coordinator::Settings {
+            partitions: 50,
+            max_timeout_ms: 900_000,
+            abort_interval: crate::sim::SimDuration::from_ms(10_000),
+            v2: true,
+        },
+    }
+}
+
 fn broker(leader: Option<BrokerId>) -> Broker {
     Broker::new(
         1,
         Addresses::new(2),
         broker_config(),
         vec![topic_config()],
-        None,
+        no_internal_topics(),
         metadata(leader),
         crate::sim::RngTree::new(1),
     )
@@ -78,6 +92,7 @@ fn produce_sequenced(
     Message::Request {
         correlation: 7,
         body: RequestBody::Produce(ProduceRequest {
+            transactional_id: None,
             acks,
             timeout_ms: 30_000,
             batches: vec![WireBatch {
@@ -86,6 +101,7 @@ fn produce_sequenced(
                 records,
                 bytes,
                 sequence,
+                transactional: false,
             }],
         }),
     }
@@ -100,6 +116,7 @@ fn fetch(offset: u64, min_bytes: u32, max_wait_ms: u64) -> Message {
             max_wait_ms,
             max_partition_bytes: 1 << 20,
             max_bytes: 1 << 20,
+            read_committed: false,
         }),
     }
 }
@@ -368,7 +385,7 @@ fn leading_both() -> Broker {
         Addresses::new(2),
         broker_config(),
         vec![topic_config()],
-        None,
+        no_internal_topics(),
         two_partitions(1, [1, 1]),
         crate::sim::RngTree::new(1),
     )

@@ -20,7 +20,7 @@ use super::protocol::{
     RequestBody, ResponseBody,
 };
 use super::record::{RecordId, Tp};
-use crate::scenario::config::OffsetReset;
+use crate::scenario::config::{IsolationLevel, OffsetReset};
 use crate::scenario::{CommitMode, ConsumerConfig};
 use crate::sim::{NodeId, Out, SimDuration, SimRng, SimTime};
 use crate::trace::Event;
@@ -302,8 +302,40 @@ impl Consumer {
         }
         match p.result {
             Ok(batches) => {
+                let read_committed = self.cfg.isolation == IsolationLevel::ReadCommitted;
+                let mut filter = AbortedFilter::new(p.aborted);
                 let mut position = p.fetch_offset;
                 for b in &batches {
+                    let next = b.base_offset + b.records.len() as u64;
+                    if next <= position {
+                        continue;
+                    }
+                    let skip = match b.marker {
+                        // Control records are never returned (`CompletedFetch.nextFetchedRecord`).
+                        Some(m) => {
+                            if read_committed {
+                                filter.on_marker(next - 1, m);
+                            }
+                            Some(Some(m.commit))
+                        }
+                        None if read_committed && filter.drops(b.producer_id, next - 1) => Some(None),
+                        None => None,
+                    };
+                    if let Some(marker) = skip {
+                        let (tp, offset, count) = (
+                            p.tp,
+                            position.max(b.base_offset),
+                            (next - position.max(b.base_offset)) as u32,
+                        );
+                        out.trace(|| Event::Skipped {
+                            tp,
+                            offset,
+                            count,
+                            marker,
+                        });
+                        position = next;
+                        continue;
+                    }
                     for (i, r) in b.records.iter().enumerate() {
                         let offset = b.base_offset + i as u64;
                         if offset >= position {
@@ -423,6 +455,9 @@ impl Consumer {
     fn list_offsets(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
         let spec = match self.cfg.auto_offset_reset {
             OffsetReset::Earliest => OffsetSpec::Earliest,
+            OffsetReset::Latest if self.cfg.isolation == IsolationLevel::ReadCommitted => {
+                OffsetSpec::LatestStable
+            }
             OffsetReset::Latest => OffsetSpec::Latest,
             OffsetReset::None => {
                 if let Some((tp, _)) = self
@@ -479,6 +514,7 @@ impl Consumer {
                 max_wait_ms: self.cfg.fetch_max_wait.as_ms(),
                 max_partition_bytes: self.cfg.max_partition_fetch_bytes,
                 max_bytes: self.cfg.fetch_max_bytes,
+                read_committed: self.cfg.isolation == IsolationLevel::ReadCommitted,
             };
             let correlation = self.net.send(broker, RequestBody::Fetch(request), true, now, out);
             self.pending.insert(correlation, (broker, Pending::Fetch));
@@ -718,5 +754,54 @@ fn reset_name(r: OffsetReset) -> &'static str {
         OffsetReset::Earliest => "earliest",
         OffsetReset::Latest => "latest",
         OffsetReset::None => "none",
+    }
+}
+
+/// A `read_committed` consumer's filter over one fetch response (`CompletedFetch`): the aborted
+/// transactions the response lists, in first-offset order; a producer joins the aborted set
+/// once a batch reaches its transaction's first offset and leaves it at its ABORT marker.
+struct AbortedFilter {
+    pending: std::collections::VecDeque<crate::kafka::log::AbortedTxn>,
+    aborted: std::collections::BTreeSet<u64>,
+}
+
+impl AbortedFilter {
+    fn new(mut aborted: Vec<crate::kafka::log::AbortedTxn>) -> AbortedFilter {
+        aborted.sort_by_key(|a| a.first_offset);
+        AbortedFilter {
+            pending: aborted.into(),
+            aborted: std::collections::BTreeSet::new(),
+        }
+    }
+
+    /// `consumeAbortedTransactionsUpTo(lastOffset)`.
+    fn reach(&mut self, last_offset: u64) {
+        while self
+            .pending
+            .front()
+            .is_some_and(|a| a.first_offset <= last_offset)
+        {
+            if let Some(a) = self.pending.pop_front() {
+                self.aborted.insert(a.producer_id);
+            }
+        }
+    }
+
+    /// A marker batch ending at `last_offset`.
+    fn on_marker(&mut self, last_offset: u64, m: crate::kafka::log::TxnMarker) {
+        self.reach(last_offset);
+        if !m.commit {
+            self.aborted.remove(&m.producer_id);
+        }
+    }
+
+    /// True if a data batch of `producer_id` ending at `last_offset` belongs to an aborted
+    /// transaction.
+    fn drops(&mut self, producer_id: Option<u64>, last_offset: u64) -> bool {
+        let Some(pid) = producer_id else {
+            return false;
+        };
+        self.reach(last_offset);
+        self.aborted.contains(&pid)
     }
 }

@@ -326,6 +326,7 @@ impl Accumulator {
         md: &ClusterMetadata,
         now: SimTime,
         mut idempotence: Option<&mut Idempotence>,
+        may_send: impl Fn(Tp) -> bool,
     ) -> (Vec<WireBatch>, Vec<BatchInRequest>) {
         let parts: Vec<Tp> = md
             .topics
@@ -353,7 +354,8 @@ impl Accumulator {
             let tp = parts[index];
             self.drain_index.insert(leader, index);
             index = (index + 1) % parts.len();
-            let head = (!self.muted.contains(&tp))
+            // A transaction's partition not added yet waits (`isSendToPartitionAllowed`).
+            let head = (!self.muted.contains(&tp) && may_send(tp))
                 .then(|| self.deques.get(tp).and_then(VecDeque::front))
                 .flatten()
                 .filter(|b| !b.backing_off(now))
@@ -381,6 +383,7 @@ impl Accumulator {
                     records: batch.wire_records(),
                     bytes: batch.bytes,
                     sequence,
+                    transactional: false,
                 });
                 shown.push(BatchInRequest {
                     tp,
@@ -481,6 +484,26 @@ impl Accumulator {
         for (i, piece) in pieces.into_iter().enumerate() {
             deque.insert(at + i, piece);
         }
+    }
+
+    /// True while a batch is queued or in flight (`hasIncomplete`).
+    pub fn has_incomplete(&self) -> bool {
+        !self.in_flight.is_empty() || self.deques.values().any(|d| !d.is_empty())
+    }
+
+    /// Takes every queued batch that was never sent (`abortUndrainedBatches`), memory returned.
+    pub fn abort_undrained(&mut self) -> Vec<Batch> {
+        let mut aborted = Vec::new();
+        for deque in self.deques.values_mut() {
+            let (never_sent, sent): (VecDeque<Batch>, VecDeque<Batch>) =
+                deque.drain(..).partition(|b| b.attempts == 0);
+            *deque = sent;
+            aborted.extend(never_sent);
+        }
+        for b in &aborted {
+            self.used_memory -= b.reserved_bytes;
+        }
+        aborted
     }
 
     /// Returns a completed batch's memory to the pool.
@@ -612,12 +635,12 @@ mod tests {
             acc.append(tp(p), rec(10 + p), None, 10, T0);
         }
         let m = md(3, 1);
-        let (first, _) = acc.drain(1, &m, T0, None);
+        let (first, _) = acc.drain(1, &m, T0, None, |_| true);
         assert_eq!(
             first.iter().map(|b| b.tp.partition).collect::<Vec<_>>(),
             [0, 1, 2]
         );
-        let (second, _) = acc.drain(1, &m, T0, None);
+        let (second, _) = acc.drain(1, &m, T0, None, |_| true);
         // Kafka stores the index of the partition examined last, so the next lap starts there.
         assert_eq!(
             second.iter().map(|b| b.tp.partition).collect::<Vec<_>>(),
@@ -633,10 +656,10 @@ mod tests {
         acc.append(tp(0), rec(0), None, 10, T0);
         acc.append(tp(0), rec(1), None, 10, T0);
         let m = md(1, 1);
-        let (sent, _) = acc.drain(1, &m, T0, None);
+        let (sent, _) = acc.drain(1, &m, T0, None, |_| true);
         assert_eq!(sent.len(), 1);
         assert!(acc.ready(T0, &m, false).nodes.is_empty(), "muted");
-        assert!(acc.drain(1, &m, T0, None).0.is_empty());
+        assert!(acc.drain(1, &m, T0, None, |_| true).0.is_empty());
         acc.finish_in_flight(sent[0].batch_id);
         assert!(acc.ready(T0, &m, false).nodes.contains(&1));
     }
@@ -647,7 +670,7 @@ mod tests {
         acc.append(tp(0), rec(0), None, 10, T0);
         acc.append(tp(0), rec(1), None, 10, T0);
         let m = md(1, 1);
-        let (a, _) = acc.drain(1, &m, T0, None);
+        let (a, _) = acc.drain(1, &m, T0, None, |_| true);
         let (batch, _) = acc.finish_in_flight(a[0].batch_id).expect("in flight");
         acc.reenqueue(batch, SimTime::from_us(1_000), SimDuration::from_ms(100), None);
         let r = acc.ready(SimTime::from_us(2_000), &m, false);
@@ -655,7 +678,7 @@ mod tests {
             r.nodes.is_empty(),
             "the head batch backs off and blocks its partition"
         );
-        let (retry, shown) = acc.drain(1, &m, SimTime::from_us(101_000), None);
+        let (retry, shown) = acc.drain(1, &m, SimTime::from_us(101_000), None, |_| true);
         assert_eq!((retry[0].records[0], shown[0].attempt), (rec(0), 1));
     }
 
@@ -687,7 +710,7 @@ mod tests {
             topics: vec![vec![md(1, 1).topics[0][0].clone(), md(1, 2).topics[0][0].clone()]],
             ..md(1, 1)
         };
-        acc.drain(1, &m, T0, None);
+        acc.drain(1, &m, T0, None, |_| true);
         assert_eq!(acc.next_expiry(), Some(SimTime::from_us(30_000_000)));
         let expired = acc.expire(SimTime::from_us(30_000_000));
         assert_eq!(expired.len(), 2);

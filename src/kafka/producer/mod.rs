@@ -7,6 +7,8 @@ pub mod partitioner;
 mod sender;
 #[cfg(test)]
 mod tests;
+pub mod transactions;
+mod txn_client;
 
 use super::addr::Addresses;
 use super::client::backoff::ExponentialBackoff;
@@ -22,6 +24,7 @@ use accumulator::{Accumulator, AppendOutcome};
 use idempotence::Idempotence;
 use partitioner::{StickyPartitioner, murmur2, to_positive};
 use std::collections::BTreeMap;
+use transactions::TransactionManager;
 
 /// What the application thread is blocked on inside `send()`.
 #[derive(Clone, Copy, Debug)]
@@ -75,6 +78,10 @@ pub struct Producer {
     schedule: RateCursor,
     /// Index of record `next_seq`'s key (keys are used in turn).
     key_cursor: usize,
+    /// The transaction state when `transactional.id` is set.
+    txn: Option<TransactionManager>,
+    /// The application's transactions.
+    app_txns: txn_client::AppTxns,
 }
 
 impl Producer {
@@ -84,6 +91,7 @@ impl Producer {
         addr: Addresses,
         cfg: ProducerConfig,
         workload: Workload,
+        txn_v2: bool,
         rng: SimRng,
     ) -> Producer {
         let keys = workload
@@ -97,6 +105,9 @@ impl Producer {
             })
             .collect();
         let schedule = RateCursor::new(workload.rate);
+        let txn = cfg.transactional_id.clone().map(|id| {
+            TransactionManager::new(id, cfg.transaction_timeout.as_ms(), txn_v2, cfg.net.retry_backoff)
+        });
         Producer {
             index,
             net: NetworkClient::new(addr, &cfg.net),
@@ -117,6 +128,8 @@ impl Producer {
             sender_kick: true,
             schedule,
             key_cursor: 0,
+            txn,
+            app_txns: txn_client::AppTxns::default(),
         }
     }
 
@@ -155,6 +168,9 @@ impl Producer {
             }
             Some((correlation, ResponseBody::InitProducerId(result))) => {
                 self.on_init_producer_id(broker, correlation, result, now, out)
+            }
+            Some((correlation, ResponseBody::Txn(body))) => {
+                self.on_txn_response(broker, correlation, body, now, out)
             }
             Some((_, ResponseBody::Metadata(md))) => {
                 let changed = self.metadata.on_response(now, md);
@@ -220,11 +236,23 @@ impl Producer {
     /// The application thread: one `send()` after another at the workload's rate; a blocked
     /// `send()` holds back the ones after it.
     fn run_application(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
-        while (self.next_seq as u64) < self.workload.records {
+        loop {
+            let limit = self.run_transactions(out).unwrap_or(self.workload.records);
+            let before = self.next_seq;
+            if !self.send_until(limit, now, out) || self.next_seq == before {
+                return;
+            }
+        }
+    }
+
+    /// `send()` after `send()` up to record `limit`; false when it must wait (for the next
+    /// send's time or a blocked `send()`).
+    fn send_until(&mut self, limit: u64, now: SimTime, out: &mut Out<Message, Event>) -> bool {
+        while (self.next_seq as u64) < limit {
             let due = self.next_due();
             if self.blocked.is_none() && due > now {
                 out.wake_at(due);
-                return;
+                return false;
             }
             let record = RecordId {
                 producer: self.index,
@@ -249,7 +277,7 @@ impl Producer {
                     });
                     if now < blocked.deadline {
                         out.wake_at(blocked.deadline);
-                        return;
+                        return false;
                     }
                     out.emit(Event::SendFailed {
                         record,
@@ -260,6 +288,7 @@ impl Producer {
                 }
             }
         }
+        true
     }
 
     /// Moves to the application's next `send()`, its key and when it is due.
@@ -329,6 +358,9 @@ impl Producer {
                 new_batch,
             } => {
                 self.sender_kick |= new_batch || batch_full;
+                if let Some(t) = self.txn.as_mut() {
+                    t.on_send(tp);
+                }
                 if keyed.is_none() {
                     // BuiltInPartitioner.updatePartitionInfo: switching is enabled only when the
                     // partition's last batch is full (RecordAccumulator.allBatchesFull).

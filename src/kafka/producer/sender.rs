@@ -13,7 +13,12 @@ use crate::trace::Event;
 impl Producer {
     /// One pass of `Sender.sendProducerData`.
     pub(super) fn run_sender(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
-        if self.begin_idempotent_pass(now, out) {
+        if self.txn.is_some() {
+            if self.begin_transactional_pass(now, out) {
+                self.metadata.poll(now, &mut self.net, out);
+                return;
+            }
+        } else if self.begin_idempotent_pass(now, out) {
             // An `InitProducerId` request is out: produce requests wait for it.
             self.metadata.poll(now, &mut self.net, out);
             return;
@@ -64,15 +69,25 @@ impl Producer {
     /// Drains one request's worth of batches for `broker` and sends it; false if nothing was
     /// drainable.
     fn send_to(&mut self, broker: BrokerId, now: SimTime, out: &mut Out<Message, Event>) -> bool {
-        let (batches, shown) =
-            self.acc
-                .drain(broker, self.metadata.current(), now, self.idempotence.as_mut());
+        let txn = self.txn.as_ref();
+        let (mut batches, shown) = self.acc.drain(
+            broker,
+            self.metadata.current(),
+            now,
+            self.idempotence.as_mut(),
+            |tp| txn.is_none_or(|t| t.may_send_to(tp)),
+        );
         if batches.is_empty() {
             return false;
+        }
+        let transactional = self.txn.is_some();
+        for b in &mut batches {
+            b.transactional = transactional;
         }
         let batch_ids: Vec<u64> = batches.iter().map(|b| b.batch_id).collect();
         let acks = self.cfg.acks.as_i16();
         let request = ProduceRequest {
+            transactional_id: self.cfg.transactional_id.clone(),
             acks,
             timeout_ms: self.cfg.net.request_timeout.as_ms(),
             batches,
@@ -131,6 +146,12 @@ impl Producer {
         self.metadata.request_update();
         if self.metadata.is_ours(broker, correlation) {
             self.metadata.on_failure(broker);
+            return;
+        }
+        if self.txn.as_ref().is_some_and(|t| t.is_ours(broker, correlation)) {
+            if let Some(t) = self.txn.as_mut() {
+                t.on_lost(now);
+            }
             return;
         }
         if self
@@ -219,9 +240,12 @@ impl Producer {
         };
         // `Sender.canRetry`: time and attempts left, then the error (through the idempotence
         // rules when on, which may ask for an epoch bump).
+        // A transactional producer retries only retriable errors; the others make the
+        // transaction abortable (`TransactionManager.canRetry`, `handleFailedBatch`).
         let can_retry = now < batch.created_at + self.cfg.delivery_timeout
             && batch.attempts < self.cfg.retries
             && match self.idempotence.as_mut() {
+                Some(_) if self.txn.is_some() => error.is_retriable(),
                 Some(i) => i.can_retry(batch_id, error),
                 None => error.is_retriable(),
             };
@@ -248,6 +272,7 @@ impl Producer {
                 error,
                 records: batch.wire_records(),
             });
+            self.on_txn_batch_failed(error, out);
         }
     }
 

@@ -55,7 +55,7 @@ impl Harness {
             transactions: None,
         };
         let rng = RngTree::new(1).fork("p1");
-        let producer = Producer::new(0, Addresses::new(1), config(), workload, rng);
+        let producer = Producer::new(0, Addresses::new(1), config(), workload, true, rng);
         let mut h = Harness {
             producer,
             now: SimTime::ZERO,

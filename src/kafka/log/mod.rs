@@ -1,11 +1,16 @@
 //! A partition replica's log: batches at offsets, the log end offset, the high watermark, the
 //! leader epoch cache (KIP-101) and how much of it is flushed to disk.
 //!
-//! The log owns offsets; the broker decides when the high watermark moves.
+//! The log owns offsets; the broker decides when the high watermark moves. It also keeps the
+//! transaction index ([`TxnIndex`]): open transactions, the last stable offset and the aborted
+//! transactions, updated as batches are appended, so that leaders and followers agree on them.
+
+mod txn;
 
 use super::protocol::FetchedBatch;
 use super::record::{BatchSequence, RecordId, Tp};
 use std::sync::Arc;
+pub use txn::{AbortedTxn, TxnIndex, TxnMarker};
 
 /// One batch as stored.
 #[derive(Clone, Debug)]
@@ -20,8 +25,41 @@ pub struct LogBatch {
     pub bytes: u32,
     /// The idempotent producer's header fields, if it came from one.
     pub sequence: Option<BatchSequence>,
-    /// A group coordinator's record (`__consumer_offsets`), instead of producer records.
-    pub commit: Option<Arc<CommitRecord>>,
+    /// Written inside a transaction (the batch header's `isTransactional` attribute).
+    pub transactional: bool,
+    /// A coordinator's record or a transaction marker, instead of producer records.
+    pub control: Option<Control>,
+}
+
+/// A record one of Kafka's coordinators wrote, instead of producer records.
+#[derive(Clone, Debug)]
+pub enum Control {
+    /// A group coordinator's offset commit (`__consumer_offsets`).
+    OffsetCommit(Arc<CommitRecord>),
+    /// A transaction coordinator's record of one transactional id (`__transaction_state`).
+    TxnState(Arc<TxnStateRecord>),
+    /// A COMMIT or ABORT control batch (`EndTransactionMarker`) in a data partition.
+    Marker(TxnMarker),
+}
+
+/// What a transaction coordinator writes to `__transaction_state` for one transactional id
+/// (`TransactionLogValue`): enough for a new coordinator to carry on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TxnStateRecord {
+    /// The transactional id.
+    pub transactional_id: Arc<str>,
+    /// Its producer id and epoch.
+    pub producer_id: u64,
+    /// The producer epoch.
+    pub producer_epoch: u16,
+    /// The state written (the pending state the coordinator moves to once this is replicated).
+    pub state: super::txn::TxnState,
+    /// Partitions in the transaction.
+    pub partitions: Vec<Tp>,
+    /// `transaction.timeout.ms` of the producer.
+    pub timeout_ms: u64,
+    /// When the ongoing transaction started (ms of simulated time).
+    pub start_ms: u64,
 }
 
 /// An offset commit as the coordinator writes it to `__consumer_offsets` (one batch of one record
@@ -36,16 +74,40 @@ pub struct CommitRecord {
     pub offsets: Vec<(Tp, u64)>,
 }
 
-/// The record id that stands for a coordinator's record in a log (no producer sent it).
+/// The record id that stands for a group coordinator's record in a log (no producer sent it).
 pub const COMMIT_RECORD: RecordId = RecordId {
     producer: u32::MAX,
     seq: 0,
+};
+
+/// The record id that stands for a transaction marker's control record.
+pub const MARKER_RECORD: RecordId = RecordId {
+    producer: u32::MAX,
+    seq: 1,
+};
+
+/// The record id that stands for a transaction coordinator's record.
+pub const TXN_STATE_RECORD: RecordId = RecordId {
+    producer: u32::MAX,
+    seq: 2,
 };
 
 impl LogBatch {
     /// Offset after its last record.
     pub fn next_offset(&self) -> u64 {
         self.base_offset + self.records.len() as u64
+    }
+
+    /// Holds producer records (not a coordinator's record or a marker).
+    pub fn is_data(&self) -> bool {
+        self.control.is_none()
+    }
+
+    /// The producer id of a transactional data batch.
+    pub fn transactional_producer(&self) -> Option<u64> {
+        self.sequence
+            .filter(|_| self.transactional && self.is_data())
+            .map(|s| s.producer_id)
     }
 }
 
@@ -61,6 +123,8 @@ pub struct PartitionLog {
     flushed: u64,
     /// The high watermark as last written to `replication-offset-checkpoint`.
     checkpointed_hw: u64,
+    /// Open, unstable and aborted transactions.
+    txns: TxnIndex,
 }
 
 impl PartitionLog {
@@ -89,6 +153,18 @@ impl PartitionLog {
             self.log_end_offset()
         );
         self.high_watermark = self.high_watermark.max(hw);
+        self.txns.on_high_watermark(self.high_watermark);
+    }
+
+    /// The last stable offset: below it every transaction is decided and replicated; a
+    /// `read_committed` consumer reads up to it (`UnifiedLog.lastStableOffset`).
+    pub fn last_stable_offset(&self) -> u64 {
+        self.txns.last_stable_offset(self.high_watermark)
+    }
+
+    /// The transaction index.
+    pub fn txns(&self) -> &TxnIndex {
+        &self.txns
     }
 
     /// A log as a reader saw it at the end of a recorded run (a history file): each record at its
@@ -101,7 +177,8 @@ impl PartitionLog {
             records,
             bytes: 0,
             sequence: None,
-            commit: None,
+            transactional: false,
+            control: None,
         };
         let mut batches: Vec<LogBatch> = records.iter().map(|(o, r)| batch(*o, Arc::new([*r]))).collect();
         if batches.last().is_none_or(|b| b.next_offset() < log_end_offset) {
@@ -115,6 +192,7 @@ impl PartitionLog {
             epochs: Vec::new(),
             flushed: log_end_offset,
             checkpointed_hw: high_watermark,
+            txns: TxnIndex::default(),
         }
     }
 
@@ -126,6 +204,18 @@ impl PartitionLog {
         leader_epoch: u32,
         sequence: Option<BatchSequence>,
     ) -> u64 {
+        self.append_data(records, bytes, leader_epoch, sequence, false)
+    }
+
+    /// Appends a producer's batch as leader, inside a transaction when `transactional`.
+    pub fn append_data(
+        &mut self,
+        records: Arc<[RecordId]>,
+        bytes: u32,
+        leader_epoch: u32,
+        sequence: Option<BatchSequence>,
+        transactional: bool,
+    ) -> u64 {
         let base_offset = self.log_end_offset();
         self.push(LogBatch {
             base_offset,
@@ -133,24 +223,36 @@ impl PartitionLog {
             records,
             bytes,
             sequence,
-            commit: None,
+            transactional,
+            control: None,
+        });
+        base_offset
+    }
+
+    /// Appends a coordinator's record (or a marker) as the leader, at `leader_epoch`.
+    pub fn append_control(&mut self, control: Control, leader_epoch: u32) -> u64 {
+        let base_offset = self.log_end_offset();
+        let (record, bytes, transactional) = match &control {
+            Control::OffsetCommit(c) => (COMMIT_RECORD, 100 + 20 * c.offsets.len() as u32, false),
+            Control::TxnState(t) => (TXN_STATE_RECORD, 100 + 20 * t.partitions.len() as u32, false),
+            // `EndTransactionMarker`: a control batch of one record (61 + 17 bytes).
+            Control::Marker(_) => (MARKER_RECORD, 78, true),
+        };
+        self.push(LogBatch {
+            base_offset,
+            leader_epoch,
+            records: Arc::new([record]),
+            bytes,
+            sequence: None,
+            transactional,
+            control: Some(control),
         });
         base_offset
     }
 
     /// Appends a group coordinator's commit record as the leader, at `leader_epoch`.
     pub fn append_commit(&mut self, commit: CommitRecord, leader_epoch: u32) -> u64 {
-        let base_offset = self.log_end_offset();
-        let bytes = 100 + 20 * commit.offsets.len() as u32;
-        self.push(LogBatch {
-            base_offset,
-            leader_epoch,
-            records: Arc::new([COMMIT_RECORD]),
-            bytes,
-            sequence: None,
-            commit: Some(Arc::new(commit)),
-        });
-        base_offset
+        self.append_control(Control::OffsetCommit(Arc::new(commit)), leader_epoch)
     }
 
     /// Appends a batch copied from the leader, with its offsets and epoch.
@@ -167,6 +269,7 @@ impl PartitionLog {
         if self.epochs.last().is_none_or(|(e, _)| batch.leader_epoch > *e) {
             self.epochs.push((batch.leader_epoch, batch.base_offset));
         }
+        self.txns.on_append(&batch, self.high_watermark);
         self.batches.push(batch);
     }
 
@@ -234,6 +337,10 @@ impl PartitionLog {
         self.high_watermark = self.high_watermark.min(leo);
         self.flushed = self.flushed.min(leo);
         self.checkpointed_hw = self.checkpointed_hw.min(leo);
+        if removed.iter().any(|b| b.transactional) {
+            // `UnifiedLog.truncateTo` reloads the producer state: rebuild the index.
+            self.txns = TxnIndex::rebuild(&self.batches, self.high_watermark);
+        }
         removed
     }
 
@@ -270,6 +377,7 @@ impl PartitionLog {
     pub fn follow_high_watermark(&mut self, leader_hw: u64) {
         let hw = leader_hw.min(self.log_end_offset());
         self.high_watermark = self.high_watermark.max(hw);
+        self.txns.on_high_watermark(self.high_watermark);
     }
 
     /// Whole batches holding offsets in `from..upto`, at least one batch if any qualifies, then
@@ -290,6 +398,11 @@ impl PartitionLog {
                 base_offset: b.base_offset,
                 records: Arc::clone(&b.records),
                 bytes: b.bytes,
+                producer_id: b.transactional_producer(),
+                marker: match b.control {
+                    Some(Control::Marker(m)) => Some(m),
+                    _ => None,
+                },
             });
         }
         (out, bytes)
@@ -316,9 +429,10 @@ impl PartitionLog {
         &self.batches
     }
 
-    /// Every record with its offset, oldest first.
+    /// Every producer record with its offset, oldest first (coordinators' records and
+    /// transaction markers take offsets but are no producer's records).
     pub fn records(&self) -> impl Iterator<Item = (u64, RecordId)> + '_ {
-        self.batches.iter().flat_map(|b| {
+        self.batches.iter().filter(|b| b.is_data()).flat_map(|b| {
             b.records
                 .iter()
                 .enumerate()
@@ -335,7 +449,7 @@ impl PartitionLog {
     /// The record at `offset`, if the log holds one there.
     pub fn record_at(&self, offset: u64) -> Option<RecordId> {
         let i = self.batches.partition_point(|b| b.next_offset() <= offset);
-        let b = self.batches.get(i)?;
+        let b = self.batches.get(i).filter(|b| b.is_data())?;
         let at = usize::try_from(offset.checked_sub(b.base_offset)?).ok()?;
         b.records.get(at).copied()
     }
@@ -397,7 +511,8 @@ mod tests {
             records: recs(records),
             bytes: 100,
             sequence: None,
-            commit: None,
+            transactional: false,
+            control: None,
         }
     }
 

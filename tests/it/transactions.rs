@@ -1,0 +1,106 @@
+//! Transactions end to end on a small run: a transactional producer that aborts every third
+//! transaction, read by a `read_uncommitted` and a `read_committed` consumer (KIP-98).
+
+use crate::support::{parse_scenario, run_text, trace_lines};
+use kafkasim::history::Outcome;
+use kafkasim::simulation::RunResult;
+use std::collections::BTreeSet;
+
+/// 90 records in transactions of 10 from one transactional producer; every third aborts.
+fn abort_every_third(version: u32) -> RunResult {
+    let s = parse_scenario(
+        "transactions.ron",
+        &format!(
+            r#"Scenario(
+                name: "transactions", description: "x", seed: 1, duration: "6s",
+                cluster: (brokers: 3, config: {{ "kafkasim.transaction.version": {version} }},
+                          network: (latency: "1ms")),
+                topics: [ (name: "orders", partitions: 2, replication_factor: 3) ],
+                producers: [ (id: "p1", config: {{ "transactional.id": "orders-app", "linger.ms": 5 }},
+                              workload: (topic: "orders", records: 90, rate: "100/s", start: "500ms",
+                                         transactions: (records: 10, abort_every: 3))) ],
+                consumers: [
+                    (id: "dirty", topics: ["orders"], config: {{ "auto.offset.reset": "earliest" }}),
+                    (id: "clean", topics: ["orders"],
+                     config: {{ "auto.offset.reset": "earliest", "isolation.level": "read_committed" }}),
+                ],
+            )"#
+        ),
+    );
+    run_text(&s, None)
+}
+
+/// Sequence numbers each consumer returned.
+fn read_by(r: &RunResult, consumer: u32) -> BTreeSet<u32> {
+    r.history
+        .consumed
+        .iter()
+        .filter(|c| c.consumer == consumer)
+        .map(|c| c.record.seq)
+        .collect()
+}
+
+#[test]
+fn read_committed_returns_only_committed_transactions() {
+    for version in [1, 2] {
+        let r = abort_every_third(version);
+        let lines = trace_lines(&r);
+        // Transactions 2, 5 and 8 (from 0) abort: records 20..30, 50..60 and 80..90.
+        let aborted = |seq: u32| matches!(seq / 10, 2 | 5 | 8);
+        let clean = read_by(&r, 1);
+        let committed: BTreeSet<u32> = (0..90).filter(|s| !aborted(*s)).collect();
+        assert_eq!(
+            clean, committed,
+            "version {version}: read_committed reads the committed ones"
+        );
+        let dirty = read_by(&r, 0);
+        assert!(
+            dirty.is_superset(&clean) && dirty.iter().any(|s| aborted(*s)),
+            "version {version}: read_uncommitted also returns aborted records"
+        );
+        // What read_uncommitted returned of the aborted transactions is what reached the log:
+        // batches still lingering when abortTransaction() was called were never sent.
+        let acked: BTreeSet<u32> = r.history.producers[0]
+            .records
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| matches!(h.outcome(), Outcome::Acked { .. }))
+            .map(|(s, _)| s as u32)
+            .collect();
+        assert_eq!(dirty, acked, "version {version}");
+        let markers = lines.iter().filter(|l| l.kind == "marker").count();
+        assert!(
+            markers >= 9,
+            "version {version}: a marker per transaction and partition"
+        );
+        let skipped_markers = lines
+            .iter()
+            .filter(|l| l.node == "clean" && l.kind == "skip" && l.detail.contains("marker"))
+            .count();
+        assert_eq!(
+            skipped_markers, markers,
+            "version {version}: positions step over every marker"
+        );
+    }
+}
+
+#[test]
+fn version_2_bumps_the_epoch_at_every_end_and_version_1_asks_to_add_partitions() {
+    let v2 = trace_lines(&abort_every_third(2));
+    let ended: Vec<&str> = v2
+        .iter()
+        .filter(|l| l.node == "p1" && l.detail.starts_with("transaction #"))
+        .map(|l| l.detail.as_str())
+        .collect();
+    assert_eq!(ended.len(), 9);
+    assert!(ended[8].ends_with("producer id 0 epoch 9"), "{}", ended[8]);
+    assert!(!v2.iter().any(|l| l.detail.starts_with("AddPartitionsToTxn done")));
+    let v1 = trace_lines(&abort_every_third(1));
+    let ended: Vec<&str> = v1
+        .iter()
+        .filter(|l| l.node == "p1" && l.detail.starts_with("transaction #"))
+        .map(|l| l.detail.as_str())
+        .collect();
+    assert!(ended[8].ends_with("producer id 0 epoch 0"), "{}", ended[8]);
+    assert!(v1.iter().any(|l| l.detail.starts_with("AddPartitionsToTxn done")));
+}
