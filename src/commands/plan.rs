@@ -242,3 +242,57 @@ fn fault(f: &Fault) -> Value {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::plan_of;
+    use crate::scenario::Scenario;
+    use serde_json::json;
+
+    #[test]
+    fn processors_transactions_and_their_faults_reach_the_plan() {
+        let text = r#"Scenario(
+            name: "t", description: "", duration: "1s",
+            cluster: (brokers: 3, config: { "kafkasim.transaction.version": 1 }),
+            topics: [ (name: "orders", partitions: 1), (name: "totals", partitions: 1) ],
+            producers: [ (id: "p1", config: { "transactional.id": "orders-1" },
+                          workload: (topic: "orders", records: 4, rate: "1/ms",
+                                     transactions: (records: 2, abort_every: 2))) ],
+            processors: [ (id: "app", group: "g1", topics: ["orders"], output: "totals",
+                           processing: "5ms",
+                           config: { "transactional.id": "app-1", "isolation.level": "read_committed",
+                                     "partition.assignment.strategy": "range" }) ],
+            faults: [ (at: "1ms", fault: Crash(producer: "p1")),
+                      (at: "2ms", fault: Restart(processor: "app")) ],
+        )"#;
+        let s = Scenario::parse("t.ron", text).unwrap_or_else(|e| panic!("{e}"));
+        let p = plan_of(&s, 1);
+        assert_eq!(p["model_config"], json!({"kafkasim.transaction.version": "1"}));
+        assert_eq!(
+            p["producers"][0]["transactions"],
+            json!({"records": 2, "abort_every": 2})
+        );
+        assert_eq!(
+            p["processors"][0],
+            json!({
+                "id": "app", "group": "g1", "topics": ["orders"], "output": "totals",
+                "consumer_config": {
+                    "isolation.level": "read_committed",
+                    "partition.assignment.strategy": "org.apache.kafka.clients.consumer.RangeAssignor",
+                },
+                "producer_config": {"transactional.id": "app-1"},
+                "start_us": 0, "processing_us": 5000,
+            })
+        );
+        assert_eq!(p["faults"][0]["fault"]["producer"], "p1");
+        assert_eq!(p["faults"][1]["fault"]["processor"], "app");
+        let internal: Vec<&str> = p["topics"]
+            .as_array()
+            .expect("topics")
+            .iter()
+            .filter(|t| t["internal"] == true)
+            .filter_map(|t| t["name"].as_str())
+            .collect();
+        assert_eq!(internal, ["__consumer_offsets", "__transaction_state"]);
+    }
+}
