@@ -79,6 +79,11 @@ import org.slf4j.LoggerFactory;
  *       them, null for a null default; keys without a default are listed as required; each
  *       key's ConfigDef.Type and its validator as the validator's toString prints it, e.g. a
  *       Range as "[0,...]" or "[1,...,32767]")
+ *   <li>{"op":"txn_partition","transactional_id":"app-1","partitions":50} ->
+ *       {"hash_code":93027205,"partition":5} (String.hashCode,
+ *       TransactionStateManager.partitionFor; see Transactions)
+ *   <li>{"op":"txn_transitions"} -> every TransactionState with its validPreviousStates, and
+ *       every (from, to) pair with whether Kafka allows it (see Transactions)
  * </ul>
  *
  * <p>A request the harness cannot read is answered with {"bad_request":"..."}.
@@ -137,6 +142,10 @@ public final class Oracle {
                 return config(request);
             case "defaults":
                 return defaults(request);
+            case "txn_partition":
+                return Transactions.partition(JSON, request);
+            case "txn_transitions":
+                return Transactions.transitions(JSON);
             default:
                 throw new IllegalArgumentException("unknown op `" + op + "`");
         }
