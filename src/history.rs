@@ -7,6 +7,7 @@ pub mod series;
 use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::protocol::{BrokerId, ClusterMetadata, ErrorCode};
 use crate::kafka::record::{ProducerIdentity, RecordId, Tp};
+use crate::kafka::txn::TxnState;
 use crate::sim::SimTime;
 use crate::trace::{Event, TxnStep};
 use std::collections::BTreeMap;
@@ -161,6 +162,51 @@ pub struct ProducerHistory {
     pub identity: Option<ProducerIdentity>,
     /// Times the idempotent producer bumped its epoch.
     pub epoch_bumps: u32,
+    /// A transactional producer's transactions, in the order its application began them
+    /// (across restarts).
+    pub txns: Vec<TxnHistory>,
+    /// Instances of this producer that learned they were fenced (`PRODUCER_FENCED`) and
+    /// stopped.
+    pub fenced: u32,
+}
+
+/// How a transaction ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxnOutcome {
+    /// Not decided when the run ended.
+    Open,
+    /// Committed.
+    Committed,
+    /// Aborted: by the application, or by the coordinator (its timeout, or a newer instance
+    /// fencing this one).
+    Aborted,
+}
+
+/// One transaction of a producer.
+#[derive(Clone, Copy, Debug)]
+pub struct TxnHistory {
+    /// Sequence number of its first record.
+    pub first: u32,
+    /// Records the application handed to `send()` in it (known once it ended; for one still
+    /// open or aborted by the coordinator, those sent until then).
+    pub records: u32,
+    /// How it ended.
+    pub outcome: TxnOutcome,
+}
+
+impl ProducerHistory {
+    /// The transaction record `seq` was sent in, if the producer is transactional.
+    pub fn txn_of(&self, seq: u32) -> Option<&TxnHistory> {
+        let i = self.txns.partition_point(|t| t.first <= seq).checked_sub(1)?;
+        let t = &self.txns[i];
+        let end = self.txns.get(i + 1).map_or(u32::MAX, |n| n.first);
+        (seq < end).then_some(t)
+    }
+
+    /// True if record `seq` belongs to an aborted transaction.
+    pub fn in_aborted_txn(&self, seq: u32) -> bool {
+        self.txn_of(seq).is_some_and(|t| t.outcome == TxnOutcome::Aborted)
+    }
 }
 
 /// A batch appended by a leader.
@@ -433,11 +479,59 @@ impl History {
                     self.producers[p as usize].identity = Some(*identity);
                 }
             }
-            Event::Txn {
-                producer,
-                step: TxnStep::Initialized(identity) | TxnStep::Ended { next: identity, .. },
+            Event::Txn { producer, step } => {
+                let ph = &mut self.producers[*producer as usize];
+                match step {
+                    TxnStep::Initialized(identity) => ph.identity = Some(*identity),
+                    TxnStep::Begin { first, .. } => ph.txns.push(TxnHistory {
+                        first: *first,
+                        records: 0,
+                        outcome: TxnOutcome::Open,
+                    }),
+                    TxnStep::Ended {
+                        commit,
+                        records,
+                        next,
+                        ..
+                    } => {
+                        ph.identity = Some(*next);
+                        if let Some(t) = ph.txns.last_mut() {
+                            t.records = *records;
+                            t.outcome = if *commit {
+                                TxnOutcome::Committed
+                            } else {
+                                TxnOutcome::Aborted
+                            };
+                        }
+                    }
+                    TxnStep::Error {
+                        error: ErrorCode::ProducerFenced,
+                        fatal: true,
+                    } => ph.fenced += 1,
+                    _ => {}
+                }
+            }
+            Event::TxnTransition {
+                identity,
+                to: TxnState::CompleteAbort,
+                ..
             } => {
-                self.producers[*producer as usize].identity = Some(*identity);
+                // The coordinator aborted a transaction its producer did not end: a fenced or
+                // timed-out instance, which has not learned the epoch of the abort.
+                for ph in &mut self.producers {
+                    let behind = ph
+                        .identity
+                        .is_some_and(|i| i.id == identity.id && i.epoch < identity.epoch);
+                    if let Some(t) = ph
+                        .txns
+                        .last_mut()
+                        .filter(|t| behind && t.outcome == TxnOutcome::Open)
+                    {
+                        t.outcome = TxnOutcome::Aborted;
+                        let handed = u32::try_from(ph.records.len()).unwrap_or(u32::MAX);
+                        t.records = handed.saturating_sub(t.first);
+                    }
+                }
             }
             Event::EpochBumped { identity, .. } => {
                 if let Client::Producer(p) = who {

@@ -77,6 +77,11 @@ pub fn acked(scenario: &Scenario, result: &RunResult) -> AckedVerdicts {
             let Outcome::Acked { at, offset } = h.outcome() else {
                 continue;
             };
+            if ph.in_aborted_txn(seq as u32) {
+                // A record of an aborted transaction is not meant to survive: neither lost nor
+                // kept, whatever the log holds.
+                continue;
+            }
             let record = RecordId {
                 producer: p as u32,
                 seq: seq as u32,

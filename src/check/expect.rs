@@ -47,11 +47,21 @@ pub enum Measure {
     Redelivered,
     /// Records a consumer group never processed although a committed offset passed them.
     Skipped,
+    /// Records a consumer returned from poll() that belong to an aborted transaction.
+    ReadAborted,
+    /// Transactions a producer committed.
+    Committed,
+    /// Transactions aborted: by the producer's application, or by the coordinator (timeout,
+    /// fencing).
+    Aborted,
+    /// Producer instances that learned a newer instance fenced them (`PRODUCER_FENCED`) and
+    /// stopped.
+    Fenced,
 }
 
 impl Measure {
     /// Every measure, in a stable order (for help texts).
-    pub const ALL: [Measure; 17] = [
+    pub const ALL: [Measure; 21] = [
         Measure::LostAcked,
         Measure::UncommittedAcked,
         Measure::UnavailableAcked,
@@ -69,6 +79,10 @@ impl Measure {
         Measure::Revoked,
         Measure::Redelivered,
         Measure::Skipped,
+        Measure::ReadAborted,
+        Measure::Committed,
+        Measure::Aborted,
+        Measure::Fenced,
     ];
 
     /// The name written in `expect` (`LostAcked`).
@@ -91,6 +105,10 @@ impl Measure {
             Measure::Revoked => "Revoked",
             Measure::Redelivered => "Redelivered",
             Measure::Skipped => "Skipped",
+            Measure::ReadAborted => "ReadAborted",
+            Measure::Committed => "Committed",
+            Measure::Aborted => "Aborted",
+            Measure::Fenced => "Fenced",
         }
     }
 
@@ -114,6 +132,10 @@ impl Measure {
             Measure::Revoked => "revoked",
             Measure::Redelivered => "redelivered",
             Measure::Skipped => "skipped",
+            Measure::ReadAborted => "read_aborted",
+            Measure::Committed => "committed",
+            Measure::Aborted => "aborted",
+            Measure::Fenced => "fenced",
         }
     }
 }
@@ -275,6 +297,14 @@ pub enum RawExpectation {
     Redelivered(RawSelector),
     /// See [`Measure::Skipped`].
     Skipped(RawSelector),
+    /// See [`Measure::ReadAborted`].
+    ReadAborted(RawSelector),
+    /// See [`Measure::Committed`].
+    Committed(RawSelector),
+    /// See [`Measure::Aborted`].
+    Aborted(RawSelector),
+    /// See [`Measure::Fenced`].
+    Fenced(RawSelector),
     /// See [`Check::Leader`].
     Leader(RawLeader),
     /// See [`Check::Isr`].
@@ -319,6 +349,10 @@ impl RawExpectation {
             RawExpectation::Revoked(s) => (Measure::Revoked, s),
             RawExpectation::Redelivered(s) => (Measure::Redelivered, s),
             RawExpectation::Skipped(s) => (Measure::Skipped, s),
+            RawExpectation::ReadAborted(s) => (Measure::ReadAborted, s),
+            RawExpectation::Committed(s) => (Measure::Committed, s),
+            RawExpectation::Aborted(s) => (Measure::Aborted, s),
+            RawExpectation::Fenced(s) => (Measure::Fenced, s),
         };
         RawParts::Count(m, s)
     }

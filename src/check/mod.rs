@@ -20,12 +20,13 @@ pub mod invariants;
 pub mod keys;
 mod replicas;
 mod scan;
+mod txns;
 
 use expect::{Check, Expectation, Filter, Measure};
 pub use explain::explain;
 pub use scan::Finding;
 
-use crate::history::{Outcome, ProducerHistory};
+use crate::history::{Outcome, ProducerHistory, TxnOutcome};
 use crate::kafka::protocol::ErrorCode;
 use crate::kafka::record::{RecordId, Tp};
 use crate::scenario::Scenario;
@@ -55,6 +56,8 @@ pub struct CheckReport {
     pub redelivered: Vec<Finding>,
     /// `skipped` findings, by group, partition and offset.
     pub skipped: Vec<Finding>,
+    /// `read_aborted` findings, in read order.
+    pub read_aborted: Vec<Finding>,
     /// One outcome per `expect` entry.
     pub expectations: Vec<ExpectationOutcome>,
 }
@@ -109,6 +112,7 @@ pub fn check_with_tolerance(scenario: &Scenario, result: &RunResult, tolerance: 
         key_moved: keys::key_moved(&keys::placements(result), &result.names),
         redelivered: groups::redelivered(scenario, result),
         skipped: groups::skipped(scenario, result),
+        read_aborted: txns::read_aborted(scenario, result),
         expectations: Vec::new(),
     };
     let expectations = scenario.expect.iter().map(|e| ctx.evaluate(e, &report)).collect();
@@ -146,13 +150,17 @@ impl Ctx<'_> {
                     Measure::UnavailableAcked => self.matching(&report.unavailable_acked, filter),
                     Measure::Duplicates => self.matching(&report.duplicates, filter),
                     Measure::Reordered => self.matching(&self.reordered(filter), filter),
-                    Measure::ReadUncommitted => {
+                    Measure::ReadUncommitted | Measure::ReadAborted => {
                         let ci = filter
                             .consumer
                             .as_ref()
                             .map(|c| self.scenario.consumer_index(c).expect("validated") as u32);
-                        let mine: Vec<Finding> = report
-                            .read_uncommitted
+                        let all = if *measure == Measure::ReadAborted {
+                            &report.read_aborted
+                        } else {
+                            &report.read_uncommitted
+                        };
+                        let mine: Vec<Finding> = all
                             .iter()
                             .filter(|f| ci.is_none_or(|i| f.consumer == Some(i)))
                             .cloned()
@@ -328,8 +336,11 @@ impl Ctx<'_> {
     }
 
     fn duplicates(&self) -> Vec<Finding> {
+        let producers = &self.result.history.producers;
         self.occ
             .duplicated()
+            // Copies of a record of an aborted transaction are not delivered copies.
+            .filter(|(r, _)| !producers[r.producer as usize].in_aborted_txn(r.seq))
             .map(|(r, places)| {
                 let tp = places[0].0;
                 let offsets: Vec<String> = places.iter().map(|(_, o)| o.to_string()).collect();
@@ -431,6 +442,17 @@ impl Ctx<'_> {
                 .map(|(_, b)| u64::from(b.deduplicated))
                 .sum(),
             Measure::Requests => self.producers(f).map(|(_, ph)| ph.requests).sum(),
+            Measure::Committed | Measure::Aborted => {
+                let want = if m == Measure::Committed {
+                    TxnOutcome::Committed
+                } else {
+                    TxnOutcome::Aborted
+                };
+                self.producers(f)
+                    .map(|(_, ph)| ph.txns.iter().filter(|t| t.outcome == want).count() as u64)
+                    .sum()
+            }
+            Measure::Fenced => self.producers(f).map(|(_, ph)| u64::from(ph.fenced)).sum(),
             Measure::Revoked => h
                 .revocations
                 .iter()
@@ -465,7 +487,8 @@ impl Ctx<'_> {
             | Measure::DivergentReplicas
             | Measure::KeyMoved
             | Measure::Redelivered
-            | Measure::Skipped => unreachable!("checkers are counted from findings"),
+            | Measure::Skipped
+            | Measure::ReadAborted => unreachable!("checkers are counted from findings"),
         }
     }
 

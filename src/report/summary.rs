@@ -251,7 +251,11 @@ fn ignored(s: &mut String, scenario: &Scenario) {
 fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &CheckReport) {
     let _ = writeln!(s, "\nchecks");
     let grouped = scenario.consumers.iter().any(|c| c.group.is_some());
-    let sections: [(&str, &[Finding]); 10] = [
+    let transactional = scenario
+        .producers
+        .iter()
+        .any(|p| p.config.transactional_id.is_some());
+    let sections: [(&str, &[Finding]); 11] = [
         ("lost_acked", &checks.lost_acked),
         ("uncommitted_acked", &checks.uncommitted_acked),
         ("unavailable_acked", &checks.unavailable_acked),
@@ -262,10 +266,14 @@ fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &Ch
         ("key_moved", &checks.key_moved),
         ("redelivered", &checks.redelivered),
         ("skipped", &checks.skipped),
+        ("read_aborted", &checks.read_aborted),
     ];
     for (name, list) in sections {
         if !grouped && matches!(name, "redelivered" | "skipped") {
             // Consumer group checkers: only for scenarios with a group.
+            continue;
+        }
+        if !transactional && name == "read_aborted" {
             continue;
         }
         let _ = writeln!(s, "  {name:<18} {}", list.len());

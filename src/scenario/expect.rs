@@ -259,7 +259,7 @@ fn check_filter_fits(
     sel: &RawSelector,
 ) -> Result<(), ScenarioError> {
     let allowed: &[&str] = match measure {
-        Measure::Reordered | Measure::Consumed | Measure::ReadUncommitted => {
+        Measure::Reordered | Measure::Consumed | Measure::ReadUncommitted | Measure::ReadAborted => {
             &["topic", "partition", "key", "producer", "consumer"]
         }
         Measure::LostAcked
@@ -270,7 +270,7 @@ fn check_filter_fits(
         | Measure::DivergentReplicas => &["topic", "partition", "key", "producer"],
         Measure::Failed => &["topic", "partition", "key", "producer", "error"],
         Measure::Retries => &["topic", "partition", "producer", "error"],
-        Measure::Requests => &["producer"],
+        Measure::Requests | Measure::Committed | Measure::Aborted | Measure::Fenced => &["producer"],
         Measure::KeyMoved => &["topic", "key", "producer"],
         Measure::Revoked => &["topic", "partition", "consumer"],
         Measure::Redelivered => &["topic", "partition", "key", "producer", "consumer"],

@@ -3,6 +3,7 @@
 use super::nodes::Node;
 use super::{Ev, Simulation};
 use crate::kafka::record::Tp;
+use crate::scenario::fault::Target;
 use crate::scenario::{Fault, NodeRef, Trigger};
 use crate::sim::NodeId;
 use crate::trace::Event;
@@ -41,22 +42,17 @@ impl Simulation<'_> {
             },
         );
         match &spec.fault {
-            Fault::Crash {
-                broker,
-                consumer,
-                lose_unflushed,
-                ..
-            } => match (broker, consumer) {
-                (Some(b), _) => {
-                    let n = self.addr.broker(*b);
+            Fault::Crash { lose_unflushed, .. } => match spec.fault.target() {
+                Some(Target::Broker(b)) => {
+                    let n = self.addr.broker(b);
                     let up = self.nodes[n.0 as usize].is_up();
                     if let Some(inv) = self.invariants.as_mut().filter(|_| *lose_unflushed && up) {
-                        inv.power_loss(*b);
+                        inv.power_loss(b);
                     }
-                    self.crash(self.addr.broker(*b), *lose_unflushed)
+                    self.crash(self.addr.broker(b), *lose_unflushed)
                 }
-                (None, Some(c)) => self.crash(self.client_node(c), false),
-                (None, None) => {}
+                Some(Target::Consumer(c) | Target::Producer(c)) => self.crash(self.client_node(c), false),
+                Some(Target::Processor(_)) | None => {}
             },
             Fault::ControlledShutdown { broker } => {
                 let n = self.addr.broker(*broker);
@@ -72,9 +68,9 @@ impl Simulation<'_> {
                 let slot = &mut self.paused_until[n.0 as usize];
                 *slot = (*slot).max(until);
             }
-            Fault::Restart { broker, consumer, .. } => {
-                if let Some(b) = broker {
-                    let n = self.addr.broker(*b);
+            Fault::Restart { .. } => match spec.fault.target() {
+                Some(Target::Broker(b)) => {
+                    let n = self.addr.broker(b);
                     if !self.nodes[n.0 as usize].is_up() {
                         self.call(n, |node, now, out| {
                             if let Node::Broker(b) = node {
@@ -83,10 +79,10 @@ impl Simulation<'_> {
                         });
                     }
                 }
-                if let Some(c) = consumer {
-                    self.restart_consumer(c);
-                }
-            }
+                Some(Target::Consumer(c)) => self.restart_consumer(c),
+                Some(Target::Producer(p)) => self.restart_producer(p),
+                Some(Target::Processor(_)) | None => {}
+            },
             Fault::ConsumerJoin { consumer } => {
                 let n = self.client_node(consumer);
                 self.call(n, |node, now, out| {
@@ -176,6 +172,7 @@ impl Simulation<'_> {
                 });
             }
             Node::Consumer(c) if c.is_up() => c.crash(),
+            Node::Producer(p) if p.is_up() => p.crash(),
             _ => return,
         }
         self.wake[n.0 as usize] = None;
@@ -208,6 +205,35 @@ impl Simulation<'_> {
             self.now,
         );
         self.nodes[n.0 as usize] = Node::Consumer(Box::new(fresh));
+        self.call(n, |node, now, out| node.start(now, out));
+    }
+
+    /// A crashed producer's application starts again as a new process: a new instance with its
+    /// configuration, which carries on with the workload after the last record the crashed one
+    /// handed to `send()`; a transactional one calls `initTransactions()` first, which fences
+    /// its old incarnation and aborts the transaction it left open.
+    fn restart_producer(&mut self, id: &str) {
+        let Some(i) = self.scenario.producer_index(id) else {
+            return;
+        };
+        let n = self.client_node(id);
+        let Node::Producer(old) = &self.nodes[n.0 as usize] else {
+            return;
+        };
+        if old.is_up() {
+            return;
+        }
+        let progress = old.progress();
+        self.producer_incarnations[i] += 1;
+        let mut fresh = super::new_producer(
+            self.scenario,
+            &self.rng,
+            self.addr,
+            i,
+            self.producer_incarnations[i],
+        );
+        fresh.resume(progress);
+        self.nodes[n.0 as usize] = Node::Producer(Box::new(fresh));
         self.call(n, |node, now, out| node.start(now, out));
     }
 

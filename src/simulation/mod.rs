@@ -170,6 +170,8 @@ struct Simulation<'s> {
     rng: RngTree,
     /// Restarts of each consumer so far.
     incarnations: Vec<u32>,
+    /// Restarts of each producer.
+    producer_incarnations: Vec<u32>,
     /// Each broker's request-handling threads, by broker index.
     threads: Vec<BrokerThreads>,
     /// The invariant observer, when asked for.
@@ -201,6 +203,25 @@ fn new_consumer(
         commit: c.commit,
     };
     Consumer::new(addr, c.config.clone(), setup, rng.fork(&label))
+}
+
+/// Producer `i` of the scenario; a restarted one (`incarnation` > 0) draws from a stream of its
+/// own.
+fn new_producer(scenario: &Scenario, rng: &RngTree, addr: Addresses, i: usize, incarnation: u32) -> Producer {
+    let p = &scenario.producers[i];
+    let label = match incarnation {
+        0 => format!("producer/{}", p.id),
+        n => format!("producer/{}/{n}", p.id),
+    };
+    let txn_v2 = scenario.cluster.config.transactions.version == TransactionVersion::V2;
+    Producer::new(
+        i as u32,
+        addr,
+        p.config.clone(),
+        p.workload.clone(),
+        txn_v2,
+        rng.fork(&label),
+    )
 }
 
 /// Runs `scenario` to its end (or `--until`, or `--max-events`).
@@ -300,14 +321,7 @@ impl<'s> Simulation<'s> {
         nodes.push(Node::Controller(Box::new(controller)));
         node_names.push("controller".to_string());
         for (i, p) in scenario.producers.iter().enumerate() {
-            let producer = Producer::new(
-                i as u32,
-                addr,
-                p.config.clone(),
-                p.workload.clone(),
-                txn_v2,
-                rng.fork(&format!("producer/{}", p.id)),
-            );
+            let producer = new_producer(scenario, &rng, addr, i, 0);
             nodes.push(Node::Producer(Box::new(producer)));
             node_names.push(p.id.clone());
         }
@@ -372,6 +386,7 @@ impl<'s> Simulation<'s> {
             held: Vec::new(),
             paused_until: vec![SimTime::ZERO; n_nodes],
             incarnations: vec![0; scenario.consumers.len()],
+            producer_incarnations: vec![0; scenario.producers.len()],
             threads: vec![BrokerThreads::new(scenario.cluster.config.costs); brokers as usize],
             rng,
             invariants: None,

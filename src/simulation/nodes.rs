@@ -28,7 +28,8 @@ impl Node {
         match self {
             Node::Broker(b) => b.is_up(),
             Node::Consumer(c) => c.is_up(),
-            _ => true,
+            Node::Producer(p) => p.is_up(),
+            Node::Controller(_) => true,
         }
     }
 

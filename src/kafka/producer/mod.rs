@@ -82,6 +82,17 @@ pub struct Producer {
     txn: Option<TransactionManager>,
     /// The application's transactions.
     app_txns: txn_client::AppTxns,
+    /// The process died (`Crash(producer: ...)`): it handles nothing more.
+    crashed: bool,
+}
+
+/// How far a producer's application got, for a restarted instance to carry on from.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    next_seq: u32,
+    key_cursor: usize,
+    schedule: RateCursor,
+    txns_begun: u32,
 }
 
 impl Producer {
@@ -130,7 +141,37 @@ impl Producer {
             key_cursor: 0,
             txn,
             app_txns: txn_client::AppTxns::default(),
+            crashed: false,
         }
+    }
+
+    /// False once crashed: it receives nothing and never wakes.
+    pub fn is_up(&self) -> bool {
+        !self.crashed
+    }
+
+    /// The process dies: batches, requests and transaction state are gone.
+    pub fn crash(&mut self) {
+        self.crashed = true;
+    }
+
+    /// Where the application is in its workload.
+    pub fn progress(&self) -> Progress {
+        Progress {
+            next_seq: self.next_seq,
+            key_cursor: self.key_cursor,
+            schedule: self.schedule.clone(),
+            txns_begun: self.app_txns.begun,
+        }
+    }
+
+    /// A restarted instance carries on where the crashed one's application was: records it
+    /// handed to `send()` are not sent again, and its transactions are numbered on.
+    pub fn resume(&mut self, p: Progress) {
+        self.next_seq = p.next_seq;
+        self.key_cursor = p.key_cursor;
+        self.schedule = p.schedule;
+        self.app_txns.begun = p.txns_begun;
     }
 
     /// Starts the application at the workload's start time.

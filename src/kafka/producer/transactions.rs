@@ -460,11 +460,15 @@ mod tests {
     #[test]
     fn a_commit_right_after_the_sends_adds_their_partitions_first() {
         let mut t = ready_v1();
-        let tp = Tp { topic: 0, partition: 0 };
+        let tp = Tp {
+            topic: 0,
+            partition: 0,
+        };
         t.on_send(tp);
         assert!(!t.may_send_to(tp));
         t.end(true);
-        let Next::ToCoordinator(1, TxnRequest::AddPartitions(a)) = t.next(SimTime::ZERO, Some(ID), true) else {
+        let Next::ToCoordinator(1, TxnRequest::AddPartitions(a)) = t.next(SimTime::ZERO, Some(ID), true)
+        else {
             panic!("AddPartitionsToTxn first");
         };
         assert_eq!(a.partitions, [tp]);
@@ -484,7 +488,10 @@ mod tests {
     #[test]
     fn an_abort_forgets_partitions_not_added_and_a_fenced_producer_is_dead() {
         let mut t = ready_v1();
-        t.on_send(Tp { topic: 0, partition: 1 });
+        t.on_send(Tp {
+            topic: 0,
+            partition: 1,
+        });
         t.end(false);
         assert!(matches!(t.next(SimTime::ZERO, Some(ID), false), Next::Idle));
         assert_eq!(t.end_locally(false), Some(false), "nothing was sent: no EndTxn");

@@ -152,6 +152,16 @@ pub enum IsolationLevel {
     ReadCommitted,
 }
 
+impl IsolationLevel {
+    /// Kafka's name for it.
+    pub fn name(self) -> &'static str {
+        match self {
+            IsolationLevel::ReadUncommitted => "read_uncommitted",
+            IsolationLevel::ReadCommitted => "read_committed",
+        }
+    }
+}
+
 /// A consumer's configuration, validated and typed.
 #[derive(Clone, Debug)]
 pub struct ConsumerConfig {
