@@ -160,7 +160,7 @@ impl Producer {
         Progress {
             next_seq: self.next_seq,
             key_cursor: self.key_cursor,
-            schedule: self.schedule.clone(),
+            schedule: self.schedule,
             txns_begun: self.app_txns.begun,
         }
     }
