@@ -168,6 +168,9 @@ pub struct ProducerHistory {
     /// Instances of this producer that learned they were fenced (`PRODUCER_FENCED`) and
     /// stopped.
     pub fenced: u32,
+    /// A processor's producer: the input record each output (by sequence number) was made
+    /// from.
+    pub inputs: BTreeMap<u32, RecordId>,
 }
 
 /// How a transaction ended.
@@ -427,9 +430,17 @@ impl History {
         }
         match event {
             Event::Send {
-                record, tp, batch_id, ..
+                record,
+                tp,
+                batch_id,
+                input,
+                ..
             } => {
-                self.producers[record.producer as usize].sent += 1;
+                let ph = &mut self.producers[record.producer as usize];
+                ph.sent += 1;
+                if let Some(input) = input {
+                    ph.inputs.insert(record.seq, *input);
+                }
                 let h = self.record(*record);
                 h.sent_at_us = now.as_us();
                 // Validation bounds topics and partitions well below 2^16.

@@ -119,6 +119,7 @@ pub fn acked(scenario: &Scenario, result: &RunResult) -> AckedVerdicts {
             };
             list.push(Finding {
                 measure,
+                processor: None,
                 record,
                 tp,
                 other: None,

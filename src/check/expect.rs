@@ -57,11 +57,15 @@ pub enum Measure {
     /// Producer instances that learned a newer instance fenced them (`PRODUCER_FENCED`) and
     /// stopped.
     Fenced,
+    /// Input records whose output is in the processor's committed output more than once.
+    OutputDuplicates,
+    /// Input records the processor's group committed past whose output never became visible.
+    OutputMissing,
 }
 
 impl Measure {
     /// Every measure, in a stable order (for help texts).
-    pub const ALL: [Measure; 21] = [
+    pub const ALL: [Measure; 23] = [
         Measure::LostAcked,
         Measure::UncommittedAcked,
         Measure::UnavailableAcked,
@@ -83,6 +87,8 @@ impl Measure {
         Measure::Committed,
         Measure::Aborted,
         Measure::Fenced,
+        Measure::OutputDuplicates,
+        Measure::OutputMissing,
     ];
 
     /// The name written in `expect` (`LostAcked`).
@@ -109,6 +115,8 @@ impl Measure {
             Measure::Committed => "Committed",
             Measure::Aborted => "Aborted",
             Measure::Fenced => "Fenced",
+            Measure::OutputDuplicates => "OutputDuplicates",
+            Measure::OutputMissing => "OutputMissing",
         }
     }
 
@@ -136,6 +144,8 @@ impl Measure {
             Measure::Committed => "committed",
             Measure::Aborted => "aborted",
             Measure::Fenced => "fenced",
+            Measure::OutputDuplicates => "output_duplicates",
+            Measure::OutputMissing => "output_missing",
         }
     }
 }
@@ -305,6 +315,10 @@ pub enum RawExpectation {
     Aborted(RawSelector),
     /// See [`Measure::Fenced`].
     Fenced(RawSelector),
+    /// See [`Measure::OutputDuplicates`].
+    OutputDuplicates(RawSelector),
+    /// See [`Measure::OutputMissing`].
+    OutputMissing(RawSelector),
     /// See [`Check::Leader`].
     Leader(RawLeader),
     /// See [`Check::Isr`].
@@ -353,6 +367,8 @@ impl RawExpectation {
             RawExpectation::Committed(s) => (Measure::Committed, s),
             RawExpectation::Aborted(s) => (Measure::Aborted, s),
             RawExpectation::Fenced(s) => (Measure::Fenced, s),
+            RawExpectation::OutputDuplicates(s) => (Measure::OutputDuplicates, s),
+            RawExpectation::OutputMissing(s) => (Measure::OutputMissing, s),
         };
         RawParts::Count(m, s)
     }

@@ -49,6 +49,7 @@ pub fn redelivered(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
                 }
                 Some(earlier) => out.push(Finding {
                     measure: Measure::Redelivered,
+                    processor: None,
                     record: p.record,
                     tp: p.tp,
                     other: None,
@@ -126,6 +127,7 @@ pub fn skipped(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
                         .map_or(c.member.as_ref(), |x| x.id.as_str());
                     out.push(Finding {
                         measure: Measure::Skipped,
+                        processor: None,
                         record: *r,
                         tp,
                         other: None,

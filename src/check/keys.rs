@@ -105,6 +105,7 @@ pub fn key_moved(placements: &[KeyPlacement], names: &Names) -> Vec<Finding> {
             let to = &k.stints[1];
             Finding {
                 measure: Measure::KeyMoved,
+                processor: None,
                 record: to.first,
                 tp: tp(to.partition),
                 other: Some(from.last),

@@ -58,6 +58,10 @@ pub struct CheckReport {
     pub skipped: Vec<Finding>,
     /// `read_aborted` findings, in read order.
     pub read_aborted: Vec<Finding>,
+    /// `output_duplicates` findings, by processor and input record.
+    pub output_duplicates: Vec<Finding>,
+    /// `output_missing` findings, by processor and input partition.
+    pub output_missing: Vec<Finding>,
     /// One outcome per `expect` entry.
     pub expectations: Vec<ExpectationOutcome>,
 }
@@ -113,6 +117,8 @@ pub fn check_with_tolerance(scenario: &Scenario, result: &RunResult, tolerance: 
         redelivered: groups::redelivered(scenario, result),
         skipped: groups::skipped(scenario, result),
         read_aborted: txns::read_aborted(scenario, result),
+        output_duplicates: txns::output_duplicates(scenario, result),
+        output_missing: txns::output_missing(scenario, result),
         expectations: Vec::new(),
     };
     let expectations = scenario.expect.iter().map(|e| ctx.evaluate(e, &report)).collect();
@@ -171,6 +177,8 @@ impl Ctx<'_> {
                     Measure::KeyMoved => self.matching(&report.key_moved, filter),
                     Measure::Redelivered => self.matching_consumer(&report.redelivered, filter),
                     Measure::Skipped => self.matching(&report.skipped, filter),
+                    Measure::OutputDuplicates => self.matching_processor(&report.output_duplicates, filter),
+                    Measure::OutputMissing => self.matching_processor(&report.output_missing, filter),
                     _ => (self.counter(*measure, filter), Vec::new()),
                 };
                 examples.truncate(EXAMPLES);
@@ -335,6 +343,29 @@ impl Ctx<'_> {
         (hits.len() as u64, hits)
     }
 
+    /// Findings about a processors' group's inputs, narrowed by `producer` naming one of the
+    /// group's processors.
+    fn matching_processor(&self, findings: &[Finding], f: &Filter) -> (u64, Vec<Finding>) {
+        let group_of = |producer: usize| {
+            let i = self.scenario.producers.get(producer)?.processor?;
+            Some(self.scenario.processors[i].group.as_str())
+        };
+        let wanted = f
+            .producer
+            .as_ref()
+            .and_then(|p| self.scenario.producer_index(p))
+            .and_then(group_of);
+        let hits: Vec<Finding> = findings
+            .iter()
+            .filter(|x| {
+                f.producer.is_none()
+                    || (wanted.is_some() && x.processor.and_then(|p| group_of(p as usize)) == wanted)
+            })
+            .cloned()
+            .collect();
+        (hits.len() as u64, hits)
+    }
+
     fn duplicates(&self) -> Vec<Finding> {
         let producers = &self.result.history.producers;
         self.occ
@@ -346,6 +377,7 @@ impl Ctx<'_> {
                 let offsets: Vec<String> = places.iter().map(|(_, o)| o.to_string()).collect();
                 Finding {
                     measure: Measure::Duplicates,
+                    processor: None,
                     consumer: None,
                     record: r,
                     tp,
@@ -488,7 +520,9 @@ impl Ctx<'_> {
             | Measure::KeyMoved
             | Measure::Redelivered
             | Measure::Skipped
-            | Measure::ReadAborted => unreachable!("checkers are counted from findings"),
+            | Measure::ReadAborted
+            | Measure::OutputDuplicates
+            | Measure::OutputMissing => unreachable!("checkers are counted from findings"),
         }
     }
 

@@ -44,6 +44,7 @@ pub fn read_uncommitted(result: &RunResult, consumers: &[ConsumerSpec]) -> Vec<F
             });
         out.push(Finding {
             measure: Measure::ReadUncommitted,
+            processor: None,
             consumer: Some(c.consumer),
             record: c.record,
             tp: c.tp,
@@ -75,6 +76,7 @@ pub fn divergent_replicas(result: &RunResult) -> Vec<Finding> {
             for (offset, ra, rb) in disagreements(log_a, log_b) {
                 found.entry((tp, offset)).or_insert_with(|| Finding {
                     measure: Measure::DivergentReplicas,
+                    processor: None,
                     consumer: None,
                     record: ra,
                     tp,

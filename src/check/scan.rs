@@ -20,6 +20,9 @@ pub struct Finding {
     pub tp: Tp,
     /// The record that overtook it, for `reordered`.
     pub other: Option<RecordId>,
+    /// The processor (index of its producer in the scenario) a finding about a processor's
+    /// output is about.
+    pub processor: Option<u32>,
     /// The consumer (index in the scenario) that read it, for `read_uncommitted`.
     pub consumer: Option<u32>,
     /// One line saying what happened.
@@ -125,6 +128,7 @@ pub fn overtaken<'k>(
                 };
                 out.push(Finding {
                     measure: Measure::Reordered,
+                    processor: None,
                     consumer: None,
                     record: r,
                     tp,

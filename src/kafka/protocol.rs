@@ -99,11 +99,13 @@ pub enum ErrorCode {
     /// Client-side: a batch still in the accumulator when the application aborted its
     /// transaction (`TransactionAbortedException`).
     TransactionAborted,
+    /// 88: offsets of a partition are pending in an open transaction; ask again later.
+    UnstableOffsetCommit,
 }
 
 impl ErrorCode {
     /// Every error, in declaration order.
-    pub const ALL: [ErrorCode; 37] = [
+    pub const ALL: [ErrorCode; 38] = [
         ErrorCode::OffsetOutOfRange,
         ErrorCode::UnknownTopicOrPartition,
         ErrorCode::LeaderNotAvailable,
@@ -141,6 +143,7 @@ impl ErrorCode {
         ErrorCode::InvalidTransactionTimeout,
         ErrorCode::TransactionCoordinatorFenced,
         ErrorCode::TransactionAborted,
+        ErrorCode::UnstableOffsetCommit,
     ];
 
     /// The error with this [`ErrorCode::name`].
@@ -188,6 +191,7 @@ impl ErrorCode {
             ErrorCode::InvalidTransactionTimeout => "INVALID_TRANSACTION_TIMEOUT",
             ErrorCode::TransactionCoordinatorFenced => "TRANSACTION_COORDINATOR_FENCED",
             ErrorCode::TransactionAborted => "TransactionAbortedException",
+            ErrorCode::UnstableOffsetCommit => "UNSTABLE_OFFSET_COMMIT",
         }
     }
 
@@ -208,6 +212,7 @@ impl ErrorCode {
                 | ErrorCode::CoordinatorNotAvailable
                 | ErrorCode::NotCoordinator
                 | ErrorCode::ConcurrentTransactions
+                | ErrorCode::UnstableOffsetCommit
         )
     }
 

@@ -255,7 +255,8 @@ fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &Ch
         .producers
         .iter()
         .any(|p| p.config.transactional_id.is_some());
-    let sections: [(&str, &[Finding]); 11] = [
+    let processing = !scenario.processors.is_empty();
+    let sections: [(&str, &[Finding]); 13] = [
         ("lost_acked", &checks.lost_acked),
         ("uncommitted_acked", &checks.uncommitted_acked),
         ("unavailable_acked", &checks.unavailable_acked),
@@ -267,6 +268,8 @@ fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &Ch
         ("redelivered", &checks.redelivered),
         ("skipped", &checks.skipped),
         ("read_aborted", &checks.read_aborted),
+        ("output_duplicates", &checks.output_duplicates),
+        ("output_missing", &checks.output_missing),
     ];
     for (name, list) in sections {
         if !grouped && matches!(name, "redelivered" | "skipped") {
@@ -274,6 +277,9 @@ fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &Ch
             continue;
         }
         if !transactional && name == "read_aborted" {
+            continue;
+        }
+        if !processing && name.starts_with("output_") {
             continue;
         }
         let _ = writeln!(s, "  {name:<18} {}", list.len());

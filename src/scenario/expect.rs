@@ -270,7 +270,12 @@ fn check_filter_fits(
         | Measure::DivergentReplicas => &["topic", "partition", "key", "producer"],
         Measure::Failed => &["topic", "partition", "key", "producer", "error"],
         Measure::Retries => &["topic", "partition", "producer", "error"],
-        Measure::Requests | Measure::Committed | Measure::Aborted | Measure::Fenced => &["producer"],
+        Measure::Requests
+        | Measure::Committed
+        | Measure::Aborted
+        | Measure::Fenced
+        | Measure::OutputDuplicates
+        | Measure::OutputMissing => &["producer"],
         Measure::KeyMoved => &["topic", "key", "producer"],
         Measure::Revoked => &["topic", "partition", "consumer"],
         Measure::Redelivered => &["topic", "partition", "key", "producer", "consumer"],

@@ -167,6 +167,9 @@ pub struct ProducerSpec {
     pub config: ProducerConfig,
     /// What the application sends.
     pub workload: Workload,
+    /// Set for the producer half of processor number `i` (its workload sends nothing by
+    /// itself: it writes one output per input record the processor processes).
+    pub processor: Option<usize>,
 }
 
 /// What a producer's application sends: `records` records at `rate`, keys in turn.
@@ -216,6 +219,8 @@ pub struct ConsumerSpec {
     pub processing: SimDuration,
     /// When it commits.
     pub commit: CommitMode,
+    /// Set for the consumer half of processor number `i`.
+    pub processor: Option<usize>,
 }
 
 /// A consume-transform-produce application: a group member that reads `topics` and writes one

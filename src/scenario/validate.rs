@@ -91,6 +91,42 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
         processors.push(spec);
         processor_blocks.push(block);
     }
+    // Each processor runs as a consumer and a producer of the same client id (two clients, two
+    // connections, as a Kafka application has): checkers, names and the history see them as any
+    // other client, and expectations narrowed by `producer` or `consumer` name the processor.
+    for (i, p) in processors.iter().enumerate() {
+        producers.push(super::ProducerSpec {
+            id: p.id.clone(),
+            config: p.producer.clone(),
+            workload: super::Workload {
+                topic: p.output,
+                keys: None,
+                records: 0,
+                rate: super::Rate {
+                    count: 1,
+                    per: SimDuration::from_ms(1000),
+                },
+                value_bytes: 100,
+                start: p.start,
+                transactions: None,
+            },
+            processor: Some(i),
+        });
+        // The application commits its offsets itself (in its transaction, or after its output
+        // is acknowledged), as Kafka Streams does: auto-commit is off.
+        let mut consumer = p.consumer.clone();
+        consumer.enable_auto_commit = false;
+        consumers.push(super::ConsumerSpec {
+            id: p.id.clone(),
+            topics: p.topics.clone(),
+            config: consumer,
+            start: p.start,
+            group: Some(p.group.clone()),
+            processing: p.processing,
+            commit: super::CommitMode::AfterProcessing,
+            processor: Some(i),
+        });
+    }
     let blocks = Blocks {
         cluster: cluster_block,
         topics: topic_blocks,

@@ -9,27 +9,29 @@ use crate::sim::NodeId;
 use crate::trace::Event;
 
 impl Simulation<'_> {
-    fn node_of(&self, r: &NodeRef) -> NodeId {
+    /// The nodes a fault names: one, or two for a processor (its consumer and its producer
+    /// share its client id).
+    fn nodes_of(&self, r: &NodeRef) -> Vec<NodeId> {
         match r {
-            NodeRef::Broker(b) => self.addr.broker(*b),
-            NodeRef::Controller => self.addr.controller(),
+            NodeRef::Broker(b) => vec![self.addr.broker(*b)],
+            NodeRef::Controller => vec![self.addr.controller()],
             NodeRef::Client(id) => {
-                let i = self
+                let producer = self.scenario.producer_index(id);
+                let consumer = self
                     .scenario
-                    .producer_index(id)
-                    .or_else(|| {
-                        self.scenario
-                            .consumer_index(id)
-                            .map(|c| c + self.scenario.producers.len())
-                    })
-                    .expect("client ids are validated");
-                self.addr.client(i)
+                    .consumer_index(id)
+                    .map(|c| c + self.scenario.producers.len());
+                producer
+                    .into_iter()
+                    .chain(consumer)
+                    .map(|i| self.addr.client(i))
+                    .collect()
             }
         }
     }
 
-    fn client_node(&self, id: &str) -> NodeId {
-        self.node_of(&NodeRef::Client(id.to_string()))
+    fn client_nodes(&self, id: &str) -> Vec<NodeId> {
+        self.nodes_of(&NodeRef::Client(id.to_string()))
     }
 
     /// Fires fault number `i`.
@@ -51,8 +53,13 @@ impl Simulation<'_> {
                     }
                     self.crash(self.addr.broker(b), *lose_unflushed)
                 }
-                Some(Target::Consumer(c) | Target::Producer(c)) => self.crash(self.client_node(c), false),
-                Some(Target::Processor(_)) | None => {}
+                Some(Target::Consumer(c)) => self.crash_client(self.scenario.consumer_index(c), true),
+                Some(Target::Producer(p)) => self.crash_client(self.scenario.producer_index(p), false),
+                Some(Target::Processor(p)) => {
+                    self.crash_client(self.scenario.consumer_index(p), true);
+                    self.crash_client(self.scenario.producer_index(p), false);
+                }
+                None => {}
             },
             Fault::ControlledShutdown { broker } => {
                 let n = self.addr.broker(*broker);
@@ -63,10 +70,11 @@ impl Simulation<'_> {
                 });
             }
             Fault::Pause { node, duration } => {
-                let n = self.node_of(node);
                 let until = self.now + *duration;
-                let slot = &mut self.paused_until[n.0 as usize];
-                *slot = (*slot).max(until);
+                for n in self.nodes_of(node) {
+                    let slot = &mut self.paused_until[n.0 as usize];
+                    *slot = (*slot).max(until);
+                }
             }
             Fault::Restart { .. } => match spec.fault.target() {
                 Some(Target::Broker(b)) => {
@@ -81,10 +89,17 @@ impl Simulation<'_> {
                 }
                 Some(Target::Consumer(c)) => self.restart_consumer(c),
                 Some(Target::Producer(p)) => self.restart_producer(p),
-                Some(Target::Processor(_)) | None => {}
+                Some(Target::Processor(p)) => {
+                    if let Some(i) = self.scenario.processor_index(p) {
+                        self.processors.forget(i);
+                    }
+                    self.restart_consumer(p);
+                    self.restart_producer(p);
+                }
+                None => {}
             },
             Fault::ConsumerJoin { consumer } => {
-                let n = self.client_node(consumer);
+                let n = self.consumer_node(consumer);
                 self.call(n, |node, now, out| {
                     if let Node::Consumer(c) = node {
                         c.start_now(now, out);
@@ -92,7 +107,7 @@ impl Simulation<'_> {
                 });
             }
             Fault::ConsumerLeave { consumer } => {
-                let n = self.client_node(consumer);
+                let n = self.consumer_node(consumer);
                 self.call(n, |node, now, out| {
                     if let Node::Consumer(c) = node {
                         c.close(now, out);
@@ -100,13 +115,14 @@ impl Simulation<'_> {
                 });
             }
             Fault::Isolate { node } => {
-                let n = self.node_of(node);
-                self.net.isolate(n);
+                for n in self.nodes_of(node) {
+                    self.net.isolate(n);
+                }
             }
             Fault::Partition { groups } => {
                 let groups: Vec<Vec<NodeId>> = groups
                     .iter()
-                    .map(|g| g.iter().map(|r| self.node_of(r)).collect())
+                    .map(|g| g.iter().flat_map(|r| self.nodes_of(r)).collect())
                     .collect();
                 self.net.partition(&groups);
             }
@@ -119,23 +135,28 @@ impl Simulation<'_> {
                 client,
                 count,
             } => {
-                let c = self.client_node(client);
-                self.net.drop_requests(c, self.addr.broker(*broker), *count);
+                for c in self.client_nodes(client) {
+                    self.net.drop_requests(c, self.addr.broker(*broker), *count);
+                }
             }
             Fault::DropResponses {
                 broker,
                 client,
                 count,
             } => {
-                let c = self.client_node(client);
-                self.net.drop_responses(self.addr.broker(*broker), c, *count);
+                for c in self.client_nodes(client) {
+                    self.net.drop_responses(self.addr.broker(*broker), c, *count);
+                }
             }
             Fault::SlowLink {
                 nodes: (a, b),
                 extra_latency,
             } => {
-                let (a, b) = (self.node_of(a), self.node_of(b));
-                self.net.slow(a, b, *extra_latency);
+                for a in self.nodes_of(a) {
+                    for b in self.nodes_of(b) {
+                        self.net.slow(a, b, *extra_latency);
+                    }
+                }
             }
             Fault::AddPartitions { topic, count } => {
                 let t = self
@@ -153,11 +174,33 @@ impl Simulation<'_> {
                 });
             }
             Fault::Reset { broker, client } => {
-                let (b, c) = (self.addr.broker(*broker), self.client_node(client));
-                self.close(b, c);
-                self.call(b, |node, now, out| node.disconnected(now, c, out));
+                let b = self.addr.broker(*broker);
+                for c in self.client_nodes(client) {
+                    self.close(b, c);
+                    self.call(b, |node, now, out| node.disconnected(now, c, out));
+                }
             }
         }
+    }
+
+    /// The node of consumer `id` (its client index comes after the producers').
+    fn consumer_node(&self, id: &str) -> NodeId {
+        let i = self
+            .scenario
+            .consumer_index(id)
+            .unwrap_or(usize::MAX - self.scenario.producers.len());
+        self.addr.client(i + self.scenario.producers.len())
+    }
+
+    /// Crashes the client at index `i` among the consumers (`consumer`) or the producers.
+    fn crash_client(&mut self, i: Option<usize>, consumer: bool) {
+        let Some(i) = i else { return };
+        let offset = if consumer {
+            self.scenario.producers.len()
+        } else {
+            0
+        };
+        self.crash(self.addr.client(i + offset), false);
     }
 
     /// The broker process dies (or its machine loses power): its host resets every connection
@@ -191,7 +234,7 @@ impl Simulation<'_> {
         let Some(i) = self.scenario.consumer_index(id) else {
             return;
         };
-        let n = self.client_node(id);
+        let n = self.consumer_node(id);
         if self.nodes[n.0 as usize].is_up() {
             return;
         }
@@ -216,7 +259,7 @@ impl Simulation<'_> {
         let Some(i) = self.scenario.producer_index(id) else {
             return;
         };
-        let n = self.client_node(id);
+        let n = self.addr.client(i);
         let Node::Producer(old) = &self.nodes[n.0 as usize] else {
             return;
         };

@@ -4,6 +4,7 @@
 mod faults;
 mod holders;
 mod nodes;
+mod processors;
 mod stall;
 mod threads;
 
@@ -172,6 +173,8 @@ struct Simulation<'s> {
     incarnations: Vec<u32>,
     /// Restarts of each producer.
     producer_incarnations: Vec<u32>,
+    /// The halves of each processor.
+    processors: processors::Processors,
     /// Each broker's request-handling threads, by broker index.
     threads: Vec<BrokerThreads>,
     /// The invariant observer, when asked for.
@@ -201,6 +204,9 @@ fn new_consumer(
         group: c.group.clone(),
         processing: c.processing,
         commit: c.commit,
+        processor: c
+            .processor
+            .map(|i| scenario.processors[i].producer.transactional_id.is_some()),
     };
     Consumer::new(addr, c.config.clone(), setup, rng.fork(&label))
 }
@@ -214,14 +220,18 @@ fn new_producer(scenario: &Scenario, rng: &RngTree, addr: Addresses, i: usize, i
         n => format!("producer/{}/{n}", p.id),
     };
     let txn_v2 = scenario.cluster.config.transactions.version == TransactionVersion::V2;
-    Producer::new(
+    let mut producer = Producer::new(
         i as u32,
         addr,
         p.config.clone(),
         p.workload.clone(),
         txn_v2,
         rng.fork(&label),
-    )
+    );
+    if p.processor.is_some() {
+        producer.become_processor(scenario.offsets_topic());
+    }
+    producer
 }
 
 /// Runs `scenario` to its end (or `--until`, or `--max-events`).
@@ -341,6 +351,15 @@ impl<'s> Simulation<'s> {
             ))));
             node_names.push(c.id.clone());
         }
+        let producer_count = scenario.producers.len();
+        let halves = (0..scenario.processors.len())
+            .filter_map(|i| {
+                let c = scenario.consumers.iter().position(|c| c.processor == Some(i))?;
+                let p = scenario.producers.iter().position(|p| p.processor == Some(i))?;
+                Some((addr.client(producer_count + c), addr.client(p)))
+            })
+            .collect();
+        let processors = processors::Processors::new(halves);
         let names = Names {
             nodes: node_names,
             topics: scenario.topics.iter().map(|t| t.name.clone()).collect(),
@@ -388,6 +407,7 @@ impl<'s> Simulation<'s> {
             incarnations: vec![0; scenario.consumers.len()],
             producer_incarnations: vec![0; scenario.producers.len()],
             threads: vec![BrokerThreads::new(scenario.cluster.config.costs); brokers as usize],
+            processors,
             rng,
             invariants: None,
         }
@@ -580,6 +600,9 @@ impl<'s> Simulation<'s> {
     fn call(&mut self, n: NodeId, f: impl FnOnce(&mut Node, SimTime, &mut Out<Message, Event>)) {
         f(&mut self.nodes[n.0 as usize], self.now, &mut self.out);
         self.apply(n);
+        if let Some(i) = self.processors.of(n) {
+            self.couple(i);
+        }
         if let Some(inv) = &mut self.invariants {
             match &self.nodes[n.0 as usize] {
                 Node::Broker(b) => inv.broker(self.now, b),
@@ -619,12 +642,17 @@ impl<'s> Simulation<'s> {
             self.out.closes = closes;
         }
         if let Some(at) = self.out.take_wake() {
-            let at = at.max(self.now);
-            let slot = &mut self.wake[n.0 as usize];
-            if slot.is_none_or(|w| at < w) {
-                *slot = Some(at);
-                self.queue.push(at, Ev::Wake(n));
-            }
+            self.wake_node_at(n, at);
+        }
+    }
+
+    /// Node `n` wakes at `at` (or earlier, if it already would).
+    fn wake_node_at(&mut self, n: NodeId, at: SimTime) {
+        let at = at.max(self.now);
+        let slot = &mut self.wake[n.0 as usize];
+        if slot.is_none_or(|w| at < w) {
+            *slot = Some(at);
+            self.queue.push(at, Ev::Wake(n));
         }
     }
 

@@ -226,14 +226,20 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             tp,
             key,
             batch_id,
+            input,
         } => {
             let key = match key {
-                Some(_) => format!("key={}", n.key_of(*record).unwrap_or("?")),
+                Some(_) => format!("key={}", n.key_of(input.unwrap_or(*record)).unwrap_or("?")),
                 None => "key=null".to_string(),
             };
+            let from = input.map_or(String::new(), |i| format!(" (output of {})", n.record(i)));
             (
                 "send",
-                format!("{} {key} -> {} batch {batch_id}", n.record(*record), n.tp(*tp)),
+                format!(
+                    "{}{from} {key} -> {} batch {batch_id}",
+                    n.record(*record),
+                    n.tp(*tp)
+                ),
             )
         }
         Event::SendFailed { record, error } => ("send-fail", format!("{} {error}", n.record(*record))),
@@ -656,10 +662,18 @@ fn tp_json(tp: Tp, n: &Names) -> (Value, Value) {
 fn json(e: &Event, n: &Names) -> Value {
     match e {
         Event::Send {
-            record, tp, batch_id, ..
+            record,
+            tp,
+            batch_id,
+            input,
+            ..
         } => {
             let (t, p) = tp_json(*tp, n);
-            json!({"event": "send", "record": n.record(*record), "key": n.key_of(*record), "topic": t, "partition": p, "batch": batch_id})
+            let mut v = json!({"event": "send", "record": n.record(*record), "key": n.key_of(input.unwrap_or(*record)), "topic": t, "partition": p, "batch": batch_id});
+            if let Some(i) = input {
+                v["input"] = json!(n.record(*i));
+            }
+            v
         }
         Event::SendFailed { record, error } => {
             json!({"event": "send_failed", "record": n.record(*record), "error": error.name()})

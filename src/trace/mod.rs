@@ -45,6 +45,8 @@ pub enum Event {
         key: Option<u32>,
         /// Batch that took it.
         batch_id: u64,
+        /// For a processor's output: the input record it was made from.
+        input: Option<RecordId>,
     },
     /// send() failed before the record joined a batch.
     SendFailed {

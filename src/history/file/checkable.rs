@@ -39,7 +39,12 @@ pub fn not_checkable(e: &Expectation, recorded: &Recorded, names: &Names) -> Opt
         Measure::Duplicates | Measure::Reordered | Measure::ReadUncommitted | Measure::Skipped => {
             unreadable()
         }
-        Measure::ReadAborted | Measure::Committed | Measure::Aborted | Measure::Fenced => Some(
+        Measure::ReadAborted
+        | Measure::Committed
+        | Measure::Aborted
+        | Measure::Fenced
+        | Measure::OutputDuplicates
+        | Measure::OutputMissing => Some(
             "it needs the producers' transactions; the history format has no transaction lines yet"
                 .to_string(),
         ),

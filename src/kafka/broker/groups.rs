@@ -6,12 +6,14 @@
 use super::requests::respond;
 use super::requests::{DelayedProduce, Then};
 use super::{Broker, O};
-use crate::kafka::group::messages::{GroupRequest, GroupResponse, offsets_partition};
+use crate::kafka::group::messages::{GroupRequest, GroupResponse, TxnOffsetCommitRequest, offsets_partition};
+use crate::kafka::group::txn_offsets::{PendingCommit, TxnOffsets};
 use crate::kafka::log::{CommitRecord, Control};
 use crate::kafka::protocol::{ErrorCode, ProducePartitionResponse, ResponseBody};
 use crate::kafka::record::Tp;
 use crate::sim::SimDuration;
 use crate::sim::{NodeId, SimTime};
+use crate::trace::Event;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -61,6 +63,7 @@ impl Broker {
             GroupRequest::Heartbeat(r) | GroupRequest::LeaveGroup(r) => r.group.clone(),
             GroupRequest::OffsetCommit(r) => r.member.group.clone(),
             GroupRequest::OffsetFetch { group, .. } => group.clone(),
+            GroupRequest::TxnOffsetCommit(r) => r.member.group.clone(),
         };
         if !self.coordinates(&group) {
             let body = match req {
@@ -74,6 +77,9 @@ impl Broker {
                 GroupRequest::Heartbeat(_) => GroupResponse::Heartbeat(Err(ErrorCode::NotCoordinator)),
                 GroupRequest::LeaveGroup(_) => GroupResponse::LeaveGroup(Err(ErrorCode::NotCoordinator)),
                 GroupRequest::OffsetCommit(_) => GroupResponse::OffsetCommit(Err(ErrorCode::NotCoordinator)),
+                GroupRequest::TxnOffsetCommit(_) => {
+                    GroupResponse::TxnOffsetCommit(Err(ErrorCode::NotCoordinator))
+                }
                 GroupRequest::OffsetFetch { .. } | GroupRequest::FindCoordinator(_) => {
                     GroupResponse::OffsetFetch(Err(ErrorCode::NotCoordinator))
                 }
@@ -123,9 +129,91 @@ impl Broker {
                 self.complete_fetches(now, tp, out);
             }
             GroupRequest::OffsetFetch { group, partitions } => {
+                // The consumer asks with `requireStable`: offsets pending in an open transaction
+                // make it wait.
+                if partitions
+                    .iter()
+                    .any(|tp| self.txn_offsets.is_pending(&group, *tp))
+                {
+                    return answer(
+                        out,
+                        GroupResponse::OffsetFetch(Err(ErrorCode::UnstableOffsetCommit)),
+                    );
+                }
                 let offsets = self.groups.fetch_offsets(&group, &partitions);
                 answer(out, GroupResponse::OffsetFetch(Ok(offsets)));
             }
+            GroupRequest::TxnOffsetCommit(r) => {
+                let result = self.write_txn_offsets(now, from, correlation, r, &group, out);
+                if let Err(e) = result {
+                    answer(out, GroupResponse::TxnOffsetCommit(Err(e)));
+                }
+            }
+        }
+    }
+
+    /// `TxnOffsetCommit`: checks the member (KIP-447) and the producer epoch, then writes the
+    /// offsets as a transactional record of the producer; they are pending until its marker.
+    fn write_txn_offsets(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        correlation: u32,
+        r: TxnOffsetCommitRequest,
+        group: &Arc<str>,
+        out: &mut O,
+    ) -> Result<(), ErrorCode> {
+        self.groups.validate_txn_commit(&r.member)?;
+        let tp = self.offsets_tp(group).ok_or(ErrorCode::NotCoordinator)?;
+        let replica = self.replicas.get_mut(&tp).ok_or(ErrorCode::NotCoordinator)?;
+        let identity = r.producer.identity;
+        replica.producers.check_epoch(identity.id, identity.epoch)?;
+        let epoch = replica.leader_epoch;
+        let record = CommitRecord {
+            group: group.clone(),
+            member: r.member.member_id.clone(),
+            offsets: r.offsets,
+        };
+        let base = replica.log.append_txn_commit(record.clone(), epoch, identity);
+        replica.producers.begin_txn(identity.id);
+        replica.unflushed_messages += 1;
+        self.produces.push(DelayedProduce {
+            client: from,
+            correlation,
+            deadline: now + SimDuration::from_ms(5000),
+            results: vec![ProducePartitionResponse {
+                tp,
+                batch_id: 0,
+                result: Ok(base),
+            }],
+            waiting: vec![(0, tp, base + 1)],
+            then: Then::TxnOffsetCommit {
+                producer_id: identity.id,
+                commit: PendingCommit {
+                    group: record.group,
+                    member: record.member,
+                    offsets: record.offsets,
+                },
+            },
+        });
+        self.flush_by_messages(tp);
+        self.advance_hw(now, tp, out);
+        self.complete_produces(now, tp, out);
+        self.complete_fetches(now, tp, out);
+        Ok(())
+    }
+
+    /// A transaction's marker reached a `__consumer_offsets` partition: its pending offsets
+    /// become committed (COMMIT) or are dropped (ABORT).
+    pub(super) fn complete_txn_offsets(&mut self, producer_id: u64, commit: bool, out: &mut O) {
+        for c in self.txn_offsets.complete(producer_id, commit) {
+            self.groups
+                .load_offsets(c.group.clone(), c.offsets.iter().copied());
+            out.emit(Event::OffsetsCommitted {
+                group: c.group,
+                member: c.member,
+                offsets: c.offsets,
+            });
         }
     }
 
@@ -146,26 +234,44 @@ impl Broker {
             .map(|(tp, _)| tp.partition)
             .collect();
         let partitions = self.metadata.as_ref().map_or(0, |m| m.partition_count(topic));
-        self.groups.unload(
-            |g| partitions > 0 && led.contains(&offsets_partition(g, partitions)),
-            out,
-        );
+        let keep = |g: &str| partitions > 0 && led.contains(&offsets_partition(g, partitions));
+        self.groups.unload(keep, out);
+        self.txn_offsets.retain(keep);
         for tp in newly_led.iter().filter(|tp| tp.topic == topic) {
             let Some(replica) = self.replicas.get(tp) else {
                 continue;
             };
+            // Replayed in log order: a transactional commit waits for its producer's marker.
             let mut loaded: BTreeMap<Arc<str>, Vec<(Tp, u64)>> = BTreeMap::new();
+            let mut pending = TxnOffsets::default();
             for b in replica.log.batches() {
-                if let Some(Control::OffsetCommit(c)) = &b.control {
-                    loaded
-                        .entry(c.group.clone())
-                        .or_default()
-                        .extend(c.offsets.iter().copied());
+                match &b.control {
+                    Some(Control::OffsetCommit(c)) => match b.transactional_producer_of_control() {
+                        Some(pid) => pending.add(
+                            pid,
+                            PendingCommit {
+                                group: c.group.clone(),
+                                member: c.member.clone(),
+                                offsets: c.offsets.clone(),
+                            },
+                        ),
+                        None => loaded
+                            .entry(c.group.clone())
+                            .or_default()
+                            .extend(c.offsets.iter().copied()),
+                    },
+                    Some(Control::Marker(m)) => {
+                        for c in pending.complete(m.producer_id, m.commit) {
+                            loaded.entry(c.group).or_default().extend(c.offsets);
+                        }
+                    }
+                    _ => {}
                 }
             }
             for (group, offsets) in loaded {
                 self.groups.load_offsets(group, offsets);
             }
+            self.txn_offsets.absorb(pending);
         }
     }
 }

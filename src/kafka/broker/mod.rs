@@ -19,6 +19,7 @@ mod tests;
 mod txn;
 
 use crate::kafka::group::coordinator::GroupCoordinator;
+use crate::kafka::group::txn_offsets::TxnOffsets;
 use crate::kafka::txn::coordinator::{Settings as TxnSettings, TransactionCoordinator};
 use alter_partition::AlterPartitionManager;
 use producer_ids::ProducerIdPool;
@@ -71,6 +72,8 @@ pub struct Broker {
     /// Index of `__consumer_offsets` among the topics, when some consumer has a group.
     offsets_topic: Option<u32>,
     groups: GroupCoordinator,
+    /// Offsets committed in transactions, waiting for their markers.
+    txn_offsets: TxnOffsets,
     /// Index of `__transaction_state` among the topics, when some producer is transactional.
     txn_topic: Option<u32>,
     txn_coordinator: TransactionCoordinator,
@@ -138,6 +141,7 @@ impl Broker {
             producer_ids: ProducerIdPool::default(),
             offsets_topic: internal.offsets_topic,
             groups: GroupCoordinator::new(coordinator, rng.fork(&format!("broker-{id}/coordinator"))),
+            txn_offsets: TxnOffsets::default(),
             txn_topic: internal.txn_topic,
             txn_coordinator: TransactionCoordinator::new(internal.txn),
             markers: MarkerChannel::default(),
@@ -196,6 +200,7 @@ impl Broker {
         self.alter_partition.reset();
         self.producer_ids = ProducerIdPool::default();
         self.groups.reset();
+        self.txn_offsets = TxnOffsets::default();
         self.txn_coordinator.reset();
         self.markers = MarkerChannel::default();
         self.verifying.clear();

@@ -72,6 +72,20 @@ impl ProducerStates {
             .is_some_and(|e| e.txn_open && e.epoch == epoch)
     }
 
+    /// A write of `producer_id` at `epoch` that carries no sequence (a `TxnOffsetCommit`):
+    /// an older epoch is refused (`INVALID_PRODUCER_EPOCH`), a newer one becomes the producer's.
+    pub fn check_epoch(&mut self, producer_id: u64, epoch: u16) -> Result<(), ErrorCode> {
+        let entry = self.entries.entry(producer_id).or_default();
+        if epoch < entry.epoch {
+            return Err(ErrorCode::InvalidProducerEpoch);
+        }
+        if epoch > entry.epoch {
+            entry.epoch = epoch;
+            entry.batches.clear();
+        }
+        Ok(())
+    }
+
     /// A transactional batch of `producer_id` was appended: its transaction is open here.
     pub fn begin_txn(&mut self, producer_id: u64) {
         self.entries.entry(producer_id).or_default().txn_open = true;

@@ -4,6 +4,7 @@
 
 use super::{Broker, O};
 use crate::kafka::group::messages::GroupResponse;
+use crate::kafka::group::txn_offsets::PendingCommit;
 use crate::kafka::log::{CommitRecord, TxnStateRecord};
 use crate::kafka::protocol::{
     ErrorCode, FetchRequest, Message, OffsetSpec, ProducePartitionResponse, ReplicaFetchRequest, RequestBody,
@@ -50,6 +51,13 @@ pub(super) enum Then {
     },
     /// Transaction markers: answer the coordinator's `WriteTxnMarkers`.
     Markers,
+    /// A `TxnOffsetCommit`: its offsets are pending until the transaction's marker.
+    TxnOffsetCommit {
+        /// The transactional producer.
+        producer_id: u64,
+        /// The offsets.
+        commit: PendingCommit,
+    },
 }
 
 /// What a parked fetch asked for.
@@ -247,6 +255,19 @@ impl Broker {
                 } else {
                     respond(out, p.client, p.correlation, body);
                 }
+                return;
+            }
+            Then::TxnOffsetCommit { producer_id, commit } => {
+                let result = match p.results.first().map(|r| r.result) {
+                    Some(Ok(_)) => {
+                        self.txn_offsets.add(producer_id, commit);
+                        Ok(())
+                    }
+                    Some(Err(ErrorCode::NotLeaderOrFollower)) | None => Err(ErrorCode::NotCoordinator),
+                    Some(Err(_)) => Err(ErrorCode::CoordinatorNotAvailable),
+                };
+                let body = ResponseBody::Group(GroupResponse::TxnOffsetCommit(result));
+                respond(out, p.client, p.correlation, body);
                 return;
             }
             Then::OffsetCommit(commit) => commit,

@@ -338,6 +338,10 @@ impl Broker {
             marker,
             high_watermark: hw,
         });
+        if Some(tp.topic) == self.offsets_topic {
+            // The group coordinator replays the marker (`replayEndTransactionMarker`).
+            self.complete_txn_offsets(marker.producer_id, marker.commit, out);
+        }
         Ok(offset)
     }
 

@@ -34,6 +34,18 @@ enum State {
     Processing,
     /// Processed; `commitSync()` before the next poll (commit after processing).
     CommitAfter,
+    /// A processor's batch is processed: waiting for its producer (the output acknowledged, or
+    /// the transaction committed).
+    AwaitOutput,
+}
+
+/// What a processor's consumer hands its producer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ToOutput {
+    /// An input record was processed: write its output.
+    Record(Tp, u64, RecordId),
+    /// The batch polled last is processed.
+    BatchEnd,
 }
 
 /// The application's state.
@@ -54,6 +66,10 @@ pub(super) struct App {
     next_done: SimTime,
     /// The polled position of each partition: the offset after the last record handed out.
     consumed: BTreeMap<Tp, u64>,
+    /// For a processor's consumer: whether its producer is transactional.
+    processor: Option<bool>,
+    /// A processor's processed records and batch ends, for its producer.
+    pub outbox: Vec<ToOutput>,
 }
 
 impl App {
@@ -71,6 +87,21 @@ impl App {
             in_hand: VecDeque::new(),
             next_done: SimTime::NEVER,
             consumed: BTreeMap::new(),
+            processor: setup.processor,
+            outbox: Vec::new(),
+        }
+    }
+
+    /// A processor's producer finished the batch: `ok` when its output was acknowledged (or
+    /// its transaction committed). A transactional processor has committed its offsets with
+    /// the transaction; the other commits them now.
+    pub(super) fn on_output_done(&mut self, ok: bool) {
+        if self.state == State::AwaitOutput {
+            self.state = if ok && self.processor == Some(false) {
+                State::CommitAfter
+            } else {
+                State::Idle
+            };
         }
     }
 
@@ -174,7 +205,7 @@ impl App {
                 self.state = State::AwaitCommit { then_process: false };
                 Step::CommitSync
             }
-            State::AwaitCommit { .. } => Step::Wait,
+            State::AwaitCommit { .. } | State::AwaitOutput => Step::Wait,
             State::Processing => {
                 let mut done: Vec<(Tp, u64, RecordId)> = Vec::new();
                 while now >= self.next_done && !self.in_hand.is_empty() {
@@ -189,10 +220,19 @@ impl App {
                         records: run.iter().map(|r| (r.1, r.2)).collect(),
                     });
                 }
+                if self.processor.is_some() {
+                    self.outbox
+                        .extend(done.iter().map(|(tp, o, r)| ToOutput::Record(*tp, *o, *r)));
+                }
                 if !self.in_hand.is_empty() {
                     return Step::Wait;
                 }
                 self.next_done = SimTime::NEVER;
+                if self.processor.is_some() {
+                    self.outbox.push(ToOutput::BatchEnd);
+                    self.state = State::AwaitOutput;
+                    return Step::Wait;
+                }
                 self.state = if self.grouped && self.commit == CommitMode::AfterProcessing {
                     State::CommitAfter
                 } else {

@@ -64,6 +64,8 @@ pub struct ConsumerSetup {
     pub processing: SimDuration,
     /// When the application commits.
     pub commit: CommitMode,
+    /// For a processor's consumer: whether its producer is transactional.
+    pub processor: Option<bool>,
 }
 
 /// One consumer client.
@@ -161,6 +163,47 @@ impl Consumer {
     /// The process dies: no commit, no `LeaveGroup`.
     pub fn crash(&mut self) {
         self.crashed = true;
+    }
+
+    /// A processor's processed records and batch ends since the last call, for its producer;
+    /// a batch end carries the offsets to commit and the group membership
+    /// (`consumer.groupMetadata()`).
+    pub fn take_outbox(&mut self) -> Vec<Handoff> {
+        let member = self.group.as_ref().map(|g| g.member_ref());
+        let offsets: Vec<(Tp, u64)> = self
+            .app
+            .consumed()
+            .filter(|(tp, _)| self.assigned.contains_key(tp))
+            .collect();
+        std::mem::take(&mut self.app.outbox)
+            .into_iter()
+            .map(|o| match o {
+                app::ToOutput::Record(tp, offset, record) => Handoff::Record { tp, offset, record },
+                app::ToOutput::BatchEnd => Handoff::BatchEnd {
+                    member: member.clone(),
+                    offsets: offsets.clone(),
+                },
+            })
+            .collect()
+    }
+
+    /// A processor's producer finished the batch (`ok`: output acknowledged, or transaction
+    /// committed). After a failure the consumer goes back to the group's committed offsets,
+    /// as a Kafka Streams task does after an aborted transaction.
+    pub fn output_done(&mut self, ok: bool, now: SimTime, out: &mut Out<Message, Event>) {
+        self.app.on_output_done(ok);
+        if !ok {
+            let tps: Vec<Tp> = self.assigned.keys().copied().collect();
+            for tp in tps {
+                self.app.forget(tp);
+                if let Some(s) = self.assigned.get_mut(&tp) {
+                    s.position = None;
+                    s.needs_committed = true;
+                }
+            }
+            self.buffer.clear();
+        }
+        self.poll(now, out);
     }
 
     /// Starts now (a `ConsumerJoin` fault) if it was waiting.
@@ -577,7 +620,7 @@ impl Consumer {
         let wanted: Vec<Tp> = self
             .assigned
             .iter()
-            .filter(|(_, s)| s.needs_committed && !s.listing)
+            .filter(|(_, s)| s.needs_committed && !s.listing && now >= s.retry_at)
             .map(|(tp, _)| *tp)
             .collect();
         if wanted.is_empty() {
@@ -668,8 +711,20 @@ impl Consumer {
                     self.leave(now, out);
                 }
             }
-            (Some((_, Pending::OffsetFetch)), GroupResponse::OffsetFetch(result)) => {
-                let offsets = result.unwrap_or_default();
+            (Some((_, Pending::OffsetFetch)), GroupResponse::OffsetFetch(Err(error))) => {
+                // `UNSTABLE_OFFSET_COMMIT` (a transaction holds offsets of the group) and
+                // coordinator errors: ask again after `retry.backoff.ms`.
+                let retry_at = now + self.cfg.net.retry_backoff;
+                for (tp, s) in &mut self.assigned {
+                    s.listing = false;
+                    if s.needs_committed {
+                        s.retry_at = retry_at;
+                        let tp = *tp;
+                        out.trace(|| Event::ConsumerError { tp, error });
+                    }
+                }
+            }
+            (Some((_, Pending::OffsetFetch)), GroupResponse::OffsetFetch(Ok(offsets))) => {
                 for (tp, committed) in offsets {
                     let Some(s) = self.assigned.get_mut(&tp) else {
                         continue;
@@ -804,4 +859,26 @@ impl AbortedFilter {
         self.reach(last_offset);
         self.aborted.contains(&pid)
     }
+}
+
+/// What a processor's consumer hands its producer.
+#[derive(Clone, Debug)]
+pub enum Handoff {
+    /// An input record was processed: write its output.
+    Record {
+        /// Where it was read.
+        tp: Tp,
+        /// Its offset.
+        offset: u64,
+        /// The record.
+        record: RecordId,
+    },
+    /// The batch is processed: commit these offsets (in the transaction, or after the output is
+    /// acknowledged), as this member of its group.
+    BatchEnd {
+        /// The member, its group and generation (`None` without a group).
+        member: Option<crate::kafka::group::messages::MemberRef>,
+        /// The positions after the processed records.
+        offsets: Vec<(Tp, u64)>,
+    },
 }

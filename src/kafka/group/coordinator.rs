@@ -790,6 +790,30 @@ impl GroupCoordinator {
         Ok(())
     }
 
+    /// `TxnOffsetCommit`'s member check (KIP-447): a known member of the current generation,
+    /// or a simple consumer's commit to a group without members. Unlike `OffsetCommit`, a
+    /// rebalance in progress is no error (`ClassicGroup.validateOffsetCommit` with
+    /// `isTransactional`).
+    pub fn validate_txn_commit(&self, m: &MemberRef) -> Result<(), ErrorCode> {
+        let Some(g) = self.groups.get(&m.group) else {
+            return if m.generation < 0 {
+                Ok(())
+            } else {
+                Err(ErrorCode::IllegalGeneration)
+            };
+        };
+        if m.generation < 0 && g.state == GroupState::Empty {
+            return Ok(());
+        }
+        if !g.members.contains_key(&m.member_id) {
+            return Err(ErrorCode::UnknownMemberId);
+        }
+        if m.generation != g.generation {
+            return Err(ErrorCode::IllegalGeneration);
+        }
+        Ok(())
+    }
+
     /// `OffsetFetch`.
     pub fn fetch_offsets(&self, group: &str, partitions: &[Tp]) -> Vec<(Tp, Option<u64>)> {
         let offsets = self.groups.get(group).map(|g| &g.offsets);

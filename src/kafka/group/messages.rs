@@ -129,6 +129,9 @@ pub enum GroupRequest {
     LeaveGroup(MemberRef),
     /// Store committed offsets.
     OffsetCommit(OffsetCommitRequest),
+    /// Store offsets inside a transaction (`TxnOffsetCommit`, KIP-98; the member fields are
+    /// KIP-447's fencing): they count once the transaction commits.
+    TxnOffsetCommit(TxnOffsetCommitRequest),
     /// Read committed offsets.
     OffsetFetch {
         /// The group.
@@ -155,6 +158,19 @@ pub enum GroupResponse {
     OffsetCommit(Result<(), ErrorCode>),
     /// Committed offsets (`None`: nothing committed).
     OffsetFetch(Result<Vec<(Tp, Option<u64>)>, ErrorCode>),
+    /// `TxnOffsetCommit` answer.
+    TxnOffsetCommit(Result<(), ErrorCode>),
+}
+
+/// `TxnOffsetCommit`.
+#[derive(Clone, Debug)]
+pub struct TxnOffsetCommitRequest {
+    /// The consumer's group membership (`consumer.groupMetadata()`).
+    pub member: MemberRef,
+    /// The transactional producer.
+    pub producer: crate::kafka::txn::messages::TxnProducer,
+    /// (partition, the offset of the next record to read).
+    pub offsets: Vec<(Tp, u64)>,
 }
 
 impl GroupRequest {
@@ -168,6 +184,7 @@ impl GroupRequest {
             GroupRequest::LeaveGroup(_) => "LeaveGroup",
             GroupRequest::OffsetCommit(_) => "OffsetCommit",
             GroupRequest::OffsetFetch { .. } => "OffsetFetch",
+            GroupRequest::TxnOffsetCommit(_) => "TxnOffsetCommit",
         }
     }
 }
@@ -183,6 +200,7 @@ impl GroupResponse {
             GroupResponse::LeaveGroup(_) => "LeaveGroup",
             GroupResponse::OffsetCommit(_) => "OffsetCommit",
             GroupResponse::OffsetFetch(_) => "OffsetFetch",
+            GroupResponse::TxnOffsetCommit(_) => "TxnOffsetCommit",
         }
     }
 }

@@ -103,6 +103,13 @@ impl LogBatch {
         self.control.is_none()
     }
 
+    /// The producer id of a transactional coordinator record (a `TxnOffsetCommit`).
+    pub fn transactional_producer_of_control(&self) -> Option<u64> {
+        self.sequence
+            .filter(|_| self.transactional && matches!(self.control, Some(Control::OffsetCommit(_))))
+            .map(|s| s.producer_id)
+    }
+
     /// The producer id of a transactional data batch.
     pub fn transactional_producer(&self) -> Option<u64> {
         self.sequence
@@ -246,6 +253,32 @@ impl PartitionLog {
             sequence: None,
             transactional,
             control: Some(control),
+        });
+        base_offset
+    }
+
+    /// Appends a `TxnOffsetCommit`'s record as the leader: a transactional batch of the
+    /// producer, pending until its marker.
+    pub fn append_txn_commit(
+        &mut self,
+        commit: CommitRecord,
+        leader_epoch: u32,
+        producer: super::record::ProducerIdentity,
+    ) -> u64 {
+        let base_offset = self.log_end_offset();
+        let bytes = 100 + 20 * commit.offsets.len() as u32;
+        self.push(LogBatch {
+            base_offset,
+            leader_epoch,
+            records: Arc::new([COMMIT_RECORD]),
+            bytes,
+            sequence: Some(BatchSequence {
+                producer_id: producer.id,
+                epoch: producer.epoch,
+                base_sequence: 0,
+            }),
+            transactional: true,
+            control: Some(Control::OffsetCommit(Arc::new(commit))),
         });
         base_offset
     }

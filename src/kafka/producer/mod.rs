@@ -4,6 +4,7 @@
 pub mod accumulator;
 mod idempotence;
 pub mod partitioner;
+pub mod processor;
 mod sender;
 #[cfg(test)]
 mod tests;
@@ -84,6 +85,8 @@ pub struct Producer {
     app_txns: txn_client::AppTxns,
     /// The process died (`Crash(producer: ...)`): it handles nothing more.
     crashed: bool,
+    /// Set for a processor's producer: what its consumer handed over.
+    processor: Option<processor::Feed>,
 }
 
 /// How far a producer's application got, for a restarted instance to carry on from.
@@ -142,6 +145,7 @@ impl Producer {
             txn,
             app_txns: txn_client::AppTxns::default(),
             crashed: false,
+            processor: None,
         }
     }
 
@@ -213,6 +217,9 @@ impl Producer {
             Some((correlation, ResponseBody::Txn(body))) => {
                 self.on_txn_response(broker, correlation, body, now, out)
             }
+            Some((correlation, ResponseBody::Group(body))) => {
+                self.on_txn_group_response(broker, correlation, body, now, out)
+            }
             Some((_, ResponseBody::Metadata(md))) => {
                 let changed = self.metadata.on_response(now, md);
                 if changed {
@@ -277,6 +284,10 @@ impl Producer {
     /// The application thread: one `send()` after another at the workload's rate; a blocked
     /// `send()` holds back the ones after it.
     fn run_application(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
+        if self.processor.is_some() {
+            self.run_processor(now, out);
+            return;
+        }
         loop {
             let limit = self.run_transactions(out).unwrap_or(self.workload.records);
             let before = self.next_seq;
@@ -299,7 +310,7 @@ impl Producer {
                 producer: self.index,
                 seq: self.next_seq,
             };
-            match self.try_send(record, now, out) {
+            match self.try_send(record, None, now, out) {
                 Ok(()) => {
                     self.blocked = None;
                     self.advance();
@@ -351,6 +362,7 @@ impl Producer {
     fn try_send(
         &mut self,
         record: RecordId,
+        input: Option<RecordId>,
         now: SimTime,
         out: &mut Out<Message, Event>,
     ) -> Result<(), &'static str> {
@@ -414,6 +426,7 @@ impl Producer {
                     tp,
                     key: key_index.map(|i| i as u32),
                     batch_id,
+                    input,
                 });
                 Ok(())
             }

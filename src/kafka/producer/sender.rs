@@ -272,7 +272,7 @@ impl Producer {
                 error,
                 records: batch.wire_records(),
             });
-            self.on_txn_batch_failed(error, out);
+            self.on_txn_batch_failed(error, now, out);
         }
     }
 

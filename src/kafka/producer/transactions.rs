@@ -9,6 +9,7 @@
 //! first `AddPartitionsToTxn` of a transaction after `CONCURRENT_TRANSACTIONS` (20 ms,
 //! KAFKA-5482).
 
+use crate::kafka::group::messages::{GroupRequest, MemberRef, TxnOffsetCommitRequest};
 use crate::kafka::protocol::{BrokerId, ErrorCode};
 use crate::kafka::record::{ProducerIdentity, Tp};
 use crate::kafka::txn::messages::{AddPartitions, TxnProducer, TxnRequest};
@@ -44,6 +45,28 @@ enum Asked {
     InitProducerId,
     AddPartitions(Vec<Tp>),
     EndTxn(bool),
+    FindGroupCoordinator,
+    TxnOffsetCommit,
+}
+
+/// `sendOffsetsToTransaction`: where it stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum OffsetsStage {
+    /// The group's `__consumer_offsets` partition is being added to the transaction.
+    Adding,
+    /// `TxnOffsetCommit` goes next (to the group coordinator, looked up first).
+    Committing,
+    /// Written: the transaction may commit.
+    Done,
+}
+
+/// Offsets to commit in the transaction.
+#[derive(Clone, Debug)]
+struct Offsets {
+    member: MemberRef,
+    offsets: Vec<(Tp, u64)>,
+    partition: Tp,
+    stage: OffsetsStage,
 }
 
 /// What the sender should do now.
@@ -55,6 +78,10 @@ pub enum Next {
     FindCoordinator(TxnRequest),
     /// Send this to the coordinator.
     ToCoordinator(BrokerId, TxnRequest),
+    /// Send `FindCoordinator` for the group to any broker.
+    FindGroupCoordinator(GroupRequest),
+    /// Send this to the group coordinator.
+    ToGroupCoordinator(BrokerId, GroupRequest),
 }
 
 /// What an answer changed, for the producer to act on.
@@ -98,6 +125,12 @@ pub struct TransactionManager {
     started: bool,
     /// `commitTransaction()` (true) or `abortTransaction()` called.
     ending: Option<bool>,
+    /// Index of `__consumer_offsets` (a processor's producer commits offsets).
+    offsets_topic: Option<u32>,
+    /// `sendOffsetsToTransaction` in progress.
+    offsets: Option<Offsets>,
+    /// The group's coordinator.
+    group_coordinator: Option<BrokerId>,
 }
 
 impl TransactionManager {
@@ -116,7 +149,44 @@ impl TransactionManager {
             new_partitions: BTreeSet::new(),
             started: false,
             ending: None,
+            offsets_topic: None,
+            offsets: None,
+            group_coordinator: None,
         }
+    }
+
+    /// Index of `__consumer_offsets`, for a processor's producer.
+    pub fn set_offsets_topic(&mut self, topic: Option<u32>) {
+        self.offsets_topic = topic;
+    }
+
+    /// Index of `__consumer_offsets`.
+    pub fn offsets_topic(&self) -> Option<u32> {
+        self.offsets_topic
+    }
+
+    /// `sendOffsetsToTransaction(offsets, groupMetadata)`: adds the group's `__consumer_offsets`
+    /// `partition` to the transaction (`AddOffsetsToTxn`; under version 2 Kafka's group
+    /// coordinator adds it on the client's behalf, one round trip fewer: not modelled), then
+    /// `TxnOffsetCommit` to the group coordinator.
+    pub fn send_offsets(&mut self, member: MemberRef, offsets: Vec<(Tp, u64)>, partition: Tp) {
+        if !self.partitions.contains(&partition) {
+            self.new_partitions.insert(partition);
+        }
+        self.started = true;
+        self.offsets = Some(Offsets {
+            member,
+            offsets,
+            partition,
+            stage: OffsetsStage::Adding,
+        });
+    }
+
+    /// No `sendOffsetsToTransaction` is in progress.
+    pub fn offsets_done(&self) -> bool {
+        self.offsets
+            .as_ref()
+            .is_none_or(|o| o.stage == OffsetsStage::Done)
     }
 
     /// The state.
@@ -175,6 +245,82 @@ impl TransactionManager {
         }
     }
 
+    /// The group request of `sendOffsetsToTransaction` due now, if any.
+    fn next_offsets(&mut self, identity: ProducerIdentity) -> Option<Next> {
+        let o = self.offsets.as_mut()?;
+        if o.stage == OffsetsStage::Adding && self.partitions.contains(&o.partition) {
+            o.stage = OffsetsStage::Committing;
+        }
+        if o.stage != OffsetsStage::Committing {
+            return None;
+        }
+        let Some(b) = self.group_coordinator else {
+            return Some(Next::FindGroupCoordinator(GroupRequest::FindCoordinator(
+                o.member.group.clone(),
+            )));
+        };
+        let req = TxnOffsetCommitRequest {
+            member: o.member.clone(),
+            producer: TxnProducer {
+                transactional_id: self.transactional_id.clone(),
+                identity,
+            },
+            offsets: o.offsets.clone(),
+        };
+        Some(Next::ToGroupCoordinator(b, GroupRequest::TxnOffsetCommit(req)))
+    }
+
+    /// A group request went to `broker`.
+    pub fn sent_group(&mut self, broker: BrokerId, correlation: u32, request: &GroupRequest) {
+        let asked = match request {
+            GroupRequest::FindCoordinator(_) => Asked::FindGroupCoordinator,
+            _ => Asked::TxnOffsetCommit,
+        };
+        self.in_flight = Some((broker, correlation, asked));
+    }
+
+    /// The group's coordinator answered `FindCoordinator`.
+    pub fn on_group_coordinator(&mut self, now: SimTime, result: Result<BrokerId, ErrorCode>) {
+        self.in_flight = None;
+        match result {
+            Ok(b) => self.group_coordinator = Some(b),
+            Err(_) => self.retry_after(now, self.retry_backoff),
+        }
+    }
+
+    /// `TxnOffsetCommit` answered (`TxnOffsetCommitHandler`).
+    pub fn on_txn_offsets(&mut self, now: SimTime, result: Result<(), ErrorCode>) -> Outcome {
+        self.in_flight = None;
+        match result {
+            Ok(()) => {
+                if let Some(o) = self.offsets.as_mut() {
+                    o.stage = OffsetsStage::Done;
+                }
+                Outcome::Nothing
+            }
+            Err(
+                ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable | ErrorCode::RequestTimedOut,
+            ) => {
+                self.group_coordinator = None;
+                self.retry_after(now, self.retry_backoff);
+                Outcome::Nothing
+            }
+            Err(e @ (ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration)) => {
+                // "Transaction offset Commit failed due to consumer group metadata mismatch".
+                self.offsets = None;
+                self.fail(e, false)
+            }
+            Err(ErrorCode::ProducerFenced | ErrorCode::InvalidProducerEpoch) => {
+                self.fail(ErrorCode::ProducerFenced, true)
+            }
+            Err(e) if e.is_retriable() => {
+                self.retry_after(now, self.retry_backoff);
+                Outcome::Nothing
+            }
+            Err(e) => self.fail(e, true),
+        }
+    }
+
     /// May a batch for `tp` be drained (`isSendToPartitionAllowed`)?
     pub fn may_send_to(&self, tp: Tp) -> bool {
         self.v2 || self.partitions.contains(&tp)
@@ -224,6 +370,14 @@ impl TransactionManager {
                 transactional_id: self.transactional_id.clone(),
                 timeout_ms: self.timeout_ms,
             },
+            ClientState::InTransaction | ClientState::Committing
+                if self.offsets_pending_request(identity) =>
+            {
+                let Some(identity) = identity else {
+                    return Next::Idle;
+                };
+                return self.next_offsets(identity).unwrap_or(Next::Idle);
+            }
             _ if !self.new_partitions.is_empty() => {
                 let Some(identity) = identity else {
                     return Next::Idle;
@@ -234,7 +388,7 @@ impl TransactionManager {
                     verify_only: false,
                 })
             }
-            ClientState::Committing | ClientState::Aborting if !incomplete => {
+            ClientState::Committing | ClientState::Aborting if !incomplete && self.offsets_done() => {
                 let (Some(commit), Some(identity)) = (self.ending, identity) else {
                     return Next::Idle;
                 };
@@ -268,7 +422,17 @@ impl TransactionManager {
         Some(commit)
     }
 
+    /// A group request of `sendOffsetsToTransaction` is due.
+    fn offsets_pending_request(&self, identity: Option<ProducerIdentity>) -> bool {
+        identity.is_some()
+            && self.offsets.as_ref().is_some_and(|o| {
+                o.stage == OffsetsStage::Committing
+                    || (o.stage == OffsetsStage::Adding && self.partitions.contains(&o.partition))
+            })
+    }
+
     fn finish(&mut self) {
+        self.offsets = None;
         self.state = ClientState::Ready;
         self.ending = None;
         self.started = false;
@@ -326,8 +490,12 @@ impl TransactionManager {
     /// and the request retried.
     pub fn on_lost(&mut self, now: SimTime) {
         if let Some((_, _, asked)) = self.in_flight.take() {
+            if matches!(asked, Asked::FindGroupCoordinator | Asked::TxnOffsetCommit) {
+                self.group_coordinator = None;
+            } else {
+                self.coordinator = None;
+            }
             self.requeue(asked);
-            self.coordinator = None;
             self.retry_after(now, self.retry_backoff);
         }
     }

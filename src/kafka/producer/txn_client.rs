@@ -4,6 +4,7 @@
 
 use super::Producer;
 use super::transactions::{ClientState, Next, Outcome};
+use crate::kafka::group::messages::GroupResponse;
 use crate::kafka::protocol::{BrokerId, ErrorCode, Message, RequestBody};
 use crate::kafka::txn::messages::TxnResponse;
 use crate::sim::{Out, SimTime};
@@ -21,7 +22,7 @@ pub(super) struct AppTxns {
 }
 
 impl Producer {
-    fn txn_step(&self, step: TxnStep, out: &mut Out<Message, Event>) {
+    pub(super) fn txn_step(&self, step: TxnStep, out: &mut Out<Message, Event>) {
         out.emit(Event::Txn {
             producer: self.index,
             step,
@@ -71,26 +72,62 @@ impl Producer {
         }
         let (broker, request) = match t.next(now, identity, incomplete) {
             Next::Idle => return self.txn_in_flight(),
-            Next::FindCoordinator(request) => {
-                let candidates = self.metadata.candidates();
-                match self.net.least_loaded(&candidates, now, out) {
-                    Some(b) => (b, request),
-                    None => return false,
-                }
-            }
-            Next::ToCoordinator(b, request) => (b, request),
+            Next::FindCoordinator(request) => match self.any_broker(now, out) {
+                Some(b) => (b, RequestBody::Txn(request)),
+                None => return false,
+            },
+            Next::FindGroupCoordinator(request) => match self.any_broker(now, out) {
+                Some(b) => (b, RequestBody::Group(request)),
+                None => return false,
+            },
+            Next::ToCoordinator(b, request) => (b, RequestBody::Txn(request)),
+            Next::ToGroupCoordinator(b, request) => (b, RequestBody::Group(request)),
         };
         if !self.net.is_ready(broker, usize::MAX) {
             self.net.ensure_connecting(broker, now, out);
             return false;
         }
-        let correlation = self
-            .net
-            .send(broker, RequestBody::Txn(request.clone()), true, now, out);
+        let correlation = self.net.send(broker, request.clone(), true, now, out);
         if let Some(t) = self.txn.as_mut() {
-            t.sent(broker, correlation, &request);
+            match &request {
+                RequestBody::Txn(r) => t.sent(broker, correlation, r),
+                RequestBody::Group(r) => t.sent_group(broker, correlation, r),
+                _ => {}
+            }
         }
         true
+    }
+
+    /// The least loaded broker, for a `FindCoordinator`.
+    fn any_broker(&mut self, now: SimTime, out: &mut Out<Message, Event>) -> Option<BrokerId> {
+        let candidates = self.metadata.candidates();
+        self.net.least_loaded(&candidates, now, out)
+    }
+
+    /// An answer to a group request of `sendOffsetsToTransaction`.
+    pub(super) fn on_txn_group_response(
+        &mut self,
+        broker: BrokerId,
+        correlation: u32,
+        body: GroupResponse,
+        now: SimTime,
+        out: &mut Out<Message, Event>,
+    ) {
+        let Some(t) = self.txn.as_mut() else {
+            return;
+        };
+        if !t.is_ours(broker, correlation) {
+            return;
+        }
+        let outcome = match body {
+            GroupResponse::FindCoordinator(r) => {
+                t.on_group_coordinator(now, r);
+                Outcome::Nothing
+            }
+            GroupResponse::TxnOffsetCommit(r) => t.on_txn_offsets(now, r),
+            _ => Outcome::Nothing,
+        };
+        self.on_txn_outcome(outcome, now, out);
     }
 
     fn txn_in_flight(&self) -> bool {
@@ -140,7 +177,19 @@ impl Producer {
             }
             Outcome::Added(tps) => self.txn_step(TxnStep::PartitionsAdded(tps), out),
             Outcome::Ended(commit, identity) => self.on_txn_ended(commit, Some(identity), now, out),
-            Outcome::Failed { error, fatal } => self.txn_step(TxnStep::Error { error, fatal }, out),
+            Outcome::Failed { error, fatal } => {
+                self.txn_step(TxnStep::Error { error, fatal }, out);
+                if fatal {
+                    self.poll_processor_fenced();
+                }
+            }
+        }
+    }
+
+    /// A fenced processor's producer tells its consumer.
+    fn poll_processor_fenced(&mut self) {
+        if self.processor.is_some() {
+            self.on_processor_fenced();
         }
     }
 
@@ -171,17 +220,24 @@ impl Producer {
             },
             out,
         );
+        if self.processor.is_some() {
+            self.on_processor_txn_end(commit);
+        }
     }
 
     /// A batch failed for good inside a transaction.
-    pub(super) fn on_txn_batch_failed(&mut self, error: ErrorCode, out: &mut Out<Message, Event>) {
+    pub(super) fn on_txn_batch_failed(
+        &mut self,
+        error: ErrorCode,
+        now: SimTime,
+        out: &mut Out<Message, Event>,
+    ) {
+        self.on_output_failed();
         let Some(t) = self.txn.as_mut() else {
             return;
         };
         let outcome = t.on_batch_failed(error);
-        if let Outcome::Failed { error, fatal } = outcome {
-            self.txn_step(TxnStep::Error { error, fatal }, out);
-        }
+        self.on_txn_outcome(outcome, now, out);
     }
 
     /// The application's transaction calls before its next `send()`; returns how many records

@@ -98,6 +98,7 @@ pub(super) fn producer<'s>(
             start: opt_duration(src, w.start, SimDuration::ZERO)?,
             transactions,
         },
+        processor: None,
     };
     Ok((spec, block))
 }
@@ -270,6 +271,7 @@ pub(super) fn consumer<'s>(
         group,
         processing: opt_duration(src, c.processing, SimDuration::ZERO)?,
         commit,
+        processor: None,
     };
     Ok((spec, block))
 }
