@@ -11,7 +11,7 @@ use super::Finding;
 use super::expect::Measure;
 use crate::history::{ConsumedRecord, GroupCommit};
 use crate::kafka::record::{RecordId, Tp};
-use crate::scenario::Scenario;
+use crate::scenario::{IsolationLevel, Scenario};
 use crate::sim::{SimDuration, SimTime};
 use crate::simulation::RunResult;
 use std::collections::{BTreeMap, BTreeSet};
@@ -81,6 +81,16 @@ pub fn skipped(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
     let h = &result.history;
     let mut out = Vec::new();
     for (group, consumers) in members(scenario) {
+        // A `read_committed` group never gets the records of aborted transactions: not a skip.
+        let read_committed = consumers
+            .iter()
+            .all(|c| scenario.consumers[*c as usize].config.isolation == IsolationLevel::ReadCommitted);
+        let aborted = |r: &RecordId| {
+            read_committed
+                && h.producers
+                    .get(r.producer as usize)
+                    .is_some_and(|p| p.in_aborted_txn(r.seq))
+        };
         let mut done: BTreeMap<Tp, BTreeSet<u64>> = BTreeMap::new();
         for p in h.processed.iter().filter(|p| consumers.contains(&p.consumer)) {
             done.entry(p.tp).or_default().insert(p.offset);
@@ -104,10 +114,14 @@ pub fn skipped(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
                 .filter(|r| r.tp == tp && r.offset >= first_commit && consumers.contains(&r.consumer))
                 .map(|r| (r.at, r.offset))
                 .collect();
-            for b in log.batches() {
+            // Markers take offsets but are no records: consumers step over them.
+            for b in log.batches().iter().filter(|b| b.is_data()) {
                 for (i, r) in b.records.iter().enumerate() {
                     let offset = b.base_offset + i as u64;
-                    if offset < from || offset >= upto.min(log.high_watermark()) || offsets.contains(&offset)
+                    if offset < from
+                        || offset >= upto.min(log.high_watermark())
+                        || offsets.contains(&offset)
+                        || aborted(r)
                     {
                         continue;
                     }

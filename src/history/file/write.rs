@@ -225,10 +225,14 @@ impl Writer<'_> {
     }
 
     fn partitions(&self, timed: &mut Vec<(u64, u8, Line)>) {
-        let internal = self.scenario.offsets_topic();
+        // Kafka's internal topics are no workload's: a history lists the scenario's own.
+        let internal = [
+            self.scenario.offsets_topic(),
+            self.scenario.transaction_state_topic(),
+        ];
         let h = &self.result.history;
         for (tp, views) in &h.partitions {
-            if internal == Some(tp.topic) {
+            if internal.contains(&Some(tp.topic)) {
                 continue;
             }
             for v in views {

@@ -130,7 +130,9 @@ impl Broker {
                 })
             }
             TxnRequest::AddPartitions(a) => self.txn_coordinator.add_partitions(now, a, reply),
-            TxnRequest::EndTxn { producer, commit } => self.txn_coordinator.end_txn(producer, commit, reply),
+            TxnRequest::EndTxn { producer, commit } => {
+                self.txn_coordinator.end_txn(now, producer, commit, reply)
+            }
             TxnRequest::WriteMarkers(entries) => return self.write_markers(now, reply, entries, out),
         };
         !self.run_txn_actions(now, actions, Some(reply), out)

@@ -58,8 +58,9 @@ pub struct TxnStateRecord {
     pub partitions: Vec<Tp>,
     /// `transaction.timeout.ms` of the producer.
     pub timeout_ms: u64,
-    /// When the ongoing transaction started (ms of simulated time).
-    pub start_ms: u64,
+    /// When the transaction started (ms of simulated time; `txnStartTimestamp`): `None` (Kafka
+    /// writes -1) in the record of an `InitProducerId`.
+    pub start_ms: Option<u64>,
 }
 
 /// An offset commit as the coordinator writes it to `__consumer_offsets` (one batch of one record

@@ -260,7 +260,7 @@ impl TransactionCoordinator {
             TxnState::Ongoing => {
                 // A new instance while the old one's transaction is open: fence the old epoch
                 // and abort its transaction; the new instance retries (`CONCURRENT_TRANSACTIONS`).
-                let mut actions = fence_and_abort(e, "a new instance called initTransactions()");
+                let mut actions = fence_and_abort(e, now, "a new instance called initTransactions()");
                 actions.push(Action::Respond {
                     reply,
                     body: TxnResponse::InitProducerId(Err(ErrorCode::ConcurrentTransactions)),
@@ -270,7 +270,7 @@ impl TransactionCoordinator {
             TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort => {
                 e.writing = true;
                 vec![Action::Write {
-                    record: e.meta.prepare_epoch_bump(timeout_ms, now.as_ms()),
+                    record: e.meta.prepare_epoch_bump(timeout_ms),
                     reply: Some(reply),
                 }]
             }
@@ -325,7 +325,13 @@ impl TransactionCoordinator {
     /// transaction. A retry of an end that already happened succeeds; the other way round is
     /// `INVALID_TXN_STATE`. Under version 2 a retry carries the epoch before the bump its first
     /// try caused, and an abort with nothing sent (Empty) is allowed.
-    pub fn end_txn(&mut self, producer: TxnProducer, commit: bool, reply: Reply) -> Vec<Action> {
+    pub fn end_txn(
+        &mut self,
+        now: SimTime,
+        producer: TxnProducer,
+        commit: bool,
+        reply: Reply,
+    ) -> Vec<Action> {
         let answer = |r: Result<ProducerIdentity, ErrorCode>| error(reply, TxnResponse::EndTxn(r));
         let v2 = self.settings.v2;
         if !self.owns(&producer.transactional_id) {
@@ -360,7 +366,7 @@ impl TransactionCoordinator {
         let write = |e: &mut Entry, commit: bool| {
             e.writing = true;
             vec![Action::Write {
-                record: e.meta.prepare_end(commit, v2),
+                record: e.meta.prepare_end(commit, v2, now.as_ms()),
                 reply: Some(reply),
             }]
         };
@@ -473,9 +479,11 @@ impl TransactionCoordinator {
         for e in self.txns.values_mut() {
             let expired = e.meta.state == TxnState::Ongoing
                 && !e.writing
-                && now.as_ms() > e.meta.start_ms.saturating_add(e.meta.timeout_ms);
+                && e.meta
+                    .start_ms
+                    .is_some_and(|start| now.as_ms() > start.saturating_add(e.meta.timeout_ms));
             if expired {
-                actions.extend(fence_and_abort(e, "transaction.timeout.ms expired"));
+                actions.extend(fence_and_abort(e, now, "transaction.timeout.ms expired"));
             }
         }
         actions
@@ -491,11 +499,11 @@ impl TransactionCoordinator {
 /// bumped so that whatever it still sends is refused, and its transaction is aborted with markers
 /// at the fenced epoch (under version 1 the abort keeps the fenced epoch; under version 2 the
 /// fence is not applied and the abort's own bump gives the same epoch).
-fn fence_and_abort(e: &mut Entry, why: &'static str) -> Vec<Action> {
+fn fence_and_abort(e: &mut Entry, now: SimTime, why: &'static str) -> Vec<Action> {
     let from = e.meta.state;
     e.meta.state = TxnState::PrepareEpochFence;
     e.writing = true;
-    let record = e.meta.prepare_end(false, true);
+    let record = e.meta.prepare_end(false, true, now.as_ms());
     let fenced = ProducerIdentity {
         id: record.producer_id,
         epoch: record.producer_epoch,

@@ -25,8 +25,10 @@ pub struct TxnMetadata {
     pub state: TxnState,
     /// Partitions in the ongoing (or deciding) transaction.
     pub partitions: BTreeSet<Tp>,
-    /// When the current transaction started (ms).
-    pub start_ms: u64,
+    /// When the current (or, once it is complete, the last) transaction started, in ms of
+    /// simulated time (`txnStartTimestamp`); `None` (Kafka's -1) until the first one starts, and
+    /// after a coordinator loaded the record of an `InitProducerId`.
+    pub start_ms: Option<u64>,
 }
 
 impl TxnMetadata {
@@ -42,7 +44,7 @@ impl TxnMetadata {
             timeout_ms,
             state: TxnState::Empty,
             partitions: BTreeSet::new(),
-            start_ms: 0,
+            start_ms: None,
         }
     }
 
@@ -66,7 +68,7 @@ impl TxnMetadata {
         state: TxnState,
         epoch: u16,
         partitions: &BTreeSet<Tp>,
-        start_ms: u64,
+        start_ms: Option<u64>,
     ) -> TxnStateRecord {
         TxnStateRecord {
             transactional_id: self.transactional_id.clone(),
@@ -80,13 +82,14 @@ impl TxnMetadata {
     }
 
     /// `InitProducerId` on an Empty or completed transactional id: the next epoch (the first
-    /// one, 0, for a new id), no partitions.
-    pub fn prepare_epoch_bump(&self, timeout_ms: u64, now_ms: u64) -> TxnStateRecord {
+    /// one, 0, for a new id), no partitions, no start time (`prepareIncrementProducerEpoch`
+    /// writes -1).
+    pub fn prepare_epoch_bump(&self, timeout_ms: u64) -> TxnStateRecord {
         let mut r = self.record(
             TxnState::Empty,
             self.identity.epoch.wrapping_add(1),
             &BTreeSet::new(),
-            now_ms,
+            None,
         );
         r.timeout_ms = timeout_ms;
         r
@@ -100,14 +103,15 @@ impl TxnMetadata {
         let start = if self.state == TxnState::Ongoing {
             self.start_ms
         } else {
-            now_ms
+            Some(now_ms)
         };
         self.record(TxnState::Ongoing, self.identity.epoch, &all, start)
     }
 
     /// `EndTxn` or an abort by the coordinator: PrepareCommit or PrepareAbort, with the epoch
-    /// bumped when `bump` (transaction version 2, or a fenced producer).
-    pub fn prepare_end(&self, commit: bool, bump: bool) -> TxnStateRecord {
+    /// bumped when `bump` (transaction version 2, or a fenced producer). A version 2 abort with
+    /// no transaction open starts one now (`prepareAbortOrCommit` with `noPartitionAdded`).
+    pub fn prepare_end(&self, commit: bool, bump: bool, now_ms: u64) -> TxnStateRecord {
         let state = if commit {
             TxnState::PrepareCommit
         } else {
@@ -118,7 +122,16 @@ impl TxnMetadata {
         } else {
             self.identity.epoch
         };
-        self.record(state, epoch, &self.partitions, self.start_ms)
+        let no_partition_added = matches!(
+            self.state,
+            TxnState::Empty | TxnState::CompleteCommit | TxnState::CompleteAbort
+        );
+        let start = if no_partition_added {
+            Some(now_ms)
+        } else {
+            self.start_ms
+        };
+        self.record(state, epoch, &self.partitions, start)
     }
 
     /// Every marker is written: CompleteCommit or CompleteAbort, no partitions.
@@ -141,7 +154,10 @@ impl TxnMetadata {
         self.timeout_ms = r.timeout_ms;
         self.state = r.state;
         self.partitions = r.partitions.iter().copied().collect();
-        self.start_ms = r.start_ms;
+        // `completeTransitionTo(Empty)` keeps the last transaction's start time in memory.
+        if r.state != TxnState::Empty {
+            self.start_ms = r.start_ms;
+        }
         before
     }
 }
@@ -158,8 +174,9 @@ mod tests {
     #[test]
     fn a_transaction_moves_through_kafkas_states() {
         let mut m = TxnMetadata::new(Arc::from("t"), 7, 60_000);
-        let r = m.prepare_epoch_bump(60_000, 0);
+        let r = m.prepare_epoch_bump(60_000);
         assert_eq!(r.producer_epoch, 0, "the first epoch");
+        assert_eq!(r.start_ms, None, "no transaction started yet");
         m.apply(&r);
         let r = m.prepare_add(&[tp(0)], 10);
         assert!(m.state.can_transition_to(r.state));
@@ -167,11 +184,11 @@ mod tests {
         let r = m.prepare_add(&[tp(1)], 20);
         assert_eq!(
             (r.start_ms, r.partitions.len()),
-            (10, 2),
+            (Some(10), 2),
             "started at the first add"
         );
         m.apply(&r);
-        let r = m.prepare_end(true, true);
+        let r = m.prepare_end(true, true, 25);
         assert!(m.state.can_transition_to(r.state));
         assert_eq!(r.producer_epoch, 1, "transaction version 2 bumps at the end");
         m.apply(&r);
@@ -180,7 +197,34 @@ mod tests {
         assert!(m.state.can_transition_to(r.state));
         m.apply(&r);
         let r = m.prepare_add(&[tp(0)], 30);
-        assert_eq!(r.start_ms, 30, "a new transaction");
+        assert_eq!(r.start_ms, Some(30), "a new transaction");
         assert!(m.state.can_transition_to(r.state));
+    }
+
+    /// `txnStartTimestamp` as `TransactionMetadata` keeps it (what `kafka-transactions
+    /// --describe` shows as CurrentTransactionStartTimeMs): -1 until a transaction starts, the
+    /// last one's after it completes and after a new `InitProducerId`, the abort's own time for
+    /// a version 2 abort with nothing open.
+    #[test]
+    fn the_start_time_follows_kafkas_txn_start_timestamp() {
+        let mut m = TxnMetadata::new(Arc::from("t"), 7, 60_000);
+        m.apply(&m.prepare_epoch_bump(60_000));
+        assert_eq!(m.start_ms, None);
+        m.apply(&m.prepare_add(&[tp(0)], 10));
+        m.apply(&m.prepare_end(true, true, 20));
+        assert_eq!(m.start_ms, Some(10), "the commit keeps the start");
+        m.apply(&m.prepare_complete());
+        assert_eq!(m.start_ms, Some(10));
+        let init = m.prepare_epoch_bump(60_000);
+        assert_eq!(init.start_ms, None, "the record says -1");
+        m.apply(&init);
+        assert_eq!(m.start_ms, Some(10), "memory keeps the last start");
+        assert_eq!(
+            TxnMetadata::from_record(&init).start_ms,
+            None,
+            "a loaded one does not"
+        );
+        m.apply(&m.prepare_end(false, true, 40));
+        assert_eq!(m.start_ms, Some(40), "an abort with nothing open starts now");
     }
 }
