@@ -208,7 +208,13 @@ impl<'a> Reader<'a> {
 
     /// Record `seq` of producer `p`, which the scenario's workload sends.
     fn record_id(&self, p: usize, seq: u64) -> Result<RecordId, ScenarioError> {
-        let records = self.scenario.producers[p].workload.records;
+        let spec = &self.scenario.producers[p];
+        // A processor's producer writes one output per input it processes: no fixed count.
+        let records = if spec.processor.is_some() {
+            u64::from(u32::MAX)
+        } else {
+            spec.workload.records
+        };
         match u32::try_from(seq) {
             Ok(s) if seq < records => Ok(RecordId {
                 producer: p as u32,
