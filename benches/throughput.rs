@@ -3,13 +3,17 @@
 //! brokers × 6 partitions with the trace off, the same with the idempotent producer, the same with
 //! 3 replicas per partition and `acks=all`, the same with a 3-member consumer group reading every
 //! record, and the process's peak memory; then the restart of a broker leading 3,000 and 10,000
-//! partitions, each with its wall time and peak memory.
+//! partitions, each with its wall time and peak memory; then (issue 13) the 1,000,000 records from
+//! a transactional producer committing every 100 records, and a 1,000,000-record exactly-once
+//! pipeline (a transactional processor reading them into a second topic, a read_committed
+//! group-less reader of its output), with its peak memory.
 //!
 //! Targets: ≥ 1,000,000 simulated records/s; simulator events/s ≥ 25% of the bare loop (issue 3);
 //! the 3-replica `acks=all` run ≥ 50% of the single-replica records/s (issue 4); the idempotent
 //! producer within 10% of the non-idempotent records/s (issue 5); the group case is reported
 //! (issue 6); a restart costs time linear in the partitions (issue 11: 10,000 / 3,000 partitions
-//! ≈ 3.3× the time, where it used to be quadratic).
+//! ≈ 3.3× the time, where it used to be quadratic); the transactional producer ≥ 50% of the
+//! idempotent records/s, the pipeline reported (issue 13).
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // wall-clock timing of real work
 
@@ -29,7 +33,27 @@ const GROUP: &str = r#"
     (id: "c2", group: "g1", topics: ["orders"], config: { "auto.offset.reset": "earliest" }),
     (id: "c3", group: "g1", topics: ["orders"], config: { "auto.offset.reset": "earliest" })"#;
 
+/// What the producer of the 1,000,000 records is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `enable.idempotence` as given.
+    Plain(bool),
+    /// A `transactional.id`, committing every 100 records.
+    Transactional,
+}
+
 fn scenario(replication_factor: u32, idempotence: bool, group: bool) -> Scenario {
+    scenario_with(replication_factor, Mode::Plain(idempotence), group)
+}
+
+fn scenario_with(replication_factor: u32, mode: Mode, group: bool) -> Scenario {
+    let (producer_config, transactions) = match mode {
+        Mode::Plain(idempotence) => (format!(r#""enable.idempotence": {idempotence}"#), ""),
+        Mode::Transactional => (
+            r#""transactional.id": "bench-1""#.to_string(),
+            ", transactions: (records: 100)",
+        ),
+    };
     let keys: Vec<String> = (0..1000).map(|i| format!("\"customer-{i}\"")).collect();
     let text = format!(
         r#"Scenario(
@@ -39,15 +63,41 @@ fn scenario(replication_factor: u32, idempotence: bool, group: bool) -> Scenario
             duration: "60s",
             cluster: (brokers: 3),
             topics: [ (name: "orders", partitions: 6, replication_factor: {replication_factor}) ],
-            producers: [ (id: "p1", config: {{ "enable.idempotence": {idempotence} }},
+            producers: [ (id: "p1", config: {{ {producer_config} }},
                           workload: (topic: "orders", keys: [{}], records: {RECORDS}, rate: "1000000/s",
-                                     value_bytes: 100)) ],
+                                     value_bytes: 100{transactions})) ],
             consumers: [{}],
         )"#,
         keys.join(", "),
         if group { GROUP } else { "" }
     );
     Scenario::parse("bench.ron", &text).unwrap_or_else(|e| panic!("bench scenario is invalid:\n{e}"))
+}
+
+/// The exactly-once pipeline: the 1,000,000 records (idempotent producer), a transactional
+/// processor writing one output per record to `totals` (a transaction per polled batch of 500),
+/// and a read_committed reader of `totals`.
+fn pipeline_scenario() -> Scenario {
+    let keys: Vec<String> = (0..1000).map(|i| format!("\"customer-{i}\"")).collect();
+    let text = format!(
+        r#"Scenario(
+            name: "bench-1m-exactly-once",
+            description: "1,000,000 records through a transactional processor",
+            seed: 1,
+            duration: "300s",
+            cluster: (brokers: 3, config: {{ "group.initial.rebalance.delay.ms": 0 }}),
+            topics: [ (name: "orders", partitions: 6), (name: "totals", partitions: 6) ],
+            producers: [ (id: "p1", workload: (topic: "orders", keys: [{}], records: {RECORDS},
+                          rate: "1000000/s", value_bytes: 100)) ],
+            processors: [ (id: "app", group: "g1", topics: ["orders"], output: "totals",
+                           config: {{ "transactional.id": "app-1", "isolation.level": "read_committed",
+                                     "auto.offset.reset": "earliest", "max.poll.records": 500 }}) ],
+            consumers: [ (id: "reader", topics: ["totals"],
+                          config: {{ "auto.offset.reset": "earliest", "isolation.level": "read_committed" }}) ],
+        )"#,
+        keys.join(", ")
+    );
+    Scenario::parse("bench-pipeline.ron", &text).unwrap_or_else(|e| panic!("bench scenario is invalid:\n{e}"))
 }
 
 /// A bare event loop: pop the earliest `(time, seq)`, push a successor a little later, keeping
@@ -181,9 +231,10 @@ fn main() {
         scenario(1, true, false),
         scenario(3, false, false),
         scenario(1, false, true),
+        scenario_with(1, Mode::Transactional, false),
     ]);
-    let [plain, idem, rf3, grouped] = &cases[..] else {
-        unreachable!("four cases")
+    let [plain, idem, rf3, grouped, txn] = &cases[..] else {
+        unreachable!("five cases")
     };
     let sim_events_per_s = plain.events as f64 / plain.best;
     let records_per_s = RECORDS as f64 / plain.best;
@@ -251,9 +302,21 @@ fn main() {
         RECORDS as f64 / grouped.best,
         100.0 * (RECORDS as f64 / grouped.best) / records_per_s
     );
+    println!(
+        "  the same from a transactional producer committing every 100 records: {:.3} s wall (best of 3: {} s), {} events",
+        txn.best,
+        seconds(&txn.times),
+        txn.events
+    );
+    println!(
+        "  simulated records/s, transactional {:>10.0}           ({:.0}% of the idempotent figure; target >= 50%)",
+        RECORDS as f64 / txn.best,
+        100.0 * (RECORDS as f64 / txn.best) / idem_records_per_s
+    );
     if let Some(mib) = peak_rss_mib() {
         println!("  peak memory (VmHWM)              {:>12.1} MiB", mib);
     }
+    pipeline();
     println!(
         "restart of a broker leading N partitions (2 brokers, RF 2, crash, restart, leadership back; best of 3)"
     );
@@ -269,6 +332,34 @@ fn main() {
     println!(
         "  10,000 / 3,000 partitions: {:.1}x the time (linear: 3.3x)",
         times[1] / times[0]
+    );
+}
+
+/// The exactly-once pipeline, once: wall time, records/s through it, and its peak memory.
+fn pipeline() {
+    let s = pipeline_scenario();
+    let opts = RunOptions {
+        trace: None,
+        ..RunOptions::default()
+    };
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let start = Instant::now();
+    let r = run(&s, &opts);
+    let secs = start.elapsed().as_secs_f64();
+    let reader = s.consumer_index("reader").expect("declared") as u32;
+    let read = r.history.consumed.iter().filter(|c| c.consumer == reader).count();
+    assert_eq!(read, RECORDS as usize, "the reader must read every output once");
+    let memory = peak_rss_mib()
+        .filter(|_| reset)
+        .map_or("not measured (VmHWM cannot be reset)".to_string(), |m| format!("{m:.1} MiB"));
+    println!(
+        "exactly-once pipeline: 1,000,000 records -> transactional processor -> read_committed reader: {secs:.3} s wall, {} events, {} simulated",
+        r.events,
+        SimDuration::from_us(r.end.as_us()).human()
+    );
+    println!(
+        "  records/s through the pipeline   {:>12.0}           peak memory {memory}",
+        RECORDS as f64 / secs
     );
 }
 

@@ -2,7 +2,7 @@
 //! transaction, read by a `read_uncommitted` and a `read_committed` consumer (KIP-98).
 
 use crate::support::{parse_scenario, run_text, trace_lines};
-use kafkasim::history::Outcome;
+use kafkasim::history::{Outcome, TxnOutcome};
 use kafkasim::simulation::RunResult;
 use std::collections::BTreeSet;
 
@@ -103,4 +103,48 @@ fn version_2_bumps_the_epoch_at_every_end_and_version_1_asks_to_add_partitions()
         .collect();
     assert!(ended[8].ends_with("producer id 0 epoch 0"), "{}", ended[8]);
     assert!(v1.iter().any(|l| l.detail.starts_with("AddPartitionsToTxn done")));
+}
+
+/// The transaction coordinator's broker crashes while transactions run: the new leader of the
+/// `__transaction_state` partition loads it, finishes what was deciding, and the producer carries
+/// on; read_committed still returns exactly the committed records.
+#[test]
+fn a_coordinator_failover_keeps_transactions_atomic() {
+    let text = |fault: &str| {
+        format!(
+            r#"Scenario(
+                name: "failover", description: "x", seed: 1, duration: "20s",
+                cluster: (brokers: 3, network: (latency: "1ms")),
+                topics: [ (name: "orders", partitions: 2, replication_factor: 3) ],
+                producers: [ (id: "p1", config: {{ "transactional.id": "orders-app", "linger.ms": 5 }},
+                              workload: (topic: "orders", keys: ["a", "b", "c"], records: 300, rate: "100/s",
+                                         start: "500ms", transactions: (records: 10, abort_every: 4))) ],
+                consumers: [ (id: "clean", topics: ["orders"],
+                              config: {{ "auto.offset.reset": "earliest", "isolation.level": "read_committed" }}) ],
+                faults: [ {fault} ],
+            )"#
+        )
+    };
+    let before = run_text(&parse_scenario("failover.ron", &text("")), None);
+    let coordinator = trace_lines(&before)
+        .iter()
+        .find(|l| l.detail.starts_with("transaction coordinator is broker"))
+        .and_then(|l| l.detail.rsplit(' ').next()?.parse::<u32>().ok())
+        .expect("the producer found its coordinator");
+    let fault = format!("(at: \"1500ms\", fault: Crash(broker: {coordinator}))");
+    let r = run_text(&parse_scenario("failover.ron", &text(&fault)), None);
+    let lines = trace_lines(&r);
+    let loaded_elsewhere = lines.iter().any(|l| {
+        l.kind == "txn-state" && l.node != format!("broker-{coordinator}") && l.at > crate::support::ms(1500)
+    });
+    assert!(loaded_elsewhere, "another broker coordinates the transactional id after the crash");
+    let ph = &r.history.producers[0];
+    let committed: BTreeSet<u32> = ph
+        .txns
+        .iter()
+        .filter(|t| t.outcome == TxnOutcome::Committed)
+        .flat_map(|t| t.first..t.first + t.records)
+        .collect();
+    assert!(committed.len() >= 200, "most transactions commit: {}", committed.len());
+    assert_eq!(read_by(&r, 0), committed, "read_committed returns exactly the committed records");
 }

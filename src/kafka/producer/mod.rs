@@ -204,6 +204,11 @@ impl Producer {
             return;
         };
         self.sender_kick = true;
+        if matches!(msg, Message::ConnectRefused)
+            && let Some(t) = self.txn.as_mut()
+        {
+            t.on_unreachable(broker);
+        }
         let received = self
             .net
             .receive(broker, msg, now, &mut self.rng, &mut self.metadata, out);
@@ -237,6 +242,9 @@ impl Producer {
             return;
         };
         self.sender_kick = true;
+        if let Some(t) = self.txn.as_mut() {
+            t.on_unreachable(broker);
+        }
         for f in self.net.on_disconnect(broker, now, &mut self.rng, out) {
             self.abandon(broker, f.correlation, ErrorCode::NetworkException, now, out);
         }

@@ -486,6 +486,17 @@ impl TransactionManager {
         (self.not_before > now).then_some(self.not_before)
     }
 
+    /// The connection to `broker` broke or was refused: a coordinator there is looked up again
+    /// (`TxnRequestHandler` on a disconnect: `lookupCoordinator`).
+    pub fn on_unreachable(&mut self, broker: BrokerId) {
+        if self.coordinator == Some(broker) {
+            self.coordinator = None;
+        }
+        if self.group_coordinator == Some(broker) {
+            self.group_coordinator = None;
+        }
+    }
+
     /// The request got no answer (time-out, disconnect): the coordinator is looked up again
     /// and the request retried.
     pub fn on_lost(&mut self, now: SimTime) {

@@ -340,7 +340,10 @@ impl TransactionCoordinator {
         let Some(e) = self.txns.get_mut(&producer.transactional_id) else {
             return answer(Err(ErrorCode::InvalidProducerIdMapping));
         };
-        if e.writing {
+        // While the markers go out the coordinator holds the pending CompleteCommit or
+        // CompleteAbort (`prepareComplete` sets it before `addTxnMarkersToSend`): a pending
+        // transition answers `CONCURRENT_TRANSACTIONS` before any epoch check.
+        if e.writing || e.meta.state.is_preparing() {
             return answer(Err(ErrorCode::ConcurrentTransactions));
         }
         if e.meta.identity.id != producer.identity.id {
@@ -543,5 +546,180 @@ fn why(from: TxnState, to: TxnState) -> &'static str {
         (_, TxnState::PrepareAbort) => "EndTxn(abort)",
         (_, TxnState::CompleteCommit | TxnState::CompleteAbort) => "every marker written",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::txn::messages::TxnProducer;
+
+    const ID: &str = "orders-app";
+
+    fn coordinator(v2: bool) -> TransactionCoordinator {
+        let mut c = TransactionCoordinator::new(Settings {
+            partitions: 50,
+            max_timeout_ms: 900_000,
+            abort_interval: SimDuration::from_ms(10_000),
+            v2,
+        });
+        let partition = c.partition_of(ID);
+        c.load(partition, 0, std::iter::empty());
+        c
+    }
+
+    fn reply(correlation: u32) -> Reply {
+        Reply {
+            to: NodeId(9),
+            correlation,
+        }
+    }
+
+    /// Carries out writes at once (as if replicated) until nothing is left to write; returns
+    /// the answers and the markers asked for, and acknowledges every marker.
+    fn settle(c: &mut TransactionCoordinator, mut actions: Vec<Action>) -> Vec<TxnResponse> {
+        let mut answers = Vec::new();
+        while let Some(a) = actions.pop() {
+            match a {
+                Action::Write { record, reply } => actions.extend(c.on_written(&record, reply, Ok(()))),
+                Action::Respond { body, .. } => answers.push(body),
+                Action::Markers {
+                    transactional_id,
+                    marker,
+                    partitions,
+                } => {
+                    for tp in partitions {
+                        actions.extend(c.on_marker_written(&transactional_id, marker.producer_id, tp));
+                    }
+                }
+                Action::Transition { .. } => {}
+            }
+        }
+        answers
+    }
+
+    fn init(c: &mut TransactionCoordinator, correlation: u32) -> Result<ProducerIdentity, ErrorCode> {
+        let actions = c.init_producer_id(SimTime::ZERO, Arc::from(ID), 60_000, reply(correlation), || Ok(7));
+        let answers = settle(c, actions);
+        match answers.last() {
+            Some(TxnResponse::InitProducerId(r)) => *r,
+            other => panic!("no InitProducerId answer: {other:?}"),
+        }
+    }
+
+    fn producer(identity: ProducerIdentity) -> TxnProducer {
+        TxnProducer {
+            transactional_id: Arc::from(ID),
+            identity,
+        }
+    }
+
+    fn add(c: &mut TransactionCoordinator, identity: ProducerIdentity) -> Result<(), ErrorCode> {
+        let req = AddPartitions {
+            producer: producer(identity),
+            partitions: vec![Tp { topic: 0, partition: 0 }],
+            verify_only: false,
+        };
+        let actions = c.add_partitions(SimTime::ZERO, req, reply(2));
+        match settle(c, actions).last() {
+            Some(TxnResponse::AddPartitions(r)) => *r,
+            other => panic!("no AddPartitionsToTxn answer: {other:?}"),
+        }
+    }
+
+    fn end(c: &mut TransactionCoordinator, identity: ProducerIdentity, commit: bool) -> Result<ProducerIdentity, ErrorCode> {
+        let actions = c.end_txn(SimTime::ZERO, producer(identity), commit, reply(3));
+        match settle(c, actions).last() {
+            Some(TxnResponse::EndTxn(r)) => *r,
+            other => panic!("no EndTxn answer: {other:?}"),
+        }
+    }
+
+    /// KIP-98 fencing: a second `InitProducerId` for the same transactional id bumps the epoch;
+    /// the first instance's requests are then `PRODUCER_FENCED`.
+    #[test]
+    fn a_newer_instance_fences_the_older_one() {
+        let mut c = coordinator(false);
+        let first = init(&mut c, 1).expect("first instance");
+        assert_eq!(first, ProducerIdentity { id: 7, epoch: 0 });
+        let second = init(&mut c, 1).expect("second instance");
+        assert_eq!(second, ProducerIdentity { id: 7, epoch: 1 });
+        assert_eq!(add(&mut c, first), Err(ErrorCode::ProducerFenced));
+        assert_eq!(end(&mut c, first, true), Err(ErrorCode::ProducerFenced));
+        assert_eq!(add(&mut c, second), Ok(()));
+    }
+
+    /// An `InitProducerId` while the old instance's transaction is open aborts it with the epoch
+    /// fenced, answers `CONCURRENT_TRANSACTIONS`, and the retry gets old epoch + 2.
+    #[test]
+    fn initialising_over_an_open_transaction_aborts_it_first() {
+        let mut c = coordinator(true);
+        let first = init(&mut c, 1).expect("first instance");
+        add(&mut c, first).expect("added");
+        assert_eq!(init(&mut c, 1), Err(ErrorCode::ConcurrentTransactions));
+        let meta = c.transactions().next().expect("loaded");
+        assert_eq!(meta.state, TxnState::CompleteAbort, "aborted (markers acknowledged)");
+        assert_eq!(meta.identity.epoch, 1, "the abort is written with the fenced epoch");
+        let second = init(&mut c, 1).expect("retry");
+        assert_eq!(second.epoch, 2);
+    }
+
+    /// Version 2 bumps the epoch at every end and answers a retried `EndTxn` (one epoch behind)
+    /// with success; version 1 keeps the epoch.
+    #[test]
+    fn version_2_bumps_the_epoch_at_every_end() {
+        let mut c = coordinator(true);
+        let id = init(&mut c, 1).expect("init");
+        add(&mut c, id).expect("added");
+        let next = end(&mut c, id, true).expect("committed");
+        assert_eq!(next.epoch, id.epoch + 1);
+        assert_eq!(end(&mut c, id, true), Ok(next), "a retry of the commit");
+        assert_eq!(end(&mut c, id, false), Err(ErrorCode::InvalidTxnState));
+        let mut c = coordinator(false);
+        let id = init(&mut c, 1).expect("init");
+        add(&mut c, id).expect("added");
+        assert_eq!(end(&mut c, id, true).map(|i| i.epoch), Ok(id.epoch));
+        assert_eq!(end(&mut c, id, false), Err(ErrorCode::InvalidTxnState), "version 1: nothing open");
+    }
+
+    /// `abortTimedOutTransactions`: an ongoing transaction older than its timeout is aborted at
+    /// the next check, its producer fenced. Its late `EndTxn(commit)` is `PRODUCER_FENCED` under
+    /// version 1; under version 2 it looks like a retry one epoch behind, which Kafka's table
+    /// answers `INVALID_TXN_STATE` for a commit after an abort (both fatal to the client).
+    #[test]
+    fn the_timeout_aborts_an_open_transaction_and_fences_its_producer() {
+        for (v2, late_commit) in [(false, ErrorCode::ProducerFenced), (true, ErrorCode::InvalidTxnState)] {
+            let mut c = coordinator(v2);
+            let id = init(&mut c, 1).expect("init");
+            add(&mut c, id).expect("added");
+            assert!(c.on_wake(SimTime::from_us(50_000_000)).is_empty(), "not expired yet");
+            let actions = c.on_wake(SimTime::from_us(70_000_000));
+            assert!(!actions.is_empty());
+            settle(&mut c, actions);
+            let meta = c.transactions().next().expect("loaded");
+            assert_eq!((meta.state, meta.identity.epoch), (TxnState::CompleteAbort, 1));
+            assert_eq!(end(&mut c, id, true), Err(late_commit), "version 2: {v2}");
+            assert_eq!(add(&mut c, id), Err(ErrorCode::ProducerFenced));
+        }
+    }
+
+    /// A new coordinator loads the log: a transaction that was deciding gets its markers again
+    /// and completes.
+    #[test]
+    fn a_new_coordinator_finishes_a_prepared_commit() {
+        let mut c = coordinator(true);
+        let id = init(&mut c, 1).expect("init");
+        add(&mut c, id).expect("added");
+        let written = c.transactions().next().expect("loaded").prepare_end(true, true, 0);
+        let mut fresh = coordinator(true);
+        let partition = fresh.partition_of(ID);
+        let actions = fresh.load(partition, 1, [written].iter());
+        assert!(
+            actions.iter().any(|a| matches!(a, Action::Markers { marker, .. } if marker.commit && marker.coordinator_epoch == 1)),
+            "markers sent again with the new coordinator epoch"
+        );
+        settle(&mut fresh, actions);
+        let meta = fresh.transactions().next().expect("loaded");
+        assert_eq!(meta.state, TxnState::CompleteCommit);
     }
 }
