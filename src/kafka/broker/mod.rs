@@ -84,6 +84,8 @@ pub struct Broker {
     /// Partitions whose transactional batch of (producer id, epoch) the coordinator vouched for
     /// (`VerificationGuard`): the append that starts the transaction there uses it up.
     verified: BTreeSet<(Tp, u64, u16)>,
+    /// Verifications this broker asks of its own coordinator, at its next wake.
+    local_asks: Vec<(crate::kafka::txn::messages::AddPartitions, u32)>,
     life: Life,
 }
 
@@ -147,6 +149,7 @@ impl Broker {
             markers: MarkerChannel::default(),
             verifying: Vec::new(),
             verified: BTreeSet::new(),
+            local_asks: Vec::new(),
             life: Life::Up,
         };
         broker.apply_metadata(SimTime::ZERO, metadata, &[], &mut Out::new(false));
@@ -205,6 +208,7 @@ impl Broker {
         self.markers = MarkerChannel::default();
         self.verifying.clear();
         self.verified.clear();
+        self.local_asks.clear();
         for (tp, r) in &mut self.replicas {
             r.role = Role::Follower { leader: None };
             let lost = r.log.recover(power_loss);

@@ -482,6 +482,14 @@ impl Broker {
 
     /// Timers: timed-out transactions, marker retries and deadlines, verifications.
     pub(super) fn txn_on_wake(&mut self, now: SimTime, out: &mut O) {
+        for (ask, correlation) in std::mem::take(&mut self.local_asks) {
+            let reply = Reply {
+                to: self.me(),
+                correlation,
+            };
+            let actions = self.txn_coordinator.add_partitions(now, ask, reply);
+            self.run_txn_actions(now, actions, None, out);
+        }
         let actions = self.txn_coordinator.on_wake(now);
         self.run_txn_actions(now, actions, None, out);
         self.requeue_markers(now, None);
@@ -597,12 +605,10 @@ impl Broker {
             add: !ask.verify_only,
         });
         if coordinator == self.id {
-            let reply = Reply {
-                to,
-                correlation: asked_correlation,
-            };
-            let actions = self.txn_coordinator.add_partitions(now, ask, reply);
-            self.run_txn_actions(now, actions, None, out);
+            // Asked of this broker's own coordinator once the produce is parked (its connection
+            // muted), as a request over the network would be.
+            self.local_asks.push((ask, asked_correlation));
+            out.wake_at(now);
         } else {
             let body = RequestBody::Txn(TxnRequest::AddPartitions(ask));
             out.send(
