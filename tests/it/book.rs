@@ -364,7 +364,9 @@ fn the_configs_page_is_the_output_of_kafkasim_configs() {
 // `snapshots/`, character for character:
 //
 // - on a lab page `labs/<name>.md`, a line of `snapshots/<name>.trace.snap` or
-//   `snapshots/<name>.summary.snap` (or `snapshots/<name>.matrix.snap`, a `kafkasim matrix` table);
+//   `snapshots/<name>.summary.snap` (or `snapshots/<name>.matrix.snap`, a `kafkasim matrix` table;
+//   `snapshots/<name>.sweep.snap`, a `kafkasim sweep` table; `snapshots/<name>.set.snap`, the
+//   `kafkasim run` with `--set` options that the lab compares with the scenario as written);
 // - on any other page, a line of any snapshot.
 //
 // A block indented in a list item loses its fence's indentation first. Other lines of a ```text
@@ -573,8 +575,8 @@ fn snapshot_names() -> Vec<String> {
 }
 
 /// The lines of `snapshots/<name>.trace.snap` and `snapshots/<name>.summary.snap` (and of
-/// `snapshots/<name>.matrix.snap`, the `kafkasim matrix` table, where there is one), or `None` if
-/// the scenario has no snapshots.
+/// `snapshots/<name>.matrix.snap`, `.sweep.snap` and `.set.snap`, where there are some), or `None`
+/// if the scenario has no snapshots.
 fn snapshots_of(name: &str) -> Option<BTreeSet<String>> {
     let dir = crate_root().join("snapshots");
     let trace = dir.join(format!("{name}.trace.snap"));
@@ -582,7 +584,7 @@ fn snapshots_of(name: &str) -> Option<BTreeSet<String>> {
     if !trace.is_file() || !summary.is_file() {
         return None;
     }
-    let matrix: Vec<String> = ["matrix", "sweep"]
+    let matrix: Vec<String> = ["matrix", "sweep", "set"]
         .iter()
         .map(|tool| dir.join(format!("{name}.{tool}.snap")))
         .filter(|p| p.is_file())

@@ -82,3 +82,24 @@ fn the_tuning_sweep_matches_its_snapshot() {
         insta::assert_snapshot!("tuning-throughput-latency.sweep", table);
     });
 }
+
+/// The run the transaction-version lab compares with the scenario as written (version 2):
+/// `kafkasim run scenarios/transaction-version-1-vs-2.ron --set kafkasim.transaction.version=1`,
+/// trace and summary.
+#[test]
+fn the_transaction_version_1_run_matches_its_snapshot() {
+    let o = crate::support::kafkasim()
+        .args([
+            "run",
+            "scenarios/transaction-version-1-vs-2.ron",
+            "--set",
+            "kafkasim.transaction.version=1",
+        ])
+        .output()
+        .expect("the binary starts");
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let run = String::from_utf8(o.stdout).expect("utf-8");
+    insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
+        insta::assert_snapshot!("transaction-version-1-vs-2.set", run);
+    });
+}
