@@ -9,6 +9,7 @@ pub mod summary;
 mod transactions;
 
 pub use describe::describe_topics;
+pub(crate) use groups::reads_committed;
 pub use groups::{describe_groups, summary_groups};
 pub use summary::summary;
 pub use transactions::{describe_transactions, summary_transactions, transactional};

@@ -36,7 +36,7 @@ pub fn summary(scenario: &Scenario, result: &RunResult, checks: &CheckReport) ->
     super::summary_transactions(&mut s, scenario, result);
     partitions(&mut s, scenario, result);
     consumers(&mut s, scenario, result);
-    super::summary_groups(&mut s, result);
+    super::summary_groups(&mut s, scenario, result);
     key_moves(&mut s, result);
     notes(&mut s, scenario);
     ignored(&mut s, scenario);
