@@ -374,3 +374,24 @@ fn markers_and_aborted_records_a_group_committed_past_are_not_skipped() {
     );
     assert_eq!(check(&s, &r).skipped.len(), 0);
 }
+
+/// A coordinator cut off from the cluster still has the transactional id loaded after the
+/// controller moved its `__transaction_state` partition: `describe` shows what the new
+/// coordinator (the newer coordinator epoch) holds, as the admin client finds it.
+#[test]
+fn describe_asks_the_new_coordinator_not_a_deposed_one() {
+    let s = views();
+    let old = coordinator(&s, &until(&s, 500));
+    let mut moved = scenario(
+        "",
+        &format!(r#"(at: "1s", fault: Isolate(node: Broker({old})))"#),
+        true,
+    );
+    // Long enough for the controller to fence the cut-off broker (`broker.session.timeout.ms`).
+    moved.duration = SimDuration::from_us(20_000_000);
+    let r = until(&moved, 15_000);
+    let new = coordinator(&moved, &r);
+    assert_ne!(new, old, "the controller moved the partition");
+    let (_, row) = table(&describe_transactions(&moved, &r));
+    assert_eq!(row[0].trim_end(), new.to_string());
+}
