@@ -453,11 +453,10 @@ impl Broker {
         }
         if let Some(r) = self.replicas.get_mut(&tp) {
             r.log.set_high_watermark(candidate);
-            let last_stable_offset = r.log.last_stable_offset();
             out.trace(|| Event::HighWatermark {
                 tp,
                 high_watermark: candidate,
-                last_stable_offset,
+                last_stable_offset: r.log.last_stable_offset(),
             });
         }
         true
