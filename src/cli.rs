@@ -223,8 +223,9 @@ progress line on a terminal; the output is the same for any --threads.",
         #[arg(long)]
         deny_warnings: bool,
     },
-    /// Show the topics like `kafka-topics --describe` and the consumer groups like
-    /// `kafka-consumer-groups --describe`, at the end of a run or at --at T.
+    /// Show the topics like `kafka-topics --describe`, the consumer groups like
+    /// `kafka-consumer-groups --describe` and the transactional ids like `kafka-transactions
+    /// --describe` (times in ms of simulated time), at the end of a run or at --at T.
     #[command(after_help = "Example:\n  kafkasim describe scenarios/acks0-crash-loss.ron --at 3s")]
     Describe {
         /// Scenario file, or the name of a bundled scenario.

@@ -1,8 +1,10 @@
-//! `kafkasim describe`: the topics as `kafka-topics --describe` would show them, and the consumer
-//! groups as `kafka-consumer-groups --describe` would, at the end of the run or at `--at T`.
+//! `kafkasim describe`: the topics as `kafka-topics --describe` would show them, the consumer
+//! groups as `kafka-consumer-groups --describe` would, and (when a producer is transactional)
+//! each transactional id as `kafka-transactions --describe` would, at the end of the run or at
+//! `--at T`.
 
 use super::{CommandError, Exit, load, report_warnings, time_flag};
-use crate::report::{describe_groups, describe_topics};
+use crate::report::{describe_groups, describe_topics, describe_transactions};
 use crate::simulation::{self, DEFAULT_MAX_EVENTS, RunOptions};
 use std::io::Write;
 
@@ -19,7 +21,7 @@ pub struct DescribeArgs {
     pub deny_warnings: bool,
 }
 
-/// Runs up to `--at` and prints the topic descriptions.
+/// Runs up to `--at` and prints the descriptions of the topics, groups and transactions.
 pub fn describe(args: &DescribeArgs, out: &mut dyn Write, err: &mut dyn Write) -> Result<Exit, CommandError> {
     let scenario = load(&args.file)?;
     report_warnings(&scenario, args.deny_warnings, err)?;
@@ -39,5 +41,6 @@ pub fn describe(args: &DescribeArgs, out: &mut dyn Write, err: &mut dyn Write) -
     let result = simulation::run(&scenario, &opts);
     out.write_all(describe_topics(&scenario, result.seed, &result.metadata).as_bytes())?;
     out.write_all(describe_groups(&result).as_bytes())?;
+    out.write_all(describe_transactions(&scenario, &result).as_bytes())?;
     Ok(Exit::Ok)
 }

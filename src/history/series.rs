@@ -1,5 +1,6 @@
 //! Time series that only the charts need: every replica's log end offset, each partition's high
-//! watermark, the produce requests, and (for small runs) every message on the network.
+//! watermark and last stable offset, the produce requests, and (for small runs) every message on
+//! the network.
 //!
 //! Recorded only when a run asks for charts ([`crate::simulation::RunOptions::charts`]), so runs
 //! without `--out` pay nothing for it.
@@ -154,6 +155,9 @@ pub struct Series {
     /// Each replica's high watermark over time, by (partition, broker): a leader's as it
     /// advances, a follower's as it learns it from fetch responses.
     pub high_watermark: BTreeMap<(Tp, BrokerId), Vec<(SimTime, u64)>>,
+    /// Each partition's last stable offset over time, as its leader (whichever it is) moves it
+    /// with its high watermark: what `read_committed` consumers read up to.
+    pub last_stable_offset: BTreeMap<Tp, Vec<(SimTime, u64)>>,
     /// Every produce request.
     pub produce: Vec<ProduceSample>,
     /// Bytes and records of each batch as last sent, by (producer, batch id).
@@ -211,9 +215,15 @@ impl Series {
             Event::Truncated { tp, to, .. } => {
                 push_point(self.log_end.entry((*tp, broker)).or_default(), now, *to);
             }
-            Event::HighWatermark { tp, high_watermark } if leads(tp) => {
+            Event::HighWatermark {
+                tp,
+                high_watermark,
+                last_stable_offset,
+            } if leads(tp) => {
                 let hw = self.high_watermark.entry((*tp, broker)).or_default();
                 push_point(hw, now, *high_watermark);
+                let lso = self.last_stable_offset.entry(*tp).or_default();
+                push_point(lso, now, *last_stable_offset);
             }
             Event::FollowerHighWatermark { tp, high_watermark } => {
                 let hw = self.high_watermark.entry((*tp, broker)).or_default();

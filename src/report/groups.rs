@@ -4,6 +4,7 @@
 
 use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::record::Tp;
+use crate::scenario::{IsolationLevel, Scenario};
 use crate::simulation::{GroupView, RunResult};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -36,6 +37,18 @@ fn rows<'a>(g: &'a GroupView, result: &RunResult) -> Vec<Row<'a>> {
             member: owner.get(&tp).copied(),
         })
         .collect()
+}
+
+/// True if every consumer of `group` reads `read_committed`: its lag is then measured to the
+/// last stable offset, as the consumer's own lag is (`SubscriptionState.partitionLag`), since
+/// records above it are not readable yet.
+pub(crate) fn reads_committed(scenario: &Scenario, group: &str) -> bool {
+    let mut members = scenario
+        .consumers
+        .iter()
+        .filter(|c| c.group.as_deref() == Some(group))
+        .peekable();
+    members.peek().is_some() && members.all(|c| c.config.isolation == IsolationLevel::ReadCommitted)
 }
 
 /// Every group, in `kafka-consumer-groups --describe --all-groups` layout.
@@ -99,20 +112,36 @@ pub fn describe_groups(result: &RunResult) -> String {
     out
 }
 
-/// The summary's view: state, generation, coordinator, each member's partitions and the lag.
-pub fn summary_groups(s: &mut String, result: &RunResult) {
+/// The summary's view: state, generation, coordinator, each member's partitions and the lag
+/// (to the log end offset, or to the last stable offset for a `read_committed` group).
+pub fn summary_groups(s: &mut String, scenario: &Scenario, result: &RunResult) {
     if result.groups.is_empty() {
         return;
     }
     let _ = writeln!(s, "\ngroups");
     for g in &result.groups {
+        let committed = reads_committed(scenario, &g.group);
+        let end = |tp: Tp| {
+            result.logs.get(&tp).map_or(0, |l| {
+                if committed {
+                    l.last_stable_offset()
+                } else {
+                    l.log_end_offset()
+                }
+            })
+        };
         let lag: u64 = rows(g, result)
             .iter()
-            .filter_map(|r| r.current.map(|c| r.log_end.saturating_sub(c)))
+            .filter_map(|r| r.current.map(|c| end(r.tp).saturating_sub(c)))
             .sum();
+        let to = if committed {
+            " (to the LSO: read_committed)"
+        } else {
+            ""
+        };
         let _ = writeln!(
             s,
-            "  {}  {}, generation {}, coordinator broker-{}, lag {lag}",
+            "  {}  {}, generation {}, coordinator broker-{}, lag {lag}{to}",
             g.group, g.state, g.generation, g.coordinator
         );
         let mut members: Vec<&(std::sync::Arc<str>, String, Vec<Tp>)> = g.members.iter().collect();

@@ -33,9 +33,10 @@ pub fn summary(scenario: &Scenario, result: &RunResult, checks: &CheckReport) ->
     }
     producers(&mut s, scenario, result);
     idempotence(&mut s, scenario, result);
-    partitions(&mut s, result);
+    super::summary_transactions(&mut s, scenario, result);
+    partitions(&mut s, scenario, result);
     consumers(&mut s, scenario, result);
-    super::summary_groups(&mut s, result);
+    super::summary_groups(&mut s, scenario, result);
     key_moves(&mut s, result);
     notes(&mut s, scenario);
     ignored(&mut s, scenario);
@@ -82,10 +83,18 @@ fn producers(s: &mut String, scenario: &Scenario, result: &RunResult) {
     }
 }
 
-fn partitions(s: &mut String, result: &RunResult) {
+/// Each partition's leader, offsets and replicas; with a transactional producer, the last
+/// stable offset (what `read_committed` consumers read up to) beside the high watermark.
+fn partitions(s: &mut String, scenario: &Scenario, result: &RunResult) {
+    let lso = super::transactional(scenario);
+    let lso_header = if lso {
+        format!(" {:>8}", "LSO")
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         s,
-        "\npartitions\n  {:<16} {:<9} {:>5} {:>9} {:>8} {:>8}  {:<9} isr",
+        "\npartitions\n  {:<16} {:<9} {:>5} {:>9} {:>8} {:>8}{lso_header}  {:<9} isr",
         "partition", "leader", "epoch", "log-start", "LEO", "HW", "replicas"
     );
     for (tp, log) in &result.logs {
@@ -94,9 +103,14 @@ fn partitions(s: &mut String, result: &RunResult) {
             .and_then(|p| p.leader)
             .map_or("none".to_string(), |b| format!("broker-{b}"));
         let ids = |list: Option<&Vec<u32>>| format!("[{}]", broker_list(list.map_or(&[], Vec::as_slice)));
+        let stable = if lso {
+            format!(" {:>8}", log.last_stable_offset())
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             s,
-            "  {:<16} {:<9} {:>5} {:>9} {:>8} {:>8}  {:<9} {}",
+            "  {:<16} {:<9} {:>5} {:>9} {:>8} {:>8}{stable}  {:<9} {}",
             result.names.tp(*tp),
             leader,
             state.map_or(0, |p| p.leader_epoch),
@@ -251,10 +265,7 @@ fn ignored(s: &mut String, scenario: &Scenario) {
 fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &CheckReport) {
     let _ = writeln!(s, "\nchecks");
     let grouped = scenario.consumers.iter().any(|c| c.group.is_some());
-    let transactional = scenario
-        .producers
-        .iter()
-        .any(|p| p.config.transactional_id.is_some());
+    let transactional = super::transactional(scenario);
     let processing = !scenario.processors.is_empty();
     let sections: [(&str, &[Finding]); 13] = [
         ("lost_acked", &checks.lost_acked),

@@ -21,6 +21,7 @@ use crate::kafka::producer::Producer;
 use crate::kafka::protocol::{ClusterMetadata, Message, ResponseBody};
 use crate::kafka::record::Tp;
 use crate::kafka::txn::coordinator::Settings as TxnSettings;
+use crate::kafka::txn::metadata::TxnMetadata;
 use crate::net::{DropReason, Kind, Network};
 use crate::scenario::{Fault, Scenario, TopicConfig, TransactionVersion, Trigger};
 use crate::sim::{EventQueue, NodeId, Out, RngTree, SimDuration, SimTime};
@@ -84,6 +85,16 @@ pub struct GroupView {
     pub offsets: BTreeMap<Tp, u64>,
 }
 
+/// A transactional id as its transaction coordinator holds it at the end of a run.
+#[derive(Clone, Debug)]
+pub struct TxnView {
+    /// The coordinator: the live broker that loaded the id's `__transaction_state` partition
+    /// (at the newest coordinator epoch, if a deposed one still has it).
+    pub coordinator: u32,
+    /// What it holds.
+    pub metadata: TxnMetadata,
+}
+
 /// What a run produced.
 pub struct RunResult {
     /// The seed used.
@@ -105,6 +116,8 @@ pub struct RunResult {
     pub trace: Option<String>,
     /// Consumer groups at the end, by group id.
     pub groups: Vec<GroupView>,
+    /// Transactional ids at the end, by id.
+    pub transactions: Vec<TxnView>,
     /// The controller's metadata at the end.
     pub metadata: Arc<ClusterMetadata>,
     /// Each partition's log at the end: its running leader's or, when none runs, the log of the
@@ -745,6 +758,30 @@ impl<'s> Simulation<'s> {
         views.into_values().collect()
     }
 
+    /// Every transactional id, from the live broker that coordinates it.
+    fn txn_views(&self) -> Vec<TxnView> {
+        let mut views: BTreeMap<Arc<str>, (u32, TxnView)> = BTreeMap::new();
+        for b in self.addr.broker_ids() {
+            let Some(coordinator) = self.broker(b).filter(|x| x.is_up()).map(Broker::txn_coordinator) else {
+                continue;
+            };
+            for m in coordinator.transactions() {
+                let epoch = coordinator
+                    .loaded_epoch(coordinator.partition_of(&m.transactional_id))
+                    .unwrap_or(0);
+                if views.get(&m.transactional_id).is_some_and(|(e, _)| *e >= epoch) {
+                    continue;
+                }
+                let view = TxnView {
+                    coordinator: b,
+                    metadata: m.clone(),
+                };
+                views.insert(m.transactional_id.clone(), (epoch, view));
+            }
+        }
+        views.into_values().map(|(_, v)| v).collect()
+    }
+
     fn broker(&self, id: u32) -> Option<&Broker> {
         match self.nodes.get(self.addr.broker(id).0 as usize)? {
             Node::Broker(b) => Some(b),
@@ -903,8 +940,10 @@ impl<'s> Simulation<'s> {
             })
             .collect();
         let groups = self.group_views();
+        let transactions = self.txn_views();
         RunResult {
             groups,
+            transactions,
             seed,
             end,
             events,

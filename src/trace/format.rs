@@ -400,7 +400,18 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
                 offsets(*base_offset, *records as usize)
             ),
         ),
-        Event::HighWatermark { tp, high_watermark } => ("hw", format!("{} -> {high_watermark}", n.tp(*tp))),
+        Event::HighWatermark {
+            tp,
+            high_watermark,
+            last_stable_offset,
+        } => {
+            let lso = if last_stable_offset < high_watermark {
+                format!(", LSO {last_stable_offset}")
+            } else {
+                String::new()
+            };
+            ("hw", format!("{} -> {high_watermark}{lso}", n.tp(*tp)))
+        }
         Event::FollowerHighWatermark { tp, high_watermark } => (
             "hw",
             format!(
@@ -799,9 +810,18 @@ fn json(e: &Event, n: &Names) -> Value {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "replicated", "topic": t, "partition": p, "base_offset": base_offset, "records": records, "log_end": log_end})
         }
-        Event::HighWatermark { tp, high_watermark } => {
+        Event::HighWatermark {
+            tp,
+            high_watermark,
+            last_stable_offset,
+        } => {
             let (t, p) = tp_json(*tp, n);
-            json!({"event": "high_watermark", "topic": t, "partition": p, "high_watermark": high_watermark})
+            let mut line = json!({"event": "high_watermark", "topic": t, "partition": p, "high_watermark": high_watermark});
+            // Only where it differs, so runs without transactions keep their lines.
+            if last_stable_offset < high_watermark {
+                line["last_stable_offset"] = json!(last_stable_offset);
+            }
+            line
         }
         Event::FollowerHighWatermark { tp, high_watermark } => {
             let (t, p) = tp_json(*tp, n);

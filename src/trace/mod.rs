@@ -197,6 +197,10 @@ pub enum Event {
         tp: Tp,
         /// The new high watermark.
         high_watermark: u64,
+        /// The leader's last stable offset with it: below the high watermark while a transaction
+        /// is open (or decided with its marker not yet replicated). It moves only when the high
+        /// watermark does: transactional batches and markers are appended above it.
+        last_stable_offset: u64,
     },
     /// A follower moved its high watermark to what the leader's fetch response said (capped
     /// at its own log end).

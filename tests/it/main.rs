@@ -29,4 +29,5 @@ mod snapshots;
 mod support;
 mod sweep;
 mod transactions;
+mod txn_views;
 mod warnings;

@@ -749,6 +749,7 @@ impl<'a> Reader<'a> {
             history: self.history,
             trace: None,
             groups: Vec::new(),
+            transactions: Vec::new(),
             metadata: Arc::new(ClusterMetadata {
                 version: 0,
                 live_brokers: Vec::new(),

@@ -456,6 +456,7 @@ impl Broker {
             out.trace(|| Event::HighWatermark {
                 tp,
                 high_watermark: candidate,
+                last_stable_offset: r.log.last_stable_offset(),
             });
         }
         true

@@ -1,12 +1,15 @@
 //! Consumer lag per group: for each partition the group has committed an offset for, the log
 //! end offset minus the committed offset over time (what `kafka-consumer-groups --describe`
-//! shows as LAG, and the summary's `lag`), with the group's rebalances marked.
+//! shows as LAG, and the summary's `lag`), with the group's rebalances marked. A group whose
+//! consumers read `read_committed` lags behind the last stable offset instead, as a
+//! `read_committed` consumer measures its own lag (`SubscriptionState.partitionLag`).
 //!
 //! Lag rises as producers append and drops at each commit; with auto-commit (every
 //! `auto.commit.interval.ms`) it is a sawtooth, and a rebalance shows as a pause in the drops.
 
 use super::style::{self, color, ms, steps, time_axis, up_to};
 use super::{Chart, DrawResult, file_safe};
+use crate::history::series::Series;
 use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::record::Tp;
 use crate::scenario::Scenario;
@@ -23,6 +26,8 @@ const REBALANCE: RGBColor = RGBColor(110, 110, 110);
 #[derive(Clone, Debug)]
 pub struct LagChart {
     group: String,
+    /// Lag to the last stable offset (a `read_committed` group), not to the log end.
+    to_stable: bool,
     end: SimTime,
     /// ("orders-0", step points).
     partitions: Vec<(String, Vec<(f64, f64)>)>,
@@ -30,8 +35,13 @@ pub struct LagChart {
 }
 
 /// One chart per consumer group of the scenario, or (file stem, why not) for a group that
-/// never committed.
-pub fn charts(scenario: &Scenario, result: &RunResult) -> Vec<Result<LagChart, (String, String)>> {
+/// never committed. `series` holds the last stable offsets that `read_committed` groups lag
+/// behind.
+pub fn charts(
+    scenario: &Scenario,
+    result: &RunResult,
+    series: &Series,
+) -> Vec<Result<LagChart, (String, String)>> {
     let groups: BTreeSet<&str> = scenario
         .consumers
         .iter()
@@ -40,7 +50,12 @@ pub fn charts(scenario: &Scenario, result: &RunResult) -> Vec<Result<LagChart, (
     groups
         .into_iter()
         .map(|g| {
-            let chart = chart(result, g);
+            let ends = if crate::report::reads_committed(scenario, g) {
+                Some(&series.last_stable_offset)
+            } else {
+                None
+            };
+            let chart = chart(result, g, ends);
             if chart.partitions.is_empty() {
                 let why = format!("group {g} committed no offsets");
                 return Err((format!("lag-{}", file_safe(g)), why));
@@ -60,7 +75,8 @@ fn log_ends(result: &RunResult) -> BTreeMap<Tp, Vec<(SimTime, u64)>> {
     ends
 }
 
-fn chart(result: &RunResult, group: &str) -> LagChart {
+/// The chart of `group`: lag behind `stable` offsets if given, else behind the log ends.
+fn chart(result: &RunResult, group: &str, stable: Option<&BTreeMap<Tp, Vec<(SimTime, u64)>>>) -> LagChart {
     let mut commits: BTreeMap<Tp, Vec<(SimTime, u64)>> = BTreeMap::new();
     for c in result
         .history
@@ -70,7 +86,14 @@ fn chart(result: &RunResult, group: &str) -> LagChart {
     {
         commits.entry(c.tp).or_default().push((c.at, c.offset));
     }
-    let ends = log_ends(result);
+    let log_ends_owned;
+    let ends = match stable {
+        Some(stable) => stable,
+        None => {
+            log_ends_owned = log_ends(result);
+            &log_ends_owned
+        }
+    };
     let none = Vec::new();
     let partitions = commits
         .iter()
@@ -88,6 +111,7 @@ fn chart(result: &RunResult, group: &str) -> LagChart {
         .collect();
     LagChart {
         group: group.to_string(),
+        to_stable: stable.is_some(),
         end: result.end,
         partitions,
         rebalances,
@@ -145,10 +169,15 @@ impl Chart for LagChart {
             .fold(0.0, f64::max);
         let y = up_to(y_max);
         let y_top = y.end;
+        let end = if self.to_stable {
+            "last stable offset"
+        } else {
+            "log end offset"
+        };
         let mut chart = style::plot(
             root,
             &format!(
-                "Consumer lag of group {}: log end offset minus committed offset",
+                "Consumer lag of group {}: {end} minus committed offset",
                 self.group
             ),
             time_axis(self.end),

@@ -5,7 +5,8 @@
 //!   with leader elections and ISR changes marked;
 //! - `latency-cdf` and `latency-over-time`: each producer's produce latency;
 //! - `throughput`: records/s and bytes/s per producer and per broker;
-//! - `lag-<group>`: each consumer group's lag per partition over time;
+//! - `lag-<group>`: each consumer group's lag per partition over time (to the last stable
+//!   offset for a `read_committed` group);
 //! - `sequence`: the messages between nodes, for runs of at most
 //!   [`MESSAGE_LIMIT`](crate::history::series::MESSAGE_LIMIT) messages.
 //!
@@ -113,7 +114,7 @@ pub fn charts(scenario: &Scenario, result: &RunResult, png: bool) -> Result<Char
         Some(chart) => out.add(&chart, png)?,
         None => out.skip("throughput", "no produce requests".to_string()),
     }
-    for chart in lag::charts(scenario, result) {
+    for chart in lag::charts(scenario, result, series) {
         match chart {
             Ok(chart) => out.add(&chart, png)?,
             Err((stem, why)) => out.skip(&stem, why),
