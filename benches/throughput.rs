@@ -351,7 +351,9 @@ fn pipeline() {
     assert_eq!(read, RECORDS as usize, "the reader must read every output once");
     let memory = peak_rss_mib()
         .filter(|_| reset)
-        .map_or("not measured (VmHWM cannot be reset)".to_string(), |m| format!("{m:.1} MiB"));
+        .map_or("not measured (VmHWM cannot be reset)".to_string(), |m| {
+            format!("{m:.1} MiB")
+        });
     println!(
         "exactly-once pipeline: 1,000,000 records -> transactional processor -> read_committed reader: {secs:.3} s wall, {} events, {} simulated",
         r.events,

@@ -652,6 +652,10 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
                     n.tp(*tp),
                     if *commit { "COMMIT" } else { "ABORT" }
                 ),
+                None if *count == 1 => format!(
+                    "{} @{offset}: a batch of an aborted transaction, dropped (read_committed)",
+                    n.tp(*tp)
+                ),
                 None => format!(
                     "{} @{offset}..{}: a batch of an aborted transaction, dropped (read_committed)",
                     n.tp(*tp),
@@ -1026,14 +1030,10 @@ fn txn_step_text(step: &TxnStep, n: &Names) -> String {
             let list: Vec<String> = tps.iter().map(|tp| n.tp(*tp)).collect();
             format!("AddPartitionsToTxn done: {}", list.join(" "))
         }
-        TxnStep::Ending { txn, commit } => format!(
-            "{}() #{txn}: flush, then EndTxn",
-            if *commit {
-                "commitTransaction"
-            } else {
-                "abortTransaction"
-            }
-        ),
+        TxnStep::Ending { txn, commit: true } => format!("commitTransaction() #{txn}: flush, then EndTxn"),
+        TxnStep::Ending { txn, commit: false } => {
+            format!("abortTransaction() #{txn}: batches not sent yet fail, then EndTxn")
+        }
         TxnStep::Ended {
             txn,
             commit,

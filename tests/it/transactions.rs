@@ -137,7 +137,10 @@ fn a_coordinator_failover_keeps_transactions_atomic() {
     let loaded_elsewhere = lines.iter().any(|l| {
         l.kind == "txn-state" && l.node != format!("broker-{coordinator}") && l.at > crate::support::ms(1500)
     });
-    assert!(loaded_elsewhere, "another broker coordinates the transactional id after the crash");
+    assert!(
+        loaded_elsewhere,
+        "another broker coordinates the transactional id after the crash"
+    );
     let ph = &r.history.producers[0];
     let committed: BTreeSet<u32> = ph
         .txns
@@ -145,6 +148,14 @@ fn a_coordinator_failover_keeps_transactions_atomic() {
         .filter(|t| t.outcome == TxnOutcome::Committed)
         .flat_map(|t| t.first..t.first + t.records)
         .collect();
-    assert!(committed.len() >= 200, "most transactions commit: {}", committed.len());
-    assert_eq!(read_by(&r, 0), committed, "read_committed returns exactly the committed records");
+    assert!(
+        committed.len() >= 200,
+        "most transactions commit: {}",
+        committed.len()
+    );
+    assert_eq!(
+        read_by(&r, 0),
+        committed,
+        "read_committed returns exactly the committed records"
+    );
 }

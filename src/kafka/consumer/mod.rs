@@ -387,7 +387,14 @@ impl Consumer {
                         }
                     }
                 }
+                let moved = state.position.is_some_and(|before| position > before);
                 state.position = Some(position);
+                // `FetchCollector`: the position moves past markers and aborted batches even when
+                // no record is returned; with nothing of the partition waiting to be polled, the
+                // application's position (what a commit sends) moves with it.
+                if moved && !self.buffer.iter().any(|(tp, _, _)| *tp == p.tp) {
+                    self.app.start_at(p.tp, position);
+                }
             }
             Err(error) => {
                 out.trace(|| Event::ConsumerError { tp: p.tp, error });
@@ -792,7 +799,19 @@ impl Consumer {
                             poll: self.polls,
                         });
                     }
+                    let tps: Vec<Tp> = runs(&chunk).map(|r| r[0].0).collect();
                     self.app.handed(now, chunk);
+                    // A partition's records all handed out: its position is the fetch position,
+                    // past any marker or aborted batch after the last record
+                    // (`CompletedFetch.nextFetchOffset`).
+                    for tp in tps {
+                        let drained = !self.buffer.iter().any(|(t, _, _)| *t == tp);
+                        if let (true, Some(position)) =
+                            (drained, self.assigned.get(&tp).and_then(|s| s.position))
+                        {
+                            self.app.start_at(tp, position);
+                        }
+                    }
                 }
             }
         }

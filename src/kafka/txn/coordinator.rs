@@ -617,7 +617,10 @@ mod tests {
     fn add(c: &mut TransactionCoordinator, identity: ProducerIdentity) -> Result<(), ErrorCode> {
         let req = AddPartitions {
             producer: producer(identity),
-            partitions: vec![Tp { topic: 0, partition: 0 }],
+            partitions: vec![Tp {
+                topic: 0,
+                partition: 0,
+            }],
             verify_only: false,
         };
         let actions = c.add_partitions(SimTime::ZERO, req, reply(2));
@@ -627,7 +630,11 @@ mod tests {
         }
     }
 
-    fn end(c: &mut TransactionCoordinator, identity: ProducerIdentity, commit: bool) -> Result<ProducerIdentity, ErrorCode> {
+    fn end(
+        c: &mut TransactionCoordinator,
+        identity: ProducerIdentity,
+        commit: bool,
+    ) -> Result<ProducerIdentity, ErrorCode> {
         let actions = c.end_txn(SimTime::ZERO, producer(identity), commit, reply(3));
         match settle(c, actions).last() {
             Some(TxnResponse::EndTxn(r)) => *r,
@@ -658,8 +665,15 @@ mod tests {
         add(&mut c, first).expect("added");
         assert_eq!(init(&mut c, 1), Err(ErrorCode::ConcurrentTransactions));
         let meta = c.transactions().next().expect("loaded");
-        assert_eq!(meta.state, TxnState::CompleteAbort, "aborted (markers acknowledged)");
-        assert_eq!(meta.identity.epoch, 1, "the abort is written with the fenced epoch");
+        assert_eq!(
+            meta.state,
+            TxnState::CompleteAbort,
+            "aborted (markers acknowledged)"
+        );
+        assert_eq!(
+            meta.identity.epoch, 1,
+            "the abort is written with the fenced epoch"
+        );
         let second = init(&mut c, 1).expect("retry");
         assert_eq!(second.epoch, 2);
     }
@@ -679,7 +693,11 @@ mod tests {
         let id = init(&mut c, 1).expect("init");
         add(&mut c, id).expect("added");
         assert_eq!(end(&mut c, id, true).map(|i| i.epoch), Ok(id.epoch));
-        assert_eq!(end(&mut c, id, false), Err(ErrorCode::InvalidTxnState), "version 1: nothing open");
+        assert_eq!(
+            end(&mut c, id, false),
+            Err(ErrorCode::InvalidTxnState),
+            "version 1: nothing open"
+        );
     }
 
     /// `abortTimedOutTransactions`: an ongoing transaction older than its timeout is aborted at
@@ -688,11 +706,17 @@ mod tests {
     /// answers `INVALID_TXN_STATE` for a commit after an abort (both fatal to the client).
     #[test]
     fn the_timeout_aborts_an_open_transaction_and_fences_its_producer() {
-        for (v2, late_commit) in [(false, ErrorCode::ProducerFenced), (true, ErrorCode::InvalidTxnState)] {
+        for (v2, late_commit) in [
+            (false, ErrorCode::ProducerFenced),
+            (true, ErrorCode::InvalidTxnState),
+        ] {
             let mut c = coordinator(v2);
             let id = init(&mut c, 1).expect("init");
             add(&mut c, id).expect("added");
-            assert!(c.on_wake(SimTime::from_us(50_000_000)).is_empty(), "not expired yet");
+            assert!(
+                c.on_wake(SimTime::from_us(50_000_000)).is_empty(),
+                "not expired yet"
+            );
             let actions = c.on_wake(SimTime::from_us(70_000_000));
             assert!(!actions.is_empty());
             settle(&mut c, actions);
@@ -710,7 +734,11 @@ mod tests {
         let mut c = coordinator(true);
         let id = init(&mut c, 1).expect("init");
         add(&mut c, id).expect("added");
-        let written = c.transactions().next().expect("loaded").prepare_end(true, true, 0);
+        let written = c
+            .transactions()
+            .next()
+            .expect("loaded")
+            .prepare_end(true, true, 0);
         let mut fresh = coordinator(true);
         let partition = fresh.partition_of(ID);
         let actions = fresh.load(partition, 1, [written].iter());
