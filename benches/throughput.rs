@@ -47,11 +47,13 @@ fn scenario(replication_factor: u32, idempotence: bool, group: bool) -> Scenario
 }
 
 fn scenario_with(replication_factor: u32, mode: Mode, group: bool) -> Scenario {
-    let (producer_config, transactions) = match mode {
-        Mode::Plain(idempotence) => (format!(r#""enable.idempotence": {idempotence}"#), ""),
+    let (producer_config, transactions, duration) = match mode {
+        Mode::Plain(idempotence) => (format!(r#""enable.idempotence": {idempotence}"#), "", "60s"),
+        // Each transaction waits for its commit before the next begins: more simulated time.
         Mode::Transactional => (
             r#""transactional.id": "bench-1""#.to_string(),
             ", transactions: (records: 100)",
+            "1000s",
         ),
     };
     let keys: Vec<String> = (0..1000).map(|i| format!("\"customer-{i}\"")).collect();
@@ -60,7 +62,7 @@ fn scenario_with(replication_factor: u32, mode: Mode, group: bool) -> Scenario {
             name: "bench-1m-keyed",
             description: "1,000,000 keyed records, 3 brokers, 6 partitions, acks=all",
             seed: 1,
-            duration: "60s",
+            duration: "{duration}",
             cluster: (brokers: 3),
             topics: [ (name: "orders", partitions: 6, replication_factor: {replication_factor}) ],
             producers: [ (id: "p1", config: {{ {producer_config} }},

@@ -217,9 +217,13 @@ fn new_consumer(
         group: c.group.clone(),
         processing: c.processing,
         commit: c.commit,
-        processor: c
-            .processor
-            .map(|i| scenario.processors[i].producer.transactional_id.is_some()),
+        // Whether its producer half is transactional, as that half is configured.
+        processor: c.processor.map(|i| {
+            scenario
+                .producers
+                .iter()
+                .any(|p| p.processor == Some(i) && p.config.transactional_id.is_some())
+        }),
     };
     Consumer::new(addr, c.config.clone(), setup, rng.fork(&label))
 }

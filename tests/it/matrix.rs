@@ -229,3 +229,31 @@ fn records_on_an_offline_partitions_disk_are_noted_as_unavailable_not_counted_as
         "{out}"
     );
 }
+
+/// A scenario with processors gets the processing table: only transactional processing read by
+/// read_committed readers is exactly-once; at-least-once and idempotent-only processing write
+/// outputs twice after the crash.
+#[test]
+fn processors_get_a_processing_table_where_only_transactions_with_read_committed_are_exactly_once() {
+    let o = matrix(&["scenarios/processor-crash-exactly-once.ron", "--seeds", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = stdout(&o);
+    let table: Vec<&str> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("processing: "))
+        .skip(2)
+        .take(6)
+        .collect();
+    assert_eq!(table.len(), 6, "{out}");
+    let guarantee = |processing: &str, readers: &str| {
+        let row = table
+            .iter()
+            .find(|l| l.starts_with(processing) && l.contains(readers))
+            .unwrap_or_else(|| panic!("no row {processing} {readers}:\n{out}"));
+        row.split_whitespace().last().unwrap_or_default().to_string()
+    };
+    assert_eq!(guarantee("transactional", "read_committed"), "exactly-once");
+    assert_eq!(guarantee("transactional", "read_uncommitted"), "at-least-once");
+    assert_eq!(guarantee("at-least-once", "read_committed"), "at-least-once");
+    assert_eq!(guarantee("idempotent only", "read_committed"), "at-least-once");
+}

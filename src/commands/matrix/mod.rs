@@ -3,6 +3,7 @@
 //! records.
 
 mod grid;
+mod processing;
 mod table;
 
 use super::parallel::{
@@ -138,12 +139,15 @@ pub fn matrix(args: &MatrixArgs, out: &mut dyn Write, err: &mut dyn Write) -> Re
         })
         .collect();
     let setup = Setup {
-        name: base.name,
+        name: base.name.clone(),
         file,
         first_seed,
         seeds: args.seeds,
     };
     table::write(out, &setup, &rows)?;
+    if !base.processors.is_empty() {
+        processing::write(out, &base, &seeds, threads)?;
+    }
     Ok(Exit::Ok)
 }
 

@@ -57,7 +57,20 @@ pub(super) struct Verifying {
     /// The coordinator's node and our request's correlation id.
     asked: (NodeId, u32),
     deadline: SimTime,
+    /// What was asked, and of which coordinator (for a retry).
+    ask: AddPartitions,
+    coordinator: BrokerId,
+    /// When it was first asked: version 2 retries `CONCURRENT_TRANSACTIONS` itself for a while.
+    first_asked: SimTime,
+    /// Set while waiting to ask again.
+    retry_at: Option<SimTime>,
 }
+
+/// Version 2: how long and how often a leader asks again after `CONCURRENT_TRANSACTIONS`
+/// (`add.partitions.to.txn.retry.backoff.max.ms` 100, `add.partitions.to.txn.retry.backoff.ms`
+/// 20, `AddPartitionsToTxnConfig`).
+const ADD_RETRY_FOR: SimDuration = SimDuration::from_ms(100);
+const ADD_RETRY_EVERY: SimDuration = SimDuration::from_ms(20);
 
 impl Broker {
     fn me(&self) -> NodeId {
@@ -494,10 +507,20 @@ impl Broker {
         self.run_txn_actions(now, actions, None, out);
         self.requeue_markers(now, None);
         self.send_markers(now, out);
+        let mut i = 0;
+        while i < self.verifying.len() {
+            if self.verifying[i].retry_at.is_some_and(|t| t <= now) {
+                let mut v = self.verifying.swap_remove(i);
+                self.ask(now, &mut v, out);
+                self.verifying.push(v);
+                continue;
+            }
+            i += 1;
+        }
         let late: Vec<(NodeId, u32)> = self
             .verifying
             .iter()
-            .filter(|v| v.deadline <= now)
+            .filter(|v| v.retry_at.is_none() && v.deadline <= now)
             .map(|v| v.asked)
             .collect();
         for asked in late {
@@ -590,36 +613,43 @@ impl Broker {
             partitions: partitions.clone(),
             verify_only: !self.txn_coordinator.settings().v2,
         };
-        let asked_correlation = self.next_correlation();
-        let to = self.addr.broker(coordinator);
-        self.verifying.push(Verifying {
-            client,
-            correlation,
-            req,
-            partitions,
-            asked: (to, asked_correlation),
-            deadline: now + INTER_BROKER_TIMEOUT,
-        });
         out.trace(|| Event::TxnVerify {
             coordinator,
             add: !ask.verify_only,
         });
-        if coordinator == self.id {
+        let mut v = Verifying {
+            client,
+            correlation,
+            req,
+            partitions,
+            asked: (self.addr.broker(coordinator), 0),
+            deadline: now,
+            ask,
+            coordinator,
+            first_asked: now,
+            retry_at: None,
+        };
+        self.ask(now, &mut v, out);
+        self.verifying.push(v);
+        None
+    }
+
+    /// Sends (or sends again) a verification's `AddPartitionsToTxn`.
+    fn ask(&mut self, now: SimTime, v: &mut Verifying, out: &mut O) {
+        let correlation = self.next_correlation();
+        let to = self.addr.broker(v.coordinator);
+        v.asked = (to, correlation);
+        v.deadline = now + INTER_BROKER_TIMEOUT;
+        v.retry_at = None;
+        if v.coordinator == self.id {
             // Asked of this broker's own coordinator once the produce is parked (its connection
             // muted), as a request over the network would be.
-            self.local_asks.push((ask, asked_correlation));
+            self.local_asks.push((v.ask.clone(), correlation));
             out.wake_at(now);
         } else {
-            let body = RequestBody::Txn(TxnRequest::AddPartitions(ask));
-            out.send(
-                to,
-                Message::Request {
-                    correlation: asked_correlation,
-                    body,
-                },
-            );
+            let body = RequestBody::Txn(TxnRequest::AddPartitions(v.ask.clone()));
+            out.send(to, Message::Request { correlation, body });
         }
-        None
     }
 
     /// The coordinator answered a verification: the parked produce goes on, its verified
@@ -635,8 +665,18 @@ impl Broker {
         let Some(i) = self.verifying.iter().position(|v| v.asked == asked) else {
             return;
         };
-        let v = self.verifying.swap_remove(i);
         let v2 = self.txn_coordinator.settings().v2;
+        if v2
+            && result == Err(ErrorCode::ConcurrentTransactions)
+            && now < self.verifying[i].first_asked + ADD_RETRY_FOR
+        {
+            // `ReplicaManager.maybeRetryOnConcurrentTransactions`: ask again shortly.
+            let v = &mut self.verifying[i];
+            v.retry_at = Some(now + ADD_RETRY_EVERY);
+            v.deadline = now + ADD_RETRY_EVERY;
+            return;
+        }
+        let v = self.verifying.swap_remove(i);
         let error = match result {
             Ok(()) => {
                 for b in v.req.batches.iter().filter(|b| v.partitions.contains(&b.tp)) {
