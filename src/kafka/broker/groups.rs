@@ -17,6 +17,14 @@ use crate::trace::Event;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+/// A group coordinator's record just appended, and who asked for it.
+struct Written {
+    tp: Tp,
+    base: u64,
+    from: NodeId,
+    correlation: u32,
+}
+
 impl Broker {
     /// The `__consumer_offsets` partition of `group`, if the cluster has the topic.
     fn offsets_tp(&self, group: &str) -> Option<Tp> {
@@ -111,22 +119,13 @@ impl Broker {
                 };
                 let base = replica.log.append_commit(record.clone(), epoch);
                 replica.unflushed_messages += 1;
-                self.produces.push(DelayedProduce {
-                    client: from,
+                let written = Written {
+                    tp,
+                    base,
+                    from,
                     correlation,
-                    deadline: now + SimDuration::from_ms(5000),
-                    results: vec![ProducePartitionResponse {
-                        tp,
-                        batch_id: 0,
-                        result: Ok(base),
-                    }],
-                    waiting: vec![(0, tp, base + 1)],
-                    then: Then::OffsetCommit(record),
-                });
-                self.flush_by_messages(tp);
-                self.advance_hw(now, tp, out);
-                self.complete_produces(now, tp, out);
-                self.complete_fetches(now, tp, out);
+                };
+                self.await_group_write(now, written, Then::OffsetCommit(record), out);
             }
             GroupRequest::OffsetFetch { group, partitions } => {
                 // The consumer asks with `requireStable`: offsets pending in an open transaction
@@ -177,30 +176,43 @@ impl Broker {
         let base = replica.log.append_txn_commit(record.clone(), epoch, identity);
         replica.producers.begin_txn(identity.id);
         replica.unflushed_messages += 1;
-        self.produces.push(DelayedProduce {
-            client: from,
+        let then = Then::TxnOffsetCommit {
+            producer_id: identity.id,
+            commit: PendingCommit {
+                group: record.group,
+                member: record.member,
+                offsets: record.offsets,
+            },
+        };
+        let written = Written {
+            tp,
+            base,
+            from,
             correlation,
+        };
+        self.await_group_write(now, written, then, out);
+        Ok(())
+    }
+
+    /// A group coordinator's record appended at `base` of `tp` waits, like an acks=all produce,
+    /// until the ISR has it (`offsets.commit.timeout.ms`, 5 s); then `then` happens.
+    fn await_group_write(&mut self, now: SimTime, w: Written, then: Then, out: &mut O) {
+        self.produces.push(DelayedProduce {
+            client: w.from,
+            correlation: w.correlation,
             deadline: now + SimDuration::from_ms(5000),
             results: vec![ProducePartitionResponse {
-                tp,
+                tp: w.tp,
                 batch_id: 0,
-                result: Ok(base),
+                result: Ok(w.base),
             }],
-            waiting: vec![(0, tp, base + 1)],
-            then: Then::TxnOffsetCommit {
-                producer_id: identity.id,
-                commit: PendingCommit {
-                    group: record.group,
-                    member: record.member,
-                    offsets: record.offsets,
-                },
-            },
+            waiting: vec![(0, w.tp, w.base + 1)],
+            then,
         });
-        self.flush_by_messages(tp);
-        self.advance_hw(now, tp, out);
-        self.complete_produces(now, tp, out);
-        self.complete_fetches(now, tp, out);
-        Ok(())
+        self.flush_by_messages(w.tp);
+        self.advance_hw(now, w.tp, out);
+        self.complete_produces(now, w.tp, out);
+        self.complete_fetches(now, w.tp, out);
     }
 
     /// A transaction's marker reached a `__consumer_offsets` partition: its pending offsets
