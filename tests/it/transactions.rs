@@ -159,3 +159,30 @@ fn a_coordinator_failover_keeps_transactions_atomic() {
         "read_committed returns exactly the committed records"
     );
 }
+
+/// A `__transaction_state` of one replica answers a write at once, inside the request that asked
+/// for it: the producer's connection must not stay muted (it did, and the producer hung).
+#[test]
+fn a_single_replica_coordinator_answers_at_once_and_the_producer_goes_on() {
+    let s = parse_scenario(
+        "rf1.ron",
+        r#"Scenario(
+            name: "rf1", description: "x", seed: 1, duration: "10s",
+            cluster: (brokers: 3, config: { "transaction.state.log.replication.factor": 1,
+                                            "transaction.state.log.min.isr": 1 }),
+            topics: [ (name: "orders", partitions: 6, replication_factor: 1) ],
+            producers: [ (id: "p1", config: { "transactional.id": "t1" },
+                          workload: (topic: "orders", records: 5000, rate: "5000/s",
+                                     transactions: (records: 100))) ],
+        )"#,
+    );
+    let r = run_text(&s, None);
+    let ph = &r.history.producers[0];
+    let committed = ph
+        .txns
+        .iter()
+        .filter(|t| t.outcome == TxnOutcome::Committed)
+        .count();
+    assert_eq!(committed, 50, "every transaction commits");
+    assert_eq!(ph.acked, 5000);
+}

@@ -84,6 +84,8 @@ pub struct Broker {
     /// Partitions whose transactional batch of (producer id, epoch) the coordinator vouched for
     /// (`VerificationGuard`): the append that starts the transaction there uses it up.
     verified: BTreeSet<(Tp, u64, u16)>,
+    /// The transaction request being handled, and whether it was answered yet.
+    handling: Option<(crate::kafka::txn::coordinator::Reply, bool)>,
     /// Verifications this broker asks of its own coordinator, at its next wake.
     local_asks: Vec<(crate::kafka::txn::messages::AddPartitions, u32)>,
     life: Life,
@@ -150,6 +152,7 @@ impl Broker {
             verifying: Vec::new(),
             verified: BTreeSet::new(),
             local_asks: Vec::new(),
+            handling: None,
             life: Life::Up,
         };
         broker.apply_metadata(SimTime::ZERO, metadata, &[], &mut Out::new(false));

@@ -148,24 +148,22 @@ impl Broker {
             }
             TxnRequest::WriteMarkers(entries) => return self.write_markers(now, reply, entries, out),
         };
-        !self.run_txn_actions(now, actions, Some(reply), out)
+        // The answer may come at once, or from inside a write that completes at once (a
+        // replication factor of 1): either way the connection is not muted.
+        let outer = self.handling.replace((reply, false));
+        self.run_txn_actions(now, actions, out);
+        let answered = self.handling.is_some_and(|(_, answered)| answered);
+        self.handling = outer;
+        !answered
     }
 
-    /// Carries out what the coordinator asked for; true if `watched` was answered.
-    pub(super) fn run_txn_actions(
-        &mut self,
-        now: SimTime,
-        actions: Vec<Action>,
-        watched: Option<Reply>,
-        out: &mut O,
-    ) -> bool {
-        let mut answered = false;
+    /// Carries out what the coordinator asked for.
+    pub(super) fn run_txn_actions(&mut self, now: SimTime, actions: Vec<Action>, out: &mut O) {
         let mut work: std::collections::VecDeque<Action> = actions.into();
         while let Some(action) = work.pop_front() {
             match action {
                 Action::Respond { reply, body } => {
-                    answered |= Some(reply) == watched;
-                    self.txn_answer(now, reply, ResponseBody::Txn(body), watched, out);
+                    self.txn_answer(now, reply, ResponseBody::Txn(body), out);
                 }
                 Action::Write { record, reply } => {
                     if let Err(e) = self.write_txn_record(now, record.clone(), reply, out) {
@@ -202,27 +200,21 @@ impl Broker {
             }
         }
         self.send_markers(now, out);
-        answered
     }
 
     /// Answers a transaction request; an answer to this broker itself (a marker write or a
     /// verification it sent to its own coordinator or partition) is handled at once. A client's
     /// connection is unmuted unless the answer comes while its request is still being handled.
-    fn txn_answer(
-        &mut self,
-        now: SimTime,
-        reply: Reply,
-        body: ResponseBody,
-        handling: Option<Reply>,
-        out: &mut O,
-    ) {
+    fn txn_answer(&mut self, now: SimTime, reply: Reply, body: ResponseBody, out: &mut O) {
         if reply.to == self.me() {
             self.on_txn_response(now, reply.to, reply.correlation, body, out);
             return;
         }
         respond(out, reply.to, reply.correlation, body);
-        if Some(reply) != handling {
-            self.unmute(now, reply.to, out);
+        match &mut self.handling {
+            // Answered while the request is being handled: it never waited.
+            Some((handled, answered)) if *handled == reply => *answered = true,
+            _ => self.unmute(now, reply.to, out),
         }
     }
 
@@ -282,7 +274,7 @@ impl Broker {
         let actions = self
             .txn_coordinator
             .on_written(&record, reply, result.map(|_| ()));
-        self.run_txn_actions(now, actions, None, out);
+        self.run_txn_actions(now, actions, out);
     }
 
     /// As a partition leader: `WriteTxnMarkers`. Each marker is appended as a control batch
@@ -460,7 +452,7 @@ impl Broker {
                 }
             }
         }
-        self.run_txn_actions(now, actions, None, out);
+        self.run_txn_actions(now, actions, out);
     }
 
     /// Marker requests past their deadline, or to a leader whose connection closed, are queued
@@ -501,10 +493,10 @@ impl Broker {
                 correlation,
             };
             let actions = self.txn_coordinator.add_partitions(now, ask, reply);
-            self.run_txn_actions(now, actions, None, out);
+            self.run_txn_actions(now, actions, out);
         }
         let actions = self.txn_coordinator.on_wake(now);
-        self.run_txn_actions(now, actions, None, out);
+        self.run_txn_actions(now, actions, out);
         self.requeue_markers(now, None);
         self.send_markers(now, out);
         let mut i = 0;
@@ -784,6 +776,6 @@ impl Broker {
                 _ => {}
             }
         }
-        self.run_txn_actions(now, actions, None, out);
+        self.run_txn_actions(now, actions, out);
     }
 }
