@@ -99,20 +99,22 @@ impl Simulation<'_> {
                 None => {}
             },
             Fault::ConsumerJoin { consumer } => {
-                let n = self.consumer_node(consumer);
-                self.call(n, |node, now, out| {
-                    if let Node::Consumer(c) = node {
-                        c.start_now(now, out);
-                    }
-                });
+                if let Some(n) = self.consumer_node(consumer) {
+                    self.call(n, |node, now, out| {
+                        if let Node::Consumer(c) = node {
+                            c.start_now(now, out);
+                        }
+                    });
+                }
             }
             Fault::ConsumerLeave { consumer } => {
-                let n = self.consumer_node(consumer);
-                self.call(n, |node, now, out| {
-                    if let Node::Consumer(c) = node {
-                        c.close(now, out);
-                    }
-                });
+                if let Some(n) = self.consumer_node(consumer) {
+                    self.call(n, |node, now, out| {
+                        if let Node::Consumer(c) = node {
+                            c.close(now, out);
+                        }
+                    });
+                }
             }
             Fault::Isolate { node } => {
                 for n in self.nodes_of(node) {
@@ -184,12 +186,9 @@ impl Simulation<'_> {
     }
 
     /// The node of consumer `id` (its client index comes after the producers').
-    fn consumer_node(&self, id: &str) -> NodeId {
-        let i = self
-            .scenario
-            .consumer_index(id)
-            .unwrap_or(usize::MAX - self.scenario.producers.len());
-        self.addr.client(i + self.scenario.producers.len())
+    fn consumer_node(&self, id: &str) -> Option<NodeId> {
+        let i = self.scenario.consumer_index(id)?;
+        Some(self.addr.client(i + self.scenario.producers.len()))
     }
 
     /// Crashes the client at index `i` among the consumers (`consumer`) or the producers.
@@ -231,10 +230,9 @@ impl Simulation<'_> {
 
     /// A crashed consumer starts again as a new process: configuration only, no state.
     fn restart_consumer(&mut self, id: &str) {
-        let Some(i) = self.scenario.consumer_index(id) else {
+        let (Some(i), Some(n)) = (self.scenario.consumer_index(id), self.consumer_node(id)) else {
             return;
         };
-        let n = self.consumer_node(id);
         if self.nodes[n.0 as usize].is_up() {
             return;
         }

@@ -186,3 +186,35 @@ fn a_single_replica_coordinator_answers_at_once_and_the_producer_goes_on() {
     assert_eq!(committed, 50, "every transaction commits");
     assert_eq!(ph.acked, 5000);
 }
+
+/// Faults that name a processor reach both its clients: a paused processor and an isolated one
+/// (the fault used to find no node for a processor's id and panic); outputs stay exactly-once.
+#[test]
+fn pausing_and_isolating_processors_keeps_their_output_exactly_once() {
+    let text = std::fs::read_to_string("scenarios/processor-crash-exactly-once.ron").expect("bundled");
+    let text = text.replace(
+        r#"faults: [ (at: "10400ms", fault: Crash(processor: "app1")) ],"#,
+        r#"faults: [ (at: "10400ms", fault: Pause(node: Client("app1"), for: "5s")),
+                   (at: "11s", fault: Isolate(node: Client("app2"))), (at: "12s", fault: Heal) ],"#,
+    );
+    assert!(
+        text.contains("Pause(node: Client(\"app1\")"),
+        "the fault was replaced"
+    );
+    let s = parse_scenario("paused.ron", &text);
+    let r = run_text(&s, None);
+    let lines = trace_lines(&r);
+    let paused_halves: BTreeSet<&str> = lines
+        .iter()
+        .filter(|l| {
+            l.node == "app1" && l.at > crate::support::ms(10_400) && l.at < crate::support::ms(15_400)
+        })
+        .map(|l| l.kind.as_str())
+        .collect();
+    assert!(
+        paused_halves.is_empty(),
+        "neither half of app1 acts while paused: {paused_halves:?}"
+    );
+    let report = kafkasim::check::check(&s, &r);
+    assert!(report.output_duplicates.is_empty() && report.output_missing.is_empty());
+}
