@@ -312,25 +312,21 @@ impl Broker {
 
     /// Answers parked fetch `i` if it has enough data (or `force`); returns true if it did.
     pub(super) fn try_answer(&mut self, now: SimTime, i: usize, force: bool, out: &mut O) -> bool {
-        // A forced answer (the deadline passed) needs no readiness check: one read, not two.
-        let ready = || match &self.fetches[i].kind {
+        // One read: it decides readiness and, when ready, is the answer.
+        let body = match &self.fetches[i].kind {
             FetchKind::Consumer(req) => {
-                let (_, bytes, errors) = self.read_consumer_fetch(req);
-                errors || bytes >= req.min_bytes
+                let (responses, bytes, errors) = self.read_consumer_fetch(req);
+                (force || errors || bytes >= req.min_bytes).then_some(ResponseBody::Fetch(responses))
             }
             FetchKind::Replica(req) => {
-                let (_, bytes, urgent) = self.read_replica_fetch(req);
-                urgent || bytes >= req.min_bytes.max(1)
+                let (responses, bytes, urgent) = self.read_replica_fetch(req);
+                (force || urgent || bytes >= req.min_bytes.max(1)).then_some(ResponseBody::ReplicaFetch(responses))
             }
         };
-        if !(force || ready()) {
+        let Some(body) = body else {
             return false;
-        }
-        let f = self.fetches.swap_remove(i);
-        let body = match &f.kind {
-            FetchKind::Consumer(req) => ResponseBody::Fetch(self.read_consumer_fetch(req).0),
-            FetchKind::Replica(req) => ResponseBody::ReplicaFetch(self.read_replica_fetch(req).0),
         };
+        let f = self.fetches.swap_remove(i);
         respond(out, f.client, f.correlation, body);
         self.unmute(now, f.client, out);
         true
