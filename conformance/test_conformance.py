@@ -140,6 +140,13 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(v["why"], "needs replicas")
 
 
+class SetOption(unittest.TestCase):
+    def test_a_changed_scenario_keeps_its_histories_apart(self):
+        self.assertEqual(run.out_name("s", []), "s")
+        self.assertEqual(run.out_name("s", ["kafkasim.transaction.version=1"]), "s+kafkasim.transaction.version=1")
+        self.assertEqual(run.out_name("s", ["a=b/c", "d=e"]), "s+a=b_c+d=e")
+
+
 class Timings(unittest.TestCase):
     def test_latency_and_the_time_from_a_leaders_crash_to_the_first_ack_on_its_partitions(self):
         lines = [
