@@ -61,6 +61,47 @@ class Refusals(unittest.TestCase):
         self.assertTrue(any("security.protocol" in n for n in notes), notes)
 
 
+class Transactions(unittest.TestCase):
+    PROCESSOR = {"id": "app", "group": "g1", "topics": ["orders"], "output": "totals", "processing_us": 0,
+                 "start_us": 0, "consumer_config": {"isolation.level": "read_committed"},
+                 "producer_config": {"transactional.id": "app-1", "client.id": "x"}}
+
+    def test_a_processor_is_one_client_though_the_plan_lists_its_consumer_half_too(self):
+        p = plan(producers=[{"id": "p1"}], consumers=[{"id": "reader"}, {"id": "app"}],
+                 processors=[self.PROCESSOR])
+        self.assertEqual(driver.client_ids(p), ["p1", "reader", "app"])
+        notes = driver.notes(dict(p, producers=[{"id": "p1", "config": {}, "rate": {"count": 1, "per_us": 1_000_000}}],
+                                  consumers=[{"id": "reader", "config": {}}, {"id": "app", "config": {}}]))
+        self.assertTrue(any("`app`'s client.id" in n for n in notes), notes)
+
+    def test_the_transaction_version_is_a_storage_format_feature(self):
+        self.assertEqual(driver.format_features(plan()), [])
+        one = plan(model_config={"kafkasim.transaction.version": "1"})
+        self.assertEqual(driver.format_features(one), ["--feature", "transaction.version=1"])
+        self.assertEqual(driver.refusals(one), [])
+        why = driver.refusals(plan(model_config={"kafkasim.transaction.version": "3"}))
+        self.assertEqual(len(why), 1)
+        self.assertIn("transaction versions 1 and 2", why[0])
+
+    def test_a_crash_or_restart_names_its_client_by_kind(self):
+        self.assertEqual(driver.client_of({"kind": "Crash", "broker": None, "consumer": None,
+                                           "producer": "p2", "processor": None}), "p2")
+        self.assertEqual(driver.client_of({"kind": "Restart", "processor": "app"}), "app")
+
+    def test_a_restarted_producer_carries_on_after_its_last_send(self):
+        d = driver.Driver.__new__(driver.Driver)
+        d.lock = __import__("threading").Lock()
+        d.lines = [{"type": "send", "producer": "p1", "seq": s} for s in range(7)] + \
+                  [{"type": "send", "producer": "p2", "seq": 0}]
+        d.begun = {"p1": 2}
+        agent = driver.Agent(d, "producer", "p1", {"id": "p1", "start_us": 500})
+        self.assertEqual(d.restarted(agent), {"id": "p1", "start_us": 500, "first_seq": 7, "txns_begun": 2})
+        proc = driver.Agent(d, "processor", "app", {"id": "app", "start_us": 500})
+        self.assertEqual(d.restarted(proc), {"id": "app", "start_us": 0, "first_seq": 0})
+        consumer = driver.Agent(d, "consumer", "c1", {"id": "c1", "start_us": 500, "wait_for_join": True})
+        self.assertEqual(d.restarted(consumer), {"id": "c1", "start_us": 0, "wait_for_join": False})
+
+
 class ClientConfig(unittest.TestCase):
     def test_environment_settings_stay_the_drivers_and_the_rest_pass(self):
         kept, dropped = driver.client_config({
@@ -97,6 +138,13 @@ class Verdicts(unittest.TestCase):
         v = run.verdicts([report((None, "exactly"))], [report((None, "exactly"))])[0]
         self.assertIsNone(v["agree"])
         self.assertEqual(v["why"], "needs replicas")
+
+
+class SetOption(unittest.TestCase):
+    def test_a_changed_scenario_keeps_its_histories_apart(self):
+        self.assertEqual(run.out_name("s", []), "s")
+        self.assertEqual(run.out_name("s", ["kafkasim.transaction.version=1"]), "s+kafkasim.transaction.version=1")
+        self.assertEqual(run.out_name("s", ["a=b/c", "d=e"]), "s+a=b_c+d=e")
 
 
 class Timings(unittest.TestCase):

@@ -165,9 +165,9 @@ pub struct ProducerHistory {
     /// A transactional producer's transactions, in the order its application began them
     /// (across restarts).
     pub txns: Vec<TxnHistory>,
-    /// Instances of this producer that learned they were fenced (`PRODUCER_FENCED`) and
+    /// When each instance of this producer learned it was fenced (`PRODUCER_FENCED`) and
     /// stopped.
-    pub fenced: u32,
+    pub fenced: Vec<SimTime>,
     /// A processor's producer: the input record each output (by sequence number) was made
     /// from.
     pub inputs: BTreeMap<u32, RecordId>,
@@ -188,6 +188,11 @@ pub enum TxnOutcome {
 /// One transaction of a producer.
 #[derive(Clone, Copy, Debug)]
 pub struct TxnHistory {
+    /// When the application called `beginTransaction()`.
+    pub begun_at: SimTime,
+    /// When the application's `commitTransaction()` or `abortTransaction()` returned (`None`:
+    /// open, or decided by the coordinator alone).
+    pub ended_at: Option<SimTime>,
     /// Sequence number of its first record.
     pub first: u32,
     /// Records the application handed to `send()` in it (known once it ended; for one still
@@ -495,6 +500,8 @@ impl History {
                 match step {
                     TxnStep::Initialized(identity) => ph.identity = Some(*identity),
                     TxnStep::Begin { first, .. } => ph.txns.push(TxnHistory {
+                        begun_at: now,
+                        ended_at: None,
                         first: *first,
                         records: 0,
                         outcome: TxnOutcome::Open,
@@ -507,6 +514,7 @@ impl History {
                     } => {
                         ph.identity = Some(*next);
                         if let Some(t) = ph.txns.last_mut() {
+                            t.ended_at = Some(now);
                             t.records = *records;
                             t.outcome = if *commit {
                                 TxnOutcome::Committed
@@ -518,7 +526,7 @@ impl History {
                     TxnStep::Error {
                         error: ErrorCode::ProducerFenced,
                         fatal: true,
-                    } => ph.fenced += 1,
+                    } => ph.fenced.push(now),
                     _ => {}
                 }
             }

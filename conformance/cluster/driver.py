@@ -54,6 +54,9 @@ def refusals(plan):
     if plan["brokers"] > 99:
         why.append(f"{plan['brokers']} brokers: the driver's address plan has room for 99")
     model = plan["model_config"]
+    if model.get("kafkasim.transaction.version", "2") not in TRANSACTION_VERSIONS:
+        why.append(f"kafkasim.transaction.version={model['kafkasim.transaction.version']}: Kafka 4.0.1 "
+                   "has transaction versions 1 and 2 (its 0 is no transactions protocol kafkasim models)")
     if model.get("kafkasim.truncation.rule", "leader-epoch") != "leader-epoch":
         why.append("kafkasim.truncation.rule=high-watermark replays Kafka before 0.11 (KIP-101); "
                    "Kafka 4.0.1 always truncates by leader epoch")
@@ -87,8 +90,33 @@ def client_config(config):
     return kept, sorted(set(config) - set(kept))
 
 
+def client_of(fault):
+    """The client a Crash or Restart names (consumer, producer or processor)."""
+    return next(fault[k] for k in ("consumer", "producer", "processor") if fault.get(k) is not None)
+
+
 def client_ids(plan):
-    return [p["id"] for p in plan["producers"]] + [c["id"] for c in plan["consumers"]]
+    """Every client of the plan, each once: a processor is listed among the consumers too (its
+    consumer half), but runs as one application."""
+    procs = processor_ids(plan)
+    return ([p["id"] for p in plan["producers"]] + [c["id"] for c in plan["consumers"] if c["id"] not in procs]
+            + procs)
+
+
+def processor_ids(plan):
+    return [p["id"] for p in plan.get("processors", [])]
+
+
+# `kafkasim.transaction.version` → the storage format's `--feature transaction.version=N`
+# (kafka.tools.StorageTool: a new 4.0 cluster formats with the release's default, version 2;
+# TransactionVersion.java in server-common).
+TRANSACTION_VERSIONS = {"1", "2"}
+
+
+def format_features(plan):
+    """The `--feature` arguments of the storage format for this plan."""
+    version = plan["model_config"].get("kafkasim.transaction.version")
+    return ["--feature", f"transaction.version={version}"] if version else []
 
 
 def notes(plan):
@@ -107,12 +135,19 @@ def notes(plan):
                                          for p in plan["producers"]):
         out.append("at high rates the proxy's own cost shapes throughput and latency: timings are "
                    "not comparable")
-    for c in plan["producers"] + plan["consumers"]:
-        _, dropped = client_config(c["config"])
+    configs = [(c["id"], c["config"]) for c in plan["producers"] + plan["consumers"]
+               if c["id"] not in processor_ids(plan)]
+    for p in plan.get("processors", []):
+        configs.append((p["id"], {**p["consumer_config"], **p["producer_config"]}))
+    for cid, config in configs:
+        _, dropped = client_config(config)
         if dropped:
-            out.append(f"`{c['id']}`'s {', '.join(dropped)} are the driver's own (PLAINTEXT, "
+            out.append(f"`{cid}`'s {', '.join(dropped)} are the driver's own (PLAINTEXT, "
                        "its bootstrap list and client id)")
     for f in plan["faults"]:
+        if f["fault"]["kind"] == "Restart" and (f["fault"].get("producer") or f["fault"].get("processor")):
+            out.append(f"`{f['text']}` starts a new JVM (about a second) that carries on after the "
+                       "last record its crashed instance handed to send()")
         if "appended" in f["trigger"]:
             out.append(f"`after: Appended(...)` of `{f['text']}` fires on the first ack at or past "
                        "that offset (a client does not see appends)")
@@ -169,6 +204,8 @@ class Agent:
         self.exited.set()
 
     def send(self, command):
+        if self.proc is None:
+            return
         try:
             self.proc.stdin.write((command + "\n").encode())
             self.proc.stdin.flush()
@@ -200,7 +237,7 @@ class Server:
 
     def format(self):
         netns.sh("java", "-cp", self.driver.classpath, "kafka.tools.StorageTool", "format",
-                 "-t", CLUSTER_ID, "-c", self.props_file)
+                 "-t", CLUSTER_ID, "-c", self.props_file, *format_features(self.driver.plan))
 
     def start(self):
         log = open(os.path.join(self.driver.work, f"{self.name}.log"), "ab")
@@ -234,6 +271,7 @@ class Driver:
         self.t0 = None
         self.sent = {}
         self.acked = {}
+        self.begun = {}
         self.fired = set()
         self.trigger_lock = threading.Lock()
         self.stopping = False
@@ -284,6 +322,8 @@ class Driver:
         elif kind == "ack":
             self.acked[line["producer"]] = self.acked.get(line["producer"], 0) + 1
             self.check_triggers(line)
+        elif kind == "txn_begin":
+            self.begun[line["producer"]] = self.begun.get(line["producer"], 0) + 1
 
     def check_triggers(self, ack=None):
         with self.trigger_lock:
@@ -298,7 +338,9 @@ class Driver:
                     hit = self.acked.get(t["acked"]["producer"], 0) >= t["acked"]["records"]
                 elif "appended" in t and ack is not None and ack.get("offset") is not None:
                     a = t["appended"]
-                    topic = next(p["topic"] for p in self.plan["producers"] if p["id"] == ack["producer"])
+                    topic = next((p["topic"] for p in self.plan["producers"] if p["id"] == ack["producer"]),
+                                 next((p["output"] for p in self.plan.get("processors", [])
+                                       if p["id"] == ack["producer"]), None))
                     hit = (topic == a["topic"] and ack["partition"] == a["partition"]
                            and ack["offset"] >= a["offset"])
                 if hit:
@@ -351,22 +393,39 @@ class Driver:
         self.admin = Agent(self, "admin", "admin", {
             "bootstrap": self.bootstrap(), "brokers": self.plan["brokers"],
             "topics": [{"name": t["name"], "replicas": t["replicas"], "config": t["config"]} for t in topics],
-            "offsets_topic": any(t["internal"] for t in self.plan["topics"]),
+            "offsets_topic": any(t["internal"] and t["name"] == "__consumer_offsets" for t in self.plan["topics"]),
+            "transaction_state_topic": any(t["internal"] and t["name"] == "__transaction_state"
+                                           for t in self.plan["topics"]),
         })
         self.admin.start()
         joining = {f["fault"]["consumer"] for f in self.plan["faults"] if f["fault"]["kind"] == "ConsumerJoin"}
         for p in self.plan["producers"]:
             spec = dict(p, bootstrap=self.bootstrap(), config=client_config(p["config"])[0])
             self.agents[p["id"]] = Agent(self, "producer", p["id"], spec, self.nodes[("client", p["id"])])
+        procs = processor_ids(self.plan)
+        for p in self.plan.get("processors", []):
+            spec = dict(p, bootstrap=self.bootstrap(), consumer_config=client_config(p["consumer_config"])[0],
+                        producer_config=client_config(p["producer_config"])[0])
+            self.agents[p["id"]] = Agent(self, "processor", p["id"], spec, self.nodes[("client", p["id"])])
         for c in self.plan["consumers"]:
+            if c["id"] in procs:
+                continue
             spec = dict(c, bootstrap=self.bootstrap(), config=client_config(c["config"])[0],
                         wait_for_join=c["id"] in joining)
             self.agents[c["id"]] = Agent(self, "consumer", c["id"], spec, self.nodes[("client", c["id"])])
         if not self.admin.await_ready(STARTUP_TIMEOUT_S):
             raise RuntimeError(f"the cluster did not come up (logs in {self.work}: admin.log, ctl.log, b*.log)")
+        # A client crashed at 0 ms never starts (kafkasim crashes it before its first step; a
+        # real one would race its own kill): it starts on its Restart.
+        crashed_at_start = {client_of(f["fault"]) for f in self.plan["faults"]
+                            if f["fault"]["kind"] == "Crash" and f["fault"].get("broker") is None
+                            and f["trigger"].get("at_us") == 0}
         for a in self.agents.values():
-            a.start()
+            if a.name not in crashed_at_start:
+                a.start()
         for a in self.agents.values():
+            if a.name in crashed_at_start:
+                continue
             if not a.await_ready(STARTUP_TIMEOUT_S):
                 raise RuntimeError(f"client {a.name} did not start: {last_lines(os.path.join(self.work, a.name + '.log'))}")
 
@@ -406,13 +465,13 @@ class Driver:
             if fault.get("broker") is not None:
                 self.servers[f"b{fault['broker']}"].kill()
             else:
-                self.agents[fault["consumer"]].kill()
+                self.agents[client_of(fault)].kill()
         elif kind == "Restart":
             if fault.get("broker") is not None:
                 self.servers[f"b{fault['broker']}"].start()
             else:
-                agent = self.agents[fault["consumer"]]
-                agent.spec = dict(agent.spec, start_us=0, wait_for_join=False)
+                agent = self.agents[client_of(fault)]
+                agent.spec = self.restarted(agent)
                 agent.start()
                 if agent.await_ready(60):
                     agent.send(f"go {self.t0}")
@@ -453,6 +512,19 @@ class Driver:
             self.agents[fault["consumer"]].send("join")
         elif kind == "ConsumerLeave":
             self.agents[fault["consumer"]].send("leave")
+
+    def restarted(self, agent):
+        """A restarted client's spec. A consumer starts polling at once. A producer or processor
+        carries on after the last record its crashed instance handed to send() (kafkasim's
+        `Producer::resume`): the workload's own times, its transactions numbered on."""
+        if agent.role == "consumer":
+            return dict(agent.spec, start_us=0, wait_for_join=False)
+        with self.lock:
+            first = 1 + max((l["seq"] for l in self.lines
+                             if l["type"] == "send" and l["producer"] == agent.name), default=-1)
+        if agent.role == "processor":
+            return dict(agent.spec, start_us=0, first_seq=first)
+        return dict(agent.spec, first_seq=first, txns_begun=self.begun.get(agent.name, 0))
 
     def process_of(self, key):
         if key[0] == "controller":

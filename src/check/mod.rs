@@ -484,7 +484,7 @@ impl Ctx<'_> {
                     .map(|(_, ph)| ph.txns.iter().filter(|t| t.outcome == want).count() as u64)
                     .sum()
             }
-            Measure::Fenced => self.producers(f).map(|(_, ph)| u64::from(ph.fenced)).sum(),
+            Measure::Fenced => self.producers(f).map(|(_, ph)| ph.fenced.len() as u64).sum(),
             Measure::Revoked => h
                 .revocations
                 .iter()

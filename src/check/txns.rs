@@ -137,11 +137,17 @@ pub fn output_missing(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
     let mut out = Vec::new();
     for (group_id, members) in groups(scenario) {
         let seen = visible_outputs(result, &writers(&members));
-        let Some(group) = result.groups.iter().find(|g| &*g.group == group_id) else {
-            continue;
-        };
+        // The group's committed offsets: its last commit per partition (a history file has the
+        // commits, not the coordinator's state).
+        let offsets: BTreeMap<Tp, u64> = result
+            .history
+            .commits
+            .iter()
+            .filter(|c| &*c.group == group_id)
+            .map(|c| (c.tp, c.offset))
+            .collect();
         let (first, spec) = members[0];
-        for (tp, committed) in &group.offsets {
+        for (tp, committed) in &offsets {
             if !spec.topics.contains(&(tp.topic as usize)) {
                 continue;
             }

@@ -176,7 +176,7 @@ pub fn summary_transactions(s: &mut String, scenario: &Scenario, result: &RunRes
             count(TxnOutcome::Committed),
             count(TxnOutcome::Aborted),
             count(TxnOutcome::Open),
-            ph.fenced
+            ph.fenced.len()
         );
     }
 }

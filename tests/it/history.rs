@@ -369,3 +369,146 @@ fn records_committed_and_still_being_processed_at_the_end_are_not_skipped() {
         "c1 read on past offsets 1 and 2"
     );
 }
+
+/// The bundled scenarios with transactions or processors.
+fn transactional_scenarios() -> Vec<kafkasim::scenario::Scenario> {
+    bundled_scenarios()
+        .into_iter()
+        .filter(|s| {
+            !s.processors.is_empty() || s.producers.iter().any(|p| p.config.transactional_id.is_some())
+        })
+        .collect()
+}
+
+/// Transaction lines, fenced instances, processor inputs, the LSO and the aborted offsets
+/// round-trip: what a history file says about transactions is what the run knew.
+#[test]
+fn a_transactional_history_read_back_and_written_again_is_the_same_file() {
+    let scenarios = transactional_scenarios();
+    assert!(scenarios.len() >= 7, "{} scenarios", scenarios.len());
+    for s in scenarios {
+        let simulated = run(
+            &s,
+            &RunOptions {
+                trace: None,
+                ..RunOptions::default()
+            },
+        );
+        let text = history::write(&s, &simulated);
+        let read = history::read(&s.file, &text, &s).expect("reads back");
+        let again = history::write(&s, &read);
+        let differs = text.lines().zip(again.lines()).skip(1).find(|(a, b)| a != b);
+        assert_eq!(differs, None, "{}: the first line that differs", s.name);
+        assert_eq!(text.lines().count(), again.lines().count(), "{}", s.name);
+    }
+}
+
+/// The lines a history has for `scenario`'s run, with `keep` deciding which stay.
+fn history_of(name: &str, keep: impl Fn(&str) -> bool) -> (kafkasim::scenario::Scenario, String) {
+    let s = bundled_scenarios()
+        .into_iter()
+        .find(|s| s.name == name)
+        .expect("a bundled scenario");
+    let simulated = run(
+        &s,
+        &RunOptions {
+            trace: None,
+            ..RunOptions::default()
+        },
+    );
+    let text = history::write(&s, &simulated);
+    let kept: String = text
+        .lines()
+        .filter(|l| keep(l))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    (s, kept)
+}
+
+/// The verdicts of `scenario`'s expectations on a history: `(text, found, ok)`, `ok` None when
+/// the history cannot decide it.
+fn verdicts(s: &kafkasim::scenario::Scenario, text: &str) -> Vec<(String, String, Option<bool>)> {
+    let read = history::read(&s.file, text, s).expect("reads");
+    let recorded = read.recorded.clone().expect("read from a file");
+    check(s, &read)
+        .expectations
+        .iter()
+        .map(|o| {
+            let decided = history::not_checkable(&o.expectation, &recorded, &read.names).is_none();
+            (
+                o.expectation.text.clone(),
+                o.found.clone(),
+                decided.then_some(o.ok),
+            )
+        })
+        .collect()
+}
+
+/// A recorder that writes no transaction lines cannot tell committed from aborted: those
+/// expectations are not checkable (a count of 0 would be a false pass), the rest still are.
+#[test]
+fn without_transaction_lines_transaction_expectations_are_not_checkable() {
+    let (s, text) = history_of("transaction-abort-isolation", |l| {
+        !l.contains("\"type\":\"txn_") && !l.contains("\"type\":\"fenced\"")
+    });
+    for (expectation, _, ok) in verdicts(&s, &text) {
+        let transactional = ["Committed", "Aborted", "ReadAborted"]
+            .iter()
+            .any(|m| expectation.starts_with(&format!("{m}(")));
+        assert_eq!(ok.is_none(), transactional, "{expectation}");
+    }
+}
+
+/// A producer that crashed inside a transaction writes no `txn_end`: the coordinator's abort
+/// is read from the final logs' `aborted` offsets. Without them it cannot be told.
+#[test]
+fn a_transaction_the_coordinator_aborted_is_read_from_the_final_logs() {
+    let (s, full) = history_of("transaction-atomic-two-partitions", |_| true);
+    let all = verdicts(&s, &full);
+    let aborted = all
+        .iter()
+        .find(|(e, _, _)| e.starts_with("Aborted("))
+        .expect("an Aborted expectation");
+    assert_eq!((aborted.1.as_str(), aborted.2), ("1", Some(true)), "{all:?}");
+    let read_aborted = all
+        .iter()
+        .find(|(e, _, _)| e.contains("ReadAborted(consumer: \"dirty\", topic: \"orders\", partition: 0"))
+        .expect("a ReadAborted expectation");
+    assert_eq!((read_aborted.1.as_str(), read_aborted.2), ("3", Some(true)));
+    let without: String = full
+        .lines()
+        .map(|l| match l.find(",\"aborted\":") {
+            Some(i) => format!("{}}}\n", &l[..i]),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    for (expectation, _, ok) in verdicts(&s, &without) {
+        if expectation.starts_with("Aborted(") || expectation.starts_with("ReadAborted(") {
+            assert_eq!(ok, None, "{expectation}");
+        }
+    }
+}
+
+/// A processor's outputs name their inputs; without the links, duplicates and missing outputs
+/// cannot be told.
+#[test]
+fn processor_outputs_need_their_inputs_to_be_checked() {
+    let (s, full) = history_of("processor-crash-at-least-once", |_| true);
+    let dup = verdicts(&s, &full)
+        .into_iter()
+        .find(|(e, _, _)| e.starts_with("OutputDuplicates("))
+        .expect("an OutputDuplicates expectation");
+    assert_eq!(dup.2, Some(true), "{dup:?}");
+    let without: String = full
+        .lines()
+        .map(|l| match l.find(",\"input\":") {
+            Some(i) => format!("{}}}\n", &l[..i]),
+            None => format!("{l}\n"),
+        })
+        .collect();
+    for (expectation, _, ok) in verdicts(&s, &without) {
+        if expectation.starts_with("Output") {
+            assert_eq!(ok, None, "{expectation}");
+        }
+    }
+}

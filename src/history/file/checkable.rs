@@ -39,15 +39,28 @@ pub fn not_checkable(e: &Expectation, recorded: &Recorded, names: &Names) -> Opt
         Measure::Duplicates | Measure::Reordered | Measure::ReadUncommitted | Measure::Skipped => {
             unreadable()
         }
-        Measure::ReadAborted
-        | Measure::Committed
-        | Measure::Aborted
-        | Measure::Fenced
-        | Measure::OutputDuplicates
-        | Measure::OutputMissing => Some(
-            "it needs the producers' transactions; the history format has no transaction lines yet"
+        Measure::ReadAborted | Measure::Committed | Measure::Aborted | Measure::Fenced
+            if !recorded.transactions =>
+        {
+            Some(
+                "it needs how each transaction ended: `txn_begin`/`txn_end` lines and every final log's `aborted` offsets"
+                    .to_string(),
+            )
+        }
+        Measure::OutputDuplicates | Measure::OutputMissing if !recorded.outputs => Some(
+            "it needs each processor output's input: `send` lines with `input`".to_string(),
+        ),
+        Measure::OutputDuplicates | Measure::OutputMissing if !recorded.transactions => Some(
+            "it needs how each transaction ended: `txn_begin`/`txn_end` lines and every final log's `aborted` offsets"
                 .to_string(),
         ),
+        // The application's own lines say what it committed and learned of a fencing.
+        Measure::Committed | Measure::Fenced => None,
+        // A coordinator's abort, and the output visible at the end, show in the final logs.
+        Measure::Aborted
+        | Measure::ReadAborted
+        | Measure::OutputDuplicates
+        | Measure::OutputMissing => unreadable(),
         Measure::Acked
         | Measure::Failed
         | Measure::Consumed

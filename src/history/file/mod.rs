@@ -29,6 +29,13 @@ pub struct Recorded {
     /// Every `final_log` line gives `log_end_offset`: its records run past the high watermark,
     /// so acknowledged records above it can be told apart from lost ones.
     pub to_log_end: bool,
+    /// The history can tell how each transaction ended: it has the application's
+    /// `txn_begin`/`txn_end` lines and every readable `final_log` line gives `aborted` (the
+    /// coordinator's aborts), or the scenario has no transactional producer.
+    pub transactions: bool,
+    /// The history links each processor output to its input (`send` lines with `input`), or
+    /// the scenario has no processor.
+    pub outputs: bool,
 }
 
 /// A `[topic, partition]` pair.
@@ -53,6 +60,9 @@ pub(crate) enum Line {
         partition: Option<u32>,
         #[serde(default)]
         key: Option<String>,
+        /// A processor's output: the input record `[producer, seq]` it was made from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        input: Option<(String, u64)>,
     },
     Ack {
         at_us: u64,
@@ -71,6 +81,22 @@ pub(crate) enum Line {
     },
     Consume(Read),
     Process(Read),
+    TxnBegin {
+        at_us: u64,
+        producer: String,
+        first: u64,
+    },
+    TxnEnd {
+        at_us: u64,
+        producer: String,
+        records: u64,
+        /// `committed` or `aborted` ([`TxnEndOutcome::name`]).
+        outcome: String,
+    },
+    Fenced {
+        at_us: u64,
+        producer: String,
+    },
     Commit {
         at_us: u64,
         group: String,
@@ -107,6 +133,28 @@ pub(crate) enum Line {
         at_us: u64,
     },
     FinalLog(FinalLog),
+}
+
+/// How the application ended a transaction (`txn_end`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TxnEndOutcome {
+    /// `commitTransaction()` returned.
+    Committed,
+    /// `abortTransaction()` returned.
+    Aborted,
+}
+
+impl TxnEndOutcome {
+    /// Both, for messages.
+    pub(crate) const ALL: [TxnEndOutcome; 2] = [TxnEndOutcome::Committed, TxnEndOutcome::Aborted];
+
+    /// Its name in a `txn_end` line.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            TxnEndOutcome::Committed => "committed",
+            TxnEndOutcome::Aborted => "aborted",
+        }
+    }
 }
 
 /// A `consume` or `process` line.
@@ -147,6 +195,13 @@ pub(crate) struct FinalLog {
     /// replica it may recover with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica: Option<u32>,
+    /// The last stable offset: a read_committed reader reads below it only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_stable_offset: Option<u64>,
+    /// Offsets of `records` below the last stable offset that belong to aborted transactions
+    /// (a read_committed reader drops them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<Vec<u64>>,
 }
 
 /// The fields of a `consume` and a `process` line.
@@ -163,11 +218,17 @@ const CONSUMED_FIELDS: &[&str] = &[
 /// Every line type and its fields, for unknown-field messages with a suggestion.
 pub(crate) const FIELDS: &[(&str, &[&str])] = &[
     ("header", &["format", "version", "source", "scenario"]),
-    ("send", &["at_us", "producer", "seq", "topic", "partition", "key"]),
+    (
+        "send",
+        &["at_us", "producer", "seq", "topic", "partition", "key", "input"],
+    ),
     ("ack", &["at_us", "producer", "seq", "partition", "offset"]),
     ("fail", &["at_us", "producer", "seq", "error"]),
     ("consume", CONSUMED_FIELDS),
     ("process", CONSUMED_FIELDS),
+    ("txn_begin", &["at_us", "producer", "first"]),
+    ("txn_end", &["at_us", "producer", "records", "outcome"]),
+    ("fenced", &["at_us", "producer"]),
     (
         "commit",
         &["at_us", "group", "consumer", "topic", "partition", "offset"],
@@ -194,6 +255,8 @@ pub(crate) const FIELDS: &[(&str, &[&str])] = &[
             "readable",
             "log_end_offset",
             "replica",
+            "last_stable_offset",
+            "aborted",
         ],
     ),
 ];
@@ -211,6 +274,9 @@ impl Line {
             | Line::Revoke { at_us, .. }
             | Line::PartitionState { at_us, .. }
             | Line::Fault { at_us, .. }
+            | Line::TxnBegin { at_us, .. }
+            | Line::TxnEnd { at_us, .. }
+            | Line::Fenced { at_us, .. }
             | Line::End { at_us } => Some(*at_us),
             Line::Consume(r) | Line::Process(r) => Some(r.at_us),
         }

@@ -2,10 +2,10 @@
 //! every send and read, each partition's state over time, and the logs read at the end. Bad
 //! lines are errors with file:line:column, what is wrong and how to fix it.
 
-use super::{FIELDS, FORMAT, FinalLog, Line, Read, Recorded, TopicPartition, VERSION};
+use super::{FIELDS, FORMAT, FinalLog, Line, Read, Recorded, TopicPartition, TxnEndOutcome, VERSION};
 use crate::history::{
     ConsumedRecord, GroupAssignmentRecord, GroupCommit, History, PartitionView, ProducerHistory,
-    RecordHistory,
+    RecordHistory, TxnHistory, TxnOutcome,
 };
 use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::log::PartitionLog;
@@ -58,6 +58,14 @@ struct Reader<'a> {
     to_log_end: bool,
     /// Partitions some line mentions.
     seen: BTreeSet<Tp>,
+    /// Some `txn_begin`, `txn_end` or `fenced` line was read.
+    txn_lines: bool,
+    /// Some `send` line named its `input`.
+    input_lines: bool,
+    /// Every readable `final_log` line so far gave `aborted`.
+    aborted_known: bool,
+    /// Records the final logs list as of aborted transactions.
+    aborted: BTreeSet<RecordId>,
 }
 
 impl<'a> Reader<'a> {
@@ -78,6 +86,10 @@ impl<'a> Reader<'a> {
             unreadable: BTreeSet::new(),
             to_log_end: true,
             seen: BTreeSet::new(),
+            txn_lines: false,
+            input_lines: false,
+            aborted_known: true,
+            aborted: BTreeSet::new(),
         }
     }
 
@@ -113,7 +125,7 @@ impl<'a> Reader<'a> {
         };
         let Some(kind) = map.get("type") else {
             return Err(self.err(1, "the line has no `type`").with_help(
-                "add \"type\": one of header, send, ack, fail, consume, process, commit, assignment, revoke, partition_state, fault, end, final_log",
+                "add \"type\": one of header, send, ack, fail, consume, process, txn_begin, txn_end, fenced, commit, assignment, revoke, partition_state, fault, end, final_log",
             ));
         };
         let Some((kind, fields)) = kind
@@ -124,7 +136,7 @@ impl<'a> Reader<'a> {
             let mut e = self.field_err("type", format!("unknown line type {kind}"));
             e = match did_you_mean(found, FIELDS.iter().map(|(n, _)| *n)) {
                 Some(s) => e.with_help(s),
-                None => e.with_help("the types are header, send, ack, fail, consume, process, commit, assignment, revoke, partition_state, fault, end, final_log"),
+                None => e.with_help("the types are header, send, ack, fail, consume, process, txn_begin, txn_end, fenced, commit, assignment, revoke, partition_state, fault, end, final_log"),
             };
             return Err(e);
         };
@@ -312,7 +324,13 @@ impl<'a> Reader<'a> {
                 topic,
                 partition,
                 key,
-            } => self.send(at_us, &producer, seq, &topic, partition, key.as_deref())?,
+                input,
+            } => {
+                self.send(at_us, &producer, seq, &topic, partition, key.as_deref())?;
+                if let Some((from, from_seq)) = input {
+                    self.input(&producer, seq, &from, from_seq)?;
+                }
+            }
             Line::Ack {
                 at_us,
                 producer,
@@ -365,6 +383,22 @@ impl<'a> Reader<'a> {
                     self.history.processed.push(c);
                 }
             }
+            Line::TxnBegin {
+                at_us,
+                producer,
+                first,
+            } => self.txn_begin(at_us, &producer, first)?,
+            Line::TxnEnd {
+                at_us,
+                producer,
+                records,
+                outcome,
+            } => self.txn_end(at_us, &producer, records, &outcome)?,
+            Line::Fenced { at_us, producer } => {
+                let p = self.transactional(&producer)?;
+                self.txn_lines = true;
+                self.history.producers[p].fenced.push(SimTime::from_us(at_us));
+            }
             Line::Commit {
                 at_us,
                 group,
@@ -374,14 +408,20 @@ impl<'a> Reader<'a> {
                 offset,
             } => {
                 self.group(&group)?;
-                if let Some(c) = &consumer {
-                    self.consumer(c)?;
-                }
+                // A member id is `<client id or group.instance.id>-<uuid>`, as for assignments.
+                let member = match &consumer {
+                    Some(id) => {
+                        let c = &self.scenario.consumers[self.consumer(id)? as usize];
+                        let prefix = c.config.group_instance_id.as_deref().unwrap_or(&c.id);
+                        format!("{prefix}-{id}")
+                    }
+                    None => String::new(),
+                };
                 let tp = self.tp(&topic, partition, "topic")?;
                 self.history.commits.push(GroupCommit {
                     at: SimTime::from_us(at_us),
                     group: Arc::from(group),
-                    member: Arc::from(consumer.unwrap_or_default()),
+                    member: Arc::from(member),
                     tp,
                     offset,
                 });
@@ -472,7 +512,9 @@ impl<'a> Reader<'a> {
             .keys
             .as_ref()
             .map(|k| k[r.seq as usize % k.len()].as_str());
-        if key.is_some() && key != expected_key {
+        // A processor's output has its input's key, whatever it is.
+        let processor = self.scenario.producers[p].processor.is_some();
+        if !processor && key.is_some() && key != expected_key {
             return Err(self
                 .field_err(
                     "key",
@@ -507,6 +549,121 @@ impl<'a> Reader<'a> {
             h.topic = crate::history::UNSET_U16;
         }
         ph.sent += 1;
+        Ok(())
+    }
+
+    /// A processor's output `producer`:`seq` names its input record `from`:`from_seq`.
+    fn input(&mut self, producer: &str, seq: u64, from: &str, from_seq: u64) -> Result<(), ScenarioError> {
+        let p = self.producer(producer, "producer")?;
+        if self.scenario.producers[p].processor.is_none() {
+            return Err(self
+                .field_err(
+                    "input",
+                    format!("`{producer}` is no processor: its records have no input"),
+                )
+                .with_help(
+                    "only a processor's output names the input record it was made from: leave `input` out",
+                ));
+        }
+        let q = self.producer(from, "input")?;
+        let input = self.record_id(q, from_seq)?;
+        if self.history.get(input).sent_at().is_none() {
+            return Err(self
+                .field_err("input", format!("{from}:{from_seq} was never sent"))
+                .with_help(format!(
+                    "a `send` line for {from}:{from_seq} must come before this line"
+                )));
+        }
+        self.input_lines = true;
+        let ph = &mut self.history.producers[p];
+        let out = u32::try_from(seq).unwrap_or(u32::MAX);
+        ph.inputs.insert(out, input);
+        Ok(())
+    }
+
+    /// A producer of the scenario with a `transactional.id`.
+    fn transactional(&self, producer: &str) -> Result<usize, ScenarioError> {
+        let p = self.producer(producer, "producer")?;
+        if self.scenario.producers[p].config.transactional_id.is_none() {
+            return Err(self
+                .field_err(
+                    "producer",
+                    format!("`{producer}` has no transactional.id in the scenario"),
+                )
+                .with_help("transaction lines are for producers (and processors) with a transactional.id"));
+        }
+        Ok(p)
+    }
+
+    /// `beginTransaction()`: the transaction's records are `first` on, up to the next one's.
+    fn txn_begin(&mut self, at_us: u64, producer: &str, first: u64) -> Result<(), ScenarioError> {
+        let p = self.transactional(producer)?;
+        let ph = &self.history.producers[p];
+        let first = match u32::try_from(first) {
+            Ok(f) if ph.txns.last().is_none_or(|t| t.first <= f) => f,
+            _ => {
+                let last = ph.txns.last().map_or(0, |t| t.first);
+                return Err(self
+                    .field_err(
+                        "first",
+                        format!("transaction from seq {first} begins before the one from seq {last}"),
+                    )
+                    .with_help("`first` is the seq of the transaction's first send(): it never decreases"));
+            }
+        };
+        self.txn_lines = true;
+        self.history.producers[p].txns.push(TxnHistory {
+            begun_at: SimTime::from_us(at_us),
+            ended_at: None,
+            first,
+            records: 0,
+            outcome: TxnOutcome::Open,
+        });
+        Ok(())
+    }
+
+    /// `commitTransaction()` or `abortTransaction()` returned.
+    fn txn_end(
+        &mut self,
+        at_us: u64,
+        producer: &str,
+        records: u64,
+        outcome: &str,
+    ) -> Result<(), ScenarioError> {
+        let p = self.transactional(producer)?;
+        let Some(outcome) = TxnEndOutcome::ALL.into_iter().find(|o| o.name() == outcome) else {
+            let e = self.field_err(
+                "outcome",
+                format!("outcome `{outcome}` is neither committed nor aborted"),
+            );
+            return Err(
+                match did_you_mean(outcome, TxnEndOutcome::ALL.iter().map(|o| o.name())) {
+                    Some(s) => e.with_help(s),
+                    None => e.with_help("write \"outcome\":\"committed\" or \"outcome\":\"aborted\""),
+                },
+            );
+        };
+        let open = self.history.producers[p]
+            .txns
+            .last()
+            .is_some_and(|t| t.ended_at.is_none());
+        if !open {
+            return Err(self
+                .field_err(
+                    "type",
+                    format!("`{producer}` ends a transaction it did not begin"),
+                )
+                .with_help("a `txn_end` line follows its producer's `txn_begin` line, once"));
+        }
+        self.txn_lines = true;
+        if let Some(t) = self.history.producers[p].txns.last_mut() {
+            t.ended_at = Some(SimTime::from_us(at_us));
+            t.records = u32::try_from(records).unwrap_or(u32::MAX);
+            t.outcome = match outcome {
+                TxnEndOutcome::Committed => TxnOutcome::Committed,
+                TxnEndOutcome::Aborted => TxnOutcome::Aborted,
+            };
+        }
         Ok(())
     }
 
@@ -658,6 +815,39 @@ impl<'a> Reader<'a> {
                 .with_help("high_watermark <= log_end_offset, and every record's offset < log_end_offset"));
         }
         self.to_log_end &= log.log_end_offset.is_some();
+        let lso = log.last_stable_offset.unwrap_or(high_watermark);
+        if lso > high_watermark {
+            return Err(self
+                .field_err(
+                    "last_stable_offset",
+                    format!("the last stable offset {lso} is above the high watermark {high_watermark}"),
+                )
+                .with_help("last_stable_offset <= high_watermark: a read_committed reader reads no further than a read_uncommitted one"));
+        }
+        match &log.aborted {
+            Some(offsets) => {
+                for offset in offsets {
+                    let Some(r) = records.iter().find(|(o, _)| o == offset).map(|(_, r)| *r) else {
+                        return Err(self
+                            .field_err(
+                                "aborted",
+                                format!("aborted offset {offset} is none of the workload's records"),
+                            )
+                            .with_help("list the offsets of `records` that a read_committed reader drops"));
+                    };
+                    if *offset >= lso {
+                        return Err(self
+                            .field_err(
+                                "aborted",
+                                format!("aborted offset {offset} is not below the last stable offset {lso}"),
+                            )
+                            .with_help("only records below the last stable offset are decided"));
+                    }
+                    self.aborted.insert(r);
+                }
+            }
+            None => self.aborted_known = false,
+        }
         let holder = match (log.leader, log.replica) {
             (Some(l), Some(r)) if l != r => {
                 return Err(self
@@ -671,9 +861,34 @@ impl<'a> Reader<'a> {
                 since: None,
             },
         };
-        let log = PartitionLog::recorded(&records, high_watermark, end);
+        let log = PartitionLog::recorded(&records, high_watermark, end, log.last_stable_offset);
         self.final_logs.insert(tp, (log, holder));
         Ok(())
+    }
+
+    /// A transaction its application did not end (it crashed, or was fenced) was aborted by the
+    /// coordinator when the final logs list one of its records as aborted.
+    fn coordinator_aborts(&mut self) {
+        for (p, ph) in self.history.producers.iter_mut().enumerate() {
+            let sent = ph.records.len() as u32;
+            let firsts: Vec<u32> = ph.txns.iter().map(|t| t.first).collect();
+            for (i, t) in ph.txns.iter_mut().enumerate() {
+                if t.outcome != TxnOutcome::Open {
+                    continue;
+                }
+                let end = firsts.get(i + 1).copied().unwrap_or(sent);
+                let aborted = (t.first..end).any(|seq| {
+                    self.aborted.contains(&RecordId {
+                        producer: p as u32,
+                        seq,
+                    })
+                });
+                if aborted {
+                    t.outcome = TxnOutcome::Aborted;
+                    t.records = end.saturating_sub(t.first);
+                }
+            }
+        }
     }
 
     fn finish(mut self) -> Result<RunResult, ScenarioError> {
@@ -683,6 +898,7 @@ impl<'a> Reader<'a> {
         };
         let source = self.header.take().unwrap_or_default();
         let s = self.scenario;
+        self.coordinator_aborts();
         let mut holders = BTreeMap::new();
         let mut logs = BTreeMap::new();
         let mut replica_logs = BTreeMap::new();
@@ -766,6 +982,9 @@ impl<'a> Reader<'a> {
                 source,
                 unreadable: self.unreadable.into_iter().collect(),
                 to_log_end: self.to_log_end,
+                transactions: !s.producers.iter().any(|p| p.config.transactional_id.is_some())
+                    || (self.txn_lines && self.aborted_known),
+                outputs: s.processors.is_empty() || self.input_lines,
             }),
         })
     }

@@ -1,8 +1,8 @@
 //! Writes a simulated run's history file, from the run's [`History`](crate::history::History) and
 //! final state after the run: a run without `--history` pays nothing for it.
 
-use super::{FORMAT, FinalLog, Line, Read, TopicPartition, VERSION};
-use crate::history::{ConsumedRecord, Outcome};
+use super::{FORMAT, FinalLog, Line, Read, TopicPartition, TxnEndOutcome, VERSION};
+use crate::history::{ConsumedRecord, Outcome, TxnOutcome};
 use crate::kafka::record::{RecordId, Tp};
 use crate::scenario::Scenario;
 use crate::simulation::{Holder, RunResult};
@@ -13,6 +13,7 @@ pub fn write(scenario: &Scenario, result: &RunResult) -> String {
     let w = Writer { scenario, result };
     let mut timed: Vec<(u64, u8, Line)> = Vec::new();
     w.producers(&mut timed);
+    w.transactions(&mut timed);
     w.consumers(&mut timed);
     w.groups(&mut timed);
     w.partitions(&mut timed);
@@ -37,6 +38,20 @@ pub fn write(scenario: &Scenario, result: &RunResult) -> String {
     );
     for (tp, log) in &result.logs {
         let holder = result.holders.get(tp);
+        let lso = log.last_stable_offset();
+        // What a read_committed reader drops: records of aborted transactions below the LSO.
+        let aborted = log
+            .committed()
+            .take_while(|(o, _)| *o < lso)
+            .filter(|(_, r)| {
+                result
+                    .history
+                    .producers
+                    .get(r.producer as usize)
+                    .is_some_and(|ph| ph.in_aborted_txn(r.seq))
+            })
+            .map(|(o, _)| o)
+            .collect();
         let line = Line::FinalLog(FinalLog {
             topic: w.topic(*tp),
             partition: tp.partition,
@@ -55,6 +70,8 @@ pub fn write(scenario: &Scenario, result: &RunResult) -> String {
             readable: None,
             log_end_offset: Some(log.log_end_offset()),
             replica: holder.and_then(Holder::first),
+            last_stable_offset: Some(lso),
+            aborted: Some(aborted),
         });
         push(&mut out, &line);
     }
@@ -71,8 +88,11 @@ const RANK_STATE: u8 = 0;
 const RANK_FAULT: u8 = 1;
 const RANK_SEND: u8 = 2;
 const RANK_OUTCOME: u8 = 3;
-const RANK_GROUP: u8 = 4;
-const RANK_READ: u8 = 5;
+/// A producer's transaction lines share one rank: at one instant (a commit's end and the next
+/// begin) they keep their order.
+const RANK_TXN: u8 = 4;
+const RANK_GROUP: u8 = 5;
+const RANK_READ: u8 = 6;
 
 struct Writer<'a> {
     scenario: &'a Scenario,
@@ -120,7 +140,13 @@ impl Writer<'_> {
                         seq: seq as u64,
                         topic: self.scenario.topics[producer.workload.topic].name.clone(),
                         partition: rh.tp().map(|tp| tp.partition),
-                        key: self.result.names.key_of(r).map(str::to_string),
+                        // A processor's output has its input's key.
+                        key: self
+                            .result
+                            .names
+                            .key_of(ph.inputs.get(&r.seq).copied().unwrap_or(r))
+                            .map(str::to_string),
+                        input: ph.inputs.get(&r.seq).map(|input| self.record(*input)),
                     },
                 ));
                 let line = match outcome {
@@ -140,6 +166,47 @@ impl Writer<'_> {
                     },
                 };
                 timed.push((line.at_us().unwrap_or(0), RANK_OUTCOME, line));
+            }
+        }
+    }
+
+    /// Each transaction the application began and ended, in order, then each fenced instance. A
+    /// transaction the coordinator alone decided has no end line: the final logs' `aborted`
+    /// offsets tell.
+    fn transactions(&self, timed: &mut Vec<(u64, u8, Line)>) {
+        for (p, ph) in self.result.history.producers.iter().enumerate() {
+            let producer = &self.scenario.producers[p].id;
+            for t in &ph.txns {
+                let begin = Line::TxnBegin {
+                    at_us: t.begun_at.as_us(),
+                    producer: producer.clone(),
+                    first: u64::from(t.first),
+                };
+                timed.push((t.begun_at.as_us(), RANK_TXN, begin));
+                let (Some(at), Some(outcome)) = (
+                    t.ended_at,
+                    match t.outcome {
+                        TxnOutcome::Committed => Some(TxnEndOutcome::Committed),
+                        TxnOutcome::Aborted => Some(TxnEndOutcome::Aborted),
+                        TxnOutcome::Open => None,
+                    },
+                ) else {
+                    continue;
+                };
+                let end = Line::TxnEnd {
+                    at_us: at.as_us(),
+                    producer: producer.clone(),
+                    records: u64::from(t.records),
+                    outcome: outcome.name().to_string(),
+                };
+                timed.push((at.as_us(), RANK_TXN, end));
+            }
+            for at in &ph.fenced {
+                let line = Line::Fenced {
+                    at_us: at.as_us(),
+                    producer: producer.clone(),
+                };
+                timed.push((at.as_us(), RANK_TXN, line));
             }
         }
     }

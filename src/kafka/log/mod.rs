@@ -177,8 +177,14 @@ impl PartitionLog {
 
     /// A log as a reader saw it at the end of a recorded run (a history file): each record at its
     /// offset, in offset order (gaps stand for records that are no workload's), the high
-    /// watermark, and the log end offset (at least the last offset plus one).
-    pub fn recorded(records: &[(u64, RecordId)], high_watermark: u64, log_end_offset: u64) -> PartitionLog {
+    /// watermark, the log end offset (at least the last offset plus one) and, if the reader
+    /// knows it, the last stable offset (a transaction still open from there).
+    pub fn recorded(
+        records: &[(u64, RecordId)],
+        high_watermark: u64,
+        log_end_offset: u64,
+        last_stable_offset: Option<u64>,
+    ) -> PartitionLog {
         let batch = |base_offset: u64, records: Arc<[RecordId]>| LogBatch {
             base_offset,
             leader_epoch: 0,
@@ -200,7 +206,9 @@ impl PartitionLog {
             epochs: Vec::new(),
             flushed: log_end_offset,
             checkpointed_hw: high_watermark,
-            txns: TxnIndex::default(),
+            txns: last_stable_offset
+                .filter(|lso| *lso < high_watermark)
+                .map_or_else(TxnIndex::default, TxnIndex::open_from),
         }
     }
 

@@ -62,6 +62,15 @@ impl TxnIndex {
         index
     }
 
+    /// The index of a recorded log whose last stable offset is `offset`: a transaction of a
+    /// producer the recording does not name is open from there.
+    pub fn open_from(offset: u64) -> TxnIndex {
+        TxnIndex {
+            ongoing: BTreeMap::from([(u64::MAX, offset)]),
+            ..TxnIndex::default()
+        }
+    }
+
     /// A batch was appended: a transactional batch opens its producer's transaction here if none
     /// is open; a marker closes it (`appendEndTxnMarker`: a marker with no open transaction is a
     /// transaction of just the marker).

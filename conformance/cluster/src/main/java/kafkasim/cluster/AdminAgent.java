@@ -57,6 +57,9 @@ final class AdminAgent {
         if (spec.path("offsets_topic").asBoolean(false)) {
             createOffsetsTopic();
         }
+        if (spec.path("transaction_state_topic").asBoolean(false)) {
+            createTransactionStateTopic();
+        }
         Agent.ready();
         Agent.awaitGo();
         long next = History.epochUs();
@@ -175,6 +178,34 @@ final class AdminAgent {
         throw new IllegalStateException("__consumer_offsets got no leaders in 120 s");
     }
 
+    /**
+     * Has the broker create `__transaction_state` before the run (the first FindCoordinator of
+     * type TRANSACTION does, TransactionCoordinator's lazy creation; describeTransactions sends
+     * one) and waits for every partition of it to have a leader, as kafkasim's cluster starts
+     * with it.
+     */
+    private void createTransactionStateTopic() throws Exception {
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (System.currentTimeMillis() < deadline) {
+            try {
+                admin.describeTransactions(List.of("kafkasim-warm-up")).all().get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // TRANSACTIONAL_ID_NOT_FOUND once the coordinator is up; before, not created yet.
+            }
+            try {
+                TopicDescription d = admin.describeTopics(List.of("__transaction_state"))
+                        .allTopicNames().get(5, TimeUnit.SECONDS).get("__transaction_state");
+                if (d.partitions().stream().allMatch(pi -> pi.leader() != null)) {
+                    return;
+                }
+            } catch (Exception e) {
+                // Not created yet.
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("__transaction_state got no leaders in 120 s");
+    }
+
     private Map<String, TopicDescription> describe() throws Exception {
         return admin.describeTopics(topics).allTopicNames().get(5, TimeUnit.SECONDS);
     }
@@ -265,7 +296,49 @@ final class AdminAgent {
             records.removeAll();
             n.remove("high_watermark");
             n.put("readable", false);
+            return n;
         }
+        readCommitted(n, p, tp, records);
         return n;
+    }
+
+    /**
+     * The same partition as a read_committed consumer reads it (FetchCollector drops the records
+     * of aborted transactions, KafkaConsumer#endOffsets is the last stable offset): the LSO, and
+     * the offsets below it that read_uncommitted returned and read_committed did not, the
+     * records of aborted transactions. Left out when that read fails.
+     */
+    private static void readCommitted(ObjectNode n, Properties p, TopicPartition tp, ArrayNode uncommitted) {
+        Properties q = new Properties();
+        q.putAll(p);
+        q.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        java.util.Set<Long> kept = new java.util.HashSet<>();
+        long lso;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(q)) {
+            c.assign(List.of(tp));
+            c.seekToBeginning(List.of(tp));
+            lso = c.endOffsets(List.of(tp), Duration.ofSeconds(5)).get(tp);
+            long deadline = System.currentTimeMillis() + 15_000;
+            while (c.position(tp, Duration.ofSeconds(5)) < lso) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("read_committed read stalled");
+                }
+                for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
+                    kept.add(r.offset());
+                }
+            }
+        } catch (Exception e) {
+            System.err.println("read_committed read of " + tp + " failed: " + e);
+            return;
+        }
+        n.put("last_stable_offset", lso);
+        ArrayNode aborted = History.array();
+        for (com.fasterxml.jackson.databind.JsonNode r : uncommitted) {
+            long offset = r.get(0).asLong();
+            if (offset < lso && !kept.contains(offset)) {
+                aborted.add(offset);
+            }
+        }
+        n.set("aborted", aborted);
     }
 }

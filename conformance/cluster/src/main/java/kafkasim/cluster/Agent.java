@@ -12,7 +12,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 
 /**
  * One client of a scenario, run by the driver (conformance/cluster/driver.py) in the client's own
- * network namespace: `Agent producer|consumer|admin '<spec json>'`. Commands arrive on stdin, one
+ * network namespace: `Agent producer|consumer|processor|admin '<spec json>'`. Commands arrive on stdin, one
  * per line (`go <epoch us>`, then role-specific ones); the history goes to stdout.
  */
 public final class Agent {
@@ -30,7 +30,7 @@ public final class Agent {
 
     public static void main(String[] args) throws Exception {
         if (args.length != 2) {
-            System.err.println("usage: Agent producer|consumer|admin '<spec json>'");
+            System.err.println("usage: Agent producer|consumer|processor|admin '<spec json>'");
             System.exit(2);
         }
         JsonNode spec = History.JSON.readTree(args[1]);
@@ -40,6 +40,7 @@ public final class Agent {
         switch (args[0]) {
             case "producer" -> new ProducerAgent(spec).run();
             case "consumer" -> new ConsumerAgent(spec).run();
+            case "processor" -> new ProcessorAgent(spec).run();
             case "admin" -> new AdminAgent(spec).run();
             default -> {
                 System.err.println("unknown role " + args[0]);

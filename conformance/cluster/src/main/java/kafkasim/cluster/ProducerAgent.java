@@ -8,6 +8,11 @@ import java.util.Properties;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthorizationException;
+import org.apache.kafka.common.errors.OutOfOrderSequenceException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.UnsupportedVersionException;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -16,6 +21,15 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * A scenario's producer: `records` sends at `rate`, keys in turn, from `start`, as kafkasim's
  * workload does (`Rate::offset_of`: record i at i * per / count microseconds). Each send() is a
  * `send` line; its callback an `ack` or `fail` line.
+ *
+ * With `transactions` (and a `transactional.id`) the application calls initTransactions() when
+ * it starts, then beginTransaction(), `records` sends, and commitTransaction(), or
+ * abortTransaction() for every `abort_every`-th transaction; a last, shorter one commits what is
+ * left (kafkasim's `txn_client::run_transactions`). `txn_begin`/`txn_end` lines record each
+ * transaction the application began and ended. A fatal error (ProducerFencedException, ...)
+ * stops the application (a `fenced` line for a fencing); any other error of a transaction
+ * aborts it (KafkaProducer's javadoc: "abortable errors"). A restarted instance starts at
+ * `first_seq` and numbers its transactions on from `txns_begun`, as kafkasim's `Producer::resume`.
  */
 final class ProducerAgent {
     private final String id;
@@ -26,6 +40,12 @@ final class ProducerAgent {
     private final long ratePerUs;
     private final int valueBytes;
     private final long startUs;
+    private final long txnRecords;
+    private final long abortEvery;
+    private final long firstSeq;
+    private long txnsBegun;
+    private final boolean transactional;
+    private final String bootstrap;
     private final KafkaProducer<String, byte[]> producer;
 
     ProducerAgent(JsonNode spec) {
@@ -39,8 +59,15 @@ final class ProducerAgent {
         ratePerUs = spec.get("rate").get("per_us").asLong();
         valueBytes = spec.get("value_bytes").asInt();
         startUs = spec.get("start_us").asLong();
+        JsonNode txns = spec.path("transactions");
+        txnRecords = txns.isObject() ? txns.get("records").asLong() : 0;
+        abortEvery = txns.isObject() ? txns.path("abort_every").asLong(0) : 0;
+        firstSeq = spec.path("first_seq").asLong(0);
+        txnsBegun = spec.path("txns_begun").asLong(0);
+        transactional = spec.get("config").hasNonNull(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
         Properties p = Agent.properties(spec.get("config"));
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, spec.get("bootstrap").asText());
+        bootstrap = spec.get("bootstrap").asText();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         p.put(ProducerConfig.CLIENT_ID_CONFIG, id);
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
@@ -53,9 +80,13 @@ final class ProducerAgent {
         warmUp();
         Agent.ready();
         long start = Agent.awaitGo();
-        for (long i = 0; i < records; i++) {
-            Agent.sleepUntil(start + startUs + offsetOf(i));
-            send(i);
+        if (txnRecords > 0) {
+            runTransactions(start);
+        } else {
+            for (long i = firstSeq; i < records; i++) {
+                Agent.sleepUntil(start + startUs + offsetOf(i));
+                send(i);
+            }
         }
         // Wait for the driver's `stop` (it halts the process): callbacks keep coming until then.
         while (true) {
@@ -63,14 +94,128 @@ final class ProducerAgent {
         }
     }
 
-    private void warmUp() {
-        for (org.apache.kafka.common.PartitionInfo pi : producer.partitionsFor(Agent.WARM_UP_TOPIC)) {
+    /** The workload in transactions; returns when it is done or the application stopped. */
+    private void runTransactions(long start) throws InterruptedException {
+        long seq = firstSeq;
+        if (seq >= records) {
+            return;
+        }
+        // kafkasim's producer calls initTransactions() when it starts (the run's start, or its
+        // restart), before its workload's first record is due.
+        Agent.sleepUntil(start);
+        try {
+            producer.initTransactions();
+        } catch (KafkaException e) {
+            stopped(id, e);
+            return;
+        }
+        while (seq < records) {
+            long first = seq;
+            long size = Math.min(txnRecords, records - seq);
+            txnsBegun++;
+            boolean commit = size < txnRecords || abortEvery == 0 || txnsBegun % abortEvery != 0;
             try {
-                producer.send(new ProducerRecord<>(Agent.WARM_UP_TOPIC, pi.partition(), null, new byte[valueBytes]))
+                producer.beginTransaction();
+                History.emit(txnLine("txn_begin", first));
+                while (seq < first + size) {
+                    Agent.sleepUntil(start + startUs + offsetOf(seq));
+                    KafkaException refused = send(seq);
+                    seq++;
+                    if (refused != null) {
+                        throw refused;
+                    }
+                }
+                if (commit) {
+                    producer.commitTransaction();
+                } else {
+                    producer.abortTransaction();
+                }
+                History.emit(txnEnd(seq - first, commit));
+            } catch (KafkaException e) {
+                if (fatal(e)) {
+                    stopped(id, e);
+                    return;
+                }
+                // An abortable error: the application aborts the transaction and begins the
+                // next one with the next record (KafkaProducer#commitTransaction's javadoc;
+                // kafkasim's `run_transactions` in AbortableError).
+                try {
+                    producer.abortTransaction();
+                    History.emit(txnEnd(seq - first, false));
+                } catch (KafkaException again) {
+                    stopped(id, again);
+                    return;
+                }
+            }
+        }
+    }
+
+    /**
+     * The errors after which a transactional producer can only be closed (KafkaProducer
+     * #commitTransaction's javadoc; TransactionManager#handleFailedBatch's fatal errors), also
+     * when send() wraps them ("Cannot execute transactional method because we are in an error
+     * state").
+     */
+    static boolean fatal(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ProducerFencedException || t instanceof OutOfOrderSequenceException
+                    || t instanceof AuthorizationException || t instanceof UnsupportedVersionException
+                    || t instanceof org.apache.kafka.common.errors.InvalidPidMappingException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The application stops after a fatal error; a fencing (PRODUCER_FENCED) is a `fenced` line. */
+    static void stopped(String id, Throwable e) {
+        System.err.println(id + " stops: " + e);
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ProducerFencedException) {
+                ObjectNode n = History.line("fenced");
+                n.put("producer", id);
+                History.emit(n);
+                return;
+            }
+        }
+    }
+
+    private ObjectNode txnLine(String type, long first) {
+        ObjectNode n = History.line(type);
+        n.put("producer", id);
+        n.put("first", first);
+        return n;
+    }
+
+    private ObjectNode txnEnd(long handed, boolean commit) {
+        ObjectNode n = History.line("txn_end");
+        n.put("producer", id);
+        n.put("records", handed);
+        n.put("outcome", commit ? "committed" : "aborted");
+        return n;
+    }
+
+    private void warmUp() {
+        // A transactional producer cannot send outside a transaction, and a transaction would
+        // bump its epoch: a plain producer of this JVM loads the classes instead.
+        KafkaProducer<String, byte[]> warm = producer;
+        if (transactional) {
+            Properties p = new Properties();
+            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+            p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+            p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+            warm = new KafkaProducer<>(p);
+        }
+        for (org.apache.kafka.common.PartitionInfo pi : warm.partitionsFor(Agent.WARM_UP_TOPIC)) {
+            try {
+                warm.send(new ProducerRecord<>(Agent.WARM_UP_TOPIC, pi.partition(), null, new byte[valueBytes]))
                         .get();
             } catch (java.util.concurrent.ExecutionException | InterruptedException e) {
                 throw new IllegalStateException("warm-up send failed", e);
             }
+        }
+        if (warm != producer) {
+            warm.close();
         }
     }
 
@@ -93,6 +238,9 @@ final class ProducerAgent {
                 && message.contains("has passed since batch creation")) {
             return "TimeoutException(delivery.timeout.ms)";
         }
+        if (e instanceof org.apache.kafka.common.errors.TransactionAbortedException) {
+            return "TransactionAbortedException";
+        }
         if (e instanceof org.apache.kafka.common.errors.RecordTooLargeException
                 && !message.contains("The request included a message larger")) {
             return "RecordTooLargeException";
@@ -108,7 +256,8 @@ final class ProducerAgent {
                 .longValueExact();
     }
 
-    private void send(long seq) {
+    /** Sends record `seq`; returns the exception send() threw (null when it took the record). */
+    private KafkaException send(long seq) {
         String key = keys.isEmpty() ? null : keys.get((int) (seq % keys.size()));
         ObjectNode sent = History.line("send");
         sent.put("producer", id);
@@ -121,7 +270,8 @@ final class ProducerAgent {
             sent.put("key", key);
         }
         History.emit(sent);
-        producer.send(new ProducerRecord<>(topic, key, History.value(id, seq, valueBytes)), (md, e) -> {
+        try {
+            producer.send(new ProducerRecord<>(topic, key, History.value(id, seq, valueBytes)), (md, e) -> {
             ObjectNode done = History.line(e == null ? "ack" : "fail");
             done.put("producer", id);
             done.put("seq", seq);
@@ -137,5 +287,16 @@ final class ProducerAgent {
             }
             History.emit(done);
         });
+        } catch (KafkaException e) {
+            // send() throws once the transaction is in an error state (TransactionManager
+            // #maybeFailWithError): the record never went into a batch.
+            ObjectNode failed = History.line("fail");
+            failed.put("producer", id);
+            failed.put("seq", seq);
+            failed.put("error", errorName(e.getCause() instanceof Exception c ? c : e));
+            History.emit(failed);
+            return e;
+        }
+        return null;
     }
 }
