@@ -320,7 +320,8 @@ impl Broker {
             }
             FetchKind::Replica(req) => {
                 let (responses, bytes, urgent) = self.read_replica_fetch(req);
-                (force || urgent || bytes >= req.min_bytes.max(1)).then_some(ResponseBody::ReplicaFetch(responses))
+                (force || urgent || bytes >= req.min_bytes.max(1))
+                    .then_some(ResponseBody::ReplicaFetch(responses))
             }
         };
         let Some(body) = body else {
