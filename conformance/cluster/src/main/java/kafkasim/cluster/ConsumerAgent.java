@@ -1,16 +1,11 @@
 package kafkasim.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -26,8 +21,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * coordinator accepts is recorded by {@link CommitRecorder}.
  */
 final class ConsumerAgent {
-    private static final Comparator<TopicPartition> ORDER =
-            Comparator.comparing(TopicPartition::topic).thenComparing(TopicPartition::partition);
     private final String id;
     private final String group;
     private final List<String> topics = new ArrayList<>();
@@ -71,7 +64,7 @@ final class ConsumerAgent {
             Agent.sleepUntil(start + startUs);
         }
         if (group != null) {
-            consumer.subscribe(topics, new Listener());
+            consumer.subscribe(topics, new GroupMember(id, group, consumer));
         } else {
             List<TopicPartition> all = new ArrayList<>();
             for (String t : topics) {
@@ -79,7 +72,7 @@ final class ConsumerAgent {
                     all.add(new TopicPartition(t, pi.partition()));
                 }
             }
-            all.sort(ORDER);
+            all.sort(GroupMember.ORDER);
             consumer.assign(all);
         }
         while (true) {
@@ -94,7 +87,7 @@ final class ConsumerAgent {
             }
             ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(50));
             for (ConsumerRecord<String, byte[]> r : records) {
-                History.emit(recordLine("consume", r));
+                History.emit(GroupMember.recordLine(id, "consume", r));
             }
             if (!records.isEmpty() && commit.equals("BeforeProcessing")) {
                 consumer.commitSync();
@@ -103,55 +96,11 @@ final class ConsumerAgent {
                 if (processingUs > 0) {
                     Thread.sleep(processingUs / 1000, (int) (processingUs % 1000) * 1000);
                 }
-                History.emit(recordLine("process", r));
+                History.emit(GroupMember.recordLine(id, "process", r));
             }
             if (!records.isEmpty() && commit.equals("AfterProcessing")) {
                 consumer.commitSync();
             }
-        }
-    }
-
-    private ObjectNode recordLine(String type, ConsumerRecord<String, byte[]> r) {
-        ObjectNode n = History.line(type);
-        n.put("consumer", id);
-        n.put("topic", r.topic());
-        n.put("partition", r.partition());
-        n.put("offset", r.offset());
-        History.putRecordId(n, r.value());
-        return n;
-    }
-
-    private static ArrayNode partitions(Collection<TopicPartition> tps) {
-        ArrayNode a = History.array();
-        tps.stream().sorted(ORDER).forEach(tp -> a.add(History.array().add(tp.topic()).add(tp.partition())));
-        return a;
-    }
-
-    private final class Listener implements ConsumerRebalanceListener {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
-            if (revoked.isEmpty()) {
-                return;
-            }
-            ObjectNode n = History.line("revoke");
-            n.put("consumer", id);
-            n.set("partitions", partitions(revoked));
-            History.emit(n);
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> added) {
-            ObjectNode n = History.line("assignment");
-            n.put("group", group);
-            n.put("consumer", id);
-            n.put("generation", consumer.groupMetadata().generationId());
-            n.set("partitions", partitions(consumer.assignment()));
-            History.emit(n);
-        }
-
-        @Override
-        public void onPartitionsLost(Collection<TopicPartition> lost) {
-            onPartitionsRevoked(lost);
         }
     }
 }

@@ -1,12 +1,9 @@
 package kafkasim.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -15,7 +12,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -45,8 +41,6 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * instead. As kafkasim's processor (src/kafka/producer/processor.rs).
  */
 final class ProcessorAgent {
-    private static final Comparator<TopicPartition> ORDER =
-            Comparator.comparing(TopicPartition::topic).thenComparing(TopicPartition::partition);
     private final String id;
     private final String group;
     private final List<String> topics = new ArrayList<>();
@@ -102,14 +96,14 @@ final class ProcessorAgent {
             }
         }
         Agent.sleepUntil(start + startUs);
-        consumer.subscribe(topics, new Listener());
+        consumer.subscribe(topics, new GroupMember(id, group, consumer));
         while (true) {
             ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(50));
             if (records.isEmpty()) {
                 continue;
             }
             for (ConsumerRecord<String, byte[]> r : records) {
-                History.emit(recordLine("consume", r));
+                History.emit(GroupMember.recordLine(id, "consume", r));
             }
             boolean ok = transactional ? transactionalBatch(records) : atLeastOnceBatch(records);
             if (!ok) {
@@ -135,7 +129,7 @@ final class ProcessorAgent {
                 }
                 send(r, null);
             }
-            Map<TopicPartition, OffsetAndMetadata> offsets = new TreeMap<>(ORDER);
+            Map<TopicPartition, OffsetAndMetadata> offsets = new TreeMap<>(GroupMember.ORDER);
             for (TopicPartition tp : records.partitions()) {
                 offsets.put(tp, new OffsetAndMetadata(consumer.position(tp)));
             }
@@ -195,7 +189,7 @@ final class ProcessorAgent {
         if (processingUs > 0) {
             Thread.sleep(processingUs / 1000, (int) (processingUs % 1000) * 1000);
         }
-        History.emit(recordLine("process", r));
+        History.emit(GroupMember.recordLine(id, "process", r));
     }
 
     /** The output of `input`: a `send` line naming the input, then its `ack` or `fail`. */
@@ -272,50 +266,6 @@ final class ProcessorAgent {
     private static void idle() throws InterruptedException {
         while (true) {
             Agent.command();
-        }
-    }
-
-    private ObjectNode recordLine(String type, ConsumerRecord<String, byte[]> r) {
-        ObjectNode n = History.line(type);
-        n.put("consumer", id);
-        n.put("topic", r.topic());
-        n.put("partition", r.partition());
-        n.put("offset", r.offset());
-        History.putRecordId(n, r.value());
-        return n;
-    }
-
-    private static ArrayNode partitions(Collection<TopicPartition> tps) {
-        ArrayNode a = History.array();
-        tps.stream().sorted(ORDER).forEach(tp -> a.add(History.array().add(tp.topic()).add(tp.partition())));
-        return a;
-    }
-
-    private final class Listener implements ConsumerRebalanceListener {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
-            if (revoked.isEmpty()) {
-                return;
-            }
-            ObjectNode n = History.line("revoke");
-            n.put("consumer", id);
-            n.set("partitions", partitions(revoked));
-            History.emit(n);
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> added) {
-            ObjectNode n = History.line("assignment");
-            n.put("group", group);
-            n.put("consumer", id);
-            n.put("generation", consumer.groupMetadata().generationId());
-            n.set("partitions", partitions(consumer.assignment()));
-            History.emit(n);
-        }
-
-        @Override
-        public void onPartitionsLost(Collection<TopicPartition> lost) {
-            onPartitionsRevoked(lost);
         }
     }
 }
