@@ -219,11 +219,8 @@ impl Producer {
             Some((correlation, ResponseBody::InitProducerId(result))) => {
                 self.on_init_producer_id(broker, correlation, result, now, out)
             }
-            Some((correlation, ResponseBody::Txn(body))) => {
-                self.on_txn_response(broker, correlation, body, now, out)
-            }
-            Some((correlation, ResponseBody::Group(body))) => {
-                self.on_txn_group_response(broker, correlation, body, now, out)
+            Some((correlation, body @ (ResponseBody::Txn(_) | ResponseBody::Group(_)))) => {
+                self.on_txn_answer(broker, correlation, body, now, out)
             }
             Some((_, ResponseBody::Metadata(md))) => {
                 let changed = self.metadata.on_response(now, md);

@@ -5,7 +5,7 @@
 use super::Producer;
 use super::transactions::{ClientState, Next, Outcome};
 use crate::kafka::group::messages::GroupResponse;
-use crate::kafka::protocol::{BrokerId, ErrorCode, Message, RequestBody};
+use crate::kafka::protocol::{BrokerId, ErrorCode, Message, RequestBody, ResponseBody};
 use crate::kafka::txn::messages::TxnResponse;
 use crate::sim::{Out, SimTime};
 use crate::trace::{Event, TxnStep};
@@ -104,63 +104,35 @@ impl Producer {
         self.net.least_loaded(&candidates, now, out)
     }
 
-    /// An answer to a group request of `sendOffsetsToTransaction`.
-    pub(super) fn on_txn_group_response(
-        &mut self,
-        broker: BrokerId,
-        correlation: u32,
-        body: GroupResponse,
-        now: SimTime,
-        out: &mut Out<Message, Event>,
-    ) {
-        let Some(t) = self.txn.as_mut() else {
-            return;
-        };
-        if !t.is_ours(broker, correlation) {
-            return;
-        }
-        let outcome = match body {
-            GroupResponse::FindCoordinator(r) => {
-                t.on_group_coordinator(now, r);
-                Outcome::Nothing
-            }
-            GroupResponse::TxnOffsetCommit(r) => t.on_txn_offsets(now, r),
-            _ => Outcome::Nothing,
-        };
-        self.on_txn_outcome(outcome, now, out);
-    }
-
     fn txn_in_flight(&self) -> bool {
         self.txn
             .as_ref()
-            .is_some_and(|t| matches!(t.state(), ClientState::Initializing) || self.net_in_flight_txn())
+            .is_some_and(|t| t.state() == ClientState::Initializing || t.has_in_flight())
     }
 
-    fn net_in_flight_txn(&self) -> bool {
-        self.txn.as_ref().is_some_and(|t| t.has_in_flight())
-    }
-
-    /// An answer to a transaction request.
-    pub(super) fn on_txn_response(
+    /// An answer to a transaction request, or to a group request of `sendOffsetsToTransaction`.
+    pub(super) fn on_txn_answer(
         &mut self,
         broker: BrokerId,
         correlation: u32,
-        body: TxnResponse,
+        body: ResponseBody,
         now: SimTime,
         out: &mut Out<Message, Event>,
     ) {
-        let Some(t) = self.txn.as_mut() else {
+        let Some(t) = self.txn.as_mut().filter(|t| t.is_ours(broker, correlation)) else {
             return;
         };
-        if !t.is_ours(broker, correlation) {
-            return;
-        }
         let outcome = match body {
-            TxnResponse::FindCoordinator(r) => t.on_coordinator(now, r),
-            TxnResponse::InitProducerId(r) => t.on_init(now, r),
-            TxnResponse::AddPartitions(r) => t.on_added(now, r),
-            TxnResponse::EndTxn(r) => t.on_ended(now, r),
-            TxnResponse::WriteMarkers(_) => Outcome::Nothing,
+            ResponseBody::Txn(TxnResponse::FindCoordinator(r)) => t.on_coordinator(now, r),
+            ResponseBody::Txn(TxnResponse::InitProducerId(r)) => t.on_init(now, r),
+            ResponseBody::Txn(TxnResponse::AddPartitions(r)) => t.on_added(now, r),
+            ResponseBody::Txn(TxnResponse::EndTxn(r)) => t.on_ended(now, r),
+            ResponseBody::Group(GroupResponse::FindCoordinator(r)) => {
+                t.on_group_coordinator(now, r);
+                Outcome::Nothing
+            }
+            ResponseBody::Group(GroupResponse::TxnOffsetCommit(r)) => t.on_txn_offsets(now, r),
+            _ => Outcome::Nothing,
         };
         self.on_txn_outcome(outcome, now, out);
     }
