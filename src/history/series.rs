@@ -155,6 +155,9 @@ pub struct Series {
     /// Each replica's high watermark over time, by (partition, broker): a leader's as it
     /// advances, a follower's as it learns it from fetch responses.
     pub high_watermark: BTreeMap<(Tp, BrokerId), Vec<(SimTime, u64)>>,
+    /// Each partition's high watermark over time, as its leader (whichever it is) moves it:
+    /// what `read_uncommitted` consumers read up to and what their lag counts to.
+    pub partition_high_watermark: BTreeMap<Tp, Vec<(SimTime, u64)>>,
     /// Each partition's last stable offset over time, as its leader (whichever it is) moves it
     /// with its high watermark: what `read_committed` consumers read up to.
     pub last_stable_offset: BTreeMap<Tp, Vec<(SimTime, u64)>>,
@@ -207,6 +210,8 @@ impl Series {
                 if leads(tp) {
                     let hw = self.high_watermark.entry((*tp, broker)).or_default();
                     push_point(hw, now, *high_watermark);
+                    let hw = self.partition_high_watermark.entry(*tp).or_default();
+                    push_point(hw, now, *high_watermark);
                 }
             }
             Event::Replicated { tp, log_end, .. } => {
@@ -221,6 +226,8 @@ impl Series {
                 last_stable_offset,
             } if leads(tp) => {
                 let hw = self.high_watermark.entry((*tp, broker)).or_default();
+                push_point(hw, now, *high_watermark);
+                let hw = self.partition_high_watermark.entry(*tp).or_default();
                 push_point(hw, now, *high_watermark);
                 let lso = self.last_stable_offset.entry(*tp).or_default();
                 push_point(lso, now, *last_stable_offset);

@@ -33,7 +33,10 @@ fn rows<'a>(g: &'a GroupView, result: &RunResult) -> Vec<Row<'a>> {
         .map(|tp| Row {
             tp,
             current: g.offsets.get(&tp).copied(),
-            log_end: result.logs.get(&tp).map_or(0, |l| l.log_end_offset()),
+            // The tool asks `ListOffsets(latest)` with the admin client's default
+            // READ_UNCOMMITTED isolation, which the broker answers with the high watermark
+            // (ConsumerGroupCommand.getLogEndOffsets, UnifiedLog.fetchOffsetByTimestamp).
+            log_end: result.logs.get(&tp).map_or(0, |l| l.high_watermark()),
             member: owner.get(&tp).copied(),
         })
         .collect()
@@ -113,7 +116,8 @@ pub fn describe_groups(result: &RunResult) -> String {
 }
 
 /// The summary's view: state, generation, coordinator, each member's partitions and the lag
-/// (to the log end offset, or to the last stable offset for a `read_committed` group).
+/// (to the high watermark, or to the last stable offset for a `read_committed` group, as the
+/// consumer's own `SubscriptionState.partitionLag` measures it).
 pub fn summary_groups(s: &mut String, scenario: &Scenario, result: &RunResult) {
     if result.groups.is_empty() {
         return;
@@ -126,7 +130,7 @@ pub fn summary_groups(s: &mut String, scenario: &Scenario, result: &RunResult) {
                 if committed {
                     l.last_stable_offset()
                 } else {
-                    l.log_end_offset()
+                    l.high_watermark()
                 }
             })
         };

@@ -1,7 +1,7 @@
 //! Consumer groups end to end: where the coordinator is, what happens when it dies, static
 //! members that restart, members that close, and `describe`'s `kafka-consumer-groups` view.
 
-use crate::support::{bundled_scenarios, kafkasim, run_traced};
+use crate::support::{bundled_scenarios, kafkasim, parse_scenario, run_text, run_traced};
 use kafkasim::history::ConsumedRecord;
 use kafkasim::kafka::group::assignor::Strategy;
 use kafkasim::kafka::group::coordinator::GroupState;
@@ -599,4 +599,47 @@ fn group_rebalance_cooperative_expectations_hold_on_the_real_clusters_history() 
         .filter_map(|l| l.split(r#""consumer":""#).nth(1)?.split('"').next())
         .collect();
     assert_eq!(by, ["c1", "c3"], "p1#173 (orders-4 offset 39), processed twice");
+}
+
+/// `kafka-consumer-groups --describe` takes LOG-END-OFFSET from `ListOffsets(latest)` asked
+/// read_uncommitted, which the broker answers with the high watermark
+/// (`ConsumerGroupCommand.getLogEndOffsets`, `UnifiedLog.fetchOffsetByTimestamp`): records
+/// above it are not readable yet and are not lag.
+#[test]
+fn describe_counts_lag_to_the_high_watermark_not_the_log_end() {
+    let s = parse_scenario(
+        "hw-lag.ron",
+        r#"Scenario(
+            name: "hw-lag",
+            description: "acks=1 writes that a cut-off follower, still in the ISR, never replicates",
+            seed: 1,
+            duration: "5s",
+            cluster: (brokers: 3, config: { "group.initial.rebalance.delay.ms": 0 }),
+            topics: [ (name: "orders", partitions: 1, replication_factor: 3) ],
+            producers: [ (id: "p1", config: { "acks": "1" },
+                          workload: (topic: "orders", records: 20, rate: "100/s", start: "2s")) ],
+            consumers: [ (id: "c1", group: "g1", topics: ["orders"],
+                          config: { "auto.offset.reset": "earliest", "auto.commit.interval.ms": 500 }) ],
+            faults: [ (at: "1s", fault: Partition(groups: [[Broker(2)],
+                                                            [Broker(1), Broker(3), Client("p1"), Client("c1")]])) ],
+        )"#,
+    );
+    let r = run_text(&s, None);
+    let log = r.logs.values().next().expect("one partition");
+    assert!(
+        log.high_watermark() < log.log_end_offset(),
+        "the scenario must leave unreplicated records (HW {}, LEO {})",
+        log.high_watermark(),
+        log.log_end_offset()
+    );
+    let out = kafkasim::report::describe_groups(&r);
+    let row: Vec<&str> = out
+        .lines()
+        .find(|l| l.starts_with("g1 "))
+        .expect("a row for g1")
+        .split_whitespace()
+        .collect();
+    assert_eq!(row[4], log.high_watermark().to_string(), "LOG-END-OFFSET is the HW: {out}");
+    let current: u64 = row[3].parse().expect("a committed offset");
+    assert_eq!(row[5], (log.high_watermark() - current).to_string(), "LAG counts to the HW: {out}");
 }

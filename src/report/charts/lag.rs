@@ -1,6 +1,7 @@
-//! Consumer lag per group: for each partition the group has committed an offset for, the log
-//! end offset minus the committed offset over time (what `kafka-consumer-groups --describe`
-//! shows as LAG, and the summary's `lag`), with the group's rebalances marked. A group whose
+//! Consumer lag per group: for each partition the group has committed an offset for, the high
+//! watermark minus the committed offset over time (what `kafka-consumer-groups --describe`
+//! shows as LAG: its LOG-END-OFFSET column is `ListOffsets(latest)` read_uncommitted, the high
+//! watermark; and the summary's `lag`), with the group's rebalances marked. A group whose
 //! consumers read `read_committed` lags behind the last stable offset instead, as a
 //! `read_committed` consumer measures its own lag (`SubscriptionState.partitionLag`).
 //!
@@ -26,7 +27,7 @@ const REBALANCE: RGBColor = RGBColor(110, 110, 110);
 #[derive(Clone, Debug)]
 pub struct LagChart {
     group: String,
-    /// Lag to the last stable offset (a `read_committed` group), not to the log end.
+    /// Lag to the last stable offset (a `read_committed` group), not to the high watermark.
     to_stable: bool,
     end: SimTime,
     /// ("orders-0", step points).
@@ -55,7 +56,7 @@ pub fn charts(
             } else {
                 None
             };
-            let chart = chart(result, g, ends);
+            let chart = chart(result, g, ends, &series.partition_high_watermark);
             if chart.partitions.is_empty() {
                 let why = format!("group {g} committed no offsets");
                 return Err((format!("lag-{}", file_safe(g)), why));
@@ -65,18 +66,13 @@ pub fn charts(
         .collect()
 }
 
-/// Each partition's log end offset over time: the end of the leader's last append.
-fn log_ends(result: &RunResult) -> BTreeMap<Tp, Vec<(SimTime, u64)>> {
-    let mut ends: BTreeMap<Tp, Vec<(SimTime, u64)>> = BTreeMap::new();
-    for a in &result.history.appends {
-        let end = a.base_offset + a.records.len() as u64;
-        ends.entry(a.tp).or_default().push((a.at, end));
-    }
-    ends
-}
-
-/// The chart of `group`: lag behind `stable` offsets if given, else behind the log ends.
-fn chart(result: &RunResult, group: &str, stable: Option<&BTreeMap<Tp, Vec<(SimTime, u64)>>>) -> LagChart {
+/// The chart of `group`: lag behind `stable` offsets if given, else behind the high watermarks.
+fn chart(
+    result: &RunResult,
+    group: &str,
+    stable: Option<&BTreeMap<Tp, Vec<(SimTime, u64)>>>,
+    high_watermarks: &BTreeMap<Tp, Vec<(SimTime, u64)>>,
+) -> LagChart {
     let mut commits: BTreeMap<Tp, Vec<(SimTime, u64)>> = BTreeMap::new();
     for c in result
         .history
@@ -86,13 +82,9 @@ fn chart(result: &RunResult, group: &str, stable: Option<&BTreeMap<Tp, Vec<(SimT
     {
         commits.entry(c.tp).or_default().push((c.at, c.offset));
     }
-    let log_ends_owned;
     let ends = match stable {
         Some(stable) => stable,
-        None => {
-            log_ends_owned = log_ends(result);
-            &log_ends_owned
-        }
+        None => high_watermarks,
     };
     let none = Vec::new();
     let partitions = commits
@@ -118,18 +110,18 @@ fn chart(result: &RunResult, group: &str, stable: Option<&BTreeMap<Tp, Vec<(SimT
     }
 }
 
-/// Log end minus committed offset at every change of either, from the first commit on.
+/// The end (high watermark or LSO) minus committed offset at every change of either, from the first commit on.
 /// Both lists are in time order.
-fn lag(committed: &[(SimTime, u64)], log_end: &[(SimTime, u64)]) -> Vec<(SimTime, u64)> {
+fn lag(committed: &[(SimTime, u64)], end_offsets: &[(SimTime, u64)]) -> Vec<(SimTime, u64)> {
     let Some(&(first, _)) = committed.first() else {
         return Vec::new();
     };
     let (mut c, mut e) = (0, 0);
     let (mut offset, mut end) = (0, 0);
     let mut out = Vec::new();
-    while c < committed.len() || e < log_end.len() {
+    while c < committed.len() || e < end_offsets.len() {
         let next_commit = committed.get(c).map(|x| x.0);
-        let next_end = log_end.get(e).map(|x| x.0);
+        let next_end = end_offsets.get(e).map(|x| x.0);
         let at = match (next_commit, next_end) {
             (Some(a), Some(b)) => a.min(b),
             (Some(a), None) => a,
@@ -139,7 +131,7 @@ fn lag(committed: &[(SimTime, u64)], log_end: &[(SimTime, u64)]) -> Vec<(SimTime
         while let Some(&(_, o)) = committed.get(c).filter(|x| x.0 == at) {
             (offset, c) = (o, c + 1);
         }
-        while let Some(&(_, o)) = log_end.get(e).filter(|x| x.0 == at) {
+        while let Some(&(_, o)) = end_offsets.get(e).filter(|x| x.0 == at) {
             (end, e) = (o, e + 1);
         }
         if at >= first {
