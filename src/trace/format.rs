@@ -694,7 +694,7 @@ fn json(e: &Event, n: &Names) -> Value {
             json!({"event": "send_failed", "record": n.record(*record), "error": error.name()})
         }
         Event::SendBlocked { record, waiting_for } => {
-            json!({"event": "send_blocked", "record": n.record(*record), "waiting_for": waiting_for})
+            json!({"event": "send_blocked", "record": n.record(*record), "waiting_for": waiting_for.to_string()})
         }
         Event::ProduceSent {
             broker,

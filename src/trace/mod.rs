@@ -59,8 +59,8 @@ pub enum Event {
     SendBlocked {
         /// The record being sent.
         record: RecordId,
-        /// "metadata" or "buffer.memory".
-        waiting_for: &'static str,
+        /// What it waits for.
+        waiting_for: SendWait,
     },
     /// A produce request left the producer.
     ProduceSent {
@@ -596,4 +596,23 @@ pub struct Stamped {
     pub node: NodeId,
     /// What.
     pub event: Event,
+}
+
+/// What a blocked `send()` waits for (`KafkaProducer.doSend`: `waitOnMetadata`, then
+/// `RecordAccumulator.append` waiting on the `BufferPool`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendWait {
+    /// The topic's metadata (its partition count).
+    Metadata,
+    /// Room in `buffer.memory`.
+    BufferMemory,
+}
+
+impl std::fmt::Display for SendWait {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SendWait::Metadata => "metadata",
+            SendWait::BufferMemory => "buffer.memory",
+        })
+    }
 }

@@ -20,7 +20,7 @@ use super::record::{RecordId, Tp, record_upper_bound_bytes};
 use crate::scenario::units::RateCursor;
 use crate::scenario::{ProducerConfig, Workload};
 use crate::sim::{NodeId, Out, SimRng, SimTime};
-use crate::trace::Event;
+use crate::trace::{Event, SendWait};
 use accumulator::{Accumulator, AppendOutcome};
 use idempotence::Idempotence;
 use partitioner::{StickyPartitioner, murmur2, to_positive};
@@ -30,7 +30,7 @@ use transactions::TransactionManager;
 /// What the application thread is blocked on inside `send()`.
 #[derive(Clone, Copy, Debug)]
 struct Blocked {
-    on: &'static str,
+    on: SendWait,
     deadline: SimTime,
 }
 
@@ -370,12 +370,12 @@ impl Producer {
         input: Option<RecordId>,
         now: SimTime,
         out: &mut Out<Message, Event>,
-    ) -> Result<(), &'static str> {
+    ) -> Result<(), SendWait> {
         let topic = self.workload.topic as u32;
         let partitions = self.metadata.current().partition_count(topic);
         if partitions == 0 {
             self.metadata.request_update();
-            return Err("metadata");
+            return Err(SendWait::Metadata);
         }
         let key_index = (!self.keys.is_empty()).then_some(self.key_cursor);
         let key_len = key_index.map(|i| self.keys[i].len);
@@ -408,7 +408,7 @@ impl Producer {
         };
         let tp = Tp { topic, partition };
         match self.acc.append(tp, record, key_len, value, now) {
-            AppendOutcome::NeedMemory => Err("buffer.memory"),
+            AppendOutcome::NeedMemory => Err(SendWait::BufferMemory),
             AppendOutcome::Appended {
                 batch_id,
                 appended_bytes,

@@ -8,7 +8,7 @@ use crate::kafka::protocol::{
 };
 use crate::kafka::record::ProducerIdentity;
 use crate::sim::{Out, SimTime};
-use crate::trace::Event;
+use crate::trace::{Event, SendWait};
 
 impl Producer {
     /// One pass of `Sender.sendProducerData`.
@@ -39,7 +39,7 @@ impl Producer {
                 records: batch.wire_records(),
             });
         }
-        let exhausted = self.blocked.is_some_and(|b| b.on == "buffer.memory");
+        let exhausted = self.blocked.is_some_and(|b| b.on == SendWait::BufferMemory);
         let max_in_flight = self.cfg.max_in_flight as usize;
         // Kafka's sender thread loops with a zero poll timeout while nodes are ready: each pass
         // checks readiness again, then sends at most one request per ready node.
