@@ -3,7 +3,7 @@
 
 use super::group::messages::{GroupRequest, GroupResponse};
 use super::log::{AbortedTxn, TxnMarker};
-use super::record::{BatchSequence, ProducerIdentity, RecordId, Tp};
+use super::record::{BatchSequence, ProducerIdentity, RecordId, Timestamps, Tp};
 use super::txn::messages::{TxnRequest, TxnResponse};
 use std::fmt;
 use std::sync::Arc;
@@ -304,6 +304,8 @@ pub struct WireBatch {
     pub batch_id: u64,
     /// The records, shared with the producer's copy.
     pub records: Arc<[RecordId]>,
+    /// Their timestamps (`CreateTime`).
+    pub timestamps: Timestamps,
     /// Size on the wire.
     pub bytes: u32,
     /// The idempotent producer's header fields (`None`: not idempotent).
@@ -447,6 +449,9 @@ pub struct ReplicaData {
     pub diverging: Option<(u32, u64)>,
     /// The leader's log end offset.
     pub leader_log_end: u64,
+    /// The leader's log start offset (`FetchResponse` `logStartOffset`): a follower moves its
+    /// own up to it; a follower whose fetch offset is below it starts again there.
+    pub log_start_offset: u64,
 }
 
 /// One partition's answer to a follower.
