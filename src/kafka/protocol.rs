@@ -408,6 +408,14 @@ pub enum OffsetSpec {
     Latest,
     /// `-1` with `isolation.level=read_committed`: the last stable offset.
     LatestStable,
+    /// A timestamp (`offsetsForTimes`): the earliest offset whose record's timestamp is at
+    /// least `ms`, below the high watermark (the last stable offset when `read_committed`).
+    Timestamp {
+        /// The timestamp, in ms.
+        ms: u64,
+        /// `isolation.level=read_committed`.
+        read_committed: bool,
+    },
 }
 
 /// One partition in a follower's fetch.
@@ -511,8 +519,9 @@ pub enum ResponseBody {
     Fetch(Vec<FetchPartitionResponse>),
     /// To `Metadata`.
     Metadata(Arc<ClusterMetadata>),
-    /// To `ListOffsets`.
-    ListOffsets(Vec<(Tp, Result<u64, ErrorCode>)>),
+    /// To `ListOffsets`: per partition the offset, `None` where a timestamp lookup found no
+    /// record (Kafka answers offset -1), or the error.
+    ListOffsets(Vec<(Tp, Result<Option<u64>, ErrorCode>)>),
     /// To a follower's `Fetch`.
     ReplicaFetch(Vec<ReplicaFetchPartitionResponse>),
     /// To `InitProducerId`.

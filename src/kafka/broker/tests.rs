@@ -287,7 +287,7 @@ fn list_offsets_gives_the_log_start_or_the_high_watermark() {
             _ => None,
         })
         .collect();
-    assert_eq!(got, vec![Ok(0), Ok(4)]);
+    assert_eq!(got, vec![Ok(Some(0)), Ok(Some(4))]);
 }
 
 #[test]

@@ -677,6 +677,29 @@ impl PartitionLog {
         self.records().take_while(move |(o, _)| *o < hw)
     }
 
+    /// `UnifiedLog.fetchOffsetByTimestamp` for a timestamp: the first segment whose largest
+    /// timestamp is at least `ms`, in it the first batch whose largest is, in that batch the
+    /// first record at or above the log start offset whose timestamp is (`searchOffsetInLocalLog`,
+    /// `LogSegment.findOffsetByTimestamp`, `FileRecords.searchForTimestamp`: control batches
+    /// count). `None` when no record is that recent.
+    pub fn offset_for_timestamp(&self, ms: u64) -> Option<u64> {
+        let start = self.log_start_offset;
+        let segment = self
+            .segments
+            .iter()
+            .find(|s| s.largest_timestamp_ms().is_some_and(|t| t >= ms))?;
+        segment
+            .batches()
+            .iter()
+            .filter(|b| b.timestamps.max_ms() >= ms)
+            .find_map(|b| {
+                (0..b.records.len())
+                    .map(|i| (b.base_offset + i as u64, b.timestamps.of(i)))
+                    .find(|(o, t)| *t >= ms && *o >= start)
+                    .map(|(o, _)| o)
+            })
+    }
+
     /// The record at `offset`, if the log holds one there (at or above the log start offset).
     pub fn record_at(&self, offset: u64) -> Option<RecordId> {
         if offset < self.log_start_offset {

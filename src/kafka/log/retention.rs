@@ -179,3 +179,162 @@ impl PartitionLog {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::log::LogConfig;
+    use crate::kafka::record::{RecordId, Timestamps};
+    use std::sync::Arc;
+
+    /// Segments of 2 batches of 100 bytes (segment.bytes 200), one record each, the record at
+    /// offset `i` stamped `1000 * i` ms.
+    fn log(retention_ms: Option<u64>, retention_bytes: Option<u64>, batches: u64) -> PartitionLog {
+        let mut log = PartitionLog::new(LogConfig {
+            segment_bytes: 200,
+            retention_ms,
+            retention_bytes,
+            ..LogConfig::default()
+        });
+        for i in 0..batches {
+            let records: Arc<[RecordId]> = Arc::new([RecordId {
+                producer: 0,
+                seq: i as u32,
+            }]);
+            log.append_data(records, 100, 0, None, false, Timestamps::at(1000 * i, 1), 0);
+        }
+        log
+    }
+
+    fn bases(log: &PartitionLog) -> Vec<u64> {
+        log.segments().iter().map(LogSegment::base_offset).collect()
+    }
+
+    /// `deleteRetentionSizeBreachedSegments`: `diff = size - retention.bytes`; the oldest
+    /// segments go while each fits in what is left of `diff`.
+    #[test]
+    fn retention_bytes_deletes_the_oldest_segments_that_fit_in_the_excess() {
+        let mut log = log(None, Some(250), 5);
+        log.set_high_watermark(5);
+        assert_eq!(bases(&log), [0, 2, 4]);
+        let deleted = log.delete_old_segments(0);
+        assert_eq!(deleted.len(), 1);
+        assert_eq!(deleted[0].reason, DeletionReason::RetentionBytes);
+        assert_eq!(
+            deleted[0].base_offsets,
+            [0],
+            "500 - 250 = 250: one segment of 200 fits"
+        );
+        assert_eq!(
+            (deleted[0].log_start_offset_before, log.log_start_offset()),
+            (0, 2)
+        );
+        assert_eq!(bases(&log), [2, 4]);
+        assert_eq!(log.record_at(1), None, "below the log start offset");
+        assert!(
+            log.delete_old_segments(0).is_empty(),
+            "300 - 250 = 50: nothing fits"
+        );
+    }
+
+    /// `deletableSegments`: a segment goes only if its upper bound (the next segment's base
+    /// offset, the log end for the active one) is at most the high watermark.
+    #[test]
+    fn retention_never_deletes_at_or_above_the_high_watermark() {
+        let mut log = log(None, Some(0), 5);
+        log.set_high_watermark(3);
+        let deleted = log.delete_old_segments(0);
+        assert_eq!(deleted[0].base_offsets, [0], "segment 2..4 ends above the HW");
+        assert_eq!(log.log_start_offset(), 2);
+    }
+
+    /// Kafka 4.0.1 deletes the active segment too when it qualifies and the HW is at the log end
+    /// (`deletableSegments` only spares a final *empty* segment; `deleteSegments` rolls a new
+    /// empty active segment first): the log start offset moves to the log end.
+    #[test]
+    fn retention_ms_deletes_the_active_segment_once_everything_is_old_and_replicated() {
+        let mut log = log(Some(10_000), None, 5);
+        log.set_high_watermark(5);
+        let deleted = log.delete_old_segments(14_001);
+        assert_eq!(deleted[0].reason, DeletionReason::RetentionMs);
+        assert_eq!(
+            deleted[0].base_offsets,
+            [0, 2, 4],
+            "newest record at 4 s, now 14.001 s"
+        );
+        let rolled = deleted[0].rolled.expect("a new active segment first");
+        assert_eq!((rolled.closed_base_offset, rolled.base_offset), (4, 5));
+        assert_eq!(bases(&log), [5]);
+        assert_eq!(
+            (log.log_start_offset(), log.log_end_offset(), log.size_bytes()),
+            (5, 5, 0)
+        );
+        assert!(
+            log.delete_old_segments(100_000).is_empty(),
+            "an empty active segment stays"
+        );
+    }
+
+    /// `startMs - segment.largestTimestamp > retentionMs`: strictly older.
+    #[test]
+    fn retention_ms_compares_the_largest_timestamp_strictly() {
+        let mut log = log(Some(10_000), None, 5);
+        log.set_high_watermark(5);
+        assert!(
+            log.delete_old_segments(11_000).is_empty(),
+            "segment 0..2 ends at 1 s: 10 s old"
+        );
+        let deleted = log.delete_old_segments(11_001);
+        assert_eq!(deleted[0].base_offsets, [0]);
+    }
+
+    /// `maybeIncrementLogStartOffset` refuses above the HW; the segments wholly below the new
+    /// start go at the next check (`deleteLogStartOffsetBreachedSegments`), even with
+    /// retention off.
+    #[test]
+    fn delete_records_moves_the_start_and_the_next_check_deletes_the_segments_below() {
+        let mut log = log(None, None, 5);
+        log.set_high_watermark(4);
+        assert_eq!(
+            log.maybe_increment_log_start_offset(5),
+            Err(LogStartOffsetError {
+                offset: 5,
+                high_watermark: 4
+            })
+        );
+        assert_eq!(log.maybe_increment_log_start_offset(3), Ok(true));
+        assert_eq!(
+            log.maybe_increment_log_start_offset(1),
+            Ok(false),
+            "never backwards"
+        );
+        assert_eq!(log.records().map(|(o, _)| o).collect::<Vec<_>>(), [3, 4]);
+        assert_eq!(bases(&log), [0, 2, 4], "segments stay until the check");
+        let deleted = log.delete_old_segments(0);
+        assert_eq!(deleted[0].reason, DeletionReason::LogStartOffset);
+        assert_eq!(deleted[0].base_offsets, [0], "segment 2..4 holds offset 3");
+        assert_eq!(
+            log.log_start_offset(),
+            3,
+            "the start stays where DeleteRecords put it"
+        );
+    }
+
+    /// `UnifiedLog.fetchOffsetByTimestamp`: the first record whose timestamp is at least the
+    /// target, at or above the log start offset. Kafka searches only the first segment whose
+    /// largest timestamp qualifies: while a segment wholly below the log start offset is not
+    /// deleted yet, a lookup that lands in it finds nothing.
+    #[test]
+    fn offsets_by_timestamp_find_the_first_record_at_or_after_it() {
+        let mut log = log(None, None, 5);
+        log.set_high_watermark(5);
+        assert_eq!(log.offset_for_timestamp(0), Some(0));
+        assert_eq!(log.offset_for_timestamp(2500), Some(3));
+        assert_eq!(log.offset_for_timestamp(4000), Some(4));
+        assert_eq!(log.offset_for_timestamp(4001), None);
+        log.maybe_increment_log_start_offset(2).expect("below the HW");
+        assert_eq!(log.offset_for_timestamp(0), None, "segment 0..2 is still there");
+        log.delete_old_segments(0);
+        assert_eq!(log.offset_for_timestamp(0), Some(2));
+    }
+}
