@@ -813,6 +813,19 @@ impl TopicConfig {
         }
     }
 
+    /// `__consumer_offsets` or `__transaction_state`: Kafka creates them with
+    /// `cleanup.policy=compact` and 100 MiB segments (`GroupCoordinator.groupMetadataTopicConfigs`,
+    /// `offsets.topic.segment.bytes`; `TransactionStateManager.transactionTopicConfigs`,
+    /// `transaction.state.log.segment.bytes`), so time and size retention never delete from them
+    /// (`LogManager.cleanupLogs` skips compacted logs).
+    pub fn compacted_internal(broker: &BrokerConfig) -> TopicConfig {
+        let mut config = TopicConfig::inherited(broker);
+        config.log.segment_bytes = 100 * 1024 * 1024;
+        config.log.retention_ms = None;
+        config.log.retention_bytes = None;
+        config
+    }
+
     /// The explicitly set keys, `k=v` joined by commas, as `kafka-topics --describe` shows them.
     pub fn describe(&self, broker: &BrokerConfig) -> String {
         let mut parts = Vec::new();
