@@ -114,11 +114,12 @@ pub fn skipped(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
                 .filter(|r| r.tp == tp && r.offset >= first_commit && consumers.contains(&r.consumer))
                 .map(|r| (r.at, r.offset))
                 .collect();
-            // Markers take offsets but are no records: consumers step over them.
-            for b in log.batches().iter().filter(|b| b.is_data()) {
+            // Markers take offsets but are no records: consumers step over them. Records below
+            // the log start offset were deleted (retention, `DeleteRecords`), not skipped.
+            for b in log.batches().filter(|b| b.is_data()) {
                 for (i, r) in b.records.iter().enumerate() {
                     let offset = b.base_offset + i as u64;
-                    if offset < from
+                    if offset < from.max(log.log_start_offset())
                         || offset >= upto.min(log.high_watermark())
                         || offsets.contains(&offset)
                         || aborted(r)

@@ -62,6 +62,9 @@ pub struct Network {
     bandwidth: Option<u64>,
     wire_free: Vec<SimTime>,
     up: UnGraphMap<u32, ()>,
+    /// No link is cut (since the last `heal`): most runs, and every message's check, need no
+    /// look into the graph.
+    all_up: bool,
     extra: BTreeMap<(u32, u32), SimDuration>,
     last_arrival: Vec<SimTime>,
     generation: Vec<u32>,
@@ -92,6 +95,7 @@ impl Network {
             bandwidth,
             wire_free: vec![SimTime::ZERO; n * n],
             up: UnGraphMap::new(),
+            all_up: true,
             extra: BTreeMap::new(),
             last_arrival: vec![SimTime::ZERO; n * n],
             generation: vec![0; n * n],
@@ -111,7 +115,7 @@ impl Network {
 
     /// True when `a` and `b` can reach each other.
     pub fn is_up(&self, a: NodeId, b: NodeId) -> bool {
-        a == b || self.up.contains_edge(a.0, b.0)
+        a == b || self.all_up || self.up.contains_edge(a.0, b.0)
     }
 
     /// The incarnation of its connection with `b` that `a` is on (what its messages carry).
@@ -216,6 +220,7 @@ impl Network {
                 for a in g {
                     for b in other {
                         self.up.remove_edge(a.0, b.0);
+                        self.all_up = false;
                     }
                 }
             }
@@ -227,6 +232,7 @@ impl Network {
         for other in 0..self.n as u32 {
             self.up.remove_edge(node.0, other);
         }
+        self.all_up = false;
     }
 
     /// Restores every link and removes every slow link.
@@ -237,6 +243,7 @@ impl Network {
                 self.up.add_edge(a, b, ());
             }
         }
+        self.all_up = true;
         self.extra.clear();
     }
 
