@@ -306,6 +306,12 @@ pub struct History {
     pub group_states: Vec<(SimTime, Arc<str>, GroupState, i32)>,
     /// Every fault that fired: (when, the fault as the scenario wrote it), in time order.
     pub faults: Vec<(SimTime, String)>,
+    /// Every position a consumer took other than by reading on: from its group's committed
+    /// offset, `auto.offset.reset` or a seek: (when, consumer index, partition, offset).
+    pub positions: Vec<(SimTime, u32, Tp, u64)>,
+    /// Consumers whose `poll()` threw and whose application stopped: (when, consumer index,
+    /// `Exception: message`).
+    pub consumer_failures: Vec<(SimTime, u32, String)>,
     /// What only the charts need (`None` unless the run was asked for charts).
     pub series: Option<Box<series::Series>>,
 }
@@ -692,6 +698,19 @@ impl History {
             }
             Event::IsrChanged { tp, isr } => self.change_partition(now, *tp, |v| v.isr.clone_from(isr)),
             Event::Fault { text } => self.faults.push((now, text.clone())),
+            Event::PositionCommitted { tp, offset }
+            | Event::PositionReset { tp, offset, .. }
+            | Event::Sought { tp, offset, .. } => {
+                if let Client::Consumer(c) = who {
+                    self.positions.push((now, c, *tp, *offset));
+                }
+            }
+            Event::ConsumerFailed { exception, message } => {
+                if let Client::Consumer(c) = who {
+                    self.consumer_failures
+                        .push((now, c, format!("{exception}: {message}")));
+                }
+            }
             Event::Consumed { tp, records, .. } => {
                 if let Client::Consumer(c) = who {
                     for (offset, record) in records {

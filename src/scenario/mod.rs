@@ -141,6 +141,23 @@ pub enum CommitMode {
     AfterProcessing,
 }
 
+/// Where a consumer's application moves its position once it has its first assignment, as
+/// `KafkaConsumer.seekToBeginning`, `seekToEnd` and `seek` do: it overrides the group's
+/// committed offset and `auto.offset.reset` for those partitions (partitions assigned later start
+/// from the committed offset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename = "seek")]
+pub enum Seek {
+    /// `seekToBeginning`: the log start offset (`ListOffsets` earliest).
+    Beginning,
+    /// `seekToEnd`: the log end (`ListOffsets` latest: the high watermark, or the last stable
+    /// offset with `read_committed`).
+    End,
+    /// `seek(partition, offset)`: this offset in every assigned partition; a fetch out of range
+    /// then applies `auto.offset.reset`.
+    Offset(u64),
+}
+
 impl Topic {
     /// Replica list per partition: the written assignment, or Kafka's rack-unaware assignment
     /// drawn from the run's seed.
@@ -219,6 +236,9 @@ pub struct ConsumerSpec {
     pub processing: SimDuration,
     /// When it commits.
     pub commit: CommitMode,
+    /// Where it seeks after its first assignment (`None`: the committed offset, else
+    /// `auto.offset.reset`).
+    pub seek: Option<Seek>,
     /// Set for the consumer half of processor number `i`.
     pub processor: Option<usize>,
 }

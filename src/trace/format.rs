@@ -485,6 +485,8 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             format!("{} position {offset} (auto.offset.reset={policy})", n.tp(*tp)),
         ),
         Event::ConsumerError { tp, error } => ("error", format!("{} {error}", n.tp(*tp))),
+        Event::Sought { tp, offset, how } => ("seek", format!("{} position {offset} ({how})", n.tp(*tp))),
+        Event::ConsumerFailed { exception, message } => ("failed", format!("{exception}: {message}")),
         Event::BrokerFenced { broker: b, why } => ("fence", format!("{} ({why})", broker(*b))),
         Event::BrokerUnfenced { broker: b } => ("unfence", broker(*b)),
         Event::ProducerIdsAllocated {
@@ -886,6 +888,13 @@ fn json(e: &Event, n: &Names) -> Value {
         Event::PositionReset { tp, offset, policy } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "position_reset", "topic": t, "partition": p, "offset": offset, "policy": policy})
+        }
+        Event::Sought { tp, offset, how } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "seek", "topic": t, "partition": p, "offset": offset, "how": how})
+        }
+        Event::ConsumerFailed { exception, message } => {
+            json!({"event": "consumer_failed", "exception": exception, "message": message})
         }
         Event::ConsumerError { tp, error } => {
             let (t, p) = tp_json(*tp, n);

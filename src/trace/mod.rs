@@ -320,6 +320,22 @@ pub enum Event {
         /// "earliest" or "latest".
         policy: &'static str,
     },
+    /// A consumer's application moved its position (`seekToBeginning`, `seekToEnd` or `seek`).
+    Sought {
+        /// Partition.
+        tp: Tp,
+        /// New position.
+        offset: u64,
+        /// The `KafkaConsumer` method.
+        how: &'static str,
+    },
+    /// A consumer's `poll()` threw, and its application stopped.
+    ConsumerFailed {
+        /// The exception's class (`OffsetOutOfRangeException`).
+        exception: &'static str,
+        /// Its message, as Kafka's client words it.
+        message: String,
+    },
     /// A consumer hit an error on a partition.
     ConsumerError {
         /// Partition.

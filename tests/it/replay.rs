@@ -1,0 +1,193 @@
+//! Replay: a consumer's position out of range and `auto.offset.reset` (Kafka 4.0.1's
+//! `FetchCollector.handleInitializeErrors`, `SubscriptionState`), the consumer field `seek`
+//! (`KafkaConsumer.seekToBeginning`/`seekToEnd`/`seek`), and several groups reading one topic
+//! independently.
+
+use crate::support::{parse_scenario, run_text, trace_lines};
+use kafkasim::kafka::record::Tp;
+use kafkasim::scenario::Scenario;
+use kafkasim::simulation::RunResult;
+
+const T0: Tp = Tp {
+    topic: 0,
+    partition: 0,
+};
+
+/// One broker, topic `t` with one partition; `p1` writes 10 records from 0 to 450 ms; then the
+/// consumers as given.
+fn scenario(consumers: &str, faults: &str) -> Scenario {
+    parse_scenario(
+        "replay.ron",
+        &format!(
+            r#"Scenario(
+                name: "replay", description: "x", seed: 1, duration: "20s",
+                cluster: (brokers: 1, network: (latency: "1ms"),
+                          config: {{ "offsets.topic.replication.factor": 1 }}),
+                topics: [ (name: "t", partitions: 1) ],
+                producers: [
+                    (id: "p1", config: {{ "acks": "1", "enable.idempotence": false, "linger.ms": 0 }},
+                     workload: (topic: "t", keys: ["a"], records: 10, rate: "20/s")),
+                ],
+                consumers: [ {consumers} ],
+                faults: [ {faults} ],
+            )"#
+        ),
+    )
+}
+
+/// The offsets consumer `c` returned from poll(), in order.
+fn offsets(r: &RunResult, c: u32) -> Vec<u64> {
+    r.history
+        .consumed
+        .iter()
+        .filter(|x| x.consumer == c)
+        .map(|x| x.offset)
+        .collect()
+}
+
+/// A position past the log end gets OFFSET_OUT_OF_RANGE; with `auto.offset.reset=none` the
+/// consumer's poll() throws `OffsetOutOfRangeException` with the client's message
+/// (`FetchCollector.handleInitializeErrors`, kafka-clients 4.0.1) and it stops.
+#[test]
+fn out_of_range_with_reset_none_fails_with_offset_out_of_range_exception() {
+    let s = scenario(
+        r#"(id: "c1", topics: ["t"], start: "1s", seek: Offset(100),
+            config: { "auto.offset.reset": "none" })"#,
+        "",
+    );
+    let r = run_text(&s, None);
+    assert_eq!(
+        r.history.consumer_failures,
+        vec![(
+            r.history.consumer_failures[0].0,
+            0,
+            "OffsetOutOfRangeException: Fetch position FetchPosition{offset=100} is out of range for partition t-0"
+                .to_string()
+        )]
+    );
+    assert!(offsets(&r, 0).is_empty());
+    let lines = trace_lines(&r);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.node == "c1" && l.kind == "error" && l.detail == "t-0 OFFSET_OUT_OF_RANGE")
+    );
+    // Nothing after the failure: no reset, no fetch.
+    assert!(!lines.iter().any(|l| l.node == "c1" && l.kind == "reset"));
+    let summary = kafkasim::report::summary(&s, &r, &kafkasim::check::check(&s, &r));
+    assert!(
+        summary.contains("    failed at ") && summary.contains(": OffsetOutOfRangeException: Fetch position"),
+        "{summary}"
+    );
+}
+
+/// With `earliest` the same position is reset to the log start, with `latest` to the end
+/// (`SubscriptionState.requestOffsetResetIfPartitionAssigned`).
+#[test]
+fn out_of_range_resets_by_auto_offset_reset() {
+    let s = scenario(
+        r#"(id: "early", topics: ["t"], start: "1s", seek: Offset(100),
+            config: { "auto.offset.reset": "earliest" }),
+           (id: "late", topics: ["t"], start: "1s", seek: Offset(100),
+            config: { "auto.offset.reset": "latest" })"#,
+        "",
+    );
+    let r = run_text(&s, None);
+    assert!(r.history.consumer_failures.is_empty());
+    assert_eq!(offsets(&r, 0), (0..10).collect::<Vec<u64>>());
+    assert!(offsets(&r, 1).is_empty());
+    let resets: Vec<(u32, u64)> = r
+        .history
+        .positions
+        .iter()
+        .filter(|p| p.2 == T0)
+        .map(|p| (p.1, p.3))
+        .collect();
+    assert_eq!(resets, vec![(0, 100), (1, 100), (0, 0), (1, 10)]);
+}
+
+/// No committed offset and `none`: `NoOffsetForPartitionException` with Kafka's message
+/// (`SubscriptionState.resetInitializingPositions`).
+#[test]
+fn no_position_with_reset_none_fails_with_no_offset_for_partition_exception() {
+    let s = scenario(
+        r#"(id: "c1", topics: ["t"], group: "g1", config: { "auto.offset.reset": "none" })"#,
+        "",
+    );
+    let r = run_text(&s, None);
+    let failures: Vec<&str> = r.history.consumer_failures.iter().map(|f| f.2.as_str()).collect();
+    assert_eq!(
+        failures,
+        ["NoOffsetForPartitionException: Undefined offset with no reset policy for partition: t-0"]
+    );
+}
+
+/// `seek: Beginning` overrides the group's committed offset: a member that comes back reads
+/// everything again; without it, it resumes after its commit.
+#[test]
+fn seek_to_beginning_overrides_the_committed_offset() {
+    for (seek, expected) in [("", 0usize), ("seek: Beginning,", 10)] {
+        let s = scenario(
+            &format!(
+                r#"(id: "first", topics: ["t"], group: "g1", config: {{ "auto.offset.reset": "earliest" }}),
+                   (id: "again", topics: ["t"], group: "g1", start: "15s", {seek}
+                    config: {{ "auto.offset.reset": "earliest" }})"#
+            ),
+            r#"(at: "12s", fault: ConsumerLeave(consumer: "first"))"#,
+        );
+        let r = run_text(&s, None);
+        assert_eq!(offsets(&r, 0), (0..10).collect::<Vec<u64>>(), "{seek}");
+        assert_eq!(offsets(&r, 1).len(), expected, "{seek}");
+    }
+}
+
+/// `seek: Offset(4)` (once the log has offset 4) starts at offset 4; `seek: End` reads only
+/// what comes after it.
+#[test]
+fn seek_to_an_offset_and_to_the_end() {
+    let s = scenario(
+        r#"(id: "mid", topics: ["t"], start: "1s", seek: Offset(4), config: { "auto.offset.reset": "earliest" }),
+           (id: "end", topics: ["t"], start: "200ms", seek: End,
+            config: { "auto.offset.reset": "earliest" })"#,
+        "",
+    );
+    let r = run_text(&s, None);
+    assert_eq!(offsets(&r, 0), (4..10).collect::<Vec<u64>>());
+    let end = offsets(&r, 1);
+    assert!(!end.is_empty() && end[0] > 0, "{end:?}");
+    assert_eq!(*end.last().expect("read"), 9);
+    let lines = trace_lines(&r);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.node == "mid" && l.kind == "seek" && l.detail == "t-0 position 4 (seek)")
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.node == "end" && l.kind == "seek" && l.detail.ends_with("(seekToEnd)"))
+    );
+}
+
+/// Two groups read one topic independently: each gets every record, and each has its own
+/// committed offset.
+#[test]
+fn two_groups_read_one_topic_independently() {
+    let s = scenario(
+        r#"(id: "a", topics: ["t"], group: "g1", config: { "auto.offset.reset": "earliest" }),
+           (id: "b", topics: ["t"], group: "g2", start: "5s", config: { "auto.offset.reset": "earliest" })"#,
+        "",
+    );
+    let r = run_text(&s, None);
+    assert_eq!(offsets(&r, 0), (0..10).collect::<Vec<u64>>());
+    assert_eq!(offsets(&r, 1), (0..10).collect::<Vec<u64>>());
+    for g in ["g1", "g2"] {
+        let last = r
+            .history
+            .commits
+            .iter()
+            .rfind(|c| c.group.as_ref() == g && c.tp == T0)
+            .map(|c| c.offset);
+        assert_eq!(last, Some(10), "{g}");
+    }
+}
