@@ -535,6 +535,35 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
                 .collect();
             ("commit", format!("{group} {member}: {}", list.join(" ")))
         }
+        Event::OffsetsReset {
+            group,
+            offsets,
+            clamped,
+        } => {
+            let list: Vec<String> = offsets
+                .iter()
+                .map(|(tp, o)| format!("{}={o}", n.tp(*tp)))
+                .collect();
+            let mut text = format!("{group}: {}", list.join(" "));
+            if list.is_empty() {
+                text = format!("{group}: no partitions to reset");
+            }
+            for (tp, asked, set) in clamped {
+                let (what, which) = if asked > set {
+                    ("higher", "latest")
+                } else {
+                    ("lower", "earliest")
+                };
+                text.push_str(&format!(
+                    "; New offset ({asked}) is {what} than {which} offset for topic partition {}. Value will be set to {set}",
+                    n.tp(*tp)
+                ));
+            }
+            ("reset-offsets", text)
+        }
+        Event::OffsetsResetRefused { group, message } => {
+            ("reset-offsets", format!("{group} refused: Error: {message}"))
+        }
         Event::PartitionsAdded { topic, from, to } => (
             "partitions",
             format!(
@@ -899,6 +928,30 @@ fn json(e: &Event, n: &Names) -> Value {
         Event::ConsumerError { tp, error } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "consumer_error", "topic": t, "partition": p, "error": error.name()})
+        }
+        Event::OffsetsReset {
+            group,
+            offsets,
+            clamped,
+        } => {
+            let list: Vec<Value> = offsets
+                .iter()
+                .map(|(tp, o)| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p, "offset": o})
+                })
+                .collect();
+            let clamped: Vec<Value> = clamped
+                .iter()
+                .map(|(tp, asked, set)| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p, "asked": asked, "set": set})
+                })
+                .collect();
+            json!({"event": "offsets_reset", "group": group.as_ref(), "offsets": list, "clamped": clamped})
+        }
+        Event::OffsetsResetRefused { group, message } => {
+            json!({"event": "offsets_reset_refused", "group": group.as_ref(), "message": message})
         }
         Event::BrokerFenced { broker, why } => {
             json!({"event": "broker_fenced", "broker": broker, "why": why})

@@ -416,6 +416,23 @@ pub enum Event {
         /// (partition, offset of the next record to read).
         offsets: Vec<(Tp, u64)>,
     },
+    /// An admin's `kafka-consumer-groups --reset-offsets --execute`: the offsets its coordinator
+    /// writes for the group.
+    OffsetsReset {
+        /// The group.
+        group: Arc<str>,
+        /// (partition, new offset).
+        offsets: Vec<(Tp, u64)>,
+        /// Offsets asked for outside the log: (partition, asked, set instead).
+        clamped: Vec<(Tp, u64, u64)>,
+    },
+    /// The group's coordinator refused an admin's offset reset (the group is not inactive).
+    OffsetsResetRefused {
+        /// The group.
+        group: Arc<str>,
+        /// The tool's message.
+        message: String,
+    },
     /// The controller added partitions to a topic (`CreatePartitions`).
     PartitionsAdded {
         /// Index of the topic in the scenario.

@@ -191,3 +191,63 @@ fn two_groups_read_one_topic_independently() {
         assert_eq!(last, Some(10), "{g}");
     }
 }
+
+/// `ResetOffsets` while the group has a member is refused with `kafka-consumer-groups`' message
+/// (`ConsumerGroupCommand.resetOffsets`, kafka-tools 4.0.1); once the group is Empty it writes
+/// the new offsets, and the next member replays from them.
+#[test]
+fn reset_offsets_is_refused_while_active_and_replays_once_empty() {
+    let s = scenario(
+        r#"(id: "first", topics: ["t"], group: "g1", config: { "auto.offset.reset": "earliest" }),
+           (id: "again", topics: ["t"], group: "g1", start: "16s", config: { "auto.offset.reset": "earliest" })"#,
+        r#"(at: "10s", fault: ResetOffsets(group: "g1", to: Earliest)),
+           (at: "12s", fault: ConsumerLeave(consumer: "first")),
+           (at: "14s", fault: ResetOffsets(group: "g1", to: Offset(3)))"#,
+    );
+    let r = run_text(&s, None);
+    let lines = trace_lines(&r);
+    let resets: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.kind == "reset-offsets")
+        .map(|l| l.detail.as_str())
+        .collect();
+    assert_eq!(
+        resets,
+        [
+            "g1 refused: Error: Assignments can only be reset if the group 'g1' is inactive, but the current state is Stable.",
+            "g1: t-0=3",
+        ]
+    );
+    assert_eq!(offsets(&r, 0), (0..10).collect::<Vec<u64>>());
+    assert_eq!(offsets(&r, 1), (3..10).collect::<Vec<u64>>());
+}
+
+/// `to: Offset(n)` outside the log is moved into it, as the tool's `checkOffsetsRange` does;
+/// `Latest` is the high watermark; a `topic` narrows the reset to its partitions.
+#[test]
+fn reset_offsets_clamps_into_the_log() {
+    let s = scenario(
+        r#"(id: "first", topics: ["t"], group: "g1", config: { "auto.offset.reset": "earliest" })"#,
+        r#"(at: "12s", fault: ConsumerLeave(consumer: "first")),
+           (at: "14s", fault: ResetOffsets(group: "g1", to: Offset(100), topic: "t")),
+           (at: "15s", fault: ResetOffsets(group: "g1", to: Latest, topic: "t", partition: 0))"#,
+    );
+    let r = run_text(&s, None);
+    let resets: Vec<String> = trace_lines(&r)
+        .into_iter()
+        .filter(|l| l.kind == "reset-offsets")
+        .map(|l| l.detail)
+        .collect();
+    assert_eq!(
+        resets,
+        [
+            "g1: t-0=10; New offset (100) is higher than latest offset for topic partition t-0. Value will be set to 10",
+            "g1: t-0=10",
+        ]
+    );
+    let last = r.history.commits.last().expect("the reset is committed");
+    assert_eq!(
+        (last.group.as_ref(), last.member.as_ref(), last.offset),
+        ("g1", "", 10)
+    );
+}

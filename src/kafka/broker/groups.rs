@@ -6,11 +6,15 @@
 use super::requests::respond;
 use super::requests::{DelayedProduce, Then};
 use super::{Broker, O};
-use crate::kafka::group::messages::{GroupRequest, GroupResponse, TxnOffsetCommitRequest, offsets_partition};
+use crate::kafka::group::coordinator::GroupState;
+use crate::kafka::group::messages::{
+    GroupRequest, GroupResponse, MemberRef, OffsetCommitRequest, TxnOffsetCommitRequest, offsets_partition,
+};
 use crate::kafka::group::txn_offsets::{PendingCommit, TxnOffsets};
 use crate::kafka::log::{CommitRecord, Control};
 use crate::kafka::protocol::{ErrorCode, ProducePartitionResponse, ResponseBody};
 use crate::kafka::record::Tp;
+use crate::scenario::fault::ResetTo;
 use crate::sim::SimDuration;
 use crate::sim::{NodeId, SimTime};
 use crate::trace::Event;
@@ -25,7 +29,106 @@ struct Written {
     correlation: u32,
 }
 
+/// Where an admin's offset reset goes, and what each partition's log holds: (log start offset,
+/// high watermark) by partition.
+pub struct OffsetsReset<'a> {
+    /// The group.
+    pub group: &'a str,
+    /// Where to.
+    pub to: ResetTo,
+    /// The partitions named (`--topic`), or `None` for every partition the group has an offset
+    /// for (`--all-topics`).
+    pub partitions: Option<Vec<Tp>>,
+    /// Each partition's log start offset and high watermark, from its leader.
+    pub bounds: &'a BTreeMap<Tp, (u64, u64)>,
+}
+
 impl Broker {
+    /// True if this broker runs the coordinator of `group` now.
+    pub fn coordinates_group(&self, group: &str) -> bool {
+        self.is_up() && self.coordinates(group)
+    }
+
+    /// `kafka-consumer-groups --reset-offsets --execute` against this coordinator
+    /// (`ConsumerGroupCommand.resetOffsets`, kafka-tools 4.0.1): refused unless the group is
+    /// Empty or Dead (or unknown); otherwise the offsets are computed as the tool does
+    /// (`prepareOffsetsToReset`; `--to-offset` is clamped into the log by `checkOffsetsRange`)
+    /// and written like an `OffsetCommit` outside the group protocol (`alterConsumerGroupOffsets`).
+    pub fn reset_offsets(&mut self, now: SimTime, r: OffsetsReset<'_>, out: &mut O) {
+        let group: Arc<str> = Arc::from(r.group);
+        let state = self.groups.group(r.group).map(|g| g.state());
+        if let Some(state) = state.filter(|s| !matches!(s, GroupState::Empty | GroupState::Dead)) {
+            let message = format!(
+                "Assignments can only be reset if the group '{group}' is inactive, but the current state is {state}."
+            );
+            return out.emit(Event::OffsetsResetRefused { group, message });
+        }
+        let partitions = r.partitions.unwrap_or_else(|| {
+            self.groups
+                .group(r.group)
+                .map(|g| g.offsets().keys().copied().collect())
+                .unwrap_or_default()
+        });
+        let mut offsets = Vec::new();
+        let mut notes = Vec::new();
+        for tp in partitions {
+            let (start, end) = r.bounds.get(&tp).copied().unwrap_or((0, 0));
+            let offset = match r.to {
+                ResetTo::Earliest => start,
+                ResetTo::Latest => end,
+                ResetTo::Offset(o) if o > end => {
+                    notes.push((tp, o, end));
+                    end
+                }
+                ResetTo::Offset(o) if o < start => {
+                    notes.push((tp, o, start));
+                    start
+                }
+                ResetTo::Offset(o) => o,
+            };
+            offsets.push((tp, offset));
+        }
+        out.emit(Event::OffsetsReset {
+            group: group.clone(),
+            offsets: offsets.clone(),
+            clamped: notes,
+        });
+        let request = OffsetCommitRequest {
+            member: MemberRef {
+                group: group.clone(),
+                generation: -1,
+                member_id: Arc::from(""),
+            },
+            offsets,
+        };
+        if request.offsets.is_empty() || self.groups.commit(&request).is_err() {
+            return;
+        }
+        let Some(tp) = self.offsets_tp(&group) else {
+            return;
+        };
+        let Some(replica) = self.replicas.get_mut(&tp) else {
+            return;
+        };
+        let epoch = replica.leader_epoch;
+        let record = CommitRecord {
+            group,
+            member: request.member.member_id,
+            offsets: request.offsets,
+        };
+        let base = replica.log.append_commit(record.clone(), epoch);
+        replica.unflushed_messages += 1;
+        // The admin client's request: this broker's own node stands for it, and nothing is
+        // answered.
+        let written = Written {
+            tp,
+            base,
+            from: self.addr.broker(self.id),
+            correlation: 0,
+        };
+        self.await_group_write(now, written, Then::OffsetCommit(record), out);
+    }
+
     /// The `__consumer_offsets` partition of `group`, if the cluster has the topic.
     fn offsets_tp(&self, group: &str) -> Option<Tp> {
         let topic = self.offsets_topic?;
