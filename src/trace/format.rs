@@ -561,6 +561,13 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             }
             ("reset-offsets", text)
         }
+        Event::OffsetsExpired { group, partitions } => (
+            "group",
+            format!(
+                "{group} offsets expired (offsets.retention.minutes): {}",
+                partition_list(partitions, n)
+            ),
+        ),
         Event::OffsetsResetRefused { group, message } => {
             ("reset-offsets", format!("{group} refused: Error: {message}"))
         }
@@ -949,6 +956,16 @@ fn json(e: &Event, n: &Names) -> Value {
                 })
                 .collect();
             json!({"event": "offsets_reset", "group": group.as_ref(), "offsets": list, "clamped": clamped})
+        }
+        Event::OffsetsExpired { group, partitions } => {
+            let list: Vec<Value> = partitions
+                .iter()
+                .map(|tp| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p})
+                })
+                .collect();
+            json!({"event": "offsets_expired", "group": group.as_ref(), "partitions": list})
         }
         Event::OffsetsResetRefused { group, message } => {
             json!({"event": "offsets_reset_refused", "group": group.as_ref(), "message": message})

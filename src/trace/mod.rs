@@ -426,6 +426,14 @@ pub enum Event {
         /// Offsets asked for outside the log: (partition, asked, set instead).
         clamped: Vec<(Tp, u64, u64)>,
     },
+    /// A group coordinator deleted committed offsets whose retention passed
+    /// (`offsets.retention.minutes`, KIP-211).
+    OffsetsExpired {
+        /// The group.
+        group: Arc<str>,
+        /// The partitions whose offsets are gone.
+        partitions: Vec<Tp>,
+    },
     /// The group's coordinator refused an admin's offset reset (the group is not inactive).
     OffsetsResetRefused {
         /// The group.

@@ -251,3 +251,61 @@ fn reset_offsets_clamps_into_the_log() {
         ("g1", "", 10)
     );
 }
+
+/// KIP-211 (`ClassicGroup.offsetExpirationCondition`, `OffsetMetadataManager.
+/// cleanupExpiredOffsets`, group-coordinator 4.0.1): only an Empty group's offsets expire,
+/// `offsets.retention.minutes` after it became Empty, at the next
+/// `offsets.retention.check.interval.ms` check; a member that comes back then starts from
+/// `auto.offset.reset`. A group with a member keeps its offsets however old they are.
+#[test]
+fn only_an_empty_groups_offsets_expire() {
+    for (minutes, expired) in [(1, true), (10, false)] {
+        let s = parse_scenario(
+            "expiry.ron",
+            &format!(
+                r#"Scenario(
+                name: "expiry", description: "x", seed: 1, duration: "200s",
+                cluster: (brokers: 1, network: (latency: "1ms"),
+                          config: {{ "offsets.topic.replication.factor": 1,
+                                     "offsets.retention.minutes": {minutes},
+                                     "offsets.retention.check.interval.ms": 10000 }}),
+                topics: [ (name: "t", partitions: 1) ],
+                producers: [
+                    (id: "p1", config: {{ "acks": "1", "enable.idempotence": false, "linger.ms": 0 }},
+                     workload: (topic: "t", keys: ["a"], records: 190, rate: "1/s")),
+                ],
+                consumers: [
+                    (id: "stay", topics: ["t"], group: "g1", config: {{ "auto.offset.reset": "earliest" }}),
+                    (id: "leaves", topics: ["t"], group: "g2", config: {{ "auto.offset.reset": "earliest" }}),
+                    (id: "back", topics: ["t"], group: "g2", start: "120s",
+                     config: {{ "auto.offset.reset": "earliest" }}),
+                ],
+                faults: [ (at: "10s", fault: ConsumerLeave(consumer: "leaves")) ],
+            )"#
+            ),
+        );
+        let r = run_text(&s, None);
+        let expiries: Vec<(u64, String)> = trace_lines(&r)
+            .into_iter()
+            .filter(|l| l.detail.contains("offsets expired"))
+            .map(|l| (l.at.as_us(), l.detail))
+            .collect();
+        let first_back = offsets(&r, 2).first().copied();
+        if expired {
+            assert_eq!(expiries.len(), 1, "{expiries:?}");
+            assert_eq!(
+                expiries[0].1,
+                "g2 offsets expired (offsets.retention.minutes): t 0"
+            );
+            // Empty at 10 s, retention 60 s, checks every 10 s.
+            assert!((70_000_001..=80_000_000).contains(&expiries[0].0), "{expiries:?}");
+            assert_eq!(first_back, Some(0), "back starts over by auto.offset.reset");
+        } else {
+            assert!(expiries.is_empty(), "{expiries:?}");
+            assert!(first_back.is_some_and(|o| o >= 9), "{first_back:?}");
+        }
+        // The Stable group's offsets never expire.
+        assert!(!expiries.iter().any(|e| e.1.starts_with("g1")));
+        assert_eq!(offsets(&r, 0).len(), 190);
+    }
+}

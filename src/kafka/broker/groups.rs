@@ -11,7 +11,7 @@ use crate::kafka::group::messages::{
     GroupRequest, GroupResponse, MemberRef, OffsetCommitRequest, TxnOffsetCommitRequest, offsets_partition,
 };
 use crate::kafka::group::txn_offsets::{PendingCommit, TxnOffsets};
-use crate::kafka::log::{CommitRecord, Control};
+use crate::kafka::log::{CommitRecord, Control, OffsetTombstones};
 use crate::kafka::protocol::{ErrorCode, ProducePartitionResponse, ResponseBody};
 use crate::kafka::record::Tp;
 use crate::scenario::fault::ResetTo;
@@ -127,6 +127,36 @@ impl Broker {
             correlation: 0,
         };
         self.await_group_write(now, written, Then::OffsetCommit(record), out);
+    }
+
+    /// The offset expiry check (`GroupCoordinatorShard.cleanupGroupMetadata`, every
+    /// `offsets.retention.check.interval.ms`): expired offsets leave the coordinator, and their
+    /// tombstones go to the group's `__consumer_offsets` partition.
+    pub(super) fn expire_offsets(&mut self, now: SimTime, out: &mut O) {
+        if !self.groups.offset_check_due(now) {
+            return;
+        }
+        let txn_offsets = &self.txn_offsets;
+        let expired = self
+            .groups
+            .expire_offsets(now, |g, tp| txn_offsets.is_pending(g, tp), out);
+        for (group, partitions) in expired {
+            let Some(tp) = self.offsets_tp(&group) else {
+                continue;
+            };
+            let Some(replica) = self.replicas.get_mut(&tp) else {
+                continue;
+            };
+            let epoch = replica.leader_epoch;
+            let tombstones = OffsetTombstones { group, partitions };
+            replica
+                .log
+                .append_control(Control::OffsetTombstones(Arc::new(tombstones)), epoch);
+            replica.unflushed_messages += 1;
+            self.flush_by_messages(tp);
+            self.advance_hw(now, tp, out);
+            self.complete_fetches(now, tp, out);
+        }
     }
 
     /// The `__consumer_offsets` partition of `group`, if the cluster has the topic.
@@ -320,10 +350,10 @@ impl Broker {
 
     /// A transaction's marker reached a `__consumer_offsets` partition: its pending offsets
     /// become committed (COMMIT) or are dropped (ABORT).
-    pub(super) fn complete_txn_offsets(&mut self, producer_id: u64, commit: bool, out: &mut O) {
+    pub(super) fn complete_txn_offsets(&mut self, now: SimTime, producer_id: u64, commit: bool, out: &mut O) {
         for c in self.txn_offsets.complete(producer_id, commit) {
             self.groups
-                .load_offsets(c.group.clone(), c.offsets.iter().copied());
+                .load_offsets(c.group.clone(), c.offsets.iter().copied(), now);
             out.emit(Event::OffsetsCommitted {
                 group: c.group,
                 member: c.member,
@@ -334,7 +364,7 @@ impl Broker {
 
     /// After a metadata change: drop the groups of coordinator partitions this broker no longer
     /// leads, and load the committed offsets of those it now leads from their logs.
-    pub(super) fn refresh_groups(&mut self, newly_led: &[Tp], out: &mut O) {
+    pub(super) fn refresh_groups(&mut self, now: SimTime, newly_led: &[Tp], out: &mut O) {
         let Some(topic) = self.offsets_topic else {
             return;
         };
@@ -356,8 +386,10 @@ impl Broker {
             let Some(replica) = self.replicas.get(tp) else {
                 continue;
             };
-            // Replayed in log order: a transactional commit waits for its producer's marker.
-            let mut loaded: BTreeMap<Arc<str>, Vec<(Tp, u64)>> = BTreeMap::new();
+            // Replayed in log order: a transactional commit waits for its producer's marker;
+            // a tombstone deletes what came before it. The commit times are not in the log
+            // here: offsets read back count as committed now.
+            let mut loaded: BTreeMap<Arc<str>, BTreeMap<Tp, u64>> = BTreeMap::new();
             let mut pending = TxnOffsets::default();
             for b in replica.log.batches() {
                 match &b.control {
@@ -375,6 +407,13 @@ impl Broker {
                             .or_default()
                             .extend(c.offsets.iter().copied()),
                     },
+                    Some(Control::OffsetTombstones(t)) => {
+                        if let Some(offsets) = loaded.get_mut(&t.group) {
+                            for tp in &t.partitions {
+                                offsets.remove(tp);
+                            }
+                        }
+                    }
                     Some(Control::Marker(m)) => {
                         for c in pending.complete(m.producer_id, m.commit) {
                             loaded.entry(c.group).or_default().extend(c.offsets);
@@ -384,8 +423,9 @@ impl Broker {
                 }
             }
             for (group, offsets) in loaded {
-                self.groups.load_offsets(group, offsets);
+                self.groups.load_offsets(group, offsets, now);
             }
+            self.groups.start_offset_expiry(now);
             self.txn_offsets.absorb(pending);
         }
     }

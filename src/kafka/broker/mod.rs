@@ -309,6 +309,7 @@ impl Broker {
         }
         self.expire_delayed(now, out);
         self.groups.on_wake(now, out);
+        self.expire_offsets(now, out);
         self.txn_on_wake(now, out);
         self.run_fetchers(now, out);
         self.schedule(now, out);
@@ -429,7 +430,7 @@ impl Broker {
             self.become_follower(now, tp, out);
         }
         if offsets_moved {
-            self.refresh_groups(&delta.became_leader, out);
+            self.refresh_groups(now, &delta.became_leader, out);
         }
         for tp in delta.became_leader.into_iter().chain(delta.changed_leading) {
             self.maybe_advance_hw(now, tp, out);

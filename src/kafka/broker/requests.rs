@@ -275,7 +275,7 @@ impl Broker {
         let result = match p.results.first().map(|r| r.result) {
             Some(Ok(_)) => {
                 self.groups
-                    .load_offsets(commit.group.clone(), commit.offsets.iter().copied());
+                    .load_offsets(commit.group.clone(), commit.offsets.iter().copied(), now);
                 out.emit(Event::OffsetsCommitted {
                     group: commit.group,
                     member: commit.member,

@@ -285,7 +285,7 @@ impl Broker {
         let mut touched = Vec::new();
         for entry in entries {
             for tp in entry.partitions {
-                let result = self.append_marker(tp, entry.marker, out);
+                let result = self.append_marker(now, tp, entry.marker, out);
                 if let Ok(offset) = result {
                     waiting.push((results.len(), tp, offset + 1));
                     touched.push(tp);
@@ -326,7 +326,13 @@ impl Broker {
     }
 
     /// Appends one marker if this broker leads `tp`; returns its offset.
-    fn append_marker(&mut self, tp: Tp, marker: TxnMarker, out: &mut O) -> Result<u64, ErrorCode> {
+    fn append_marker(
+        &mut self,
+        now: SimTime,
+        tp: Tp,
+        marker: TxnMarker,
+        out: &mut O,
+    ) -> Result<u64, ErrorCode> {
         let epoch = self.leadership(tp)?;
         let replica = self.replicas.get(&tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
         let leader = replica.leading().ok_or(ErrorCode::NotLeaderOrFollower)?;
@@ -347,7 +353,7 @@ impl Broker {
         });
         if Some(tp.topic) == self.offsets_topic {
             // The group coordinator replays the marker (`replayEndTransactionMarker`).
-            self.complete_txn_offsets(marker.producer_id, marker.commit, out);
+            self.complete_txn_offsets(now, marker.producer_id, marker.commit, out);
         }
         Ok(offset)
     }
