@@ -503,8 +503,8 @@ impl Consumer {
         for &topic in &self.topics {
             for partition in 0..md.partition_count(topic) {
                 let tp = Tp { topic, partition };
-                if !self.assigned.contains_key(&tp) {
-                    self.assigned.insert(tp, PartitionState::default());
+                if let std::collections::btree_map::Entry::Vacant(e) = self.assigned.entry(tp) {
+                    e.insert(PartitionState::default());
                     new.push(tp);
                 }
             }
