@@ -5,6 +5,7 @@
 
 use super::requests::respond;
 use super::requests::{DelayedProduce, Then};
+use super::storage::trace_roll;
 use super::{Broker, O};
 use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::group::messages::{
@@ -250,8 +251,9 @@ impl Broker {
                     member: r.member.member_id.clone(),
                     offsets: r.offsets,
                 };
-                let base = replica.log.append_commit(record.clone(), epoch);
+                let (base, rolled) = replica.log.append_commit(record.clone(), epoch, now.as_ms());
                 replica.unflushed_messages += 1;
+                trace_roll(tp, rolled, out);
                 let written = Written {
                     tp,
                     base,
@@ -306,7 +308,10 @@ impl Broker {
             member: r.member.member_id.clone(),
             offsets: r.offsets,
         };
-        let base = replica.log.append_txn_commit(record.clone(), epoch, identity);
+        let (base, rolled) = replica
+            .log
+            .append_txn_commit(record.clone(), epoch, identity, now.as_ms());
+        trace_roll(tp, rolled, out);
         replica.producers.begin_txn(identity.id);
         replica.unflushed_messages += 1;
         let then = Then::TxnOffsetCommit {

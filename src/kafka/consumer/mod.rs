@@ -321,7 +321,7 @@ impl Consumer {
     fn on_offset(
         &mut self,
         tp: Tp,
-        result: Result<u64, ErrorCode>,
+        result: Result<Option<u64>, ErrorCode>,
         now: SimTime,
         out: &mut Out<Message, Event>,
     ) {
@@ -331,7 +331,9 @@ impl Consumer {
         };
         state.listing = false;
         match result {
-            Ok(offset) => {
+            // Only a timestamp lookup finds nothing, and `auto.offset.reset` sends none.
+            Ok(None) => {}
+            Ok(Some(offset)) => {
                 state.position = Some(offset);
                 self.app.start_at(tp, offset);
                 match state.seeking.take() {
