@@ -251,6 +251,7 @@ fn fault(f: &Fault) -> Value {
                 ResetTo::Earliest => json!("earliest"),
                 ResetTo::Latest => json!("latest"),
                 ResetTo::Offset(o) => json!({"offset": o}),
+                ResetTo::Time(t) => json!({"timestamp_us": t.as_us()}),
             };
             json!({"kind": "ResetOffsets", "group": group, "to": to, "topic": topic, "partition": partition})
         }

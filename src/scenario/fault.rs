@@ -216,7 +216,7 @@ pub enum Fault {
 }
 
 /// Where `ResetOffsets` moves a group's offsets (`--to-earliest`, `--to-latest`,
-/// `--to-offset`).
+/// `--to-offset`, `--to-datetime`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename = "reset target")]
 pub enum ResetTo {
@@ -226,6 +226,9 @@ pub enum ResetTo {
     Latest,
     /// This offset in every partition.
     Offset(u64),
+    /// `--to-datetime`: the first offset whose record's timestamp is at least this long after
+    /// the start of the run (written `Time("5s")`); the log end where there is none.
+    Time(#[serde(deserialize_with = "super::units::de_duration")] SimDuration),
 }
 
 impl Fault {

@@ -156,6 +156,11 @@ pub enum Seek {
     /// `seek(partition, offset)`: this offset in every assigned partition; a fetch out of range
     /// then applies `auto.offset.reset`.
     Offset(u64),
+    /// `offsetsForTimes` then `seek`: the first offset whose record's timestamp is at least this
+    /// long after the start of the run (written `Time("5s")`). Where no record is that recent,
+    /// `offsetsForTimes` answers `null` and the application seeks to the end instead, as
+    /// `kafka-consumer-groups --reset-offsets --to-datetime` falls back to the latest offset.
+    Time(#[serde(deserialize_with = "units::de_duration")] SimDuration),
 }
 
 impl Topic {

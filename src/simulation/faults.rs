@@ -2,7 +2,7 @@
 
 use super::nodes::Node;
 use super::{Ev, Simulation};
-use crate::kafka::broker::OffsetsReset;
+use crate::kafka::broker::{LogBounds, OffsetsReset};
 use crate::kafka::record::Tp;
 use crate::scenario::fault::{ResetTo, Target};
 use crate::scenario::{Fault, NodeRef, Trigger};
@@ -206,7 +206,15 @@ impl Simulation<'_> {
             {
                 for (tp, r) in b.replicas() {
                     if r.leading().is_some() {
-                        bounds.insert(*tp, (r.log.log_start_offset(), r.log.high_watermark()));
+                        let end = r.log.high_watermark();
+                        // `OffsetSpec.forTimestamp` from the admin client: read_uncommitted, so
+                        // up to the high watermark (`ReplicaManager.fetchOffset`).
+                        let at_time = match to {
+                            ResetTo::Time(t) => r.log.offset_for_timestamp(t.as_ms()).filter(|o| *o < end),
+                            ResetTo::Earliest | ResetTo::Latest | ResetTo::Offset(_) => None,
+                        };
+                        let start = r.log.log_start_offset();
+                        bounds.insert(*tp, LogBounds { start, end, at_time });
                     }
                 }
             }

@@ -4,6 +4,7 @@ use super::{BatchInRequest, Event, Stamped, TxnStep};
 use crate::kafka::log::COMMIT_RECORD;
 use crate::kafka::protocol::{BrokerId, broker_list};
 use crate::kafka::record::{RecordId, Tp};
+use crate::scenario::Seek;
 use crate::sim::NodeId;
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -539,7 +540,22 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             format!("{} position {offset} (auto.offset.reset={policy})", n.tp(*tp)),
         ),
         Event::ConsumerError { tp, error } => ("error", format!("{} {error}", n.tp(*tp))),
-        Event::Sought { tp, offset, how } => ("seek", format!("{} position {offset} ({how})", n.tp(*tp))),
+        Event::Sought {
+            tp,
+            offset,
+            seek,
+            no_record_since,
+        } => {
+            let how = match (seek, no_record_since) {
+                (_, Some(since)) => format!(
+                    "offsetsForTimes({}) found no record that recent: seekToEnd",
+                    since.human()
+                ),
+                (Seek::Time(since), None) => format!("offsetsForTimes({}), then seek", since.human()),
+                (seek, None) => seek_method(*seek).to_string(),
+            };
+            ("seek", format!("{} position {offset} ({how})", n.tp(*tp)))
+        }
         Event::ConsumerFailed { exception, message } => ("failed", format!("{exception}: {message}")),
         Event::BrokerFenced { broker: b, why } => ("fence", format!("{} ({why})", broker(*b))),
         Event::BrokerUnfenced { broker: b } => ("unfence", broker(*b)),
@@ -593,6 +609,7 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             group,
             offsets,
             clamped,
+            empty,
         } => {
             let list: Vec<String> = offsets
                 .iter()
@@ -611,6 +628,12 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
                 text.push_str(&format!(
                     "; New offset ({asked}) is {what} than {which} offset for topic partition {}. Value will be set to {set}",
                     n.tp(*tp)
+                ));
+            }
+            for tp in empty {
+                text.push_str(&format!(
+                    "; Warn: Partition {} from topic {} is empty. Falling back to latest known offset.",
+                    tp.partition, n.topics[tp.topic as usize]
                 ));
             }
             ("reset-offsets", text)
@@ -1018,9 +1041,21 @@ fn json(e: &Event, n: &Names) -> Value {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "position_reset", "topic": t, "partition": p, "offset": offset, "policy": policy})
         }
-        Event::Sought { tp, offset, how } => {
+        Event::Sought {
+            tp,
+            offset,
+            seek,
+            no_record_since,
+        } => {
             let (t, p) = tp_json(*tp, n);
-            json!({"event": "seek", "topic": t, "partition": p, "offset": offset, "how": how})
+            let mut v = json!({"event": "seek", "topic": t, "partition": p, "offset": offset, "how": seek_method(*seek)});
+            if let Seek::Time(since) = seek {
+                v["timestamp_ms"] = json!(since.as_ms());
+            }
+            if let Some(since) = no_record_since {
+                v["no_record_since_ms"] = json!(since.as_ms());
+            }
+            v
         }
         Event::ConsumerFailed { exception, message } => {
             json!({"event": "consumer_failed", "exception": exception, "message": message})
@@ -1033,6 +1068,7 @@ fn json(e: &Event, n: &Names) -> Value {
             group,
             offsets,
             clamped,
+            empty,
         } => {
             let list: Vec<Value> = offsets
                 .iter()
@@ -1048,7 +1084,14 @@ fn json(e: &Event, n: &Names) -> Value {
                     json!({"topic": t, "partition": p, "asked": asked, "set": set})
                 })
                 .collect();
-            json!({"event": "offsets_reset", "group": group.as_ref(), "offsets": list, "clamped": clamped})
+            let empty: Vec<Value> = empty
+                .iter()
+                .map(|tp| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p})
+                })
+                .collect();
+            json!({"event": "offsets_reset", "group": group.as_ref(), "offsets": list, "clamped": clamped, "empty": empty})
         }
         Event::OffsetsExpired { group, partitions } => {
             let list: Vec<Value> = partitions
@@ -1262,5 +1305,15 @@ fn txn_step_json(producer: u32, step: &TxnStep, n: &Names) -> Value {
         TxnStep::Error { error, fatal } => {
             json!({"event": "txn_error", "producer": who, "error": error.name(), "fatal": fatal})
         }
+    }
+}
+
+/// The `KafkaConsumer` method a seek stands for.
+fn seek_method(s: Seek) -> &'static str {
+    match s {
+        Seek::Beginning => "seekToBeginning",
+        Seek::End => "seekToEnd",
+        Seek::Offset(_) => "seek",
+        Seek::Time(_) => "offsetsForTimes",
     }
 }

@@ -12,6 +12,7 @@ use crate::kafka::log::TxnMarker;
 use crate::kafka::protocol::{BrokerId, ErrorCode};
 use crate::kafka::record::{BatchSequence, ProducerIdentity, RecordId, Tp};
 use crate::kafka::txn::TxnState;
+use crate::scenario::Seek;
 use crate::sim::{NodeId, SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -380,14 +381,18 @@ pub enum Event {
         /// "earliest" or "latest".
         policy: &'static str,
     },
-    /// A consumer's application moved its position (`seekToBeginning`, `seekToEnd` or `seek`).
+    /// A consumer's application moved its position (`seekToBeginning`, `seekToEnd`, `seek`, or
+    /// `offsetsForTimes` then `seek`).
     Sought {
         /// Partition.
         tp: Tp,
         /// New position.
         offset: u64,
-        /// The `KafkaConsumer` method.
-        how: &'static str,
+        /// The seek the scenario gave it.
+        seek: Seek,
+        /// A `Time` seek whose `offsetsForTimes` found no record that recent, so the
+        /// application sought to the end instead: that time.
+        no_record_since: Option<SimDuration>,
     },
     /// A consumer's `poll()` threw, and its application stopped.
     ConsumerFailed {
@@ -485,6 +490,8 @@ pub enum Event {
         offsets: Vec<(Tp, u64)>,
         /// Offsets asked for outside the log: (partition, asked, set instead).
         clamped: Vec<(Tp, u64, u64)>,
+        /// Partitions where a `Time` reset found no record that recent, set to the log end.
+        empty: Vec<Tp>,
     },
     /// A group coordinator deleted committed offsets whose retention passed
     /// (`offsets.retention.minutes`, KIP-211).

@@ -30,8 +30,19 @@ struct Written {
     correlation: u32,
 }
 
-/// Where an admin's offset reset goes, and what each partition's log holds: (log start offset,
-/// high watermark) by partition.
+/// What the admin tool's `ListOffsets` answers for one partition, from its leader.
+#[derive(Clone, Copy, Debug)]
+pub struct LogBounds {
+    /// The log start offset (`OffsetSpec.earliest()`).
+    pub start: u64,
+    /// The high watermark (`OffsetSpec.latest()`, read_uncommitted).
+    pub end: u64,
+    /// For a `Time` reset: the first offset below the high watermark whose record's timestamp is
+    /// at least that time (`OffsetSpec.forTimestamp`), `None` where there is none.
+    pub at_time: Option<u64>,
+}
+
+/// Where an admin's offset reset goes, and what each partition's log holds.
 pub struct OffsetsReset<'a> {
     /// The group.
     pub group: &'a str,
@@ -40,8 +51,8 @@ pub struct OffsetsReset<'a> {
     /// The partitions named (`--topic`), or `None` for every partition the group has an offset
     /// for (`--all-topics`).
     pub partitions: Option<Vec<Tp>>,
-    /// Each partition's log start offset and high watermark, from its leader.
-    pub bounds: &'a BTreeMap<Tp, (u64, u64)>,
+    /// Each partition's offsets, from its leader.
+    pub bounds: &'a BTreeMap<Tp, LogBounds>,
 }
 
 impl Broker {
@@ -53,7 +64,8 @@ impl Broker {
     /// `kafka-consumer-groups --reset-offsets --execute` against this coordinator
     /// (`ConsumerGroupCommand.resetOffsets`, kafka-tools 4.0.1): refused unless the group is
     /// Empty or Dead (or unknown); otherwise the offsets are computed as the tool does
-    /// (`prepareOffsetsToReset`; `--to-offset` is clamped into the log by `checkOffsetsRange`)
+    /// (`prepareOffsetsToReset`; `--to-offset` is clamped into the log by `checkOffsetsRange`;
+    /// `--to-datetime` takes the log end where no record is that recent)
     /// and written like an `OffsetCommit` outside the group protocol (`alterConsumerGroupOffsets`).
     pub fn reset_offsets(&mut self, now: SimTime, r: OffsetsReset<'_>, out: &mut O) {
         let group: Arc<str> = Arc::from(r.group);
@@ -72,11 +84,21 @@ impl Broker {
         });
         let mut offsets = Vec::new();
         let mut notes = Vec::new();
+        let mut empty = Vec::new();
         for tp in partitions {
-            let (start, end) = r.bounds.get(&tp).copied().unwrap_or((0, 0));
+            let LogBounds { start, end, at_time } = r.bounds.get(&tp).copied().unwrap_or(LogBounds {
+                start: 0,
+                end: 0,
+                at_time: None,
+            });
             let offset = match r.to {
                 ResetTo::Earliest => start,
                 ResetTo::Latest => end,
+                // `getLogTimestampOffsets`: no record that recent ("is empty"), the log end.
+                ResetTo::Time(_) => at_time.unwrap_or_else(|| {
+                    empty.push(tp);
+                    end
+                }),
                 ResetTo::Offset(o) if o > end => {
                     notes.push((tp, o, end));
                     end
@@ -93,6 +115,7 @@ impl Broker {
             group: group.clone(),
             offsets: offsets.clone(),
             clamped: notes,
+            empty,
         });
         let request = OffsetCommitRequest {
             member: MemberRef {
@@ -117,8 +140,9 @@ impl Broker {
             member: request.member.member_id,
             offsets: request.offsets,
         };
-        let base = replica.log.append_commit(record.clone(), epoch);
+        let (base, rolled) = replica.log.append_commit(record.clone(), epoch, now.as_ms());
         replica.unflushed_messages += 1;
+        trace_roll(tp, rolled, out);
         // The admin client's request: this broker's own node stands for it, and nothing is
         // answered.
         let written = Written {
@@ -150,10 +174,13 @@ impl Broker {
             };
             let epoch = replica.leader_epoch;
             let tombstones = OffsetTombstones { group, partitions };
-            replica
-                .log
-                .append_control(Control::OffsetTombstones(Arc::new(tombstones)), epoch);
+            let (_, rolled) = replica.log.append_control(
+                Control::OffsetTombstones(Arc::new(tombstones)),
+                epoch,
+                now.as_ms(),
+            );
             replica.unflushed_messages += 1;
+            trace_roll(tp, rolled, out);
             self.flush_by_messages(tp);
             self.advance_hw(now, tp, out);
             self.complete_fetches(now, tp, out);

@@ -23,7 +23,7 @@ use crate::kafka::group::coordinator::GroupCoordinator;
 use crate::kafka::group::txn_offsets::TxnOffsets;
 use crate::kafka::txn::coordinator::{Settings as TxnSettings, TransactionCoordinator};
 use alter_partition::AlterPartitionManager;
-pub use groups::OffsetsReset;
+pub use groups::{LogBounds, OffsetsReset};
 use producer_ids::ProducerIdPool;
 use producers::ProducerStates;
 pub use replica::{FollowerState, LeaderState, Replica, Role};

@@ -35,9 +35,12 @@ struct PartitionState {
     retry_at: SimTime,
     /// A group member asks the coordinator for the committed offset first.
     needs_committed: bool,
-    /// A `seekToBeginning`/`seekToEnd` waiting for its `ListOffsets` answer (instead of
-    /// `auto.offset.reset`).
+    /// A `seekToBeginning`/`seekToEnd`/`offsetsForTimes` waiting for its `ListOffsets` answer
+    /// (instead of `auto.offset.reset`).
     seeking: Option<Seek>,
+    /// The time of a `Time` seek that found no record that recent: the application seeks to
+    /// the end instead.
+    no_record_since: Option<SimDuration>,
 }
 
 /// What an in-flight request to a broker is for.
@@ -331,8 +334,16 @@ impl Consumer {
         };
         state.listing = false;
         match result {
-            // Only a timestamp lookup finds nothing, and `auto.offset.reset` sends none.
-            Ok(None) => {}
+            // Only a timestamp lookup finds nothing: `offsetsForTimes` gives the application
+            // `null` for the partition, and it seeks to the end instead, as
+            // `ConsumerGroupCommand.getLogTimestampOffsets` falls back to the log end offsets
+            // for `--to-datetime` (kafka-tools 4.0.1).
+            Ok(None) => {
+                if let Some(Seek::Time(since)) = state.seeking {
+                    state.seeking = Some(Seek::End);
+                    state.no_record_since = Some(since);
+                }
+            }
             Ok(Some(offset)) => {
                 state.position = Some(offset);
                 self.app.start_at(tp, offset);
@@ -340,7 +351,8 @@ impl Consumer {
                     Some(seek) => out.emit(Event::Sought {
                         tp,
                         offset,
-                        how: seek_name(seek),
+                        seek,
+                        no_record_since: state.no_record_since.take(),
                     }),
                     None => {
                         let policy = reset_name(self.cfg.auto_offset_reset);
@@ -541,8 +553,9 @@ impl Consumer {
         groups
     }
 
-    /// `ListOffsets` for partitions without a position: a pending `seekToBeginning`/`seekToEnd`,
-    /// or `auto.offset.reset`. With `none` and no seek, `poll()` throws
+    /// `ListOffsets` for partitions without a position: a pending `seekToBeginning`/`seekToEnd`
+    /// or `offsetsForTimes` (by timestamp, at the consumer's isolation level, as
+    /// `OffsetFetcher.offsetsForTimes` asks), or `auto.offset.reset`. With `none` and no seek, `poll()` throws
     /// `NoOffsetForPartitionException` for every such partition
     /// (`SubscriptionState.resetInitializingPositions`) and the application stops.
     fn list_offsets(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
@@ -556,10 +569,15 @@ impl Consumer {
             OffsetReset::Latest => Some(latest),
             OffsetReset::None => None,
         };
+        let read_committed = self.cfg.isolation == IsolationLevel::ReadCommitted;
         let spec_of = |s: &PartitionState| match s.seeking {
             Some(Seek::Beginning) => Some(OffsetSpec::Earliest),
             Some(Seek::End) => Some(latest),
-            _ => policy,
+            Some(Seek::Time(since)) => Some(OffsetSpec::Timestamp {
+                ms: since.as_ms(),
+                read_committed,
+            }),
+            Some(Seek::Offset(_)) | None => policy,
         };
         let undefined: Vec<Tp> = self
             .assigned
@@ -620,8 +638,8 @@ impl Consumer {
         format!("{}-{}", self.topic_names[tp.topic as usize], tp.partition)
     }
 
-    /// The application's seek, once it has partitions: `seekToBeginning`/`seekToEnd` ask
-    /// `ListOffsets`; `seek(offset)` sets the position.
+    /// The application's seek, once it has partitions: `seekToBeginning`/`seekToEnd` and
+    /// `offsetsForTimes` ask `ListOffsets`; `seek(offset)` sets the position.
     fn apply_seek(&mut self, tps: &[Tp], out: &mut Out<Message, Event>) {
         if tps.is_empty() {
             return;
@@ -640,10 +658,11 @@ impl Consumer {
                     out.emit(Event::Sought {
                         tp: *tp,
                         offset,
-                        how: seek_name(seek),
+                        seek,
+                        no_record_since: None,
                     });
                 }
-                Seek::Beginning | Seek::End => {
+                Seek::Beginning | Seek::End | Seek::Time(_) => {
                     s.position = None;
                     s.seeking = Some(seek);
                 }
@@ -934,15 +953,6 @@ impl Consumer {
 /// Consecutive records of the same partition.
 fn runs(records: &[(Tp, u64, RecordId)]) -> impl Iterator<Item = &[(Tp, u64, RecordId)]> {
     records.chunk_by(|a, b| a.0 == b.0)
-}
-
-/// The `KafkaConsumer` call a seek stands for.
-fn seek_name(s: Seek) -> &'static str {
-    match s {
-        Seek::Beginning => "seekToBeginning",
-        Seek::End => "seekToEnd",
-        Seek::Offset(_) => "seek",
-    }
 }
 
 fn reset_name(r: OffsetReset) -> &'static str {

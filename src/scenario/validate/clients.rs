@@ -258,7 +258,9 @@ pub(super) fn consumer<'s>(
             if e.help.is_some() {
                 e
             } else {
-                e.with_help("write `seek: Beginning`, `seek: End` or `seek: Offset(120)`")
+                e.with_help(
+                    "write `seek: Beginning`, `seek: End`, `seek: Offset(120)` or `seek: Time(\"5s\")`",
+                )
             }
         })?),
         None => None,
