@@ -255,6 +255,13 @@ fn fault(f: &Fault) -> Value {
             };
             json!({"kind": "ResetOffsets", "group": group, "to": to, "topic": topic, "partition": partition})
         }
+        Fault::DeleteRecords {
+            topic,
+            partition,
+            before,
+        } => {
+            json!({"kind": "DeleteRecords", "topic": topic, "partition": partition, "before": before})
+        }
     }
 }
 
