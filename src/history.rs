@@ -723,6 +723,15 @@ impl History {
                     self.move_log_start(now, *tp, *to, why);
                 }
             }
+            Event::DeleteRecords {
+                tp, result: Ok(to), ..
+            } => {
+                if let Client::Broker(b) = who
+                    && self.partition_at(*tp, now).and_then(|v| v.leader) == Some(b)
+                {
+                    self.move_log_start(now, *tp, *to, "DeleteRecords");
+                }
+            }
             Event::Fault { text } => self.faults.push((now, text.clone())),
             Event::PositionCommitted { tp, offset }
             | Event::PositionReset { tp, offset, .. }

@@ -214,7 +214,7 @@ fn finding(scenario: &Scenario, result: &RunResult, reader: &Reader<'_>, tp: Tp,
         tp,
         other: None,
         headline: format!(
-            "{} ({} offset {}) was deleted unread at {} ({}: the log start offset moved from {} to {}), while {who} stood at offset {at} ({how} since {since}); {proof}, or a position past it by then, would prove this wrong",
+            "{} ({} offset {}) was deleted at {} ({} moved the log start offset from {} to {}) before {who} read it: it stood at offset {at} ({how} since {since}); {proof}, or a position past it by then, would prove this wrong",
             label(names, hit.record),
             names.tp(tp),
             hit.offset,

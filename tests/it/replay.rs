@@ -309,3 +309,173 @@ fn only_an_empty_groups_offsets_expire() {
         assert_eq!(offsets(&r, 0).len(), 190);
     }
 }
+
+/// `seek: Time(..)` is `offsetsForTimes` then `seek`: the first offset whose record's timestamp
+/// (`CreateTime`, the producer's `send()` time: record i at i·50 ms, the first after its
+/// metadata) is at least that time (`UnifiedLog.fetchOffsetByTimestamp`). Where no record is
+/// that recent, `offsetsForTimes` answers `null` and the application seeks to the end, as
+/// `ConsumerGroupCommand.getLogTimestampOffsets` falls back to the log end (kafka-tools 4.0.1).
+#[test]
+fn seek_to_a_time_starts_at_the_first_record_that_recent_or_at_the_end() {
+    let s = scenario(
+        r#"(id: "at", topics: ["t"], start: "1s", seek: Time("200ms"), config: { "auto.offset.reset": "earliest" }),
+           (id: "after", topics: ["t"], start: "1s", seek: Time("201ms"), config: { "auto.offset.reset": "earliest" }),
+           (id: "future", topics: ["t"], start: "1s", seek: Time("10s"), config: { "auto.offset.reset": "earliest" })"#,
+        "",
+    );
+    let r = run_text(&s, None);
+    assert_eq!(offsets(&r, 0), (4..10).collect::<Vec<u64>>());
+    assert_eq!(offsets(&r, 1), (5..10).collect::<Vec<u64>>());
+    assert!(offsets(&r, 2).is_empty());
+    let seeks: Vec<(String, String)> = trace_lines(&r)
+        .into_iter()
+        .filter(|l| l.kind == "seek")
+        .map(|l| (l.node, l.detail))
+        .collect();
+    assert_eq!(
+        seeks,
+        [
+            (
+                "at".to_string(),
+                "t-0 position 4 (offsetsForTimes(200ms), then seek)".to_string()
+            ),
+            (
+                "after".to_string(),
+                "t-0 position 5 (offsetsForTimes(201ms), then seek)".to_string()
+            ),
+            (
+                "future".to_string(),
+                "t-0 position 10 (offsetsForTimes(10s) found no record that recent: seekToEnd)".to_string()
+            ),
+        ]
+    );
+}
+
+/// A `Time` seek that finds nothing yet ends at the log end, and then reads what comes after
+/// (the records written after the time asked for).
+#[test]
+fn a_time_seek_that_finds_nothing_reads_what_is_written_later() {
+    let s = scenario(
+        r#"(id: "early", topics: ["t"], start: "100ms", seek: Time("300ms"), config: { "auto.offset.reset": "earliest" })"#,
+        "",
+    );
+    let r = run_text(&s, None);
+    let read = offsets(&r, 0);
+    assert!(!read.is_empty() && read[0] <= 6, "{read:?}");
+    assert_eq!(read.last(), Some(&9));
+}
+
+/// `ResetOffsets(to: Time(..))` is `--to-datetime`: the first offset at or after the time, or
+/// the log end with the tool's warning where no record is that recent
+/// (`ConsumerGroupCommand.getLogTimestampOffsets`).
+#[test]
+fn reset_offsets_to_a_time_uses_the_timestamp_index_or_the_log_end() {
+    let s = scenario(
+        r#"(id: "first", topics: ["t"], group: "g1", config: { "auto.offset.reset": "earliest" }),
+           (id: "again", topics: ["t"], group: "g1", start: "16s", config: { "auto.offset.reset": "earliest" })"#,
+        r#"(at: "12s", fault: ConsumerLeave(consumer: "first")),
+           (at: "13s", fault: ResetOffsets(group: "g1", to: Time("10s"))),
+           (at: "14s", fault: ResetOffsets(group: "g1", to: Time("200ms")))"#,
+    );
+    let r = run_text(&s, None);
+    let resets: Vec<String> = trace_lines(&r)
+        .into_iter()
+        .filter(|l| l.kind == "reset-offsets")
+        .map(|l| l.detail)
+        .collect();
+    assert_eq!(
+        resets,
+        [
+            "g1: t-0=10; Warn: Partition 0 from topic t is empty. Falling back to latest known offset.",
+            "g1: t-0=4",
+        ]
+    );
+    assert_eq!(offsets(&r, 1), (4..10).collect::<Vec<u64>>());
+}
+
+/// `ExpiredUnread`: records a reader never returned from poll() that `DeleteRecords` deleted
+/// while it stood at or below them. A reader that had read them, or that started after the
+/// deletion, lost nothing; a record not deleted is never counted, however far behind.
+#[test]
+fn expired_unread_counts_what_a_reader_standing_below_never_read() {
+    let s = scenario(
+        r#"(id: "all", topics: ["t"], config: { "auto.offset.reset": "earliest" }),
+           (id: "stopped", topics: ["t"], config: { "auto.offset.reset": "earliest" }),
+           (id: "later", topics: ["t"], start: "3s", config: { "auto.offset.reset": "earliest" })"#,
+        r#"(at: "120ms", fault: Crash(consumer: "stopped")),
+           (at: "2s", fault: DeleteRecords(topic: "t", partition: 0, before: 6))"#,
+    );
+    let r = run_text(&s, None);
+    let report = kafkasim::check::check(&s, &r);
+    let stopped_read = offsets(&r, 1);
+    let next = stopped_read.last().map_or(0, |o| o + 1);
+    assert!(next < 6, "{stopped_read:?}");
+    let found: Vec<(Option<u32>, u64)> = report
+        .expired_unread
+        .iter()
+        .map(|f| {
+            let offset = r
+                .history
+                .appends
+                .iter()
+                .find_map(|a| {
+                    let i = a.records.iter().position(|x| *x == f.record)?;
+                    Some(a.base_offset + i as u64)
+                })
+                .expect("appended");
+            (f.consumer, offset)
+        })
+        .collect();
+    let expected: Vec<(Option<u32>, u64)> = (next..6).map(|o| (Some(1), o)).collect();
+    assert_eq!(found, expected);
+    assert_eq!(offsets(&r, 0), (0..10).collect::<Vec<u64>>());
+    assert_eq!(offsets(&r, 2), (6..10).collect::<Vec<u64>>());
+    // The records 6..9 the stopped consumer never read are still in the log: not counted.
+    let headline = &report.expired_unread[0].headline;
+    assert!(
+        headline.contains("DeleteRecords moved the log start offset from 0 to 6) before stopped read it")
+            && headline.contains("would prove this wrong"),
+        "{headline}"
+    );
+    let summary = kafkasim::report::summary(&s, &r, &report);
+    assert!(
+        summary.contains(&format!("  expired_unread     {}", 6 - next)),
+        "{summary}"
+    );
+}
+
+/// The `ExpiredUnread` expectation narrows by consumer to its reader: a group's members, or the
+/// consumer itself without a group.
+#[test]
+fn expired_unread_expectations_narrow_by_consumer() {
+    let s = parse_scenario(
+        "expired.ron",
+        r#"Scenario(
+            name: "expired", description: "x", seed: 1, duration: "6s",
+            cluster: (brokers: 1, network: (latency: "1ms"), config: { "offsets.topic.replication.factor": 1 }),
+            topics: [ (name: "t", partitions: 1) ],
+            producers: [
+                (id: "p1", config: { "acks": "1", "enable.idempotence": false, "linger.ms": 0 },
+                 workload: (topic: "t", keys: ["a"], records: 10, rate: "20/s")),
+            ],
+            consumers: [
+                (id: "all", topics: ["t"], config: { "auto.offset.reset": "earliest" }),
+                (id: "stopped", topics: ["t"], config: { "auto.offset.reset": "earliest" }),
+            ],
+            faults: [
+                (at: "120ms", fault: Crash(consumer: "stopped")),
+                (at: "2s", fault: DeleteRecords(topic: "t", partition: 0, before: 6)),
+            ],
+            expect: [
+                ExpiredUnread(consumer: "all", exactly: 0),
+                ExpiredUnread(consumer: "stopped", at_least: 1),
+                ExpiredUnread(consumer: "stopped", topic: "t", partition: 0, at_most: 6),
+            ],
+        )"#,
+    );
+    let r = run_text(&s, None);
+    let report = kafkasim::check::check(&s, &r);
+    for e in &report.expectations {
+        assert!(e.ok, "{}", kafkasim::check::describe_outcome(e));
+    }
+}
