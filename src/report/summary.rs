@@ -6,7 +6,7 @@ use crate::check::keys::{self, KeyPlacement};
 use crate::check::{CheckReport, Finding, describe_outcome, explain};
 use crate::kafka::protocol::broker_list;
 use crate::scenario::{ProducerSpec, Scenario};
-use crate::sim::{SimDuration, SimTime};
+use crate::sim::SimDuration;
 use crate::simulation::RunResult;
 use std::fmt::Write;
 
@@ -152,7 +152,7 @@ fn consumers(s: &mut String, scenario: &Scenario, result: &RunResult) {
             .iter()
             .filter(|f| f.1 == i as u32)
         {
-            let _ = writeln!(s, "    failed at {}: {why}", at.since(SimTime::ZERO).human());
+            let _ = writeln!(s, "    failed at {at}: {why}");
         }
     }
 }
