@@ -125,7 +125,7 @@ fn the_record_deleted_is_the_one_the_leader_held_then() {
     let got: Vec<(u64, u32)> = hits.iter().map(|h| (h.offset, h.record.seq)).collect();
     assert_eq!(got, [(0, 0), (1, 1), (2, 2), (3, 20), (4, 21)]);
     // An append after the move is not deleted by it.
-    let late = vec![append(0, 0, &[0, 1]), append(200, 2, &[2, 3])];
+    let late = [append(0, 0, &[0, 1]), append(200, 2, &[2, 3])];
     let refs: Vec<&AppendHistory> = late.iter().collect();
     let hits = deleted_unread(&steps, &stood, &refs, &BTreeSet::new(), |_| false);
     assert_eq!(offsets(&hits), [0, 1]);
