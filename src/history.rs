@@ -306,6 +306,16 @@ pub struct History {
     pub group_states: Vec<(SimTime, Arc<str>, GroupState, i32)>,
     /// Every fault that fired: (when, the fault as the scenario wrote it), in time order.
     pub faults: Vec<(SimTime, String)>,
+    /// Every position a consumer took other than by reading on: from its group's committed
+    /// offset, `auto.offset.reset` or a seek: (when, consumer index, partition, offset).
+    pub positions: Vec<(SimTime, u32, Tp, u64)>,
+    /// Consumers whose `poll()` threw and whose application stopped: (when, consumer index,
+    /// `Exception: message`).
+    pub consumer_failures: Vec<(SimTime, u32, String)>,
+    /// Every time a partition's leader moved its log start offset past every earlier one (by
+    /// retention or `DeleteRecords`): from then on consumers cannot read below it. In time
+    /// order.
+    pub log_starts: Vec<LogStartMove>,
     /// What only the charts need (`None` unless the run was asked for charts).
     pub series: Option<Box<series::Series>>,
 }
@@ -331,6 +341,21 @@ impl History {
             .map(|a| (&a.member, a.partitions.as_slice()))
             .collect()
     }
+}
+
+/// A partition's leader moved its log start offset: the records below are gone for consumers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogStartMove {
+    /// When.
+    pub at: SimTime,
+    /// The partition.
+    pub tp: Tp,
+    /// The highest log start offset before (of any earlier leader).
+    pub from: u64,
+    /// The new log start offset.
+    pub to: u64,
+    /// What moved it: `retention.ms`, `retention.bytes`, `DeleteRecords`, ...
+    pub why: &'static str,
 }
 
 /// A committed offset.
@@ -691,7 +716,36 @@ impl History {
                 self.change_partition(now, *tp, |v| v.leader = *leader)
             }
             Event::IsrChanged { tp, isr } => self.change_partition(now, *tp, |v| v.isr.clone_from(isr)),
+            Event::SegmentsDeleted { tp, to, why, .. } | Event::LogStartOffset { tp, to, why, .. } => {
+                if let Client::Broker(b) = who
+                    && self.partition_at(*tp, now).and_then(|v| v.leader) == Some(b)
+                {
+                    self.move_log_start(now, *tp, *to, why);
+                }
+            }
+            Event::DeleteRecords {
+                tp, result: Ok(to), ..
+            } => {
+                if let Client::Broker(b) = who
+                    && self.partition_at(*tp, now).and_then(|v| v.leader) == Some(b)
+                {
+                    self.move_log_start(now, *tp, *to, "DeleteRecords");
+                }
+            }
             Event::Fault { text } => self.faults.push((now, text.clone())),
+            Event::PositionCommitted { tp, offset }
+            | Event::PositionReset { tp, offset, .. }
+            | Event::Sought { tp, offset, .. } => {
+                if let Client::Consumer(c) = who {
+                    self.positions.push((now, c, *tp, *offset));
+                }
+            }
+            Event::ConsumerFailed { exception, message } => {
+                if let Client::Consumer(c) = who {
+                    self.consumer_failures
+                        .push((now, c, format!("{exception}: {message}")));
+                }
+            }
             Event::Consumed { tp, records, .. } => {
                 if let Client::Consumer(c) = who {
                     for (offset, record) in records {
@@ -724,6 +778,26 @@ impl History {
     /// A partition's leader and ISR at `at` (after everything that happened at that moment).
     pub fn partition_at(&self, tp: Tp, at: SimTime) -> Option<&PartitionView> {
         self.partitions.get(&tp)?.iter().rev().find(|v| v.since <= at)
+    }
+
+    /// Records a leader's new log start offset, if it is past every earlier one of the
+    /// partition (a new leader may start lower, its records are no less deleted).
+    fn move_log_start(&mut self, at: SimTime, tp: Tp, to: u64, why: &'static str) {
+        let from = self
+            .log_starts
+            .iter()
+            .rev()
+            .find(|m| m.tp == tp)
+            .map_or(0, |m| m.to);
+        if to > from {
+            self.log_starts.push(LogStartMove {
+                at,
+                tp,
+                from,
+                to,
+                why,
+            });
+        }
     }
 
     /// Since when a partition that has no leader at the end has had none (`None` if it has

@@ -61,11 +61,14 @@ pub enum Measure {
     OutputDuplicates,
     /// Input records the processor's group committed past whose output never became visible.
     OutputMissing,
+    /// Records a consumer group (or a consumer without a group) never read because retention or
+    /// `DeleteRecords` deleted them while its position was at or below them.
+    ExpiredUnread,
 }
 
 impl Measure {
     /// Every measure, in a stable order (for help texts).
-    pub const ALL: [Measure; 23] = [
+    pub const ALL: [Measure; 24] = [
         Measure::LostAcked,
         Measure::UncommittedAcked,
         Measure::UnavailableAcked,
@@ -89,6 +92,7 @@ impl Measure {
         Measure::Fenced,
         Measure::OutputDuplicates,
         Measure::OutputMissing,
+        Measure::ExpiredUnread,
     ];
 
     /// The name written in `expect` (`LostAcked`).
@@ -117,6 +121,7 @@ impl Measure {
             Measure::Fenced => "Fenced",
             Measure::OutputDuplicates => "OutputDuplicates",
             Measure::OutputMissing => "OutputMissing",
+            Measure::ExpiredUnread => "ExpiredUnread",
         }
     }
 
@@ -146,6 +151,7 @@ impl Measure {
             Measure::Fenced => "fenced",
             Measure::OutputDuplicates => "output_duplicates",
             Measure::OutputMissing => "output_missing",
+            Measure::ExpiredUnread => "expired_unread",
         }
     }
 }
@@ -162,7 +168,8 @@ pub struct Filter {
     /// Only this producer's records.
     pub producer: Option<String>,
     /// For `Reordered`: order as this consumer saw it (instead of log order); for `Consumed` and
-    /// `ReadUncommitted`: this consumer.
+    /// `ReadUncommitted`: this consumer; for `ExpiredUnread`: this consumer's group (or the
+    /// consumer, without a group).
     pub consumer: Option<String>,
     /// For `Failed`: records that failed with this error; for `Retries`: retries after it.
     pub error: Option<ErrorCode>,
@@ -319,6 +326,8 @@ pub enum RawExpectation {
     OutputDuplicates(RawSelector),
     /// See [`Measure::OutputMissing`].
     OutputMissing(RawSelector),
+    /// See [`Measure::ExpiredUnread`].
+    ExpiredUnread(RawSelector),
     /// See [`Check::Leader`].
     Leader(RawLeader),
     /// See [`Check::Isr`].
@@ -369,6 +378,7 @@ impl RawExpectation {
             RawExpectation::Fenced(s) => (Measure::Fenced, s),
             RawExpectation::OutputDuplicates(s) => (Measure::OutputDuplicates, s),
             RawExpectation::OutputMissing(s) => (Measure::OutputMissing, s),
+            RawExpectation::ExpiredUnread(s) => (Measure::ExpiredUnread, s),
         };
         RawParts::Count(m, s)
     }

@@ -8,12 +8,15 @@
 //!   (per partition, or per key with `key`), or in what a consumer read (with `consumer`);
 //! - `read_uncommitted`: a consumer read a record that no log the partition has or may recover
 //!   with holds at that offset;
-//! - `divergent_replicas`: two replicas disagree below both their high watermarks.
+//! - `divergent_replicas`: two replicas disagree below both their high watermarks;
+//! - `expired_unread`: records a group (or a group-less consumer) never read because retention
+//!   or `DeleteRecords` deleted them first.
 //!
 //! `Leader` and `Isr` expectations read each partition's state timeline from the history.
 
 mod acked;
 pub mod expect;
+mod expired;
 mod explain;
 mod groups;
 pub mod invariants;
@@ -62,6 +65,9 @@ pub struct CheckReport {
     pub output_duplicates: Vec<Finding>,
     /// `output_missing` findings, by processor and input partition.
     pub output_missing: Vec<Finding>,
+    /// `expired_unread` findings, by reader (groups by name, then group-less consumers),
+    /// partition and offset.
+    pub expired_unread: Vec<Finding>,
     /// One outcome per `expect` entry.
     pub expectations: Vec<ExpectationOutcome>,
 }
@@ -119,6 +125,7 @@ pub fn check_with_tolerance(scenario: &Scenario, result: &RunResult, tolerance: 
         read_aborted: txns::read_aborted(scenario, result),
         output_duplicates: txns::output_duplicates(scenario, result),
         output_missing: txns::output_missing(scenario, result),
+        expired_unread: expired::expired_unread(scenario, result),
         expectations: Vec::new(),
     };
     let expectations = scenario.expect.iter().map(|e| ctx.evaluate(e, &report)).collect();
@@ -179,6 +186,7 @@ impl Ctx<'_> {
                     Measure::Skipped => self.matching(&report.skipped, filter),
                     Measure::OutputDuplicates => self.matching_processor(&report.output_duplicates, filter),
                     Measure::OutputMissing => self.matching_processor(&report.output_missing, filter),
+                    Measure::ExpiredUnread => self.matching_reader(&report.expired_unread, filter),
                     _ => (self.counter(*measure, filter), Vec::new()),
                 };
                 examples.truncate(EXAMPLES);
@@ -339,6 +347,25 @@ impl Ctx<'_> {
         let hits: Vec<Finding> = hits
             .into_iter()
             .filter(|x| ci.is_none_or(|c| x.consumer == Some(c)))
+            .collect();
+        (hits.len() as u64, hits)
+    }
+
+    /// [`Ctx::matching`], also narrowed to the readers of the filter's consumer: its group's
+    /// members (a finding names the member whose position it was), or itself without a group.
+    fn matching_reader(&self, findings: &[Finding], f: &Filter) -> (u64, Vec<Finding>) {
+        let consumers = &self.scenario.consumers;
+        let named = f.consumer.as_ref().and_then(|c| self.scenario.consumer_index(c));
+        let same_reader = |i: u32| {
+            named.is_none_or(|n| {
+                let (a, b) = (&consumers[n], &consumers[i as usize]);
+                n == i as usize || (a.group.is_some() && a.group == b.group)
+            })
+        };
+        let (_, hits) = self.matching(findings, f);
+        let hits: Vec<Finding> = hits
+            .into_iter()
+            .filter(|x| x.consumer.is_some_and(same_reader))
             .collect();
         (hits.len() as u64, hits)
     }
@@ -522,7 +549,8 @@ impl Ctx<'_> {
             | Measure::Skipped
             | Measure::ReadAborted
             | Measure::OutputDuplicates
-            | Measure::OutputMissing => unreachable!("checkers are counted from findings"),
+            | Measure::OutputMissing
+            | Measure::ExpiredUnread => unreachable!("checkers are counted from findings"),
         }
     }
 

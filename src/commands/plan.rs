@@ -7,6 +7,7 @@ use super::{CommandError, Exit, load_with};
 use crate::kafka::assignment;
 use crate::kafka::group::assignor::Strategy;
 use crate::scenario::config::Properties;
+use crate::scenario::fault::ResetTo;
 use crate::scenario::{CommitMode, Fault, NodeRef, Overrides, Scenario, Trigger};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -239,6 +240,20 @@ fn fault(f: &Fault) -> Value {
         Fault::Reset { broker, client } => json!({"kind": "Reset", "broker": broker, "client": client}),
         Fault::AddPartitions { topic, count } => {
             json!({"kind": "AddPartitions", "topic": topic, "count": count})
+        }
+        Fault::ResetOffsets {
+            group,
+            to,
+            topic,
+            partition,
+        } => {
+            let to = match to {
+                ResetTo::Earliest => json!("earliest"),
+                ResetTo::Latest => json!("latest"),
+                ResetTo::Offset(o) => json!({"offset": o}),
+                ResetTo::Time(t) => json!({"timestamp_us": t.as_us()}),
+            };
+            json!({"kind": "ResetOffsets", "group": group, "to": to, "topic": topic, "partition": partition})
         }
         Fault::DeleteRecords {
             topic,

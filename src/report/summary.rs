@@ -146,6 +146,14 @@ fn consumers(s: &mut String, scenario: &Scenario, result: &RunResult) {
             })
             .collect();
         let _ = writeln!(s, "  {:<10} {:>9}  {}", c.id, consumed, positions.join(" "));
+        for (at, _, why) in result
+            .history
+            .consumer_failures
+            .iter()
+            .filter(|f| f.1 == i as u32)
+        {
+            let _ = writeln!(s, "    failed at {at}: {why}");
+        }
     }
 }
 
@@ -267,7 +275,7 @@ fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &Ch
     let grouped = scenario.consumers.iter().any(|c| c.group.is_some());
     let transactional = super::transactional(scenario);
     let processing = !scenario.processors.is_empty();
-    let sections: [(&str, &[Finding]); 13] = [
+    let sections: [(&str, &[Finding]); 14] = [
         ("lost_acked", &checks.lost_acked),
         ("uncommitted_acked", &checks.uncommitted_acked),
         ("unavailable_acked", &checks.unavailable_acked),
@@ -281,6 +289,7 @@ fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &Ch
         ("read_aborted", &checks.read_aborted),
         ("output_duplicates", &checks.output_duplicates),
         ("output_missing", &checks.output_missing),
+        ("expired_unread", &checks.expired_unread),
     ];
     for (name, list) in sections {
         if !grouped && matches!(name, "redelivered" | "skipped") {
@@ -291,6 +300,11 @@ fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &Ch
             continue;
         }
         if !processing && name.starts_with("output_") {
+            continue;
+        }
+        if name == "expired_unread" && (scenario.consumers.is_empty() || result.history.log_starts.is_empty())
+        {
+            // Only where a log start offset moved and someone reads.
             continue;
         }
         let _ = writeln!(s, "  {name:<18} {}", list.len());

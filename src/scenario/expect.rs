@@ -280,6 +280,7 @@ fn check_filter_fits(
         Measure::Revoked => &["topic", "partition", "consumer"],
         Measure::Redelivered => &["topic", "partition", "key", "producer", "consumer"],
         Measure::Skipped => &["topic", "partition", "key", "producer"],
+        Measure::ExpiredUnread => &["topic", "partition", "key", "producer", "consumer"],
         Measure::Deduplicated => &["topic", "partition", "producer"],
     };
     let given = [

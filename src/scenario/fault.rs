@@ -187,6 +187,24 @@ pub enum Fault {
         /// Client id.
         client: String,
     },
+    /// An admin resets a consumer group's committed offsets, as `kafka-consumer-groups
+    /// --reset-offsets --execute` does: refused (with the tool's message) unless the group is
+    /// Empty or Dead; every partition the group has offsets for, or `topic`'s partitions, or
+    /// one `partition` of it. Offsets outside a partition's log are moved to its log start or
+    /// end.
+    ResetOffsets {
+        /// The group.
+        group: String,
+        /// Where to.
+        to: ResetTo,
+        /// Only this topic (`--topic`); every partition with a committed offset
+        /// (`--all-topics`) when left out.
+        #[serde(default)]
+        topic: Option<String>,
+        /// Only this partition of `topic` (`--topic orders:0`).
+        #[serde(default)]
+        partition: Option<u32>,
+    },
     /// An admin grows a topic to `count` partitions (`kafka-topics --alter --partitions`,
     /// `CreatePartitions`). Clients learn it from their next metadata refresh.
     AddPartitions {
@@ -206,6 +224,22 @@ pub enum Fault {
         /// The new log start offset.
         before: u64,
     },
+}
+
+/// Where `ResetOffsets` moves a group's offsets (`--to-earliest`, `--to-latest`,
+/// `--to-offset`, `--to-datetime`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename = "reset target")]
+pub enum ResetTo {
+    /// Each partition's log start offset.
+    Earliest,
+    /// Each partition's log end (`ListOffsets` latest: the high watermark).
+    Latest,
+    /// This offset in every partition.
+    Offset(u64),
+    /// `--to-datetime`: the first offset whose record's timestamp is at least this long after
+    /// the start of the run (written `Time("5s")`); the log end where there is none.
+    Time(#[serde(deserialize_with = "super::units::de_duration")] SimDuration),
 }
 
 impl Fault {

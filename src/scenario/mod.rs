@@ -141,6 +141,28 @@ pub enum CommitMode {
     AfterProcessing,
 }
 
+/// Where a consumer's application moves its position once it has its first assignment, as
+/// `KafkaConsumer.seekToBeginning`, `seekToEnd` and `seek` do: it overrides the group's
+/// committed offset and `auto.offset.reset` for those partitions (partitions assigned later start
+/// from the committed offset).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename = "seek")]
+pub enum Seek {
+    /// `seekToBeginning`: the log start offset (`ListOffsets` earliest).
+    Beginning,
+    /// `seekToEnd`: the log end (`ListOffsets` latest: the high watermark, or the last stable
+    /// offset with `read_committed`).
+    End,
+    /// `seek(partition, offset)`: this offset in every assigned partition; a fetch out of range
+    /// then applies `auto.offset.reset`.
+    Offset(u64),
+    /// `offsetsForTimes` then `seek`: the first offset whose record's timestamp is at least this
+    /// long after the start of the run (written `Time("5s")`). Where no record is that recent,
+    /// `offsetsForTimes` answers `null` and the application seeks to the end instead, as
+    /// `kafka-consumer-groups --reset-offsets --to-datetime` falls back to the latest offset.
+    Time(#[serde(deserialize_with = "units::de_duration")] SimDuration),
+}
+
 impl Topic {
     /// Replica list per partition: the written assignment, or Kafka's rack-unaware assignment
     /// drawn from the run's seed.
@@ -219,6 +241,9 @@ pub struct ConsumerSpec {
     pub processing: SimDuration,
     /// When it commits.
     pub commit: CommitMode,
+    /// Where it seeks after its first assignment (`None`: the committed offset, else
+    /// `auto.offset.reset`).
+    pub seek: Option<Seek>,
     /// Set for the consumer half of processor number `i`.
     pub processor: Option<usize>,
 }

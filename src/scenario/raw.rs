@@ -132,6 +132,8 @@ pub struct RawConsumer<'a> {
     pub processing: Option<Raw<'a>>,
     #[serde(borrow, default)]
     pub commit: Option<Raw<'a>>,
+    #[serde(borrow, default)]
+    pub seek: Option<Raw<'a>>,
 }
 
 #[derive(Deserialize)]

@@ -124,6 +124,7 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
             group: Some(p.group.clone()),
             processing: p.processing,
             commit: super::CommitMode::AfterProcessing,
+            seek: None,
             processor: Some(i),
         });
     }

@@ -2,11 +2,14 @@
 
 use super::nodes::Node;
 use super::{Ev, Simulation};
+use crate::kafka::broker::{LogBounds, OffsetsReset};
 use crate::kafka::record::Tp;
-use crate::scenario::fault::Target;
+use crate::scenario::fault::{ResetTo, Target};
 use crate::scenario::{Fault, NodeRef, Trigger};
 use crate::sim::NodeId;
 use crate::trace::Event;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 impl Simulation<'_> {
     /// The nodes a fault names: one, or two for a processor (its consumer and its producer
@@ -175,6 +178,12 @@ impl Simulation<'_> {
                     }
                 });
             }
+            Fault::ResetOffsets {
+                group,
+                to,
+                topic,
+                partition,
+            } => self.reset_offsets(group, *to, topic.as_deref(), *partition),
             Fault::DeleteRecords {
                 topic,
                 partition,
@@ -219,6 +228,77 @@ impl Simulation<'_> {
                 }
             }
         }
+    }
+
+    /// `kafka-consumer-groups --reset-offsets --execute`: the running broker that coordinates
+    /// the group does it, with each partition's log start offset and high watermark from its
+    /// running leader (what the tool's `ListOffsets` would answer). Without a coordinator the
+    /// tool fails with `COORDINATOR_NOT_AVAILABLE`.
+    fn reset_offsets(&mut self, group: &str, to: ResetTo, topic: Option<&str>, partition: Option<u32>) {
+        let mut bounds = BTreeMap::new();
+        for n in &self.nodes {
+            if let Node::Broker(b) = n
+                && b.is_up()
+            {
+                for (tp, r) in b.replicas() {
+                    if r.leading().is_some() {
+                        let end = r.log.high_watermark();
+                        // `OffsetSpec.forTimestamp` from the admin client: read_uncommitted, so
+                        // up to the high watermark (`ReplicaManager.fetchOffset`).
+                        let at_time = match to {
+                            ResetTo::Time(t) => r.log.offset_for_timestamp(t.as_ms()).filter(|o| *o < end),
+                            ResetTo::Earliest | ResetTo::Latest | ResetTo::Offset(_) => None,
+                        };
+                        let start = r.log.log_start_offset();
+                        bounds.insert(*tp, LogBounds { start, end, at_time });
+                    }
+                }
+            }
+        }
+        let partitions = topic.map(|name| {
+            let t = self
+                .scenario
+                .topics
+                .iter()
+                .position(|x| x.name == name)
+                .expect("topics are validated") as u32;
+            let count = self
+                .nodes
+                .iter()
+                .find_map(|n| match n {
+                    Node::Controller(c) => Some(c.metadata().partition_count(t)),
+                    _ => None,
+                })
+                .unwrap_or(0);
+            (0..count)
+                .filter(|p| partition.is_none_or(|want| want == *p))
+                .map(|p| Tp {
+                    topic: t,
+                    partition: p,
+                })
+                .collect()
+        });
+        let coordinator = (1..=self.scenario.cluster.brokers)
+            .map(|b| self.addr.broker(b))
+            .find(|n| matches!(&self.nodes[n.0 as usize], Node::Broker(b) if b.coordinates_group(group)));
+        let Some(n) = coordinator else {
+            let event = Event::OffsetsResetRefused {
+                group: Arc::from(group),
+                message: "COORDINATOR_NOT_AVAILABLE: the group has no coordinator".to_string(),
+            };
+            return self.record(self.addr.controller(), event);
+        };
+        self.call(n, |node, now, out| {
+            if let Node::Broker(b) = node {
+                let reset = OffsetsReset {
+                    group,
+                    to,
+                    partitions,
+                    bounds: &bounds,
+                };
+                b.reset_offsets(now, reset, out);
+            }
+        });
     }
 
     /// The node of consumer `id` (its client index comes after the producers').

@@ -224,6 +224,7 @@ fn new_consumer(
                 .iter()
                 .any(|p| p.processor == Some(i) && p.config.transactional_id.is_some())
         }),
+        seek: c.seek,
     };
     Consumer::new(addr, c.config.clone(), setup, rng.fork(&label))
 }

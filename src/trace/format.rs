@@ -4,6 +4,7 @@ use super::{BatchInRequest, Event, Stamped, TxnStep};
 use crate::kafka::log::COMMIT_RECORD;
 use crate::kafka::protocol::{BrokerId, broker_list};
 use crate::kafka::record::{RecordId, Tp};
+use crate::scenario::Seek;
 use crate::sim::NodeId;
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -549,6 +550,23 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             format!("{} position {offset} (auto.offset.reset={policy})", n.tp(*tp)),
         ),
         Event::ConsumerError { tp, error } => ("error", format!("{} {error}", n.tp(*tp))),
+        Event::Sought {
+            tp,
+            offset,
+            seek,
+            no_record_since,
+        } => {
+            let how = match (seek, no_record_since) {
+                (_, Some(since)) => format!(
+                    "offsetsForTimes({}) found no record that recent: seekToEnd",
+                    since.human()
+                ),
+                (Seek::Time(since), None) => format!("offsetsForTimes({}), then seek", since.human()),
+                (seek, None) => seek_method(*seek).to_string(),
+            };
+            ("seek", format!("{} position {offset} ({how})", n.tp(*tp)))
+        }
+        Event::ConsumerFailed { exception, message } => ("failed", format!("{exception}: {message}")),
         Event::BrokerFenced { broker: b, why } => ("fence", format!("{} ({why})", broker(*b))),
         Event::BrokerUnfenced { broker: b } => ("unfence", broker(*b)),
         Event::ProducerIdsAllocated {
@@ -596,6 +614,49 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
                 .map(|(tp, o)| format!("{}={o}", n.tp(*tp)))
                 .collect();
             ("commit", format!("{group} {member}: {}", list.join(" ")))
+        }
+        Event::OffsetsReset {
+            group,
+            offsets,
+            clamped,
+            empty,
+        } => {
+            let list: Vec<String> = offsets
+                .iter()
+                .map(|(tp, o)| format!("{}={o}", n.tp(*tp)))
+                .collect();
+            let mut text = format!("{group}: {}", list.join(" "));
+            if list.is_empty() {
+                text = format!("{group}: no partitions to reset");
+            }
+            for (tp, asked, set) in clamped {
+                let (what, which) = if asked > set {
+                    ("higher", "latest")
+                } else {
+                    ("lower", "earliest")
+                };
+                text.push_str(&format!(
+                    "; New offset ({asked}) is {what} than {which} offset for topic partition {}. Value will be set to {set}",
+                    n.tp(*tp)
+                ));
+            }
+            for tp in empty {
+                text.push_str(&format!(
+                    "; Warn: Partition {} from topic {} is empty. Falling back to latest known offset.",
+                    tp.partition, n.topics[tp.topic as usize]
+                ));
+            }
+            ("reset-offsets", text)
+        }
+        Event::OffsetsExpired { group, partitions } => (
+            "group",
+            format!(
+                "{group} offsets expired (offsets.retention.minutes): {}",
+                partition_list(partitions, n)
+            ),
+        ),
+        Event::OffsetsResetRefused { group, message } => {
+            ("reset-offsets", format!("{group} refused: Error: {message}"))
         }
         Event::PartitionsAdded { topic, from, to } => (
             "partitions",
@@ -990,9 +1051,70 @@ fn json(e: &Event, n: &Names) -> Value {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "position_reset", "topic": t, "partition": p, "offset": offset, "policy": policy})
         }
+        Event::Sought {
+            tp,
+            offset,
+            seek,
+            no_record_since,
+        } => {
+            let (t, p) = tp_json(*tp, n);
+            let mut v = json!({"event": "seek", "topic": t, "partition": p, "offset": offset, "how": seek_method(*seek)});
+            if let Seek::Time(since) = seek {
+                v["timestamp_ms"] = json!(since.as_ms());
+            }
+            if let Some(since) = no_record_since {
+                v["no_record_since_ms"] = json!(since.as_ms());
+            }
+            v
+        }
+        Event::ConsumerFailed { exception, message } => {
+            json!({"event": "consumer_failed", "exception": exception, "message": message})
+        }
         Event::ConsumerError { tp, error } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "consumer_error", "topic": t, "partition": p, "error": error.name()})
+        }
+        Event::OffsetsReset {
+            group,
+            offsets,
+            clamped,
+            empty,
+        } => {
+            let list: Vec<Value> = offsets
+                .iter()
+                .map(|(tp, o)| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p, "offset": o})
+                })
+                .collect();
+            let clamped: Vec<Value> = clamped
+                .iter()
+                .map(|(tp, asked, set)| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p, "asked": asked, "set": set})
+                })
+                .collect();
+            let empty: Vec<Value> = empty
+                .iter()
+                .map(|tp| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p})
+                })
+                .collect();
+            json!({"event": "offsets_reset", "group": group.as_ref(), "offsets": list, "clamped": clamped, "empty": empty})
+        }
+        Event::OffsetsExpired { group, partitions } => {
+            let list: Vec<Value> = partitions
+                .iter()
+                .map(|tp| {
+                    let (t, p) = tp_json(*tp, n);
+                    json!({"topic": t, "partition": p})
+                })
+                .collect();
+            json!({"event": "offsets_expired", "group": group.as_ref(), "partitions": list})
+        }
+        Event::OffsetsResetRefused { group, message } => {
+            json!({"event": "offsets_reset_refused", "group": group.as_ref(), "message": message})
         }
         Event::BrokerFenced { broker, why } => {
             json!({"event": "broker_fenced", "broker": broker, "why": why})
@@ -1193,5 +1315,15 @@ fn txn_step_json(producer: u32, step: &TxnStep, n: &Names) -> Value {
         TxnStep::Error { error, fatal } => {
             json!({"event": "txn_error", "producer": who, "error": error.name(), "fatal": fatal})
         }
+    }
+}
+
+/// The `KafkaConsumer` method a seek stands for.
+fn seek_method(s: Seek) -> &'static str {
+    match s {
+        Seek::Beginning => "seekToBeginning",
+        Seek::End => "seekToEnd",
+        Seek::Offset(_) => "seek",
+        Seek::Time(_) => "offsetsForTimes",
     }
 }

@@ -12,6 +12,7 @@ use crate::kafka::log::TxnMarker;
 use crate::kafka::protocol::{BrokerId, ErrorCode};
 use crate::kafka::record::{BatchSequence, ProducerIdentity, RecordId, Tp};
 use crate::kafka::txn::TxnState;
+use crate::scenario::Seek;
 use crate::sim::{NodeId, SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -380,6 +381,26 @@ pub enum Event {
         /// "earliest" or "latest".
         policy: &'static str,
     },
+    /// A consumer's application moved its position (`seekToBeginning`, `seekToEnd`, `seek`, or
+    /// `offsetsForTimes` then `seek`).
+    Sought {
+        /// Partition.
+        tp: Tp,
+        /// New position.
+        offset: u64,
+        /// The seek the scenario gave it.
+        seek: Seek,
+        /// A `Time` seek whose `offsetsForTimes` found no record that recent, so the
+        /// application sought to the end instead: that time.
+        no_record_since: Option<SimDuration>,
+    },
+    /// A consumer's `poll()` threw, and its application stopped.
+    ConsumerFailed {
+        /// The exception's class (`OffsetOutOfRangeException`).
+        exception: &'static str,
+        /// Its message, as Kafka's client words it.
+        message: String,
+    },
     /// A consumer hit an error on a partition.
     ConsumerError {
         /// Partition.
@@ -459,6 +480,33 @@ pub enum Event {
         member: Arc<str>,
         /// (partition, offset of the next record to read).
         offsets: Vec<(Tp, u64)>,
+    },
+    /// An admin's `kafka-consumer-groups --reset-offsets --execute`: the offsets its coordinator
+    /// writes for the group.
+    OffsetsReset {
+        /// The group.
+        group: Arc<str>,
+        /// (partition, new offset).
+        offsets: Vec<(Tp, u64)>,
+        /// Offsets asked for outside the log: (partition, asked, set instead).
+        clamped: Vec<(Tp, u64, u64)>,
+        /// Partitions where a `Time` reset found no record that recent, set to the log end.
+        empty: Vec<Tp>,
+    },
+    /// A group coordinator deleted committed offsets whose retention passed
+    /// (`offsets.retention.minutes`, KIP-211).
+    OffsetsExpired {
+        /// The group.
+        group: Arc<str>,
+        /// The partitions whose offsets are gone.
+        partitions: Vec<Tp>,
+    },
+    /// The group's coordinator refused an admin's offset reset (the group is not inactive).
+    OffsetsResetRefused {
+        /// The group.
+        group: Arc<str>,
+        /// The tool's message.
+        message: String,
     },
     /// The controller added partitions to a topic (`CreatePartitions`).
     PartitionsAdded {

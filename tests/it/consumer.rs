@@ -163,14 +163,23 @@ fn auto_offset_reset_none_stops_the_consumer_with_no_offset_for_partition() {
         .iter()
         .filter(|l| l.node == "c1" && l.kind == "error")
         .collect();
-    assert_eq!(
-        errors.len(),
-        1,
-        "it stops at the first partition without a position"
-    );
+    // `SubscriptionState.resetInitializingPositions`: one exception for every partition
+    // without a position.
+    assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(
-        errors[0].detail.ends_with("NoOffsetForPartitionException"),
+        errors
+            .iter()
+            .all(|e| e.detail.ends_with("NoOffsetForPartitionException")),
         "{errors:?}"
+    );
+    let failed: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.node == "c1" && l.kind == "failed")
+        .map(|l| l.detail.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        ["NoOffsetForPartitionException: Undefined offset with no reset policy for partitions: [t-0, t-1]"]
     );
     assert!(consumed(&r, 0).is_empty());
     assert!(

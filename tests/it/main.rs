@@ -22,6 +22,7 @@ mod partitions;
 mod plan;
 mod producer;
 mod properties;
+mod replay;
 mod replication;
 mod restart;
 mod robustness;

@@ -26,6 +26,10 @@ pub fn not_checkable(e: &Expectation, recorded: &Recorded, names: &Names) -> Opt
             "it needs every replica's log; a history has one log per partition, as a consumer reads it"
                 .to_string(),
         ),
+        Measure::ExpiredUnread => Some(
+            "it needs when each partition's leader deleted records (its log start offset over time); a history has the final logs only"
+                .to_string(),
+        ),
         Measure::Retries | Measure::Deduplicated | Measure::Requests => Some(
             "it needs the producer's requests and batches; a history has each send and its outcome only"
                 .to_string(),

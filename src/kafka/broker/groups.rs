@@ -7,11 +7,15 @@ use super::requests::respond;
 use super::requests::{DelayedProduce, Then};
 use super::storage::trace_roll;
 use super::{Broker, O};
-use crate::kafka::group::messages::{GroupRequest, GroupResponse, TxnOffsetCommitRequest, offsets_partition};
+use crate::kafka::group::coordinator::GroupState;
+use crate::kafka::group::messages::{
+    GroupRequest, GroupResponse, MemberRef, OffsetCommitRequest, TxnOffsetCommitRequest, offsets_partition,
+};
 use crate::kafka::group::txn_offsets::{PendingCommit, TxnOffsets};
-use crate::kafka::log::{CommitRecord, Control};
+use crate::kafka::log::{CommitRecord, Control, OffsetTombstones};
 use crate::kafka::protocol::{ErrorCode, ProducePartitionResponse, ResponseBody};
 use crate::kafka::record::Tp;
+use crate::scenario::fault::ResetTo;
 use crate::sim::SimDuration;
 use crate::sim::{NodeId, SimTime};
 use crate::trace::Event;
@@ -26,7 +30,163 @@ struct Written {
     correlation: u32,
 }
 
+/// What the admin tool's `ListOffsets` answers for one partition, from its leader.
+#[derive(Clone, Copy, Debug)]
+pub struct LogBounds {
+    /// The log start offset (`OffsetSpec.earliest()`).
+    pub start: u64,
+    /// The high watermark (`OffsetSpec.latest()`, read_uncommitted).
+    pub end: u64,
+    /// For a `Time` reset: the first offset below the high watermark whose record's timestamp is
+    /// at least that time (`OffsetSpec.forTimestamp`), `None` where there is none.
+    pub at_time: Option<u64>,
+}
+
+/// Where an admin's offset reset goes, and what each partition's log holds.
+pub struct OffsetsReset<'a> {
+    /// The group.
+    pub group: &'a str,
+    /// Where to.
+    pub to: ResetTo,
+    /// The partitions named (`--topic`), or `None` for every partition the group has an offset
+    /// for (`--all-topics`).
+    pub partitions: Option<Vec<Tp>>,
+    /// Each partition's offsets, from its leader.
+    pub bounds: &'a BTreeMap<Tp, LogBounds>,
+}
+
 impl Broker {
+    /// True if this broker runs the coordinator of `group` now.
+    pub fn coordinates_group(&self, group: &str) -> bool {
+        self.is_up() && self.coordinates(group)
+    }
+
+    /// `kafka-consumer-groups --reset-offsets --execute` against this coordinator
+    /// (`ConsumerGroupCommand.resetOffsets`, kafka-tools 4.0.1): refused unless the group is
+    /// Empty or Dead (or unknown); otherwise the offsets are computed as the tool does
+    /// (`prepareOffsetsToReset`; `--to-offset` is clamped into the log by `checkOffsetsRange`;
+    /// `--to-datetime` takes the log end where no record is that recent)
+    /// and written like an `OffsetCommit` outside the group protocol (`alterConsumerGroupOffsets`).
+    pub fn reset_offsets(&mut self, now: SimTime, r: OffsetsReset<'_>, out: &mut O) {
+        let group: Arc<str> = Arc::from(r.group);
+        let state = self.groups.group(r.group).map(|g| g.state());
+        if let Some(state) = state.filter(|s| !matches!(s, GroupState::Empty | GroupState::Dead)) {
+            let message = format!(
+                "Assignments can only be reset if the group '{group}' is inactive, but the current state is {state}."
+            );
+            return out.emit(Event::OffsetsResetRefused { group, message });
+        }
+        let partitions = r.partitions.unwrap_or_else(|| {
+            self.groups
+                .group(r.group)
+                .map(|g| g.offsets().keys().copied().collect())
+                .unwrap_or_default()
+        });
+        let mut offsets = Vec::new();
+        let mut notes = Vec::new();
+        let mut empty = Vec::new();
+        for tp in partitions {
+            let LogBounds { start, end, at_time } = r.bounds.get(&tp).copied().unwrap_or(LogBounds {
+                start: 0,
+                end: 0,
+                at_time: None,
+            });
+            let offset = match r.to {
+                ResetTo::Earliest => start,
+                ResetTo::Latest => end,
+                // `getLogTimestampOffsets`: no record that recent ("is empty"), the log end.
+                ResetTo::Time(_) => at_time.unwrap_or_else(|| {
+                    empty.push(tp);
+                    end
+                }),
+                ResetTo::Offset(o) if o > end => {
+                    notes.push((tp, o, end));
+                    end
+                }
+                ResetTo::Offset(o) if o < start => {
+                    notes.push((tp, o, start));
+                    start
+                }
+                ResetTo::Offset(o) => o,
+            };
+            offsets.push((tp, offset));
+        }
+        out.emit(Event::OffsetsReset {
+            group: group.clone(),
+            offsets: offsets.clone(),
+            clamped: notes,
+            empty,
+        });
+        let request = OffsetCommitRequest {
+            member: MemberRef {
+                group: group.clone(),
+                generation: -1,
+                member_id: Arc::from(""),
+            },
+            offsets,
+        };
+        if request.offsets.is_empty() || self.groups.commit(&request).is_err() {
+            return;
+        }
+        let Some(tp) = self.offsets_tp(&group) else {
+            return;
+        };
+        let Some(replica) = self.replicas.get_mut(&tp) else {
+            return;
+        };
+        let epoch = replica.leader_epoch;
+        let record = CommitRecord {
+            group,
+            member: request.member.member_id,
+            offsets: request.offsets,
+        };
+        let (base, rolled) = replica.log.append_commit(record.clone(), epoch, now.as_ms());
+        replica.unflushed_messages += 1;
+        trace_roll(tp, rolled, out);
+        // The admin client's request: this broker's own node stands for it, and nothing is
+        // answered.
+        let written = Written {
+            tp,
+            base,
+            from: self.addr.broker(self.id),
+            correlation: 0,
+        };
+        self.await_group_write(now, written, Then::OffsetCommit(record), out);
+    }
+
+    /// The offset expiry check (`GroupCoordinatorShard.cleanupGroupMetadata`, every
+    /// `offsets.retention.check.interval.ms`): expired offsets leave the coordinator, and their
+    /// tombstones go to the group's `__consumer_offsets` partition.
+    pub(super) fn expire_offsets(&mut self, now: SimTime, out: &mut O) {
+        if !self.groups.offset_check_due(now) {
+            return;
+        }
+        let txn_offsets = &self.txn_offsets;
+        let expired = self
+            .groups
+            .expire_offsets(now, |g, tp| txn_offsets.is_pending(g, tp), out);
+        for (group, partitions) in expired {
+            let Some(tp) = self.offsets_tp(&group) else {
+                continue;
+            };
+            let Some(replica) = self.replicas.get_mut(&tp) else {
+                continue;
+            };
+            let epoch = replica.leader_epoch;
+            let tombstones = OffsetTombstones { group, partitions };
+            let (_, rolled) = replica.log.append_control(
+                Control::OffsetTombstones(Arc::new(tombstones)),
+                epoch,
+                now.as_ms(),
+            );
+            replica.unflushed_messages += 1;
+            trace_roll(tp, rolled, out);
+            self.flush_by_messages(tp);
+            self.advance_hw(now, tp, out);
+            self.complete_fetches(now, tp, out);
+        }
+    }
+
     /// The `__consumer_offsets` partition of `group`, if the cluster has the topic.
     fn offsets_tp(&self, group: &str) -> Option<Tp> {
         let topic = self.offsets_topic?;
@@ -222,10 +382,10 @@ impl Broker {
 
     /// A transaction's marker reached a `__consumer_offsets` partition: its pending offsets
     /// become committed (COMMIT) or are dropped (ABORT).
-    pub(super) fn complete_txn_offsets(&mut self, producer_id: u64, commit: bool, out: &mut O) {
+    pub(super) fn complete_txn_offsets(&mut self, now: SimTime, producer_id: u64, commit: bool, out: &mut O) {
         for c in self.txn_offsets.complete(producer_id, commit) {
             self.groups
-                .load_offsets(c.group.clone(), c.offsets.iter().copied());
+                .load_offsets(c.group.clone(), c.offsets.iter().copied(), now);
             out.emit(Event::OffsetsCommitted {
                 group: c.group,
                 member: c.member,
@@ -236,7 +396,7 @@ impl Broker {
 
     /// After a metadata change: drop the groups of coordinator partitions this broker no longer
     /// leads, and load the committed offsets of those it now leads from their logs.
-    pub(super) fn refresh_groups(&mut self, newly_led: &[Tp], out: &mut O) {
+    pub(super) fn refresh_groups(&mut self, now: SimTime, newly_led: &[Tp], out: &mut O) {
         let Some(topic) = self.offsets_topic else {
             return;
         };
@@ -258,8 +418,10 @@ impl Broker {
             let Some(replica) = self.replicas.get(tp) else {
                 continue;
             };
-            // Replayed in log order: a transactional commit waits for its producer's marker.
-            let mut loaded: BTreeMap<Arc<str>, Vec<(Tp, u64)>> = BTreeMap::new();
+            // Replayed in log order: a transactional commit waits for its producer's marker;
+            // a tombstone deletes what came before it. The commit times are not in the log
+            // here: offsets read back count as committed now.
+            let mut loaded: BTreeMap<Arc<str>, BTreeMap<Tp, u64>> = BTreeMap::new();
             let mut pending = TxnOffsets::default();
             for b in replica.log.batches() {
                 match &b.control {
@@ -277,6 +439,13 @@ impl Broker {
                             .or_default()
                             .extend(c.offsets.iter().copied()),
                     },
+                    Some(Control::OffsetTombstones(t)) => {
+                        if let Some(offsets) = loaded.get_mut(&t.group) {
+                            for tp in &t.partitions {
+                                offsets.remove(tp);
+                            }
+                        }
+                    }
                     Some(Control::Marker(m)) => {
                         for c in pending.complete(m.producer_id, m.commit) {
                             loaded.entry(c.group).or_default().extend(c.offsets);
@@ -286,8 +455,9 @@ impl Broker {
                 }
             }
             for (group, offsets) in loaded {
-                self.groups.load_offsets(group, offsets);
+                self.groups.load_offsets(group, offsets, now);
             }
+            self.groups.start_offset_expiry(now);
             self.txn_offsets.absorb(pending);
         }
     }

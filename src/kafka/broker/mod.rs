@@ -23,6 +23,7 @@ use crate::kafka::group::coordinator::GroupCoordinator;
 use crate::kafka::group::txn_offsets::TxnOffsets;
 use crate::kafka::txn::coordinator::{Settings as TxnSettings, TransactionCoordinator};
 use alter_partition::AlterPartitionManager;
+pub use groups::{LogBounds, OffsetsReset};
 use producer_ids::ProducerIdPool;
 use producers::ProducerStates;
 pub use replica::{FollowerState, LeaderState, Replica, Role};
@@ -315,6 +316,7 @@ impl Broker {
         }
         self.expire_delayed(now, out);
         self.groups.on_wake(now, out);
+        self.expire_offsets(now, out);
         self.txn_on_wake(now, out);
         self.run_fetchers(now, out);
         self.schedule(now, out);
@@ -436,7 +438,7 @@ impl Broker {
             self.become_follower(now, tp, out);
         }
         if offsets_moved {
-            self.refresh_groups(&delta.became_leader, out);
+            self.refresh_groups(now, &delta.became_leader, out);
         }
         for tp in delta.became_leader.into_iter().chain(delta.changed_leading) {
             self.maybe_advance_hw(now, tp, out);

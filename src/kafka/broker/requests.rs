@@ -285,7 +285,7 @@ impl Broker {
         let result = match p.results.first().map(|r| r.result) {
             Some(Ok(_)) => {
                 self.groups
-                    .load_offsets(commit.group.clone(), commit.offsets.iter().copied());
+                    .load_offsets(commit.group.clone(), commit.offsets.iter().copied(), now);
                 out.emit(Event::OffsetsCommitted {
                     group: commit.group,
                     member: commit.member,
@@ -301,6 +301,10 @@ impl Broker {
             Some(Err(ErrorCode::NotLeaderOrFollower)) | None => Err(ErrorCode::NotCoordinator),
             Some(Err(e)) => Err(e),
         };
+        // A commit this broker wrote for itself (an admin's offset reset) has no one to answer.
+        if p.client == self.addr.broker(self.id) {
+            return;
+        }
         respond(
             out,
             p.client,

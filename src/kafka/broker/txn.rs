@@ -359,7 +359,7 @@ impl Broker {
         });
         if Some(tp.topic) == self.offsets_topic {
             // The group coordinator replays the marker (`replayEndTransactionMarker`).
-            self.complete_txn_offsets(marker.producer_id, marker.commit, out);
+            self.complete_txn_offsets(now, marker.producer_id, marker.commit, out);
         }
         Ok(offset)
     }

@@ -21,7 +21,7 @@ use super::protocol::{
 };
 use super::record::{RecordId, Tp};
 use crate::scenario::config::{IsolationLevel, OffsetReset};
-use crate::scenario::{CommitMode, ConsumerConfig};
+use crate::scenario::{CommitMode, ConsumerConfig, Seek};
 use crate::sim::{NodeId, Out, SimDuration, SimRng, SimTime};
 use crate::trace::Event;
 use std::collections::{BTreeMap, VecDeque};
@@ -35,6 +35,12 @@ struct PartitionState {
     retry_at: SimTime,
     /// A group member asks the coordinator for the committed offset first.
     needs_committed: bool,
+    /// A `seekToBeginning`/`seekToEnd`/`offsetsForTimes` waiting for its `ListOffsets` answer
+    /// (instead of `auto.offset.reset`).
+    seeking: Option<Seek>,
+    /// The time of a `Time` seek that found no record that recent: the application seeks to
+    /// the end instead.
+    no_record_since: Option<SimDuration>,
 }
 
 /// What an in-flight request to a broker is for.
@@ -66,12 +72,15 @@ pub struct ConsumerSetup {
     pub commit: CommitMode,
     /// For a processor's consumer: whether its producer is transactional.
     pub processor: Option<bool>,
+    /// Where the application seeks once it has its first assignment.
+    pub seek: Option<Seek>,
 }
 
 /// One consumer client.
 pub struct Consumer {
     cfg: ConsumerConfig,
     topics: Vec<u32>,
+    topic_names: Arc<[String]>,
     start: SimTime,
     rng: SimRng,
     net: NetworkClient,
@@ -88,6 +97,8 @@ pub struct Consumer {
     crashed: bool,
     /// `close()` waits for its commit's answer before it leaves the group.
     leave_after_commit: bool,
+    /// The seek the application makes after its first assignment, until it is made.
+    seek: Option<Seek>,
 }
 
 impl Consumer {
@@ -113,6 +124,7 @@ impl Consumer {
             metadata: MetadataCache::new(addr, cfg.net.metadata_max_age, cfg.net.retry_backoff),
             cfg,
             topics: setup.topics,
+            topic_names: Arc::clone(&setup.topic_names),
             start: setup.start,
             rng,
             addr,
@@ -125,6 +137,7 @@ impl Consumer {
             app,
             crashed: false,
             leave_after_commit: false,
+            seek: setup.seek,
         }
     }
 
@@ -321,13 +334,31 @@ impl Consumer {
         };
         state.listing = false;
         match result {
-            // Only a timestamp lookup finds nothing, and `auto.offset.reset` sends none.
-            Ok(None) => {}
+            // Only a timestamp lookup finds nothing: `offsetsForTimes` gives the application
+            // `null` for the partition, and it seeks to the end instead, as
+            // `ConsumerGroupCommand.getLogTimestampOffsets` falls back to the log end offsets
+            // for `--to-datetime` (kafka-tools 4.0.1).
+            Ok(None) => {
+                if let Some(Seek::Time(since)) = state.seeking {
+                    state.seeking = Some(Seek::End);
+                    state.no_record_since = Some(since);
+                }
+            }
             Ok(Some(offset)) => {
                 state.position = Some(offset);
                 self.app.start_at(tp, offset);
-                let policy = reset_name(self.cfg.auto_offset_reset);
-                out.trace(|| Event::PositionReset { tp, offset, policy });
+                match state.seeking.take() {
+                    Some(seek) => out.emit(Event::Sought {
+                        tp,
+                        offset,
+                        seek,
+                        no_record_since: state.no_record_since.take(),
+                    }),
+                    None => {
+                        let policy = reset_name(self.cfg.auto_offset_reset);
+                        out.emit(Event::PositionReset { tp, offset, policy });
+                    }
+                }
             }
             Err(error) => {
                 state.retry_at = retry_at;
@@ -401,10 +432,21 @@ impl Consumer {
             Err(error) => {
                 out.trace(|| Event::ConsumerError { tp: p.tp, error });
                 state.retry_at = retry_at;
-                if error == ErrorCode::OffsetOutOfRange {
-                    state.position = None;
-                } else {
+                if error != ErrorCode::OffsetOutOfRange {
                     self.metadata.request_update();
+                } else if self.cfg.auto_offset_reset == OffsetReset::None {
+                    // `FetchCollector.handleInitializeErrors`: without a reset policy the error
+                    // goes to the application, whose `poll()` throws (kafka-clients 4.0.1).
+                    let message = format!(
+                        "Fetch position FetchPosition{{offset={}}} is out of range for partition {}",
+                        p.fetch_offset,
+                        self.partition_name(p.tp)
+                    );
+                    self.fail("OffsetOutOfRangeException", message, out);
+                } else {
+                    // `SubscriptionState.requestOffsetResetIfPartitionAssigned`: reset by
+                    // `auto.offset.reset` with `ListOffsets`.
+                    state.position = None;
                 }
             }
         }
@@ -443,7 +485,7 @@ impl Consumer {
             }
             self.fetch_committed(now, out);
         } else {
-            self.assign_from_metadata();
+            self.assign_from_metadata(out);
         }
         self.list_offsets(now, out);
         self.fetch(now, out);
@@ -467,14 +509,21 @@ impl Consumer {
         }
     }
 
-    /// `assign()` every partition of the topics, as metadata shows them.
-    fn assign_from_metadata(&mut self) {
+    /// `assign()` every partition of the topics, as metadata shows them; the first ones get
+    /// the application's seek.
+    fn assign_from_metadata(&mut self, out: &mut Out<Message, Event>) {
         let md = self.metadata.current();
+        let mut new = Vec::new();
         for &topic in &self.topics {
             for partition in 0..md.partition_count(topic) {
-                self.assigned.entry(Tp { topic, partition }).or_default();
+                let tp = Tp { topic, partition };
+                if let std::collections::btree_map::Entry::Vacant(e) = self.assigned.entry(tp) {
+                    e.insert(PartitionState::default());
+                    new.push(tp);
+                }
             }
         }
+        self.apply_seek(&new, out);
     }
 
     fn leader(&self, tp: Tp) -> Option<BrokerId> {
@@ -504,41 +553,118 @@ impl Consumer {
         groups
     }
 
+    /// `ListOffsets` for partitions without a position: a pending `seekToBeginning`/`seekToEnd`
+    /// or `offsetsForTimes` (by timestamp, at the consumer's isolation level, as
+    /// `OffsetFetcher.offsetsForTimes` asks), or `auto.offset.reset`. With `none` and no seek, `poll()` throws
+    /// `NoOffsetForPartitionException` for every such partition
+    /// (`SubscriptionState.resetInitializingPositions`) and the application stops.
     fn list_offsets(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
-        let spec = match self.cfg.auto_offset_reset {
-            OffsetReset::Earliest => OffsetSpec::Earliest,
-            OffsetReset::Latest if self.cfg.isolation == IsolationLevel::ReadCommitted => {
-                OffsetSpec::LatestStable
-            }
-            OffsetReset::Latest => OffsetSpec::Latest,
-            OffsetReset::None => {
-                if let Some((tp, _)) = self
-                    .assigned
-                    .iter()
-                    .find(|(_, s)| s.position.is_none() && !s.needs_committed)
-                {
-                    let tp = *tp;
-                    out.trace(|| Event::ConsumerError {
-                        tp,
-                        error: ErrorCode::NoOffsetForPartition,
-                    });
-                    self.failed = true;
-                }
-                return;
-            }
+        let latest = if self.cfg.isolation == IsolationLevel::ReadCommitted {
+            OffsetSpec::LatestStable
+        } else {
+            OffsetSpec::Latest
         };
-        for (broker, tps) in self.by_leader(now, |s| s.position.is_none() && !s.listing && !s.needs_committed)
-        {
+        let policy = match self.cfg.auto_offset_reset {
+            OffsetReset::Earliest => Some(OffsetSpec::Earliest),
+            OffsetReset::Latest => Some(latest),
+            OffsetReset::None => None,
+        };
+        let read_committed = self.cfg.isolation == IsolationLevel::ReadCommitted;
+        let spec_of = |s: &PartitionState| match s.seeking {
+            Some(Seek::Beginning) => Some(OffsetSpec::Earliest),
+            Some(Seek::End) => Some(latest),
+            Some(Seek::Time(since)) => Some(OffsetSpec::Timestamp {
+                ms: since.as_ms(),
+                read_committed,
+            }),
+            Some(Seek::Offset(_)) | None => policy,
+        };
+        let undefined: Vec<Tp> = self
+            .assigned
+            .iter()
+            .filter(|(_, s)| s.position.is_none() && !s.needs_committed && spec_of(s).is_none())
+            .map(|(tp, _)| *tp)
+            .collect();
+        if !undefined.is_empty() {
+            for &tp in &undefined {
+                out.trace(|| Event::ConsumerError {
+                    tp,
+                    error: ErrorCode::NoOffsetForPartition,
+                });
+            }
+            let names: Vec<String> = undefined.iter().map(|tp| self.partition_name(*tp)).collect();
+            let message = match names.as_slice() {
+                [one] => format!("Undefined offset with no reset policy for partition: {one}"),
+                _ => format!(
+                    "Undefined offset with no reset policy for partitions: [{}]",
+                    names.join(", ")
+                ),
+            };
+            self.fail("NoOffsetForPartitionException", message, out);
+            return;
+        }
+        let wanted = self.by_leader(now, |s| s.position.is_none() && !s.listing && !s.needs_committed);
+        for (broker, tps) in wanted {
             if !self.net.is_ready(broker, usize::MAX) {
                 self.net.ensure_connecting(broker, now, out);
                 continue;
             }
-            let body = RequestBody::ListOffsets(tps.iter().map(|tp| (*tp, spec)).collect());
+            let list = tps
+                .iter()
+                .filter_map(|tp| Some((*tp, spec_of(self.assigned.get(tp)?)?)))
+                .collect();
+            let body = RequestBody::ListOffsets(list);
             let correlation = self.net.send(broker, body, true, now, out);
             self.pending.insert(correlation, (broker, Pending::ListOffsets));
             for tp in tps {
                 if let Some(s) = self.assigned.get_mut(&tp) {
                     s.listing = true;
+                }
+            }
+        }
+    }
+
+    /// `poll()` threw: the application's thread ends with the exception, without `close()` (no
+    /// last commit, no `LeaveGroup`: the group notices at the session timeout), as an
+    /// application that does not catch it.
+    fn fail(&mut self, exception: &'static str, message: String, out: &mut Out<Message, Event>) {
+        self.failed = true;
+        self.buffer.clear();
+        out.emit(Event::ConsumerFailed { exception, message });
+    }
+
+    /// `orders-0`, as Kafka's `TopicPartition.toString`.
+    fn partition_name(&self, tp: Tp) -> String {
+        format!("{}-{}", self.topic_names[tp.topic as usize], tp.partition)
+    }
+
+    /// The application's seek, once it has partitions: `seekToBeginning`/`seekToEnd` and
+    /// `offsetsForTimes` ask `ListOffsets`; `seek(offset)` sets the position.
+    fn apply_seek(&mut self, tps: &[Tp], out: &mut Out<Message, Event>) {
+        if tps.is_empty() {
+            return;
+        }
+        let Some(seek) = self.seek.take() else { return };
+        for tp in tps {
+            let Some(s) = self.assigned.get_mut(tp) else {
+                continue;
+            };
+            s.needs_committed = false;
+            match seek {
+                Seek::Offset(offset) => {
+                    s.position = Some(offset);
+                    s.seeking = None;
+                    self.app.start_at(*tp, offset);
+                    out.emit(Event::Sought {
+                        tp: *tp,
+                        offset,
+                        seek,
+                        no_record_since: None,
+                    });
+                }
+                Seek::Beginning | Seek::End | Seek::Time(_) => {
+                    s.position = None;
+                    s.seeking = Some(seek);
                 }
             }
         }
@@ -615,7 +741,11 @@ impl Consumer {
                     (tps, Vec::new())
                 }
             };
-            out.emit(Event::ConsumerAssignment { assigned, revoked });
+            out.emit(Event::ConsumerAssignment {
+                assigned: assigned.clone(),
+                revoked,
+            });
+            self.apply_seek(&assigned, out);
         }
     }
 
@@ -743,7 +873,7 @@ impl Consumer {
                     if let Some(offset) = committed {
                         s.position = Some(offset);
                         self.app.start_at(tp, offset);
-                        out.trace(|| Event::PositionCommitted { tp, offset });
+                        out.emit(Event::PositionCommitted { tp, offset });
                     }
                 }
                 for s in self.assigned.values_mut() {

@@ -43,6 +43,10 @@ pub struct CoordinatorConfig {
     pub min_session_timeout: SimDuration,
     /// `group.max.session.timeout.ms`.
     pub max_session_timeout: SimDuration,
+    /// `offsets.retention.minutes`.
+    pub offsets_retention: SimDuration,
+    /// `offsets.retention.check.interval.ms`.
+    pub offsets_retention_check_interval: SimDuration,
 }
 
 /// A group's state (`ClassicGroupState`).
@@ -129,6 +133,13 @@ pub struct Group {
     /// When the members still in `pending_sync` are removed.
     sync_deadline: SimTime,
     offsets: BTreeMap<Tp, u64>,
+    /// When each committed offset was stored (`OffsetAndMetadata.commitTimestampMs`).
+    commit_times: BTreeMap<Tp, SimTime>,
+    /// Members joined it once: it speaks the consumer protocol (`ClassicGroup.protocolType`);
+    /// otherwise only `assign()` consumers and admins committed to it (a "simple" group).
+    had_members: bool,
+    /// When it last became Empty (`currentStateTimestamp`, set by `transitionTo`).
+    empty_since: Option<SimTime>,
 }
 
 impl Group {
@@ -147,7 +158,24 @@ impl Group {
             pending_sync: BTreeSet::new(),
             sync_deadline: SimTime::NEVER,
             offsets: BTreeMap::new(),
+            commit_times: BTreeMap::new(),
+            had_members: false,
+            empty_since: None,
         }
+    }
+
+    /// When the committed offset of `tp` expires, if it may (`ClassicGroup.
+    /// offsetExpirationCondition`, group-coordinator 4.0.1, KIP-211): an Empty group's offsets
+    /// `offsets.retention.minutes` after it became Empty (after their commit if that time is
+    /// unknown); a simple group's after their commit; never while the group has members.
+    fn expires_at(&self, tp: Tp, retention: SimDuration) -> Option<SimTime> {
+        let committed = self.commit_times.get(&tp).copied().unwrap_or(SimTime::ZERO);
+        let base = match (self.had_members, self.state) {
+            (true, GroupState::Empty) => self.empty_since.unwrap_or(committed),
+            (true, _) => return None,
+            (false, _) => committed,
+        };
+        Some(base + retention)
     }
 
     /// The state.
@@ -182,6 +210,7 @@ impl Group {
 
     /// `ClassicGroup.add`: the first member of a leaderless group leads.
     fn add(&mut self, id: Arc<str>, member: Member) {
+        self.had_members = true;
         self.order.insert(id.clone(), string_hash(&id));
         if self.leader.is_none() {
             self.leader = Some(id.clone());
@@ -236,6 +265,9 @@ impl Group {
 pub struct GroupCoordinator {
     config: CoordinatorConfig,
     groups: BTreeMap<Arc<str>, Group>,
+    /// The offset expiry checks run every `offsets.retention.check.interval.ms` from when this
+    /// coordinator loaded (`scheduleGroupMetadataExpiration`); the last one ran then.
+    last_offset_check: Option<SimTime>,
     rng: SimRng,
 }
 
@@ -255,6 +287,7 @@ impl GroupCoordinator {
         GroupCoordinator {
             config,
             groups: BTreeMap::new(),
+            last_offset_check: None,
             rng,
         }
     }
@@ -288,6 +321,7 @@ impl GroupCoordinator {
     /// The broker crashed: every group is gone from memory (the log keeps the commits).
     pub fn reset(&mut self) {
         self.groups.clear();
+        self.last_offset_check = None;
     }
 
     /// Groups whose coordinator partition this broker no longer leads are dropped; their parked
@@ -308,11 +342,112 @@ impl GroupCoordinator {
         }
     }
 
-    /// Committed offsets, stored: read back from the log by a new coordinator, or written by a
-    /// commit whose record the ISR now has.
-    pub fn load_offsets(&mut self, group: Arc<str>, offsets: impl IntoIterator<Item = (Tp, u64)>) {
+    /// Committed offsets, stored at `at`: read back from the log by a new coordinator, or
+    /// written by a commit whose record the ISR now has.
+    pub fn load_offsets(
+        &mut self,
+        group: Arc<str>,
+        offsets: impl IntoIterator<Item = (Tp, u64)>,
+        at: SimTime,
+    ) {
         let g = self.groups.entry(group).or_insert_with(Group::new);
-        g.offsets.extend(offsets);
+        for (tp, offset) in offsets {
+            g.offsets.insert(tp, offset);
+            g.commit_times.insert(tp, at);
+        }
+    }
+
+    /// Drops offsets a tombstone in the log removed (read back by a new coordinator).
+    pub fn drop_offsets(&mut self, group: &str, partitions: &[Tp]) {
+        if let Some(g) = self.groups.get_mut(group) {
+            for tp in partitions {
+                g.offsets.remove(tp);
+                g.commit_times.remove(tp);
+            }
+        }
+    }
+
+    /// Starts the periodic offset expiry checks, if they do not run yet (a coordinator loaded).
+    pub fn start_offset_expiry(&mut self, now: SimTime) {
+        self.last_offset_check.get_or_insert(now);
+    }
+
+    /// The first check, on the `offsets.retention.check.interval.ms` grid, that would find an
+    /// offset expired (`None`: no offset may expire). Only that check is woken for: an idle
+    /// coordinator costs no events.
+    fn next_offset_check(&self) -> Option<SimTime> {
+        let last = self.last_offset_check?;
+        let retention = self.config.offsets_retention;
+        let first = self
+            .groups
+            .values()
+            .flat_map(|g| {
+                g.offsets
+                    .keys()
+                    .filter_map(move |tp| g.expires_at(*tp, retention))
+            })
+            .min()?;
+        let interval = self.config.offsets_retention_check_interval.as_us().max(1);
+        let wait = first.as_us().saturating_sub(last.as_us()).max(1);
+        Some(SimTime::from_us(
+            last.as_us() + wait.div_ceil(interval) * interval,
+        ))
+    }
+
+    /// True if an offset expiry check is due now; it then counts as run.
+    pub fn offset_check_due(&mut self, now: SimTime) -> bool {
+        let Some(at) = self.next_offset_check().filter(|t| now >= *t) else {
+            return false;
+        };
+        self.last_offset_check = Some(at);
+        true
+    }
+
+    /// `OffsetMetadataManager.cleanupExpiredOffsets` for every group: removes the offsets whose
+    /// retention has passed (except those `pending` in an open transaction) and returns them by
+    /// group, for the tombstones; an Empty group left without offsets is deleted
+    /// (`GroupMetadataManager.maybeDeleteGroup`: it becomes Dead).
+    pub fn expire_offsets(
+        &mut self,
+        now: SimTime,
+        pending: impl Fn(&str, Tp) -> bool,
+        out: &mut O,
+    ) -> Vec<(Arc<str>, Vec<Tp>)> {
+        let retention = self.config.offsets_retention;
+        let mut expired = Vec::new();
+        let mut deleted = Vec::new();
+        for (id, g) in &mut self.groups {
+            let gone: Vec<Tp> = g
+                .offsets
+                .keys()
+                .copied()
+                .filter(|tp| g.expires_at(*tp, retention).is_some_and(|t| now >= t) && !pending(id, *tp))
+                .collect();
+            if gone.is_empty() {
+                continue;
+            }
+            for tp in &gone {
+                g.offsets.remove(tp);
+                g.commit_times.remove(tp);
+            }
+            out.emit(Event::OffsetsExpired {
+                group: id.clone(),
+                partitions: gone.clone(),
+            });
+            if g.offsets.is_empty() && g.state == GroupState::Empty {
+                deleted.push((id.clone(), g.generation));
+            }
+            expired.push((id.clone(), gone));
+        }
+        for (id, generation) in deleted {
+            self.groups.remove(&id);
+            out.emit(Event::GroupState {
+                group: id,
+                state: GroupState::Dead,
+                generation,
+            });
+        }
+        expired
     }
 
     /// `JoinGroup` from `client` (its client id `client_id`).
@@ -752,6 +887,7 @@ impl GroupCoordinator {
             }
             GroupState::Stable | GroupState::CompletingRebalance => {
                 g.state = GroupState::Empty;
+                g.empty_since = Some(now);
                 g.generation += 1;
                 g.leader = None;
                 out.emit(Event::GroupState {
@@ -893,6 +1029,7 @@ impl GroupCoordinator {
                 };
                 members.chain(phase)
             })
+            .chain(self.next_offset_check())
             .min()
     }
 }
@@ -927,6 +1064,7 @@ fn complete_join(now: SimTime, group_id: &Arc<str>, g: &mut Group, out: &mut O) 
     g.generation += 1;
     if g.members.is_empty() {
         g.state = GroupState::Empty;
+        g.empty_since = Some(now);
         g.leader = None;
         g.protocol = None;
         out.emit(Event::GroupState {
@@ -1048,6 +1186,8 @@ mod tests {
                 initial_rebalance_delay: SimDuration::from_ms(delay_ms),
                 min_session_timeout: SimDuration::from_ms(6000),
                 max_session_timeout: SimDuration::from_ms(1_800_000),
+                offsets_retention: SimDuration::from_ms(7 * 24 * 3_600_000),
+                offsets_retention_check_interval: SimDuration::from_ms(600_000),
             },
             crate::sim::RngTree::new(1).fork("coordinator"),
         )
@@ -1246,7 +1386,7 @@ mod tests {
             )],
         };
         assert_eq!(g.commit(&commit(1, &m1)), Ok(()));
-        g.load_offsets(Arc::from("g"), commit(1, &m1).offsets);
+        g.load_offsets(Arc::from("g"), commit(1, &m1).offsets, t(0));
         assert_eq!(g.commit(&commit(0, &m1)), Err(ErrorCode::IllegalGeneration));
         assert_eq!(
             g.commit(&commit(1, &Arc::from("x"))),

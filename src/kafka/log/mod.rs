@@ -42,6 +42,8 @@ pub struct LogBatch {
 pub enum Control {
     /// A group coordinator's offset commit (`__consumer_offsets`).
     OffsetCommit(Arc<CommitRecord>),
+    /// A group coordinator's tombstones for a group's expired offsets (`__consumer_offsets`).
+    OffsetTombstones(Arc<OffsetTombstones>),
     /// A transaction coordinator's record of one transactional id (`__transaction_state`).
     TxnState(Arc<TxnStateRecord>),
     /// A COMMIT or ABORT control batch (`EndTransactionMarker`) in a data partition.
@@ -79,6 +81,16 @@ pub struct CommitRecord {
     pub member: Arc<str>,
     /// (partition, committed offset).
     pub offsets: Vec<(Tp, u64)>,
+}
+
+/// The offsets of a group a coordinator deleted (Kafka writes one tombstone per partition:
+/// `appendOffsetCommitTombstone`), so that a new coordinator does not read them back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OffsetTombstones {
+    /// The group.
+    pub group: Arc<str>,
+    /// The partitions whose offsets are deleted.
+    pub partitions: Vec<Tp>,
 }
 
 /// The record id that stands for a group coordinator's record in a log (no producer sent it).
@@ -332,6 +344,7 @@ impl PartitionLog {
         let base_offset = self.log_end_offset();
         let (record, bytes, transactional) = match &control {
             Control::OffsetCommit(c) => (COMMIT_RECORD, 100 + 20 * c.offsets.len() as u32, false),
+            Control::OffsetTombstones(t) => (COMMIT_RECORD, 100 + 20 * t.partitions.len() as u32, false),
             Control::TxnState(t) => (TXN_STATE_RECORD, 100 + 20 * t.partitions.len() as u32, false),
             // `EndTransactionMarker`: a control batch of one record (61 + 17 bytes).
             Control::Marker(_) => (MARKER_RECORD, 78, true),

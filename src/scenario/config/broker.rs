@@ -260,6 +260,21 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
             "3000",
             "how long an empty group waits for more members before its first rebalance, whatever the rebalance timeout; each member that joins meanwhile adds one more wait, up to the rebalance timeout in all",
         ),
+        // GroupCoordinatorConfig (Kafka 4.0.1): offsets of an empty group expire (KIP-211).
+        int_key(
+            "offsets.retention.minutes",
+            1,
+            INT_MAX,
+            "10080",
+            "an Empty group's committed offsets are deleted this long after it became Empty (a group without members ever: after each commit); a consumer that comes back later starts from auto.offset.reset",
+        ),
+        int_key(
+            "offsets.retention.check.interval.ms",
+            1,
+            LONG_MAX,
+            "600000",
+            "how often each group coordinator looks for expired offsets",
+        ),
         int_key(
             "group.min.session.timeout.ms",
             0,
@@ -631,6 +646,10 @@ impl BrokerConfig {
                 initial_rebalance_delay: c.ms("group.initial.rebalance.delay.ms"),
                 min_session_timeout: c.ms("group.min.session.timeout.ms"),
                 max_session_timeout: c.ms("group.max.session.timeout.ms"),
+                offsets_retention: SimDuration::from_ms(
+                    c.uint("offsets.retention.minutes").saturating_mul(60_000),
+                ),
+                offsets_retention_check_interval: c.ms("offsets.retention.check.interval.ms"),
             },
             transactions: TransactionsConfig {
                 state_log_partitions: u32_of(&c, "transaction.state.log.num.partitions"),

@@ -9,8 +9,8 @@ use crate::scenario::raw::{RawConsumer, RawProcessor, RawProducer, RawTransactio
 use crate::scenario::source::{Raw, Source};
 use crate::scenario::units::parse_rate;
 use crate::scenario::{
-    Cluster, CommitMode, ConsumerConfig, ConsumerSpec, ProcessorSpec, ProducerConfig, ProducerSpec, Topic,
-    Transactions, Workload,
+    Cluster, CommitMode, ConsumerConfig, ConsumerSpec, ProcessorSpec, ProducerConfig, ProducerSpec, Seek,
+    Topic, Transactions, Workload,
 };
 use crate::sim::SimDuration;
 
@@ -253,6 +253,18 @@ pub(super) fn consumer<'s>(
             .error_at(raw, "`commit` needs a consumer group")
             .with_help("add `group: \"g1\"`: offsets are committed to a group's coordinator"));
     }
+    let seek: Option<Seek> = match c.seek {
+        Some(raw) => Some(src.parse(raw).map_err(|e| {
+            if e.help.is_some() {
+                e
+            } else {
+                e.with_help(
+                    "write `seek: Beginning`, `seek: End`, `seek: Offset(120)` or `seek: Time(\"5s\")`",
+                )
+            }
+        })?),
+        None => None,
+    };
     let indexes = topic_list(src, c.topics, topics)?;
     let from = ConfigSource {
         config: c.config,
@@ -271,6 +283,7 @@ pub(super) fn consumer<'s>(
         group,
         processing: opt_duration(src, c.processing, SimDuration::ZERO)?,
         commit,
+        seek,
         processor: None,
     };
     Ok((spec, block))

@@ -194,6 +194,41 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
             broker(*b)?;
             client(c)
         }
+        Fault::ResetOffsets {
+            group,
+            topic,
+            partition,
+            ..
+        } => {
+            let groups = || {
+                s.consumers
+                    .iter()
+                    .filter_map(|c| c.group.as_deref())
+                    .chain(s.processors.iter().map(|p| p.group.as_str()))
+            };
+            if !groups().any(|g| g == group) {
+                return Err(src
+                    .error_within(
+                        raw,
+                        group,
+                        format!("no consumer or processor is in group `{group}`"),
+                    )
+                    .with_help(suggest(group, "groups", groups())));
+            }
+            match (topic, partition) {
+                (Some(t), p) => {
+                    let t = topic_by_name(src, raw, t, &s.topics)?;
+                    match p {
+                        Some(p) => partition_ref(src, raw, t, *p, s),
+                        None => Ok(()),
+                    }
+                }
+                (None, Some(_)) => Err(src
+                    .error_within(raw, "partition", "`partition` needs a `topic`")
+                    .with_help("add `topic: \"...\"`, as --topic orders:0 names both")),
+                (None, None) => Ok(()),
+            }
+        }
         Fault::DeleteRecords { topic, partition, .. } => {
             let t = topic_by_name(src, raw, topic, &s.topics)?;
             partition_ref(src, raw, t, *partition, s)
