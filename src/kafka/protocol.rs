@@ -101,11 +101,14 @@ pub enum ErrorCode {
     TransactionAborted,
     /// 88: offsets of a partition are pending in an open transaction; ask again later.
     UnstableOffsetCommit,
+    /// 87: the broker's `LogValidator` refused a record of the batch: here, a keyless record on a
+    /// compacted topic. Not retriable: the whole batch fails.
+    InvalidRecord,
 }
 
 impl ErrorCode {
     /// Every error, in declaration order.
-    pub const ALL: [ErrorCode; 38] = [
+    pub const ALL: [ErrorCode; 39] = [
         ErrorCode::OffsetOutOfRange,
         ErrorCode::UnknownTopicOrPartition,
         ErrorCode::LeaderNotAvailable,
@@ -144,6 +147,7 @@ impl ErrorCode {
         ErrorCode::TransactionCoordinatorFenced,
         ErrorCode::TransactionAborted,
         ErrorCode::UnstableOffsetCommit,
+        ErrorCode::InvalidRecord,
     ];
 
     /// The error with this [`ErrorCode::name`].
@@ -192,6 +196,7 @@ impl ErrorCode {
             ErrorCode::TransactionCoordinatorFenced => "TRANSACTION_COORDINATOR_FENCED",
             ErrorCode::TransactionAborted => "TransactionAbortedException",
             ErrorCode::UnstableOffsetCommit => "UNSTABLE_OFFSET_COMMIT",
+            ErrorCode::InvalidRecord => "INVALID_RECORD",
         }
     }
 

@@ -1,12 +1,14 @@
 //! Turning stamped events into text lines (`   1.204ms  broker-2  append  orders-1 ...`) or JSON.
 
 use super::{BatchInRequest, Event, Stamped, TxnStep};
+use crate::kafka::keys::RecordKeys;
 use crate::kafka::log::COMMIT_RECORD;
-use crate::kafka::protocol::{BrokerId, broker_list};
+use crate::kafka::protocol::{BrokerId, ErrorCode, broker_list};
 use crate::kafka::record::{RecordId, Tp};
 use crate::sim::NodeId;
 use serde_json::{Value, json};
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// Display names of everything a trace mentions.
 #[derive(Clone, Debug, Default)]
@@ -17,8 +19,8 @@ pub struct Names {
     pub topics: Vec<String>,
     /// Producer ids by index.
     pub producers: Vec<String>,
-    /// Each producer's keys (`None`: keyless).
-    pub keys: Vec<Option<Vec<String>>>,
+    /// Every producer record's key, and which records are tombstones.
+    pub keys: Arc<RecordKeys>,
 }
 
 impl Names {
@@ -39,11 +41,12 @@ impl Names {
 
     /// The key of record number `seq` of producer `producer`, if it has one.
     pub fn key_of(&self, r: RecordId) -> Option<&str> {
-        if r == COMMIT_RECORD {
-            return None;
-        }
-        let keys = self.keys[r.producer as usize].as_ref()?;
-        Some(keys[r.seq as usize % keys.len()].as_str())
+        self.keys.key_name(r)
+    }
+
+    /// Record number `seq` of producer `producer` is a tombstone (its key, a null value).
+    pub fn is_tombstone(&self, r: RecordId) -> bool {
+        self.keys.is_tombstone(r)
     }
 
     fn node(&self, n: NodeId) -> &str {
@@ -371,7 +374,16 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             ),
         ),
         Event::ProduceRejected { tp, batch_id, error } => {
-            ("reject", format!("{} batch {batch_id} {error}", n.tp(*tp)))
+            let why = if *error == ErrorCode::InvalidRecord {
+                // `LogValidator.validateKey`'s record error, the only INVALID_RECORD modelled.
+                format!(
+                    ": Compacted topic cannot accept message without key in topic partition {}",
+                    n.tp(*tp)
+                )
+            } else {
+                String::new()
+            };
+            ("reject", format!("{} batch {batch_id} {error}{why}", n.tp(*tp)))
         }
         Event::DuplicateBatch {
             tp,

@@ -28,6 +28,7 @@ pub use replica::{FollowerState, LeaderState, Replica, Role};
 use txn::{MarkerChannel, Verifying};
 
 use super::addr::Addresses;
+use super::keys::RecordKeys;
 use super::log::PartitionLog;
 use super::protocol::{BrokerId, ClusterMetadata, Message, PartitionState, ResponseBody};
 use super::record::{RecordId, Tp};
@@ -57,6 +58,8 @@ pub struct Broker {
     addr: Addresses,
     config: BrokerConfig,
     topics: Vec<TopicConfig>,
+    /// Every record's key, for validation and the log cleaner (shared by all nodes).
+    keys: Arc<RecordKeys>,
     replicas: BTreeMap<Tp, Replica>,
     metadata: Option<Arc<ClusterMetadata>>,
     conns: BTreeMap<NodeId, Conn>,
@@ -110,6 +113,7 @@ impl Broker {
         addr: Addresses,
         config: BrokerConfig,
         topics: Vec<TopicConfig>,
+        keys: Arc<RecordKeys>,
         internal: Internal,
         metadata: Arc<ClusterMetadata>,
         rng: RngTree,
@@ -131,6 +135,7 @@ impl Broker {
             addr,
             config,
             topics,
+            keys,
             replicas,
             metadata: None,
             conns: BTreeMap::new(),
