@@ -44,6 +44,9 @@ pub struct RecordHistory {
     batch_id: u32,
     offset: u32,
     state: State,
+    /// A log cleaner removed it from some replica's log: a later record of its key superseded
+    /// it, or, a tombstone, its delete horizon passed.
+    cleaned: bool,
 }
 
 /// The packed form of [`Outcome`].
@@ -66,6 +69,7 @@ impl RecordHistory {
         batch_id: u32::MAX,
         offset: NO_OFFSET,
         state: State::Pending,
+        cleaned: false,
     };
 
     /// When send() put it in a batch (`None`: never, e.g. it failed before).
@@ -84,6 +88,12 @@ impl RecordHistory {
     /// The batch that carried it.
     pub fn batch_id(&self) -> u64 {
         u64::from(self.batch_id)
+    }
+
+    /// A log cleaner removed it from some replica's log (superseded by a later record of its
+    /// key, or a tombstone past its delete horizon): not lost.
+    pub fn cleaned(&self) -> bool {
+        self.cleaned
     }
 
     /// How it ended.
@@ -217,6 +227,22 @@ impl ProducerHistory {
     }
 }
 
+/// A tombstone a replica's log cleaner removed once `delete.retention.ms` had passed since the
+/// cleaning that first reached it.
+#[derive(Clone, Copy, Debug)]
+pub struct TombstoneRemoval {
+    /// When.
+    pub at: SimTime,
+    /// Whose log.
+    pub broker: BrokerId,
+    /// Where.
+    pub tp: Tp,
+    /// Its offset.
+    pub offset: u64,
+    /// The tombstone.
+    pub record: RecordId,
+}
+
 /// A batch appended by a leader.
 #[derive(Clone, Debug)]
 pub struct AppendHistory {
@@ -288,6 +314,8 @@ pub struct History {
     pub consumed: Vec<ConsumedRecord>,
     /// Every truncation, in time order.
     pub truncations: Vec<TruncationHistory>,
+    /// Every tombstone a log cleaner removed (its delete horizon passed), in time order.
+    pub tombstone_removals: Vec<TombstoneRemoval>,
     /// Highest offset appended per partition, plus one (for `after: Appended(...)` triggers).
     pub log_end: BTreeMap<Tp, u64>,
     /// Every partition's leader and ISR over time, oldest first.
@@ -618,6 +646,33 @@ impl History {
                 let end = base_offset + records.len() as u64;
                 let e = self.log_end.entry(*tp).or_default();
                 *e = (*e).max(end);
+            }
+            Event::Cleaned {
+                tp,
+                superseded,
+                tombstones,
+                ..
+            } => {
+                for r in superseded.iter().chain(tombstones.iter().map(|(_, r)| r)) {
+                    // Coordinators' records are no producer's.
+                    if let Some(h) = self
+                        .producers
+                        .get_mut(r.producer as usize)
+                        .and_then(|p| p.records.get_mut(r.seq as usize))
+                    {
+                        h.cleaned = true;
+                    }
+                }
+                if let Client::Broker(broker) = who {
+                    self.tombstone_removals
+                        .extend(tombstones.iter().map(|(offset, record)| TombstoneRemoval {
+                            at: now,
+                            broker,
+                            tp: *tp,
+                            offset: *offset,
+                            record: *record,
+                        }));
+                }
             }
             Event::Truncated { tp, to, records, why } => {
                 if let Client::Broker(broker) = who {

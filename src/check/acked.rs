@@ -11,6 +11,10 @@
 //! - `lost_acked`: no replica that leads or may lead the partition holds it: truncated away,
 //!   destroyed by a power loss, never written, or only on a replica that will truncate to the
 //!   leader's log.
+//!
+//! A record of a compacted topic that a log cleaner removed is none of these: a later record of
+//! its key superseded it (or, a tombstone, its delete horizon passed), which is what compaction
+//! promises; `compaction_lost` checks that the key still reads as its last acknowledged write.
 
 mod story;
 
@@ -77,9 +81,9 @@ pub fn acked(scenario: &Scenario, result: &RunResult) -> AckedVerdicts {
             let Outcome::Acked { at, offset } = h.outcome() else {
                 continue;
             };
-            if ph.in_aborted_txn(seq as u32) {
+            if ph.in_aborted_txn(seq as u32) || h.cleaned() {
                 // A record of an aborted transaction is not meant to survive: neither lost nor
-                // kept, whatever the log holds.
+                // kept, whatever the log holds; nor is one a log cleaner superseded.
                 continue;
             }
             let record = RecordId {

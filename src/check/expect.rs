@@ -61,11 +61,17 @@ pub enum Measure {
     OutputDuplicates,
     /// Input records the processor's group committed past whose output never became visible.
     OutputMissing,
+    /// Keys of a compacted topic whose last acknowledged write is not what a read of the whole
+    /// final log gives for the key (a last write that is a tombstone must read as deleted).
+    CompactionLost,
+    /// Tombstones a consumer never read although it had read a value of their key and read on
+    /// past them after a log cleaner removed them (`delete.retention.ms` shorter than its lag).
+    MissedTombstone,
 }
 
 impl Measure {
     /// Every measure, in a stable order (for help texts).
-    pub const ALL: [Measure; 23] = [
+    pub const ALL: [Measure; 25] = [
         Measure::LostAcked,
         Measure::UncommittedAcked,
         Measure::UnavailableAcked,
@@ -89,6 +95,8 @@ impl Measure {
         Measure::Fenced,
         Measure::OutputDuplicates,
         Measure::OutputMissing,
+        Measure::CompactionLost,
+        Measure::MissedTombstone,
     ];
 
     /// The name written in `expect` (`LostAcked`).
@@ -117,6 +125,8 @@ impl Measure {
             Measure::Fenced => "Fenced",
             Measure::OutputDuplicates => "OutputDuplicates",
             Measure::OutputMissing => "OutputMissing",
+            Measure::CompactionLost => "CompactionLost",
+            Measure::MissedTombstone => "MissedTombstone",
         }
     }
 
@@ -146,6 +156,8 @@ impl Measure {
             Measure::Fenced => "fenced",
             Measure::OutputDuplicates => "output_duplicates",
             Measure::OutputMissing => "output_missing",
+            Measure::CompactionLost => "compaction_lost",
+            Measure::MissedTombstone => "missed_tombstone",
         }
     }
 }
@@ -161,8 +173,8 @@ pub struct Filter {
     pub key: Option<String>,
     /// Only this producer's records.
     pub producer: Option<String>,
-    /// For `Reordered`: order as this consumer saw it (instead of log order); for `Consumed` and
-    /// `ReadUncommitted`: this consumer.
+    /// For `Reordered`: order as this consumer saw it (instead of log order); for `Consumed`,
+    /// `ReadUncommitted` and `MissedTombstone`: this consumer.
     pub consumer: Option<String>,
     /// For `Failed`: records that failed with this error; for `Retries`: retries after it.
     pub error: Option<ErrorCode>,
@@ -319,6 +331,10 @@ pub enum RawExpectation {
     OutputDuplicates(RawSelector),
     /// See [`Measure::OutputMissing`].
     OutputMissing(RawSelector),
+    /// See [`Measure::CompactionLost`].
+    CompactionLost(RawSelector),
+    /// See [`Measure::MissedTombstone`].
+    MissedTombstone(RawSelector),
     /// See [`Check::Leader`].
     Leader(RawLeader),
     /// See [`Check::Isr`].
@@ -369,6 +385,8 @@ impl RawExpectation {
             RawExpectation::Fenced(s) => (Measure::Fenced, s),
             RawExpectation::OutputDuplicates(s) => (Measure::OutputDuplicates, s),
             RawExpectation::OutputMissing(s) => (Measure::OutputMissing, s),
+            RawExpectation::CompactionLost(s) => (Measure::CompactionLost, s),
+            RawExpectation::MissedTombstone(s) => (Measure::MissedTombstone, s),
         };
         RawParts::Count(m, s)
     }

@@ -8,11 +8,15 @@
 //!   (per partition, or per key with `key`), or in what a consumer read (with `consumer`);
 //! - `read_uncommitted`: a consumer read a record that no log the partition has or may recover
 //!   with holds at that offset;
-//! - `divergent_replicas`: two replicas disagree below both their high watermarks.
+//! - `divergent_replicas`: two replicas disagree below both their high watermarks (the gaps a
+//!   replica's own cleaner leaves are no disagreement);
+//! - `compaction_lost`, `missed_tombstone`: a compacted topic read as a table gives a key's last
+//!   acknowledged write; a reader learns of every delete (`compaction`).
 //!
 //! `Leader` and `Isr` expectations read each partition's state timeline from the history.
 
 mod acked;
+mod compaction;
 pub mod expect;
 mod explain;
 mod groups;
@@ -62,6 +66,10 @@ pub struct CheckReport {
     pub output_duplicates: Vec<Finding>,
     /// `output_missing` findings, by processor and input partition.
     pub output_missing: Vec<Finding>,
+    /// `compaction_lost` findings, by partition and key.
+    pub compaction_lost: Vec<Finding>,
+    /// `missed_tombstone` findings, by tombstone and consumer.
+    pub missed_tombstone: Vec<Finding>,
     /// One outcome per `expect` entry.
     pub expectations: Vec<ExpectationOutcome>,
 }
@@ -119,6 +127,8 @@ pub fn check_with_tolerance(scenario: &Scenario, result: &RunResult, tolerance: 
         read_aborted: txns::read_aborted(scenario, result),
         output_duplicates: txns::output_duplicates(scenario, result),
         output_missing: txns::output_missing(scenario, result),
+        compaction_lost: compaction::compaction_lost(scenario, result),
+        missed_tombstone: compaction::missed_tombstone(scenario, result),
         expectations: Vec::new(),
     };
     let expectations = scenario.expect.iter().map(|e| ctx.evaluate(e, &report)).collect();
@@ -179,6 +189,8 @@ impl Ctx<'_> {
                     Measure::Skipped => self.matching(&report.skipped, filter),
                     Measure::OutputDuplicates => self.matching_processor(&report.output_duplicates, filter),
                     Measure::OutputMissing => self.matching_processor(&report.output_missing, filter),
+                    Measure::CompactionLost => self.matching(&report.compaction_lost, filter),
+                    Measure::MissedTombstone => self.matching_consumer(&report.missed_tombstone, filter),
                     _ => (self.counter(*measure, filter), Vec::new()),
                 };
                 examples.truncate(EXAMPLES);
@@ -522,7 +534,9 @@ impl Ctx<'_> {
             | Measure::Skipped
             | Measure::ReadAborted
             | Measure::OutputDuplicates
-            | Measure::OutputMissing => unreachable!("checkers are counted from findings"),
+            | Measure::OutputMissing
+            | Measure::CompactionLost
+            | Measure::MissedTombstone => unreachable!("checkers are counted from findings"),
         }
     }
 

@@ -1,7 +1,9 @@
 //! The replication checkers: `read_uncommitted` (a consumer read a record that the partition's
 //! log no longer holds at that offset: it was truncated away after the read) and
 //! `divergent_replicas` (two replicas hold different records at an offset below both their high
-//! watermarks).
+//! watermarks; an offset that one replica's own log cleaner emptied is a gap, not a disagreement:
+//! replicas compact independently). A record a log cleaner removed after a consumer read it was
+//! superseded, not taken back: no `read_uncommitted`.
 
 use super::expect::Measure;
 use super::label;
@@ -18,7 +20,18 @@ use std::collections::BTreeMap;
 pub fn read_uncommitted(result: &RunResult, consumers: &[ConsumerSpec]) -> Vec<Finding> {
     let names = &result.names;
     let mut out = Vec::new();
+    let cleaned = |r: RecordId| {
+        let producers = &result.history.producers;
+        producers
+            .get(r.producer as usize)
+            .and_then(|p| p.records.get(r.seq as usize))
+            .is_some_and(|h| h.cleaned())
+    };
     for c in &result.history.consumed {
+        if cleaned(c.record) {
+            // A log cleaner removed it after the read: superseded, not taken back.
+            continue;
+        }
         let held = result.held_logs(c.tp);
         if held
             .iter()

@@ -232,6 +232,10 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             input,
         } => {
             let key = match key {
+                // A tombstone: its key with a null value.
+                Some(_) if n.is_tombstone(*record) => {
+                    format!("key={} value=null", n.key_of(*record).unwrap_or("?"))
+                }
                 Some(_) => format!("key={}", n.key_of(input.unwrap_or(*record)).unwrap_or("?")),
                 None => "key=null".to_string(),
             };
@@ -440,6 +444,58 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             ),
         ),
         Event::IsrChanged { tp, isr } => ("isr", format!("{} ISR is now [{}]", n.tp(*tp), broker_list(isr))),
+        Event::Cleaned {
+            tp,
+            to,
+            dirty_per_mille,
+            superseded,
+            tombstones,
+            coordinator_records,
+            bytes,
+        } => {
+            let mut removed = Vec::new();
+            if !superseded.is_empty() {
+                removed.push(format!(
+                    "{} superseded by a later record of their key ({})",
+                    plural(superseded.len(), "record"),
+                    record_list(superseded, n)
+                ));
+            }
+            if *coordinator_records > 0 {
+                removed.push(format!(
+                    "{} superseded",
+                    plural(*coordinator_records as usize, "offset-commit record")
+                ));
+            }
+            if !tombstones.is_empty() {
+                let list: Vec<String> = tombstones
+                    .iter()
+                    .take(MAX_LISTED_RECORDS)
+                    .map(|(o, r)| format!("{} key {} at {o}", n.record(*r), n.key_of(*r).unwrap_or("?")))
+                    .collect();
+                removed.push(format!(
+                    "{} past delete.retention.ms ({})",
+                    plural(tombstones.len(), "tombstone"),
+                    list.join(", ")
+                ));
+            }
+            let removed = if removed.is_empty() {
+                "nothing to remove".to_string()
+            } else {
+                format!("removed {}", removed.join("; "))
+            };
+            (
+                "clean",
+                format!(
+                    "{} up to offset {to} (dirty ratio {}.{:03}): {removed}; {} -> {} bytes",
+                    n.tp(*tp),
+                    dirty_per_mille / 1000,
+                    dirty_per_mille % 1000,
+                    bytes.0,
+                    bytes.1
+                ),
+            )
+        }
         Event::Truncated { tp, to, records, why } => (
             "truncate",
             format!(
@@ -697,6 +753,9 @@ fn json(e: &Event, n: &Names) -> Value {
         } => {
             let (t, p) = tp_json(*tp, n);
             let mut v = json!({"event": "send", "record": n.record(*record), "key": n.key_of(input.unwrap_or(*record)), "topic": t, "partition": p, "batch": batch_id});
+            if n.is_tombstone(*record) {
+                v["tombstone"] = json!(true);
+            }
             if let Some(i) = input {
                 v["input"] = json!(n.record(*i));
             }
@@ -850,6 +909,22 @@ fn json(e: &Event, n: &Names) -> Value {
         Event::IsrChanged { tp, isr } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "isr_changed", "topic": t, "partition": p, "isr": isr})
+        }
+        Event::Cleaned {
+            tp,
+            to,
+            dirty_per_mille,
+            superseded,
+            tombstones,
+            coordinator_records,
+            bytes,
+        } => {
+            let (t, p) = tp_json(*tp, n);
+            let gone: Vec<Value> = tombstones
+                .iter()
+                .map(|(o, r)| json!({"offset": o, "record": n.record(*r)}))
+                .collect();
+            json!({"event": "cleaned", "topic": t, "partition": p, "to": to, "dirty_per_mille": dirty_per_mille, "superseded": records_json(superseded, n), "tombstones": gone, "coordinator_records": coordinator_records, "bytes_before": bytes.0, "bytes_after": bytes.1})
         }
         Event::Truncated { tp, to, records, why } => {
             let (t, p) = tp_json(*tp, n);
