@@ -450,6 +450,7 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             dirty_per_mille,
             superseded,
             tombstones,
+            aborted_records,
             coordinator_records,
             bytes,
         } => {
@@ -461,10 +462,16 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
                     record_list(superseded, n)
                 ));
             }
+            if *aborted_records > 0 {
+                removed.push(format!(
+                    "{} of aborted transactions",
+                    plural(*aborted_records as usize, "record")
+                ));
+            }
             if *coordinator_records > 0 {
                 removed.push(format!(
                     "{} superseded",
-                    plural(*coordinator_records as usize, "offset-commit record")
+                    plural(*coordinator_records as usize, "coordinator record")
                 ));
             }
             if !tombstones.is_empty() {
@@ -916,6 +923,7 @@ fn json(e: &Event, n: &Names) -> Value {
             dirty_per_mille,
             superseded,
             tombstones,
+            aborted_records,
             coordinator_records,
             bytes,
         } => {
@@ -924,7 +932,7 @@ fn json(e: &Event, n: &Names) -> Value {
                 .iter()
                 .map(|(o, r)| json!({"offset": o, "record": n.record(*r)}))
                 .collect();
-            json!({"event": "cleaned", "topic": t, "partition": p, "to": to, "dirty_per_mille": dirty_per_mille, "superseded": records_json(superseded, n), "tombstones": gone, "coordinator_records": coordinator_records, "bytes_before": bytes.0, "bytes_after": bytes.1})
+            json!({"event": "cleaned", "topic": t, "partition": p, "to": to, "dirty_per_mille": dirty_per_mille, "superseded": records_json(superseded, n), "tombstones": gone, "aborted_records": aborted_records, "coordinator_records": coordinator_records, "bytes_before": bytes.0, "bytes_after": bytes.1})
         }
         Event::Truncated { tp, to, records, why } => {
             let (t, p) = tp_json(*tp, n);

@@ -239,7 +239,9 @@ pub enum Event {
         superseded: Arc<[RecordId]>,
         /// Tombstones removed because their delete horizon passed, with their offsets.
         tombstones: Arc<[(u64, RecordId)]>,
-        /// Coordinators' records removed (`__consumer_offsets` commits superseded).
+        /// Records of aborted transactions removed.
+        aborted_records: u32,
+        /// Coordinators' records removed (superseded offset commits, transaction states).
         coordinator_records: u32,
         /// Log bytes before and after.
         bytes: (u64, u64),
