@@ -94,6 +94,18 @@ fn offsets(first: u64, count: usize) -> String {
     }
 }
 
+/// The offsets of records read: `offsets 3..9`, and how many they are when a log cleaner left
+/// gaps between them (`offsets 3..40, 6 records`).
+fn read_offsets(records: &[(u64, RecordId)]) -> String {
+    match (records.first(), records.last()) {
+        (Some((first, _)), Some((last, _))) if last - first + 1 != records.len() as u64 => {
+            format!("offsets {first}..{last}, {} records", records.len())
+        }
+        (Some((first, _)), _) => offsets(*first, records.len()),
+        _ => offsets(0, 0),
+    }
+}
+
 fn plural(n: usize, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")
@@ -154,11 +166,18 @@ impl TraceWriter {
     }
 }
 
+/// Records by name; a tombstone says so: `p1#6(tombstone)`.
 fn record_list(records: &[RecordId], names: &Names) -> String {
     let mut parts: Vec<String> = records
         .iter()
         .take(MAX_LISTED_RECORDS)
-        .map(|r| names.record(*r))
+        .map(|r| {
+            if names.is_tombstone(*r) {
+                format!("{}(tombstone)", names.record(*r))
+            } else {
+                names.record(*r)
+            }
+        })
         .collect();
     if records.len() > MAX_LISTED_RECORDS {
         parts.push(format!("+{} more", records.len() - MAX_LISTED_RECORDS));
@@ -513,14 +532,13 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             ),
         ),
         Event::Processed { tp, records } => {
-            let first = records.first().map_or(0, |r| r.0);
             let ids: Vec<RecordId> = records.iter().map(|r| r.1).collect();
             (
                 "processed",
                 format!(
                     "{} {}: {}",
                     n.tp(*tp),
-                    offsets(first, records.len()),
+                    read_offsets(records),
                     record_list(&ids, n)
                 ),
             )
@@ -543,14 +561,13 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             format!("{} {offset} (the group's committed offset)", n.tp(*tp)),
         ),
         Event::Consumed { tp, records, poll } => {
-            let first = records.first().map_or(0, |r| r.0);
             let ids: Vec<RecordId> = records.iter().map(|r| r.1).collect();
             (
                 "poll",
                 format!(
                     "#{poll} {} {}: {}",
                     n.tp(*tp),
-                    offsets(first, records.len()),
+                    read_offsets(records),
                     record_list(&ids, n)
                 ),
             )
