@@ -115,7 +115,7 @@ pub fn skipped(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
                 .map(|r| (r.at, r.offset))
                 .collect();
             // Markers take offsets but are no records: consumers step over them.
-            for b in log.batches().iter().filter(|b| b.is_data()) {
+            for b in log.batches().filter(|b| b.is_data()) {
                 for (i, r) in b.records.iter().enumerate() {
                     let offset = b.base_offset + i as u64;
                     if offset < from

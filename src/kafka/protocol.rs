@@ -3,7 +3,7 @@
 
 use super::group::messages::{GroupRequest, GroupResponse};
 use super::log::{AbortedTxn, TxnMarker};
-use super::record::{BatchSequence, ProducerIdentity, RecordId, Tp};
+use super::record::{BatchSequence, ProducerIdentity, RecordId, Timestamps, Tp};
 use super::txn::messages::{TxnRequest, TxnResponse};
 use std::fmt;
 use std::sync::Arc;
@@ -309,6 +309,8 @@ pub struct WireBatch {
     pub batch_id: u64,
     /// The records, shared with the producer's copy.
     pub records: Arc<[RecordId]>,
+    /// Their timestamps (`CreateTime`).
+    pub timestamps: Timestamps,
     /// Size on the wire.
     pub bytes: u32,
     /// The idempotent producer's header fields (`None`: not idempotent).
@@ -411,6 +413,14 @@ pub enum OffsetSpec {
     Latest,
     /// `-1` with `isolation.level=read_committed`: the last stable offset.
     LatestStable,
+    /// A timestamp (`offsetsForTimes`): the earliest offset whose record's timestamp is at
+    /// least `ms`, below the high watermark (the last stable offset when `read_committed`).
+    Timestamp {
+        /// The timestamp, in ms.
+        ms: u64,
+        /// `isolation.level=read_committed`.
+        read_committed: bool,
+    },
 }
 
 /// One partition in a follower's fetch.
@@ -452,6 +462,9 @@ pub struct ReplicaData {
     pub diverging: Option<(u32, u64)>,
     /// The leader's log end offset.
     pub leader_log_end: u64,
+    /// The leader's log start offset (`FetchResponse` `logStartOffset`): a follower moves its
+    /// own up to it; a follower whose fetch offset is below it starts again there.
+    pub log_start_offset: u64,
 }
 
 /// One partition's answer to a follower.
@@ -511,8 +524,9 @@ pub enum ResponseBody {
     Fetch(Vec<FetchPartitionResponse>),
     /// To `Metadata`.
     Metadata(Arc<ClusterMetadata>),
-    /// To `ListOffsets`.
-    ListOffsets(Vec<(Tp, Result<u64, ErrorCode>)>),
+    /// To `ListOffsets`: per partition the offset, `None` where a timestamp lookup found no
+    /// record (Kafka answers offset -1), or the error.
+    ListOffsets(Vec<(Tp, Result<Option<u64>, ErrorCode>)>),
     /// To a follower's `Fetch`.
     ReplicaFetch(Vec<ReplicaFetchPartitionResponse>),
     /// To `InitProducerId`.

@@ -4,6 +4,7 @@
 //! (clients/src/main/java/org/apache/kafka/common/record/).
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A record: the producer (index in the scenario) and the order in which its application sent it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -49,6 +50,76 @@ pub struct Tp {
     pub topic: u32,
     /// Partition id.
     pub partition: u32,
+}
+
+/// The timestamps of a batch's records, in ms of simulated time (Kafka's v2 batch:
+/// `baseTimestamp`, a `timestampDelta` per record and the batch's `maxTimestamp`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Timestamps {
+    /// `CreateTime`: when the application called `send()` for each record
+    /// (`KafkaProducer.doSend` stamps it after waiting for metadata, before waiting for memory).
+    CreateTime {
+        /// The first record's timestamp.
+        base_ms: u64,
+        /// Each record's timestamp minus `base_ms`.
+        deltas_ms: Arc<[u32]>,
+    },
+    /// `LogAppendTime`: the leader stamped the batch when it appended it; every record reads as
+    /// that time (`LogValidator` sets the batch's `maxTimestamp`, followers copy it).
+    LogAppendTime(u64),
+}
+
+impl Timestamps {
+    /// The first record's timestamp (`RecordBatch.baseTimestamp`).
+    pub fn first_ms(&self) -> u64 {
+        match self {
+            Timestamps::CreateTime { base_ms, .. } => *base_ms,
+            Timestamps::LogAppendTime(ms) => *ms,
+        }
+    }
+
+    /// The largest timestamp (`RecordBatch.maxTimestamp`).
+    pub fn max_ms(&self) -> u64 {
+        match self {
+            Timestamps::CreateTime { base_ms, deltas_ms } => {
+                base_ms + u64::from(deltas_ms.iter().copied().max().unwrap_or(0))
+            }
+            Timestamps::LogAppendTime(ms) => *ms,
+        }
+    }
+
+    /// The timestamp of record `i` of the batch.
+    pub fn of(&self, i: usize) -> u64 {
+        match self {
+            Timestamps::CreateTime { base_ms, deltas_ms } => {
+                base_ms + u64::from(deltas_ms.get(i).copied().unwrap_or(0))
+            }
+            Timestamps::LogAppendTime(ms) => *ms,
+        }
+    }
+
+    /// The timestamps of records `skip..` (a batch cut at an offset inside it).
+    pub fn skip(&self, skip: usize) -> Timestamps {
+        match self {
+            Timestamps::CreateTime { base_ms, deltas_ms } => {
+                let rest = deltas_ms.get(skip..).unwrap_or(&[]);
+                let first = rest.first().copied().unwrap_or(0);
+                Timestamps::CreateTime {
+                    base_ms: base_ms + u64::from(first),
+                    deltas_ms: rest.iter().map(|d| d - first).collect(),
+                }
+            }
+            Timestamps::LogAppendTime(ms) => Timestamps::LogAppendTime(*ms),
+        }
+    }
+
+    /// Every record of a batch written at `ms` (a coordinator's record, a marker, a test).
+    pub fn at(ms: u64, records: usize) -> Timestamps {
+        Timestamps::CreateTime {
+            base_ms: ms,
+            deltas_ms: vec![0; records].into(),
+        }
+    }
 }
 
 impl fmt::Display for RecordId {

@@ -522,6 +522,60 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
                 ),
             )
         }
+        Event::SegmentRolled {
+            tp,
+            closed_base_offset,
+            base_offset,
+            why,
+        } => (
+            "roll",
+            format!(
+                "{} new segment at offset {base_offset} ({why}; segment {closed_base_offset} closed)",
+                n.tp(*tp)
+            ),
+        ),
+        Event::SegmentsDeleted {
+            tp,
+            base_offsets,
+            bytes,
+            from,
+            to,
+            why,
+        } => (
+            "retention",
+            format!(
+                "{} deleted {} [{}] ({bytes} bytes, {why}): log start offset {from} -> {to}",
+                n.tp(*tp),
+                plural(base_offsets.len(), "segment"),
+                base_offsets
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        Event::LogStartOffset { tp, from, to, why } => (
+            "log-start",
+            format!("{} log start offset {from} -> {to} ({why})", n.tp(*tp)),
+        ),
+        Event::TruncatedFully { tp, to, records } => (
+            "truncate",
+            format!(
+                "{} fully, dropping {}: its log ended below the leader's log start offset {to}, it starts again there",
+                n.tp(*tp),
+                plural(*records as usize, "record")
+            ),
+        ),
+        Event::DeleteRecords { tp, before, result } => (
+            "delete",
+            match result {
+                Ok(start) => format!(
+                    "{} DeleteRecords before offset {before}: log start offset now {start}",
+                    n.tp(*tp)
+                ),
+                Err(e) => format!("{} DeleteRecords before offset {before} refused: {e}", n.tp(*tp)),
+            },
+        ),
         Event::Truncated { tp, to, records, why } => (
             "truncate",
             format!(
@@ -950,6 +1004,45 @@ fn json(e: &Event, n: &Names) -> Value {
                 .map(|(o, r)| json!({"offset": o, "record": n.record(*r)}))
                 .collect();
             json!({"event": "cleaned", "topic": t, "partition": p, "to": to, "dirty_per_mille": dirty_per_mille, "superseded": records_json(superseded, n), "tombstones": gone, "aborted_records": aborted_records, "coordinator_records": coordinator_records, "bytes_before": bytes.0, "bytes_after": bytes.1})
+        }
+        Event::SegmentRolled {
+            tp,
+            closed_base_offset,
+            base_offset,
+            why,
+        } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "segment_rolled", "topic": t, "partition": p, "closed_base_offset": closed_base_offset, "base_offset": base_offset, "why": why})
+        }
+        Event::SegmentsDeleted {
+            tp,
+            base_offsets,
+            bytes,
+            from,
+            to,
+            why,
+        } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "segments_deleted", "topic": t, "partition": p, "base_offsets": base_offsets, "bytes": bytes, "from": from, "to": to, "why": why})
+        }
+        Event::LogStartOffset { tp, from, to, why } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "log_start_offset", "topic": t, "partition": p, "from": from, "to": to, "why": why})
+        }
+        Event::TruncatedFully { tp, to, records } => {
+            let (t, p) = tp_json(*tp, n);
+            json!({"event": "truncated_fully", "topic": t, "partition": p, "to": to, "records": records})
+        }
+        Event::DeleteRecords { tp, before, result } => {
+            let (t, p) = tp_json(*tp, n);
+            match result {
+                Ok(start) => {
+                    json!({"event": "delete_records", "topic": t, "partition": p, "before": before, "log_start_offset": start})
+                }
+                Err(e) => {
+                    json!({"event": "delete_records", "topic": t, "partition": p, "before": before, "error": e.name()})
+                }
+            }
         }
         Event::Truncated { tp, to, records, why } => {
             let (t, p) = tp_json(*tp, n);

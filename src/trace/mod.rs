@@ -257,6 +257,66 @@ pub enum Event {
         /// Why.
         why: &'static str,
     },
+    /// A replica closed its active segment and started a new one (`UnifiedLog.roll`).
+    SegmentRolled {
+        /// Partition.
+        tp: Tp,
+        /// Base offset of the segment closed.
+        closed_base_offset: u64,
+        /// Base offset of the new active segment.
+        base_offset: u64,
+        /// What made it roll: `segment.bytes`, `segment.ms`, or retention deleting every
+        /// segment.
+        why: &'static str,
+    },
+    /// A replica deleted whole segments from the front of its log, and its log start offset
+    /// moved to the first segment kept.
+    SegmentsDeleted {
+        /// Partition.
+        tp: Tp,
+        /// Base offsets of the deleted segments, oldest first.
+        base_offsets: Vec<u64>,
+        /// Their bytes.
+        bytes: u64,
+        /// The log start offset before.
+        from: u64,
+        /// The log start offset after.
+        to: u64,
+        /// `retention.bytes`, `retention.ms`, or "below the log start offset".
+        why: &'static str,
+    },
+    /// A replica's log start offset moved without deleting a segment yet (`DeleteRecords` on the
+    /// leader; a follower learning the leader's from a fetch response).
+    LogStartOffset {
+        /// Partition.
+        tp: Tp,
+        /// Before.
+        from: u64,
+        /// After.
+        to: u64,
+        /// Why.
+        why: &'static str,
+    },
+    /// A follower whose log ended below the leader's log start offset dropped its log and
+    /// starts again there (`AbstractFetcherThread.fetchOffsetAndTruncate`).
+    TruncatedFully {
+        /// Partition.
+        tp: Tp,
+        /// The leader's log start offset, where the follower's log now starts and ends.
+        to: u64,
+        /// How many records it dropped.
+        records: u64,
+    },
+    /// The `DeleteRecords` fault: an administrator asked the leader to delete the records below
+    /// `before` (`kafka-delete-records`).
+    DeleteRecords {
+        /// Partition.
+        tp: Tp,
+        /// The offset asked for.
+        before: u64,
+        /// The log start offset after, or why the leader refused.
+        result: Result<u64, ErrorCode>,
+    },
     /// A leader recognised a retried idempotent batch it already holds, and answered with the
     /// offset it got the first time.
     DuplicateBatch {

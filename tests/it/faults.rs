@@ -53,7 +53,6 @@ fn latencies_us(r: &RunResult) -> Vec<u64> {
 fn log_records(r: &RunResult, tp: Tp) -> Vec<RecordId> {
     r.logs[&tp]
         .batches()
-        .iter()
         .flat_map(|b| b.records.iter().copied())
         .collect()
 }

@@ -113,10 +113,7 @@ fn rec(producer: u32, seq: u32) -> RecordId {
 
 /// A log's records in offset order.
 fn records(log: &PartitionLog) -> Vec<RecordId> {
-    log.batches()
-        .iter()
-        .flat_map(|b| b.records.iter().copied())
-        .collect()
+    log.batches().flat_map(|b| b.records.iter().copied()).collect()
 }
 
 fn outcome(r: &RunResult, producer: u32, seq: u32) -> Outcome {

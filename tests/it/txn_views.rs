@@ -359,7 +359,6 @@ fn markers_and_aborted_records_a_group_committed_past_are_not_skipped() {
     let log = &r.logs[&ORDERS_0];
     let markers = log
         .batches()
-        .iter()
         .filter(|b| !b.is_data() && b.base_offset < committed)
         .count();
     let aborted = log

@@ -5,6 +5,7 @@
 //!
 //! Followed: `AbstractFetcherThread.scala`, `ReplicaFetcherThread.scala` (Kafka 4.0).
 
+use super::storage::trace_roll;
 use super::{Broker, Life, O, Role};
 use crate::kafka::log::LogBatch;
 use crate::kafka::protocol::{
@@ -149,8 +150,12 @@ impl Broker {
                     } else if p.fetch_offset > data.leader_log_end {
                         // Out of range: the leader's log is shorter than ours.
                         self.truncate(p.tp, data.leader_log_end, "log end beyond the leader's", out);
+                    } else if p.fetch_offset < data.log_start_offset {
+                        // Out of range: the leader deleted what this follower needs next.
+                        self.truncate_fully(p.tp, data.log_start_offset, out);
                     } else {
                         self.append_from_leader(p.tp, data.batches, data.high_watermark, out);
+                        self.follow_log_start_offset(p.tp, data.log_start_offset, out);
                     }
                 }
             }
@@ -160,26 +165,37 @@ impl Broker {
         }
     }
 
+    /// Appends what the leader sent, as one append (one roll decision, as
+    /// `appendRecordsToFollowerOrFutureReplica` appends a fetch response's records at once).
     fn append_from_leader(&mut self, tp: Tp, batches: Vec<LogBatch>, leader_hw: u64, out: &mut O) {
+        let Some(r) = self.replicas.get_mut(&tp) else {
+            return;
+        };
+        let mut end = r.log.log_end_offset();
+        let mut appended = Vec::with_capacity(batches.len());
         for b in batches {
-            let Some(r) = self.replicas.get_mut(&tp) else {
-                return;
-            };
             // Only after the pre-KIP-101 rule cut this log inside one of the leader's batches.
             // Logs of that era held messages one by one (message format v0/v1), so the leader
             // answered from exactly the fetch offset: keep the tail that is new here.
-            let Some(b) = tail_from(b, r.log.log_end_offset()) else {
+            let Some(b) = tail_from(b, end) else {
                 continue;
             };
-            r.unflushed_messages += b.records.len() as u64;
-            let (base_offset, count) = (b.base_offset, b.records.len() as u32);
-            r.log.append_as_follower(b);
-            let log_end = r.log.log_end_offset();
+            end = b.next_offset();
+            appended.push(b);
+        }
+        let shown: Vec<(u64, u32)> = appended
+            .iter()
+            .map(|b| (b.base_offset, b.records.len() as u32))
+            .collect();
+        r.unflushed_messages += shown.iter().map(|(_, n)| u64::from(*n)).sum::<u64>();
+        let rolled = r.log.append_as_follower(appended);
+        trace_roll(tp, rolled, out);
+        for (base_offset, count) in shown {
             out.trace(|| Event::Replicated {
                 tp,
                 base_offset,
                 records: count,
-                log_end,
+                log_end: base_offset + u64::from(count),
             });
         }
         if let Some(r) = self.replicas.get_mut(&tp) {
@@ -216,6 +232,21 @@ impl Broker {
         });
     }
 
+    /// `fetchOffsetAndTruncate` when the leader's log start offset is above this log's end:
+    /// everything here is stale; the log starts again, empty, at the leader's log start offset.
+    fn truncate_fully(&mut self, tp: Tp, leader_log_start: u64, out: &mut O) {
+        let Some(r) = self.replicas.get_mut(&tp) else {
+            return;
+        };
+        let removed = r.log.truncate_fully_and_start_at(leader_log_start);
+        r.unflushed_messages = 0;
+        out.emit(Event::TruncatedFully {
+            tp,
+            to: leader_log_start,
+            records: removed.iter().map(|b| b.records.len() as u64).sum(),
+        });
+    }
+
     /// The replica now follows another leader (or none): produces waiting on it fail, parked
     /// fetches answer, and with the old rule the log is cut to the local high watermark.
     pub(super) fn become_follower(&mut self, now: SimTime, tp: Tp, out: &mut O) {
@@ -247,5 +278,6 @@ fn tail_from(b: LogBatch, offset: u64) -> Option<LogBatch> {
         }),
         transactional: b.transactional,
         control: b.control,
+        timestamps: b.timestamps.skip(skip),
     })
 }

@@ -5,6 +5,7 @@
 
 use super::requests::respond;
 use super::requests::{DelayedProduce, Then};
+use super::storage::trace_roll;
 use super::{Broker, O};
 use crate::kafka::group::messages::{GroupRequest, GroupResponse, TxnOffsetCommitRequest, offsets_partition};
 use crate::kafka::group::txn_offsets::{PendingCommit, TxnOffsets};
@@ -117,8 +118,9 @@ impl Broker {
                     member: r.member.member_id.clone(),
                     offsets: r.offsets,
                 };
-                let base = replica.log.append_commit(record.clone(), epoch);
+                let (base, rolled) = replica.log.append_commit(record.clone(), epoch, now.as_ms());
                 replica.unflushed_messages += 1;
+                trace_roll(tp, rolled, out);
                 let written = Written {
                     tp,
                     base,
@@ -173,7 +175,10 @@ impl Broker {
             member: r.member.member_id.clone(),
             offsets: r.offsets,
         };
-        let base = replica.log.append_txn_commit(record.clone(), epoch, identity);
+        let (base, rolled) = replica
+            .log
+            .append_txn_commit(record.clone(), epoch, identity, now.as_ms());
+        trace_roll(tp, rolled, out);
         replica.producers.begin_txn(identity.id);
         replica.unflushed_messages += 1;
         let then = Then::TxnOffsetCommit {

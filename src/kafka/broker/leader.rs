@@ -9,6 +9,7 @@
 use super::alter_partition::IsrAnswer;
 use super::producers::Verdict;
 use super::requests::{DelayedProduce, FetchKind, ParkedFetch, Then, respond};
+use super::storage::trace_roll;
 use super::{Broker, O, Role};
 use crate::kafka::log::PartitionLog;
 use crate::kafka::protocol::{
@@ -126,13 +127,16 @@ impl Broker {
                     return Err(ErrorCode::InvalidTxnState);
                 }
                 let replica = self.replicas.get_mut(&tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
-                let base_offset = replica.log.append_data(
+                let (base_offset, rolled) = replica.log.append_data(
                     Arc::clone(&batch.records),
                     batch.bytes,
                     epoch,
                     batch.sequence,
                     batch.transactional,
+                    batch.timestamps.clone(),
+                    now.as_ms(),
                 );
+                trace_roll(tp, rolled, out);
                 if let Some(s) = batch.sequence {
                     replica.producers.appended(s, count, base_offset);
                     if batch.transactional {
@@ -293,6 +297,7 @@ impl Broker {
         for r in &responses {
             if let Ok(data) = &r.result
                 && data.diverging.is_none()
+                && r.fetch_offset >= data.log_start_offset
             {
                 self.record_follower_fetch(now, r.tp, req.replica, r.fetch_offset, out);
             }
@@ -343,6 +348,7 @@ impl Broker {
                         high_watermark: log.high_watermark(),
                         diverging: None,
                         leader_log_end: log.log_end_offset(),
+                        log_start_offset: log.log_start_offset(),
                     };
                     // Divergence check (KIP-279, on the fetch since IBP 2.7); the pre-0.11 rule
                     // has none and relies on the out-of-range fallback.
@@ -354,6 +360,12 @@ impl Broker {
                         data.diverging = Some((epoch, end));
                         return Ok(data);
                     }
+                    // Below the log start offset `LocalLog.read` throws OffsetOutOfRange; the
+                    // follower then asks for the leader's start and starts there
+                    // (`AbstractFetcherThread.fetchOffsetAndTruncate`): the answer carries it.
+                    if p.fetch_offset < data.log_start_offset {
+                        return Ok(data);
+                    }
                     if p.fetch_offset < data.leader_log_end {
                         let (batches, bytes) = log.read_batches(p.fetch_offset, req.max_partition_bytes);
                         total = total.saturating_add(bytes);
@@ -362,7 +374,11 @@ impl Broker {
                     Ok(data)
                 });
                 urgent |= match &result {
-                    Ok(d) => d.diverging.is_some() || p.fetch_offset > d.leader_log_end,
+                    Ok(d) => {
+                        d.diverging.is_some()
+                            || p.fetch_offset > d.leader_log_end
+                            || p.fetch_offset < d.log_start_offset
+                    }
                     Err(_) => true,
                 };
                 ReplicaFetchPartitionResponse {

@@ -14,6 +14,7 @@ mod producer_ids;
 mod producers;
 mod replica;
 mod requests;
+mod storage;
 #[cfg(test)]
 mod tests;
 mod txn;
@@ -71,6 +72,8 @@ pub struct Broker {
     lifecycle: Lifecycle,
     next_isr_check: SimTime,
     next_checkpoint: SimTime,
+    /// When the next retention check runs (`log.retention.check.interval.ms`).
+    next_retention_check: SimTime,
     producer_ids: ProducerIdPool,
     /// Index of `__consumer_offsets` among the topics, when some consumer has a group.
     offsets_topic: Option<u32>,
@@ -127,7 +130,7 @@ impl Broker {
         let mut replicas = BTreeMap::new();
         for (tp, state) in partitions(&metadata) {
             if state.replicas.contains(&id) {
-                replicas.insert(tp, Replica::default());
+                replicas.insert(tp, Replica::new(topics[tp.topic as usize].log));
             }
         }
         let mut broker = Broker {
@@ -147,6 +150,7 @@ impl Broker {
             lifecycle,
             next_isr_check: SimTime::ZERO,
             next_checkpoint: SimTime::ZERO,
+            next_retention_check: SimTime::ZERO,
             producer_ids: ProducerIdPool::default(),
             offsets_topic: internal.offsets_topic,
             groups: GroupCoordinator::new(coordinator, rng.fork(&format!("broker-{id}/coordinator"))),
@@ -194,6 +198,7 @@ impl Broker {
         self.heartbeat(now, out);
         self.next_isr_check = now + half(self.config.replica_lag_time_max);
         self.next_checkpoint = now + self.config.hw_checkpoint_interval;
+        self.next_retention_check = now + storage::INITIAL_TASK_DELAY;
         self.run_fetchers(now, out);
         self.schedule(now, out);
     }
@@ -297,7 +302,8 @@ impl Broker {
         }
     }
 
-    /// Timers: heartbeats, ISR checks, HW checkpoints, flushes, purgatory deadlines, fetchers.
+    /// Timers: heartbeats, ISR checks, HW checkpoints, flushes, retention checks, purgatory
+    /// deadlines, fetchers.
     pub fn on_wake(&mut self, now: SimTime, out: &mut O) {
         self.heartbeat(now, out);
         if now >= self.next_checkpoint {
@@ -307,6 +313,7 @@ impl Broker {
             self.next_checkpoint = now + self.config.hw_checkpoint_interval;
         }
         self.flush_by_time(now);
+        self.check_retention(now, out);
         if now >= self.next_isr_check {
             self.shrink_isrs(now, out);
             self.next_isr_check = now + half(self.config.replica_lag_time_max);
@@ -327,6 +334,7 @@ impl Broker {
         out.wake_at(self.lifecycle.next_wake());
         out.wake_at(self.next_checkpoint);
         out.wake_at(self.next_isr_check);
+        out.wake_at(self.next_retention_check);
         for (tp, r) in &self.replicas {
             let interval = self.topic(*tp).flush_interval;
             if r.unflushed_messages > 0 {
@@ -456,7 +464,7 @@ impl Broker {
     ) {
         if state.replicas.contains(&self.id) && !self.replicas.contains_key(&tp) {
             // A partition added to the topic (`CreatePartitions`): an empty log here.
-            self.replicas.insert(tp, Replica::default());
+            self.replicas.insert(tp, Replica::new(self.topic(tp).log));
         }
         let Some(replica) = self.replicas.get_mut(&tp) else {
             return;

@@ -1,7 +1,7 @@
 //! One hosted replica: its log, and its role for the current leader epoch.
 
 use super::producers::ProducerStates;
-use crate::kafka::log::PartitionLog;
+use crate::kafka::log::{LogConfig, PartitionLog};
 use crate::kafka::protocol::BrokerId;
 use crate::sim::SimTime;
 use std::collections::BTreeMap;
@@ -79,11 +79,11 @@ pub struct Replica {
     pub producers: ProducerStates,
 }
 
-impl Default for Replica {
-    /// A new, empty replica that follows nobody yet.
-    fn default() -> Replica {
+impl Replica {
+    /// A new, empty replica with its topic's storage settings, that follows nobody yet.
+    pub fn new(log: LogConfig) -> Replica {
         Replica {
-            log: PartitionLog::default(),
+            log: PartitionLog::new(log),
             role: Role::Follower { leader: None },
             leader_epoch: 0,
             unflushed_messages: 0,

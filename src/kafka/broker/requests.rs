@@ -151,9 +151,19 @@ impl Broker {
                     .into_iter()
                     .map(|(tp, spec)| {
                         let r = self.leader_log(tp).map(|log| match spec {
-                            OffsetSpec::Earliest => log.log_start_offset(),
-                            OffsetSpec::Latest => log.high_watermark(),
-                            OffsetSpec::LatestStable => log.last_stable_offset(),
+                            OffsetSpec::Earliest => Some(log.log_start_offset()),
+                            OffsetSpec::Latest => Some(log.high_watermark()),
+                            OffsetSpec::LatestStable => Some(log.last_stable_offset()),
+                            // `Partition.fetchOffsetForTimestamp`; `ReplicaManager.fetchOffset`
+                            // answers "none" for an offset at or past the last fetchable one.
+                            OffsetSpec::Timestamp { ms, read_committed } => {
+                                let fetchable = if read_committed {
+                                    log.last_stable_offset()
+                                } else {
+                                    log.high_watermark()
+                                };
+                                log.offset_for_timestamp(ms).filter(|o| *o < fetchable)
+                            }
                         });
                         (tp, r)
                     })

@@ -4,7 +4,7 @@ use super::*;
 use crate::kafka::protocol::{
     ErrorCode, FetchPartition, FetchRequest, OffsetSpec, ProduceRequest, RequestBody, ResponseBody, WireBatch,
 };
-use crate::kafka::record::{BatchSequence, RecordId};
+use crate::kafka::record::{BatchSequence, RecordId, Timestamps};
 use crate::scenario::config::ConfigBlock;
 use crate::scenario::source::Source;
 
@@ -99,6 +99,7 @@ fn produce_sequenced(
             batches: vec![WireBatch {
                 tp: tp(partition),
                 batch_id: 0,
+                timestamps: Timestamps::at(0, records.len()),
                 records,
                 bytes,
                 sequence,
@@ -170,8 +171,8 @@ fn the_leader_appends_and_answers_with_the_base_offset() {
         "one replica: HW = LEO"
     );
     assert_eq!(
-        log.batches()[0].leader_epoch,
-        3,
+        log.batches().next().map(|b| b.leader_epoch),
+        Some(3),
         "batches carry the leader's epoch"
     );
 }
@@ -287,7 +288,7 @@ fn list_offsets_gives_the_log_start_or_the_high_watermark() {
             _ => None,
         })
         .collect();
-    assert_eq!(got, vec![Ok(0), Ok(4)]);
+    assert_eq!(got, vec![Ok(Some(0)), Ok(Some(4))]);
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! `ReplicaManager`, `AddPartitionsToTxnManager`), Kafka 4.0.
 
 use super::requests::{DelayedProduce, Then, respond};
+use super::storage::trace_roll;
 use super::{Broker, O};
 use crate::kafka::log::{Control, TxnMarker, TxnStateRecord};
 use crate::kafka::protocol::{
@@ -238,9 +239,11 @@ impl Broker {
         }
         let timeout = SimDuration::from_ms(record.timeout_ms);
         let replica = self.replicas.get_mut(&tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
-        let base = replica
-            .log
-            .append_control(Control::TxnState(Arc::new(record.clone())), epoch);
+        let (base, rolled) =
+            replica
+                .log
+                .append_control(Control::TxnState(Arc::new(record.clone())), epoch, now.as_ms());
+        trace_roll(tp, rolled, out);
         replica.unflushed_messages += 1;
         let me = self.me();
         self.produces.push(DelayedProduce {
@@ -285,7 +288,7 @@ impl Broker {
         let mut touched = Vec::new();
         for entry in entries {
             for tp in entry.partitions {
-                let result = self.append_marker(tp, entry.marker, out);
+                let result = self.append_marker(now, tp, entry.marker, out);
                 if let Ok(offset) = result {
                     waiting.push((results.len(), tp, offset + 1));
                     touched.push(tp);
@@ -326,7 +329,13 @@ impl Broker {
     }
 
     /// Appends one marker if this broker leads `tp`; returns its offset.
-    fn append_marker(&mut self, tp: Tp, marker: TxnMarker, out: &mut O) -> Result<u64, ErrorCode> {
+    fn append_marker(
+        &mut self,
+        now: SimTime,
+        tp: Tp,
+        marker: TxnMarker,
+        out: &mut O,
+    ) -> Result<u64, ErrorCode> {
         let epoch = self.leadership(tp)?;
         let replica = self.replicas.get(&tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
         let leader = replica.leading().ok_or(ErrorCode::NotLeaderOrFollower)?;
@@ -335,7 +344,10 @@ impl Broker {
         }
         let replica = self.replicas.get_mut(&tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
         replica.producers.check_marker(marker)?;
-        let offset = replica.log.append_control(Control::Marker(marker), epoch);
+        let (offset, rolled) = replica
+            .log
+            .append_control(Control::Marker(marker), epoch, now.as_ms());
+        trace_roll(tp, rolled, out);
         replica.producers.on_marker(marker);
         replica.unflushed_messages += 1;
         let hw = replica.log.high_watermark();
@@ -760,7 +772,7 @@ impl Broker {
                     let Some(replica) = self.replicas.get(&tp) else {
                         continue;
                     };
-                    let records = replica.log.batches().iter().filter_map(|b| match &b.control {
+                    let records = replica.log.batches().filter_map(|b| match &b.control {
                         Some(Control::TxnState(r)) => Some(r.as_ref()),
                         _ => None,
                     });

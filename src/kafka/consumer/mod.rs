@@ -311,7 +311,7 @@ impl Consumer {
     fn on_offset(
         &mut self,
         tp: Tp,
-        result: Result<u64, ErrorCode>,
+        result: Result<Option<u64>, ErrorCode>,
         now: SimTime,
         out: &mut Out<Message, Event>,
     ) {
@@ -321,7 +321,9 @@ impl Consumer {
         };
         state.listing = false;
         match result {
-            Ok(offset) => {
+            // Only a timestamp lookup finds nothing, and `auto.offset.reset` sends none.
+            Ok(None) => {}
+            Ok(Some(offset)) => {
                 state.position = Some(offset);
                 self.app.start_at(tp, offset);
                 let policy = reset_name(self.cfg.auto_offset_reset);

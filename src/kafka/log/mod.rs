@@ -5,10 +5,14 @@
 //! transaction index ([`TxnIndex`]): open transactions, the last stable offset and the aborted
 //! transactions, updated as batches are appended, so that leaders and followers agree on them.
 
+mod retention;
+mod segment;
 mod txn;
 
 use super::protocol::FetchedBatch;
-use super::record::{BatchSequence, RecordId, Tp};
+use super::record::{BatchSequence, RecordId, Timestamps, Tp};
+pub use retention::{DeletedSegments, LogStartOffsetError};
+pub use segment::{DEFAULT_SEGMENT_BYTES, LogConfig, LogSegment, SEVEN_DAYS_MS, TimestampType};
 use std::sync::Arc;
 pub use txn::{AbortedTxn, TxnIndex, TxnMarker};
 
@@ -29,6 +33,8 @@ pub struct LogBatch {
     pub transactional: bool,
     /// A coordinator's record or a transaction marker, instead of producer records.
     pub control: Option<Control>,
+    /// The records' timestamps.
+    pub timestamps: Timestamps,
 }
 
 /// A record one of Kafka's coordinators wrote, instead of producer records.
@@ -119,10 +125,12 @@ impl LogBatch {
     }
 }
 
-/// A replica's log.
-#[derive(Clone, Debug, Default)]
+/// A replica's log: segments, the last one active.
+#[derive(Clone, Debug)]
 pub struct PartitionLog {
-    batches: Vec<LogBatch>,
+    config: LogConfig,
+    /// Never empty: the last one is the active segment.
+    segments: Vec<LogSegment>,
     log_start_offset: u64,
     high_watermark: u64,
     /// Leader epoch cache: (epoch, start offset), epochs increasing (`LeaderEpochFileCache`).
@@ -135,17 +143,67 @@ pub struct PartitionLog {
     txns: TxnIndex,
 }
 
+impl Default for PartitionLog {
+    /// An empty log with Kafka's default settings.
+    fn default() -> PartitionLog {
+        PartitionLog::new(LogConfig::default())
+    }
+}
+
+/// What one append did to the segments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rolled {
+    /// Base offset of the segment that was active (now closed).
+    pub closed_base_offset: u64,
+    /// Base offset of the new active segment.
+    pub base_offset: u64,
+    /// What made it roll (`segment.bytes`, `segment.ms`, or retention deleting every segment).
+    pub why: &'static str,
+}
+
 impl PartitionLog {
-    /// The offset the next record will get (LEO).
-    pub fn log_end_offset(&self) -> u64 {
-        self.batches
-            .last()
-            .map_or(self.log_start_offset, LogBatch::next_offset)
+    /// An empty log with these settings: one empty segment at offset 0.
+    pub fn new(config: LogConfig) -> PartitionLog {
+        PartitionLog {
+            config,
+            segments: vec![LogSegment::new(0)],
+            log_start_offset: 0,
+            high_watermark: 0,
+            epochs: Vec::new(),
+            flushed: 0,
+            checkpointed_hw: 0,
+            txns: TxnIndex::default(),
+        }
     }
 
-    /// First offset still in the log.
+    /// Its settings.
+    pub fn config(&self) -> &LogConfig {
+        &self.config
+    }
+
+    /// The offset the next record will get (LEO).
+    pub fn log_end_offset(&self) -> u64 {
+        self.active().next_offset()
+    }
+
+    /// First offset still in the log: the first segment's base offset, or higher after
+    /// `DeleteRecords` or a leader's log start offset learnt by a follower.
     pub fn log_start_offset(&self) -> u64 {
         self.log_start_offset
+    }
+
+    /// The segments, oldest first; the last is active.
+    pub fn segments(&self) -> &[LogSegment] {
+        &self.segments
+    }
+
+    /// Bytes of every segment (`UnifiedLog.size`).
+    pub fn size_bytes(&self) -> u64 {
+        self.segments.iter().map(LogSegment::size_bytes).sum()
+    }
+
+    fn active(&self) -> &LogSegment {
+        self.segments.last().expect("a log always has an active segment")
     }
 
     /// Offsets below this are committed and visible to consumers.
@@ -188,20 +246,26 @@ impl PartitionLog {
         let batch = |base_offset: u64, records: Arc<[RecordId]>| LogBatch {
             base_offset,
             leader_epoch: 0,
+            timestamps: Timestamps::at(0, records.len()),
             records,
             bytes: 0,
             sequence: None,
             transactional: false,
             control: None,
         };
-        let mut batches: Vec<LogBatch> = records.iter().map(|(o, r)| batch(*o, Arc::new([*r]))).collect();
-        if batches.last().is_none_or(|b| b.next_offset() < log_end_offset) {
+        let log_start_offset = records.first().map_or(log_end_offset, |(o, _)| *o);
+        let mut segment = LogSegment::new(log_start_offset);
+        for (o, r) in records {
+            segment.push(batch(*o, Arc::new([*r])));
+        }
+        if segment.next_offset() < log_end_offset {
             // An empty batch marks where the log ends.
-            batches.push(batch(log_end_offset, Arc::new([])));
+            segment.push(batch(log_end_offset, Arc::new([])));
         }
         PartitionLog {
-            log_start_offset: records.first().map_or(log_end_offset, |(o, _)| *o),
-            batches,
+            config: LogConfig::default(),
+            segments: vec![segment],
+            log_start_offset,
             high_watermark,
             epochs: Vec::new(),
             flushed: log_end_offset,
@@ -212,7 +276,8 @@ impl PartitionLog {
         }
     }
 
-    /// Appends a batch at the log end as leader; returns its base offset.
+    /// Appends a batch at the log end as leader, stamped at 0 ms; returns its base offset.
+    #[cfg(test)]
     pub fn append(
         &mut self,
         records: Arc<[RecordId]>,
@@ -220,10 +285,14 @@ impl PartitionLog {
         leader_epoch: u32,
         sequence: Option<BatchSequence>,
     ) -> u64 {
-        self.append_data(records, bytes, leader_epoch, sequence, false)
+        let stamp = Timestamps::LogAppendTime(0);
+        self.append_data(records, bytes, leader_epoch, sequence, false, stamp, 0)
+            .0
     }
 
-    /// Appends a producer's batch as leader, inside a transaction when `transactional`.
+    /// Appends a producer's batch as leader, inside a transaction when `transactional`. Under
+    /// `LogAppendTime` the batch is stamped `now_ms` (`LogValidator`).
+    #[allow(clippy::too_many_arguments)]
     pub fn append_data(
         &mut self,
         records: Arc<[RecordId]>,
@@ -231,9 +300,15 @@ impl PartitionLog {
         leader_epoch: u32,
         sequence: Option<BatchSequence>,
         transactional: bool,
-    ) -> u64 {
+        timestamps: Timestamps,
+        now_ms: u64,
+    ) -> (u64, Option<Rolled>) {
         let base_offset = self.log_end_offset();
-        self.push(LogBatch {
+        let timestamps = match self.config.timestamp_type {
+            TimestampType::CreateTime => timestamps,
+            TimestampType::LogAppendTime => Timestamps::LogAppendTime(now_ms),
+        };
+        let rolled = self.push(vec![LogBatch {
             base_offset,
             leader_epoch,
             records,
@@ -241,12 +316,19 @@ impl PartitionLog {
             sequence,
             transactional,
             control: None,
-        });
-        base_offset
+            timestamps,
+        }]);
+        (base_offset, rolled)
     }
 
-    /// Appends a coordinator's record (or a marker) as the leader, at `leader_epoch`.
-    pub fn append_control(&mut self, control: Control, leader_epoch: u32) -> u64 {
+    /// Appends a coordinator's record (or a marker) as the leader, at `leader_epoch`, written
+    /// at `now_ms`.
+    pub fn append_control(
+        &mut self,
+        control: Control,
+        leader_epoch: u32,
+        now_ms: u64,
+    ) -> (u64, Option<Rolled>) {
         let base_offset = self.log_end_offset();
         let (record, bytes, transactional) = match &control {
             Control::OffsetCommit(c) => (COMMIT_RECORD, 100 + 20 * c.offsets.len() as u32, false),
@@ -254,7 +336,7 @@ impl PartitionLog {
             // `EndTransactionMarker`: a control batch of one record (61 + 17 bytes).
             Control::Marker(_) => (MARKER_RECORD, 78, true),
         };
-        self.push(LogBatch {
+        let rolled = self.push(vec![LogBatch {
             base_offset,
             leader_epoch,
             records: Arc::new([record]),
@@ -262,8 +344,9 @@ impl PartitionLog {
             sequence: None,
             transactional,
             control: Some(control),
-        });
-        base_offset
+            timestamps: Timestamps::at(now_ms, 1),
+        }]);
+        (base_offset, rolled)
     }
 
     /// Appends a `TxnOffsetCommit`'s record as the leader: a transactional batch of the
@@ -273,10 +356,11 @@ impl PartitionLog {
         commit: CommitRecord,
         leader_epoch: u32,
         producer: super::record::ProducerIdentity,
-    ) -> u64 {
+        now_ms: u64,
+    ) -> (u64, Option<Rolled>) {
         let base_offset = self.log_end_offset();
         let bytes = 100 + 20 * commit.offsets.len() as u32;
-        self.push(LogBatch {
+        let rolled = self.push(vec![LogBatch {
             base_offset,
             leader_epoch,
             records: Arc::new([COMMIT_RECORD]),
@@ -288,31 +372,68 @@ impl PartitionLog {
             }),
             transactional: true,
             control: Some(Control::OffsetCommit(Arc::new(commit))),
-        });
-        base_offset
+            timestamps: Timestamps::at(now_ms, 1),
+        }]);
+        (base_offset, rolled)
     }
 
     /// Appends a group coordinator's commit record as the leader, at `leader_epoch`.
-    pub fn append_commit(&mut self, commit: CommitRecord, leader_epoch: u32) -> u64 {
-        self.append_control(Control::OffsetCommit(Arc::new(commit)), leader_epoch)
+    pub fn append_commit(
+        &mut self,
+        commit: CommitRecord,
+        leader_epoch: u32,
+        now_ms: u64,
+    ) -> (u64, Option<Rolled>) {
+        self.append_control(Control::OffsetCommit(Arc::new(commit)), leader_epoch, now_ms)
     }
 
-    /// Appends a batch copied from the leader, with its offsets and epoch.
-    pub fn append_as_follower(&mut self, batch: LogBatch) {
-        assert_eq!(
-            batch.base_offset,
-            self.log_end_offset(),
-            "followers append at their LEO"
-        );
-        self.push(batch);
-    }
-
-    fn push(&mut self, batch: LogBatch) {
-        if self.epochs.last().is_none_or(|(e, _)| batch.leader_epoch > *e) {
-            self.epochs.push((batch.leader_epoch, batch.base_offset));
+    /// Appends the batches of one fetch response, copied from the leader with their offsets,
+    /// epochs and timestamps: one append, so one roll decision for all of them
+    /// (`UnifiedLog.appendAsFollower`).
+    pub fn append_as_follower(&mut self, batches: Vec<LogBatch>) -> Option<Rolled> {
+        if let Some(first) = batches.first() {
+            assert_eq!(
+                first.base_offset,
+                self.log_end_offset(),
+                "followers append at their LEO"
+            );
         }
-        self.txns.on_append(&batch, self.high_watermark);
-        self.batches.push(batch);
+        self.push(batches)
+    }
+
+    /// One append (`UnifiedLog.append`): roll first if the active segment cannot take it
+    /// (`maybeRoll`), then add the batches.
+    fn push(&mut self, batches: Vec<LogBatch>) -> Option<Rolled> {
+        let first = batches.first()?;
+        let bytes: u64 = batches.iter().map(|b| u64::from(b.bytes)).sum();
+        let max_timestamp_ms = batches.iter().map(|b| b.timestamps.max_ms()).max().unwrap_or(0);
+        let base_offset = first.base_offset;
+        let rolled = self
+            .active()
+            .should_roll(&self.config, bytes, max_timestamp_ms)
+            .map(|why| self.roll(base_offset, why));
+        for batch in batches {
+            if self.epochs.last().is_none_or(|(e, _)| batch.leader_epoch > *e) {
+                self.epochs.push((batch.leader_epoch, batch.base_offset));
+            }
+            self.txns.on_append(&batch, self.high_watermark);
+            self.segments
+                .last_mut()
+                .expect("a log always has an active segment")
+                .push(batch);
+        }
+        rolled
+    }
+
+    /// Closes the active segment and starts a new one at `base_offset` (`UnifiedLog.roll`).
+    fn roll(&mut self, base_offset: u64, why: &'static str) -> Rolled {
+        let closed_base_offset = self.active().base_offset();
+        self.segments.push(LogSegment::new(base_offset));
+        Rolled {
+            closed_base_offset,
+            base_offset,
+            why,
+        }
     }
 
     /// Becoming leader at `epoch`: the cache records `(epoch, LEO)` before any write, so a
@@ -326,7 +447,7 @@ impl PartitionLog {
 
     /// Epoch of the last batch.
     pub fn last_batch_epoch(&self) -> Option<u32> {
-        self.batches.last().map(|b| b.leader_epoch)
+        self.batches().last().map(|b| b.leader_epoch)
     }
 
     /// The latest epoch in the cache, sent as `lastFetchedEpoch` by a follower.
@@ -369,20 +490,64 @@ impl PartitionLog {
         }
     }
 
-    /// Removes every batch at or above `offset` (whole batches), and clamps the HW, the flush
-    /// point and the epoch cache to the new log end. Returns what was removed.
+    /// Removes every batch at or above `offset` (whole batches) and the segments past it, and
+    /// clamps the HW, the flush point, the epoch cache and the log start offset to the new log
+    /// end (`UnifiedLog.truncateTo`; below the first segment, `truncateFullyAndStartAt`).
+    /// Returns what was removed.
     pub fn truncate_to(&mut self, offset: u64) -> Vec<LogBatch> {
-        let keep = self.batches.partition_point(|b| b.next_offset() <= offset);
-        let removed = self.batches.split_off(keep);
+        let mut removed = Vec::new();
+        if offset < self.segments[0].base_offset() {
+            for s in std::mem::replace(&mut self.segments, vec![LogSegment::new(offset)]) {
+                removed.extend(s.batches().iter().cloned());
+            }
+        } else {
+            // `LocalLog.truncateTo`: segments starting above the offset go, the one holding it
+            // is cut (and stays, possibly empty, as the active segment).
+            let keep = self
+                .segments
+                .partition_point(|s| s.base_offset() <= offset)
+                .max(1);
+            for s in self.segments.split_off(keep) {
+                removed.extend(s.batches().iter().cloned());
+            }
+            let mut tail = self
+                .segments
+                .last_mut()
+                .expect("a log always has an active segment")
+                .truncate_to(offset);
+            tail.append(&mut removed);
+            removed = tail;
+        }
         let leo = self.log_end_offset();
+        self.log_start_offset = self.log_start_offset.min(leo);
         self.epochs.retain(|(_, start)| *start < leo);
         self.high_watermark = self.high_watermark.min(leo);
         self.flushed = self.flushed.min(leo);
         self.checkpointed_hw = self.checkpointed_hw.min(leo);
         if removed.iter().any(|b| b.transactional) {
             // `UnifiedLog.truncateTo` reloads the producer state: rebuild the index.
-            self.txns = TxnIndex::rebuild(&self.batches, self.high_watermark);
+            self.txns = TxnIndex::rebuild(
+                self.segments.iter().flat_map(|s| s.batches()),
+                self.high_watermark,
+            );
         }
+        removed
+    }
+
+    /// A follower whose log ends below the leader's log start offset drops everything and
+    /// starts there (`AbstractFetcherThread.fetchOffsetAndTruncate`,
+    /// `UnifiedLog.truncateFullyAndStartAt`). Returns what was removed.
+    pub fn truncate_fully_and_start_at(&mut self, offset: u64) -> Vec<LogBatch> {
+        let removed: Vec<LogBatch> = std::mem::replace(&mut self.segments, vec![LogSegment::new(offset)])
+            .iter()
+            .flat_map(|s| s.batches().iter().cloned())
+            .collect();
+        self.log_start_offset = offset;
+        self.epochs.clear();
+        self.high_watermark = offset;
+        self.flushed = offset;
+        self.checkpointed_hw = offset;
+        self.txns = TxnIndex::default();
         removed
     }
 
@@ -411,7 +576,9 @@ impl PartitionLog {
         } else {
             Vec::new()
         };
-        self.high_watermark = self.checkpointed_hw.min(self.log_end_offset());
+        self.high_watermark = self
+            .checkpointed_hw
+            .clamp(self.log_start_offset, self.log_end_offset());
         lost
     }
 
@@ -422,13 +589,30 @@ impl PartitionLog {
         self.txns.on_high_watermark(self.high_watermark);
     }
 
+    /// Segment and batch index of the batch holding `offset` (or the first after it).
+    fn locate(&self, offset: u64) -> (usize, usize) {
+        let s = self
+            .segments
+            .partition_point(|s| s.base_offset() <= offset)
+            .saturating_sub(1);
+        (s, self.segments[s].batch_index(offset))
+    }
+
+    /// Batches from the one holding `from` on, through every later segment.
+    fn batches_from(&self, from: u64) -> impl Iterator<Item = &LogBatch> + '_ {
+        let (s, b) = self.locate(from);
+        self.segments[s..]
+            .iter()
+            .enumerate()
+            .flat_map(move |(i, seg)| &seg.batches()[if i == 0 { b } else { 0 }..])
+    }
+
     /// Whole batches holding offsets in `from..upto`, at least one batch if any qualifies, then
     /// stopping before `max_bytes` would be exceeded. Returns the batches and their bytes.
     pub fn read(&self, from: u64, upto: u64, max_bytes: u32) -> (Vec<FetchedBatch>, u32) {
-        let start = self.batches.partition_point(|b| b.next_offset() <= from);
         let mut out = Vec::new();
         let mut bytes = 0u32;
-        for b in &self.batches[start..] {
+        for b in self.batches_from(from) {
             if b.base_offset >= upto {
                 break;
             }
@@ -453,10 +637,9 @@ impl PartitionLog {
     /// Whole batches from the one holding `from` to the log end, for a follower: at least one,
     /// then up to `max_bytes`.
     pub fn read_batches(&self, from: u64, max_bytes: u32) -> (Vec<LogBatch>, u32) {
-        let start = self.batches.partition_point(|b| b.next_offset() <= from);
         let mut out = Vec::new();
         let mut bytes = 0u32;
-        for b in &self.batches[start..] {
+        for b in self.batches_from(from) {
             if !out.is_empty() && bytes.saturating_add(b.bytes) > max_bytes {
                 break;
             }
@@ -466,20 +649,26 @@ impl PartitionLog {
         (out, bytes)
     }
 
-    /// Every batch, oldest first.
-    pub fn batches(&self) -> &[LogBatch] {
-        &self.batches
+    /// Every batch still in a segment, oldest first (some may lie below the log start offset
+    /// until the next retention check deletes their segment).
+    pub fn batches(&self) -> impl DoubleEndedIterator<Item = &LogBatch> + '_ {
+        self.segments.iter().flat_map(|s| s.batches())
     }
 
-    /// Every producer record with its offset, oldest first (coordinators' records and
-    /// transaction markers take offsets but are no producer's records).
+    /// Every producer record with its offset from the log start offset on, oldest first
+    /// (coordinators' records and transaction markers take offsets but are no producer's
+    /// records).
     pub fn records(&self) -> impl Iterator<Item = (u64, RecordId)> + '_ {
-        self.batches.iter().filter(|b| b.is_data()).flat_map(|b| {
-            b.records
-                .iter()
-                .enumerate()
-                .map(move |(i, r)| (b.base_offset + i as u64, *r))
-        })
+        let start = self.log_start_offset;
+        self.batches_from(start)
+            .filter(|b| b.is_data())
+            .flat_map(|b| {
+                b.records
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, r)| (b.base_offset + i as u64, *r))
+            })
+            .filter(move |(o, _)| *o >= start)
     }
 
     /// Records below the high watermark, oldest first.
@@ -488,10 +677,36 @@ impl PartitionLog {
         self.records().take_while(move |(o, _)| *o < hw)
     }
 
-    /// The record at `offset`, if the log holds one there.
+    /// `UnifiedLog.fetchOffsetByTimestamp` for a timestamp: the first segment whose largest
+    /// timestamp is at least `ms`, in it the first batch whose largest is, in that batch the
+    /// first record at or above the log start offset whose timestamp is (`searchOffsetInLocalLog`,
+    /// `LogSegment.findOffsetByTimestamp`, `FileRecords.searchForTimestamp`: control batches
+    /// count). `None` when no record is that recent.
+    pub fn offset_for_timestamp(&self, ms: u64) -> Option<u64> {
+        let start = self.log_start_offset;
+        let segment = self
+            .segments
+            .iter()
+            .find(|s| s.largest_timestamp_ms().is_some_and(|t| t >= ms))?;
+        segment
+            .batches()
+            .iter()
+            .filter(|b| b.timestamps.max_ms() >= ms)
+            .find_map(|b| {
+                (0..b.records.len())
+                    .map(|i| (b.base_offset + i as u64, b.timestamps.of(i)))
+                    .find(|(o, t)| *t >= ms && *o >= start)
+                    .map(|(o, _)| o)
+            })
+    }
+
+    /// The record at `offset`, if the log holds one there (at or above the log start offset).
     pub fn record_at(&self, offset: u64) -> Option<RecordId> {
-        let i = self.batches.partition_point(|b| b.next_offset() <= offset);
-        let b = self.batches.get(i).filter(|b| b.is_data())?;
+        if offset < self.log_start_offset {
+            return None;
+        }
+        let (s, i) = self.locate(offset);
+        let b = self.segments[s].batches().get(i).filter(|b| b.is_data())?;
         let at = usize::try_from(offset.checked_sub(b.base_offset)?).ok()?;
         b.records.get(at).copied()
     }
@@ -555,6 +770,7 @@ mod tests {
             sequence: None,
             transactional: false,
             control: None,
+            timestamps: Timestamps::LogAppendTime(0),
         }
     }
 
@@ -633,7 +849,7 @@ mod tests {
         );
         assert_eq!(log.end_offset_for(0), Some((0, 1)));
         assert_eq!(log.last_batch_epoch(), Some(0));
-        log.append_as_follower(batch(1, 2, 5));
+        log.append_as_follower(vec![batch(1, 2, 5)]);
         assert_eq!(log.end_offset_for(0), Some((0, 1)));
         assert_eq!(log.end_offset_for(5), Some((5, 3)));
     }
@@ -661,7 +877,7 @@ mod tests {
     #[test]
     fn a_follower_learns_the_hw_up_to_its_own_log_end() {
         let mut log = PartitionLog::default();
-        log.append_as_follower(batch(0, 3, 0));
+        log.append_as_follower(vec![batch(0, 3, 0)]);
         log.follow_high_watermark(10);
         assert_eq!(log.high_watermark(), 3);
         log.follow_high_watermark(1);

@@ -53,7 +53,7 @@ pub struct TxnIndex {
 impl TxnIndex {
     /// The index of a log holding `batches`, with high watermark `hw` (after a truncation,
     /// `UnifiedLog.rebuildProducerState`).
-    pub fn rebuild(batches: &[LogBatch], hw: u64) -> TxnIndex {
+    pub fn rebuild<'a>(batches: impl Iterator<Item = &'a LogBatch>, hw: u64) -> TxnIndex {
         let mut index = TxnIndex::default();
         for b in batches {
             index.on_append(b, 0);
@@ -142,7 +142,7 @@ impl TxnIndex {
 mod tests {
     use super::*;
     use crate::kafka::log::PartitionLog;
-    use crate::kafka::record::{BatchSequence, RecordId};
+    use crate::kafka::record::{BatchSequence, RecordId, Timestamps};
     use std::sync::Arc;
 
     fn recs(producer: u32, n: u32) -> Arc<[RecordId]> {
@@ -164,7 +164,7 @@ mod tests {
             producer_epoch: 0,
             coordinator_epoch: 0,
         };
-        log.append_control(Control::Marker(m), 0)
+        log.append_control(Control::Marker(m), 0, 0).0
     }
 
     /// Two producers' transactions interleave on one partition (KIP-98's LSO): the LSO stays at
@@ -172,8 +172,8 @@ mod tests {
     #[test]
     fn the_lso_waits_for_the_first_open_transaction() {
         let mut log = PartitionLog::default();
-        log.append_data(recs(0, 2), 10, 0, seq(7), true); // 0-1: pid 7
-        log.append_data(recs(1, 2), 10, 0, seq(8), true); // 2-3: pid 8
+        log.append_data(recs(0, 2), 10, 0, seq(7), true, Timestamps::LogAppendTime(0), 0); // 0-1: pid 7
+        log.append_data(recs(1, 2), 10, 0, seq(8), true, Timestamps::LogAppendTime(0), 0); // 2-3: pid 8
         log.append(recs(2, 1), 10, 0, None); // 4: not transactional
         log.set_high_watermark(5);
         assert_eq!(log.last_stable_offset(), 0);
@@ -204,11 +204,11 @@ mod tests {
     #[test]
     fn a_read_committed_fetch_gets_the_aborted_transactions_of_its_range() {
         let mut log = PartitionLog::default();
-        log.append_data(recs(0, 2), 10, 0, seq(7), true); // 0-1
+        log.append_data(recs(0, 2), 10, 0, seq(7), true, Timestamps::LogAppendTime(0), 0); // 0-1
         marker(&mut log, 7, false); // 2
-        log.append_data(recs(0, 2), 10, 0, seq(7), true); // 3-4
+        log.append_data(recs(0, 2), 10, 0, seq(7), true, Timestamps::LogAppendTime(0), 0); // 3-4
         marker(&mut log, 7, true); // 5
-        log.append_data(recs(0, 2), 10, 0, seq(7), true); // 6-7
+        log.append_data(recs(0, 2), 10, 0, seq(7), true, Timestamps::LogAppendTime(0), 0); // 6-7
         marker(&mut log, 7, false); // 8
         let index = log.txns();
         let firsts = |v: Vec<AbortedTxn>| v.iter().map(|a| a.first_offset).collect::<Vec<_>>();
@@ -221,7 +221,7 @@ mod tests {
     #[test]
     fn truncation_rebuilds_the_index() {
         let mut log = PartitionLog::default();
-        log.append_data(recs(0, 2), 10, 0, seq(7), true);
+        log.append_data(recs(0, 2), 10, 0, seq(7), true, Timestamps::LogAppendTime(0), 0);
         marker(&mut log, 7, false);
         log.set_high_watermark(3);
         assert_eq!(log.last_stable_offset(), 3);

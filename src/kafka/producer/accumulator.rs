@@ -7,12 +7,17 @@
 
 use super::idempotence::Idempotence;
 use crate::kafka::protocol::{BrokerId, ClusterMetadata, WireBatch};
-use crate::kafka::record::{BATCH_HEADER_BYTES, RecordId, Tp, record_bytes, record_upper_bound_bytes};
+use crate::kafka::record::{
+    BATCH_HEADER_BYTES, RecordId, Timestamps, Tp, record_bytes, record_upper_bound_bytes,
+};
 use crate::scenario::ProducerConfig;
 use crate::sim::{SimDuration, SimTime};
 use crate::trace::BatchInRequest;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
+
+/// A drained batch's records and their timestamp deltas, shared by every retry.
+type Frozen = (Arc<[RecordId]>, Arc<[u32]>);
 
 /// A producer batch.
 #[derive(Clone, Debug)]
@@ -23,6 +28,8 @@ pub struct Batch {
     pub tp: Tp,
     /// Records in append order while the batch is open (moved into `frozen` at the first drain).
     records: Vec<RecordId>,
+    /// Each record's timestamp minus the first's, in step with `records`.
+    timestamp_deltas_ms: Vec<u32>,
     record_count: u32,
     /// Estimated size in the v2 format, header included.
     pub bytes: u32,
@@ -38,7 +45,7 @@ pub struct Batch {
     /// Backoff drawn at the last re-enqueue.
     pub backoff: SimDuration,
     closed: bool,
-    frozen: Option<Arc<[RecordId]>>,
+    frozen: Option<Frozen>,
 }
 
 impl Batch {
@@ -48,10 +55,24 @@ impl Batch {
 
     /// The records as sent (frozen at the first drain, shared by every retry).
     pub fn wire_records(&mut self) -> Arc<[RecordId]> {
-        if self.frozen.is_none() {
-            self.frozen = Some(std::mem::take(&mut self.records).into());
+        Arc::clone(&self.freeze().0)
+    }
+
+    /// The records' timestamps as sent (`CreateTime`).
+    pub fn wire_timestamps(&mut self) -> Timestamps {
+        Timestamps::CreateTime {
+            base_ms: self.first_timestamp_ms,
+            deltas_ms: Arc::clone(&self.freeze().1),
         }
-        Arc::clone(self.frozen.as_ref().expect("just set"))
+    }
+
+    fn freeze(&mut self) -> &Frozen {
+        if self.frozen.is_none() {
+            let records = std::mem::take(&mut self.records).into();
+            let deltas = std::mem::take(&mut self.timestamp_deltas_ms).into();
+            self.frozen = Some((records, deltas));
+        }
+        self.frozen.as_ref().expect("just set")
     }
 
     /// Number of records.
@@ -64,8 +85,11 @@ impl Batch {
         self.record_count == 0
     }
 
-    fn push(&mut self, record: RecordId, bytes: u32) {
+    fn push(&mut self, record: RecordId, timestamp_ms: u64, bytes: u32) {
         debug_assert!(self.frozen.is_none(), "appending to a drained batch");
+        let delta = timestamp_ms.saturating_sub(self.first_timestamp_ms);
+        self.timestamp_deltas_ms
+            .push(u32::try_from(delta).unwrap_or(u32::MAX));
         self.records.push(record);
         self.record_count += 1;
         self.bytes += bytes;
@@ -187,10 +211,6 @@ fn in_sequence_order(deque: &VecDeque<Batch>, batch: u64, idempotence: Option<&I
         .count()
 }
 
-fn timestamp_ms(t: SimTime) -> u64 {
-    t.as_us() / 1000
-}
-
 impl Accumulator {
     /// An empty accumulator for a producer with `cfg`.
     pub fn new(cfg: &ProducerConfig) -> Accumulator {
@@ -212,7 +232,8 @@ impl Accumulator {
         }
     }
 
-    /// Appends to the partition's last batch, or to a new one if it does not fit.
+    /// Appends to the partition's last batch, or to a new one if it does not fit, at `now`;
+    /// the record's timestamp is `timestamp_ms` (`CreateTime`).
     pub fn append(
         &mut self,
         tp: Tp,
@@ -220,14 +241,15 @@ impl Accumulator {
         key: Option<u32>,
         value: u32,
         now: SimTime,
+        timestamp_ms: u64,
     ) -> AppendOutcome {
         let batch_size = self.batch_size;
         let deque = self.deques.entry(tp);
         if let Some(last) = deque.back_mut().filter(|b| !b.closed) {
-            let ts_delta = timestamp_ms(now).saturating_sub(last.first_timestamp_ms);
+            let ts_delta = timestamp_ms.saturating_sub(last.first_timestamp_ms);
             let size = record_bytes(last.record_count, ts_delta, key, value);
             if last.bytes.saturating_add(size) <= batch_size {
-                last.push(record, size);
+                last.push(record, timestamp_ms, size);
                 let batch_full = last.is_full(batch_size);
                 return AppendOutcome::Appended {
                     batch_id: last.id,
@@ -247,17 +269,21 @@ impl Accumulator {
         self.next_batch_id += 1;
         let bytes = BATCH_HEADER_BYTES + record_bytes(0, 0, key, value);
         // Room for as many records of this size as batch.size holds, so the vector rarely grows.
-        let mut records = Vec::with_capacity((batch_size / bytes.max(1)).clamp(1, 4096) as usize);
+        let capacity = (batch_size / bytes.max(1)).clamp(1, 4096) as usize;
+        let mut records = Vec::with_capacity(capacity);
         records.push(record);
+        let mut timestamp_deltas_ms = Vec::with_capacity(capacity);
+        timestamp_deltas_ms.push(0);
         let batch = Batch {
             id,
             tp,
             records,
+            timestamp_deltas_ms,
             record_count: 1,
             bytes,
             reserved_bytes: reserved,
             created_at: now,
-            first_timestamp_ms: timestamp_ms(now),
+            first_timestamp_ms: timestamp_ms,
             last_attempt_at: now,
             attempts: 0,
             backoff: SimDuration::ZERO,
@@ -381,6 +407,7 @@ impl Accumulator {
                     tp,
                     batch_id: batch.id,
                     records: batch.wire_records(),
+                    timestamps: batch.wire_timestamps(),
                     bytes: batch.bytes,
                     sequence,
                     transactional: false,
@@ -451,6 +478,7 @@ impl Accumulator {
     ) {
         self.deallocate(&batch);
         let records = batch.wire_records();
+        let timestamps = batch.wire_timestamps();
         let mut pieces: Vec<Batch> = Vec::new();
         for (i, r) in records.iter().enumerate() {
             let (key, value) = sizes(*r);
@@ -463,6 +491,8 @@ impl Accumulator {
                 pieces.push(Batch {
                     id,
                     records: Vec::new(),
+                    timestamp_deltas_ms: Vec::new(),
+                    first_timestamp_ms: timestamps.of(i),
                     record_count: 0,
                     bytes: BATCH_HEADER_BYTES,
                     reserved_bytes: 0,
@@ -473,7 +503,7 @@ impl Accumulator {
             }
             let piece = pieces.last_mut().expect("pushed above");
             let size = record_bytes(piece.record_count, 0, key, value);
-            piece.push(*r, size);
+            piece.push(*r, timestamps.of(i), size);
         }
         if let Some(i) = idempotence.as_deref_mut() {
             let ids: Vec<(u64, u32)> = pieces.iter().map(|p| (p.id, p.len())).collect();
@@ -606,7 +636,7 @@ mod tests {
         let mut acc = Accumulator::new(&config("\"batch.size\": 400"));
         let mut ids = Vec::new();
         for seq in 0..5 {
-            match acc.append(tp(0), rec(seq), Some(6), 100, T0) {
+            match acc.append(tp(0), rec(seq), Some(6), 100, T0, 0) {
                 AppendOutcome::Appended { batch_id, .. } => ids.push(batch_id),
                 AppendOutcome::NeedMemory => panic!("memory"),
             }
@@ -619,7 +649,7 @@ mod tests {
     #[test]
     fn linger_holds_a_partial_batch_until_it_expires() {
         let mut acc = Accumulator::new(&config("\"linger.ms\": 10"));
-        acc.append(tp(0), rec(0), None, 10, T0);
+        acc.append(tp(0), rec(0), None, 10, T0, 0);
         let m = md(1, 1);
         let r = acc.ready(SimTime::from_us(5_000), &m, false);
         assert!(r.nodes.is_empty());
@@ -631,8 +661,8 @@ mod tests {
     fn a_node_drains_one_batch_per_partition_and_rotates() {
         let mut acc = Accumulator::new(&config("\"batch.size\": 1, \"linger.ms\": 0"));
         for p in 0..3 {
-            acc.append(tp(p), rec(p), None, 10, T0);
-            acc.append(tp(p), rec(10 + p), None, 10, T0);
+            acc.append(tp(p), rec(p), None, 10, T0, 0);
+            acc.append(tp(p), rec(10 + p), None, 10, T0, 0);
         }
         let m = md(3, 1);
         let (first, _) = acc.drain(1, &m, T0, None, |_| true);
@@ -653,8 +683,8 @@ mod tests {
         let mut acc = Accumulator::new(&config(
             "\"max.in.flight.requests.per.connection\": 1, \"batch.size\": 1",
         ));
-        acc.append(tp(0), rec(0), None, 10, T0);
-        acc.append(tp(0), rec(1), None, 10, T0);
+        acc.append(tp(0), rec(0), None, 10, T0, 0);
+        acc.append(tp(0), rec(1), None, 10, T0, 0);
         let m = md(1, 1);
         let (sent, _) = acc.drain(1, &m, T0, None, |_| true);
         assert_eq!(sent.len(), 1);
@@ -667,8 +697,8 @@ mod tests {
     #[test]
     fn a_reenqueued_batch_goes_first_and_waits_its_backoff() {
         let mut acc = Accumulator::new(&config("\"batch.size\": 1, \"linger.ms\": 0"));
-        acc.append(tp(0), rec(0), None, 10, T0);
-        acc.append(tp(0), rec(1), None, 10, T0);
+        acc.append(tp(0), rec(0), None, 10, T0, 0);
+        acc.append(tp(0), rec(1), None, 10, T0, 0);
         let m = md(1, 1);
         let (a, _) = acc.drain(1, &m, T0, None, |_| true);
         let (batch, _) = acc.finish_in_flight(a[0].batch_id).expect("in flight");
@@ -686,15 +716,15 @@ mod tests {
     fn buffer_memory_runs_out() {
         let mut acc = Accumulator::new(&config("\"batch.size\": 1000, \"buffer.memory\": 2500"));
         assert!(matches!(
-            acc.append(tp(0), rec(0), None, 10, T0),
+            acc.append(tp(0), rec(0), None, 10, T0, 0),
             AppendOutcome::Appended { .. }
         ));
         assert!(matches!(
-            acc.append(tp(1), rec(1), None, 10, T0),
+            acc.append(tp(1), rec(1), None, 10, T0, 0),
             AppendOutcome::Appended { .. }
         ));
         assert!(matches!(
-            acc.append(tp(2), rec(2), None, 10, T0),
+            acc.append(tp(2), rec(2), None, 10, T0, 0),
             AppendOutcome::NeedMemory
         ));
     }
@@ -704,8 +734,8 @@ mod tests {
         let mut acc = Accumulator::new(&config(
             "\"batch.size\": 1, \"linger.ms\": 0, \"delivery.timeout.ms\": 30000",
         ));
-        acc.append(tp(0), rec(0), None, 10, T0);
-        acc.append(tp(1), rec(1), None, 10, T0);
+        acc.append(tp(0), rec(0), None, 10, T0, 0);
+        acc.append(tp(1), rec(1), None, 10, T0, 0);
         let m = ClusterMetadata {
             topics: vec![vec![md(1, 1).topics[0][0].clone(), md(1, 2).topics[0][0].clone()]],
             ..md(1, 1)

@@ -31,6 +31,8 @@ use transactions::TransactionManager;
 #[derive(Clone, Copy, Debug)]
 struct Blocked {
     on: &'static str,
+    /// When the `send()` began to wait.
+    since: SimTime,
     deadline: SimTime,
 }
 
@@ -329,6 +331,7 @@ impl Producer {
                         });
                         Blocked {
                             on,
+                            since: now,
                             deadline: now + self.cfg.max_block,
                         }
                     });
@@ -407,7 +410,14 @@ impl Producer {
             },
         };
         let tp = Tp { topic, partition };
-        match self.acc.append(tp, record, key_len, value, now) {
+        // `KafkaProducer.doSend` stamps the record after waiting for metadata and before
+        // waiting for buffer memory.
+        let timestamp_ms = self
+            .blocked
+            .filter(|b| b.on == "buffer.memory")
+            .map_or(now, |b| b.since)
+            .as_ms();
+        match self.acc.append(tp, record, key_len, value, now, timestamp_ms) {
             AppendOutcome::NeedMemory => Err("buffer.memory"),
             AppendOutcome::Appended {
                 batch_id,

@@ -2,7 +2,7 @@
 //! the `config: { ... }` map that overrides the file, and the `--set` values that override
 //! both. Validation checks every entry where it was written.
 
-use super::{Config, ConfigSet, ConfigValue, KeyDef, Properties, coerce};
+use super::{Config, ConfigSet, ConfigValue, KeyDef, Kind, Properties, coerce};
 use crate::scenario::error::{ScenarioError, did_you_mean};
 use crate::scenario::files::ConfigFile;
 use crate::scenario::source::{Raw, Source};
@@ -214,7 +214,9 @@ impl ConfigSet {
             explicit.insert(def.name);
         }
         for def in self.keys {
-            if !values.contains_key(def.name) {
+            // An integer key whose Kafka default is null stays unset (`Config::int_opt`).
+            let null = matches!(def.kind, Kind::Int { .. }) && def.default.is_empty();
+            if !values.contains_key(def.name) && !null {
                 let default = coerce(def, &ConfigValue::Str(def.default.to_string()))
                     .unwrap_or_else(|_| panic!("default of `{}` is invalid", def.name));
                 values.insert(def.name, default);

@@ -2,6 +2,7 @@
 
 use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX, Properties, Ratio, int_key};
 use crate::kafka::group::coordinator::CoordinatorConfig;
+use crate::kafka::log::{LogConfig, TimestampType};
 use crate::scenario::error::ScenarioError;
 use crate::sim::SimDuration;
 
@@ -119,6 +120,70 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
             "9223372036854775807",
             "fsync data older than this (default: never)",
         ),
+        // Storage (`ServerLogConfigs`, `LogConfig.SERVER_CONFIG_DEF`; the retention and roll
+        // times combine as `KafkaConfig.logRetentionTimeMillis` and `logRollTimeMillis` do).
+        int_key(
+            "log.segment.bytes",
+            1048576,
+            INT_MAX,
+            "1073741824",
+            "a replica's active segment rolls before an append would take it past this size; topics inherit it (segment.bytes)",
+        ),
+        int_key(
+            "log.roll.ms",
+            i64::MIN,
+            LONG_MAX,
+            "",
+            "the active segment rolls once an append's timestamp is this much later than its first batch's (null: log.roll.hours); topics inherit it (segment.ms)",
+        ),
+        int_key(
+            "log.roll.hours",
+            1,
+            INT_MAX,
+            "168",
+            "log.roll.ms in hours, used when log.roll.ms is not set",
+        ),
+        int_key(
+            "log.retention.ms",
+            i64::MIN,
+            LONG_MAX,
+            "",
+            "closed segments whose newest record is older than this are deleted; -1: never (null: log.retention.minutes); topics inherit it (retention.ms)",
+        ),
+        int_key(
+            "log.retention.minutes",
+            i32::MIN as i64,
+            INT_MAX,
+            "",
+            "log.retention.ms in minutes, used when log.retention.ms is not set (null: log.retention.hours)",
+        ),
+        int_key(
+            "log.retention.hours",
+            i32::MIN as i64,
+            INT_MAX,
+            "168",
+            "log.retention.ms in hours, used when neither log.retention.ms nor log.retention.minutes is set",
+        ),
+        int_key(
+            "log.retention.bytes",
+            i64::MIN,
+            LONG_MAX,
+            "-1",
+            "a replica deletes its oldest segments as long as its log without them is still at least this size; negative: no limit; topics inherit it (retention.bytes)",
+        ),
+        int_key(
+            "log.retention.check.interval.ms",
+            1,
+            LONG_MAX,
+            "300000",
+            "every broker applies retention to each replica it holds this often (the first check 30 s after it starts, log.initial.task.delay.ms)",
+        ),
+        KeyDef {
+            name: "log.message.timestamp.type",
+            kind: Kind::OneOf(&["CreateTime", "LogAppendTime"]),
+            default: "CreateTime",
+            doc: "a record's timestamp: the producer's send() time, or the leader's append time; topics inherit it (message.timestamp.type)",
+        },
         bool_key(
             "auto.leader.rebalance.enable",
             "true",
@@ -318,12 +383,6 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
         "log.cleaner.io.buffer.load.factor",
         "log.cleaner.io.buffer.size",
         "log.cleaner.io.max.bytes.per.second",
-        "log.retention.bytes",
-        "log.retention.check.interval.ms",
-        "log.retention.hours",
-        "log.retention.minutes",
-        "log.retention.ms",
-        "log.segment.bytes",
         "num.partitions",
         "num.recovery.threads.per.data.dir",
         "num.replica.fetchers",
@@ -447,14 +506,43 @@ pub(crate) static TOPIC: ConfigSet = ConfigSet {
             "86400000",
             "a tombstone stays this long after the cleaning that first reached it (a reader slower than this may miss the delete)",
         ),
+        // Storage (`LogConfig`'s topic ConfigDef).
+        int_key(
+            "segment.bytes",
+            14,
+            INT_MAX,
+            "1073741824",
+            "overrides log.segment.bytes: the active segment rolls before an append would take it past this size",
+        ),
+        int_key(
+            "segment.ms",
+            1,
+            LONG_MAX,
+            "604800000",
+            "overrides log.roll.ms: the active segment rolls once an append's timestamp is this much later than its first batch's",
+        ),
+        int_key(
+            "retention.ms",
+            -1,
+            LONG_MAX,
+            "604800000",
+            "overrides log.retention.ms: segments whose newest record is older are deleted; -1: never",
+        ),
+        int_key(
+            "retention.bytes",
+            i64::MIN,
+            LONG_MAX,
+            "-1",
+            "overrides log.retention.bytes: the oldest segments are deleted as long as the log without them is still at least this size; negative: no limit",
+        ),
+        KeyDef {
+            name: "message.timestamp.type",
+            kind: Kind::OneOf(&["CreateTime", "LogAppendTime"]),
+            default: "CreateTime",
+            doc: "overrides log.message.timestamp.type: CreateTime (the producer's send() time) or LogAppendTime (the leader's append time)",
+        },
     ],
-    not_modelled: &[
-        "compression.type",
-        "message.timestamp.type",
-        "retention.bytes",
-        "retention.ms",
-        "segment.bytes",
-    ],
+    not_modelled: &["compression.type"],
     ignored: &[],
     ignored_prefixes: &[],
     elsewhere: &[],
@@ -617,6 +705,11 @@ pub struct BrokerConfig {
     pub truncation: TruncationRule,
     /// `kafkasim.min.isr.hw.gate`.
     pub min_isr_hw_gate: bool,
+    /// The storage defaults topics inherit: `log.segment.bytes`, `log.roll.ms`/`hours`,
+    /// `log.message.timestamp.type`, `log.retention.ms`/`minutes`/`hours`, `log.retention.bytes`.
+    pub log: LogConfig,
+    /// `log.retention.check.interval.ms`.
+    pub retention_check_interval: SimDuration,
     /// `offsets.topic.num.partitions`.
     pub offsets_topic_partitions: u32,
     /// `offsets.topic.replication.factor`.
@@ -690,6 +783,7 @@ impl BrokerConfig {
         };
         // `KafkaConfig.validateValues` → `LogConfig.validateBrokerLogConfigValues`.
         compaction_lags_in_order(block, &compaction, "log.cleaner.min.compaction.lag.ms")?;
+        let log = broker_log_config(block, &c)?;
         Ok(BrokerConfig {
             message_max_bytes: u32_of(&c, "message.max.bytes"),
             heartbeat_interval: c.ms("broker.heartbeat.interval.ms"),
@@ -712,6 +806,8 @@ impl BrokerConfig {
                 _ => TruncationRule::LeaderEpoch,
             },
             min_isr_hw_gate: c.bool("kafkasim.min.isr.hw.gate"),
+            log,
+            retention_check_interval: c.ms("log.retention.check.interval.ms"),
             offsets_topic_partitions: u32_of(&c, "offsets.topic.num.partitions"),
             offsets_topic_replication_factor: u32_of(&c, "offsets.topic.replication.factor"),
             coordinator: CoordinatorConfig {
@@ -749,6 +845,50 @@ impl BrokerConfig {
     }
 }
 
+/// The broker's storage defaults, combined and checked as `KafkaConfig` does
+/// (core/src/main/scala/kafka/server/KafkaConfig.scala: `logRollTimeMillis`,
+/// `logRetentionTimeMillis`, and `validateValues`' two `require`s on them).
+fn broker_log_config(block: &ConfigBlock<'_, '_>, c: &Config) -> Result<LogConfig, ScenarioError> {
+    const HOUR_MS: i64 = 60 * 60 * 1000;
+    let roll_ms = c
+        .int_opt("log.roll.ms")
+        .unwrap_or_else(|| HOUR_MS.saturating_mul(c.int("log.roll.hours")));
+    if roll_ms < 1 {
+        return Err(block.error_at_key("log.roll.ms", "log.roll.ms must be greater than or equal to 1"));
+    }
+    let retention_ms = c.int_opt("log.retention.ms").unwrap_or_else(|| {
+        c.int_opt("log.retention.minutes").map_or_else(
+            || HOUR_MS.saturating_mul(c.int("log.retention.hours")),
+            |minutes| 60_000i64.saturating_mul(minutes),
+        )
+    });
+    let retention_ms = if retention_ms < 0 { -1 } else { retention_ms };
+    if retention_ms == 0 {
+        let key = ["log.retention.ms", "log.retention.minutes", "log.retention.hours"]
+            .into_iter()
+            .find(|k| c.is_explicit(k))
+            .unwrap_or("log.retention.ms");
+        return Err(block.error_at_key(
+            key,
+            "log.retention.ms must be unlimited (-1) or, greater than or equal to 1",
+        ));
+    }
+    Ok(LogConfig {
+        segment_bytes: c.uint("log.segment.bytes"),
+        segment_ms: u64::try_from(roll_ms).unwrap_or(1),
+        timestamp_type: timestamp_type(c.str("log.message.timestamp.type")),
+        retention_ms: u64::try_from(retention_ms).ok(),
+        retention_bytes: u64::try_from(c.int("log.retention.bytes")).ok(),
+    })
+}
+
+fn timestamp_type(name: &str) -> TimestampType {
+    match name {
+        "LogAppendTime" => TimestampType::LogAppendTime,
+        _ => TimestampType::CreateTime,
+    }
+}
+
 /// One topic's configuration, with broker-level defaults applied.
 #[derive(Clone, Debug)]
 pub struct TopicConfig {
@@ -767,6 +907,9 @@ pub struct TopicConfig {
     /// `min.cleanable.dirty.ratio`, `min.compaction.lag.ms`, `max.compaction.lag.ms`,
     /// `delete.retention.ms`.
     pub compaction: CompactionConfig,
+    /// `segment.bytes`, `segment.ms`, `message.timestamp.type`, `retention.ms`,
+    /// `retention.bytes`.
+    pub log: LogConfig,
     /// The topic's own settings as given (none for internal topics), for a real topic.
     pub properties: Properties,
 }
@@ -830,6 +973,33 @@ impl TopicConfig {
                 broker.cleanup_policy
             },
             compaction,
+            log: LogConfig {
+                segment_bytes: if set("segment.bytes") {
+                    c.uint("segment.bytes")
+                } else {
+                    broker.log.segment_bytes
+                },
+                segment_ms: if set("segment.ms") {
+                    c.uint("segment.ms")
+                } else {
+                    broker.log.segment_ms
+                },
+                timestamp_type: if set("message.timestamp.type") {
+                    timestamp_type(c.str("message.timestamp.type"))
+                } else {
+                    broker.log.timestamp_type
+                },
+                retention_ms: if set("retention.ms") {
+                    u64::try_from(c.int("retention.ms")).ok()
+                } else {
+                    broker.log.retention_ms
+                },
+                retention_bytes: if set("retention.bytes") {
+                    u64::try_from(c.int("retention.bytes")).ok()
+                } else {
+                    broker.log.retention_bytes
+                },
+            },
             properties: c.properties(),
         })
     }
@@ -844,6 +1014,7 @@ impl TopicConfig {
             flush_interval: broker.flush_interval,
             cleanup_policy: broker.cleanup_policy,
             compaction: broker.compaction,
+            log: broker.log,
             properties: Properties::new(),
         }
     }
@@ -897,6 +1068,27 @@ impl TopicConfig {
         }
         if mine.delete_retention != theirs.delete_retention {
             parts.push(format!("delete.retention.ms={}", mine.delete_retention.as_ms()));
+        }
+        let (log, default) = (&self.log, &broker.log);
+        let signed = |v: Option<u64>| v.map_or(-1, |v| i64::try_from(v).unwrap_or(i64::MAX));
+        if log.segment_bytes != default.segment_bytes {
+            parts.push(format!("segment.bytes={}", log.segment_bytes));
+        }
+        if log.segment_ms != default.segment_ms {
+            parts.push(format!("segment.ms={}", log.segment_ms));
+        }
+        if log.timestamp_type != default.timestamp_type {
+            let name = match log.timestamp_type {
+                TimestampType::CreateTime => "CreateTime",
+                TimestampType::LogAppendTime => "LogAppendTime",
+            };
+            parts.push(format!("message.timestamp.type={name}"));
+        }
+        if log.retention_ms != default.retention_ms {
+            parts.push(format!("retention.ms={}", signed(log.retention_ms)));
+        }
+        if log.retention_bytes != default.retention_bytes {
+            parts.push(format!("retention.bytes={}", signed(log.retention_bytes)));
         }
         parts.join(",")
     }

@@ -214,6 +214,11 @@ impl Config {
         }
     }
 
+    /// An integer key whose Kafka default is null: `None` unless given.
+    pub fn int_opt(&self, key: &str) -> Option<i64> {
+        self.values.get(key).map(|_| self.int(key))
+    }
+
     /// An integer key that cannot be negative.
     pub fn uint(&self, key: &str) -> u64 {
         u64::try_from(self.int(key)).unwrap_or(0)
@@ -465,6 +470,8 @@ pub fn markdown_table(set: &ConfigSet) -> String {
     let mut out = String::from("| key | default | valid values | what it does |\n|---|---|---|---|\n");
     for d in set.keys {
         let valid = match d.kind {
+            Kind::Int { min, max } if max == INT_MAX && min == i64::from(i32::MIN) => "any (int)".to_string(),
+            Kind::Int { min, max } if max == LONG_MAX && min == i64::MIN => "any".to_string(),
             Kind::Int { min, max } if max == INT_MAX => format!("≥ {min} (int)"),
             Kind::Int { min, max } if max == LONG_MAX => format!("≥ {min}"),
             Kind::Int { min, max } => format!("{min} … {max}"),
