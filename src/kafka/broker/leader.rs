@@ -256,8 +256,7 @@ impl Broker {
                     total = total.saturating_add(bytes);
                     let aborted = match batches.last() {
                         Some(last) if req.read_committed => {
-                            let end = last.base_offset + last.records.len() as u64;
-                            log.txns().aborted_between(p.offset, end)
+                            log.txns().aborted_between(p.offset, last.next_offset())
                         }
                         _ => Vec::new(),
                     };

@@ -6,6 +6,7 @@
 //! connection until it completes.
 
 mod alter_partition;
+mod cleaner;
 mod follower;
 mod groups;
 mod leader;
@@ -74,6 +75,8 @@ pub struct Broker {
     next_checkpoint: SimTime,
     /// When the next retention check runs (`log.retention.check.interval.ms`).
     next_retention_check: SimTime,
+    /// When the log cleaner looks for a log to clean next (`log.cleaner.backoff.ms`).
+    next_cleaning: SimTime,
     producer_ids: ProducerIdPool,
     /// Index of `__consumer_offsets` among the topics, when some consumer has a group.
     offsets_topic: Option<u32>,
@@ -151,6 +154,7 @@ impl Broker {
             next_isr_check: SimTime::ZERO,
             next_checkpoint: SimTime::ZERO,
             next_retention_check: SimTime::ZERO,
+            next_cleaning: SimTime::ZERO,
             producer_ids: ProducerIdPool::default(),
             offsets_topic: internal.offsets_topic,
             groups: GroupCoordinator::new(coordinator, rng.fork(&format!("broker-{id}/coordinator"))),
@@ -199,6 +203,9 @@ impl Broker {
         self.next_isr_check = now + half(self.config.replica_lag_time_max);
         self.next_checkpoint = now + self.config.hw_checkpoint_interval;
         self.next_retention_check = now + storage::INITIAL_TASK_DELAY;
+        // The cleaner thread starts with the broker and looks at once.
+        self.next_cleaning = now;
+        self.run_cleaner(now, out);
         self.run_fetchers(now, out);
         self.schedule(now, out);
     }
@@ -302,8 +309,8 @@ impl Broker {
         }
     }
 
-    /// Timers: heartbeats, ISR checks, HW checkpoints, flushes, retention checks, purgatory
-    /// deadlines, fetchers.
+    /// Timers: heartbeats, ISR checks, HW checkpoints, flushes, retention checks, the log
+    /// cleaner, purgatory deadlines, fetchers.
     pub fn on_wake(&mut self, now: SimTime, out: &mut O) {
         self.heartbeat(now, out);
         if now >= self.next_checkpoint {
@@ -314,6 +321,7 @@ impl Broker {
         }
         self.flush_by_time(now);
         self.check_retention(now, out);
+        self.run_cleaner(now, out);
         if now >= self.next_isr_check {
             self.shrink_isrs(now, out);
             self.next_isr_check = now + half(self.config.replica_lag_time_max);
@@ -335,6 +343,9 @@ impl Broker {
         out.wake_at(self.next_checkpoint);
         out.wake_at(self.next_isr_check);
         out.wake_at(self.next_retention_check);
+        if self.cleaner_runs() {
+            out.wake_at(self.next_cleaning);
+        }
         for (tp, r) in &self.replicas {
             let interval = self.topic(*tp).flush_interval;
             if r.unflushed_messages > 0 {

@@ -48,7 +48,18 @@ impl Broker {
         }
         self.next_retention_check = now + self.config.retention_check_interval;
         for (tp, replica) in &mut self.replicas {
-            for deleted in replica.log.delete_old_segments(now.as_ms()) {
+            // `UnifiedLog.deleteOldSegments`: retention by time and size only with `delete` in
+            // the cleanup policy; a log start offset breach always.
+            let deleted = if self.topics[tp.topic as usize].cleanup_policy.delete {
+                replica.log.delete_old_segments(now.as_ms())
+            } else {
+                replica
+                    .log
+                    .delete_log_start_offset_breached_segments()
+                    .into_iter()
+                    .collect()
+            };
+            for deleted in deleted {
                 emit_deleted(*tp, deleted, out);
             }
         }
