@@ -44,9 +44,6 @@ pub struct RecordHistory {
     batch_id: u32,
     offset: u32,
     state: State,
-    /// A log cleaner removed it from some replica's log: a later record of its key superseded
-    /// it, or, a tombstone, its delete horizon passed.
-    cleaned: bool,
 }
 
 /// The packed form of [`Outcome`].
@@ -69,7 +66,6 @@ impl RecordHistory {
         batch_id: u32::MAX,
         offset: NO_OFFSET,
         state: State::Pending,
-        cleaned: false,
     };
 
     /// When send() put it in a batch (`None`: never, e.g. it failed before).
@@ -88,12 +84,6 @@ impl RecordHistory {
     /// The batch that carried it.
     pub fn batch_id(&self) -> u64 {
         u64::from(self.batch_id)
-    }
-
-    /// A log cleaner removed it from some replica's log (superseded by a later record of its
-    /// key, or a tombstone past its delete horizon): not lost.
-    pub fn cleaned(&self) -> bool {
-        self.cleaned
     }
 
     /// How it ended.
@@ -647,22 +637,7 @@ impl History {
                 let e = self.log_end.entry(*tp).or_default();
                 *e = (*e).max(end);
             }
-            Event::Cleaned {
-                tp,
-                superseded,
-                tombstones,
-                ..
-            } => {
-                for r in superseded.iter().chain(tombstones.iter().map(|(_, r)| r)) {
-                    // Coordinators' records are no producer's.
-                    if let Some(h) = self
-                        .producers
-                        .get_mut(r.producer as usize)
-                        .and_then(|p| p.records.get_mut(r.seq as usize))
-                    {
-                        h.cleaned = true;
-                    }
-                }
+            Event::Cleaned { tp, tombstones, .. } => {
                 if let Client::Broker(broker) = who {
                     self.tombstone_removals
                         .extend(tombstones.iter().map(|(offset, record)| TombstoneRemoval {

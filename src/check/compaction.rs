@@ -24,6 +24,50 @@ use crate::sim::SimTime;
 use crate::simulation::RunResult;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// On compacted topics, the latest acknowledged offset of each key in each partition: what
+/// supersedes the key's earlier records, which a log cleaner may then remove.
+pub struct Superseding<'a> {
+    result: &'a RunResult,
+    latest: BTreeMap<(Tp, KeyId), u64>,
+}
+
+impl<'a> Superseding<'a> {
+    /// From the producers' acknowledgements.
+    pub fn new(scenario: &Scenario, result: &'a RunResult) -> Superseding<'a> {
+        let keys = &result.names.keys;
+        let mut latest: BTreeMap<(Tp, KeyId), u64> = BTreeMap::new();
+        for (p, ph) in result.history.producers.iter().enumerate() {
+            for (seq, h) in ph.records.iter().enumerate() {
+                let r = RecordId {
+                    producer: p as u32,
+                    seq: seq as u32,
+                };
+                if let (Outcome::Acked { offset: Some(o), .. }, Some(tp), Some(k)) =
+                    (h.outcome(), h.tp(), keys.key(r))
+                    && compacted(scenario, tp)
+                {
+                    let slot = latest.entry((tp, k)).or_insert(o);
+                    *slot = (*slot).max(o);
+                }
+            }
+        }
+        Superseding { result, latest }
+    }
+
+    /// Record `r`, at `offset` of `tp`, may have been removed by a log cleaner: a later
+    /// acknowledged write of its key supersedes it, or it is a tombstone (which a cleaner removes
+    /// once its delete horizon passed). Whether the key still reads right is `compaction_lost`'s
+    /// question.
+    pub fn may_be_cleaned(&self, r: RecordId, tp: Tp, offset: u64) -> bool {
+        let keys = &self.result.names.keys;
+        let Some(k) = keys.key(r) else { return false };
+        match self.latest.get(&(tp, k)) {
+            Some(latest) => *latest > offset || keys.is_tombstone(r),
+            None => false,
+        }
+    }
+}
+
 /// The topic of `tp` is compacted.
 fn compacted(scenario: &Scenario, tp: Tp) -> bool {
     scenario

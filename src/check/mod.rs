@@ -119,7 +119,7 @@ pub fn check_with_tolerance(scenario: &Scenario, result: &RunResult, tolerance: 
         unavailable_acked: acked.unavailable,
         duplicates: ctx.duplicates(),
         reordered: ctx.reordered(&Filter::default()),
-        read_uncommitted: replicas::read_uncommitted(result, &scenario.consumers),
+        read_uncommitted: replicas::read_uncommitted(scenario, result),
         divergent_replicas: replicas::divergent_replicas(result),
         key_moved: keys::key_moved(&keys::placements(result), &result.names),
         redelivered: groups::redelivered(scenario, result),

@@ -2,34 +2,31 @@
 //! log no longer holds at that offset: it was truncated away after the read) and
 //! `divergent_replicas` (two replicas hold different records at an offset below both their high
 //! watermarks; an offset that one replica's own log cleaner emptied is a gap, not a disagreement:
-//! replicas compact independently). A record a log cleaner removed after a consumer read it was
+//! replicas compact independently). A record of a compacted topic that a log cleaner may have
+//! removed after a consumer read it (a later acknowledged write of its key, or a tombstone) was
 //! superseded, not taken back: no `read_uncommitted`.
 
+use super::compaction::Superseding;
 use super::expect::Measure;
 use super::label;
 use super::scan::Finding;
 use crate::kafka::log::PartitionLog;
 use crate::kafka::record::{RecordId, Tp};
-use crate::scenario::ConsumerSpec;
+use crate::scenario::Scenario;
 use crate::simulation::{Holder, RunResult};
 use std::collections::BTreeMap;
 
 /// One finding per record a consumer read that is no longer at that offset in the log the
 /// partition has: its running leader's, or, without one, that of any replica that may lead it
 /// next (a read from a partition that is merely offline at the end is not proven gone).
-pub fn read_uncommitted(result: &RunResult, consumers: &[ConsumerSpec]) -> Vec<Finding> {
+pub fn read_uncommitted(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
+    let consumers = &scenario.consumers;
     let names = &result.names;
     let mut out = Vec::new();
-    let cleaned = |r: RecordId| {
-        let producers = &result.history.producers;
-        producers
-            .get(r.producer as usize)
-            .and_then(|p| p.records.get(r.seq as usize))
-            .is_some_and(|h| h.cleaned())
-    };
+    let superseding = Superseding::new(scenario, result);
     for c in &result.history.consumed {
-        if cleaned(c.record) {
-            // A log cleaner removed it after the read: superseded, not taken back.
+        if superseding.may_be_cleaned(c.record, c.tp, c.offset) {
+            // A log cleaner may have removed it after the read: superseded, not taken back.
             continue;
         }
         let held = result.held_logs(c.tp);

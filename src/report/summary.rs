@@ -267,7 +267,12 @@ fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &Ch
     let grouped = scenario.consumers.iter().any(|c| c.group.is_some());
     let transactional = super::transactional(scenario);
     let processing = !scenario.processors.is_empty();
-    let sections: [(&str, &[Finding]); 13] = [
+    // Kafka's own topics are compacted too; the checkers matter where an application's is.
+    let compacted = scenario
+        .topics
+        .iter()
+        .any(|t| !t.internal && t.config.cleanup_policy.compact);
+    let sections: [(&str, &[Finding]); 15] = [
         ("lost_acked", &checks.lost_acked),
         ("uncommitted_acked", &checks.uncommitted_acked),
         ("unavailable_acked", &checks.unavailable_acked),
@@ -281,6 +286,8 @@ fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &Ch
         ("read_aborted", &checks.read_aborted),
         ("output_duplicates", &checks.output_duplicates),
         ("output_missing", &checks.output_missing),
+        ("compaction_lost", &checks.compaction_lost),
+        ("missed_tombstone", &checks.missed_tombstone),
     ];
     for (name, list) in sections {
         if !grouped && matches!(name, "redelivered" | "skipped") {
@@ -291,6 +298,9 @@ fn findings(s: &mut String, scenario: &Scenario, result: &RunResult, checks: &Ch
             continue;
         }
         if !processing && name.starts_with("output_") {
+            continue;
+        }
+        if !compacted && matches!(name, "compaction_lost" | "missed_tombstone") {
             continue;
         }
         let _ = writeln!(s, "  {name:<18} {}", list.len());
