@@ -157,4 +157,38 @@ mod tests {
         // A shorter replica is behind, not divergent.
         assert!(disagreements(&log(&[0, 1, 2], 3), &log(&[0], 1)).is_empty());
     }
+
+    /// Replicas compact independently (each broker's `LogCleaner` cleans its own logs): the gaps
+    /// one replica's cleaner left where another still holds records are no divergence.
+    #[test]
+    fn the_gaps_a_replicas_own_cleaner_leaves_are_no_divergence() {
+        use crate::kafka::keys::RecordKeys;
+        use crate::kafka::log::LogConfig;
+        use crate::kafka::record::Timestamps;
+        use crate::scenario::config::{CompactionConfig, Ratio};
+        use crate::sim::SimDuration;
+        let mut a = PartitionLog::new(LogConfig {
+            segment_bytes: 300,
+            ..LogConfig::default()
+        });
+        for seq in 0..8 {
+            let one: Arc<[RecordId]> = Arc::new([RecordId { producer: 0, seq }]);
+            a.append_data(one, 100, 0, None, false, Timestamps::at(0, 1), 0);
+        }
+        a.set_high_watermark(8);
+        let b = a.clone();
+        let names = ["k".to_string()];
+        let keys = RecordKeys::new([(Some(names.as_slice()), None)]);
+        let config = CompactionConfig {
+            min_cleanable_ratio: Ratio::parse("0.5").expect("a ratio"),
+            min_lag: SimDuration::ZERO,
+            max_lag: SimDuration::from_ms(1 << 40),
+            delete_retention: SimDuration::ZERO,
+        };
+        let to = a.to_clean(0, &config).expect("not empty");
+        let cleaning = a.clean(&to, 0, &config, &keys);
+        assert_eq!(cleaning.superseded.len(), 5, "offsets 0..5 are gaps on broker a");
+        assert!(disagreements(&a, &b).is_empty());
+        assert!(disagreements(&b, &a).is_empty());
+    }
 }

@@ -113,7 +113,9 @@ pub struct Internal {
 
 impl Broker {
     /// Broker `id` hosting the replicas that `metadata` assigns to it, in the roles it gives; its
-    /// random streams fork from `rng`.
+    /// random streams fork from `rng`. `keys` is the run's shared key table (validation and the
+    /// log cleaner read it).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: BrokerId,
         addr: Addresses,

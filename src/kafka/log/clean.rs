@@ -386,3 +386,220 @@ fn group_by_size(segments: Vec<LogSegment>, max_bytes: u64) -> Vec<Vec<LogSegmen
     }
     groups
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kafka::log::LogConfig;
+    use crate::sim::SimDuration;
+    use std::num::NonZeroU64;
+
+    /// Producer 0 sends keys a, b, c in turn; producer 1 key z, every 2nd record a tombstone.
+    fn keys() -> RecordKeys {
+        let abc = ["a".to_string(), "b".to_string(), "c".to_string()];
+        let z = ["z".to_string()];
+        RecordKeys::new([
+            (Some(abc.as_slice()), None),
+            (Some(z.as_slice()), NonZeroU64::new(2)),
+        ])
+    }
+
+    fn compaction(ratio: &str) -> CompactionConfig {
+        CompactionConfig {
+            min_cleanable_ratio: Ratio::parse(ratio).expect("a ratio"),
+            min_lag: SimDuration::ZERO,
+            max_lag: SimDuration::from_ms(u64::MAX / 1000),
+            delete_retention: SimDuration::from_ms(1000),
+        }
+    }
+
+    /// A log whose segments hold 3 batches of 100 bytes.
+    fn log() -> PartitionLog {
+        PartitionLog::new(LogConfig {
+            segment_bytes: 300,
+            ..LogConfig::default()
+        })
+    }
+
+    /// Appends records `seqs` of `producer`, one batch each, written at `ms`, and commits them.
+    fn put_from(log: &mut PartitionLog, producer: u32, seqs: std::ops::Range<u32>, ms: u64) {
+        for seq in seqs {
+            let r: Arc<[RecordId]> = Arc::new([RecordId { producer, seq }]);
+            log.append_data(r, 100, 0, None, false, Timestamps::at(ms, 1), ms);
+        }
+        let leo = log.log_end_offset();
+        log.set_high_watermark(leo);
+    }
+
+    fn put(log: &mut PartitionLog, seqs: std::ops::Range<u32>, ms: u64) {
+        put_from(log, 0, seqs, ms);
+    }
+
+    fn offsets(log: &PartitionLog) -> Vec<(u64, u32)> {
+        log.records().map(|(o, r)| (o, r.seq)).collect()
+    }
+
+    /// `Cleaner.cleanInto`, `shouldRetainRecord`: a cleaned log keeps each key's latest record
+    /// of the cleaned part at its original offset; the active segment is never cleaned.
+    #[test]
+    fn cleaning_keeps_each_keys_latest_record_at_its_offset_and_leaves_the_active_segment() {
+        let mut log = log();
+        put(&mut log, 0..8, 0);
+        // Segments [0, 3), [3, 6) closed; [6, 8) active.
+        let to = log.to_clean(1, &compaction("0.5")).expect("not empty");
+        assert_eq!((to.first_dirty_offset, to.first_uncleanable_offset), (0, 6));
+        let c = log.clean(&to, 1, &compaction("0.5"), &keys());
+        assert_eq!(c.end_offset, 6);
+        let superseded: Vec<u32> = c.superseded.iter().map(|r| r.seq).collect();
+        assert_eq!(superseded, [0, 1, 2], "a, b, c again at 3, 4, 5");
+        assert_eq!(
+            offsets(&log),
+            [(3, 3), (4, 4), (5, 5), (6, 6), (7, 7)],
+            "the active segment's records stay even though 6 and 7 supersede 3 and 4"
+        );
+        assert_eq!(log.record_at(0), None, "a gap where record 0 was");
+        assert_eq!(log.log_end_offset(), 8);
+    }
+
+    /// `LogCleanerManager.grabFilthiestCompactedLog` and `LogToClean.cleanableRatio`: only a
+    /// log whose dirty bytes are more than `min.cleanable.dirty.ratio` of it is cleaned; the one
+    /// with the highest ratio first.
+    #[test]
+    fn the_dirty_ratio_decides_whether_and_which_log_is_cleaned() {
+        let mut cleaned = log();
+        put(&mut cleaned, 0..7, 0);
+        let to = cleaned.to_clean(1, &compaction("0.5")).expect("not empty");
+        cleaned.clean(&to, 1, &compaction("0.5"), &keys());
+        put(&mut cleaned, 7..13, 0);
+        // Clean: what is left of [0, 6), 3 batches; dirty: [6, 9) and [9, 12), 600 bytes.
+        let dirty = cleaned.to_clean(2, &compaction("0.5")).expect("not empty");
+        assert_eq!((dirty.clean_bytes, dirty.cleanable_bytes), (300, 600));
+        assert!(dirty.is_cleanable(Ratio::parse("0.5").expect("a ratio")));
+        assert!(
+            !dirty.is_cleanable(Ratio::parse("0.7").expect("a ratio")),
+            "600 / 900 is not above 0.7"
+        );
+        let mut fresh = log();
+        put(&mut fresh, 0..4, 0);
+        let all_dirty = fresh.to_clean(2, &compaction("0.5")).expect("not empty");
+        assert_eq!((all_dirty.clean_bytes, all_dirty.cleanable_bytes), (0, 300));
+        assert!(all_dirty.dirtier_than(&dirty), "1.0 beats 0.67");
+        assert!(!dirty.dirtier_than(&all_dirty));
+        assert_eq!(dirty.dirty_per_mille(), 666);
+    }
+
+    /// KIP-534 (`MemoryRecords.filterTo`, `Cleaner.shouldRetainRecord`): the first cleaning that
+    /// keeps a tombstone stamps its batch with now + `delete.retention.ms`; a cleaning before that
+    /// horizon keeps it, the first one at or after it removes it. A tombstone that a later record
+    /// of its key supersedes goes at once, like any superseded record.
+    #[test]
+    fn a_tombstone_goes_at_the_first_cleaning_past_its_delete_horizon() {
+        let keys = keys();
+        let mut log = log();
+        // z's value at 0, its tombstone at 1, then a, b, c over and over.
+        put_from(&mut log, 1, 0..2, 0);
+        put(&mut log, 0..8, 0);
+        let config = compaction("0");
+        let tombstone = RecordId { producer: 1, seq: 1 };
+        let first = log.to_clean(10_000, &config).expect("not empty");
+        let c = log.clean(&first, 10_000, &config, &keys);
+        assert!(c.tombstones.is_empty(), "kept at its first cleaning");
+        assert!(c.superseded.contains(&RecordId { producer: 1, seq: 0 }));
+        let horizon = log
+            .batches()
+            .find(|b| b.records.contains(&tombstone))
+            .and_then(|b| b.delete_horizon_ms);
+        assert_eq!(horizon, Some(11_000), "now + delete.retention.ms");
+        put(&mut log, 8..11, 0);
+        let before = log.to_clean(10_999, &config).expect("not empty");
+        assert!(log.clean(&before, 10_999, &config, &keys).tombstones.is_empty());
+        assert_eq!(log.record_at(1), Some(tombstone));
+        put(&mut log, 11..14, 0);
+        let after = log.to_clean(11_000, &config).expect("not empty");
+        let c = log.clean(&after, 11_000, &config, &keys);
+        assert_eq!(c.tombstones, [(1, tombstone)]);
+        assert_eq!(log.record_at(1), None);
+    }
+
+    /// `cleanableOffsets`: nothing past the high watermark (the last stable offset), and no
+    /// segment with a record younger than `min.compaction.lag.ms`; `maxCompactionDelay`: a dirty
+    /// segment older than `max.compaction.lag.ms` must be cleaned whatever the ratio.
+    #[test]
+    fn the_high_watermark_and_the_compaction_lags_bound_the_cleanable_part() {
+        let mut log = log();
+        put(&mut log, 0..3, 1_000);
+        put(&mut log, 3..6, 5_000);
+        put(&mut log, 6..7, 5_000);
+        let config = compaction("0.5");
+        assert_eq!(
+            log.to_clean(6_000, &config).map(|t| t.first_uncleanable_offset),
+            Some(6)
+        );
+        let lagging = CompactionConfig {
+            min_lag: SimDuration::from_ms(2_000),
+            ..config
+        };
+        assert_eq!(
+            log.to_clean(6_000, &lagging).map(|t| t.first_uncleanable_offset),
+            Some(3),
+            "the segment written at 5 s is younger than 2 s at 6 s"
+        );
+        let urgent = CompactionConfig {
+            max_lag: SimDuration::from_ms(4_000),
+            min_cleanable_ratio: Ratio::parse("1").expect("a ratio"),
+            ..config
+        };
+        let to = log.to_clean(6_000, &urgent).expect("not empty");
+        assert!(
+            to.need_compaction_now,
+            "the first batch (1 s) is more than 4 s old"
+        );
+        assert!(to.is_cleanable(urgent.min_cleanable_ratio), "whatever the ratio");
+        let mut held = self::log();
+        for seq in 0..7 {
+            let r: Arc<[RecordId]> = Arc::new([RecordId { producer: 0, seq }]);
+            held.append_data(r, 100, 0, None, false, Timestamps::at(0, 1), 0);
+        }
+        held.set_high_watermark(4);
+        assert_eq!(
+            held.to_clean(1, &config).map(|t| t.first_uncleanable_offset),
+            Some(3),
+            "the segment holding the high watermark (4) is not cleaned"
+        );
+    }
+
+    /// `__consumer_offsets` is compacted by the same cleaner: an offset commit record's key is
+    /// (group, topic, partition) (`GroupCoordinatorRecordSerde`'s `OffsetCommitKey`), so only each
+    /// partition's latest commit of each group stays.
+    #[test]
+    fn only_the_latest_commit_of_each_group_and_partition_stays() {
+        use crate::kafka::log::CommitRecord;
+        let mut log = log();
+        let tp = |partition| Tp { topic: 0, partition };
+        let commit = |group: &str, partition, offset| CommitRecord {
+            group: Arc::from(group),
+            member: Arc::from(""),
+            offsets: vec![(tp(partition), offset)],
+        };
+        for (i, (group, partition)) in [("g1", 0), ("g1", 1), ("g2", 0), ("g1", 0), ("g1", 0), ("g2", 1)]
+            .into_iter()
+            .enumerate()
+        {
+            log.append_control(
+                Control::OffsetCommit(Arc::new(commit(group, partition, i as u64))),
+                0,
+                0,
+            );
+        }
+        let leo = log.log_end_offset();
+        log.set_high_watermark(leo);
+        let config = compaction("0.5");
+        let to = log.to_clean(1, &config).expect("not empty");
+        let c = log.clean(&to, 1, &config, &keys());
+        // Segments of two 120-byte commits: [0, 2), [2, 4) closed, [4, 6) active. g1's commit of
+        // partition 0 at 0 is superseded by the one at 3; the one at 4 is in the active segment.
+        assert_eq!(c.coordinator_records, 1);
+        let kept: Vec<u64> = log.batches().map(|b| b.base_offset).collect();
+        assert_eq!(kept, [1, 2, 3, 4, 5]);
+    }
+}
