@@ -240,6 +240,10 @@ progress line on a terminal; the output is the same for any --threads.",
         /// exit 2 without running.
         #[arg(long)]
         deny_warnings: bool,
+        /// Print every broker's replicas with their sizes, as `kafka-log-dirs --describe` does,
+        /// instead of the topics and groups.
+        #[arg(long)]
+        log_dirs: bool,
     },
     /// The partition Kafka's producer picks for each key (murmur2, as in Kafka's client).
     #[command(

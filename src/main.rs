@@ -131,12 +131,14 @@ fn main() -> ExitCode {
             at,
             seed,
             deny_warnings,
+            log_dirs,
         } => commands::describe(
             &DescribeArgs {
                 file,
                 at,
                 seed,
                 deny_warnings,
+                log_dirs,
             },
             &mut out,
             &mut err,

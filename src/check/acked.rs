@@ -57,6 +57,9 @@ enum Place {
     AboveReadHw { offset: u64 },
     /// In the running leader's log below its HW.
     Committed,
+    /// Below the log start offset of the log the partition has: retention or `DeleteRecords`
+    /// deleted it, as they may (and no replica truncated it first).
+    Deleted,
 }
 
 impl Place {
@@ -65,7 +68,7 @@ impl Place {
             Place::Nowhere => 0,
             Place::Unread | Place::OnDisk { .. } => 1,
             Place::Uncommitted { .. } | Place::AboveReadHw { .. } => 2,
-            Place::Committed => 3,
+            Place::Committed | Place::Deleted => 3,
         }
     }
 }
@@ -102,7 +105,7 @@ pub fn acked(scenario: &Scenario, result: &RunResult) -> AckedVerdicts {
                 offset,
             };
             let (list, measure, headline) = match places[p][seq] {
-                Place::Committed => continue,
+                Place::Committed | Place::Deleted => continue,
                 Place::Uncommitted { offset } => (
                     &mut v.uncommitted,
                     Measure::UncommittedAcked,
@@ -198,5 +201,40 @@ fn places(result: &RunResult) -> Vec<Vec<Place>> {
             }
         }
     }
+    mark_deleted(result, &mut places);
     places
+}
+
+/// Acknowledged records whose offset lies below the log start offset of a log the partition
+/// has were deleted, not lost, unless a replica truncated them (then their offset may hold
+/// another record, and retention deleting that one says nothing about them).
+fn mark_deleted(result: &RunResult, places: &mut [Vec<Place>]) {
+    let truncated: std::collections::BTreeSet<RecordId> = result
+        .history
+        .truncations
+        .iter()
+        .flat_map(|t| t.records.iter().copied())
+        .collect();
+    for (p, ph) in result.history.producers.iter().enumerate() {
+        for (seq, h) in ph.records.iter().enumerate() {
+            let (Some(tp), Outcome::Acked { offset: Some(o), .. }) = (h.tp(), h.outcome()) else {
+                continue;
+            };
+            let slot = &mut places[p][seq];
+            if slot.rank() >= Place::Deleted.rank() {
+                continue;
+            }
+            let record = RecordId {
+                producer: p as u32,
+                seq: seq as u32,
+            };
+            let below = result
+                .held_logs(tp)
+                .iter()
+                .any(|(_, log)| o < log.log_start_offset());
+            if below && !truncated.contains(&record) {
+                *slot = Place::Deleted;
+            }
+        }
+    }
 }

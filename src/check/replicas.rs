@@ -36,6 +36,17 @@ pub fn read_uncommitted(scenario: &Scenario, result: &RunResult) -> Vec<Finding>
         {
             continue;
         }
+        // Retention or `DeleteRecords` may delete what was read; a truncation may not.
+        let deleted = held.iter().any(|(_, log)| c.offset < log.log_start_offset());
+        if deleted
+            && !result
+                .history
+                .truncations
+                .iter()
+                .any(|t| t.tp == c.tp && t.records.contains(&c.record))
+        {
+            continue;
+        }
         let now = held.first().and_then(|(_, log)| log.record_at(c.offset));
         let there = match (result.holders.get(&c.tp), held.first()) {
             (Some(Holder::Leader(_)), Some((_, log))) => now.map_or_else(

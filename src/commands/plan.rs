@@ -240,6 +240,13 @@ fn fault(f: &Fault) -> Value {
         Fault::AddPartitions { topic, count } => {
             json!({"kind": "AddPartitions", "topic": topic, "count": count})
         }
+        Fault::DeleteRecords {
+            topic,
+            partition,
+            before,
+        } => {
+            json!({"kind": "DeleteRecords", "topic": topic, "partition": partition, "before": before})
+        }
     }
 }
 

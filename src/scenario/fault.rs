@@ -195,6 +195,17 @@ pub enum Fault {
         /// The new number of partitions.
         count: u32,
     },
+    /// An admin deletes the records of a partition below an offset (`kafka-delete-records`,
+    /// `DeleteRecords` to the leader): the log start offset moves there, refused above the high
+    /// watermark.
+    DeleteRecords {
+        /// Topic name.
+        topic: String,
+        /// Partition id.
+        partition: u32,
+        /// The new log start offset.
+        before: u64,
+    },
 }
 
 impl Fault {

@@ -3,11 +3,20 @@
 use crate::sim::SimDuration;
 
 /// How durations are written, for hints.
-pub const DURATION_HELP: &str = "durations are strings with a unit: \"500us\", \"5ms\", \"2s\", \"1m\"";
+pub const DURATION_HELP: &str =
+    "durations are strings with a unit: \"500us\", \"5ms\", \"2s\", \"1m\", \"6h\", \"8d\"";
 
-const UNITS_US: [(&str, u64); 4] = [("us", 1), ("ms", 1_000), ("s", 1_000_000), ("m", 60_000_000)];
+const UNITS_US: [(&str, u64); 6] = [
+    ("us", 1),
+    ("ms", 1_000),
+    ("s", 1_000_000),
+    ("m", 60_000_000),
+    ("h", 3_600_000_000),
+    ("d", 86_400_000_000),
+];
 
-/// Parses `"<number><unit>"` with unit `us`, `ms`, `s` or `m`; decimals are allowed down to 1 µs.
+/// Parses `"<number><unit>"` with unit `us`, `ms`, `s`, `m`, `h` or `d`; decimals are allowed
+/// down to 1 µs.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let text = text.trim();
     if text.starts_with('-') {
@@ -285,6 +294,9 @@ mod tests {
         assert_eq!(us("5ms"), Ok(5_000));
         assert_eq!(us("1.5s"), Ok(1_500_000));
         assert_eq!(us("2m"), Ok(120_000_000));
+        assert_eq!(us("6h"), Ok(21_600_000_000));
+        assert_eq!(us("8d"), Ok(691_200_000_000));
+        assert_eq!(us("1.5d"), Ok(129_600_000_000));
         assert_eq!(us("0.001ms"), Ok(1));
         assert_eq!(
             us("0.0001ms"),
@@ -316,7 +328,11 @@ mod tests {
         );
         assert!(parse_rate("1/0s").is_err());
         assert!(parse_rate("0/s").is_err());
-        assert!(parse_rate("10/h").is_err());
+        assert_eq!(
+            parse_rate("10/h").map(|r| r.offset_of(1).as_us()),
+            Ok(360_000_000)
+        );
+        assert!(parse_rate("10/week").is_err());
         assert!(parse_rate("ten/s").is_err());
         assert!(
             parse_rate("99999999999999999999/s")

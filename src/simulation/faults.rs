@@ -175,6 +175,42 @@ impl Simulation<'_> {
                     }
                 });
             }
+            Fault::DeleteRecords {
+                topic,
+                partition,
+                before,
+            } => {
+                let tp = Tp {
+                    topic: self
+                        .scenario
+                        .topics
+                        .iter()
+                        .position(|x| x.name == *topic)
+                        .expect("topics are validated") as u32,
+                    partition: *partition,
+                };
+                let before = *before;
+                let c = self.addr.controller();
+                let leader = match &self.nodes[c.0 as usize] {
+                    Node::Controller(ctl) => ctl.metadata().partition(tp).and_then(|p| p.leader),
+                    _ => None,
+                };
+                match leader {
+                    Some(b) => self.call(self.addr.broker(b), |node, _, out| {
+                        if let Node::Broker(broker) = node {
+                            broker.delete_records(tp, before, out);
+                        }
+                    }),
+                    None => self.record(
+                        c,
+                        Event::DeleteRecords {
+                            tp,
+                            before,
+                            result: Err(crate::kafka::protocol::ErrorCode::LeaderNotAvailable),
+                        },
+                    ),
+                }
+            }
             Fault::Reset { broker, client } => {
                 let b = self.addr.broker(*broker);
                 for c in self.client_nodes(client) {

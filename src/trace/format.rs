@@ -106,6 +106,15 @@ fn read_offsets(records: &[(u64, RecordId)]) -> String {
     }
 }
 
+/// Base offsets of segments: all of them when few, else the first two and the last.
+fn segment_list(bases: &[u64]) -> String {
+    let shown: Vec<String> = match bases {
+        [a, b, .., z] if bases.len() > 4 => vec![a.to_string(), b.to_string(), "…".into(), z.to_string()],
+        _ => bases.iter().map(u64::to_string).collect(),
+    };
+    shown.join(", ")
+}
+
 fn plural(n: usize, one: &str) -> String {
     if n == 1 {
         format!("1 {one}")
@@ -544,14 +553,15 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
         } => (
             "retention",
             format!(
-                "{} deleted {} [{}] ({bytes} bytes, {why}): log start offset {from} -> {to}",
+                "{} deleted {} [{}] ({bytes} bytes, {why}): {}",
                 n.tp(*tp),
                 plural(base_offsets.len(), "segment"),
-                base_offsets
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                segment_list(base_offsets),
+                if from == to {
+                    format!("log start offset stays {to}")
+                } else {
+                    format!("log start offset {from} -> {to}")
+                }
             ),
         ),
         Event::LogStartOffset { tp, from, to, why } => (

@@ -285,8 +285,8 @@ pub enum Event {
         /// `retention.bytes`, `retention.ms`, or "below the log start offset".
         why: &'static str,
     },
-    /// A replica's log start offset moved without deleting a segment yet (`DeleteRecords` on the
-    /// leader; a follower learning the leader's from a fetch response).
+    /// A follower's log start offset moved to the leader's, learnt from a fetch response,
+    /// without deleting a segment yet.
     LogStartOffset {
         /// Partition.
         tp: Tp,

@@ -73,20 +73,8 @@ impl Broker {
     pub fn delete_records(&mut self, tp: Tp, before: u64, out: &mut O) {
         let result = match self.replicas.get_mut(&tp) {
             Some(r) if r.leading().is_some() && self.life != super::Life::Down => {
-                let from = r.log.log_start_offset();
                 match r.log.maybe_increment_log_start_offset(before) {
-                    Ok(moved) => {
-                        let to = r.log.log_start_offset();
-                        if moved {
-                            out.emit(Event::LogStartOffset {
-                                tp,
-                                from,
-                                to,
-                                why: "DeleteRecords",
-                            });
-                        }
-                        Ok(to)
-                    }
+                    Ok(_) => Ok(r.log.log_start_offset()),
                     Err(_) => Err(ErrorCode::OffsetOutOfRange),
                 }
             }

@@ -854,7 +854,14 @@ fn broker_log_config(block: &ConfigBlock<'_, '_>, c: &Config) -> Result<LogConfi
         .int_opt("log.roll.ms")
         .unwrap_or_else(|| HOUR_MS.saturating_mul(c.int("log.roll.hours")));
     if roll_ms < 1 {
-        return Err(block.error_at_key("log.roll.ms", "log.roll.ms must be greater than or equal to 1"));
+        let key = if c.is_explicit("log.roll.ms") {
+            "log.roll.ms"
+        } else {
+            "log.roll.hours"
+        };
+        return Err(block
+            .error_at_key(key, "log.roll.ms must be greater than or equal to 1")
+            .with_help("a segment rolls after a positive time, e.g. \"log.roll.ms\": 604800000 (7 days)"));
     }
     let retention_ms = c.int_opt("log.retention.ms").unwrap_or_else(|| {
         c.int_opt("log.retention.minutes").map_or_else(
@@ -868,10 +875,19 @@ fn broker_log_config(block: &ConfigBlock<'_, '_>, c: &Config) -> Result<LogConfi
             .into_iter()
             .find(|k| c.is_explicit(k))
             .unwrap_or("log.retention.ms");
-        return Err(block.error_at_key(
-            key,
-            "log.retention.ms must be unlimited (-1) or, greater than or equal to 1",
-        ));
+        return Err(block
+            .error_at_key(
+                key,
+                "log.retention.ms must be unlimited (-1) or, greater than or equal to 1",
+            )
+            .with_help(format!(
+                "write -1 to keep records forever, or a positive time, e.g. \"{key}\": {} (7 days, Kafka's default)",
+                match key {
+                    "log.retention.minutes" => 10_080,
+                    "log.retention.hours" => 168,
+                    _ => 604_800_000,
+                }
+            )));
     }
     Ok(LogConfig {
         segment_bytes: c.uint("log.segment.bytes"),

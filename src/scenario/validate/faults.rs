@@ -194,6 +194,10 @@ fn check_fault(src: &Source<'_>, raw: Raw<'_>, fault: &Fault, s: &Scenario) -> R
             broker(*b)?;
             client(c)
         }
+        Fault::DeleteRecords { topic, partition, .. } => {
+            let t = topic_by_name(src, raw, topic, &s.topics)?;
+            partition_ref(src, raw, t, *partition, s)
+        }
         Fault::AddPartitions { topic, count } => {
             let t = topic_by_name(src, raw, topic, &s.topics)?;
             let now = s.partition_limit(t);

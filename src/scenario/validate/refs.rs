@@ -92,15 +92,20 @@ pub(in crate::scenario) fn partition_ref(
         } else {
             ""
         };
-        return Err(src.error_within(
-            raw,
-            "partition",
-            format!(
-                "topic `{}` has partitions 0..={}{grown}, there is no partition {partition}",
-                t.name,
+        return Err(src
+            .error_within(
+                raw,
+                "partition",
+                format!(
+                    "topic `{}` has partitions 0..={}{grown}, there is no partition {partition}",
+                    t.name,
+                    limit - 1
+                ),
+            )
+            .with_help(format!(
+                "partitions are numbered from 0: pick one of 0..={}, or add partitions to the topic",
                 limit - 1
-            ),
-        ));
+            )));
     }
     Ok(())
 }
