@@ -181,10 +181,15 @@ pub fn missed_tombstone(scenario: &Scenario, result: &RunResult) -> Vec<Finding>
     let keys = &result.names.keys;
     let names = &result.names;
     let h = &result.history;
-    // The first removal of each tombstone, from any replica's log.
+    // The first removal of each tombstone from the log of the partition's leader at the time
+    // (what consumers read), or else from any replica's log.
+    let led = |t: &TombstoneRemoval| h.partition_at(t.tp, t.at).and_then(|v| v.leader) == Some(t.broker);
     let mut removed: BTreeMap<RecordId, TombstoneRemoval> = BTreeMap::new();
     for t in &h.tombstone_removals {
-        removed.entry(t.record).or_insert(*t);
+        let slot = removed.entry(t.record).or_insert(*t);
+        if !led(slot) && led(t) {
+            *slot = *t;
+        }
     }
     if removed.is_empty() {
         return Vec::new();
