@@ -6,14 +6,17 @@
 //! partitions, each with its wall time and peak memory; then (issue 13) the 1,000,000 records from
 //! a transactional producer committing every 100 records, and a 1,000,000-record exactly-once
 //! pipeline (a transactional processor reading them into a second topic, a read_committed
-//! group-less reader of its output), with its peak memory.
+//! group-less reader of its output), with its peak memory; then (issue 14) eight simulated days
+//! of an hour's light load and a week of idleness, and 10,000,000 records with and without
+//! `retention.bytes`, each with its peak memory and what the logs still hold.
 //!
 //! Targets: ≥ 1,000,000 simulated records/s; simulator events/s ≥ 25% of the bare loop (issue 3);
 //! the 3-replica `acks=all` run ≥ 50% of the single-replica records/s (issue 4); the idempotent
 //! producer within 10% of the non-idempotent records/s (issue 5); the group case is reported
 //! (issue 6); a restart costs time linear in the partitions (issue 11: 10,000 / 3,000 partitions
 //! ≈ 3.3× the time, where it used to be quadratic); the transactional producer ≥ 50% of the
-//! idempotent records/s, the pipeline reported (issue 13).
+//! idempotent records/s, the pipeline reported (issue 13); the eight idle days under 5 s, and the
+//! memory with retention against without, reported (issue 14).
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // wall-clock timing of real work
 
@@ -335,6 +338,107 @@ fn main() {
         "  10,000 / 3,000 partitions: {:.1}x the time (linear: 3.3x)",
         times[1] / times[0]
     );
+    idle_case();
+    retention_memory();
+}
+
+/// Issue 14 point 10: eight simulated days, 10 records/s for the first hour, then idle
+/// (6 partitions, RF 3, 3 brokers). Target: under 5 s on one core.
+fn idle_case() {
+    let keys: Vec<String> = (0..6).map(|i| format!("\"k{i}\"")).collect();
+    let text = format!(
+        r#"Scenario(
+            name: "bench-8d-idle",
+            description: "8 days: 10 records/s for an hour, then idle",
+            seed: 1,
+            duration: "8d",
+            cluster: (brokers: 3),
+            topics: [ (name: "orders", partitions: 6, replication_factor: 3) ],
+            producers: [ (id: "p1", workload: (topic: "orders", keys: [{}], records: 36000,
+                                               rate: "10/s", value_bytes: 100)) ],
+        )"#,
+        keys.join(", ")
+    );
+    let s = Scenario::parse("bench.ron", &text).unwrap_or_else(|e| panic!("bench scenario is invalid:\n{e}"));
+    let opts = RunOptions {
+        trace: None,
+        ..RunOptions::default()
+    };
+    let start = Instant::now();
+    let r = run(&s, &opts);
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(
+        r.history.producers[0].acked, 36_000,
+        "every record must be acknowledged"
+    );
+    let deleted = r
+        .logs
+        .values()
+        .all(|l| l.log_start_offset() == l.log_end_offset());
+    println!(
+        "8 simulated days, 10 records/s for the first hour then idle (3 brokers, 6 partitions, RF 3): {secs:.3} s wall (target < 5 s), {} events ({:.0} per simulated second), retention.ms emptied every log: {deleted}",
+        r.events,
+        r.events as f64 * 1e6 / r.end.as_us() as f64
+    );
+}
+
+/// Issue 14 point 11: 10,000,000 records on a topic whose `retention.bytes` keeps 1 MiB per
+/// partition, against the same run without retention: the peak memory of each, and the records
+/// the logs still hold at the end.
+fn retention_memory() {
+    const MANY: u64 = 10_000_000;
+    let build = |config: &str| {
+        let keys: Vec<String> = (0..1000).map(|i| format!("\"customer-{i}\"")).collect();
+        let text = format!(
+            r#"Scenario(
+                name: "bench-10m-retention",
+                description: "10,000,000 records, with and without retention.bytes",
+                seed: 1,
+                duration: "300s",
+                cluster: (brokers: 3, config: {{ "log.retention.check.interval.ms": 1000 }}),
+                topics: [ (name: "orders", partitions: 6, replication_factor: 1, config: {{ {config} }}) ],
+                producers: [ (id: "p1", workload: (topic: "orders", keys: [{}], records: {MANY},
+                                                   rate: "100000/s", value_bytes: 100)) ],
+            )"#,
+            keys.join(", ")
+        );
+        Scenario::parse("bench.ron", &text).unwrap_or_else(|e| panic!("bench scenario is invalid:\n{e}"))
+    };
+    let opts = RunOptions {
+        trace: None,
+        ..RunOptions::default()
+    };
+    println!(
+        "10,000,000 records at 100,000/s, 3 brokers x 6 partitions (RF 1), retention checked every second from 30 s on"
+    );
+    for (label, config) in [
+        (
+            "retention.bytes 1 MiB, segment.bytes 256 KiB",
+            r#""retention.bytes": 1048576, "segment.bytes": 262144"#,
+        ),
+        ("no retention (retention.ms -1)", r#""retention.ms": -1"#),
+    ] {
+        let s = build(config);
+        let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+        let start = Instant::now();
+        let r = run(&s, &opts);
+        let secs = start.elapsed().as_secs_f64();
+        assert_eq!(
+            r.history.producers[0].acked, MANY,
+            "every record must be acknowledged"
+        );
+        let held: usize = r.replica_logs.values().map(|l| l.records().count()).sum();
+        let bytes: u64 = r.replica_logs.values().map(|l| l.size_bytes()).sum();
+        let memory = peak_rss_mib()
+            .filter(|_| reset)
+            .map_or("not measured (VmHWM cannot be reset)".to_string(), |m| {
+                format!("{m:.1} MiB")
+            });
+        println!(
+            "  {label:<46} {secs:.3} s wall, peak memory {memory}, logs hold {held} records ({bytes} bytes) at the end"
+        );
+        drop(r);
+    }
 }
 
 /// The exactly-once pipeline, once: wall time, records/s through it, and its peak memory.

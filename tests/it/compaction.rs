@@ -101,14 +101,34 @@ fn compaction_lost_finds_a_key_whose_last_acknowledged_write_is_gone() {
 }
 
 /// `UnifiedLog.deleteOldSegments`: retention by size (and time) runs only with `delete` in the
-/// cleanup policy; `compact,delete` has both the cleaner and retention.
+/// cleanup policy. `LogManager.cleanupLogs` skips compacted logs: the log cleaner's thread runs
+/// the retention of `compact,delete` logs (`LogCleanerManager.deletableLogs`), so without the
+/// cleaner they keep everything.
 #[test]
 fn retention_deletes_segments_only_with_delete_in_the_cleanup_policy() {
-    let with = |policy: &str| {
-        let text = format!(
-            r#"Scenario(
+    let with = |policy: &str| with_cleaner(policy, true);
+    assert_eq!(with("compact"), 0, "compact alone: no retention");
+    assert!(
+        with("compact,delete") > 0,
+        "compact,delete: retention.bytes deletes segments"
+    );
+    assert!(with("delete") > 0);
+    assert_eq!(
+        with_cleaner("compact,delete", false),
+        0,
+        "the cleaner's thread does it"
+    );
+    assert!(with_cleaner("delete", false) > 0, "the retention check does it");
+}
+
+/// The highest log start offset of a 30 s run with `cleanup.policy` `policy`, small segments and
+/// `retention.bytes`.
+fn with_cleaner(policy: &str, cleaner: bool) -> u64 {
+    let text = format!(
+        r#"Scenario(
                 name: "policy", description: "", seed: 1, duration: "30s",
-                cluster: (brokers: 1, config: {{ "log.retention.check.interval.ms": 5000 }},
+                cluster: (brokers: 1, config: {{ "log.retention.check.interval.ms": 5000,
+                                                 "log.cleaner.enable": {cleaner} }},
                           network: (latency: "1ms")),
                 topics: [ (name: "t", partitions: 1,
                            config: {{ "cleanup.policy": "{policy}", "segment.bytes": 2000,
@@ -116,15 +136,8 @@ fn retention_deletes_segments_only_with_delete_in_the_cleanup_policy() {
                 producers: [ (id: "p1", workload: (topic: "t", keys: ["a", "b", "c", "d", "e", "f", "g", "h"],
                                                    records: 100, rate: "10/s")) ],
             )"#
-        );
-        let s = parse_scenario("policy.ron", &text);
-        let r = run_text(&s, None);
-        r.logs.values().map(|l| l.log_start_offset()).max().unwrap_or(0)
-    };
-    assert_eq!(with("compact"), 0, "compact alone: no retention");
-    assert!(
-        with("compact,delete") > 0,
-        "compact,delete: retention.bytes deletes segments"
     );
-    assert!(with("delete") > 0);
+    let s = parse_scenario("policy.ron", &text);
+    let r = run_text(&s, None);
+    r.logs.values().map(|l| l.log_start_offset()).max().unwrap_or(0)
 }

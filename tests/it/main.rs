@@ -27,6 +27,7 @@ mod replication;
 mod restart;
 mod robustness;
 mod snapshots;
+mod storage;
 mod support;
 mod sweep;
 mod transactions;

@@ -1,7 +1,9 @@
 //! Each broker's log cleaner (`LogCleaner`, `CleanerThread.doWork`,
 //! `LogCleanerManager.grabFilthiestCompactedLog`, Kafka 4.0.1): it cleans the filthiest of the
 //! compacted logs this broker holds, leader or follower replicas alike (replicas compact
-//! independently), as long as one is cleanable, then sleeps `log.cleaner.backoff.ms`.
+//! independently), as long as one is cleanable, deletes the old segments of compacted logs (the
+//! retention of `compact,delete`, which the retention check leaves to it), then sleeps
+//! `log.cleaner.backoff.ms`. With the cleaner off, compacted logs lose nothing.
 //!
 //! Cleaning takes no simulated time: the throttle (`log.cleaner.io.max.bytes.per.second`) and the
 //! dedupe buffer's size (`log.cleaner.dedupe.buffer.size`, which may stop a cleaning short of the
@@ -54,6 +56,16 @@ impl Broker {
                 bytes: c.bytes,
             });
         }
+        // `LogCleanerManager.deletableLogs`: the cleaner thread, not `LogManager`, deletes old
+        // segments of compacted logs (by time and size with `compact,delete`, below the log start
+        // offset always).
+        let compacted: Vec<Tp> = self
+            .replicas
+            .keys()
+            .filter(|tp| self.topic(**tp).cleanup_policy.compact)
+            .copied()
+            .collect();
+        self.delete_old_segments(&compacted, now, out);
         self.next_cleaning = now + self.config.cleaner.backoff;
     }
 

@@ -456,6 +456,106 @@ fn fetchers_hold_the_partitions_followed_from_their_leader() {
     assert!(b.fetchers.is_empty());
 }
 
+fn events(out: &Out<Message, Event>) -> Vec<&Event> {
+    out.events.iter().collect()
+}
+
+/// `Partition.deleteRecordsOnLeader` through `UnifiedLog.maybeIncrementLogStartOffset`: the log
+/// start offset moves, an offset above the high watermark is refused with OFFSET_OUT_OF_RANGE,
+/// and a consumer fetch below the new start gets OFFSET_OUT_OF_RANGE (`LocalLog.read`), as
+/// `ListOffsets(earliest)` answers the new start.
+#[test]
+fn delete_records_moves_the_log_start_offset_up_to_the_high_watermark() {
+    let mut b = broker(Some(1));
+    let mut out = Out::new(false);
+    for _ in 0..3 {
+        b.on_message(T0, CLIENT, produce(1, 0, 2, 100), &mut out);
+    }
+    out.events.clear();
+    b.delete_records(tp(0), 7, &mut out);
+    b.delete_records(tp(0), 3, &mut out);
+    let results: Vec<_> = events(&out)
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::DeleteRecords { before, result, .. } => Some((*before, *result)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [(7, Err(ErrorCode::OffsetOutOfRange)), (3, Ok(3))],
+        "the HW is 6"
+    );
+    out.sends.clear();
+    b.on_message(T0, CLIENT, fetch(2, 1, 0), &mut out);
+    b.on_message(T0, CLIENT, fetch(3, 1, 0), &mut out);
+    assert_eq!(
+        fetched_offsets(&out),
+        vec![Err(ErrorCode::OffsetOutOfRange), Ok(vec![2, 4])],
+        "below the start: out of range; at it: from the batch holding it"
+    );
+    out.sends.clear();
+    let list = |spec| Message::Request {
+        correlation: 1,
+        body: RequestBody::ListOffsets(vec![(tp(0), spec)]),
+    };
+    b.on_message(T0, CLIENT, list(OffsetSpec::Earliest), &mut out);
+    let answer = out.sends.iter().find_map(|(_, m)| match m {
+        Message::Response {
+            body: ResponseBody::ListOffsets(l),
+            ..
+        } => Some(l[0].1),
+        _ => None,
+    });
+    assert_eq!(answer, Some(Ok(Some(3))));
+}
+
+/// `LogManager.cleanupLogs` every `log.retention.check.interval.ms`, the first one
+/// `log.initial.task.delay.ms` (30 s) after the broker starts: segments wholly below the log start
+/// offset go even with retention off (`deleteLogStartOffsetBreachedSegments`).
+#[test]
+fn the_retention_check_runs_thirty_seconds_after_start_then_every_interval() {
+    let topic = parse_config(r#""segment.bytes": 150"#, |c| {
+        TopicConfig::from_block(c, &broker_config()).expect("valid")
+    });
+    let mut b = Broker::new(
+        1,
+        Addresses::new(2),
+        broker_config(),
+        vec![topic],
+        Arc::new(RecordKeys::default()),
+        no_internal_topics(),
+        metadata(Some(1)),
+        crate::sim::RngTree::new(1),
+    );
+    let mut out = Out::new(false);
+    b.on_start(T0, &mut out);
+    for _ in 0..2 {
+        b.on_message(T0, CLIENT, produce(1, 0, 2, 100), &mut out);
+    }
+    assert_eq!(b.log(tp(0)).expect("hosted").segments().len(), 2, "rolled at 2");
+    b.delete_records(tp(0), 3, &mut out);
+    out.events.clear();
+    let deleted = |out: &Out<Message, Event>| {
+        events(out)
+            .into_iter()
+            .any(|e| matches!(e, Event::SegmentsDeleted { .. }))
+    };
+    b.on_wake(SimTime::from_us(29_999_999), &mut out);
+    assert!(!deleted(&out), "not before 30 s");
+    b.on_wake(SimTime::from_us(30_000_000), &mut out);
+    assert!(deleted(&out), "segment 0..2 lies below the start");
+    let log = b.log(tp(0)).expect("hosted");
+    assert_eq!((log.log_start_offset(), log.segments().len()), (3, 1));
+    out.events.clear();
+    b.delete_records(tp(0), 4, &mut out);
+    b.on_wake(SimTime::from_us(330_000_000), &mut out);
+    assert!(
+        !deleted(&out),
+        "the active segment is never deleted for the log start offset: it has no next segment"
+    );
+}
+
 /// Broker 1 leading `partitions` partitions of a compacted topic with 300-byte segments and
 /// `min.cleanable.dirty.ratio` 0.8, alone in their ISRs (so the HW follows the log end).
 fn compacted_broker(keys: RecordKeys, partitions: u32) -> Broker {

@@ -1036,16 +1036,20 @@ impl TopicConfig {
     }
 
     /// Kafka's own topics (`__consumer_offsets`, `__transaction_state`): compacted whatever
-    /// `log.cleanup.policy` says (`GroupCoordinatorService.groupMetadataTopicConfigs`,
-    /// `TransactionStateManager.transactionTopicConfigs`), the rest from the broker.
+    /// `log.cleanup.policy` says, with 100 MiB segments (`GroupCoordinator.groupMetadataTopicConfigs`,
+    /// `offsets.topic.segment.bytes`; `TransactionStateManager.transactionTopicConfigs`,
+    /// `transaction.state.log.segment.bytes`), the rest from the broker. Compacted, they are
+    /// cleaned by the log cleaner and never lose segments to time or size retention.
     pub fn internal(broker: &BrokerConfig) -> TopicConfig {
-        TopicConfig {
+        let mut config = TopicConfig {
             cleanup_policy: CleanupPolicy {
                 compact: true,
                 delete: false,
             },
             ..TopicConfig::inherited(broker)
-        }
+        };
+        config.log.segment_bytes = 100 * 1024 * 1024;
+        config
     }
 
     /// The explicitly set keys, `k=v` joined by commas, as `kafka-topics --describe` shows them.
