@@ -217,6 +217,22 @@ impl ProducerHistory {
     }
 }
 
+/// A tombstone a replica's log cleaner removed once `delete.retention.ms` had passed since the
+/// cleaning that first reached it.
+#[derive(Clone, Copy, Debug)]
+pub struct TombstoneRemoval {
+    /// When.
+    pub at: SimTime,
+    /// Whose log.
+    pub broker: BrokerId,
+    /// Where.
+    pub tp: Tp,
+    /// Its offset.
+    pub offset: u64,
+    /// The tombstone.
+    pub record: RecordId,
+}
+
 /// A batch appended by a leader.
 #[derive(Clone, Debug)]
 pub struct AppendHistory {
@@ -288,6 +304,8 @@ pub struct History {
     pub consumed: Vec<ConsumedRecord>,
     /// Every truncation, in time order.
     pub truncations: Vec<TruncationHistory>,
+    /// Every tombstone a log cleaner removed (its delete horizon passed), in time order.
+    pub tombstone_removals: Vec<TombstoneRemoval>,
     /// Highest offset appended per partition, plus one (for `after: Appended(...)` triggers).
     pub log_end: BTreeMap<Tp, u64>,
     /// Every partition's leader and ISR over time, oldest first.
@@ -643,6 +661,18 @@ impl History {
                 let end = base_offset + records.len() as u64;
                 let e = self.log_end.entry(*tp).or_default();
                 *e = (*e).max(end);
+            }
+            Event::Cleaned { tp, tombstones, .. } => {
+                if let Client::Broker(broker) = who {
+                    self.tombstone_removals
+                        .extend(tombstones.iter().map(|(offset, record)| TombstoneRemoval {
+                            at: now,
+                            broker,
+                            tp: *tp,
+                            offset: *offset,
+                            record: *record,
+                        }));
+                }
             }
             Event::Truncated { tp, to, records, why } => {
                 if let Client::Broker(broker) = who {

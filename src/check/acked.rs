@@ -11,9 +11,16 @@
 //! - `lost_acked`: no replica that leads or may lead the partition holds it: truncated away,
 //!   destroyed by a power loss, never written, or only on a replica that will truncate to the
 //!   leader's log.
+//!
+//! A record of a compacted topic in no log is none of these when a log cleaner may have removed
+//! it: a later acknowledged write of its key supersedes it, or it is a tombstone (removed once its
+//! delete horizon passed). That is what compaction promises; `compaction_lost` checks that the
+//! key still reads as its last acknowledged write. The same rule holds for a recorded history,
+//! which does not say what a cleaner removed.
 
 mod story;
 
+use super::compaction::Superseding;
 use super::expect::Measure;
 use super::scan::Finding;
 use crate::history::Outcome;
@@ -70,6 +77,7 @@ impl Place {
 pub fn acked(scenario: &Scenario, result: &RunResult) -> AckedVerdicts {
     let places = places(result);
     let story = Story::new(scenario, result);
+    let superseding = Superseding::new(scenario, result);
     let mut v = AckedVerdicts {
         lost: Vec::new(),
         uncommitted: Vec::new(),
@@ -118,6 +126,9 @@ pub fn acked(scenario: &Scenario, result: &RunResult) -> AckedVerdicts {
                     Measure::UnavailableAcked,
                     story.unread(&acked),
                 ),
+                Place::Nowhere if offset.is_some_and(|o| superseding.may_be_cleaned(record, tp, o)) => {
+                    continue;
+                }
                 Place::Nowhere => (&mut v.lost, Measure::LostAcked, story.lost(&acked)),
             };
             list.push(Finding {

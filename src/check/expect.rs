@@ -64,11 +64,17 @@ pub enum Measure {
     /// Records a consumer group (or a consumer without a group) never read because retention or
     /// `DeleteRecords` deleted them while its position was at or below them.
     ExpiredUnread,
+    /// Keys of a compacted topic whose last acknowledged write is not what a read of the whole
+    /// final log gives for the key (a last write that is a tombstone must read as deleted).
+    CompactionLost,
+    /// Tombstones a consumer never read although it had read a value of their key and read on
+    /// past them after a log cleaner removed them (`delete.retention.ms` shorter than its lag).
+    MissedTombstone,
 }
 
 impl Measure {
     /// Every measure, in a stable order (for help texts).
-    pub const ALL: [Measure; 24] = [
+    pub const ALL: [Measure; 26] = [
         Measure::LostAcked,
         Measure::UncommittedAcked,
         Measure::UnavailableAcked,
@@ -93,6 +99,8 @@ impl Measure {
         Measure::OutputDuplicates,
         Measure::OutputMissing,
         Measure::ExpiredUnread,
+        Measure::CompactionLost,
+        Measure::MissedTombstone,
     ];
 
     /// The name written in `expect` (`LostAcked`).
@@ -122,6 +130,8 @@ impl Measure {
             Measure::OutputDuplicates => "OutputDuplicates",
             Measure::OutputMissing => "OutputMissing",
             Measure::ExpiredUnread => "ExpiredUnread",
+            Measure::CompactionLost => "CompactionLost",
+            Measure::MissedTombstone => "MissedTombstone",
         }
     }
 
@@ -152,6 +162,8 @@ impl Measure {
             Measure::OutputDuplicates => "output_duplicates",
             Measure::OutputMissing => "output_missing",
             Measure::ExpiredUnread => "expired_unread",
+            Measure::CompactionLost => "compaction_lost",
+            Measure::MissedTombstone => "missed_tombstone",
         }
     }
 }
@@ -167,9 +179,9 @@ pub struct Filter {
     pub key: Option<String>,
     /// Only this producer's records.
     pub producer: Option<String>,
-    /// For `Reordered`: order as this consumer saw it (instead of log order); for `Consumed` and
-    /// `ReadUncommitted`: this consumer; for `ExpiredUnread`: this consumer's group (or the
-    /// consumer, without a group).
+    /// For `Reordered`: order as this consumer saw it (instead of log order); for `Consumed`,
+    /// `ReadUncommitted` and `MissedTombstone`: this consumer; for `ExpiredUnread`: this
+    /// consumer's group (or the consumer, without a group).
     pub consumer: Option<String>,
     /// For `Failed`: records that failed with this error; for `Retries`: retries after it.
     pub error: Option<ErrorCode>,
@@ -328,6 +340,10 @@ pub enum RawExpectation {
     OutputMissing(RawSelector),
     /// See [`Measure::ExpiredUnread`].
     ExpiredUnread(RawSelector),
+    /// See [`Measure::CompactionLost`].
+    CompactionLost(RawSelector),
+    /// See [`Measure::MissedTombstone`].
+    MissedTombstone(RawSelector),
     /// See [`Check::Leader`].
     Leader(RawLeader),
     /// See [`Check::Isr`].
@@ -379,6 +395,8 @@ impl RawExpectation {
             RawExpectation::OutputDuplicates(s) => (Measure::OutputDuplicates, s),
             RawExpectation::OutputMissing(s) => (Measure::OutputMissing, s),
             RawExpectation::ExpiredUnread(s) => (Measure::ExpiredUnread, s),
+            RawExpectation::CompactionLost(s) => (Measure::CompactionLost, s),
+            RawExpectation::MissedTombstone(s) => (Measure::MissedTombstone, s),
         };
         RawParts::Count(m, s)
     }

@@ -117,12 +117,11 @@ pub fn skipped(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
             // Markers take offsets but are no records: consumers step over them. Records below
             // the log start offset were deleted (retention, `DeleteRecords`), not skipped.
             for b in log.batches().filter(|b| b.is_data()) {
-                for (i, r) in b.records.iter().enumerate() {
-                    let offset = b.base_offset + i as u64;
+                for (offset, r) in b.entries() {
                     if offset < from.max(log.log_start_offset())
                         || offset >= upto.min(log.high_watermark())
                         || offsets.contains(&offset)
-                        || aborted(r)
+                        || aborted(&r)
                     {
                         continue;
                     }
@@ -143,13 +142,13 @@ pub fn skipped(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
                     out.push(Finding {
                         measure: Measure::Skipped,
                         processor: None,
-                        record: *r,
+                        record: r,
                         tp,
                         other: None,
                         consumer: None,
                         headline: format!(
                             "{} ({} offset {offset}) was never processed by group {group}, yet {member} committed offset {} past it at {}",
-                            names.record(*r),
+                            names.record(r),
                             names.tp(tp),
                             c.offset,
                             SimDuration::from_us(c.at.as_us()),

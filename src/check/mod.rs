@@ -8,13 +8,17 @@
 //!   (per partition, or per key with `key`), or in what a consumer read (with `consumer`);
 //! - `read_uncommitted`: a consumer read a record that no log the partition has or may recover
 //!   with holds at that offset;
-//! - `divergent_replicas`: two replicas disagree below both their high watermarks;
+//! - `divergent_replicas`: two replicas disagree below both their high watermarks (the gaps a
+//!   replica's own cleaner leaves are no disagreement);
 //! - `expired_unread`: records a group (or a group-less consumer) never read because retention
-//!   or `DeleteRecords` deleted them first.
+//!   or `DeleteRecords` deleted them first;
+//! - `compaction_lost`, `missed_tombstone`: a compacted topic read as a table gives a key's last
+//!   acknowledged write; a reader learns of every delete (`compaction`).
 //!
 //! `Leader` and `Isr` expectations read each partition's state timeline from the history.
 
 mod acked;
+mod compaction;
 pub mod expect;
 mod expired;
 mod explain;
@@ -68,6 +72,10 @@ pub struct CheckReport {
     /// `expired_unread` findings, by reader (groups by name, then group-less consumers),
     /// partition and offset.
     pub expired_unread: Vec<Finding>,
+    /// `compaction_lost` findings, by partition and key.
+    pub compaction_lost: Vec<Finding>,
+    /// `missed_tombstone` findings, by tombstone and consumer.
+    pub missed_tombstone: Vec<Finding>,
     /// One outcome per `expect` entry.
     pub expectations: Vec<ExpectationOutcome>,
 }
@@ -117,7 +125,7 @@ pub fn check_with_tolerance(scenario: &Scenario, result: &RunResult, tolerance: 
         unavailable_acked: acked.unavailable,
         duplicates: ctx.duplicates(),
         reordered: ctx.reordered(&Filter::default()),
-        read_uncommitted: replicas::read_uncommitted(result, &scenario.consumers),
+        read_uncommitted: replicas::read_uncommitted(scenario, result),
         divergent_replicas: replicas::divergent_replicas(result),
         key_moved: keys::key_moved(&keys::placements(result), &result.names),
         redelivered: groups::redelivered(scenario, result),
@@ -126,6 +134,8 @@ pub fn check_with_tolerance(scenario: &Scenario, result: &RunResult, tolerance: 
         output_duplicates: txns::output_duplicates(scenario, result),
         output_missing: txns::output_missing(scenario, result),
         expired_unread: expired::expired_unread(scenario, result),
+        compaction_lost: compaction::compaction_lost(scenario, result),
+        missed_tombstone: compaction::missed_tombstone(scenario, result),
         expectations: Vec::new(),
     };
     let expectations = scenario.expect.iter().map(|e| ctx.evaluate(e, &report)).collect();
@@ -187,6 +197,8 @@ impl Ctx<'_> {
                     Measure::OutputDuplicates => self.matching_processor(&report.output_duplicates, filter),
                     Measure::OutputMissing => self.matching_processor(&report.output_missing, filter),
                     Measure::ExpiredUnread => self.matching_reader(&report.expired_unread, filter),
+                    Measure::CompactionLost => self.matching(&report.compaction_lost, filter),
+                    Measure::MissedTombstone => self.matching_consumer(&report.missed_tombstone, filter),
                     _ => (self.counter(*measure, filter), Vec::new()),
                 };
                 examples.truncate(EXAMPLES);
@@ -551,6 +563,8 @@ impl Ctx<'_> {
             | Measure::OutputDuplicates
             | Measure::OutputMissing
             | Measure::ExpiredUnread => unreachable!("checkers are counted from findings"),
+            | Measure::CompactionLost
+            | Measure::MissedTombstone => unreachable!("checkers are counted from findings"),
         }
     }
 

@@ -1,24 +1,34 @@
 //! The replication checkers: `read_uncommitted` (a consumer read a record that the partition's
 //! log no longer holds at that offset: it was truncated away after the read) and
 //! `divergent_replicas` (two replicas hold different records at an offset below both their high
-//! watermarks).
+//! watermarks; an offset that one replica's own log cleaner emptied is a gap, not a disagreement:
+//! replicas compact independently). A record of a compacted topic that a log cleaner may have
+//! removed after a consumer read it (a later acknowledged write of its key, or a tombstone) was
+//! superseded, not taken back: no `read_uncommitted`.
 
+use super::compaction::Superseding;
 use super::expect::Measure;
 use super::label;
 use super::scan::Finding;
 use crate::kafka::log::PartitionLog;
 use crate::kafka::record::{RecordId, Tp};
-use crate::scenario::ConsumerSpec;
+use crate::scenario::Scenario;
 use crate::simulation::{Holder, RunResult};
 use std::collections::BTreeMap;
 
 /// One finding per record a consumer read that is no longer at that offset in the log the
 /// partition has: its running leader's, or, without one, that of any replica that may lead it
 /// next (a read from a partition that is merely offline at the end is not proven gone).
-pub fn read_uncommitted(result: &RunResult, consumers: &[ConsumerSpec]) -> Vec<Finding> {
+pub fn read_uncommitted(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
+    let consumers = &scenario.consumers;
     let names = &result.names;
     let mut out = Vec::new();
+    let superseding = Superseding::new(scenario, result);
     for c in &result.history.consumed {
+        if superseding.may_be_cleaned(c.record, c.tp, c.offset) {
+            // A log cleaner may have removed it after the read: superseded, not taken back.
+            continue;
+        }
         let held = result.held_logs(c.tp);
         if held
             .iter()
@@ -157,5 +167,39 @@ mod tests {
         assert!(disagreements(&log(&[0, 1], 2), &log(&[0, 2], 1)).is_empty());
         // A shorter replica is behind, not divergent.
         assert!(disagreements(&log(&[0, 1, 2], 3), &log(&[0], 1)).is_empty());
+    }
+
+    /// Replicas compact independently (each broker's `LogCleaner` cleans its own logs): the gaps
+    /// one replica's cleaner left where another still holds records are no divergence.
+    #[test]
+    fn the_gaps_a_replicas_own_cleaner_leaves_are_no_divergence() {
+        use crate::kafka::keys::RecordKeys;
+        use crate::kafka::log::LogConfig;
+        use crate::kafka::record::Timestamps;
+        use crate::scenario::config::{CompactionConfig, Ratio};
+        use crate::sim::SimDuration;
+        let mut a = PartitionLog::new(LogConfig {
+            segment_bytes: 300,
+            ..LogConfig::default()
+        });
+        for seq in 0..8 {
+            let one: Arc<[RecordId]> = Arc::new([RecordId { producer: 0, seq }]);
+            a.append_data(one, 100, 0, None, false, Timestamps::at(0, 1), 0);
+        }
+        a.set_high_watermark(8);
+        let b = a.clone();
+        let names = ["k".to_string()];
+        let keys = RecordKeys::new([(Some(names.as_slice()), None)]);
+        let config = CompactionConfig {
+            min_cleanable_ratio: Ratio::parse("0.5").expect("a ratio"),
+            min_lag: SimDuration::ZERO,
+            max_lag: SimDuration::from_ms(1 << 40),
+            delete_retention: SimDuration::ZERO,
+        };
+        let to = a.to_clean(0, &config).expect("not empty");
+        let cleaning = a.clean(&to, 0, &config, &keys);
+        assert_eq!(cleaning.superseded.len(), 5, "offsets 0..5 are gaps on broker a");
+        assert!(disagreements(&a, &b).is_empty());
+        assert!(disagreements(&b, &a).is_empty());
     }
 }

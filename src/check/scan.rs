@@ -153,7 +153,10 @@ mod tests {
             nodes: vec![],
             topics: vec!["t".into()],
             producers: vec!["p1".into()],
-            keys: vec![Some(vec!["a".into(), "b".into()])],
+            keys: std::sync::Arc::new(crate::kafka::keys::RecordKeys::new([(
+                Some(["a".to_string(), "b".to_string()].as_slice()),
+                None,
+            )])),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod client;
 pub mod consumer;
 pub mod controller;
 pub mod group;
+pub mod keys;
 pub mod log;
 pub mod producer;
 pub mod protocol;

@@ -101,11 +101,14 @@ pub enum ErrorCode {
     TransactionAborted,
     /// 88: offsets of a partition are pending in an open transaction; ask again later.
     UnstableOffsetCommit,
+    /// 87: the broker's `LogValidator` refused a record of the batch: here, a keyless record on a
+    /// compacted topic. Not retriable: the whole batch fails.
+    InvalidRecord,
 }
 
 impl ErrorCode {
     /// Every error, in declaration order.
-    pub const ALL: [ErrorCode; 38] = [
+    pub const ALL: [ErrorCode; 39] = [
         ErrorCode::OffsetOutOfRange,
         ErrorCode::UnknownTopicOrPartition,
         ErrorCode::LeaderNotAvailable,
@@ -144,6 +147,7 @@ impl ErrorCode {
         ErrorCode::TransactionCoordinatorFenced,
         ErrorCode::TransactionAborted,
         ErrorCode::UnstableOffsetCommit,
+        ErrorCode::InvalidRecord,
     ];
 
     /// The error with this [`ErrorCode::name`].
@@ -192,6 +196,7 @@ impl ErrorCode {
             ErrorCode::TransactionCoordinatorFenced => "TRANSACTION_COORDINATOR_FENCED",
             ErrorCode::TransactionAborted => "TransactionAbortedException",
             ErrorCode::UnstableOffsetCommit => "UNSTABLE_OFFSET_COMMIT",
+            ErrorCode::InvalidRecord => "INVALID_RECORD",
         }
     }
 
@@ -373,12 +378,33 @@ pub struct FetchedBatch {
     pub base_offset: u64,
     /// The records.
     pub records: Arc<[RecordId]>,
+    /// Set when a log cleaner removed some of the batch's records: where the kept ones are.
+    pub cleaned: Option<crate::kafka::log::Cleaned>,
     /// Size on the wire.
     pub bytes: u32,
     /// The producer id of a transactional batch.
     pub producer_id: Option<u64>,
     /// Set for a control batch: the COMMIT or ABORT marker it holds.
     pub marker: Option<TxnMarker>,
+}
+
+impl FetchedBatch {
+    /// The offset after the batch (after its original last record, once cleaned).
+    pub fn next_offset(&self) -> u64 {
+        let span = self
+            .cleaned
+            .as_ref()
+            .map_or(self.records.len() as u32, |c| c.span);
+        self.base_offset + u64::from(span)
+    }
+
+    /// Its records with their offsets.
+    pub fn entries(&self) -> impl Iterator<Item = (u64, RecordId)> + '_ {
+        self.records.iter().enumerate().map(|(i, r)| {
+            let delta = self.cleaned.as_ref().map_or(i as u32, |c| c.deltas[i]);
+            (self.base_offset + u64::from(delta), *r)
+        })
+    }
 }
 
 /// One partition's answer to a fetch.

@@ -279,8 +279,8 @@ fn check_filter_fits(
         Measure::KeyMoved => &["topic", "key", "producer"],
         Measure::Revoked => &["topic", "partition", "consumer"],
         Measure::Redelivered => &["topic", "partition", "key", "producer", "consumer"],
-        Measure::Skipped => &["topic", "partition", "key", "producer"],
-        Measure::ExpiredUnread => &["topic", "partition", "key", "producer", "consumer"],
+        Measure::Skipped | Measure::CompactionLost => &["topic", "partition", "key", "producer"],
+        Measure::ExpiredUnread | Measure::MissedTombstone => &["topic", "partition", "key", "producer", "consumer"],
         Measure::Deduplicated => &["topic", "partition", "producer"],
     };
     let given = [

@@ -20,6 +20,7 @@ pub(super) fn config_warnings(src: &Source<'_>, s: &Scenario, blocks: &Blocks<'_
         let topic = block.view(src);
         out.extend(min_isr_at_replication_factor(&cluster, &topic, s, t));
         out.extend(unclean_with_acks_all(&cluster, &topic, s, t));
+        out.extend(keyless_on_compacted(&cluster, &topic, s, t));
     }
     let clients = blocks
         .producers
@@ -233,6 +234,43 @@ fn unclean_with_acks_all(
         .error_at_key("unclean.leader.election.enable", message)
         .with_help("leave unclean.leader.election.enable false (Kafka's default): the partition then waits offline for an in-sync replica, and keeps what it acknowledged");
     Some(Warning::new(WarningKind::UncleanWithAcksAll, at, consequence))
+}
+
+/// `LogValidator.validateKey`: a compacted topic refuses every batch with a keyless record
+/// (INVALID_RECORD, which the producer does not retry).
+fn keyless_on_compacted(
+    cluster: &ConfigBlock<'_, '_>,
+    topic: &ConfigBlock<'_, '_>,
+    s: &Scenario,
+    t: usize,
+) -> Option<Warning> {
+    let spec = &s.topics[t];
+    if !spec.config.cleanup_policy.compact {
+        return None;
+    }
+    let ids: Vec<String> = s
+        .producers
+        .iter()
+        .filter(|p| p.workload.topic == t && p.workload.keys.is_none() && p.processor.is_none())
+        .map(|p| format!("`{}`", p.id))
+        .collect();
+    let writers = match ids.len() {
+        0 => return None,
+        1 => format!("producer {} writes", ids[0]),
+        _ => format!("producers {} write", ids.join(", ")),
+    };
+    let message = format!(
+        "topic `{}` is compacted, and {writers} keyless records to it",
+        spec.name
+    );
+    let consequence = "every batch is refused with INVALID_RECORD (\"Compacted topic cannot accept message without key\"), which the producer does not retry: every record fails";
+    let at = if topic.sets("cleanup.policy") {
+        topic.error_at_key("cleanup.policy", message)
+    } else {
+        cluster.error_at_key("log.cleanup.policy", message)
+    };
+    let at = at.with_help("give the workload `keys`, or use cleanup.policy delete");
+    Some(Warning::new(WarningKind::KeylessOnCompacted, at, consequence))
 }
 
 /// A response cannot come back before a round trip: a shorter `request.timeout.ms` times out

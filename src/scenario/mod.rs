@@ -211,6 +211,27 @@ pub struct Workload {
     pub start: SimDuration,
     /// Send in transactions (needs a `transactional.id`); `None` sends outside transactions.
     pub transactions: Option<Transactions>,
+    /// Every this-many-th record (the N-th, 2N-th... for N) is a tombstone: its key with a null
+    /// value (needs `keys`); `None` sends no tombstones.
+    pub tombstone_every: Option<NonZeroU64>,
+}
+
+impl Workload {
+    /// Record number `seq` (0 for the first send) is a tombstone.
+    pub fn is_tombstone(&self, seq: u64) -> bool {
+        self.tombstone_every
+            .is_some_and(|n| (seq + 1).is_multiple_of(n.get()))
+    }
+
+    /// Value bytes of record number `seq`: none for a tombstone (a null value is as long on
+    /// the wire as an empty one: `DefaultRecord` writes its length, -1, as one varint byte).
+    pub fn value_bytes_of(&self, seq: u64) -> u32 {
+        if self.is_tombstone(seq) {
+            0
+        } else {
+            self.value_bytes
+        }
+    }
 }
 
 /// How a transactional producer's application groups its sends: `beginTransaction()`, `records`

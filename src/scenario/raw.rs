@@ -102,6 +102,8 @@ pub struct RawWorkload<'a> {
     pub start: Option<Raw<'a>>,
     #[serde(borrow, default)]
     pub transactions: Option<Raw<'a>>,
+    #[serde(borrow, default)]
+    pub tombstone_every: Option<Raw<'a>>,
 }
 
 #[derive(Deserialize)]

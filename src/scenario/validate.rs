@@ -109,6 +109,7 @@ pub(super) fn scenario(src: &Source<'_>) -> Result<Scenario, ScenarioError> {
                 value_bytes: 100,
                 start: p.start,
                 transactions: None,
+                tombstone_every: None,
             },
             processor: Some(i),
         });
@@ -381,7 +382,7 @@ fn offsets_topic(src: &Source<'_>, group: Raw<'_>, cluster: &Cluster) -> Result<
         partitions: cluster.config.offsets_topic_partitions.min(MAX_PARTITIONS),
         replication_factor: rf,
         assignment: None,
-        config: TopicConfig::compacted_internal(&cluster.config),
+        config: TopicConfig::internal(&cluster.config),
         internal: true,
     })
 }
@@ -412,7 +413,7 @@ fn transaction_state_topic(block: &ConfigBlock<'_, '_>, cluster: &Cluster) -> Re
         config: TopicConfig {
             min_insync_replicas: t.state_log_min_isr,
             unclean_leader_election: false,
-            ..TopicConfig::compacted_internal(&cluster.config)
+            ..TopicConfig::internal(&cluster.config)
         },
         internal: true,
     })

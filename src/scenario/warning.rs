@@ -15,6 +15,8 @@ pub enum WarningKind {
     MinIsrAtReplicationFactor,
     /// `unclean.leader.election.enable` with `acks=all`.
     UncleanWithAcksAll,
+    /// A producer sends keyless records to a compacted topic.
+    KeylessOnCompacted,
     /// A client's `request.timeout.ms` shorter than a round trip.
     RequestTimeoutBelowRoundTrip,
     /// A client's `socket.connection.setup.timeout.ms` not longer than a round trip.

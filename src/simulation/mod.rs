@@ -16,6 +16,7 @@ use crate::kafka::broker::{Broker, Internal};
 use crate::kafka::consumer::{Consumer, ConsumerSetup};
 use crate::kafka::controller::{Controller, TopicPolicy};
 use crate::kafka::group::coordinator::GroupState;
+use crate::kafka::keys::RecordKeys;
 use crate::kafka::log::PartitionLog;
 use crate::kafka::producer::Producer;
 use crate::kafka::protocol::{ClusterMetadata, Message, ResponseBody};
@@ -334,12 +335,14 @@ impl<'s> Simulation<'s> {
                 v2: txn_v2,
             },
         };
+        let keys = Arc::new(RecordKeys::of_scenario(scenario));
         for b in addr.broker_ids() {
             nodes.push(Node::Broker(Box::new(Broker::new(
                 b,
                 addr,
                 scenario.cluster.config.clone(),
                 topic_configs.clone(),
+                Arc::clone(&keys),
                 internal,
                 Arc::clone(&metadata),
                 rng,
@@ -382,11 +385,7 @@ impl<'s> Simulation<'s> {
             nodes: node_names,
             topics: scenario.topics.iter().map(|t| t.name.clone()).collect(),
             producers: scenario.producers.iter().map(|p| p.id.clone()).collect(),
-            keys: scenario
-                .producers
-                .iter()
-                .map(|p| p.workload.keys.clone())
-                .collect(),
+            keys: Arc::clone(&keys),
         };
         let net = Network::new(
             nodes.len(),

@@ -1,13 +1,15 @@
 //! Turning stamped events into text lines (`   1.204ms  broker-2  append  orders-1 ...`) or JSON.
 
 use super::{BatchInRequest, Event, Stamped, TxnStep};
+use crate::kafka::keys::RecordKeys;
 use crate::kafka::log::COMMIT_RECORD;
-use crate::kafka::protocol::{BrokerId, broker_list};
+use crate::kafka::protocol::{BrokerId, ErrorCode, broker_list};
 use crate::kafka::record::{RecordId, Tp};
 use crate::scenario::Seek;
 use crate::sim::NodeId;
 use serde_json::{Value, json};
 use std::fmt::Write;
+use std::sync::Arc;
 
 /// Display names of everything a trace mentions.
 #[derive(Clone, Debug, Default)]
@@ -18,8 +20,8 @@ pub struct Names {
     pub topics: Vec<String>,
     /// Producer ids by index.
     pub producers: Vec<String>,
-    /// Each producer's keys (`None`: keyless).
-    pub keys: Vec<Option<Vec<String>>>,
+    /// Every producer record's key, and which records are tombstones.
+    pub keys: Arc<RecordKeys>,
 }
 
 impl Names {
@@ -40,11 +42,12 @@ impl Names {
 
     /// The key of record number `seq` of producer `producer`, if it has one.
     pub fn key_of(&self, r: RecordId) -> Option<&str> {
-        if r == COMMIT_RECORD {
-            return None;
-        }
-        let keys = self.keys[r.producer as usize].as_ref()?;
-        Some(keys[r.seq as usize % keys.len()].as_str())
+        self.keys.key_name(r)
+    }
+
+    /// Record number `seq` of producer `producer` is a tombstone (its key, a null value).
+    pub fn is_tombstone(&self, r: RecordId) -> bool {
+        self.keys.is_tombstone(r)
     }
 
     fn node(&self, n: NodeId) -> &str {
@@ -89,6 +92,18 @@ fn offsets(first: u64, count: usize) -> String {
         0 => "no records".to_string(),
         1 => format!("offset {first}"),
         n => format!("offsets {first}..{}", first + n as u64 - 1),
+    }
+}
+
+/// The offsets of records read: `offsets 3..9`, and how many they are when a log cleaner left
+/// gaps between them (`offsets 3..40, 6 records`).
+fn read_offsets(records: &[(u64, RecordId)]) -> String {
+    match (records.first(), records.last()) {
+        (Some((first, _)), Some((last, _))) if last - first + 1 != records.len() as u64 => {
+            format!("offsets {first}..{last}, {} records", records.len())
+        }
+        (Some((first, _)), _) => offsets(*first, records.len()),
+        _ => offsets(0, 0),
     }
 }
 
@@ -161,11 +176,18 @@ impl TraceWriter {
     }
 }
 
+/// Records by name; a tombstone says so: `p1#6(tombstone)`.
 fn record_list(records: &[RecordId], names: &Names) -> String {
     let mut parts: Vec<String> = records
         .iter()
         .take(MAX_LISTED_RECORDS)
-        .map(|r| names.record(*r))
+        .map(|r| {
+            if names.is_tombstone(*r) {
+                format!("{}(tombstone)", names.record(*r))
+            } else {
+                names.record(*r)
+            }
+        })
         .collect();
     if records.len() > MAX_LISTED_RECORDS {
         parts.push(format!("+{} more", records.len() - MAX_LISTED_RECORDS));
@@ -239,6 +261,10 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             input,
         } => {
             let key = match key {
+                // A tombstone: its key with a null value.
+                Some(_) if n.is_tombstone(*record) => {
+                    format!("key={} value=null", n.key_of(*record).unwrap_or("?"))
+                }
                 Some(_) => format!("key={}", n.key_of(input.unwrap_or(*record)).unwrap_or("?")),
                 None => "key=null".to_string(),
             };
@@ -381,7 +407,16 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             ),
         ),
         Event::ProduceRejected { tp, batch_id, error } => {
-            ("reject", format!("{} batch {batch_id} {error}", n.tp(*tp)))
+            let why = if *error == ErrorCode::InvalidRecord {
+                // `LogValidator.validateKey`'s record error, the only INVALID_RECORD modelled.
+                format!(
+                    ": Compacted topic cannot accept message without key in topic partition {}",
+                    n.tp(*tp)
+                )
+            } else {
+                String::new()
+            };
+            ("reject", format!("{} batch {batch_id} {error}{why}", n.tp(*tp)))
         }
         Event::DuplicateBatch {
             tp,
@@ -438,6 +473,65 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             ),
         ),
         Event::IsrChanged { tp, isr } => ("isr", format!("{} ISR is now [{}]", n.tp(*tp), broker_list(isr))),
+        Event::Cleaned {
+            tp,
+            to,
+            dirty_per_mille,
+            superseded,
+            tombstones,
+            aborted_records,
+            coordinator_records,
+            bytes,
+        } => {
+            let mut removed = Vec::new();
+            if !superseded.is_empty() {
+                removed.push(format!(
+                    "{} superseded by a later record of their key ({})",
+                    plural(superseded.len(), "record"),
+                    record_list(superseded, n)
+                ));
+            }
+            if *aborted_records > 0 {
+                removed.push(format!(
+                    "{} of aborted transactions",
+                    plural(*aborted_records as usize, "record")
+                ));
+            }
+            if *coordinator_records > 0 {
+                removed.push(format!(
+                    "{} superseded",
+                    plural(*coordinator_records as usize, "coordinator record")
+                ));
+            }
+            if !tombstones.is_empty() {
+                let list: Vec<String> = tombstones
+                    .iter()
+                    .take(MAX_LISTED_RECORDS)
+                    .map(|(o, r)| format!("{} key {} at {o}", n.record(*r), n.key_of(*r).unwrap_or("?")))
+                    .collect();
+                removed.push(format!(
+                    "{} past delete.retention.ms ({})",
+                    plural(tombstones.len(), "tombstone"),
+                    list.join(", ")
+                ));
+            }
+            let removed = if removed.is_empty() {
+                "nothing to remove".to_string()
+            } else {
+                format!("removed {}", removed.join("; "))
+            };
+            (
+                "clean",
+                format!(
+                    "{} up to offset {to} (dirty ratio {}.{:03}): {removed}; {} -> {} bytes",
+                    n.tp(*tp),
+                    dirty_per_mille / 1000,
+                    dirty_per_mille % 1000,
+                    bytes.0,
+                    bytes.1
+                ),
+            )
+        }
         Event::SegmentRolled {
             tp,
             closed_base_offset,
@@ -503,14 +597,13 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             ),
         ),
         Event::Processed { tp, records } => {
-            let first = records.first().map_or(0, |r| r.0);
             let ids: Vec<RecordId> = records.iter().map(|r| r.1).collect();
             (
                 "processed",
                 format!(
                     "{} {}: {}",
                     n.tp(*tp),
-                    offsets(first, records.len()),
+                    read_offsets(records),
                     record_list(&ids, n)
                 ),
             )
@@ -533,14 +626,13 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             format!("{} {offset} (the group's committed offset)", n.tp(*tp)),
         ),
         Event::Consumed { tp, records, poll } => {
-            let first = records.first().map_or(0, |r| r.0);
             let ids: Vec<RecordId> = records.iter().map(|r| r.1).collect();
             (
                 "poll",
                 format!(
                     "#{poll} {} {}: {}",
                     n.tp(*tp),
-                    offsets(first, records.len()),
+                    read_offsets(records),
                     record_list(&ids, n)
                 ),
             )
@@ -810,6 +902,9 @@ fn json(e: &Event, n: &Names) -> Value {
         } => {
             let (t, p) = tp_json(*tp, n);
             let mut v = json!({"event": "send", "record": n.record(*record), "key": n.key_of(input.unwrap_or(*record)), "topic": t, "partition": p, "batch": batch_id});
+            if n.is_tombstone(*record) {
+                v["tombstone"] = json!(true);
+            }
             if let Some(i) = input {
                 v["input"] = json!(n.record(*i));
             }
@@ -963,6 +1058,23 @@ fn json(e: &Event, n: &Names) -> Value {
         Event::IsrChanged { tp, isr } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "isr_changed", "topic": t, "partition": p, "isr": isr})
+        }
+        Event::Cleaned {
+            tp,
+            to,
+            dirty_per_mille,
+            superseded,
+            tombstones,
+            aborted_records,
+            coordinator_records,
+            bytes,
+        } => {
+            let (t, p) = tp_json(*tp, n);
+            let gone: Vec<Value> = tombstones
+                .iter()
+                .map(|(o, r)| json!({"offset": o, "record": n.record(*r)}))
+                .collect();
+            json!({"event": "cleaned", "topic": t, "partition": p, "to": to, "dirty_per_mille": dirty_per_mille, "superseded": records_json(superseded, n), "tombstones": gone, "aborted_records": aborted_records, "coordinator_records": coordinator_records, "bytes_before": bytes.0, "bytes_after": bytes.1})
         }
         Event::SegmentRolled {
             tp,

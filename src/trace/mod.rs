@@ -227,6 +227,26 @@ pub enum Event {
         /// The new ISR.
         isr: Vec<BrokerId>,
     },
+    /// A replica's log cleaner cleaned its log from the log start up to `to` (the first offset
+    /// it could not clean), keeping each key's latest record at its offset.
+    Cleaned {
+        /// Partition.
+        tp: Tp,
+        /// The first offset it could not clean (the dirty section ended there).
+        to: u64,
+        /// Its log's dirty ratio when the cleaner chose it, in per mille.
+        dirty_per_mille: u32,
+        /// Producer records removed because a later record of their key is in the log.
+        superseded: Arc<[RecordId]>,
+        /// Tombstones removed because their delete horizon passed, with their offsets.
+        tombstones: Arc<[(u64, RecordId)]>,
+        /// Records of aborted transactions removed.
+        aborted_records: u32,
+        /// Coordinators' records removed (superseded offset commits, transaction states).
+        coordinator_records: u32,
+        /// Log bytes before and after.
+        bytes: (u64, u64),
+    },
     /// A replica cut records off the end of its log.
     Truncated {
         /// Partition.

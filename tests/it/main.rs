@@ -6,6 +6,7 @@ mod bad_input;
 mod book;
 mod charts;
 mod cli;
+mod compaction;
 mod config_file;
 mod consumer;
 mod costs;

@@ -121,6 +121,27 @@ fn min_insync_replicas_at_the_replication_factor_with_acks_all_stops_writes_on_a
     assert_eq!(warnings(&text("", &two, r#""acks": "all""#, "")), []);
 }
 
+/// `LogValidator.validateKey` refuses keyless records on a compacted topic.
+#[test]
+fn keyless_records_on_a_compacted_topic_all_fail() {
+    let topic = r#", config: { "cleanup.policy": "compact" }"#;
+    let w = only(&text("", topic, "", ""), WarningKind::KeylessOnCompacted);
+    assert_eq!(
+        w.message,
+        "topic `orders` is compacted, and producer `p1` writes keyless records to it"
+    );
+    assert!(
+        w.consequence
+            .starts_with("every batch is refused with INVALID_RECORD"),
+        "{w}"
+    );
+    assert_eq!(at(&w), (4, 57), "at the topic's key");
+    let cluster = r#", config: { "log.cleanup.policy": "compact,delete" }"#;
+    let w = only(&text(cluster, "", "", ""), WarningKind::KeylessOnCompacted);
+    assert_eq!(at(&w), (3, 37), "at the cluster's key");
+    assert_eq!(warnings(&text("", "", "", "")), []);
+}
+
 #[test]
 fn unclean_election_with_acks_all_loses_acknowledged_records() {
     let cluster = r#", config: { "unclean.leader.election.enable": true }"#;

@@ -86,6 +86,14 @@ fn valid(def: &KeyDef, rng: &mut impl Rng) -> String {
             names.join(",")
         }
         Kind::Text => ["instance-1", "app.instance_2", "a"][rng.random_range(0..3)].to_string(),
+        Kind::ListOf(list) => {
+            let mut items: Vec<&str> = list.iter().copied().filter(|_| rng.random_bool(0.5)).collect();
+            if items.is_empty() {
+                items.push(list[0]);
+            }
+            items.join(if rng.random_bool(0.5) { "," } else { ", " })
+        }
+        Kind::Ratio => ["0", "1", "0.5", "0.25", " 0.9 "][rng.random_range(0..5)].to_string(),
     }
 }
 
@@ -118,6 +126,13 @@ fn odd(def: &KeyDef, rng: &mut impl Rng) -> String {
             ["bogus", "", "org.apache.kafka.clients.consumer.Range"][rng.random_range(0..3)].to_string()
         }
         Kind::Text => ["", "bad id!", "über"][rng.random_range(0..3)].to_string(),
+        Kind::ListOf(list) => {
+            let pick = list[rng.random_range(0..list.len())];
+            [pick.to_uppercase(), format!("{pick},"), "bogus".to_string()][rng.random_range(0..3)].clone()
+        }
+        // Not exponents (`5e-1`): Kafka's Double.parseDouble reads them, kafkasim asks for a
+        // decimal.
+        Kind::Ratio => ["1.5", "-0.1", "abc", ""][rng.random_range(0..4)].to_string(),
     }
 }
 

@@ -30,6 +30,10 @@ pub fn not_checkable(e: &Expectation, recorded: &Recorded, names: &Names) -> Opt
             "it needs when each partition's leader deleted records (its log start offset over time); a history has the final logs only"
                 .to_string(),
         ),
+        Measure::MissedTombstone => Some(
+            "it needs which tombstones a log cleaner removed, and when; a history has the final logs only"
+                .to_string(),
+        ),
         Measure::Retries | Measure::Deduplicated | Measure::Requests => Some(
             "it needs the producer's requests and batches; a history has each send and its outcome only"
                 .to_string(),
@@ -40,7 +44,11 @@ pub fn not_checkable(e: &Expectation, recorded: &Recorded, names: &Names) -> Opt
         // Without the log above the HW (no `log_end_offset`), an acknowledged record at or above
         // the HW counts as uncommitted: not known to be lost (`check::acked`).
         Measure::LostAcked | Measure::UnavailableAcked | Measure::UncommittedAcked => None,
-        Measure::Duplicates | Measure::Reordered | Measure::ReadUncommitted | Measure::Skipped => {
+        Measure::Duplicates
+        | Measure::Reordered
+        | Measure::ReadUncommitted
+        | Measure::Skipped
+        | Measure::CompactionLost => {
             unreadable()
         }
         Measure::ReadAborted | Measure::Committed | Measure::Aborted | Measure::Fenced

@@ -8,6 +8,7 @@ use crate::history::{
     RecordHistory, TxnHistory, TxnOutcome,
 };
 use crate::kafka::group::coordinator::GroupState;
+use crate::kafka::keys::RecordKeys;
 use crate::kafka::log::PartitionLog;
 use crate::kafka::protocol::{ClusterMetadata, ErrorCode, PartitionState};
 use crate::kafka::record::{RecordId, Tp};
@@ -953,7 +954,7 @@ impl<'a> Reader<'a> {
             nodes,
             topics: s.topics.iter().map(|t| t.name.clone()).collect(),
             producers: s.producers.iter().map(|p| p.id.clone()).collect(),
-            keys: s.producers.iter().map(|p| p.workload.keys.clone()).collect(),
+            keys: Arc::new(RecordKeys::of_scenario(s)),
         };
         Ok(RunResult {
             seed: s.seed,

@@ -11,7 +11,7 @@ use crate::kafka::log::LogBatch;
 use crate::kafka::protocol::{
     BrokerId, ReplicaFetchPartition, ReplicaFetchRequest, RequestBody, ResponseBody,
 };
-use crate::kafka::record::{BatchSequence, RecordId, Tp};
+use crate::kafka::record::{RecordId, Tp};
 use crate::scenario::config::TruncationRule;
 use crate::sim::{NodeId, SimTime};
 use crate::trace::Event;
@@ -177,17 +177,15 @@ impl Broker {
             // Only after the pre-KIP-101 rule cut this log inside one of the leader's batches.
             // Logs of that era held messages one by one (message format v0/v1), so the leader
             // answered from exactly the fetch offset: keep the tail that is new here.
-            let Some(b) = tail_from(b, end) else {
+            let Some(b) = b.tail_from(end) else {
                 continue;
             };
             end = b.next_offset();
             appended.push(b);
         }
-        let shown: Vec<(u64, u32)> = appended
-            .iter()
-            .map(|b| (b.base_offset, b.records.len() as u32))
-            .collect();
-        r.unflushed_messages += shown.iter().map(|(_, n)| u64::from(*n)).sum::<u64>();
+        // A batch a leader's cleaner emptied in part still spans its offsets.
+        let shown: Vec<(u64, u32)> = appended.iter().map(|b| (b.base_offset, b.span())).collect();
+        r.unflushed_messages += appended.iter().map(|b| b.records.len() as u64).sum::<u64>();
         let rolled = r.log.append_as_follower(appended);
         trace_roll(tp, rolled, out);
         for (base_offset, count) in shown {
@@ -257,27 +255,4 @@ impl Broker {
             self.truncate(tp, hw, "high watermark on becoming follower (pre-KIP-101)", out);
         }
     }
-}
-
-/// The part of `b` at or after `offset` (all of it when it starts there or later).
-fn tail_from(b: LogBatch, offset: u64) -> Option<LogBatch> {
-    let skip = usize::try_from(offset.saturating_sub(b.base_offset)).unwrap_or(usize::MAX);
-    if skip == 0 {
-        return Some(b);
-    }
-    let total = b.records.len();
-    let rest = b.records.get(skip..).filter(|r| !r.is_empty())?;
-    Some(LogBatch {
-        base_offset: offset,
-        leader_epoch: b.leader_epoch,
-        records: rest.into(),
-        bytes: (u64::from(b.bytes) * rest.len() as u64 / total as u64) as u32,
-        sequence: b.sequence.map(|s| BatchSequence {
-            base_sequence: s.base_sequence + skip as u32,
-            ..s
-        }),
-        transactional: b.transactional,
-        control: b.control,
-        timestamps: b.timestamps.skip(skip),
-    })
 }

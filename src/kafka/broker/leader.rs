@@ -91,6 +91,14 @@ impl Broker {
                 if req.acks == -1 && (leader.isr.len() as u32) < min {
                     return Err(ErrorCode::NotEnoughReplicas);
                 }
+                // `LogValidator.validateKey` (kafka-storage): "Compacted topic cannot accept
+                // message without key"; one bad record fails the batch, before the producer
+                // state is looked at.
+                if self.topic(tp).cleanup_policy.compact
+                    && batch.records.iter().any(|r| self.keys.key(*r).is_none())
+                {
+                    return Err(ErrorCode::InvalidRecord);
+                }
                 let replica = self.replicas.get_mut(&tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
                 let count = batch.records.len();
                 if let Some(s) = batch.sequence
@@ -248,8 +256,7 @@ impl Broker {
                     total = total.saturating_add(bytes);
                     let aborted = match batches.last() {
                         Some(last) if req.read_committed => {
-                            let end = last.base_offset + last.records.len() as u64;
-                            log.txns().aborted_between(p.offset, end)
+                            log.txns().aborted_between(p.offset, last.next_offset())
                         }
                         _ => Vec::new(),
                     };

@@ -6,6 +6,7 @@
 //! connection until it completes.
 
 mod alter_partition;
+mod cleaner;
 mod follower;
 mod groups;
 mod leader;
@@ -30,6 +31,7 @@ pub use replica::{FollowerState, LeaderState, Replica, Role};
 use txn::{MarkerChannel, Verifying};
 
 use super::addr::Addresses;
+use super::keys::RecordKeys;
 use super::log::PartitionLog;
 use super::protocol::{BrokerId, ClusterMetadata, Message, PartitionState, ResponseBody};
 use super::record::{RecordId, Tp};
@@ -59,6 +61,8 @@ pub struct Broker {
     addr: Addresses,
     config: BrokerConfig,
     topics: Vec<TopicConfig>,
+    /// Every record's key, for validation and the log cleaner (shared by all nodes).
+    keys: Arc<RecordKeys>,
     replicas: BTreeMap<Tp, Replica>,
     metadata: Option<Arc<ClusterMetadata>>,
     conns: BTreeMap<NodeId, Conn>,
@@ -72,6 +76,8 @@ pub struct Broker {
     next_checkpoint: SimTime,
     /// When the next retention check runs (`log.retention.check.interval.ms`).
     next_retention_check: SimTime,
+    /// When the log cleaner looks for a log to clean next (`log.cleaner.backoff.ms`).
+    next_cleaning: SimTime,
     producer_ids: ProducerIdPool,
     /// Index of `__consumer_offsets` among the topics, when some consumer has a group.
     offsets_topic: Option<u32>,
@@ -108,12 +114,15 @@ pub struct Internal {
 
 impl Broker {
     /// Broker `id` hosting the replicas that `metadata` assigns to it, in the roles it gives; its
-    /// random streams fork from `rng`.
+    /// random streams fork from `rng`. `keys` is the run's shared key table (validation and the
+    /// log cleaner read it).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         id: BrokerId,
         addr: Addresses,
         config: BrokerConfig,
         topics: Vec<TopicConfig>,
+        keys: Arc<RecordKeys>,
         internal: Internal,
         metadata: Arc<ClusterMetadata>,
         rng: RngTree,
@@ -135,6 +144,7 @@ impl Broker {
             addr,
             config,
             topics,
+            keys,
             replicas,
             metadata: None,
             conns: BTreeMap::new(),
@@ -147,6 +157,7 @@ impl Broker {
             next_isr_check: SimTime::ZERO,
             next_checkpoint: SimTime::ZERO,
             next_retention_check: SimTime::ZERO,
+            next_cleaning: SimTime::ZERO,
             producer_ids: ProducerIdPool::default(),
             offsets_topic: internal.offsets_topic,
             groups: GroupCoordinator::new(coordinator, rng.fork(&format!("broker-{id}/coordinator"))),
@@ -195,6 +206,9 @@ impl Broker {
         self.next_isr_check = now + half(self.config.replica_lag_time_max);
         self.next_checkpoint = now + self.config.hw_checkpoint_interval;
         self.next_retention_check = now + storage::INITIAL_TASK_DELAY;
+        // The cleaner thread starts with the broker and looks at once.
+        self.next_cleaning = now;
+        self.run_cleaner(now, out);
         self.run_fetchers(now, out);
         self.schedule(now, out);
     }
@@ -298,8 +312,8 @@ impl Broker {
         }
     }
 
-    /// Timers: heartbeats, ISR checks, HW checkpoints, flushes, retention checks, purgatory
-    /// deadlines, fetchers.
+    /// Timers: heartbeats, ISR checks, HW checkpoints, flushes, retention checks, the log
+    /// cleaner, purgatory deadlines, fetchers.
     pub fn on_wake(&mut self, now: SimTime, out: &mut O) {
         self.heartbeat(now, out);
         if now >= self.next_checkpoint {
@@ -310,6 +324,7 @@ impl Broker {
         }
         self.flush_by_time(now);
         self.check_retention(now, out);
+        self.run_cleaner(now, out);
         if now >= self.next_isr_check {
             self.shrink_isrs(now, out);
             self.next_isr_check = now + half(self.config.replica_lag_time_max);
@@ -332,6 +347,9 @@ impl Broker {
         out.wake_at(self.next_checkpoint);
         out.wake_at(self.next_isr_check);
         out.wake_at(self.next_retention_check);
+        if self.cleaner_runs() {
+            out.wake_at(self.next_cleaning);
+        }
         for (tp, r) in &self.replicas {
             let interval = self.topic(*tp).flush_interval;
             if r.unflushed_messages > 0 {

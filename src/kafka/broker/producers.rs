@@ -56,7 +56,8 @@ impl ProducerStates {
             if let Some(Control::Marker(m)) = &b.control {
                 states.on_marker(*m);
             } else if let Some(s) = b.sequence {
-                states.appended(s, b.records.len(), b.base_offset);
+                // A cleaned batch keeps its last offset, so its last sequence (`lastOffsetDelta`).
+                states.appended(s, b.span() as usize, b.base_offset);
                 if b.transactional {
                     states.begin_txn(s.producer_id);
                 }

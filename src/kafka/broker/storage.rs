@@ -39,16 +39,44 @@ pub(super) fn emit_deleted(tp: Tp, deleted: DeletedSegments, out: &mut O) {
 }
 
 impl Broker {
-    /// `log.retention.check.interval.ms` passed: every replica this broker holds, leader or
-    /// follower, deletes what its topic's retention allows (`LogManager.cleanupLogs` calls
-    /// `UnifiedLog.deleteOldSegments` on each log).
+    /// `log.retention.check.interval.ms` passed: every replica of a topic that is not compacted
+    /// this broker holds, leader or follower, deletes what its topic's retention allows
+    /// (`LogManager.cleanupLogs` calls `UnifiedLog.deleteOldSegments` on each such log).
     pub(super) fn check_retention(&mut self, now: SimTime, out: &mut O) {
         if now < self.next_retention_check {
             return;
         }
         self.next_retention_check = now + self.config.retention_check_interval;
-        for (tp, replica) in &mut self.replicas {
-            for deleted in replica.log.delete_old_segments(now.as_ms()) {
+        let compacted = |tp: &Tp| self.topics[tp.topic as usize].cleanup_policy.compact;
+        let deletable: Vec<Tp> = self
+            .replicas
+            .keys()
+            .filter(|tp| !compacted(tp))
+            .copied()
+            .collect();
+        // `LogManager.cleanupLogs` leaves compacted logs to the log cleaner's thread
+        // (`pauseCleaningForNonCompactedPartitions`, `LogCleaner.cleanFilthiestLog`).
+        self.delete_old_segments(&deletable, now, out);
+    }
+
+    /// `UnifiedLog.deleteOldSegments` on each of `tps`: retention by time and size only with
+    /// `delete` in the cleanup policy; a log start offset breach always.
+    pub(super) fn delete_old_segments(&mut self, tps: &[Tp], now: SimTime, out: &mut O) {
+        for tp in tps {
+            let delete = self.topics[tp.topic as usize].cleanup_policy.delete;
+            let Some(replica) = self.replicas.get_mut(tp) else {
+                continue;
+            };
+            let deleted = if delete {
+                replica.log.delete_old_segments(now.as_ms())
+            } else {
+                replica
+                    .log
+                    .delete_log_start_offset_breached_segments()
+                    .into_iter()
+                    .collect()
+            };
+            for deleted in deleted {
                 emit_deleted(*tp, deleted, out);
             }
         }
@@ -58,7 +86,8 @@ impl Broker {
     /// leader: the log start offset moves to `before` (`Partition.deleteRecordsOnLeader`,
     /// `UnifiedLog.maybeIncrementLogStartOffset`), refused with `OFFSET_OUT_OF_RANGE` above the
     /// high watermark and `NOT_LEADER_OR_FOLLOWER` where this broker does not lead. The segments
-    /// below go at the next retention check; followers learn the new start from their fetches.
+    /// below go at the next retention check (for a compacted topic, at the log cleaner's next
+    /// turn); followers learn the new start from their fetches.
     pub fn delete_records(&mut self, tp: Tp, before: u64, out: &mut O) {
         let result = match self.replicas.get_mut(&tp) {
             Some(r) if r.leading().is_some() && self.life != super::Life::Down => {

@@ -7,6 +7,7 @@ use crate::kafka::protocol::{
 use crate::kafka::record::{BatchSequence, RecordId, Timestamps};
 use crate::scenario::config::ConfigBlock;
 use crate::scenario::source::Source;
+use crate::sim::SimDuration;
 
 const CLIENT: NodeId = NodeId(9);
 const PRODUCER: NodeId = NodeId(8);
@@ -67,6 +68,7 @@ fn broker(leader: Option<BrokerId>) -> Broker {
         Addresses::new(2),
         broker_config(),
         vec![topic_config()],
+        Arc::new(RecordKeys::default()),
         no_internal_topics(),
         metadata(leader),
         crate::sim::RngTree::new(1),
@@ -386,6 +388,7 @@ fn leading_both() -> Broker {
         Addresses::new(2),
         broker_config(),
         vec![topic_config()],
+        Arc::new(RecordKeys::default()),
         no_internal_topics(),
         two_partitions(1, [1, 1]),
         crate::sim::RngTree::new(1),
@@ -520,6 +523,7 @@ fn the_retention_check_runs_thirty_seconds_after_start_then_every_interval() {
         Addresses::new(2),
         broker_config(),
         vec![topic],
+        Arc::new(RecordKeys::default()),
         no_internal_topics(),
         metadata(Some(1)),
         crate::sim::RngTree::new(1),
@@ -550,4 +554,108 @@ fn the_retention_check_runs_thirty_seconds_after_start_then_every_interval() {
         !deleted(&out),
         "the active segment is never deleted for the log start offset: it has no next segment"
     );
+}
+
+/// Broker 1 leading `partitions` partitions of a compacted topic with 300-byte segments and
+/// `min.cleanable.dirty.ratio` 0.8, alone in their ISRs (so the HW follows the log end).
+fn compacted_broker(keys: RecordKeys, partitions: u32) -> Broker {
+    let config = r#""cleanup.policy": "compact", "segment.bytes": 300, "min.cleanable.dirty.ratio": "0.8""#;
+    let topic = parse_config(config, |b| {
+        TopicConfig::from_block(b, &broker_config()).expect("valid")
+    });
+    let state = PartitionState {
+        leader: Some(1),
+        leader_epoch: 0,
+        partition_epoch: 0,
+        replicas: vec![1],
+        isr: vec![1],
+    };
+    let md = Arc::new(ClusterMetadata {
+        version: 1,
+        live_brokers: vec![1],
+        topics: vec![vec![state; partitions as usize]],
+    });
+    Broker::new(
+        1,
+        Addresses::new(2),
+        broker_config(),
+        vec![topic],
+        Arc::new(keys),
+        no_internal_topics(),
+        md,
+        crate::sim::RngTree::new(1),
+    )
+}
+
+fn keyed(names: &[&str]) -> RecordKeys {
+    let names: Vec<String> = names.iter().map(|k| k.to_string()).collect();
+    RecordKeys::new([(Some(names.as_slice()), None)])
+}
+
+/// `LogValidator.validateKey`: "Compacted topic cannot accept message without key", the whole
+/// batch refused with INVALID_RECORD, nothing appended.
+#[test]
+fn a_compacted_topic_refuses_a_keyless_batch_with_invalid_record() {
+    let mut keyless = compacted_broker(RecordKeys::new([(None, None)]), 1);
+    let mut out = Out::new(false);
+    keyless.on_message(T0, CLIENT, produce(1, 0, 2, 200), &mut out);
+    assert_eq!(produce_results(&out), vec![Err(ErrorCode::InvalidRecord)]);
+    assert_eq!(keyless.log(tp(0)).expect("hosted").log_end_offset(), 0);
+    assert!(!ErrorCode::InvalidRecord.is_retriable());
+    let mut with_keys = compacted_broker(keyed(&["a"]), 1);
+    let mut out = Out::new(false);
+    with_keys.on_message(T0, CLIENT, produce(1, 0, 2, 200), &mut out);
+    assert_eq!(produce_results(&out), vec![Ok(0)]);
+}
+
+/// Appends `n` one-record batches of 100 bytes to `partition`.
+fn fill(b: &mut Broker, partition: u32, n: u32, now: SimTime) {
+    let mut out = Out::new(false);
+    for _ in 0..n {
+        b.on_message(now, CLIENT, produce(1, partition, 1, 100), &mut out);
+    }
+}
+
+fn cleaned(out: &Out<Message, Event>) -> Vec<(u32, u32)> {
+    out.events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Cleaned {
+                tp, dirty_per_mille, ..
+            } => Some((tp.partition, *dirty_per_mille)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `LogCleanerManager.grabFilthiestCompactedLog`: the cleaner takes the log with the highest
+/// dirty ratio first, cleans every log above `min.cleanable.dirty.ratio` (0.8 here), none at or
+/// below it, then waits `log.cleaner.backoff.ms`.
+#[test]
+fn the_cleaner_takes_the_filthiest_log_first_and_leaves_one_not_above_the_ratio() {
+    let mut b = compacted_broker(keyed(&["a", "b"]), 3);
+    fill(&mut b, 1, 7, T0);
+    fill(&mut b, 2, 7, T0);
+    let mut out = Out::new(false);
+    b.run_cleaner(T0, &mut out);
+    assert_eq!(
+        cleaned(&out),
+        [(1, 1000), (2, 1000)],
+        "two closed segments each, all dirty"
+    );
+    // Every record has key a: a cleaning keeps one 100-byte batch. Partition 0: fresh, all dirty
+    // (1.0); 1: 600 dirty bytes over 100 clean (0.857); 2: 300 over 100 (0.75, not above 0.8).
+    fill(&mut b, 0, 7, T0);
+    fill(&mut b, 1, 6, T0);
+    fill(&mut b, 2, 3, T0);
+    let mut out = Out::new(false);
+    let before_backoff = SimTime::ZERO + SimDuration::from_ms(14_999);
+    b.run_cleaner(before_backoff, &mut out);
+    assert!(
+        cleaned(&out).is_empty(),
+        "it sleeps log.cleaner.backoff.ms (15 s)"
+    );
+    let after_backoff = SimTime::ZERO + SimDuration::from_ms(15_000);
+    b.run_cleaner(after_backoff, &mut out);
+    assert_eq!(cleaned(&out), [(0, 1000), (1, 857)]);
 }

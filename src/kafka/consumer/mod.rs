@@ -382,7 +382,7 @@ impl Consumer {
                 let mut filter = AbortedFilter::new(p.aborted);
                 let mut position = p.fetch_offset;
                 for b in &batches {
-                    let next = b.base_offset + b.records.len() as u64;
+                    let next = b.next_offset();
                     if next <= position {
                         continue;
                     }
@@ -412,13 +412,14 @@ impl Consumer {
                         position = next;
                         continue;
                     }
-                    for (i, r) in b.records.iter().enumerate() {
-                        let offset = b.base_offset + i as u64;
+                    for (offset, r) in b.entries() {
                         if offset >= position {
-                            self.buffer.push_back((p.tp, offset, *r));
-                            position = offset + 1;
+                            self.buffer.push_back((p.tp, offset, r));
                         }
                     }
+                    // Past the whole batch, also past the records a log cleaner removed from
+                    // its end (`CompletedFetch`: the next fetch offset is the batch's next offset).
+                    position = next;
                 }
                 let moved = state.position.is_some_and(|before| position > before);
                 state.position = Some(position);

@@ -5,12 +5,14 @@
 //! transaction index ([`TxnIndex`]): open transactions, the last stable offset and the aborted
 //! transactions, updated as batches are appended, so that leaders and followers agree on them.
 
+mod clean;
 mod retention;
 mod segment;
 mod txn;
 
 use super::protocol::FetchedBatch;
 use super::record::{BatchSequence, RecordId, Timestamps, Tp};
+pub use clean::{Cleaning, ToClean};
 pub use retention::{DeletedSegments, LogStartOffsetError};
 pub use segment::{DEFAULT_SEGMENT_BYTES, LogConfig, LogSegment, SEVEN_DAYS_MS, TimestampType};
 use std::sync::Arc;
@@ -35,6 +37,22 @@ pub struct LogBatch {
     pub control: Option<Control>,
     /// The records' timestamps.
     pub timestamps: Timestamps,
+    /// Set once a log cleaner removed some of its records: where the kept ones are.
+    pub cleaned: Option<Cleaned>,
+    /// When a log cleaner may remove its tombstones: set by the first cleaning that kept one
+    /// (KIP-534, the batch's `deleteHorizonMs`).
+    pub delete_horizon_ms: Option<u64>,
+}
+
+/// The layout of a batch a log cleaner removed records from. It keeps its offset range (Kafka
+/// rewrites it with its original base offset and `overrideLastOffset`, so that the last
+/// sequence survives), so the offsets of its records get gaps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cleaned {
+    /// Each kept record's offset minus the batch's base offset, increasing.
+    pub deltas: Arc<[u32]>,
+    /// How many offsets the batch spans: its last offset plus one, minus its base offset.
+    pub span: u32,
 }
 
 /// A record one of Kafka's coordinators wrote, instead of producer records.
@@ -112,9 +130,60 @@ pub const TXN_STATE_RECORD: RecordId = RecordId {
 };
 
 impl LogBatch {
-    /// Offset after its last record.
+    /// Offset after its last record (after its original last record, once cleaned).
     pub fn next_offset(&self) -> u64 {
-        self.base_offset + self.records.len() as u64
+        self.base_offset + u64::from(self.span())
+    }
+
+    /// How many offsets it spans (`lastOffsetDelta + 1`).
+    pub fn span(&self) -> u32 {
+        self.cleaned
+            .as_ref()
+            .map_or(self.records.len() as u32, |c| c.span)
+    }
+
+    /// Record number `i`'s offset minus the base offset.
+    pub fn delta_of(&self, i: usize) -> u32 {
+        self.cleaned.as_ref().map_or(i as u32, |c| c.deltas[i])
+    }
+
+    /// Its records with their offsets.
+    pub fn entries(&self) -> impl Iterator<Item = (u64, RecordId)> + '_ {
+        self.records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (self.base_offset + u64::from(self.delta_of(i)), *r))
+    }
+
+    /// The part of it at or after `offset` (all of it when it starts there or later; `None`
+    /// when no record is left): a follower that starts at its leader's log start offset inside
+    /// a batch.
+    pub fn tail_from(&self, offset: u64) -> Option<LogBatch> {
+        if offset <= self.base_offset {
+            return Some(self.clone());
+        }
+        let skip = self.entries().take_while(|(o, _)| *o < offset).count();
+        let total = self.records.len();
+        let rest = self.records.get(skip..).filter(|r| !r.is_empty())?;
+        let shift = u32::try_from(offset - self.base_offset).unwrap_or(u32::MAX);
+        Some(LogBatch {
+            base_offset: offset,
+            leader_epoch: self.leader_epoch,
+            records: rest.into(),
+            bytes: (u64::from(self.bytes) * rest.len() as u64 / total as u64) as u32,
+            sequence: self.sequence.map(|s| BatchSequence {
+                base_sequence: s.base_sequence + shift,
+                ..s
+            }),
+            transactional: self.transactional,
+            control: self.control.clone(),
+            timestamps: self.timestamps.skip(skip),
+            cleaned: self.cleaned.as_ref().map(|c| Cleaned {
+                deltas: c.deltas[skip..].iter().map(|d| d - shift).collect(),
+                span: c.span - shift,
+            }),
+            delete_horizon_ms: self.delete_horizon_ms,
+        })
     }
 
     /// Holds producer records (not a coordinator's record or a marker).
@@ -153,6 +222,9 @@ pub struct PartitionLog {
     checkpointed_hw: u64,
     /// Open, unstable and aborted transactions.
     txns: TxnIndex,
+    /// Where the log cleaner stopped last time: the first dirty offset (Kafka's
+    /// `cleaner-offset-checkpoint`, on disk: it survives a crash).
+    cleaner_checkpoint: Option<u64>,
 }
 
 impl Default for PartitionLog {
@@ -185,6 +257,7 @@ impl PartitionLog {
             flushed: 0,
             checkpointed_hw: 0,
             txns: TxnIndex::default(),
+            cleaner_checkpoint: None,
         }
     }
 
@@ -259,6 +332,8 @@ impl PartitionLog {
             base_offset,
             leader_epoch: 0,
             timestamps: Timestamps::at(0, records.len()),
+            cleaned: None,
+            delete_horizon_ms: None,
             records,
             bytes: 0,
             sequence: None,
@@ -285,6 +360,7 @@ impl PartitionLog {
             txns: last_stable_offset
                 .filter(|lso| *lso < high_watermark)
                 .map_or_else(TxnIndex::default, TxnIndex::open_from),
+            cleaner_checkpoint: None,
         }
     }
 
@@ -329,6 +405,8 @@ impl PartitionLog {
             transactional,
             control: None,
             timestamps,
+            cleaned: None,
+            delete_horizon_ms: None,
         }]);
         (base_offset, rolled)
     }
@@ -358,6 +436,8 @@ impl PartitionLog {
             transactional,
             control: Some(control),
             timestamps: Timestamps::at(now_ms, 1),
+            cleaned: None,
+            delete_horizon_ms: None,
         }]);
         (base_offset, rolled)
     }
@@ -386,6 +466,8 @@ impl PartitionLog {
             transactional: true,
             control: Some(Control::OffsetCommit(Arc::new(commit))),
             timestamps: Timestamps::at(now_ms, 1),
+            cleaned: None,
+            delete_horizon_ms: None,
         }]);
         (base_offset, rolled)
     }
@@ -533,6 +615,8 @@ impl PartitionLog {
         }
         let leo = self.log_end_offset();
         self.log_start_offset = self.log_start_offset.min(leo);
+        // `LogCleanerManager.maybeTruncateCheckpoint`: the cleaner starts again from here.
+        self.cleaner_checkpoint = self.cleaner_checkpoint.map(|c| c.min(leo));
         self.epochs.retain(|(_, start)| *start < leo);
         self.high_watermark = self.high_watermark.min(leo);
         self.flushed = self.flushed.min(leo);
@@ -636,6 +720,7 @@ impl PartitionLog {
             out.push(FetchedBatch {
                 base_offset: b.base_offset,
                 records: Arc::clone(&b.records),
+                cleaned: b.cleaned.clone(),
                 bytes: b.bytes,
                 producer_id: b.transactional_producer(),
                 marker: match b.control {
@@ -675,12 +760,7 @@ impl PartitionLog {
         let start = self.log_start_offset;
         self.batches_from(start)
             .filter(|b| b.is_data())
-            .flat_map(|b| {
-                b.records
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, r)| (b.base_offset + i as u64, *r))
-            })
+            .flat_map(LogBatch::entries)
             .filter(move |(o, _)| *o >= start)
     }
 
@@ -707,7 +787,7 @@ impl PartitionLog {
             .filter(|b| b.timestamps.max_ms() >= ms)
             .find_map(|b| {
                 (0..b.records.len())
-                    .map(|i| (b.base_offset + i as u64, b.timestamps.of(i)))
+                    .map(|i| (b.base_offset + u64::from(b.delta_of(i)), b.timestamps.of(i)))
                     .find(|(o, t)| *t >= ms && *o >= start)
                     .map(|(o, _)| o)
             })
@@ -720,8 +800,7 @@ impl PartitionLog {
         }
         let (s, i) = self.locate(offset);
         let b = self.segments[s].batches().get(i).filter(|b| b.is_data())?;
-        let at = usize::try_from(offset.checked_sub(b.base_offset)?).ok()?;
-        b.records.get(at).copied()
+        b.entries().find(|(o, _)| *o == offset).map(|(_, r)| r)
     }
 }
 
@@ -784,6 +863,8 @@ mod tests {
             transactional: false,
             control: None,
             timestamps: Timestamps::LogAppendTime(0),
+            cleaned: None,
+            delete_horizon_ms: None,
         }
     }
 

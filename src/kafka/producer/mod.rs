@@ -382,7 +382,7 @@ impl Producer {
         }
         let key_index = (!self.keys.is_empty()).then_some(self.key_cursor);
         let key_len = key_index.map(|i| self.keys[i].len);
-        let value = self.workload.value_bytes;
+        let value = self.workload.value_bytes_of(u64::from(record.seq));
         let upper = record_upper_bound_bytes(key_len, value);
         if upper > self.cfg.max_request_size_bytes || u64::from(upper) > self.cfg.buffer_memory_bytes {
             out.emit(Event::SendFailed {

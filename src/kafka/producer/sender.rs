@@ -227,10 +227,13 @@ impl Producer {
         if error == ErrorCode::MessageTooLarge && batch.len() > 1 {
             // Split into batch.size pieces at the front of the queue, without counting an attempt.
             let keys = &self.keys;
-            let value = self.workload.value_bytes;
+            let workload = &self.workload;
             let key_len = |seq: u32| (!keys.is_empty()).then(|| keys[seq as usize % keys.len()].len);
-            self.acc
-                .split_and_reenqueue(batch, |r| (key_len(r.seq), value), self.idempotence.as_mut());
+            self.acc.split_and_reenqueue(
+                batch,
+                |r| (key_len(r.seq), workload.value_bytes_of(u64::from(r.seq))),
+                self.idempotence.as_mut(),
+            );
             return;
         }
         let error = if error == ErrorCode::MessageTooLarge {

@@ -53,6 +53,7 @@ impl Harness {
             value_bytes: 10,
             start: SimDuration::from_ms(10),
             transactions: None,
+            tombstone_every: None,
         };
         let rng = RngTree::new(1).fork("p1");
         let producer = Producer::new(0, Addresses::new(1), config(), workload, true, rng);

@@ -1,6 +1,6 @@
 //! Broker configs (`cluster.config`) and topic configs (`topics[].config`), Kafka 4.0 KRaft.
 
-use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX, Properties, int_key};
+use super::{Config, ConfigBlock, ConfigSet, INT_MAX, KeyDef, Kind, LONG_MAX, Properties, Ratio, int_key};
 use crate::kafka::group::coordinator::CoordinatorConfig;
 use crate::kafka::log::{LogConfig, TimestampType};
 use crate::scenario::error::ScenarioError;
@@ -330,6 +330,59 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
             default: "leader-epoch",
             doc: "kafkasim only: how a follower truncates after a leader change; high-watermark replays the pre-0.11 (pre-KIP-101) bugs",
         },
+        // The log cleaner: `CleanerConfig` and `ServerLogConfigs` (kafka-storage, Kafka 4.0.1).
+        KeyDef {
+            name: "log.cleanup.policy",
+            kind: Kind::ListOf(CLEANUP_POLICIES),
+            default: "delete",
+            doc: "cleanup.policy of topics that set none: delete (retention), compact (the log cleaner keeps each key's latest record), or both",
+        },
+        bool_key(
+            "log.cleaner.enable",
+            "true",
+            "run a log cleaner on each broker (false: compacted topics, __consumer_offsets included, are never compacted)",
+        ),
+        int_key(
+            "log.cleaner.threads",
+            0,
+            INT_MAX,
+            "1",
+            "logs each broker's cleaner may clean in one pass (cleaning takes no simulated time); 0 cleans nothing",
+        ),
+        int_key(
+            "log.cleaner.backoff.ms",
+            0,
+            LONG_MAX,
+            "15000",
+            "how long a cleaner with nothing to clean sleeps before it looks again",
+        ),
+        KeyDef {
+            name: "log.cleaner.min.cleanable.ratio",
+            kind: Kind::Ratio,
+            default: "0.5",
+            doc: "min.cleanable.dirty.ratio of topics that set none",
+        },
+        int_key(
+            "log.cleaner.delete.retention.ms",
+            0,
+            LONG_MAX,
+            "86400000",
+            "delete.retention.ms of topics that set none",
+        ),
+        int_key(
+            "log.cleaner.min.compaction.lag.ms",
+            0,
+            LONG_MAX,
+            "0",
+            "min.compaction.lag.ms of topics that set none",
+        ),
+        int_key(
+            "log.cleaner.max.compaction.lag.ms",
+            1,
+            LONG_MAX,
+            "9223372036854775807",
+            "max.compaction.lag.ms of topics that set none",
+        ),
         bool_key(
             "kafkasim.min.isr.hw.gate",
             "true",
@@ -341,6 +394,10 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
         "broker.rack",
         "controlled.shutdown.enable",
         "default.replication.factor",
+        "log.cleaner.dedupe.buffer.size",
+        "log.cleaner.io.buffer.load.factor",
+        "log.cleaner.io.buffer.size",
+        "log.cleaner.io.max.bytes.per.second",
         "num.partitions",
         "num.recovery.threads.per.data.dir",
         "num.replica.fetchers",
@@ -430,6 +487,40 @@ pub(crate) static TOPIC: ConfigSet = ConfigSet {
             "9223372036854775807",
             "overrides log.flush.interval.ms for this topic",
         ),
+        // Compaction: `LogConfig` and `TopicConfig` (Kafka 4.0.1).
+        KeyDef {
+            name: "cleanup.policy",
+            kind: Kind::ListOf(CLEANUP_POLICIES),
+            default: "delete",
+            doc: "delete (retention), compact (keyed records; the cleaner keeps each key's latest) or compact,delete (both); overrides log.cleanup.policy",
+        },
+        KeyDef {
+            name: "min.cleanable.dirty.ratio",
+            kind: Kind::Ratio,
+            default: "0.5",
+            doc: "the cleaner cleans a compacted log once its dirty (not yet cleaned) bytes are more than this share of it",
+        },
+        int_key(
+            "min.compaction.lag.ms",
+            0,
+            LONG_MAX,
+            "0",
+            "a record stays uncompacted at least this long after it was appended",
+        ),
+        int_key(
+            "max.compaction.lag.ms",
+            1,
+            LONG_MAX,
+            "9223372036854775807",
+            "a log with a dirty record older than this is cleaned whatever its dirty ratio",
+        ),
+        int_key(
+            "delete.retention.ms",
+            0,
+            LONG_MAX,
+            "86400000",
+            "a tombstone stays this long after the cleaning that first reached it (a reader slower than this may miss the delete)",
+        ),
         // Storage (`LogConfig`'s topic ConfigDef).
         int_key(
             "segment.bytes",
@@ -466,11 +557,89 @@ pub(crate) static TOPIC: ConfigSet = ConfigSet {
             doc: "overrides log.message.timestamp.type: CreateTime (the producer's send() time) or LogAppendTime (the leader's append time)",
         },
     ],
-    not_modelled: &["cleanup.policy", "compression.type"],
+    not_modelled: &["compression.type"],
     ignored: &[],
     ignored_prefixes: &[],
     elsewhere: &[],
 };
+
+/// The values of `cleanup.policy` (`TopicConfig.CLEANUP_POLICY_COMPACT`, `_DELETE`).
+const CLEANUP_POLICIES: &[&str] = &["compact", "delete"];
+
+/// `cleanup.policy`: what removes a topic's old records. Kafka accepts an empty list too: then
+/// nothing does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CleanupPolicy {
+    /// `compact`: the log cleaner keeps each key's latest record.
+    pub compact: bool,
+    /// `delete`: retention by time and size.
+    pub delete: bool,
+}
+
+impl CleanupPolicy {
+    fn of(items: &[&str]) -> CleanupPolicy {
+        CleanupPolicy {
+            compact: items.contains(&"compact"),
+            delete: items.contains(&"delete"),
+        }
+    }
+
+    /// As `kafka-topics --describe` would print it.
+    pub fn name(self) -> &'static str {
+        match (self.compact, self.delete) {
+            (true, true) => "compact,delete",
+            (true, false) => "compact",
+            (false, true) => "delete",
+            (false, false) => "",
+        }
+    }
+}
+
+/// How a compacted log is cleaned (`LogConfig`'s compaction settings).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CompactionConfig {
+    /// `min.cleanable.dirty.ratio`.
+    pub min_cleanable_ratio: Ratio,
+    /// `min.compaction.lag.ms`.
+    pub min_lag: SimDuration,
+    /// `max.compaction.lag.ms`.
+    pub max_lag: SimDuration,
+    /// `delete.retention.ms`.
+    pub delete_retention: SimDuration,
+}
+
+/// Each broker's log cleaner (`CleanerConfig`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CleanerConfig {
+    /// `log.cleaner.enable`.
+    pub enable: bool,
+    /// `log.cleaner.threads`.
+    pub threads: u32,
+    /// `log.cleaner.backoff.ms`.
+    pub backoff: SimDuration,
+}
+
+/// `LogConfig.validateValues`: a topic's (or, with the broker's keys, the broker's) minimum
+/// compaction lag may not exceed its maximum. `at` is the key the error points at.
+fn compaction_lags_in_order(
+    block: &ConfigBlock<'_, '_>,
+    c: &CompactionConfig,
+    at: &str,
+) -> Result<(), ScenarioError> {
+    if c.min_lag > c.max_lag {
+        return Err(block
+            .error_at_key(
+                at,
+                format!(
+                    "conflict topic config setting min.compaction.lag.ms ({}) > max.compaction.lag.ms ({})",
+                    c.min_lag.as_ms(),
+                    c.max_lag.as_ms()
+                ),
+            )
+            .with_help("make min.compaction.lag.ms at most max.compaction.lag.ms"));
+    }
+    Ok(())
+}
 
 /// How a follower truncates after a leader change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -566,6 +735,12 @@ pub struct BrokerConfig {
     pub transactions: TransactionsConfig,
     /// What handling a request costs.
     pub costs: RequestCosts,
+    /// `log.cleanup.policy` (topics may override).
+    pub cleanup_policy: CleanupPolicy,
+    /// The `log.cleaner.*` compaction settings (topics may override).
+    pub compaction: CompactionConfig,
+    /// The log cleaner.
+    pub cleaner: CleanerConfig,
     /// The settings as given, for a real broker.
     pub properties: Properties,
 }
@@ -615,6 +790,14 @@ impl BrokerConfig {
             ));
         }
         let seconds = c.uint("leader.imbalance.check.interval.seconds");
+        let compaction = CompactionConfig {
+            min_cleanable_ratio: c.ratio("log.cleaner.min.cleanable.ratio"),
+            min_lag: c.ms("log.cleaner.min.compaction.lag.ms"),
+            max_lag: c.ms("log.cleaner.max.compaction.lag.ms"),
+            delete_retention: c.ms("log.cleaner.delete.retention.ms"),
+        };
+        // `KafkaConfig.validateValues` → `LogConfig.validateBrokerLogConfigValues`.
+        compaction_lags_in_order(block, &compaction, "log.cleaner.min.compaction.lag.ms")?;
         let log = broker_log_config(block, &c)?;
         Ok(BrokerConfig {
             message_max_bytes: u32_of(&c, "message.max.bytes"),
@@ -668,6 +851,13 @@ impl BrokerConfig {
                 request_time: SimDuration::from_us(c.uint("kafkasim.request.time.us")),
                 io_mib_per_s: c.uint("kafkasim.io.thread.mib.per.s"),
                 network_mib_per_s: c.uint("kafkasim.network.thread.mib.per.s"),
+            },
+            cleanup_policy: CleanupPolicy::of(&c.list("log.cleanup.policy")),
+            compaction,
+            cleaner: CleanerConfig {
+                enable: c.bool("log.cleaner.enable"),
+                threads: u32_of(&c, "log.cleaner.threads"),
+                backoff: c.ms("log.cleaner.backoff.ms"),
             },
             properties: c.properties(),
         })
@@ -747,6 +937,11 @@ pub struct TopicConfig {
     pub flush_messages: u64,
     /// `flush.ms`.
     pub flush_interval: SimDuration,
+    /// `cleanup.policy`.
+    pub cleanup_policy: CleanupPolicy,
+    /// `min.cleanable.dirty.ratio`, `min.compaction.lag.ms`, `max.compaction.lag.ms`,
+    /// `delete.retention.ms`.
+    pub compaction: CompactionConfig,
     /// `segment.bytes`, `segment.ms`, `message.timestamp.type`, `retention.ms`,
     /// `retention.bytes`.
     pub log: LogConfig,
@@ -762,6 +957,25 @@ impl TopicConfig {
     ) -> Result<TopicConfig, ScenarioError> {
         let c = TOPIC.validate(block)?;
         let set = |key: &str| c.is_explicit(key);
+        let ms_or = |key: &str, default: SimDuration| if set(key) { c.ms(key) } else { default };
+        let b = &broker.compaction;
+        let compaction = CompactionConfig {
+            min_cleanable_ratio: if set("min.cleanable.dirty.ratio") {
+                c.ratio("min.cleanable.dirty.ratio")
+            } else {
+                b.min_cleanable_ratio
+            },
+            min_lag: ms_or("min.compaction.lag.ms", b.min_lag),
+            max_lag: ms_or("max.compaction.lag.ms", b.max_lag),
+            delete_retention: ms_or("delete.retention.ms", b.delete_retention),
+        };
+        // `LogConfig.validate` checks the topic's settings over the broker's defaults.
+        let at = if set("min.compaction.lag.ms") {
+            "min.compaction.lag.ms"
+        } else {
+            "max.compaction.lag.ms"
+        };
+        compaction_lags_in_order(block, &compaction, at)?;
         Ok(TopicConfig {
             max_message_bytes: if set("max.message.bytes") {
                 u32_of(&c, "max.message.bytes")
@@ -788,6 +1002,12 @@ impl TopicConfig {
             } else {
                 broker.flush_interval
             },
+            cleanup_policy: if set("cleanup.policy") {
+                CleanupPolicy::of(&c.list("cleanup.policy"))
+            } else {
+                broker.cleanup_policy
+            },
+            compaction,
             log: LogConfig {
                 segment_bytes: if set("segment.bytes") {
                     c.uint("segment.bytes")
@@ -827,21 +1047,27 @@ impl TopicConfig {
             unclean_leader_election: broker.unclean_leader_election,
             flush_messages: broker.flush_messages,
             flush_interval: broker.flush_interval,
+            cleanup_policy: broker.cleanup_policy,
+            compaction: broker.compaction,
             log: broker.log,
             properties: Properties::new(),
         }
     }
 
-    /// `__consumer_offsets` or `__transaction_state`: Kafka creates them with
-    /// `cleanup.policy=compact` and 100 MiB segments (`GroupCoordinator.groupMetadataTopicConfigs`,
+    /// Kafka's own topics (`__consumer_offsets`, `__transaction_state`): compacted whatever
+    /// `log.cleanup.policy` says, with 100 MiB segments (`GroupCoordinator.groupMetadataTopicConfigs`,
     /// `offsets.topic.segment.bytes`; `TransactionStateManager.transactionTopicConfigs`,
-    /// `transaction.state.log.segment.bytes`), so time and size retention never delete from them
-    /// (`LogManager.cleanupLogs` skips compacted logs).
-    pub fn compacted_internal(broker: &BrokerConfig) -> TopicConfig {
-        let mut config = TopicConfig::inherited(broker);
+    /// `transaction.state.log.segment.bytes`), the rest from the broker. Compacted, they are
+    /// cleaned by the log cleaner and never lose segments to time or size retention.
+    pub fn internal(broker: &BrokerConfig) -> TopicConfig {
+        let mut config = TopicConfig {
+            cleanup_policy: CleanupPolicy {
+                compact: true,
+                delete: false,
+            },
+            ..TopicConfig::inherited(broker)
+        };
         config.log.segment_bytes = 100 * 1024 * 1024;
-        config.log.retention_ms = None;
-        config.log.retention_bytes = None;
         config
     }
 
@@ -865,6 +1091,22 @@ impl TopicConfig {
         }
         if self.flush_interval != broker.flush_interval {
             parts.push(format!("flush.ms={}", self.flush_interval.as_ms()));
+        }
+        if self.cleanup_policy != broker.cleanup_policy {
+            parts.push(format!("cleanup.policy={}", self.cleanup_policy.name()));
+        }
+        let (mine, theirs) = (&self.compaction, &broker.compaction);
+        if mine.min_cleanable_ratio != theirs.min_cleanable_ratio {
+            parts.push(format!("min.cleanable.dirty.ratio={}", mine.min_cleanable_ratio));
+        }
+        if mine.min_lag != theirs.min_lag {
+            parts.push(format!("min.compaction.lag.ms={}", mine.min_lag.as_ms()));
+        }
+        if mine.max_lag != theirs.max_lag {
+            parts.push(format!("max.compaction.lag.ms={}", mine.max_lag.as_ms()));
+        }
+        if mine.delete_retention != theirs.delete_retention {
+            parts.push(format!("delete.retention.ms={}", mine.delete_retention.as_ms()));
         }
         let (log, default) = (&self.log, &broker.log);
         let signed = |v: Option<u64>| v.map_or(-1, |v| i64::try_from(v).unwrap_or(i64::MAX));

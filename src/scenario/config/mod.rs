@@ -14,7 +14,8 @@ mod producer;
 pub use block::{ConfigBlock, Entries, LoadedBlock};
 pub(crate) use broker::{BROKER, TOPIC};
 pub use broker::{
-    BrokerConfig, RequestCosts, TopicConfig, TransactionVersion, TransactionsConfig, TruncationRule,
+    BrokerConfig, CleanerConfig, CleanupPolicy, CompactionConfig, RequestCosts, TopicConfig,
+    TransactionVersion, TransactionsConfig, TruncationRule,
 };
 pub use client::ClientNetConfig;
 pub(crate) use consumer::CONSUMER;
@@ -54,6 +55,12 @@ pub enum Kind {
     Assignors,
     /// Any text (Kafka's STRING without a validator); the default `""` stands for null.
     Text,
+    /// A comma-separated list whose items are each one of a list of strings (Kafka's LIST with
+    /// `ValidList.in`); may be empty.
+    ListOf(&'static [&'static str]),
+    /// A fraction from 0 to 1 (Kafka's DOUBLE with `Range.between(0, 1)`), kept exactly as a
+    /// decimal so that no float decides what happens.
+    Ratio,
 }
 
 impl Kind {
@@ -130,7 +137,7 @@ impl<'de> Deserialize<'de> for ConfigValue {
         impl Visitor<'_> for V {
             type Value = ConfigValue;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string, an integer or a boolean")
+                f.write_str("a string, a number or a boolean")
             }
             fn visit_bool<E>(self, v: bool) -> Result<ConfigValue, E> {
                 Ok(ConfigValue::Bool(v))
@@ -142,6 +149,15 @@ impl<'de> Deserialize<'de> for ConfigValue {
                 i64::try_from(v)
                     .map(ConfigValue::Int)
                     .map_err(|_| E::custom("integer too large"))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<ConfigValue, E> {
+                if v.fract() == 0.0 && v.abs() >= 9.2e18 {
+                    // RON reads a whole number too large for 64 bits as a float.
+                    return Err(E::custom("integer too large"));
+                }
+                // A ratio written as a RON number (`0.5`): kept as the text Rust prints for it
+                // (the shortest that reads back the same), which the key's kind then checks.
+                Ok(ConfigValue::Str(v.to_string()))
             }
             fn visit_str<E>(self, v: &str) -> Result<ConfigValue, E> {
                 Ok(ConfigValue::Str(v.to_string()))
@@ -219,6 +235,16 @@ impl Config {
             Some(ConfigValue::Bool(b)) => *b,
             other => panic!("config `{key}` is not a boolean: {other:?}"),
         }
+    }
+
+    /// A ratio key.
+    pub fn ratio(&self, key: &str) -> Ratio {
+        Ratio::parse(self.str(key)).unwrap_or_else(|| panic!("config `{key}` is not a ratio"))
+    }
+
+    /// A list key's items.
+    pub fn list(&self, key: &str) -> Vec<&str> {
+        self.str(key).split(',').filter(|i| !i.is_empty()).collect()
     }
 
     /// A one-of-list key.
@@ -307,6 +333,43 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
             )),
         },
         Kind::Text => Ok(ConfigValue::Str(text.to_string())),
+        Kind::ListOf(allowed) => {
+            // `ConfigDef.parseType` LIST: split on commas (and the spaces around them); an empty
+            // text is an empty list. `ValidList` then checks every item.
+            let items: Vec<&str> = if text.is_empty() {
+                Vec::new()
+            } else {
+                text.split(',').map(str::trim).collect()
+            };
+            if let Some(bad) = items.iter().find(|i| !allowed.contains(i)) {
+                return Err((
+                    invalid(format!("String must be one of: {}", allowed.join(", "))),
+                    did_you_mean(bad, allowed.iter().copied())
+                        .or_else(|| Some(format!("write a comma-separated list of {}", allowed.join(", ")))),
+                ));
+            }
+            Ok(ConfigValue::Str(items.join(",")))
+        }
+        Kind::Ratio => {
+            let help = Some(format!(
+                "write a decimal from 0 to 1, e.g. \"{}\": {}",
+                def.name, def.default
+            ));
+            let ratio = match value {
+                ConfigValue::Bool(_) => None,
+                _ => Ratio::parse(text),
+            };
+            let Some(ratio) = ratio else {
+                if text.strip_prefix('-').and_then(Ratio::parse).is_some() {
+                    return Err((invalid("Value must be at least 0".into()), help));
+                }
+                return Err((invalid("Not a number of type DOUBLE".into()), help));
+            };
+            if ratio.num > ratio.den {
+                return Err((invalid("Value must be no more than 1".into()), help));
+            }
+            Ok(ConfigValue::Str(text.to_string()))
+        }
         Kind::OneOf(allowed) => {
             if allowed.contains(&text) {
                 Ok(ConfigValue::Str(text.to_string()))
@@ -317,6 +380,54 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
                 ))
             }
         }
+    }
+}
+
+/// A fraction `num / den` from a decimal as written (`0.5` is 5/10): compared exactly, with
+/// integers, where Kafka compares doubles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ratio {
+    num: u64,
+    den: u64,
+}
+
+impl Ratio {
+    /// Reads `0.5`, `.25`, `1`, `0` (at most 18 decimal places); `None` for anything else.
+    pub fn parse(text: &str) -> Option<Ratio> {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty())
+            || !digits(whole)
+            || !digits(fraction)
+            || fraction.len() > 18
+        {
+            return None;
+        }
+        let den = 10u64.checked_pow(fraction.len() as u32)?;
+        let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+        let fraction: u64 = if fraction.is_empty() {
+            0
+        } else {
+            fraction.parse().ok()?
+        };
+        let num = whole.checked_mul(den)?.checked_add(fraction)?;
+        Some(Ratio { num, den })
+    }
+
+    /// `part / whole > self`, as `LogCleanerManager` compares a log's dirty ratio with
+    /// `min.cleanable.dirty.ratio` (`whole` 0 is never above).
+    pub fn is_below(self, part: u64, whole: u64) -> bool {
+        whole > 0 && u128::from(part) * u128::from(self.den) > u128::from(self.num) * u128::from(whole)
+    }
+}
+
+impl fmt::Display for Ratio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let places = self.den.ilog10() as usize;
+        if places == 0 {
+            return write!(f, "{}", self.num);
+        }
+        write!(f, "{}.{:0places$}", self.num / self.den, self.num % self.den)
     }
 }
 
@@ -372,6 +483,8 @@ pub fn markdown_table(set: &ConfigSet) -> String {
                 Strategy::ALL.map(Strategy::name).join(", ")
             ),
             Kind::Text => "any text".to_string(),
+            Kind::ListOf(list) => format!("a comma-separated list of {}", list.join(", ")),
+            Kind::Ratio => "0 … 1 (a decimal)".to_string(),
         };
         out.push_str(&format!(
             "| `{}` | `{}` | {valid} | {} |\n",

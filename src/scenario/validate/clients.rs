@@ -13,6 +13,7 @@ use crate::scenario::{
     Topic, Transactions, Workload,
 };
 use crate::sim::SimDuration;
+use std::num::NonZeroU64;
 
 /// Client ids share one namespace (`Client("p1")` in faults names any kind).
 #[derive(Default)]
@@ -86,6 +87,10 @@ pub(super) fn producer<'s>(
         Some(raw) => Some(transactions(src, raw, &config, &id)?),
         None => None,
     };
+    let tombstone_every = match w.tombstone_every {
+        Some(raw) => Some(tombstone_every(src, raw, keys.is_some())?),
+        None => None,
+    };
     let spec = ProducerSpec {
         id,
         config,
@@ -97,6 +102,7 @@ pub(super) fn producer<'s>(
             value_bytes,
             start: opt_duration(src, w.start, SimDuration::ZERO)?,
             transactions,
+            tombstone_every,
         },
         processor: None,
     };
@@ -112,6 +118,25 @@ fn note_batch_over_topic_limit(config: &mut ProducerConfig, topic: &Topic) {
             config.batch_size_bytes, topic.name
         ));
     }
+}
+
+/// `tombstone_every: N`: a tombstone is a key with a null value, so the workload needs `keys`
+/// (Kafka's producer sends a keyless null value, but it deletes nothing: compaction works by
+/// key, and a compacted topic refuses keyless records).
+fn tombstone_every(src: &Source<'_>, raw: Raw<'_>, keyed: bool) -> Result<NonZeroU64, ScenarioError> {
+    let n = count(src, raw, "`tombstone_every`", 1, MAX_RECORDS).map_err(|e| {
+        if e.help.is_some() {
+            e
+        } else {
+            e.with_help("every N-th record is a tombstone, e.g. tombstone_every: 5; leave it out for none")
+        }
+    })?;
+    if !keyed {
+        return Err(src
+            .error_at(raw, "`tombstone_every` needs `keys`: a tombstone deletes one key")
+            .with_help("add keys to the workload, e.g. keys: [\"a\", \"b\"], or remove `tombstone_every`"));
+    }
+    Ok(NonZeroU64::new(n).unwrap_or(NonZeroU64::MIN))
 }
 
 /// `transactions: (records: 10, abort_every: 3)` of producer `id`, which needs a
@@ -325,6 +350,17 @@ pub(super) fn processor<'s>(
             .with_help(
                 "write to a topic that is not in `topics`: the processor would read its own output forever",
             ));
+    }
+    if topics[output].config.cleanup_policy.compact {
+        return Err(src
+            .error_at(
+                p.output,
+                format!(
+                    "processor `{id}` writes to `{}`, a compacted topic: kafkasim does not model compaction of a processor's output (its keys are its inputs', known only as it runs)",
+                    topics[output].name
+                ),
+            )
+            .with_help("write to a topic with cleanup.policy delete (the default)"));
     }
     let block = LoadedBlock::load(src, p.config, p.config_file, p.id, &format!("processor `{id}`"))?
         .shared_by(&PROCESSOR);
