@@ -65,7 +65,9 @@ fn valid(def: &KeyDef, rng: &mut impl Rng) -> String {
         Kind::Int { min, max } => match rng.random_range(0..6) {
             0 => min.to_string(),
             1 => max.to_string(),
-            2 => def.default.to_string(),
+            // A null default ("") is no value a properties file can give.
+            2 if !def.default.is_empty() => def.default.to_string(),
+            2 => min.to_string(),
             _ => rng
                 .random_range(min..=max.min(min.saturating_add(200_000)))
                 .to_string(),
@@ -107,7 +109,9 @@ fn odd(def: &KeyDef, rng: &mut impl Rng) -> String {
                 String::new(),
                 format!(" {min} "),
             ];
-            options.push((min - 1).to_string());
+            if let Some(below) = min.checked_sub(1) {
+                options.push(below.to_string());
+            }
             if max < i64::MAX {
                 options.push((max + 1).to_string());
             }

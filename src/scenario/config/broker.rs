@@ -775,7 +775,8 @@ impl BrokerConfig {
     pub fn from_block(block: &ConfigBlock<'_, '_>) -> Result<BrokerConfig, ScenarioError> {
         let c = BROKER.validate(block)?;
         // KafkaConfig.validateValues (core/src/main/scala/kafka/server/KafkaConfig.scala) checks
-        // the socket timeout first, then the lag time.
+        // the roll and retention times first, then the socket timeout, then the lag time.
+        let log = broker_log_config(block, &c)?;
         let wait = c.int("replica.fetch.wait.max.ms");
         if wait > c.int("replica.socket.timeout.ms") {
             return Err(block.error_at_key(
@@ -798,7 +799,6 @@ impl BrokerConfig {
         };
         // `KafkaConfig.validateValues` → `LogConfig.validateBrokerLogConfigValues`.
         compaction_lags_in_order(block, &compaction, "log.cleaner.min.compaction.lag.ms")?;
-        let log = broker_log_config(block, &c)?;
         Ok(BrokerConfig {
             message_max_bytes: u32_of(&c, "message.max.bytes"),
             heartbeat_interval: c.ms("broker.heartbeat.interval.ms"),
