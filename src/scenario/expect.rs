@@ -280,7 +280,9 @@ fn check_filter_fits(
         Measure::Revoked => &["topic", "partition", "consumer"],
         Measure::Redelivered => &["topic", "partition", "key", "producer", "consumer"],
         Measure::Skipped | Measure::CompactionLost => &["topic", "partition", "key", "producer"],
-        Measure::ExpiredUnread | Measure::MissedTombstone => &["topic", "partition", "key", "producer", "consumer"],
+        Measure::ExpiredUnread | Measure::MissedTombstone => {
+            &["topic", "partition", "key", "producer", "consumer"]
+        }
         Measure::Deduplicated => &["topic", "partition", "producer"],
     };
     let given = [

@@ -639,7 +639,15 @@ fn describe_counts_lag_to_the_high_watermark_not_the_log_end() {
         .expect("a row for g1")
         .split_whitespace()
         .collect();
-    assert_eq!(row[4], log.high_watermark().to_string(), "LOG-END-OFFSET is the HW: {out}");
+    assert_eq!(
+        row[4],
+        log.high_watermark().to_string(),
+        "LOG-END-OFFSET is the HW: {out}"
+    );
     let current: u64 = row[3].parse().expect("a committed offset");
-    assert_eq!(row[5], (log.high_watermark() - current).to_string(), "LAG counts to the HW: {out}");
+    assert_eq!(
+        row[5],
+        (log.high_watermark() - current).to_string(),
+        "LAG counts to the HW: {out}"
+    );
 }

@@ -622,7 +622,10 @@ mod tests {
     fn expired_offsets_tombstones_supersede_commits_and_go_after_their_horizon() {
         use crate::kafka::log::{CommitRecord, OffsetTombstones};
         let mut log = log();
-        let tp = Tp { topic: 0, partition: 0 };
+        let tp = Tp {
+            topic: 0,
+            partition: 0,
+        };
         let commit = CommitRecord {
             group: Arc::from("g1"),
             member: Arc::from(""),
