@@ -674,7 +674,9 @@ impl History {
                         }));
                 }
             }
-            Event::Truncated { tp, to, records, why } => {
+            Event::Truncated {
+                tp, to, records, why, ..
+            } => {
                 if let Client::Broker(broker) = who {
                     self.truncations.push(TruncationHistory {
                         at: now,

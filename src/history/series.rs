@@ -155,6 +155,12 @@ pub struct Series {
     /// Each replica's high watermark over time, by (partition, broker): a leader's as it
     /// advances, a follower's as it learns it from fetch responses.
     pub high_watermark: BTreeMap<(Tp, BrokerId), Vec<(SimTime, u64)>>,
+    /// Each replica's log start offset over time, by (partition, broker): retention,
+    /// `DeleteRecords` and the leader's, learnt from fetch responses, move it up.
+    pub log_start: BTreeMap<(Tp, BrokerId), Vec<(SimTime, u64)>>,
+    /// Each replica's log size in bytes over time, by (partition, broker): appends grow it,
+    /// truncation, retention and the log cleaner shrink it.
+    pub log_bytes: BTreeMap<(Tp, BrokerId), Vec<(SimTime, u64)>>,
     /// Each partition's high watermark over time, as its leader (whichever it is) moves it:
     /// what `read_uncommitted` consumers read up to and what their lag counts to.
     pub partition_high_watermark: BTreeMap<Tp, Vec<(SimTime, u64)>>,
@@ -203,10 +209,12 @@ impl Series {
                 base_offset,
                 records,
                 high_watermark,
+                log_bytes,
                 ..
             } => {
                 let end = base_offset + records.len() as u64;
                 push_point(self.log_end.entry((*tp, broker)).or_default(), now, end);
+                push_point(self.log_bytes.entry((*tp, broker)).or_default(), now, *log_bytes);
                 if leads(tp) {
                     let hw = self.high_watermark.entry((*tp, broker)).or_default();
                     push_point(hw, now, *high_watermark);
@@ -214,11 +222,44 @@ impl Series {
                     push_point(hw, now, *high_watermark);
                 }
             }
-            Event::Replicated { tp, log_end, .. } => {
+            Event::Replicated {
+                tp,
+                log_end,
+                log_bytes,
+                ..
+            } => {
                 push_point(self.log_end.entry((*tp, broker)).or_default(), now, *log_end);
+                push_point(self.log_bytes.entry((*tp, broker)).or_default(), now, *log_bytes);
             }
-            Event::Truncated { tp, to, .. } => {
+            Event::Truncated {
+                tp, to, log_bytes, ..
+            } => {
                 push_point(self.log_end.entry((*tp, broker)).or_default(), now, *to);
+                push_point(self.log_bytes.entry((*tp, broker)).or_default(), now, *log_bytes);
+            }
+            Event::TruncatedFully { tp, to, .. } => {
+                push_point(self.log_end.entry((*tp, broker)).or_default(), now, *to);
+                push_point(self.log_start.entry((*tp, broker)).or_default(), now, *to);
+                push_point(self.log_bytes.entry((*tp, broker)).or_default(), now, 0);
+            }
+            Event::SegmentsDeleted { tp, bytes, to, .. } => {
+                push_point(self.log_start.entry((*tp, broker)).or_default(), now, *to);
+                let sizes = self.log_bytes.entry((*tp, broker)).or_default();
+                let size = sizes.last().map_or(0, |(_, b)| b.saturating_sub(*bytes));
+                push_point(sizes, now, size);
+            }
+            Event::LogStartOffset { tp, to, .. }
+            | Event::DeleteRecords {
+                tp, result: Ok(to), ..
+            } => {
+                push_point(self.log_start.entry((*tp, broker)).or_default(), now, *to);
+            }
+            Event::Cleaned {
+                tp,
+                bytes: (_, after),
+                ..
+            } => {
+                push_point(self.log_bytes.entry((*tp, broker)).or_default(), now, *after);
             }
             Event::HighWatermark {
                 tp,

@@ -397,6 +397,7 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             records,
             leader_epoch,
             high_watermark,
+            ..
         } => (
             "append",
             format!(
@@ -437,6 +438,7 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
             base_offset,
             records,
             log_end,
+            ..
         } => (
             "replicate",
             format!(
@@ -587,7 +589,9 @@ fn text(e: &Event, n: &Names) -> (&'static str, String) {
                 Err(e) => format!("{} DeleteRecords before offset {before} refused: {e}", n.tp(*tp)),
             },
         ),
-        Event::Truncated { tp, to, records, why } => (
+        Event::Truncated {
+            tp, to, records, why, ..
+        } => (
             "truncate",
             format!(
                 "{} to offset {to}, losing {}: {} ({why})",
@@ -1007,6 +1011,7 @@ fn json(e: &Event, n: &Names) -> Value {
             records,
             leader_epoch,
             high_watermark,
+            ..
         } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "append", "topic": t, "partition": p, "base_offset": base_offset, "records": records_json(records, n), "leader_epoch": leader_epoch, "high_watermark": high_watermark})
@@ -1030,6 +1035,7 @@ fn json(e: &Event, n: &Names) -> Value {
             base_offset,
             records,
             log_end,
+            ..
         } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "replicated", "topic": t, "partition": p, "base_offset": base_offset, "records": records, "log_end": log_end})
@@ -1115,7 +1121,9 @@ fn json(e: &Event, n: &Names) -> Value {
                 }
             }
         }
-        Event::Truncated { tp, to, records, why } => {
+        Event::Truncated {
+            tp, to, records, why, ..
+        } => {
             let (t, p) = tp_json(*tp, n);
             json!({"event": "truncated", "topic": t, "partition": p, "to": to, "records": records_json(records, n), "why": why})
         }

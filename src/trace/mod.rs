@@ -180,6 +180,8 @@ pub enum Event {
         leader_epoch: u32,
         /// High watermark after the append.
         high_watermark: u64,
+        /// The replica's log size in bytes after the append (for the disk chart).
+        log_bytes: u64,
     },
     /// A follower copied a batch from its leader.
     Replicated {
@@ -191,6 +193,8 @@ pub enum Event {
         records: u32,
         /// The follower's log end after the append.
         log_end: u64,
+        /// The follower's log size in bytes after the append (for the disk chart).
+        log_bytes: u64,
     },
     /// A leader's high watermark moved.
     HighWatermark {
@@ -257,6 +261,8 @@ pub enum Event {
         records: Arc<[RecordId]>,
         /// Why.
         why: &'static str,
+        /// The replica's log size in bytes after (for the disk chart).
+        log_bytes: u64,
     },
     /// A replica closed its active segment and started a new one (`UnifiedLog.roll`).
     SegmentRolled {

@@ -378,3 +378,39 @@ fn charts_match_their_snapshots() {
         });
     }
 }
+
+/// Retention shows in the charts: each replica's log start offset steps up in the partition
+/// chart, and each broker's bytes on disk drop at the retention checks.
+#[test]
+fn retention_shows_as_log_start_steps_and_drops_in_bytes_on_disk() {
+    let s = bundled_scenarios()
+        .into_iter()
+        .find(|s| s.name == "retention-bytes")
+        .expect("the bundled retention-bytes scenario");
+    let result = run_charted(&s);
+    let drawn = charts(&s, &result, false).expect("charts");
+    let svg = |stem: &str| {
+        drawn
+            .files
+            .iter()
+            .find(|f| f.stem == stem)
+            .unwrap_or_else(|| panic!("no {stem} chart"))
+            .svg
+            .clone()
+    };
+    assert!(svg("partition-orders-0").contains("broker-1 log start"));
+    assert!(svg("disk").contains("bytes on disk per broker"));
+    let series = result.history.series.as_deref().expect("recorded for charts");
+    for ((tp, broker), starts) in &series.log_start {
+        assert!(
+            starts.windows(2).all(|w| w[0].1 <= w[1].1),
+            "{tp:?} on broker {broker}: a log start offset never moves down"
+        );
+        let sizes = &series.log_bytes[&(*tp, *broker)];
+        assert!(
+            sizes.windows(2).any(|w| w[1].1 < w[0].1),
+            "{tp:?} on broker {broker}: retention shrinks the log"
+        );
+    }
+    assert_eq!(series.log_start.len(), 3, "every replica's log start moved");
+}

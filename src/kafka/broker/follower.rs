@@ -188,12 +188,14 @@ impl Broker {
         r.unflushed_messages += appended.iter().map(|b| b.records.len() as u64).sum::<u64>();
         let rolled = r.log.append_as_follower(appended);
         trace_roll(tp, rolled, out);
+        let log_bytes = r.log.size_bytes();
         for (base_offset, count) in shown {
             out.trace(|| Event::Replicated {
                 tp,
                 base_offset,
                 records: count,
                 log_end: base_offset + u64::from(count),
+                log_bytes,
             });
         }
         if let Some(r) = self.replicas.get_mut(&tp) {
@@ -227,6 +229,7 @@ impl Broker {
             to: r.log.log_end_offset(),
             records,
             why,
+            log_bytes: r.log.size_bytes(),
         });
     }
 

@@ -150,6 +150,7 @@ impl Broker {
                     records: Arc::clone(&batch.records),
                     leader_epoch: epoch,
                     high_watermark: replica.log.high_watermark(),
+                    log_bytes: replica.log.size_bytes(),
                 });
                 if req.acks == -1 {
                     waiting.push((results.len(), tp, replica.log.log_end_offset()));

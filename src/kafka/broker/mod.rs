@@ -243,6 +243,7 @@ impl Broker {
                     to: r.log.log_end_offset(),
                     records,
                     why: "power loss: what was not flushed",
+                    log_bytes: r.log.size_bytes(),
                 });
             }
         }

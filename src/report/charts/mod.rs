@@ -2,7 +2,9 @@
 //! same scenario and seed (an embedded font, no system fonts, no clock, ordered maps only).
 //!
 //! - `partition-<topic>-<n>`: every replica's log end offset and the high watermark over time,
-//!   with leader elections and ISR changes marked;
+//!   with leader elections and ISR changes marked (and each replica's log start offset once
+//!   retention or `DeleteRecords` moved it);
+//! - `disk`: each broker's bytes on disk (its replicas of the scenario's topics) over time;
 //! - `latency-cdf` and `latency-over-time`: each producer's produce latency;
 //! - `throughput`: records/s and bytes/s per producer and per broker;
 //! - `lag-<group>`: each consumer group's lag per partition over time (to the last stable
@@ -14,6 +16,7 @@
 //! [`Series`], recorded when
 //! [`RunOptions::charts`](crate::simulation::RunOptions::charts) is on.
 
+mod disk;
 mod font;
 mod lag;
 pub mod latency;
@@ -98,6 +101,10 @@ pub fn charts(scenario: &Scenario, result: &RunResult, png: bool) -> Result<Char
     let mut out = Charts::default();
     for chart in partition::charts(scenario, result, series) {
         out.add(&chart, png)?;
+    }
+    match disk::chart(scenario, result, series) {
+        Some(chart) => out.add(&chart, png)?,
+        None => out.skip("disk", "no record was stored".to_string()),
     }
     match latency::charts(scenario, result) {
         Some((cdf, scatter)) => {

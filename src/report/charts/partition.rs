@@ -1,5 +1,7 @@
 //! One chart per partition: each replica's log end offset (LEO) and the partition's high
-//! watermark (HW) over time, with leader elections and ISR changes as vertical markers.
+//! watermark (HW) over time, with leader elections and ISR changes as vertical markers, and,
+//! once retention or `DeleteRecords` moved it, each replica's log start offset: the log a
+//! replica holds is the band between its log start offset and its LEO.
 //!
 //! A follower's LEO trails its leader's by the replication delay; the HW is the offset up to
 //! which every ISR member has the log, so a gap between the leader's LEO and the HW is data that
@@ -30,8 +32,8 @@ struct Mark {
     label: String,
 }
 
-/// A replica's name, and its LEO and HW as step points.
-type Replica = (String, Vec<(f64, f64)>, Vec<(f64, f64)>);
+/// A replica's name, and its LEO, HW and log start offset as step points.
+type Replica = (String, Vec<(f64, f64)>, Vec<(f64, f64)>, Vec<(f64, f64)>);
 
 /// The chart of one partition.
 #[derive(Clone, Debug)]
@@ -39,8 +41,10 @@ pub struct PartitionChart {
     stem: String,
     title: String,
     end: SimTime,
-    /// ("broker-1", LEO step points, HW step points).
+    /// ("broker-1", LEO, HW and log start offset step points).
     replicas: Vec<Replica>,
+    /// Some replica's log start offset moved above 0: draw them.
+    log_starts: bool,
     marks: Vec<Mark>,
     y_max: f64,
 }
@@ -90,19 +94,29 @@ fn chart(result: &RunResult, series: &Series, tp: Tp) -> PartitionChart {
                 format!("broker-{b}"),
                 from_zero(series.log_end.get(&(tp, *b))),
                 from_zero(series.high_watermark.get(&(tp, *b))),
+                from_zero(series.log_start.get(&(tp, *b))),
             )
         })
         .collect();
     let y_max = replicas
         .iter()
-        .flat_map(|(_, leo, hw)| leo.iter().chain(hw.iter()))
+        .flat_map(|(_, leo, hw, _)| leo.iter().chain(hw.iter()))
         .map(|(_, y)| *y)
         .fold(0.0, f64::max);
+    let log_starts = replicas
+        .iter()
+        .any(|(.., start)| start.iter().any(|(_, y)| *y > 0.0));
+    let title = if log_starts {
+        format!("{name}: log start offset, log end offset (LEO) and high watermark (HW)")
+    } else {
+        format!("{name}: log end offset (LEO) and high watermark (HW)")
+    };
     PartitionChart {
         stem: format!("partition-{}", file_safe(&name)),
-        title: format!("{name}: log end offset (LEO) and high watermark (HW)"),
+        title,
         end: result.end,
         replicas,
+        log_starts,
         marks: marks(result, tp),
         y_max,
     }
@@ -157,7 +171,7 @@ impl Chart for PartitionChart {
         let mut chart = style::plot(root, &self.title, time_axis(self.end), y)?;
         style::axes(&mut chart, "simulated time (ms)", "offset (records)")?;
         let n = self.replicas.len();
-        for (i, (name, leo, _)) in self.replicas.iter().enumerate() {
+        for (i, (name, leo, ..)) in self.replicas.iter().enumerate() {
             let line = color(i).stroke_width(style::width(i, n));
             chart
                 .draw_series(LineSeries::new(leo.iter().copied(), line))?
@@ -165,7 +179,7 @@ impl Chart for PartitionChart {
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], line));
         }
         // Each replica's HW dashed in its colour, drawn over the LEO lines.
-        for (i, (name, _, hw)) in self.replicas.iter().enumerate() {
+        for (i, (name, _, hw, _)) in self.replicas.iter().enumerate() {
             let dash = color(i).stroke_width(2);
             chart
                 .draw_series(DashedLineSeries::new(hw.iter().copied(), 8, 5, dash))?
@@ -174,6 +188,21 @@ impl Chart for PartitionChart {
                     EmptyElement::at((x, y))
                         + PathElement::new(vec![(0, 0), (8, 0)], dash)
                         + PathElement::new(vec![(12, 0), (20, 0)], dash)
+                });
+        }
+        // Each replica's log start offset dotted in its colour: retention and `DeleteRecords`
+        // show as steps up.
+        for (i, (name, .., start)) in self.replicas.iter().enumerate().filter(|_| self.log_starts) {
+            let dot = color(i).stroke_width(2);
+            chart
+                .draw_series(DashedLineSeries::new(start.iter().copied(), 2, 4, dot))?
+                .label(format!("{name} log start"))
+                .legend(move |(x, y)| {
+                    EmptyElement::at((x, y))
+                        + PathElement::new(vec![(0, 0), (2, 0)], dot)
+                        + PathElement::new(vec![(6, 0), (8, 0)], dot)
+                        + PathElement::new(vec![(12, 0), (14, 0)], dot)
+                        + PathElement::new(vec![(18, 0), (20, 0)], dot)
                 });
         }
         let mut labelled = [false, false];
