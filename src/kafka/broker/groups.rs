@@ -131,27 +131,44 @@ impl Broker {
         let Some(tp) = self.offsets_tp(&group) else {
             return;
         };
-        let Some(replica) = self.replicas.get_mut(&tp) else {
-            return;
-        };
-        let epoch = replica.leader_epoch;
         let record = CommitRecord {
             group,
             member: request.member.member_id,
             offsets: request.offsets,
         };
+        // The admin client's request: this broker's own node stands for it, and nothing is
+        // answered.
+        let from = self.addr.broker(self.id);
+        self.write_commit(now, tp, record, from, 0, out);
+    }
+
+    /// Appends a commit record to the group's `__consumer_offsets` partition and waits for the
+    /// ISR to have it before storing it and answering `from` (like an acks=all produce,
+    /// `offsets.commit.timeout.ms`); false if this broker holds no replica of it.
+    fn write_commit(
+        &mut self,
+        now: SimTime,
+        tp: Tp,
+        record: CommitRecord,
+        from: NodeId,
+        correlation: u32,
+        out: &mut O,
+    ) -> bool {
+        let Some(replica) = self.replicas.get_mut(&tp) else {
+            return false;
+        };
+        let epoch = replica.leader_epoch;
         let (base, rolled) = replica.log.append_commit(record.clone(), epoch, now.as_ms());
         replica.unflushed_messages += 1;
         trace_roll(tp, rolled, out);
-        // The admin client's request: this broker's own node stands for it, and nothing is
-        // answered.
         let written = Written {
             tp,
             base,
-            from: self.addr.broker(self.id),
-            correlation: 0,
+            from,
+            correlation,
         };
         self.await_group_write(now, written, Then::OffsetCommit(record), out);
+        true
     }
 
     /// The offset expiry check (`GroupCoordinatorShard.cleanupGroupMetadata`, every
@@ -267,27 +284,14 @@ impl Broker {
                 let (Ok(()), Some(tp)) = (checked, tp) else {
                     return answer(out, GroupResponse::OffsetCommit(checked));
                 };
-                let Some(replica) = self.replicas.get_mut(&tp) else {
-                    return answer(out, GroupResponse::OffsetCommit(Err(ErrorCode::NotCoordinator)));
-                };
-                // Written like an acks=all produce: answered, and stored, once the ISR has it
-                // (`offsets.commit.timeout.ms`, 5 s).
-                let epoch = replica.leader_epoch;
                 let record = CommitRecord {
                     group: group.clone(),
                     member: r.member.member_id.clone(),
                     offsets: r.offsets,
                 };
-                let (base, rolled) = replica.log.append_commit(record.clone(), epoch, now.as_ms());
-                replica.unflushed_messages += 1;
-                trace_roll(tp, rolled, out);
-                let written = Written {
-                    tp,
-                    base,
-                    from,
-                    correlation,
-                };
-                self.await_group_write(now, written, Then::OffsetCommit(record), out);
+                if !self.write_commit(now, tp, record, from, correlation, out) {
+                    return answer(out, GroupResponse::OffsetCommit(Err(ErrorCode::NotCoordinator)));
+                }
             }
             GroupRequest::OffsetFetch { group, partitions } => {
                 // The consumer asks with `requireStable`: offsets pending in an open transaction
