@@ -290,7 +290,7 @@ impl Broker {
                     offsets: r.offsets,
                 };
                 if !self.write_commit(now, tp, record, from, correlation, out) {
-                    return answer(out, GroupResponse::OffsetCommit(Err(ErrorCode::NotCoordinator)));
+                    answer(out, GroupResponse::OffsetCommit(Err(ErrorCode::NotCoordinator)));
                 }
             }
             GroupRequest::OffsetFetch { group, partitions } => {
