@@ -1,7 +1,8 @@
 //! A consumer: without a group it is assigned every partition of its topics; with one, its
 //! group's coordinator and assignor decide (`membership`). It finds starting positions from
 //! the group's committed offsets or with `ListOffsets` (`auto.offset.reset`), keeps one fetch in
-//! flight per leader, and its application polls up to `max.poll.records` at a time, spends
+//! flight per leader and none to a leader whose fetched records still wait for `poll()`
+//! (`buffer`), and its application polls up to `max.poll.records` at a time, spends
 //! `processing` per record, and commits as the scenario says (`app`).
 //!
 //! Followed: `KafkaConsumer`/`ClassicKafkaConsumer`, `AbstractFetch`, `OffsetFetcher`,
@@ -9,7 +10,10 @@
 //! clients/consumer/internals/), Kafka 4.0.
 
 mod app;
+mod buffer;
 mod membership;
+#[cfg(test)]
+mod tests;
 
 use super::addr::Addresses;
 use super::client::metadata::MetadataCache;
@@ -24,7 +28,7 @@ use crate::scenario::config::{IsolationLevel, OffsetReset};
 use crate::scenario::{CommitMode, ConsumerConfig, Seek};
 use crate::sim::{NodeId, Out, SimDuration, SimRng, SimTime};
 use crate::trace::Event;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -88,7 +92,7 @@ pub struct Consumer {
     addr: Addresses,
     assigned: BTreeMap<Tp, PartitionState>,
     pending: BTreeMap<u32, (BrokerId, Pending)>,
-    buffer: VecDeque<(Tp, u64, RecordId)>,
+    buffer: buffer::FetchBuffer,
     polls: u32,
     failed: bool,
     /// Group membership, for a consumer with a group.
@@ -130,7 +134,7 @@ impl Consumer {
             addr,
             assigned: BTreeMap::new(),
             pending: BTreeMap::new(),
-            buffer: VecDeque::new(),
+            buffer: buffer::FetchBuffer::default(),
             polls: 0,
             failed: false,
             group,
@@ -381,6 +385,7 @@ impl Consumer {
                 let read_committed = self.cfg.isolation == IsolationLevel::ReadCommitted;
                 let mut filter = AbortedFilter::new(p.aborted);
                 let mut position = p.fetch_offset;
+                let mut records = Vec::new();
                 for b in &batches {
                     let next = b.next_offset();
                     if next <= position {
@@ -412,21 +417,18 @@ impl Consumer {
                         position = next;
                         continue;
                     }
-                    for (offset, r) in b.entries() {
-                        if offset >= position {
-                            self.buffer.push_back((p.tp, offset, r));
-                        }
-                    }
+                    records.extend(b.entries().filter(|(offset, _)| *offset >= position));
                     // Past the whole batch, also past the records a log cleaner removed from
                     // its end (`CompletedFetch`: the next fetch offset is the batch's next offset).
                     position = next;
                 }
+                self.buffer.add(p.tp, records);
                 let moved = state.position.is_some_and(|before| position > before);
                 state.position = Some(position);
                 // `FetchCollector`: the position moves past markers and aborted batches even when
                 // no record is returned; with nothing of the partition waiting to be polled, the
                 // application's position (what a commit sends) moves with it.
-                if moved && !self.buffer.iter().any(|(tp, _, _)| *tp == p.tp) {
+                if moved && !self.buffer.has_records(p.tp) {
                     self.app.start_at(p.tp, position);
                 }
             }
@@ -489,10 +491,12 @@ impl Consumer {
             self.assign_from_metadata(out);
         }
         self.list_offsets(now, out);
+        // `poll()` returns buffered records first, then sends the next fetches
+        // (`ClassicKafkaConsumer.poll`: `pollForFetches`, then `sendFetches`).
+        self.run_app(now, out);
         self.fetch(now, out);
         // After the fetches: a partition without a leader has just asked for an update.
         self.metadata.poll(now, &mut self.net, out);
-        self.run_app(now, out);
         if let Some(t) = self.app.next_wake().filter(|t| *t > now) {
             out.wake_at(t);
         }
@@ -671,9 +675,18 @@ impl Consumer {
         }
     }
 
+    /// Fetch requests, one per leader (`AbstractFetch.prepareFetchRequests`, kafka-clients
+    /// 4.0.1): none to a leader with a fetch in flight, and none to a leader of a partition
+    /// with buffered data. A partition `poll()` has not drained is not fetched again
+    /// (`fetchablePartitions`), and the other partitions of its leader wait with it, so that the
+    /// broker's fetch session keeps it (`bufferedNodes`). A consumer slow to process keeps its
+    /// fetch position within one fetch of what `poll()` returned.
     fn fetch(&mut self, now: SimTime, out: &mut Out<Message, Event>) {
         for (broker, tps) in self.by_leader(now, |s| s.position.is_some()) {
             if self.pending.values().any(|p| *p == (broker, Pending::Fetch)) {
+                continue;
+            }
+            if tps.iter().any(|tp| self.buffer.is_buffered(*tp)) {
                 continue;
             }
             if !self.net.is_ready(broker, usize::MAX) {
@@ -726,7 +739,7 @@ impl Consumer {
                         self.assigned.remove(tp);
                         self.app.forget(*tp);
                     }
-                    self.buffer.retain(|(tp, _, _)| !tps.contains(tp));
+                    self.buffer.remove(&tps);
                     (Vec::new(), tps)
                 }
                 membership::Change::Assign(tps) => {
@@ -918,12 +931,11 @@ impl Consumer {
                     if stable && self.app.auto_commit_due(now) {
                         self.commit(now, false, out);
                     }
-                    if self.buffer.is_empty() {
+                    let chunk = self.buffer.collect(self.cfg.max_poll_records as usize);
+                    if chunk.is_empty() {
                         return;
                     }
                     self.polls += 1;
-                    let n = self.buffer.len().min(self.cfg.max_poll_records as usize);
-                    let chunk: Vec<(Tp, u64, RecordId)> = self.buffer.drain(..n).collect();
                     for run in runs(&chunk) {
                         let tp = run[0].0;
                         out.emit(Event::Consumed {
@@ -938,7 +950,7 @@ impl Consumer {
                     // past any marker or aborted batch after the last record
                     // (`CompletedFetch.nextFetchOffset`).
                     for tp in tps {
-                        let drained = !self.buffer.iter().any(|(t, _, _)| *t == tp);
+                        let drained = !self.buffer.has_records(tp);
                         if let (true, Some(position)) =
                             (drained, self.assigned.get(&tp).and_then(|s| s.position))
                         {
