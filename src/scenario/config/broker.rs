@@ -344,10 +344,10 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
         ),
         int_key(
             "log.cleaner.threads",
-            0,
+            1,
             INT_MAX,
             "1",
-            "logs each broker's cleaner may clean in one pass (cleaning takes no simulated time); 0 cleans nothing",
+            "logs each broker's cleaner may clean in one pass (cleaning takes no simulated time); Kafka's validator takes 0, but its LogCleaner then divides log.cleaner.dedupe.buffer.size by 0 and the broker does not start (ArithmeticException), so kafkasim asks for at least 1",
         ),
         int_key(
             "log.cleaner.backoff.ms",
@@ -621,19 +621,22 @@ pub struct CleanerConfig {
 
 /// `LogConfig.validateValues`: a topic's (or, with the broker's keys, the broker's) minimum
 /// compaction lag may not exceed its maximum. `at` is the key the error points at.
+/// `log.cleaner.dedupe.buffer.size`'s default, 128 MiB (`CleanerConfig`).
+const DEDUPE_BUFFER_BYTES: i64 = 128 * 1024 * 1024;
+
+/// The lags are compared as given, in ms: a value up to `Long.MAX_VALUE` ms does not fit in
+/// simulated time.
 fn compaction_lags_in_order(
     block: &ConfigBlock<'_, '_>,
-    c: &CompactionConfig,
+    (min_lag_ms, max_lag_ms): (i64, i64),
     at: &str,
 ) -> Result<(), ScenarioError> {
-    if c.min_lag > c.max_lag {
+    if min_lag_ms > max_lag_ms {
         return Err(block
             .error_at_key(
                 at,
                 format!(
-                    "conflict topic config setting min.compaction.lag.ms ({}) > max.compaction.lag.ms ({})",
-                    c.min_lag.as_ms(),
-                    c.max_lag.as_ms()
+                    "conflict topic config setting min.compaction.lag.ms ({min_lag_ms}) > max.compaction.lag.ms ({max_lag_ms})"
                 ),
             )
             .with_help("make min.compaction.lag.ms at most max.compaction.lag.ms"));
@@ -739,6 +742,9 @@ pub struct BrokerConfig {
     pub cleanup_policy: CleanupPolicy,
     /// The `log.cleaner.*` compaction settings (topics may override).
     pub compaction: CompactionConfig,
+    /// `log.cleaner.min.compaction.lag.ms` and `log.cleaner.max.compaction.lag.ms` as given,
+    /// for `LogConfig.validate`'s check of a topic's lags over them.
+    pub compaction_lags_ms: (i64, i64),
     /// The log cleaner.
     pub cleaner: CleanerConfig,
     /// The settings as given, for a real broker.
@@ -777,6 +783,21 @@ impl BrokerConfig {
         // KafkaConfig.validateValues (core/src/main/scala/kafka/server/KafkaConfig.scala) checks
         // the roll and retention times first, then the socket timeout, then the lag time.
         let log = broker_log_config(block, &c)?;
+        // `KafkaConfig.validateValues`: `require(logCleanerDedupeBufferSize / logCleanerThreads >
+        // 1024 * 1024)`, with the dedupe buffer at its default (kafkasim does not model the key):
+        // at most 127 threads, whether the cleaner is enabled or not; checked after the roll and
+        // retention times, before the replica timeouts.
+        if DEDUPE_BUFFER_BYTES / c.int("log.cleaner.threads").max(1) <= 1024 * 1024 {
+            return Err(block
+                .error_at_key(
+                    "log.cleaner.threads",
+                    "log.cleaner.dedupe.buffer.size must be at least 1MB per cleaner thread.",
+                )
+                .with_help(format!(
+                    "use at most {} log.cleaner.threads: the dedupe buffer is {DEDUPE_BUFFER_BYTES} bytes (log.cleaner.dedupe.buffer.size)",
+                    (DEDUPE_BUFFER_BYTES - 1) / (1024 * 1024)
+                )));
+        }
         let wait = c.int("replica.fetch.wait.max.ms");
         if wait > c.int("replica.socket.timeout.ms") {
             return Err(block.error_at_key(
@@ -797,8 +818,12 @@ impl BrokerConfig {
             max_lag: c.ms("log.cleaner.max.compaction.lag.ms"),
             delete_retention: c.ms("log.cleaner.delete.retention.ms"),
         };
-        // `KafkaConfig.validateValues` → `LogConfig.validateBrokerLogConfigValues`.
-        compaction_lags_in_order(block, &compaction, "log.cleaner.min.compaction.lag.ms")?;
+        // Kafka 4.0.1's broker takes a minimum lag above the maximum; a topic that inherits them
+        // is refused (`LogConfig.validate`, in `TopicConfig::from_block`).
+        let compaction_lags_ms = (
+            c.int("log.cleaner.min.compaction.lag.ms"),
+            c.int("log.cleaner.max.compaction.lag.ms"),
+        );
         Ok(BrokerConfig {
             message_max_bytes: u32_of(&c, "message.max.bytes"),
             heartbeat_interval: c.ms("broker.heartbeat.interval.ms"),
@@ -854,6 +879,7 @@ impl BrokerConfig {
             },
             cleanup_policy: CleanupPolicy::of(&c.list("log.cleanup.policy")),
             compaction,
+            compaction_lags_ms,
             cleaner: CleanerConfig {
                 enable: c.bool("log.cleaner.enable"),
                 threads: u32_of(&c, "log.cleaner.threads"),
@@ -975,7 +1001,13 @@ impl TopicConfig {
         } else {
             "max.compaction.lag.ms"
         };
-        compaction_lags_in_order(block, &compaction, at)?;
+        let raw = |key: &str, broker_ms: i64| if set(key) { c.int(key) } else { broker_ms };
+        let (broker_min, broker_max) = broker.compaction_lags_ms;
+        let lags = (
+            raw("min.compaction.lag.ms", broker_min),
+            raw("max.compaction.lag.ms", broker_max),
+        );
+        compaction_lags_in_order(block, lags, at)?;
         Ok(TopicConfig {
             max_message_bytes: if set("max.message.bytes") {
                 u32_of(&c, "max.message.bytes")

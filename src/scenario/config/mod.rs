@@ -342,8 +342,13 @@ fn coerce(def: &KeyDef, value: &ConfigValue) -> Result<ConfigValue, (String, Opt
                 text.split(',').map(str::trim).collect()
             };
             if let Some(bad) = items.iter().find(|i| !allowed.contains(i)) {
+                // `ValidString` names the item it refuses, not the whole list.
                 return Err((
-                    invalid(format!("String must be one of: {}", allowed.join(", "))),
+                    format!(
+                        "Invalid value {bad} for configuration {}: String must be one of: {}",
+                        def.name,
+                        allowed.join(", ")
+                    ),
                     did_you_mean(bad, allowed.iter().copied())
                         .or_else(|| Some(format!("write a comma-separated list of {}", allowed.join(", ")))),
                 ));
