@@ -347,7 +347,7 @@ pub(crate) static BROKER: ConfigSet = ConfigSet {
             1,
             INT_MAX,
             "1",
-            "logs each broker's cleaner may clean in one pass (cleaning takes no simulated time); Kafka's validator takes 0, but its LogCleaner then divides log.cleaner.dedupe.buffer.size by 0 and the broker does not start (ArithmeticException), so kafkasim asks for at least 1",
+            "logs each broker's cleaner may clean in one pass (cleaning takes no simulated time); Kafka's validator takes 0, but its LogCleaner then divides log.cleaner.dedupe.buffer.size by 0 and the broker does not start (ArithmeticException), so kafkasim asks for at least 1; at most 127, for 1 MiB of the 128 MiB dedupe buffer per thread",
         ),
         int_key(
             "log.cleaner.backoff.ms",
