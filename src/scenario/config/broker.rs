@@ -630,6 +630,7 @@ fn compaction_lags_in_order(
     block: &ConfigBlock<'_, '_>,
     (min_lag_ms, max_lag_ms): (i64, i64),
     at: &str,
+    help: &str,
 ) -> Result<(), ScenarioError> {
     if min_lag_ms > max_lag_ms {
         return Err(block
@@ -639,7 +640,7 @@ fn compaction_lags_in_order(
                     "conflict topic config setting min.compaction.lag.ms ({min_lag_ms}) > max.compaction.lag.ms ({max_lag_ms})"
                 ),
             )
-            .with_help("make min.compaction.lag.ms at most max.compaction.lag.ms"));
+            .with_help(help.to_string()));
     }
     Ok(())
 }
@@ -1007,7 +1008,12 @@ impl TopicConfig {
             raw("min.compaction.lag.ms", broker_min),
             raw("max.compaction.lag.ms", broker_max),
         );
-        compaction_lags_in_order(block, lags, at)?;
+        let help = if set("min.compaction.lag.ms") || set("max.compaction.lag.ms") {
+            "make min.compaction.lag.ms at most max.compaction.lag.ms"
+        } else {
+            "the topic inherits the cluster's log.cleaner.min.compaction.lag.ms and log.cleaner.max.compaction.lag.ms: make the minimum at most the maximum (Kafka's broker starts with them, but refuses every topic that inherits them)"
+        };
+        compaction_lags_in_order(block, lags, at, help)?;
         Ok(TopicConfig {
             max_message_bytes: if set("max.message.bytes") {
                 u32_of(&c, "max.message.bytes")
