@@ -205,12 +205,7 @@ fn reset_offsets_is_refused_while_active_and_replays_once_empty() {
            (at: "14s", fault: ResetOffsets(group: "g1", to: Offset(3)))"#,
     );
     let r = run_text(&s, None);
-    let lines = trace_lines(&r);
-    let resets: Vec<&str> = lines
-        .iter()
-        .filter(|l| l.kind == "reset-offsets")
-        .map(|l| l.detail.as_str())
-        .collect();
+    let resets = reset_offsets_lines(&r);
     assert_eq!(
         resets,
         [
@@ -233,11 +228,7 @@ fn reset_offsets_clamps_into_the_log() {
            (at: "15s", fault: ResetOffsets(group: "g1", to: Latest, topic: "t", partition: 0))"#,
     );
     let r = run_text(&s, None);
-    let resets: Vec<String> = trace_lines(&r)
-        .into_iter()
-        .filter(|l| l.kind == "reset-offsets")
-        .map(|l| l.detail)
-        .collect();
+    let resets = reset_offsets_lines(&r);
     assert_eq!(
         resets,
         [
@@ -378,11 +369,7 @@ fn reset_offsets_to_a_time_uses_the_timestamp_index_or_the_log_end() {
            (at: "14s", fault: ResetOffsets(group: "g1", to: Time("200ms")))"#,
     );
     let r = run_text(&s, None);
-    let resets: Vec<String> = trace_lines(&r)
-        .into_iter()
-        .filter(|l| l.kind == "reset-offsets")
-        .map(|l| l.detail)
-        .collect();
+    let resets = reset_offsets_lines(&r);
     assert_eq!(
         resets,
         [
@@ -478,4 +465,13 @@ fn expired_unread_expectations_narrow_by_consumer() {
     for e in &report.expectations {
         assert!(e.ok, "{}", kafkasim::check::describe_outcome(e));
     }
+}
+
+/// What the trace's `reset-offsets` lines say, in order.
+fn reset_offsets_lines(r: &RunResult) -> Vec<String> {
+    trace_lines(r)
+        .into_iter()
+        .filter(|l| l.kind == "reset-offsets")
+        .map(|l| l.detail)
+        .collect()
 }
