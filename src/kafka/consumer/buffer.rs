@@ -4,7 +4,7 @@
 //! `CompletedFetch.drain`, `FetchCollector.collectFetch`, kafka-clients 4.0.1).
 
 use crate::kafka::record::{RecordId, Tp};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 /// One entry: a record, or the end of a partition's completed fetch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,27 +26,47 @@ impl Entry {
 #[derive(Debug, Default)]
 pub(super) struct FetchBuffer {
     entries: VecDeque<Entry>,
+    /// Per partition: (records, completed fetches) in `entries`, so that the consumer's fetch
+    /// does not scan the buffer for each partition.
+    counts: BTreeMap<Tp, (usize, usize)>,
 }
 
 impl FetchBuffer {
     /// A fetch response's data for `tp` (`FetchBuffer.add`): its records, maybe none; an empty
     /// completed fetch is buffered too until `poll()` reaches it.
     pub(super) fn add(&mut self, tp: Tp, records: impl IntoIterator<Item = (u64, RecordId)>) {
+        let before = self.entries.len();
         self.entries
             .extend(records.into_iter().map(|(o, r)| Entry::Record(tp, o, r)));
+        let added = self.entries.len() - before;
         self.entries.push_back(Entry::End(tp));
+        let count = self.counts.entry(tp).or_default();
+        count.0 += added;
+        count.1 += 1;
+    }
+
+    /// Takes `entry` out of the counts.
+    fn forget(&mut self, entry: &Entry) {
+        let tp = entry.tp();
+        if let Some(count) = self.counts.get_mut(&tp) {
+            match entry {
+                Entry::Record(..) => count.0 -= 1,
+                Entry::End(_) => count.1 -= 1,
+            }
+            if *count == (0, 0) {
+                self.counts.remove(&tp);
+            }
+        }
     }
 
     /// True if records of `tp` wait to be returned by `poll()`.
     pub(super) fn has_records(&self, tp: Tp) -> bool {
-        self.entries
-            .iter()
-            .any(|e| matches!(e, Entry::Record(t, _, _) if *t == tp))
+        self.counts.get(&tp).is_some_and(|c| c.0 > 0)
     }
 
     /// True if a completed fetch of `tp` is not drained yet (`FetchBuffer.bufferedPartitions`).
     pub(super) fn is_buffered(&self, tp: Tp) -> bool {
-        self.entries.contains(&Entry::End(tp))
+        self.counts.get(&tp).is_some_and(|c| c.1 > 0)
     }
 
     /// `poll()` takes up to `max_records` records (`FetchCollector.collectFetch`). A completed
@@ -55,10 +75,12 @@ impl FetchBuffer {
     pub(super) fn collect(&mut self, max_records: usize) -> Vec<(Tp, u64, RecordId)> {
         let mut records = Vec::new();
         while records.len() < max_records {
-            match self.entries.pop_front() {
-                Some(Entry::Record(tp, offset, r)) => records.push((tp, offset, r)),
-                Some(Entry::End(_)) => {}
-                None => break,
+            let Some(entry) = self.entries.pop_front() else {
+                break;
+            };
+            self.forget(&entry);
+            if let Entry::Record(tp, offset, r) = entry {
+                records.push((tp, offset, r));
             }
         }
         records
@@ -67,11 +89,15 @@ impl FetchBuffer {
     /// Drops what is buffered for `tps` (revoked partitions).
     pub(super) fn remove(&mut self, tps: &[Tp]) {
         self.entries.retain(|e| !tps.contains(&e.tp()));
+        for tp in tps {
+            self.counts.remove(tp);
+        }
     }
 
     /// Drops everything.
     pub(super) fn clear(&mut self) {
         self.entries.clear();
+        self.counts.clear();
     }
 }
 
