@@ -17,6 +17,9 @@
 //! ≈ 3.3× the time, where it used to be quadratic); the transactional producer ≥ 50% of the
 //! idempotent records/s, the pipeline reported (issue 13); the eight idle days under 5 s, and the
 //! memory with retention against without, reported (issue 14).
+//!
+//! `cargo bench --bench throughput -- NAME...` runs only the sections whose name contains one of
+//! the NAMEs: `records`, `pipeline`, `restart`, `idle`, `retention`.
 
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)] // wall-clock timing of real work
 
@@ -230,7 +233,41 @@ fn best_of_three(scenarios: &[Scenario]) -> Vec<Timed> {
     cases
 }
 
+/// The benchmark's sections, by the name `cargo bench --bench throughput -- NAME` selects.
+const SECTIONS: [(&str, fn()); 5] = [
+    ("records", records),
+    ("pipeline", pipeline),
+    ("restart", restart),
+    ("idle", idle_case),
+    ("retention", retention_memory),
+];
+
+/// Runs every section, or those whose name contains one of the arguments (cargo's own flags,
+/// such as `--bench`, are ignored).
 fn main() {
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let mut ran = false;
+    for (name, section) in SECTIONS {
+        if wanted.is_empty() || wanted.iter().any(|w| name.contains(w.as_str())) {
+            section();
+            ran = true;
+        }
+    }
+    if !ran {
+        let names: Vec<&str> = SECTIONS.iter().map(|(n, _)| *n).collect();
+        eprintln!(
+            "no benchmark section matches {wanted:?}; the sections are {}",
+            names.join(", ")
+        );
+        std::process::exit(2);
+    }
+}
+
+/// The 1,000,000-record cases, the bare loop they are compared with, and the peak memory.
+fn records() {
     let cases = best_of_three(&[
         scenario(1, false, false),
         scenario(1, true, false),
@@ -321,7 +358,10 @@ fn main() {
     if let Some(mib) = peak_rss_mib() {
         println!("  peak memory (VmHWM)              {:>12.1} MiB", mib);
     }
-    pipeline();
+}
+
+/// The restart of a broker leading 3,000 and then 10,000 partitions.
+fn restart() {
     println!(
         "restart of a broker leading N partitions (2 brokers, RF 2, crash, restart, leadership back; best of 3)"
     );
@@ -338,8 +378,6 @@ fn main() {
         "  10,000 / 3,000 partitions: {:.1}x the time (linear: 3.3x)",
         times[1] / times[0]
     );
-    idle_case();
-    retention_memory();
 }
 
 /// Issue 14 point 10: eight simulated days, 10 records/s for the first hour, then idle
