@@ -468,8 +468,8 @@ impl<'s> Simulation<'s> {
                     }
                 }
             }
-            Ev::Deliver(d) => self.deliver(*d),
-            Ev::Handle(d) => self.handle(*d),
+            Ev::Deliver(d) => self.deliver(d),
+            Ev::Handle(d) => self.handle(d),
             Ev::Closed { to, peer, generation } => {
                 if self.net.adopt(to, peer, generation) && self.nodes[to.0 as usize].is_up() {
                     self.call(to, |node, now, out| node.disconnected(now, peer, out));
@@ -479,14 +479,14 @@ impl<'s> Simulation<'s> {
         }
     }
 
-    fn deliver(&mut self, delivery: Delivery) {
+    fn deliver(&mut self, delivery: Box<Delivery>) {
         let Delivery {
             from,
             to,
             generation,
             ref msg,
             ..
-        } = delivery;
+        } = *delivery;
         let up = self.nodes[to.0 as usize].is_up();
         // A connection attempt, or data on a newer incarnation (brokers connect to each other
         // without a handshake here), is a new connection: the receiver forgets the old one,
@@ -514,13 +514,13 @@ impl<'s> Simulation<'s> {
             Ok(()) => {
                 let done = self.handled_at(&delivery);
                 if done > self.now {
-                    self.queue.push(done, Ev::Handle(Box::new(delivery)));
+                    self.queue.push(done, Ev::Handle(delivery));
                 } else {
-                    let Delivery { msg, .. } = delivery;
+                    let Delivery { msg, .. } = *delivery;
                     self.call(to, |node, now, out| node.message(now, from, msg, out));
                 }
             }
-            Err(DropReason::LinkDown) => self.hold(to, delivery),
+            Err(DropReason::LinkDown) => self.hold(to, *delivery),
             Err(reason) => {
                 self.trace_drop(to, from, to, msg, reason.as_str());
                 if reason == DropReason::Closed {
@@ -530,19 +530,21 @@ impl<'s> Simulation<'s> {
         }
     }
 
-    /// When the broker a request reached is done handling it (now for anything else).
     /// When the broker a message reached is done with it: a request when its handler thread
     /// has finished, a follower's fetched data when its fetcher thread has appended it; now for
     /// anything else.
     fn handled_at(&mut self, d: &Delivery) -> SimTime {
         let now = self.now;
-        let fetched = matches!(
-            &d.msg,
+        // A fetch response without records leaves the fetcher thread nothing to append.
+        let fetched = match &d.msg {
             Message::Response {
-                body: ResponseBody::ReplicaFetch(_),
+                body: ResponseBody::ReplicaFetch(parts),
                 ..
-            }
-        );
+            } => parts
+                .iter()
+                .any(|p| p.result.as_ref().is_ok_and(|data| !data.batches.is_empty())),
+            _ => false,
+        };
         if !d.msg.is_request() && !fetched {
             return now;
         }
@@ -562,13 +564,13 @@ impl<'s> Simulation<'s> {
 
     /// A broker's handler thread finished a request: the broker acts on it, unless it crashed or
     /// the connection closed while the request waited.
-    fn handle(&mut self, d: Delivery) {
+    fn handle(&mut self, d: Box<Delivery>) {
         if !self.nodes[d.to.0 as usize].is_up() {
             self.trace_drop(d.to, d.from, d.to, &d.msg, "node is down");
         } else if self.net.generation(d.to, d.from) != d.generation {
             self.trace_drop(d.to, d.from, d.to, &d.msg, DropReason::Closed.as_str());
         } else {
-            let Delivery { from, to, msg, .. } = d;
+            let Delivery { from, to, msg, .. } = *d;
             self.call(to, |node, now, out| node.message(now, from, msg, out));
         }
     }

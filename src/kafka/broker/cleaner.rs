@@ -23,6 +23,7 @@ impl Broker {
         let c = &self.config.cleaner;
         c.enable
             && c.threads > 0
+            && self.compacted_topics
             && self
                 .replicas
                 .keys()

@@ -5,8 +5,8 @@
 //!
 //! Followed: `AbstractFetcherThread.scala`, `ReplicaFetcherThread.scala` (Kafka 4.0).
 
-use super::storage::trace_roll;
-use super::{Broker, Life, O, Role};
+use super::storage::{follow_log_start_offset, trace_roll};
+use super::{Broker, Life, O, Replica, Role};
 use crate::kafka::log::LogBatch;
 use crate::kafka::protocol::{
     BrokerId, ReplicaFetchPartition, ReplicaFetchRequest, RequestBody, ResponseBody,
@@ -134,18 +134,26 @@ impl Broker {
         };
         let mut failed = false;
         for p in parts {
-            let follows = self.replicas.get(&p.tp).is_some_and(|r| {
-                matches!(r.role, Role::Follower { leader: Some(l) } if l == leader)
-                    && r.log.log_end_offset() == p.fetch_offset
-            });
+            let Some(r) = self.replicas.get_mut(&p.tp) else {
+                continue;
+            };
+            let follows = matches!(r.role, Role::Follower { leader: Some(l) } if l == leader)
+                && r.log.log_end_offset() == p.fetch_offset;
             if !follows {
                 continue;
             }
             match p.result {
                 Err(_) => failed = true,
                 Ok(data) => {
-                    if let Some((epoch, end)) = data.diverging {
-                        let cut = self.replicas[&p.tp].log.divergence_point(epoch, end);
+                    let in_range = data.diverging.is_none()
+                        && p.fetch_offset <= data.leader_log_end
+                        && p.fetch_offset >= data.log_start_offset;
+                    if in_range && data.batches.is_empty() {
+                        // A long poll that timed out: only the leader's HW and log start move.
+                        follow_high_watermark(p.tp, r, data.high_watermark, out);
+                        follow_log_start_offset(p.tp, r, data.log_start_offset, out);
+                    } else if let Some((epoch, end)) = data.diverging {
+                        let cut = r.log.divergence_point(epoch, end);
                         self.truncate(p.tp, cut, "diverging epoch from the leader (KIP-279)", out);
                     } else if p.fetch_offset > data.leader_log_end {
                         // Out of range: the leader's log is shorter than ours.
@@ -155,7 +163,9 @@ impl Broker {
                         self.truncate_fully(p.tp, data.log_start_offset, out);
                     } else {
                         self.append_from_leader(p.tp, data.batches, data.high_watermark, out);
-                        self.follow_log_start_offset(p.tp, data.log_start_offset, out);
+                        if let Some(r) = self.replicas.get_mut(&p.tp) {
+                            follow_log_start_offset(p.tp, r, data.log_start_offset, out);
+                        }
                     }
                 }
             }
@@ -198,14 +208,7 @@ impl Broker {
                 log_bytes,
             });
         }
-        if let Some(r) = self.replicas.get_mut(&tp) {
-            let before = r.log.high_watermark();
-            r.log.follow_high_watermark(leader_hw);
-            let high_watermark = r.log.high_watermark();
-            if high_watermark != before {
-                out.trace(|| Event::FollowerHighWatermark { tp, high_watermark });
-            }
-        }
+        follow_high_watermark(tp, r, leader_hw, out);
         self.flush_by_messages(tp);
     }
 
@@ -257,5 +260,15 @@ impl Broker {
             let hw = self.replicas.get(&tp).map_or(0, |r| r.log.high_watermark());
             self.truncate(tp, hw, "high watermark on becoming follower (pre-KIP-101)", out);
         }
+    }
+}
+
+/// A follower takes the leader's high watermark (up to its own log end), and traces a move.
+fn follow_high_watermark(tp: Tp, r: &mut Replica, leader_hw: u64, out: &mut O) {
+    let before = r.log.high_watermark();
+    r.log.follow_high_watermark(leader_hw);
+    let high_watermark = r.log.high_watermark();
+    if high_watermark != before {
+        out.trace(|| Event::FollowerHighWatermark { tp, high_watermark });
     }
 }

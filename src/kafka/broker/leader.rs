@@ -10,7 +10,7 @@ use super::alter_partition::IsrAnswer;
 use super::producers::Verdict;
 use super::requests::{DelayedProduce, FetchKind, ParkedFetch, Then, respond};
 use super::storage::trace_roll;
-use super::{Broker, O, Role};
+use super::{Broker, O, Replica, Role};
 use crate::kafka::log::PartitionLog;
 use crate::kafka::protocol::{
     BrokerId, ErrorCode, FetchPartitionResponse, FetchRequest, IsrProposal, Message, PartitionState,
@@ -26,10 +26,15 @@ use std::sync::Arc;
 impl Broker {
     /// The leader epoch if this broker leads `tp`, else the error a client gets.
     pub(super) fn leadership(&self, tp: Tp) -> Result<u32, ErrorCode> {
+        self.leading_replica(tp).map(|r| r.leader_epoch)
+    }
+
+    /// The replica of `tp` if this broker leads it, else the error a request for it gets.
+    fn leading_replica(&self, tp: Tp) -> Result<&Replica, ErrorCode> {
         let md = self.metadata.as_ref().ok_or(ErrorCode::NotLeaderOrFollower)?;
         md.partition(tp).ok_or(ErrorCode::UnknownTopicOrPartition)?;
         match self.replicas.get(&tp) {
-            Some(r) if r.leading().is_some() => Ok(r.leader_epoch),
+            Some(r) if r.leading().is_some() => Ok(r),
             _ => Err(ErrorCode::NotLeaderOrFollower),
         }
     }
@@ -335,14 +340,15 @@ impl Broker {
             .partitions
             .iter()
             .map(|p| {
-                let result = self.leadership(p.tp).and_then(|epoch| {
+                let result = self.leading_replica(p.tp).and_then(|r| {
+                    let epoch = r.leader_epoch;
                     if p.current_leader_epoch < epoch {
                         return Err(ErrorCode::FencedLeaderEpoch);
                     }
                     if p.current_leader_epoch > epoch {
                         return Err(ErrorCode::UnknownLeaderEpoch);
                     }
-                    let log = self.log(p.tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
+                    let log = &r.log;
                     let mut data = ReplicaData {
                         batches: Vec::new(),
                         high_watermark: log.high_watermark(),
@@ -420,7 +426,9 @@ impl Broker {
         f.last_fetch_time = now;
         let moved = f.log_end != Some(fetch_offset);
         f.log_end = Some(fetch_offset);
-        self.maybe_expand_isr(tp, follower, out);
+        if !leader.isr.contains(&follower) {
+            self.maybe_expand_isr(tp, follower, out);
+        }
         if moved {
             self.maybe_advance_hw(now, tp, out);
         }
@@ -529,11 +537,10 @@ impl Broker {
             return;
         };
         let Some(follower_end) = f.log_end else { return };
-        let epoch_start = r.log.latest_epoch_start().unwrap_or(0);
         let joins = !l.isr.contains(&follower)
             && l.pending_isr.is_none()
             && follower_end >= r.log.high_watermark()
-            && follower_end >= epoch_start
+            && follower_end >= r.log.latest_epoch_start().unwrap_or(0)
             && self.is_eligible(follower);
         if joins {
             let mut isr = l.isr.clone();
@@ -635,12 +642,11 @@ impl Broker {
 
     /// `flush.ms`: fsync data that has waited that long.
     pub(super) fn flush_by_time(&mut self, now: SimTime) {
-        let intervals: Vec<SimDuration> = self
-            .replicas
-            .keys()
-            .map(|tp| self.topic(*tp).flush_interval)
-            .collect();
-        for (r, interval) in self.replicas.values_mut().zip(intervals) {
+        if !self.flushes_by_time {
+            return;
+        }
+        for (tp, r) in &mut self.replicas {
+            let interval = self.topics[tp.topic as usize].flush_interval;
             if r.unflushed_messages > 0 && now >= r.last_flush + interval {
                 r.log.flush();
                 r.unflushed_messages = 0;

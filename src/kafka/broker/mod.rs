@@ -61,6 +61,11 @@ pub struct Broker {
     addr: Addresses,
     config: BrokerConfig,
     topics: Vec<TopicConfig>,
+    /// Some topic sets a `flush.ms` that can come due (the default, `Long.MAX_VALUE`, never
+    /// does): only then do timers look at each replica's unflushed data.
+    flushes_by_time: bool,
+    /// Some topic is compacted: only then does the log cleaner look at the replicas.
+    compacted_topics: bool,
     /// Every record's key, for validation and the log cleaner (shared by all nodes).
     keys: Arc<RecordKeys>,
     replicas: BTreeMap<Tp, Replica>,
@@ -139,11 +144,17 @@ impl Broker {
                 replicas.insert(tp, Replica::new(topics[tp.topic as usize].log));
             }
         }
+        let flushes_by_time = topics
+            .iter()
+            .any(|t| SimTime::ZERO + t.flush_interval != SimTime::NEVER);
+        let compacted_topics = topics.iter().any(|t| t.cleanup_policy.compact);
         let mut broker = Broker {
             id,
             addr,
             config,
             topics,
+            flushes_by_time,
+            compacted_topics,
             keys,
             replicas,
             metadata: None,
@@ -351,10 +362,11 @@ impl Broker {
         if self.cleaner_runs() {
             out.wake_at(self.next_cleaning);
         }
-        for (tp, r) in &self.replicas {
-            let interval = self.topic(*tp).flush_interval;
-            if r.unflushed_messages > 0 {
-                out.wake_at(r.last_flush + interval);
+        if self.flushes_by_time {
+            for (tp, r) in &self.replicas {
+                if r.unflushed_messages > 0 {
+                    out.wake_at(r.last_flush + self.topic(*tp).flush_interval);
+                }
             }
         }
         for p in &self.produces {

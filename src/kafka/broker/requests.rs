@@ -349,13 +349,16 @@ impl Broker {
 
     /// Purgatory deadlines: produces time out, fetches answer with what there is.
     pub(super) fn expire_delayed(&mut self, now: SimTime, out: &mut O) {
-        let (expired, waiting): (Vec<_>, Vec<_>) = self.produces.drain(..).partition(|p| p.deadline <= now);
-        self.produces = waiting;
-        for mut p in expired {
-            for (index, _, _) in &p.waiting {
-                p.results[*index].result = Err(ErrorCode::RequestTimedOut);
+        if self.produces.iter().any(|p| p.deadline <= now) {
+            let (expired, waiting): (Vec<_>, Vec<_>) =
+                self.produces.drain(..).partition(|p| p.deadline <= now);
+            self.produces = waiting;
+            for mut p in expired {
+                for (index, _, _) in &p.waiting {
+                    p.results[*index].result = Err(ErrorCode::RequestTimedOut);
+                }
+                self.answer_delayed(now, p, out);
             }
-            self.answer_delayed(now, p, out);
         }
         while let Some(i) = self.fetches.iter().position(|f| f.deadline <= now) {
             self.try_answer(now, i, true, out);

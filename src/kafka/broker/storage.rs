@@ -2,7 +2,7 @@
 //! (`LogManager.cleanupLogs`), `DeleteRecords` on a leader (`Partition.deleteRecordsOnLeader`),
 //! and the traces of segment rolls and deletions.
 
-use super::{Broker, O};
+use super::{Broker, O, Replica};
 use crate::kafka::log::{DeletedSegments, Rolled};
 use crate::kafka::protocol::ErrorCode;
 use crate::kafka::record::Tp;
@@ -100,25 +100,22 @@ impl Broker {
         };
         out.emit(Event::DeleteRecords { tp, before, result });
     }
+}
 
-    /// A follower takes the leader's log start offset from a fetch response
-    /// (`ReplicaFetcherThread.processPartitionData`: `maybeIncrementLogStartOffset` with
-    /// `LeaderOffsetIncremented`, after the high watermark).
-    pub(super) fn follow_log_start_offset(&mut self, tp: Tp, leader_log_start: u64, out: &mut O) {
-        let Some(r) = self.replicas.get_mut(&tp) else {
-            return;
-        };
-        let from = r.log.log_start_offset();
-        // Never above this follower's HW: `min(leader's HW, own LEO)` is at least the leader's
-        // log start offset once the fetch succeeded, so Kafka's OffsetOutOfRange cannot happen.
-        let offset = leader_log_start.min(r.log.high_watermark());
-        if let Ok(true) = r.log.maybe_increment_log_start_offset(offset) {
-            out.emit(Event::LogStartOffset {
-                tp,
-                from,
-                to: r.log.log_start_offset(),
-                why: "the leader's, from a fetch response",
-            });
-        }
+/// A follower takes the leader's log start offset from a fetch response
+/// (`ReplicaFetcherThread.processPartitionData`: `maybeIncrementLogStartOffset` with
+/// `LeaderOffsetIncremented`, after the high watermark).
+pub(super) fn follow_log_start_offset(tp: Tp, r: &mut Replica, leader_log_start: u64, out: &mut O) {
+    let from = r.log.log_start_offset();
+    // Never above this follower's HW: `min(leader's HW, own LEO)` is at least the leader's
+    // log start offset once the fetch succeeded, so Kafka's OffsetOutOfRange cannot happen.
+    let offset = leader_log_start.min(r.log.high_watermark());
+    if let Ok(true) = r.log.maybe_increment_log_start_offset(offset) {
+        out.emit(Event::LogStartOffset {
+            tp,
+            from,
+            to: r.log.log_start_offset(),
+            why: "the leader's, from a fetch response",
+        });
     }
 }

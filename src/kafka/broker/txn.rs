@@ -499,6 +499,10 @@ impl Broker {
 
     /// Timers: timed-out transactions, marker retries and deadlines, verifications.
     pub(super) fn txn_on_wake(&mut self, now: SimTime, out: &mut O) {
+        if self.txn_topic.is_none() {
+            // No transactional producer in the scenario: no coordinator, markers or checks.
+            return;
+        }
         for (ask, correlation) in std::mem::take(&mut self.local_asks) {
             let reply = Reply {
                 to: self.me(),
