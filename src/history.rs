@@ -2,6 +2,7 @@
 //! Checkers and the summary read only this and the final logs, never the simulator's internals.
 
 pub mod file;
+pub mod records;
 pub mod series;
 
 use crate::kafka::group::coordinator::GroupState;
@@ -10,6 +11,7 @@ use crate::kafka::record::{ProducerIdentity, RecordId, Tp};
 use crate::kafka::txn::TxnState;
 use crate::sim::SimTime;
 use crate::trace::{Event, TxnStep};
+use records::RecordList;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -246,8 +248,8 @@ pub struct AppendHistory {
     pub base_offset: u64,
     /// Leader epoch.
     pub leader_epoch: u32,
-    /// The records.
-    pub records: Arc<[RecordId]>,
+    /// The records (packed: the log's own copy goes when retention deletes it).
+    pub records: RecordList,
 }
 
 /// Records a replica cut off the end of its log.
@@ -262,7 +264,7 @@ pub struct TruncationHistory {
     /// The new log end offset.
     pub to: u64,
     /// What was removed.
-    pub records: Arc<[RecordId]>,
+    pub records: RecordList,
     /// Why.
     pub why: &'static str,
 }
@@ -655,7 +657,7 @@ impl History {
                         tp: *tp,
                         base_offset: *base_offset,
                         leader_epoch: *leader_epoch,
-                        records: Arc::clone(records),
+                        records: RecordList::new(records),
                     });
                 }
                 let end = base_offset + records.len() as u64;
@@ -683,7 +685,7 @@ impl History {
                         broker,
                         tp: *tp,
                         to: *to,
-                        records: Arc::clone(records),
+                        records: RecordList::new(records),
                         why,
                     });
                 }

@@ -115,7 +115,7 @@ fn path(result: &RunResult, r: RecordId) -> Vec<String> {
         .appends
         .iter()
         .filter_map(|a| {
-            let i = a.records.iter().position(|x| *x == r)?;
+            let i = a.records.iter().position(|x| x == r)?;
             Some(format!(
                 "offset {} by broker-{} at {} (epoch {})",
                 a.base_offset + i as u64,
@@ -134,7 +134,7 @@ fn path(result: &RunResult, r: RecordId) -> Vec<String> {
         .history
         .truncations
         .iter()
-        .filter(|t| t.records.contains(&r))
+        .filter(|t| t.records.contains(r))
         .map(|t| format!("broker-{} at {} to offset {} ({})", t.broker, t.at, t.to, t.why))
         .collect();
     if !cuts.is_empty() {
