@@ -150,8 +150,9 @@ pub struct ProducerHistory {
     /// `send()`: records the workload declares but never produced have no entry, so memory
     /// follows what a run sends, not the declared `records` (issue 11).
     pub records: Vec<RecordHistory>,
-    /// Batches by id.
-    pub batches: BTreeMap<u64, BatchHistory>,
+    /// Batches, indexed by id (the producer numbers its batches from 0 in creation order); a
+    /// batch no event named has an empty entry. A vector, not a map: a run keeps one per batch.
+    pub batches: Vec<BatchHistory>,
     /// Produce requests sent.
     pub requests: u64,
     /// Batch re-enqueues.
@@ -205,6 +206,20 @@ pub struct TxnHistory {
 }
 
 impl ProducerHistory {
+    /// Batch `id`, if an event named it.
+    pub fn batch(&self, id: u64) -> Option<&BatchHistory> {
+        self.batches.get(usize::try_from(id).ok()?)
+    }
+
+    /// Batch `id`'s entry, made (with the entries before it) on first use.
+    fn batch_mut(&mut self, id: u64) -> &mut BatchHistory {
+        let i = usize::try_from(id).expect("batch ids stay below the address space");
+        if self.batches.len() <= i {
+            self.batches.resize_with(i + 1, BatchHistory::default);
+        }
+        &mut self.batches[i]
+    }
+
     /// The transaction record `seq` was sent in, if the producer is transactional.
     pub fn txn_of(&self, seq: u32) -> Option<&TxnHistory> {
         let i = self.txns.partition_point(|t| t.first <= seq).checked_sub(1)?;
@@ -511,9 +526,14 @@ impl History {
                     let ph = &mut self.producers[p as usize];
                     ph.requests += 1;
                     for b in batches {
-                        let bh = ph.batches.entry(b.batch_id).or_default();
+                        let bh = ph.batch_mut(b.batch_id);
                         bh.tp = Some(b.tp);
                         bh.records = b.records;
+                        // Most batches take one attempt: room for exactly that at first (a run
+                        // keeps one list per batch), growing as usual past it.
+                        if bh.attempts.capacity() == 0 {
+                            bh.attempts.reserve_exact(1);
+                        }
                         bh.attempts.push(Attempt {
                             at: now,
                             broker: *broker,
@@ -608,14 +628,14 @@ impl History {
                 producer, batch_id, ..
             } => {
                 if let Some(ph) = self.producers.get_mut(*producer as usize) {
-                    ph.batches.entry(*batch_id).or_default().deduplicated += 1;
+                    ph.batch_mut(*batch_id).deduplicated += 1;
                 }
             }
             Event::BatchRetry { batch_id, error, .. } => {
                 if let Client::Producer(p) = who {
                     let ph = &mut self.producers[p as usize];
                     ph.retries += 1;
-                    let bh = ph.batches.entry(*batch_id).or_default();
+                    let bh = ph.batch_mut(*batch_id);
                     bh.retried_on.push(*error);
                     if let Some(a) = bh.attempts.last_mut() {
                         a.error = Some((now, *error));
@@ -633,9 +653,7 @@ impl History {
                 }
                 if let Client::Producer(p) = who
                     && let Some(a) = self.producers[p as usize]
-                        .batches
-                        .entry(*batch_id)
-                        .or_default()
+                        .batch_mut(*batch_id)
                         .attempts
                         .last_mut()
                     && a.error.is_none()

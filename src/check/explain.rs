@@ -91,9 +91,7 @@ fn path(result: &RunResult, r: RecordId) -> Vec<String> {
         names.record(r),
         h.batch_id()
     );
-    let batch = result.history.producers[r.producer as usize]
-        .batches
-        .get(&h.batch_id());
+    let batch = result.history.producers[r.producer as usize].batch(h.batch_id());
     for a in batch.iter().flat_map(|b| b.attempts.iter()) {
         line.push_str(&format!(
             "; req {} -> broker-{} at {}",

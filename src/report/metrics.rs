@@ -69,7 +69,7 @@ impl ProducerFigures {
             }
         }
         f.latencies.sort_unstable();
-        for b in h.batches.values().filter(|b| !b.attempts.is_empty()) {
+        for b in h.batches.iter().filter(|b| !b.attempts.is_empty()) {
             f.batches += 1;
             f.batched_records += u64::from(b.records);
         }

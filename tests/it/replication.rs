@@ -428,7 +428,7 @@ fn min_isr(min: u32) -> Scenario {
 fn attempts_failing_with(r: &RunResult, error: ErrorCode) -> usize {
     r.history.producers[0]
         .batches
-        .values()
+        .iter()
         .flat_map(|b| b.attempts.iter())
         .filter(|a| a.error.is_some_and(|(_, e)| e == error))
         .count()
@@ -1428,7 +1428,7 @@ fn clients_with_stale_metadata_get_not_leader_or_follower_refresh_and_go_on_with
     // The producer's attempts still going to broker-2 are refused once it has moved.
     let refused: Vec<_> = r.history.producers[0]
         .batches
-        .values()
+        .iter()
         .flat_map(|b| b.attempts.iter())
         .filter_map(|a| match a.error {
             Some((at, ErrorCode::NotLeaderOrFollower)) => Some((a.broker, at)),
