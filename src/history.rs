@@ -2,6 +2,7 @@
 //! Checkers and the summary read only this and the final logs, never the simulator's internals.
 
 pub mod file;
+pub mod records;
 pub mod series;
 
 use crate::kafka::group::coordinator::GroupState;
@@ -10,6 +11,7 @@ use crate::kafka::record::{ProducerIdentity, RecordId, Tp};
 use crate::kafka::txn::TxnState;
 use crate::sim::SimTime;
 use crate::trace::{Event, TxnStep};
+use records::RecordList;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -148,8 +150,9 @@ pub struct ProducerHistory {
     /// `send()`: records the workload declares but never produced have no entry, so memory
     /// follows what a run sends, not the declared `records` (issue 11).
     pub records: Vec<RecordHistory>,
-    /// Batches by id.
-    pub batches: BTreeMap<u64, BatchHistory>,
+    /// Batches, indexed by id (the producer numbers its batches from 0 in creation order); a
+    /// batch no event named has an empty entry. A vector, not a map: a run keeps one per batch.
+    pub batches: Vec<BatchHistory>,
     /// Produce requests sent.
     pub requests: u64,
     /// Batch re-enqueues.
@@ -203,6 +206,20 @@ pub struct TxnHistory {
 }
 
 impl ProducerHistory {
+    /// Batch `id`, if an event named it.
+    pub fn batch(&self, id: u64) -> Option<&BatchHistory> {
+        self.batches.get(usize::try_from(id).ok()?)
+    }
+
+    /// Batch `id`'s entry, made (with the entries before it) on first use.
+    fn batch_mut(&mut self, id: u64) -> &mut BatchHistory {
+        let i = usize::try_from(id).expect("batch ids stay below the address space");
+        if self.batches.len() <= i {
+            self.batches.resize_with(i + 1, BatchHistory::default);
+        }
+        &mut self.batches[i]
+    }
+
     /// The transaction record `seq` was sent in, if the producer is transactional.
     pub fn txn_of(&self, seq: u32) -> Option<&TxnHistory> {
         let i = self.txns.partition_point(|t| t.first <= seq).checked_sub(1)?;
@@ -246,8 +263,8 @@ pub struct AppendHistory {
     pub base_offset: u64,
     /// Leader epoch.
     pub leader_epoch: u32,
-    /// The records.
-    pub records: Arc<[RecordId]>,
+    /// The records (packed: the log's own copy goes when retention deletes it).
+    pub records: RecordList,
 }
 
 /// Records a replica cut off the end of its log.
@@ -262,7 +279,7 @@ pub struct TruncationHistory {
     /// The new log end offset.
     pub to: u64,
     /// What was removed.
-    pub records: Arc<[RecordId]>,
+    pub records: RecordList,
     /// Why.
     pub why: &'static str,
 }
@@ -509,9 +526,14 @@ impl History {
                     let ph = &mut self.producers[p as usize];
                     ph.requests += 1;
                     for b in batches {
-                        let bh = ph.batches.entry(b.batch_id).or_default();
+                        let bh = ph.batch_mut(b.batch_id);
                         bh.tp = Some(b.tp);
                         bh.records = b.records;
+                        // Most batches take one attempt: room for exactly that at first (a run
+                        // keeps one list per batch), growing as usual past it.
+                        if bh.attempts.capacity() == 0 {
+                            bh.attempts.reserve_exact(1);
+                        }
                         bh.attempts.push(Attempt {
                             at: now,
                             broker: *broker,
@@ -606,14 +628,14 @@ impl History {
                 producer, batch_id, ..
             } => {
                 if let Some(ph) = self.producers.get_mut(*producer as usize) {
-                    ph.batches.entry(*batch_id).or_default().deduplicated += 1;
+                    ph.batch_mut(*batch_id).deduplicated += 1;
                 }
             }
             Event::BatchRetry { batch_id, error, .. } => {
                 if let Client::Producer(p) = who {
                     let ph = &mut self.producers[p as usize];
                     ph.retries += 1;
-                    let bh = ph.batches.entry(*batch_id).or_default();
+                    let bh = ph.batch_mut(*batch_id);
                     bh.retried_on.push(*error);
                     if let Some(a) = bh.attempts.last_mut() {
                         a.error = Some((now, *error));
@@ -631,9 +653,7 @@ impl History {
                 }
                 if let Client::Producer(p) = who
                     && let Some(a) = self.producers[p as usize]
-                        .batches
-                        .entry(*batch_id)
-                        .or_default()
+                        .batch_mut(*batch_id)
                         .attempts
                         .last_mut()
                     && a.error.is_none()
@@ -655,7 +675,7 @@ impl History {
                         tp: *tp,
                         base_offset: *base_offset,
                         leader_epoch: *leader_epoch,
-                        records: Arc::clone(records),
+                        records: RecordList::new(records),
                     });
                 }
                 let end = base_offset + records.len() as u64;
@@ -683,7 +703,7 @@ impl History {
                         broker,
                         tp: *tp,
                         to: *to,
-                        records: Arc::clone(records),
+                        records: RecordList::new(records),
                         why,
                     });
                 }

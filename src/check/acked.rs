@@ -213,7 +213,7 @@ fn mark_deleted(result: &RunResult, places: &mut [Vec<Place>]) {
         .history
         .truncations
         .iter()
-        .flat_map(|t| t.records.iter().copied())
+        .flat_map(|t| t.records.iter())
         .collect();
     for (p, ph) in result.history.producers.iter().enumerate() {
         for (seq, h) in ph.records.iter().enumerate() {

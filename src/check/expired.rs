@@ -173,10 +173,10 @@ fn deleted_unread<'a>(
             for (i, record) in a.records.iter().enumerate() {
                 let offset = a.base_offset + i as u64;
                 let deleted_here = (step.from..step.to).contains(&offset);
-                if deleted_here && offset >= stood.1 && !read.contains(&offset) && !not_theirs(*record) {
+                if deleted_here && offset >= stood.1 && !read.contains(&offset) && !not_theirs(record) {
                     hits.push(Hit {
                         offset,
-                        record: *record,
+                        record,
                         step,
                         stood,
                     });

@@ -91,9 +91,7 @@ fn path(result: &RunResult, r: RecordId) -> Vec<String> {
         names.record(r),
         h.batch_id()
     );
-    let batch = result.history.producers[r.producer as usize]
-        .batches
-        .get(&h.batch_id());
+    let batch = result.history.producers[r.producer as usize].batch(h.batch_id());
     for a in batch.iter().flat_map(|b| b.attempts.iter()) {
         line.push_str(&format!(
             "; req {} -> broker-{} at {}",
@@ -115,7 +113,7 @@ fn path(result: &RunResult, r: RecordId) -> Vec<String> {
         .appends
         .iter()
         .filter_map(|a| {
-            let i = a.records.iter().position(|x| *x == r)?;
+            let i = a.records.iter().position(|x| x == r)?;
             Some(format!(
                 "offset {} by broker-{} at {} (epoch {})",
                 a.base_offset + i as u64,
@@ -134,7 +132,7 @@ fn path(result: &RunResult, r: RecordId) -> Vec<String> {
         .history
         .truncations
         .iter()
-        .filter(|t| t.records.contains(&r))
+        .filter(|t| t.records.contains(r))
         .map(|t| format!("broker-{} at {} to offset {} ({})", t.broker, t.at, t.to, t.why))
         .collect();
     if !cuts.is_empty() {

@@ -40,14 +40,23 @@ impl KeyPlacement {
     }
 }
 
-/// A keyed record as sent: (send time in µs, the record, its partition).
-type Sent = (u64, RecordId, u32);
+/// A keyed record's place in send order: (send time in µs, the record).
+type SendOrder = (u64, RecordId);
+
+/// The records of one key that went to one partition: the first and last in send order, and how
+/// many.
+struct Span {
+    first: SendOrder,
+    last: SendOrder,
+    records: u64,
+}
 
 /// Every keyed record's partition at send time, grouped by topic and key (sorted), in send order
-/// (time, then producer and sequence).
+/// (time, then producer and sequence). One pass that keeps each key's partitions, not its
+/// records: a run of millions of keyed records checks in memory for its keys.
 pub fn placements(result: &RunResult) -> Vec<KeyPlacement> {
     let names = &result.names;
-    let mut sent: BTreeMap<(u32, &str), Vec<Sent>> = BTreeMap::new();
+    let mut used: BTreeMap<(u32, &str), BTreeMap<u32, Span>> = BTreeMap::new();
     for (p, ph) in result.history.producers.iter().enumerate() {
         for (seq, rh) in ph.records.iter().enumerate() {
             let r = RecordId {
@@ -57,33 +66,41 @@ pub fn placements(result: &RunResult) -> Vec<KeyPlacement> {
             let (Some(key), Some(tp), Some(at)) = (names.key_of(r), rh.tp(), rh.sent_at()) else {
                 continue;
             };
-            sent.entry((tp.topic, key))
+            let order = (at.as_us(), r);
+            let span = used
+                .entry((tp.topic, key))
                 .or_default()
-                .push((at.as_us(), r, tp.partition));
+                .entry(tp.partition)
+                .or_insert(Span {
+                    first: order,
+                    last: order,
+                    records: 0,
+                });
+            span.first = span.first.min(order);
+            span.last = span.last.max(order);
+            span.records += 1;
         }
     }
-    sent.into_iter()
-        .map(|((topic, key), mut records)| {
-            records.sort_unstable();
-            let mut stints: Vec<Stint> = Vec::new();
-            for (_, r, partition) in records {
-                match stints.iter_mut().find(|s| s.partition == partition) {
-                    Some(s) => {
-                        s.records += 1;
-                        s.last = r;
-                    }
-                    None => stints.push(Stint {
+    used.into_iter()
+        .map(|((topic, key), partitions)| {
+            // The partitions in the order of the first record sent to each.
+            let mut stints: Vec<(SendOrder, Stint)> = partitions
+                .into_iter()
+                .map(|(partition, span)| {
+                    let stint = Stint {
                         partition,
-                        first: r,
-                        last: r,
-                        records: 1,
-                    }),
-                }
-            }
+                        first: span.first.1,
+                        last: span.last.1,
+                        records: span.records,
+                    };
+                    (span.first, stint)
+                })
+                .collect();
+            stints.sort_unstable_by_key(|(first, _)| *first);
             KeyPlacement {
                 topic,
                 key: key.to_string(),
-                stints,
+                stints: stints.into_iter().map(|(_, stint)| stint).collect(),
             }
         })
         .collect()

@@ -484,7 +484,7 @@ impl Ctx<'_> {
                 .count() as u64,
             Measure::Retries => self
                 .producers(f)
-                .flat_map(|(p, ph)| ph.batches.values().map(move |b| (p, b)))
+                .flat_map(|(p, ph)| ph.batches.iter().map(move |b| (p, b)))
                 .filter(|(p, b)| {
                     self.admits(
                         f,
@@ -502,7 +502,7 @@ impl Ctx<'_> {
                 .sum(),
             Measure::Deduplicated => self
                 .producers(f)
-                .flat_map(|(p, ph)| ph.batches.values().map(move |b| (p, b)))
+                .flat_map(|(p, ph)| ph.batches.iter().map(move |b| (p, b)))
                 .filter(|(p, b)| {
                     let any_record = RecordId {
                         producer: *p as u32,

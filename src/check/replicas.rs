@@ -43,7 +43,7 @@ pub fn read_uncommitted(scenario: &Scenario, result: &RunResult) -> Vec<Finding>
                 .history
                 .truncations
                 .iter()
-                .any(|t| t.tp == c.tp && t.records.contains(&c.record))
+                .any(|t| t.tp == c.tp && t.records.contains(c.record))
         {
             continue;
         }
@@ -59,7 +59,7 @@ pub fn read_uncommitted(scenario: &Scenario, result: &RunResult) -> Vec<Finding>
             .history
             .truncations
             .iter()
-            .find(|t| t.tp == c.tp && t.records.contains(&c.record))
+            .find(|t| t.tp == c.tp && t.records.contains(c.record))
             .map_or(String::new(), |t| {
                 format!("; broker-{} truncated it at {} ({})", t.broker, t.at, t.why)
             });

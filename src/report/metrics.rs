@@ -1,7 +1,7 @@
 //! A producer's figures as the summary, the charts and `kafkasim sweep` all report them: one
 //! computation, so the three always agree.
 
-use crate::history::{Outcome, ProducerHistory};
+use crate::history::{Outcome, ProducerHistory, RecordHistory};
 use crate::sim::{SimDuration, SimTime};
 
 /// The nearest-rank percentile `q` (in percent) of sorted values.
@@ -16,13 +16,15 @@ pub fn percentile(sorted: &[u64], q: u64) -> Option<u64> {
 /// Each acknowledged record's send time and produce latency (ack time minus send time, in µs),
 /// in record order: what every latency figure (summary, charts, sweep) is computed from.
 pub fn acked_latencies(h: &ProducerHistory) -> Vec<(SimTime, u64)> {
-    h.records
-        .iter()
-        .filter_map(|r| match (r.outcome(), r.sent_at()) {
-            (Outcome::Acked { at, .. }, Some(sent)) => Some((sent, at.since(sent).as_us())),
-            _ => None,
-        })
-        .collect()
+    h.records.iter().filter_map(acked_latency).collect()
+}
+
+/// An acknowledged record's send time and produce latency in µs (`None` for any other).
+fn acked_latency(r: &RecordHistory) -> Option<(SimTime, u64)> {
+    match (r.outcome(), r.sent_at()) {
+        (Outcome::Acked { at, .. }, Some(sent)) => Some((sent, at.since(sent).as_us())),
+        _ => None,
+    }
 }
 
 /// What one producer's records came to.
@@ -50,7 +52,12 @@ impl ProducerFigures {
     /// The figures of one producer's history.
     pub fn of(h: &ProducerHistory) -> ProducerFigures {
         let mut f = ProducerFigures {
-            latencies: acked_latencies(h).into_iter().map(|(_, l)| l).collect(),
+            // Straight to the latencies: a run keeps one per acknowledged record.
+            latencies: h
+                .records
+                .iter()
+                .filter_map(|r| acked_latency(r).map(|(_, l)| l))
+                .collect(),
             ..ProducerFigures::default()
         };
         for r in &h.records {
@@ -69,7 +76,7 @@ impl ProducerFigures {
             }
         }
         f.latencies.sort_unstable();
-        for b in h.batches.values().filter(|b| !b.attempts.is_empty()) {
+        for b in h.batches.iter().filter(|b| !b.attempts.is_empty()) {
             f.batches += 1;
             f.batched_records += u64::from(b.records);
         }

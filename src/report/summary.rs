@@ -196,6 +196,9 @@ fn idempotence(s: &mut String, scenario: &Scenario, result: &RunResult) {
 /// For each topic that gained partitions: every key's partition before and after (its first and
 /// last partition), how many of its records went to each, and the fraction of keys that moved.
 fn key_moves(s: &mut String, result: &RunResult) {
+    if result.history.partition_counts.is_empty() {
+        return;
+    }
     let placements = keys::placements(result);
     let mut topics: Vec<u32> = result.history.partition_counts.iter().map(|c| c.topic).collect();
     topics.dedup();

@@ -110,7 +110,7 @@ fn assert_cut_then_healed(r: &RunResult) {
     let ph = p1(r);
     // Batches 1..=4 were sent into the cut: the oldest at 60 ms, so all fail at 360 ms.
     for id in 1..=4 {
-        let b = &ph.batches[&id];
+        let b = ph.batch(id).expect("sent");
         assert!(in_window(b.attempts[0].at, cut, heal), "batch {id}: {b:?}");
         assert_eq!(
             b.attempts[0].error,
@@ -195,7 +195,7 @@ fn a_partition_cuts_the_producer_off_the_leader_but_spares_the_unnamed_controlle
     let ph = p1(&r);
     for id in 1..=4 {
         assert_eq!(
-            ph.batches[&id].attempts[0].error,
+            ph.batch(id).expect("sent").attempts[0].error,
             Some((ms(360), ErrorCode::RequestTimedOut)),
             "batch {id}"
         );
@@ -399,14 +399,14 @@ fn a_dropped_response_gets_its_batch_appended_twice_and_kills_the_connection() {
     assert_eq!(dups, [rec(0)], "only the batch whose response was lost");
     let ph = p1(&r);
     assert_eq!(
-        ph.batches[&0].attempts[0].error,
+        ph.batch(0).expect("sent").attempts[0].error,
         Some((ms(350), ErrorCode::RequestTimedOut))
     );
     let copies: Vec<_> = r
         .history
         .appends
         .iter()
-        .filter(|a| a.records.contains(&rec(0)))
+        .filter(|a| a.records.contains(rec(0)))
         .map(|a| a.at)
         .collect();
     assert_eq!(copies.len(), 2);
@@ -420,7 +420,7 @@ fn a_dropped_response_gets_its_batch_appended_twice_and_kills_the_connection() {
     assert_eq!(dead.len(), 4, "{dead:?}");
     for id in 1..=4 {
         assert_eq!(
-            ph.batches[&id].attempts[0].error,
+            ph.batch(id).expect("sent").attempts[0].error,
             Some((ms(350), ErrorCode::RequestTimedOut)),
             "batch {id}"
         );
@@ -430,7 +430,7 @@ fn a_dropped_response_gets_its_batch_appended_twice_and_kills_the_connection() {
             .appends
             .iter()
             .filter(|a| a.at < ms(350))
-            .all(|a| *a.records == [rec(0)]),
+            .all(|a| a.records.to_vec() == [rec(0)]),
         "only batch 0 got through before the timeout"
     );
     let mut log = log_records(&r, T0);
@@ -511,7 +511,7 @@ fn a_reset_fails_requests_in_flight_as_disconnects_and_the_client_reconnects() {
     // next record is sent at 100 ms, after p1 has learned of the reset (57 ms).
     let r = run_text(&reset("20/s", "52ms"), None);
     let lines = trace_lines(&r);
-    let b0 = &p1(&r).batches[&0];
+    let b0 = p1(&r).batch(0).expect("sent");
     assert_eq!(b0.attempts.len(), 2, "{b0:?}");
     assert_eq!(b0.attempts[0].error, Some((ms(57), ErrorCode::NetworkException)));
     assert_eq!(b0.retried_on.len(), 1);

@@ -406,7 +406,7 @@ fn expired_unread_counts_what_a_reader_standing_below_never_read() {
                 .appends
                 .iter()
                 .find_map(|a| {
-                    let i = a.records.iter().position(|x| *x == f.record)?;
+                    let i = a.records.iter().position(|x| x == f.record)?;
                     Some(a.base_offset + i as u64)
                 })
                 .expect("appended");

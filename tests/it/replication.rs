@@ -428,7 +428,7 @@ fn min_isr(min: u32) -> Scenario {
 fn attempts_failing_with(r: &RunResult, error: ErrorCode) -> usize {
     r.history.producers[0]
         .batches
-        .values()
+        .iter()
         .flat_map(|b| b.attempts.iter())
         .filter(|a| a.error.is_some_and(|(_, e)| e == error))
         .count()
@@ -814,7 +814,7 @@ fn with_no_isr_member_alive_and_unclean_election_on_an_out_of_sync_replica_leads
     assert_eq!(lost_acked(&s, &r), [rec(1, 0), rec(1, 1), rec(1, 2)]);
     let cut: Vec<_> = r.history.truncations.iter().filter(|t| t.broker == 1).collect();
     assert_eq!(cut.len(), 1, "{cut:?}");
-    assert_eq!(*cut[0].records, [rec(1, 0), rec(1, 1), rec(1, 2)]);
+    assert_eq!(cut[0].records.to_vec(), [rec(1, 0), rec(1, 1), rec(1, 2)]);
     assert!(cut[0].at > ms(11_000));
     assert_eq!(records(replica(&r, 1)), records(replica(&r, 2)));
     assert!(divergent_offsets(&r).is_empty());
@@ -854,7 +854,7 @@ fn acks_one_loses_a_record_acked_just_before_a_failover() {
     let truncations: Vec<_> = r.history.truncations.iter().collect();
     assert_eq!(truncations.len(), 1, "{truncations:?}");
     assert_eq!((truncations[0].broker, truncations[0].to), (1, 10));
-    assert_eq!(*truncations[0].records, [rec(0, 10)]);
+    assert_eq!(truncations[0].records.to_vec(), [rec(0, 10)]);
     assert!(divergent_offsets(&r).is_empty());
     assert_eq!(records(replica(&r, 1)), records(replica(&r, 2)));
 }
@@ -1146,7 +1146,7 @@ fn a_zombie_leader_acks_acks_one_writes_that_are_then_truncated_and_never_acks_a
     let cut: Vec<_> = r.history.truncations.iter().filter(|t| t.broker == 1).collect();
     assert_eq!(cut.len(), 1);
     assert!(cut[0].at > ms(8000));
-    assert!(lost.iter().all(|rc| cut[0].records.contains(rc)));
+    assert!(lost.iter().all(|rc| cut[0].records.contains(*rc)));
     // p2 got no ack at all: every record failed, none is in the final log.
     for seq in 0..5 {
         assert!(
@@ -1428,7 +1428,7 @@ fn clients_with_stale_metadata_get_not_leader_or_follower_refresh_and_go_on_with
     // The producer's attempts still going to broker-2 are refused once it has moved.
     let refused: Vec<_> = r.history.producers[0]
         .batches
-        .values()
+        .iter()
         .flat_map(|b| b.attempts.iter())
         .filter_map(|a| match a.error {
             Some((at, ErrorCode::NotLeaderOrFollower)) => Some((a.broker, at)),

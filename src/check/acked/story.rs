@@ -31,7 +31,7 @@ impl<'a> Story<'a> {
         let mut cuts: BTreeMap<RecordId, Vec<&TruncationHistory>> = BTreeMap::new();
         for t in &result.history.truncations {
             for r in t.records.iter() {
-                cuts.entry(*r).or_default().push(t);
+                cuts.entry(r).or_default().push(t);
             }
         }
         Story {

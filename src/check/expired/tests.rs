@@ -1,9 +1,9 @@
 use super::{Hit, Stood, deleted_unread};
+use crate::history::records::RecordList;
 use crate::history::{AppendHistory, LogStartMove};
 use crate::kafka::record::{RecordId, Tp};
 use crate::sim::SimTime;
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 const TP: Tp = Tp {
     topic: 0,
@@ -26,7 +26,7 @@ fn append(at: u64, base: u64, seqs: &[u32]) -> AppendHistory {
         tp: TP,
         base_offset: base,
         leader_epoch: 0,
-        records: seqs.iter().map(|s| rec(*s)).collect::<Arc<[RecordId]>>(),
+        records: RecordList::new(&seqs.iter().map(|s| rec(*s)).collect::<Vec<_>>()),
     }
 }
 
