@@ -32,8 +32,9 @@ use std::collections::{BTreeMap, BinaryHeap};
 #[derive(Clone, Debug)]
 pub struct BrokerThreads {
     costs: RequestCosts,
-    /// When each busy processor (`num.network.threads`) is free, by processor index.
-    network_busy: BTreeMap<usize, SimTime>,
+    /// When each busy processor (`num.network.threads`) is free: (processor index, time). A
+    /// short list (few processors are busy past an arrival), searched in order.
+    network_busy: Vec<(usize, SimTime)>,
     /// The handler threads (`num.io.threads`).
     io: HandlerPool,
     /// Each peer's current connection.
@@ -65,7 +66,7 @@ impl BrokerThreads {
     pub fn new(costs: RequestCosts) -> BrokerThreads {
         BrokerThreads {
             costs,
-            network_busy: BTreeMap::new(),
+            network_busy: Vec::new(),
             io: HandlerPool::new(costs.io_threads),
             connections: BTreeMap::new(),
             next_processor: 0,
@@ -85,7 +86,7 @@ impl BrokerThreads {
     pub fn admit(&mut self, arrival: SimTime, peer: NodeId, generation: u32, bytes: u64) -> SimTime {
         let processors = self.costs.network_threads.max(1) as usize;
         // A processor free by now is as good as a never-used one: forget it.
-        self.network_busy.retain(|_, free| *free > arrival);
+        self.network_busy.retain(|(_, free)| *free > arrival);
         let next = &mut self.next_processor;
         let conn = self.connections.entry(peer).or_insert(Connection {
             generation: u32::MAX,
@@ -101,10 +102,17 @@ impl BrokerThreads {
             };
             *next += 1;
         }
-        let processor_free = self.network_busy.entry(conn.processor).or_insert(SimTime::ZERO);
-        let read_start = arrival.max(conn.muted_until).max(*processor_free);
+        let processor_free = self
+            .network_busy
+            .iter()
+            .find(|(p, _)| *p == conn.processor)
+            .map_or(SimTime::ZERO, |(_, free)| *free);
+        let read_start = arrival.max(conn.muted_until).max(processor_free);
         let read = read_start + byte_time(bytes, self.costs.network_mib_per_s);
-        *processor_free = read;
+        match self.network_busy.iter_mut().find(|(p, _)| *p == conn.processor) {
+            Some((_, free)) => *free = read,
+            None => self.network_busy.push((conn.processor, read)),
+        }
         let free = self.io.take_earliest(arrival);
         let done = read.max(free) + self.costs.request_time + byte_time(bytes, self.costs.io_mib_per_s);
         self.io.busy_until(done);

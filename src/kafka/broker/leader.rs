@@ -299,12 +299,13 @@ impl Broker {
         out: &mut O,
     ) -> bool {
         let (responses, bytes, urgent) = self.read_replica_fetch(&req);
+        let mut moved = false;
         for r in &responses {
             if let Ok(data) = &r.result
                 && data.diverging.is_none()
                 && r.fetch_offset >= data.log_start_offset
             {
-                self.record_follower_fetch(now, r.tp, req.replica, r.fetch_offset, out);
+                moved |= self.record_follower_fetch(now, r.tp, req.replica, r.fetch_offset, out);
             }
         }
         if urgent || bytes >= req.min_bytes.max(1) || req.max_wait_ms == 0 {
@@ -313,12 +314,13 @@ impl Broker {
         }
         // Recording this follower's progress may have moved the HW, completed a produce and let
         // the next one append: then `tryCompleteElseWatch` finds data at once.
-        let grew = responses.iter().any(|r| {
-            r.result.as_ref().is_ok_and(|d| {
-                self.log(r.tp)
-                    .is_some_and(|l| l.log_end_offset() > d.leader_log_end)
-            })
-        });
+        let grew = moved
+            && responses.iter().any(|r| {
+                r.result.as_ref().is_ok_and(|d| {
+                    self.log(r.tp)
+                        .is_some_and(|l| l.log_end_offset() > d.leader_log_end)
+                })
+            });
         self.fetches.push(ParkedFetch {
             client,
             correlation,
@@ -399,6 +401,7 @@ impl Broker {
 
     /// `updateFollowerFetchState`: the follower's log end, `lastCaughtUpTime` (§2.3), then ISR
     /// expansion and the HW.
+    /// Returns whether the follower's log end moved (only then can the HW move).
     fn record_follower_fetch(
         &mut self,
         now: SimTime,
@@ -406,16 +409,16 @@ impl Broker {
         follower: BrokerId,
         fetch_offset: u64,
         out: &mut O,
-    ) {
+    ) -> bool {
         let Some(replica) = self.replicas.get_mut(&tp) else {
-            return;
+            return false;
         };
         let leader_end = replica.log.log_end_offset();
         let Some(leader) = replica.leading_mut() else {
-            return;
+            return false;
         };
         let Some(f) = leader.followers.get_mut(&follower) else {
-            return;
+            return false;
         };
         if fetch_offset >= leader_end {
             f.last_caught_up = f.last_caught_up.max(now);
@@ -432,6 +435,7 @@ impl Broker {
         if moved {
             self.maybe_advance_hw(now, tp, out);
         }
+        moved
     }
 
     fn is_caught_up(&self, tp: Tp, follower: BrokerId, now: SimTime) -> bool {

@@ -961,6 +961,9 @@ impl GroupCoordinator {
 
     /// Timers: session expiry, the end of join phases and of the sync wait.
     pub fn on_wake(&mut self, now: SimTime, out: &mut O) {
+        if self.groups.is_empty() {
+            return;
+        }
         let ids: Vec<Arc<str>> = self.groups.keys().cloned().collect();
         for id in ids {
             let expired: Vec<Arc<str>> = self.groups[&id]
@@ -1013,6 +1016,10 @@ impl GroupCoordinator {
 
     /// The next time a timer fires.
     pub fn next_deadline(&self) -> Option<SimTime> {
+        if self.groups.is_empty() {
+            // Every deadline, offset expiry included, belongs to a group.
+            return None;
+        }
         self.groups
             .values()
             .flat_map(|g| {
