@@ -469,7 +469,7 @@ impl<'s> Simulation<'s> {
                 }
             }
             Ev::Deliver(d) => self.deliver(d),
-            Ev::Handle(d) => self.handle(d),
+            Ev::Handle(d) => self.handle(*d),
             Ev::Closed { to, peer, generation } => {
                 if self.net.adopt(to, peer, generation) && self.nodes[to.0 as usize].is_up() {
                     self.call(to, |node, now, out| node.disconnected(now, peer, out));
@@ -564,13 +564,13 @@ impl<'s> Simulation<'s> {
 
     /// A broker's handler thread finished a request: the broker acts on it, unless it crashed or
     /// the connection closed while the request waited.
-    fn handle(&mut self, d: Box<Delivery>) {
+    fn handle(&mut self, d: Delivery) {
         if !self.nodes[d.to.0 as usize].is_up() {
             self.trace_drop(d.to, d.from, d.to, &d.msg, "node is down");
         } else if self.net.generation(d.to, d.from) != d.generation {
             self.trace_drop(d.to, d.from, d.to, &d.msg, DropReason::Closed.as_str());
         } else {
-            let Delivery { from, to, msg, .. } = *d;
+            let Delivery { from, to, msg, .. } = d;
             self.call(to, |node, now, out| node.message(now, from, msg, out));
         }
     }
