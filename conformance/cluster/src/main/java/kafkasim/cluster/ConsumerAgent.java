@@ -18,7 +18,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * A scenario's consumer: a poll loop that records what poll() returned (`consume`), processes
  * each record for `processing` (`process`) and commits as its commit mode says. Group members
  * record their assignments and revocations from the rebalance listener; every commit the
- * coordinator accepts is recorded by {@link CommitRecorder}.
+ * coordinator accepts is recorded by {@link CommitRecorder}; {@link Positions} applies the
+ * consumer's `seek` and records its `position` lines.
  */
 final class ConsumerAgent {
     private final String id;
@@ -29,6 +30,7 @@ final class ConsumerAgent {
     private final String commit;
     private final boolean waitForJoin;
     private final KafkaConsumer<String, byte[]> consumer;
+    private final Positions positions;
 
     ConsumerAgent(JsonNode spec) {
         id = spec.get("id").asText();
@@ -48,6 +50,7 @@ final class ConsumerAgent {
             p.put(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, CommitRecorder.class.getName());
         }
         consumer = new KafkaConsumer<>(p);
+        positions = new Positions(id, consumer, spec.get("seek"));
     }
 
     void run() throws InterruptedException {
@@ -64,7 +67,7 @@ final class ConsumerAgent {
             Agent.sleepUntil(start + startUs);
         }
         if (group != null) {
-            consumer.subscribe(topics, new GroupMember(id, group, consumer));
+            consumer.subscribe(topics, new GroupMember(id, group, consumer, positions));
         } else {
             List<TopicPartition> all = new ArrayList<>();
             for (String t : topics) {
@@ -74,6 +77,7 @@ final class ConsumerAgent {
             }
             all.sort(GroupMember.ORDER);
             consumer.assign(all);
+            positions.assigned(all);
         }
         while (true) {
             String[] c = Agent.pollCommand();
@@ -89,6 +93,7 @@ final class ConsumerAgent {
             for (ConsumerRecord<String, byte[]> r : records) {
                 History.emit(GroupMember.recordLine(id, "consume", r));
             }
+            positions.polled(records);
             if (!records.isEmpty() && commit.equals("BeforeProcessing")) {
                 consumer.commitSync();
             }
