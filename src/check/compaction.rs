@@ -76,6 +76,14 @@ fn compacted(scenario: &Scenario, tp: Tp) -> bool {
         .is_some_and(|t| t.config.cleanup_policy.compact)
 }
 
+/// A history file has no log of `tp` read at the end.
+fn unreadable(result: &RunResult, tp: Tp) -> bool {
+    result
+        .recorded
+        .as_ref()
+        .is_some_and(|rec| rec.unreadable.contains(&tp))
+}
+
 /// A record of an aborted transaction: no reader of committed data sees it.
 fn aborted(result: &RunResult, r: RecordId) -> bool {
     result
@@ -126,16 +134,10 @@ pub fn compaction_lost(scenario: &Scenario, result: &RunResult) -> Vec<Finding> 
             }
         }
     }
-    let unreadable = |tp: &Tp| {
-        result
-            .recorded
-            .as_ref()
-            .is_some_and(|rec| rec.unreadable.contains(tp))
-    };
     let mut reads: BTreeMap<Tp, BTreeMap<KeyId, (u64, RecordId)>> = BTreeMap::new();
     let mut out = Vec::new();
     for ((tp, k), (acked_offset, acked)) in last {
-        let Some(log) = result.logs.get(&tp).filter(|_| !unreadable(&tp)) else {
+        let Some(log) = result.logs.get(&tp).filter(|_| !unreadable(result, tp)) else {
             continue;
         };
         let read = reads.entry(tp).or_insert_with(|| final_read(result, log));
@@ -186,12 +188,6 @@ fn recorded_removals(scenario: &Scenario, result: &RunResult) -> Vec<TombstoneRe
     let keys = &result.names.keys;
     let h = &result.history;
     let superseding = Superseding::new(scenario, result);
-    let unreadable = |tp: &Tp| {
-        result
-            .recorded
-            .as_ref()
-            .is_some_and(|rec| rec.unreadable.contains(tp))
-    };
     let mut present: BTreeMap<Tp, BTreeSet<u64>> = BTreeMap::new();
     let mut out = Vec::new();
     for (p, ph) in h.producers.iter().enumerate() {
@@ -209,7 +205,7 @@ fn recorded_removals(scenario: &Scenario, result: &RunResult) -> Vec<TombstoneRe
             else {
                 continue;
             };
-            if !keys.is_tombstone(record) || !compacted(scenario, tp) || unreadable(&tp) {
+            if !keys.is_tombstone(record) || !compacted(scenario, tp) || unreadable(result, tp) {
                 continue;
             }
             let Some(log) = result.logs.get(&tp) else { continue };

@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
@@ -31,6 +32,7 @@ final class ConsumerAgent {
     private final boolean waitForJoin;
     private final KafkaConsumer<String, byte[]> consumer;
     private final Positions positions;
+    private volatile boolean polling;
 
     ConsumerAgent(JsonNode spec) {
         id = spec.get("id").asText();
@@ -79,6 +81,13 @@ final class ConsumerAgent {
             consumer.assign(all);
             positions.assigned(all);
         }
+        // A `leave` wakes a poll in progress, so the consumer closes when the fault fires (not
+        // up to one poll later); outside poll() it waits for the loop's next turn.
+        Agent.wakeOnLeave(() -> {
+            if (polling) {
+                consumer.wakeup();
+            }
+        });
         while (true) {
             String[] c = Agent.pollCommand();
             if (c != null && c[0].equals("leave")) {
@@ -89,23 +98,38 @@ final class ConsumerAgent {
                     Agent.command();
                 }
             }
-            ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(50));
-            for (ConsumerRecord<String, byte[]> r : records) {
-                History.emit(GroupMember.recordLine(id, "consume", r));
+            try {
+                step();
+            } catch (WakeupException e) {
+                // A leave: the loop's next turn closes the consumer.
             }
-            positions.polled(records);
-            if (!records.isEmpty() && commit.equals("BeforeProcessing")) {
-                consumer.commitSync();
+        }
+    }
+
+    /** One poll, and what the application does with its records. */
+    private void step() throws InterruptedException {
+        polling = true;
+        ConsumerRecords<String, byte[]> records;
+        try {
+            records = consumer.poll(Duration.ofMillis(50));
+        } finally {
+            polling = false;
+        }
+        for (ConsumerRecord<String, byte[]> r : records) {
+            History.emit(GroupMember.recordLine(id, "consume", r));
+        }
+        positions.polled(records);
+        if (!records.isEmpty() && commit.equals("BeforeProcessing")) {
+            consumer.commitSync();
+        }
+        for (ConsumerRecord<String, byte[]> r : records) {
+            if (processingUs > 0) {
+                Thread.sleep(processingUs / 1000, (int) (processingUs % 1000) * 1000);
             }
-            for (ConsumerRecord<String, byte[]> r : records) {
-                if (processingUs > 0) {
-                    Thread.sleep(processingUs / 1000, (int) (processingUs % 1000) * 1000);
-                }
-                History.emit(GroupMember.recordLine(id, "process", r));
-            }
-            if (!records.isEmpty() && commit.equals("AfterProcessing")) {
-                consumer.commitSync();
-            }
+            History.emit(GroupMember.recordLine(id, "process", r));
+        }
+        if (!records.isEmpty() && commit.equals("AfterProcessing")) {
+            consumer.commitSync();
         }
     }
 }
