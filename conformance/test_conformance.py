@@ -61,6 +61,42 @@ class Refusals(unittest.TestCase):
         self.assertTrue(any("security.protocol" in n for n in notes), notes)
 
 
+class Storage(unittest.TestCase):
+    def test_admin_faults_become_admin_commands(self):
+        self.assertEqual(driver.reset_offsets_command({"group": "g1", "to": "earliest", "topic": None,
+                                                       "partition": None}), "reset-offsets g1 earliest")
+        self.assertEqual(driver.reset_offsets_command({"group": "g1", "to": {"offset": 120}, "topic": "orders",
+                                                       "partition": 2}), "reset-offsets g1 offset:120 orders 2")
+        self.assertEqual(driver.reset_offsets_command({"group": "g1", "to": {"timestamp_us": 5_000_000},
+                                                       "topic": "orders", "partition": None}),
+                         "reset-offsets g1 timestamp_us:5000000 orders")
+
+    def test_admin_faults_go_to_the_admin_agent(self):
+        sent = []
+
+        class Admin:
+            def send(self, command):
+                sent.append(command)
+        d = driver.Driver.__new__(driver.Driver)
+        d.admin, d.t0, d.lines = Admin(), 0, []
+        d.lock = __import__("threading").Lock()
+        d.sent, d.acked, d.begun, d.fired = {}, {}, {}, set()
+        d.trigger_lock = __import__("threading").Lock()
+        d.plan = plan()
+        d.apply(fault("DeleteRecords", "DeleteRecords(...)", topic="orders", partition=0, before=100))
+        d.apply(fault("ResetOffsets", "ResetOffsets(...)", group="billing", to="latest", topic=None, partition=None))
+        self.assertEqual(sent, ["delete-records orders 0 100", "reset-offsets billing latest"])
+        self.assertEqual([l["type"] for l in d.lines], ["fault", "fault"])
+
+    def test_retention_and_the_cleaner_on_their_own_schedule_are_noted(self):
+        topics = [{"name": "t", "internal": False, "config": {"cleanup.policy": "compact"}}]
+        self.assertTrue(any("own schedule" in n for n in driver.notes(plan(topics=topics))))
+        self.assertTrue(any("own schedule" in n for n in driver.notes(
+            plan(broker_config={"log.retention.check.interval.ms": "2000"}))))
+        plain = [{"name": "t", "internal": False, "config": {"acks": "all"}}]
+        self.assertFalse(any("own schedule" in n for n in driver.notes(plan(topics=plain))))
+
+
 class Transactions(unittest.TestCase):
     PROCESSOR = {"id": "app", "group": "g1", "topics": ["orders"], "output": "totals", "processing_us": 0,
                  "start_us": 0, "consumer_config": {"isolation.level": "read_committed"},

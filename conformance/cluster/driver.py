@@ -144,6 +144,13 @@ def notes(plan):
         if dropped:
             out.append(f"`{cid}`'s {', '.join(dropped)} are the driver's own (PLAINTEXT, "
                        "its bootstrap list and client id)")
+    tasks = [k for k in BACKGROUND_TASKS if k in plan.get("broker_config", {})]
+    storage = any(any(k in t["config"] for k in ("retention.ms", "retention.bytes", "cleanup.policy"))
+                  for t in plan.get("topics", []) if not t["internal"])
+    if tasks or storage:
+        out.append("the brokers' retention checks and log cleaners run on their own schedule from each "
+                   "broker's start (the first retention check 30 s after it), not from the run's start: "
+                   "records are deleted or cleaned at other moments than in kafkasim")
     for f in plan["faults"]:
         if f["fault"]["kind"] == "Restart" and (f["fault"].get("producer") or f["fault"].get("processor")):
             out.append(f"`{f['text']}` starts a new JVM (about a second) that carries on after the "
@@ -152,6 +159,27 @@ def notes(plan):
             out.append(f"`after: Appended(...)` of `{f['text']}` fires on the first ack at or past "
                        "that offset (a client does not see appends)")
     return out
+
+
+def reset_offsets_command(fault):
+    """The admin agent's `reset-offsets` command for a `ResetOffsets` fault of the plan."""
+    to = fault["to"]
+    if isinstance(to, dict):
+        (kind, value), = to.items()
+        to = f"{kind}:{value}"
+    words = ["reset-offsets", fault["group"], to]
+    if fault.get("topic") is not None:
+        words.append(fault["topic"])
+        if fault.get("partition") is not None:
+            words.append(str(fault["partition"]))
+    return " ".join(words)
+
+
+# Broker settings of the log's background tasks. A real broker schedules its retention check
+# (`log.retention.check.interval.ms`) from its own start (LogManager.startup: first after
+# `log.initial.task.delay.ms`, 30 s), and its cleaner polls from its start; kafkasim's brokers
+# start at the run's start.
+BACKGROUND_TASKS = ("log.retention.check.interval.ms", "log.cleaner.backoff.ms")
 
 
 class Agent:
@@ -508,6 +536,10 @@ class Driver:
         elif kind == "AddPartitions":
             replicas = ";".join(",".join(map(str, r)) for r in fault.get("replicas", []))
             self.admin.send(f"add-partitions {fault['topic']} {fault['count']} {replicas}".rstrip())
+        elif kind == "DeleteRecords":
+            self.admin.send(f"delete-records {fault['topic']} {fault['partition']} {fault['before']}")
+        elif kind == "ResetOffsets":
+            self.admin.send(reset_offsets_command(fault))
         elif kind == "ConsumerJoin":
             self.agents[fault["consumer"]].send("join")
         elif kind == "ConsumerLeave":

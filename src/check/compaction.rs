@@ -76,6 +76,14 @@ fn compacted(scenario: &Scenario, tp: Tp) -> bool {
         .is_some_and(|t| t.config.cleanup_policy.compact)
 }
 
+/// A history file has no log of `tp` read at the end.
+fn unreadable(result: &RunResult, tp: Tp) -> bool {
+    result
+        .recorded
+        .as_ref()
+        .is_some_and(|rec| rec.unreadable.contains(&tp))
+}
+
 /// A record of an aborted transaction: no reader of committed data sees it.
 fn aborted(result: &RunResult, r: RecordId) -> bool {
     result
@@ -126,16 +134,10 @@ pub fn compaction_lost(scenario: &Scenario, result: &RunResult) -> Vec<Finding> 
             }
         }
     }
-    let unreadable = |tp: &Tp| {
-        result
-            .recorded
-            .as_ref()
-            .is_some_and(|rec| rec.unreadable.contains(tp))
-    };
     let mut reads: BTreeMap<Tp, BTreeMap<KeyId, (u64, RecordId)>> = BTreeMap::new();
     let mut out = Vec::new();
     for ((tp, k), (acked_offset, acked)) in last {
-        let Some(log) = result.logs.get(&tp).filter(|_| !unreadable(&tp)) else {
+        let Some(log) = result.logs.get(&tp).filter(|_| !unreadable(result, tp)) else {
             continue;
         };
         let read = reads.entry(tp).or_insert_with(|| final_read(result, log));
@@ -176,6 +178,72 @@ pub fn compaction_lost(scenario: &Scenario, result: &RunResult) -> Vec<Finding> 
     out
 }
 
+/// A recorded history does not see a cleaner: a tombstone was removed when it was acknowledged at
+/// an offset of a compacted topic's partition, is still its key's last acknowledged write (a
+/// later write could have superseded it), and the final log, read from its log start offset to
+/// its high watermark, does not hold it though the offset lies in between. When is not known: by
+/// the first read of a later offset by a consumer that never read it (a reader reads in offset
+/// order), or else by the end of the run.
+fn recorded_removals(scenario: &Scenario, result: &RunResult) -> Vec<TombstoneRemoval> {
+    let keys = &result.names.keys;
+    let h = &result.history;
+    let superseding = Superseding::new(scenario, result);
+    let mut present: BTreeMap<Tp, BTreeSet<u64>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (p, ph) in h.producers.iter().enumerate() {
+        for (seq, rh) in ph.records.iter().enumerate() {
+            let record = RecordId {
+                producer: p as u32,
+                seq: seq as u32,
+            };
+            let (
+                Outcome::Acked {
+                    offset: Some(offset), ..
+                },
+                Some(tp),
+            ) = (rh.outcome(), rh.tp())
+            else {
+                continue;
+            };
+            if !keys.is_tombstone(record) || !compacted(scenario, tp) || unreadable(result, tp) {
+                continue;
+            }
+            let Some(log) = result.logs.get(&tp) else { continue };
+            let superseded = keys
+                .key(record)
+                .and_then(|k| superseding.latest.get(&(tp, k)))
+                .is_some_and(|latest| *latest > offset);
+            let inside = (log.log_start_offset()..log.high_watermark()).contains(&offset);
+            let held = present
+                .entry(tp)
+                .or_insert_with(|| log.records().map(|(o, _)| o).collect());
+            if superseded || !inside || held.contains(&offset) {
+                continue;
+            }
+            let read_it: BTreeSet<u32> = h
+                .consumed
+                .iter()
+                .filter(|c| c.record == record)
+                .map(|c| c.consumer)
+                .collect();
+            let at = h
+                .consumed
+                .iter()
+                .find(|c| c.tp == tp && c.offset > offset && !read_it.contains(&c.consumer))
+                .map_or(result.end, |c| c.at);
+            out.push(TombstoneRemoval {
+                at,
+                broker: result.holders.get(&tp).and_then(|hd| hd.first()).unwrap_or(0),
+                tp,
+                offset,
+                record,
+            });
+        }
+    }
+    out.sort_by_key(|t| t.at);
+    out
+}
+
 /// One finding per (consumer, tombstone) the consumer missed because a cleaner removed it.
 pub fn missed_tombstone(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
     let keys = &result.names.keys;
@@ -185,7 +253,15 @@ pub fn missed_tombstone(scenario: &Scenario, result: &RunResult) -> Vec<Finding>
     // (what consumers read), or else from any replica's log.
     let led = |t: &TombstoneRemoval| h.partition_at(t.tp, t.at).and_then(|v| v.leader) == Some(t.broker);
     let mut removed: BTreeMap<RecordId, TombstoneRemoval> = BTreeMap::new();
-    for t in &h.tombstone_removals {
+    let recorded = match result.recorded {
+        Some(_) => recorded_removals(scenario, result),
+        None => Vec::new(),
+    };
+    let removals = match result.recorded {
+        Some(_) => &recorded,
+        None => &h.tombstone_removals,
+    };
+    for t in removals {
         let slot = removed.entry(t.record).or_insert(*t);
         if !led(slot) && led(t) {
             *slot = *t;
@@ -231,6 +307,17 @@ pub fn missed_tombstone(scenario: &Scenario, result: &RunResult) -> Vec<Finding>
             else {
                 continue;
             };
+            let how = match result.recorded {
+                // A history does not say when a cleaner removed it: by the first read past it.
+                Some(_) => format!(
+                    "it is not in broker-{}'s final log, below its high watermark, so a log cleaner removed it (by {}, when a consumer first read past it without it)",
+                    t.broker, t.at
+                ),
+                None => format!(
+                    "broker-{}'s cleaner removed it at {} (delete.retention.ms had passed)",
+                    t.broker, t.at
+                ),
+            };
             out.push(Finding {
                 measure: Measure::MissedTombstone,
                 processor: None,
@@ -239,14 +326,12 @@ pub fn missed_tombstone(scenario: &Scenario, result: &RunResult) -> Vec<Finding>
                 tp: t.tp,
                 other: Some(value),
                 headline: format!(
-                    "{} read {} at {} offset {value_offset} at {value_at}, but never the key's tombstone {} (offset {}): broker-{}'s cleaner removed it at {} (delete.retention.ms had passed), and {} read on past it (offset {past_offset} at {past_at})",
+                    "{} read {} at {} offset {value_offset} at {value_at}, but never the key's tombstone {} (offset {}): {how}, and {} read on past it (offset {past_offset} at {past_at})",
                     consumer.id,
                     label(names, value),
                     names.tp(t.tp),
                     names.record(t.record),
                     t.offset,
-                    t.broker,
-                    t.at,
                     consumer.id,
                 ),
             });

@@ -9,16 +9,20 @@
 //! included). A record still in the log is never counted, however far behind the reader is; nor
 //! is one the reader had already passed, or one deleted before the reader had a position there
 //! (a group that starts later cannot have lost what was gone before it came).
+//!
+//! From a history file, the moves are its `log_start` lines and the records at each offset its
+//! acknowledgements and reads (`recorded_appends`).
 
 use super::Finding;
 use super::expect::Measure;
 use super::label;
-use crate::history::{AppendHistory, History, LogStartMove};
+use crate::history::{AppendHistory, History, LogStartMove, Outcome};
 use crate::kafka::record::{RecordId, Tp};
 use crate::scenario::{IsolationLevel, Scenario};
 use crate::sim::SimTime;
 use crate::simulation::RunResult;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// Who reads independently: a group (all its members), or one consumer without a group.
 struct Reader<'a> {
@@ -97,8 +101,16 @@ pub fn expired_unread(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
     for m in &h.log_starts {
         moves.entry(m.tp).or_default().push(m);
     }
+    let recorded = match result.recorded {
+        Some(_) => recorded_appends(result, &moves),
+        None => Vec::new(),
+    };
+    let source = match result.recorded {
+        Some(_) => &recorded,
+        None => &h.appends,
+    };
     let mut appends: BTreeMap<Tp, Vec<&AppendHistory>> = BTreeMap::new();
-    for a in h.appends.iter().filter(|a| moves.contains_key(&a.tp)) {
+    for a in source.iter().filter(|a| moves.contains_key(&a.tp)) {
         appends.entry(a.tp).or_default().push(a);
     }
     let aborted = |r: RecordId| {
@@ -124,6 +136,52 @@ pub fn expired_unread(scenario: &Scenario, result: &RunResult) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// A recorded history has no appends: each record of a partition whose log start offset moved,
+/// at the offset its producer's acknowledgement or a consumer's read gave (a read wins: it is what
+/// the log held), as appended from the start. Which records a move deleted is told by their
+/// offsets; a record a move deleted was appended before it, and a history does not say when.
+fn recorded_appends(result: &RunResult, moves: &BTreeMap<Tp, Vec<&LogStartMove>>) -> Vec<AppendHistory> {
+    let h = &result.history;
+    let mut at: BTreeMap<(Tp, u64), (SimTime, RecordId)> = BTreeMap::new();
+    for (p, ph) in h.producers.iter().enumerate() {
+        for (seq, r) in ph.records.iter().enumerate() {
+            let (
+                Outcome::Acked {
+                    at: acked,
+                    offset: Some(o),
+                },
+                Some(tp),
+            ) = (r.outcome(), r.tp())
+            else {
+                continue;
+            };
+            let record = RecordId {
+                producer: p as u32,
+                seq: seq as u32,
+            };
+            // Two acks at one offset (the first lost with its leader): the later one holds it.
+            let slot = at.entry((tp, o)).or_insert((acked, record));
+            if acked >= slot.0 {
+                *slot = (acked, record);
+            }
+        }
+    }
+    for c in &h.consumed {
+        at.insert((c.tp, c.offset), (c.at, c.record));
+    }
+    at.into_iter()
+        .filter(|((tp, _), _)| moves.contains_key(tp))
+        .map(|((tp, offset), (_, record))| AppendHistory {
+            at: SimTime::ZERO,
+            broker: 0,
+            tp,
+            base_offset: offset,
+            leader_epoch: 0,
+            records: Arc::from([record]),
+        })
+        .collect()
 }
 
 /// A record deleted while a reader stood at or below it, never read.

@@ -8,7 +8,7 @@ use crate::kafka::assignment;
 use crate::kafka::group::assignor::Strategy;
 use crate::scenario::config::Properties;
 use crate::scenario::fault::ResetTo;
-use crate::scenario::{CommitMode, Fault, NodeRef, Overrides, Scenario, Trigger};
+use crate::scenario::{CommitMode, Fault, NodeRef, Overrides, Scenario, Seek, Trigger};
 use serde_json::{Value, json};
 use std::io::Write;
 
@@ -64,6 +64,7 @@ pub fn plan_of(s: &Scenario, seed: u64) -> Value {
             "rate": {"count": p.workload.rate.count, "per_us": p.workload.rate.per.as_us()},
             "value_bytes": p.workload.value_bytes,
             "start_us": p.workload.start.as_us(),
+            "tombstone_every": p.workload.tombstone_every,
             "transactions": p.workload.transactions.map(|t| json!({
                 "records": t.records,
                 "abort_every": t.abort_every,
@@ -81,6 +82,7 @@ pub fn plan_of(s: &Scenario, seed: u64) -> Value {
                 CommitMode::BeforeProcessing => "BeforeProcessing",
                 CommitMode::AfterProcessing => "AfterProcessing",
             },
+            "seek": c.seek.map(seek),
         })).collect::<Vec<_>>(),
         "processors": s.processors.iter().map(|p| json!({
             "id": p.id,
@@ -166,6 +168,17 @@ fn faults(s: &Scenario, seed: u64) -> Value {
             json!({"trigger": trigger(s, &f.trigger), "fault": v, "text": f.text})
         })
         .collect()
+}
+
+/// Where a consumer seeks after its first assignment: `"beginning"`, `"end"`, `{"offset": N}`, or
+/// `{"timestamp_us": T}` (microseconds after the run's start, for `offsetsForTimes`).
+fn seek(s: Seek) -> Value {
+    match s {
+        Seek::Beginning => json!("beginning"),
+        Seek::End => json!("end"),
+        Seek::Offset(o) => json!({"offset": o}),
+        Seek::Time(t) => json!({"timestamp_us": t.as_us()}),
+    }
 }
 
 fn trigger(s: &Scenario, t: &Trigger) -> Value {
@@ -316,5 +329,67 @@ mod tests {
             .filter_map(|t| t["name"].as_str())
             .collect();
         assert_eq!(internal, ["__consumer_offsets", "__transaction_state"]);
+    }
+
+    #[test]
+    fn storage_configs_tombstones_seeks_and_admin_faults_reach_the_plan() {
+        let text = r#"Scenario(
+            name: "t", description: "", duration: "1s",
+            cluster: (brokers: 3, config: { "log.retention.check.interval.ms": 2000,
+                                            "log.cleaner.backoff.ms": 1000,
+                                            "offsets.retention.minutes": 1 }),
+            topics: [ (name: "carts", partitions: 1,
+                       config: { "cleanup.policy": "compact,delete", "delete.retention.ms": 2000,
+                                 "segment.bytes": 2048, "retention.ms": 10000 }) ],
+            producers: [ (id: "p1", workload: (topic: "carts", keys: ["a", "b"], records: 4,
+                                               rate: "1/ms", tombstone_every: 2)) ],
+            consumers: [
+                (id: "c1", topics: ["carts"], seek: Beginning),
+                (id: "c2", topics: ["carts"], seek: End),
+                (id: "c3", group: "g", topics: ["carts"], seek: Offset(120)),
+                (id: "c4", topics: ["carts"], seek: Time("5s")),
+                (id: "c5", topics: ["carts"]),
+            ],
+            faults: [ (at: "1ms", fault: DeleteRecords(topic: "carts", partition: 0, before: 2)),
+                      (at: "2ms", fault: ResetOffsets(group: "g", to: Time("5s"))) ],
+        )"#;
+        let s = Scenario::parse("t.ron", text).unwrap_or_else(|e| panic!("{e}"));
+        let p = plan_of(&s, 1);
+        assert_eq!(
+            p["broker_config"],
+            json!({"log.cleaner.backoff.ms": "1000", "log.retention.check.interval.ms": "2000",
+                   "offsets.retention.minutes": "1"})
+        );
+        assert_eq!(
+            p["topics"][0]["config"],
+            json!({"cleanup.policy": "compact,delete", "delete.retention.ms": "2000",
+                   "retention.ms": "10000", "segment.bytes": "2048"})
+        );
+        assert_eq!(p["producers"][0]["tombstone_every"], 2);
+        let seeks: Vec<&serde_json::Value> = p["consumers"]
+            .as_array()
+            .expect("consumers")
+            .iter()
+            .map(|c| &c["seek"])
+            .collect();
+        assert_eq!(
+            seeks,
+            [
+                &json!("beginning"),
+                &json!("end"),
+                &json!({"offset": 120}),
+                &json!({"timestamp_us": 5_000_000}),
+                &json!(null),
+            ]
+        );
+        assert_eq!(
+            p["faults"][0]["fault"],
+            json!({"kind": "DeleteRecords", "topic": "carts", "partition": 0, "before": 2})
+        );
+        assert_eq!(
+            p["faults"][1]["fault"],
+            json!({"kind": "ResetOffsets", "group": "g", "to": {"timestamp_us": 5_000_000},
+                   "topic": null, "partition": null})
+        );
     }
 }

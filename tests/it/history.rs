@@ -512,3 +512,70 @@ fn processor_outputs_need_their_inputs_to_be_checked() {
         }
     }
 }
+
+/// `log_start` lines say when retention deleted records: with them `ExpiredUnread` is decided from
+/// a history as `check` decides it on the run; a recorder that writes none cannot tell (a count
+/// of 0 would be a false pass).
+#[test]
+fn expired_unread_needs_the_log_start_lines() {
+    let (s, full) = history_of("retention-slow-consumer", |_| true);
+    let expired = |v: Vec<(String, String, Option<bool>)>| -> Vec<(String, Option<bool>)> {
+        v.into_iter()
+            .filter(|(e, _, _)| e.starts_with("ExpiredUnread("))
+            .map(|(e, found, ok)| (format!("{e}: {found}"), ok))
+            .collect()
+    };
+    let with = expired(verdicts(&s, &full));
+    assert_eq!(with.len(), 3);
+    assert!(with.iter().all(|(_, ok)| *ok == Some(true)), "{with:?}");
+    let (_, text) = history_of("retention-slow-consumer", |l| {
+        !l.contains("\"type\":\"log_start\"")
+    });
+    let without = expired(verdicts(&s, &text));
+    assert!(without.iter().all(|(_, ok)| ok.is_none()), "{without:?}");
+}
+
+/// A history does not see the cleaner: a tombstone acknowledged below the high watermark and
+/// missing from the final log was removed. Put back into the final log, the same tombstones were
+/// never removed, and nobody missed them.
+#[test]
+fn a_tombstone_missing_from_the_final_log_was_removed_by_a_cleaner() {
+    let (s, full) = history_of("compaction-tombstone-missed", |_| true);
+    let missed = |text: &str| {
+        verdicts(&s, text)
+            .into_iter()
+            .find(|(e, _, _)| e.starts_with("MissedTombstone("))
+            .map(|(_, found, ok)| (found, ok))
+            .expect("a MissedTombstone expectation")
+    };
+    assert_eq!(missed(&full), ("3".to_string(), Some(true)));
+    // The checkout producer's three tombstones, back at their acknowledged offsets.
+    let acked: Vec<(u64, u64)> = full
+        .lines()
+        .filter(|l| l.contains("\"type\":\"ack\"") && l.contains("\"producer\":\"checkout\""))
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            (
+                v["offset"].as_u64().expect("offset"),
+                v["seq"].as_u64().expect("seq"),
+            )
+        })
+        .collect();
+    assert_eq!(acked.len(), 3);
+    let restored: String = full
+        .lines()
+        .map(|l| {
+            if !l.contains("\"type\":\"final_log\"") {
+                return format!("{l}\n");
+            }
+            let mut v: serde_json::Value = serde_json::from_str(l).expect("json");
+            let records = v["records"].as_array_mut().expect("records");
+            for (offset, seq) in &acked {
+                records.push(serde_json::json!([offset, "checkout", seq]));
+            }
+            records.sort_by_key(|r| r[0].as_u64());
+            format!("{v}\n")
+        })
+        .collect();
+    assert_eq!(missed(&restored), ("0".to_string(), Some(false)));
+}

@@ -26,14 +26,15 @@ pub fn not_checkable(e: &Expectation, recorded: &Recorded, names: &Names) -> Opt
             "it needs every replica's log; a history has one log per partition, as a consumer reads it"
                 .to_string(),
         ),
-        Measure::ExpiredUnread => Some(
-            "it needs when each partition's leader deleted records (its log start offset over time); a history has the final logs only"
+        Measure::ExpiredUnread if !recorded.log_starts => Some(
+            "it needs when each partition's log start offset moved: `log_start` lines for every partition"
                 .to_string(),
         ),
-        Measure::MissedTombstone => Some(
-            "it needs which tombstones a log cleaner removed, and when; a history has the final logs only"
-                .to_string(),
-        ),
+        // The `log_start` lines say when records were deleted; acks and reads say which.
+        Measure::ExpiredUnread => None,
+        // A removed tombstone is one acknowledged below a final log's high watermark and not in
+        // it (`check::compaction`).
+        Measure::MissedTombstone => unreadable(),
         Measure::Retries | Measure::Deduplicated | Measure::Requests => Some(
             "it needs the producer's requests and batches; a history has each send and its outcome only"
                 .to_string(),

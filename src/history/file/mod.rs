@@ -36,6 +36,8 @@ pub struct Recorded {
     /// The history links each processor output to its input (`send` lines with `input`), or
     /// the scenario has no processor.
     pub outputs: bool,
+    /// Every partition has `log_start` lines: the history tells when records were deleted.
+    pub log_starts: bool,
 }
 
 /// A `[topic, partition]` pair.
@@ -125,6 +127,22 @@ pub(crate) enum Line {
         leader: Option<u32>,
         isr: Vec<u32>,
     },
+    /// The partition's log start offset from then on (consumers cannot read below it).
+    LogStart {
+        at_us: u64,
+        topic: String,
+        partition: u32,
+        offset: u64,
+    },
+    /// A consumer's position other than by reading on: its group's committed offset,
+    /// `auto.offset.reset`, a seek.
+    Position {
+        at_us: u64,
+        consumer: String,
+        topic: String,
+        partition: u32,
+        offset: u64,
+    },
     Fault {
         at_us: u64,
         fault: String,
@@ -195,6 +213,10 @@ pub(crate) struct FinalLog {
     /// replica it may recover with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica: Option<u32>,
+    /// The log start offset the read began at (records below it were deleted; a compacted log's
+    /// first record may come later).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_start_offset: Option<u64>,
     /// The last stable offset: a read_committed reader reads below it only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_stable_offset: Option<u64>,
@@ -242,6 +264,8 @@ pub(crate) const FIELDS: &[(&str, &[&str])] = &[
         "partition_state",
         &["at_us", "topic", "partition", "leader", "isr"],
     ),
+    ("log_start", &["at_us", "topic", "partition", "offset"]),
+    ("position", &["at_us", "consumer", "topic", "partition", "offset"]),
     ("fault", &["at_us", "fault"]),
     ("end", &["at_us"]),
     (
@@ -255,6 +279,7 @@ pub(crate) const FIELDS: &[(&str, &[&str])] = &[
             "readable",
             "log_end_offset",
             "replica",
+            "log_start_offset",
             "last_stable_offset",
             "aborted",
         ],
@@ -273,6 +298,8 @@ impl Line {
             | Line::Assignment { at_us, .. }
             | Line::Revoke { at_us, .. }
             | Line::PartitionState { at_us, .. }
+            | Line::LogStart { at_us, .. }
+            | Line::Position { at_us, .. }
             | Line::Fault { at_us, .. }
             | Line::TxnBegin { at_us, .. }
             | Line::TxnEnd { at_us, .. }

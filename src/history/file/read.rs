@@ -4,8 +4,8 @@
 
 use super::{FIELDS, FORMAT, FinalLog, Line, Read, Recorded, TopicPartition, TxnEndOutcome, VERSION};
 use crate::history::{
-    ConsumedRecord, GroupAssignmentRecord, GroupCommit, History, PartitionView, ProducerHistory,
-    RecordHistory, TxnHistory, TxnOutcome,
+    ConsumedRecord, GroupAssignmentRecord, GroupCommit, History, LogStartMove, PartitionView,
+    ProducerHistory, RecordHistory, TxnHistory, TxnOutcome,
 };
 use crate::kafka::group::coordinator::GroupState;
 use crate::kafka::keys::RecordKeys;
@@ -67,6 +67,8 @@ struct Reader<'a> {
     aborted_known: bool,
     /// Records the final logs list as of aborted transactions.
     aborted: BTreeSet<RecordId>,
+    /// The highest log start offset of each partition with `log_start` lines so far.
+    log_starts: BTreeMap<Tp, u64>,
 }
 
 impl<'a> Reader<'a> {
@@ -91,6 +93,7 @@ impl<'a> Reader<'a> {
             input_lines: false,
             aborted_known: true,
             aborted: BTreeSet::new(),
+            log_starts: BTreeMap::new(),
         }
     }
 
@@ -481,6 +484,44 @@ impl<'a> Reader<'a> {
                         isr,
                     });
             }
+            Line::LogStart {
+                at_us,
+                topic,
+                partition,
+                offset,
+            } => {
+                let tp = self.tp(&topic, partition, "topic")?;
+                self.seen.insert(tp);
+                // A move past every earlier log start offset deletes records; the first line of
+                // a partition (or one that repeats a lower offset, a new leader's view) does not.
+                let from = self.log_starts.insert(tp, offset);
+                let from = from.unwrap_or(0);
+                if offset > from {
+                    self.history.log_starts.push(LogStartMove {
+                        at: SimTime::from_us(at_us),
+                        tp,
+                        from,
+                        to: offset,
+                        why: "retention or DeleteRecords (a log_start line)",
+                    });
+                } else {
+                    self.log_starts.insert(tp, from);
+                }
+            }
+            Line::Position {
+                at_us,
+                consumer,
+                topic,
+                partition,
+                offset,
+            } => {
+                let c = self.consumer(&consumer)?;
+                let tp = self.tp(&topic, partition, "topic")?;
+                self.seen.insert(tp);
+                self.history
+                    .positions
+                    .push((SimTime::from_us(at_us), c, tp, offset));
+            }
             Line::Fault { at_us, fault } => self.history.faults.push((SimTime::from_us(at_us), fault)),
             Line::End { at_us } => self.end = Some(at_us),
             Line::FinalLog(log) => self.final_log(log)?,
@@ -862,7 +903,19 @@ impl<'a> Reader<'a> {
                 since: None,
             },
         };
-        let log = PartitionLog::recorded(&records, high_watermark, end, log.last_stable_offset);
+        let first = log.records.first().map_or(end, |(o, _, _)| *o);
+        let log_start = log.log_start_offset.unwrap_or(first);
+        if log_start > first || log_start > high_watermark {
+            return Err(self
+                .field_err(
+                    "log_start_offset",
+                    format!(
+                        "the log start offset {log_start} is past the first record (offset {first}) or the high watermark {high_watermark}"
+                    ),
+                )
+                .with_help("the read begins at the log start offset: every record and the high watermark are at or after it"));
+        }
+        let log = PartitionLog::recorded(&records, log_start, high_watermark, end, log.last_stable_offset);
         self.final_logs.insert(tp, (log, holder));
         Ok(())
     }
@@ -986,6 +1039,7 @@ impl<'a> Reader<'a> {
                 transactions: !s.producers.iter().any(|p| p.config.transactional_id.is_some())
                     || (self.txn_lines && self.aborted_known),
                 outputs: s.processors.is_empty() || self.input_lines,
+                log_starts: self.seen.iter().all(|tp| self.log_starts.contains_key(tp)),
             }),
         })
     }

@@ -70,6 +70,7 @@ pub fn write(scenario: &Scenario, result: &RunResult) -> String {
             readable: None,
             log_end_offset: Some(log.log_end_offset()),
             replica: holder.and_then(Holder::first),
+            log_start_offset: Some(log.log_start_offset()),
             last_stable_offset: Some(lso),
             aborted: Some(aborted),
         });
@@ -226,6 +227,17 @@ impl Writer<'_> {
 
     fn consumers(&self, timed: &mut Vec<(u64, u8, Line)>) {
         let h = &self.result.history;
+        // Before the reads: at one instant, a consumer takes a position, then reads from it.
+        for (at, c, tp, offset) in &h.positions {
+            let line = Line::Position {
+                at_us: at.as_us(),
+                consumer: self.scenario.consumers[*c as usize].id.clone(),
+                topic: self.topic(*tp),
+                partition: tp.partition,
+                offset: *offset,
+            };
+            timed.push((at.as_us(), RANK_READ, line));
+        }
         for c in &h.consumed {
             timed.push((c.at.as_us(), RANK_READ, Line::Consume(self.read(c))));
         }
@@ -291,6 +303,15 @@ impl Writer<'_> {
         }
     }
 
+    fn log_start(&self, tp: Tp, at_us: u64, offset: u64) -> Line {
+        Line::LogStart {
+            at_us,
+            topic: self.topic(tp),
+            partition: tp.partition,
+            offset,
+        }
+    }
+
     fn partitions(&self, timed: &mut Vec<(u64, u8, Line)>) {
         // Kafka's internal topics are no workload's: a history lists the scenario's own.
         let internal = [
@@ -311,6 +332,22 @@ impl Writer<'_> {
                     isr: v.isr.clone(),
                 };
                 timed.push((v.since.as_us(), RANK_STATE, line));
+            }
+        }
+        // Each partition's log start offset: 0 from its first sight, then every move.
+        for (tp, views) in &h.partitions {
+            let Some(first) = views.first().filter(|_| !internal.contains(&Some(tp.topic))) else {
+                continue;
+            };
+            timed.push((
+                first.since.as_us(),
+                RANK_STATE,
+                self.log_start(*tp, first.since.as_us(), 0),
+            ));
+        }
+        for m in &h.log_starts {
+            if !internal.contains(&Some(m.tp.topic)) {
+                timed.push((m.at.as_us(), RANK_STATE, self.log_start(m.tp, m.at.as_us(), m.to)));
             }
         }
         for (at, text) in &h.faults {

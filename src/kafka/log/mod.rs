@@ -319,11 +319,13 @@ impl PartitionLog {
     }
 
     /// A log as a reader saw it at the end of a recorded run (a history file): each record at its
-    /// offset, in offset order (gaps stand for records that are no workload's), the high
-    /// watermark, the log end offset (at least the last offset plus one) and, if the reader
+    /// offset, in offset order (gaps stand for records that are no workload's), the log start
+    /// offset the read began at (at most the first record's), the high watermark, the log end
+    /// offset (at least the last offset plus one) and, if the reader
     /// knows it, the last stable offset (a transaction still open from there).
     pub fn recorded(
         records: &[(u64, RecordId)],
+        log_start_offset: u64,
         high_watermark: u64,
         log_end_offset: u64,
         last_stable_offset: Option<u64>,
@@ -340,7 +342,6 @@ impl PartitionLog {
             transactional: false,
             control: None,
         };
-        let log_start_offset = records.first().map_or(log_end_offset, |(o, _)| *o);
         let mut segment = LogSegment::new(log_start_offset);
         for (o, r) in records {
             segment.push(batch(*o, Arc::new([*r])));

@@ -14,22 +14,30 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewPartitions;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The observer of a run, outside every fault (the driver's own network namespace): creates the
  * topics with the scenario's replica lists and configs, records each partition's leader and ISR
- * as `partition_state` lines (polled every 100 ms, from `go` on), grows topics on
- * `add-partitions <topic> <count>`, and on `final` reads every partition's log from its start to
- * its high watermark (`final_log` lines).
+ * as `partition_state` lines and its log start offset as `log_start` lines (both polled every
+ * 100 ms, from `go` on), grows topics on `add-partitions <topic> <count>`, deletes records on
+ * `delete-records <topic> <partition> <before>` (what kafka-delete-records does), resets a
+ * group's offsets on `reset-offsets <group> <to> [<topic> [<partition>]]` (what
+ * kafka-consumer-groups --reset-offsets --execute does), and on `final` reads every partition's
+ * log from its start to its high watermark (`final_log` lines).
  */
 final class AdminAgent {
     private static final long POLL_MS = 100;
@@ -38,6 +46,8 @@ final class AdminAgent {
     private final Admin admin;
     private final List<String> topics = new ArrayList<>();
     private final Map<String, String> seen = new TreeMap<>();
+    private final Map<String, Integer> partitionCounts = new HashMap<>();
+    private final Map<TopicPartition, Long> logStarts = new HashMap<>();
 
     AdminAgent(JsonNode spec) {
         this.spec = spec;
@@ -67,6 +77,10 @@ final class AdminAgent {
             String[] c = Agent.pollCommand();
             if (c != null && c[0].equals("add-partitions")) {
                 addPartitions(c);
+            } else if (c != null && c[0].equals("delete-records")) {
+                deleteRecords(c);
+            } else if (c != null && c[0].equals("reset-offsets")) {
+                resetOffsets(c);
             } else if (c != null && c[0].equals("final")) {
                 finalLogs();
                 History.emit(History.line("_done"));
@@ -97,6 +111,110 @@ final class AdminAgent {
             grow = NewPartitions.increaseTo(count, lists);
         }
         admin.createPartitions(Map.of(c[1], grow)).all().get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * `delete-records <topic> <partition> <before>`: Admin.deleteRecords, as kafka-delete-records
+     * (DeleteRecordsCommand) does. A refusal (OFFSET_OUT_OF_RANGE past the high watermark, ...) is
+     * a `fault` line with Kafka's error.
+     */
+    private void deleteRecords(String[] c) {
+        TopicPartition tp = new TopicPartition(c[1], Integer.parseInt(c[2]));
+        long before = Long.parseLong(c[3]);
+        try {
+            admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(before))).all().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            refused("DeleteRecords of " + tp + " before " + before, e);
+        }
+    }
+
+    /**
+     * `reset-offsets <group> <to> [<topic> [<partition>]]`, `to` one of `earliest`, `latest`,
+     * `offset:N`, `timestamp_us:T` (after the run's start): what kafka-consumer-groups
+     * --reset-offsets --execute does (ConsumerGroupCommand.resetOffsets): refused unless the
+     * group is Empty or Dead, with the tool's message; else the group's committed partitions (or
+     * the topic's), each offset from ListOffsets (`--to-offset` clamped into the log by
+     * checkOffsetsRange; `--to-datetime` falls back to the log end where no record is that
+     * recent), written with Admin.alterConsumerGroupOffsets. Each written offset is a `commit`
+     * line without a consumer, as kafkasim writes an admin's reset.
+     */
+    private void resetOffsets(String[] c) {
+        String group = c[1];
+        String to = c[2];
+        try {
+            String state = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group)
+                    .get(5, TimeUnit.SECONDS).groupState().toString();
+            if (!state.equals("Empty") && !state.equals("Dead")) {
+                String message = "Assignments can only be reset if the group '" + group
+                        + "' is inactive, but the current state is " + state + ".";
+                System.err.println(message);
+                ObjectNode n = History.line("fault");
+                n.put("fault", "ResetOffsets of group " + group + " refused: " + message);
+                History.emit(n);
+                return;
+            }
+            List<TopicPartition> tps = new ArrayList<>();
+            if (c.length > 3) {
+                for (TopicPartitionInfo pi : admin.describeTopics(List.of(c[3])).allTopicNames()
+                        .get(5, TimeUnit.SECONDS).get(c[3]).partitions()) {
+                    if (c.length < 5 || pi.partition() == Integer.parseInt(c[4])) {
+                        tps.add(new TopicPartition(c[3], pi.partition()));
+                    }
+                }
+            } else {
+                tps.addAll(admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata()
+                        .get(5, TimeUnit.SECONDS).keySet());
+            }
+            tps.sort(GroupMember.ORDER);
+            Map<TopicPartition, Long> earliest = listOffsets(tps, OffsetSpec.earliest());
+            Map<TopicPartition, Long> latest = listOffsets(tps, OffsetSpec.latest());
+            Map<TopicPartition, Long> chosen = new TreeMap<>(GroupMember.ORDER);
+            if (to.equals("earliest")) {
+                chosen.putAll(earliest);
+            } else if (to.equals("latest")) {
+                chosen.putAll(latest);
+            } else if (to.startsWith("offset:")) {
+                long o = Long.parseLong(to.substring("offset:".length()));
+                tps.forEach(tp -> chosen.put(tp, Math.max(earliest.get(tp), Math.min(latest.get(tp), o))));
+            } else if (to.startsWith("timestamp_us:")) {
+                long at = (History.startEpochUs() + Long.parseLong(to.substring("timestamp_us:".length()))) / 1000;
+                Map<TopicPartition, Long> found = listOffsets(tps, OffsetSpec.forTimestamp(at));
+                tps.forEach(tp -> chosen.put(tp, found.get(tp) < 0 ? latest.get(tp) : found.get(tp)));
+            } else {
+                throw new IllegalArgumentException("unknown reset target " + to);
+            }
+            Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+            chosen.forEach((tp, o) -> offsets.put(tp, new OffsetAndMetadata(o)));
+            admin.alterConsumerGroupOffsets(group, offsets).all().get(10, TimeUnit.SECONDS);
+            chosen.forEach((tp, o) -> {
+                ObjectNode n = History.line("commit");
+                n.put("group", group);
+                n.putNull("consumer");
+                n.put("topic", tp.topic());
+                n.put("partition", tp.partition());
+                n.put("offset", o);
+                History.emit(n);
+            });
+        } catch (Exception e) {
+            refused("ResetOffsets of group " + group, e);
+        }
+    }
+
+    private Map<TopicPartition, Long> listOffsets(List<TopicPartition> tps, OffsetSpec spec) throws Exception {
+        Map<TopicPartition, OffsetSpec> query = new HashMap<>();
+        tps.forEach(tp -> query.put(tp, spec));
+        Map<TopicPartition, Long> out = new HashMap<>();
+        admin.listOffsets(query).all().get(5, TimeUnit.SECONDS).forEach((tp, r) -> out.put(tp, r.offset()));
+        return out;
+    }
+
+    /** An admin operation failed: a `fault` line with Kafka's error. */
+    private static void refused(String what, Exception e) {
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+        System.err.println(what + " failed: " + cause);
+        ObjectNode n = History.line("fault");
+        n.put("fault", what + " failed: " + Errors.forException(cause).name() + ": " + cause.getMessage());
+        History.emit(n);
     }
 
     private void awaitBrokers(int brokers) throws InterruptedException {
@@ -210,8 +328,47 @@ final class AdminAgent {
         return admin.describeTopics(topics).allTopicNames().get(5, TimeUnit.SECONDS);
     }
 
-    /** Writes a `partition_state` line for every partition whose leader or ISR changed. */
+    /**
+     * Writes a `partition_state` line for every partition whose leader or ISR changed, and a
+     * `log_start` line for every partition whose log start offset (ListOffsets earliest, from its
+     * leader) changed.
+     */
     private void observe() {
+        observeStates();
+        observeLogStarts();
+    }
+
+    private void observeLogStarts() {
+        Map<TopicPartition, OffsetSpec> query = new HashMap<>();
+        for (String topic : topics) {
+            int n = partitionCounts.getOrDefault(topic, 0);
+            for (int p = 0; p < n; p++) {
+                query.put(new TopicPartition(topic, p), OffsetSpec.earliest());
+            }
+        }
+        if (query.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starts;
+        try {
+            starts = admin.listOffsets(query).all().get(2, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // A partition without a leader: the next poll asks again.
+            return;
+        }
+        starts.entrySet().stream().sorted(Map.Entry.comparingByKey(GroupMember.ORDER)).forEach(e -> {
+            long offset = e.getValue().offset();
+            if (!Long.valueOf(offset).equals(logStarts.put(e.getKey(), offset))) {
+                ObjectNode n = History.line("log_start");
+                n.put("topic", e.getKey().topic());
+                n.put("partition", e.getKey().partition());
+                n.put("offset", offset);
+                History.emit(n);
+            }
+        });
+    }
+
+    private void observeStates() {
         Map<String, TopicDescription> all;
         try {
             all = describe();
@@ -223,6 +380,7 @@ final class AdminAgent {
             if (d == null) {
                 continue;
             }
+            partitionCounts.put(topic, d.partitions().size());
             for (TopicPartitionInfo pi : d.partitions()) {
                 ObjectNode n = History.line("partition_state");
                 n.put("topic", topic);
@@ -281,6 +439,7 @@ final class AdminAgent {
             c.seekToBeginning(List.of(tp));
             long hw = c.endOffsets(List.of(tp), Duration.ofSeconds(5)).get(tp);
             n.put("high_watermark", hw);
+            n.put("log_start_offset", c.position(tp, Duration.ofSeconds(5)));
             long deadline = System.currentTimeMillis() + 15_000;
             while (c.position(tp, Duration.ofSeconds(5)) < hw) {
                 if (System.currentTimeMillis() > deadline) {
@@ -288,13 +447,14 @@ final class AdminAgent {
                 }
                 for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(200))) {
                     ObjectNode id = History.JSON.createObjectNode();
-                    History.putRecordId(id, r.value());
+                    History.putRecordId(id, r.value(), r.headers());
                     records.add(History.array().add(r.offset()).add(id.get("producer")).add(id.get("seq")));
                 }
             }
         } catch (Exception e) {
             records.removeAll();
             n.remove("high_watermark");
+            n.remove("log_start_offset");
             n.put("readable", false);
             return n;
         }

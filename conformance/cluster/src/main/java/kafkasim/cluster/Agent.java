@@ -17,6 +17,7 @@ import java.util.concurrent.LinkedBlockingQueue;
  */
 public final class Agent {
     private static final BlockingQueue<String[]> COMMANDS = new LinkedBlockingQueue<>();
+    private static volatile Runnable onLeave;
 
     /**
      * A topic outside the scenario with one partition led by each broker. A producer sends one
@@ -62,11 +63,23 @@ public final class Agent {
                     Runtime.getRuntime().halt(0);
                 }
                 COMMANDS.add(words);
+                Runnable wake = onLeave;
+                if (wake != null && words[0].equals("leave")) {
+                    wake.run();
+                }
             }
         } catch (java.io.IOException e) {
             Runtime.getRuntime().halt(3);
         }
         Runtime.getRuntime().halt(0);
+    }
+
+    /**
+     * Runs `wake` when a `leave` command arrives (a consumer's `wakeup()`: its poll returns at
+     * once, so it closes when the fault fires, not after its current poll).
+     */
+    static void wakeOnLeave(Runnable wake) {
+        onLeave = wake;
     }
 
     /** The next command (blocking). */

@@ -11,6 +11,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
@@ -18,7 +19,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * A scenario's consumer: a poll loop that records what poll() returned (`consume`), processes
  * each record for `processing` (`process`) and commits as its commit mode says. Group members
  * record their assignments and revocations from the rebalance listener; every commit the
- * coordinator accepts is recorded by {@link CommitRecorder}.
+ * coordinator accepts is recorded by {@link CommitRecorder}; {@link Positions} applies the
+ * consumer's `seek` and records its `position` lines.
  */
 final class ConsumerAgent {
     private final String id;
@@ -29,6 +31,8 @@ final class ConsumerAgent {
     private final String commit;
     private final boolean waitForJoin;
     private final KafkaConsumer<String, byte[]> consumer;
+    private final Positions positions;
+    private volatile boolean polling;
 
     ConsumerAgent(JsonNode spec) {
         id = spec.get("id").asText();
@@ -48,6 +52,7 @@ final class ConsumerAgent {
             p.put(ConsumerConfig.INTERCEPTOR_CLASSES_CONFIG, CommitRecorder.class.getName());
         }
         consumer = new KafkaConsumer<>(p);
+        positions = new Positions(id, consumer, spec.get("seek"));
     }
 
     void run() throws InterruptedException {
@@ -64,7 +69,7 @@ final class ConsumerAgent {
             Agent.sleepUntil(start + startUs);
         }
         if (group != null) {
-            consumer.subscribe(topics, new GroupMember(id, group, consumer));
+            consumer.subscribe(topics, new GroupMember(id, group, consumer, positions));
         } else {
             List<TopicPartition> all = new ArrayList<>();
             for (String t : topics) {
@@ -74,7 +79,15 @@ final class ConsumerAgent {
             }
             all.sort(GroupMember.ORDER);
             consumer.assign(all);
+            positions.assigned(all);
         }
+        // A `leave` wakes a poll in progress, so the consumer closes when the fault fires (not
+        // up to one poll later); outside poll() it waits for the loop's next turn.
+        Agent.wakeOnLeave(() -> {
+            if (polling) {
+                consumer.wakeup();
+            }
+        });
         while (true) {
             String[] c = Agent.pollCommand();
             if (c != null && c[0].equals("leave")) {
@@ -85,22 +98,38 @@ final class ConsumerAgent {
                     Agent.command();
                 }
             }
-            ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(50));
-            for (ConsumerRecord<String, byte[]> r : records) {
-                History.emit(GroupMember.recordLine(id, "consume", r));
+            try {
+                step();
+            } catch (WakeupException e) {
+                // A leave: the loop's next turn closes the consumer.
             }
-            if (!records.isEmpty() && commit.equals("BeforeProcessing")) {
-                consumer.commitSync();
+        }
+    }
+
+    /** One poll, and what the application does with its records. */
+    private void step() throws InterruptedException {
+        polling = true;
+        ConsumerRecords<String, byte[]> records;
+        try {
+            records = consumer.poll(Duration.ofMillis(50));
+        } finally {
+            polling = false;
+        }
+        for (ConsumerRecord<String, byte[]> r : records) {
+            History.emit(GroupMember.recordLine(id, "consume", r));
+        }
+        positions.polled(records);
+        if (!records.isEmpty() && commit.equals("BeforeProcessing")) {
+            consumer.commitSync();
+        }
+        for (ConsumerRecord<String, byte[]> r : records) {
+            if (processingUs > 0) {
+                Thread.sleep(processingUs / 1000, (int) (processingUs % 1000) * 1000);
             }
-            for (ConsumerRecord<String, byte[]> r : records) {
-                if (processingUs > 0) {
-                    Thread.sleep(processingUs / 1000, (int) (processingUs % 1000) * 1000);
-                }
-                History.emit(GroupMember.recordLine(id, "process", r));
-            }
-            if (!records.isEmpty() && commit.equals("AfterProcessing")) {
-                consumer.commitSync();
-            }
+            History.emit(GroupMember.recordLine(id, "process", r));
+        }
+        if (!records.isEmpty() && commit.equals("AfterProcessing")) {
+            consumer.commitSync();
         }
     }
 }

@@ -21,11 +21,18 @@ final class GroupMember implements ConsumerRebalanceListener {
     private final String id;
     private final String group;
     private final KafkaConsumer<String, byte[]> consumer;
+    private final Positions positions;
 
     GroupMember(String id, String group, KafkaConsumer<String, byte[]> consumer) {
+        this(id, group, consumer, null);
+    }
+
+    /** With `positions`: a consumer's seek and position lines at each assignment. */
+    GroupMember(String id, String group, KafkaConsumer<String, byte[]> consumer, Positions positions) {
         this.id = id;
         this.group = group;
         this.consumer = consumer;
+        this.positions = positions;
     }
 
     /** A history line of `type` for record `r` read by consumer `id`. */
@@ -35,7 +42,7 @@ final class GroupMember implements ConsumerRebalanceListener {
         n.put("topic", r.topic());
         n.put("partition", r.partition());
         n.put("offset", r.offset());
-        History.putRecordId(n, r.value());
+        History.putRecordId(n, r.value(), r.headers());
         return n;
     }
 
@@ -49,6 +56,9 @@ final class GroupMember implements ConsumerRebalanceListener {
     public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
         if (revoked.isEmpty()) {
             return;
+        }
+        if (positions != null) {
+            positions.revoked(revoked);
         }
         ObjectNode n = History.line("revoke");
         n.put("consumer", id);
@@ -64,6 +74,9 @@ final class GroupMember implements ConsumerRebalanceListener {
         n.put("generation", consumer.groupMetadata().generationId());
         n.set("partitions", partitions(consumer.assignment()));
         History.emit(n);
+        if (positions != null) {
+            positions.assigned(added);
+        }
     }
 
     @Override

@@ -24,6 +24,11 @@ final class History {
         startEpochUs = epochUs;
     }
 
+    /** The run's start as epoch microseconds (after `go`). */
+    static long startEpochUs() {
+        return startEpochUs;
+    }
+
     static long epochUs() {
         Instant now = Instant.now();
         return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000L;
@@ -60,6 +65,30 @@ final class History {
         java.util.Arrays.fill(v, (byte) '.');
         System.arraycopy(head, 0, v, 0, head.length);
         return v;
+    }
+
+    /**
+     * The header that names a tombstone's record (`<producer>:<seq>`): a tombstone has no value to
+     * carry it, and a log cleaner keeps a record's headers with it (kafkasim's values are the
+     * workload's ids; its tombstones are ids with a null value).
+     */
+    static final String RECORD_HEADER = "kafkasim.record";
+
+    /** The header of tombstone `seq` of `producer`. */
+    static byte[] recordHeader(String producer, long seq) {
+        return (producer + ":" + seq + ":").getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Writes `producer` and `seq` decoded from a workload value, or for a tombstone (a null value)
+     * from its {@link #RECORD_HEADER} header (both null when it is no workload's record).
+     */
+    static void putRecordId(ObjectNode n, byte[] value, org.apache.kafka.common.header.Headers headers) {
+        if (value == null && headers != null) {
+            org.apache.kafka.common.header.Header h = headers.lastHeader(RECORD_HEADER);
+            value = h == null ? null : h.value();
+        }
+        putRecordId(n, value);
     }
 
     /** Writes `producer` and `seq` decoded from a workload value (null when it is not one). */

@@ -206,7 +206,7 @@ final class ProcessorAgent {
             sent.put("key", input.key());
         }
         ObjectNode in = History.JSON.createObjectNode();
-        History.putRecordId(in, input.value());
+        History.putRecordId(in, input.value(), input.headers());
         if (in.get("producer").isNull()) {
             sent.putNull("input");
         } else {

@@ -30,6 +30,10 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * stops the application (a `fenced` line for a fencing); any other error of a transaction
  * aborts it (KafkaProducer's javadoc: "abortable errors"). A restarted instance starts at
  * `first_seq` and numbers its transactions on from `txns_begun`, as kafkasim's `Producer::resume`.
+ *
+ * With `tombstone_every` N, records N, 2N, ... (seq N-1, 2N-1, ...) are tombstones: the key
+ * with a null value (kafkasim's `RecordKeys::is_tombstone`), named by a {@link
+ * History#RECORD_HEADER} header since they have no value to carry it.
  */
 final class ProducerAgent {
     private final String id;
@@ -43,6 +47,7 @@ final class ProducerAgent {
     private final long txnRecords;
     private final long abortEvery;
     private final long firstSeq;
+    private final long tombstoneEvery;
     private long txnsBegun;
     private final boolean transactional;
     private final String bootstrap;
@@ -63,6 +68,7 @@ final class ProducerAgent {
         txnRecords = txns.isObject() ? txns.get("records").asLong() : 0;
         abortEvery = txns.isObject() ? txns.path("abort_every").asLong(0) : 0;
         firstSeq = spec.path("first_seq").asLong(0);
+        tombstoneEvery = spec.path("tombstone_every").asLong(0);
         txnsBegun = spec.path("txns_begun").asLong(0);
         transactional = spec.get("config").hasNonNull(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
         Properties p = Agent.properties(spec.get("config"));
@@ -256,6 +262,16 @@ final class ProducerAgent {
                 .longValueExact();
     }
 
+    /** Record `seq` with `key`: the workload's value, or a tombstone. */
+    private ProducerRecord<String, byte[]> record(String key, long seq) {
+        if (tombstoneEvery > 0 && (seq + 1) % tombstoneEvery == 0) {
+            ProducerRecord<String, byte[]> r = new ProducerRecord<>(topic, key, null);
+            r.headers().add(History.RECORD_HEADER, History.recordHeader(id, seq));
+            return r;
+        }
+        return new ProducerRecord<>(topic, key, History.value(id, seq, valueBytes));
+    }
+
     /** Sends record `seq`; returns the exception send() threw (null when it took the record). */
     private KafkaException send(long seq) {
         String key = keys.isEmpty() ? null : keys.get((int) (seq % keys.size()));
@@ -271,7 +287,7 @@ final class ProducerAgent {
         }
         History.emit(sent);
         try {
-            producer.send(new ProducerRecord<>(topic, key, History.value(id, seq, valueBytes)), (md, e) -> {
+            producer.send(record(key, seq), (md, e) -> {
             ObjectNode done = History.line(e == null ? "ack" : "fail");
             done.put("producer", id);
             done.put("seq", seq);
