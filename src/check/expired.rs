@@ -16,13 +16,13 @@
 use super::Finding;
 use super::expect::Measure;
 use super::label;
+use crate::history::records::RecordList;
 use crate::history::{AppendHistory, History, LogStartMove, Outcome};
 use crate::kafka::record::{RecordId, Tp};
 use crate::scenario::{IsolationLevel, Scenario};
 use crate::sim::SimTime;
 use crate::simulation::RunResult;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 /// Who reads independently: a group (all its members), or one consumer without a group.
 struct Reader<'a> {
@@ -179,7 +179,7 @@ fn recorded_appends(result: &RunResult, moves: &BTreeMap<Tp, Vec<&LogStartMove>>
             tp,
             base_offset: offset,
             leader_epoch: 0,
-            records: Arc::from([record]),
+            records: RecordList::new(&[record]),
         })
         .collect()
 }

@@ -27,11 +27,14 @@ pub struct StallWatch {
 impl StallWatch {
     /// One more event at `now`; `describe` names its node and kind, and is called only for
     /// the sampled events. True when the run is stuck.
+    #[inline]
     pub fn observe(&mut self, now: SimTime, describe: impl FnOnce() -> Option<(NodeId, String)>) -> bool {
         if now != self.at {
             self.at = now;
             self.events = 0;
-            self.sample.clear();
+            if !self.sample.is_empty() {
+                self.sample.clear();
+            }
         }
         self.events += 1;
         if self.events > STALL_EVENTS - SAMPLE_EVENTS
