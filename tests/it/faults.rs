@@ -890,3 +890,47 @@ fn faults_on_a_jittery_network_replay_identically() {
     let other = run_text(&all_faults(12), None);
     assert_ne!(a.trace, other.trace);
 }
+
+/// A restarted producer numbers its batches on after its crashed incarnation's, so the run's
+/// history keeps one entry per batch (the second incarnation's batches used to start from 0
+/// again and were counted into the first one's).
+#[test]
+fn a_restarted_producer_numbers_its_batches_on() {
+    let s = one_leader(
+        1,
+        "",
+        r#"(at: "72ms", fault: Crash(producer: "p1")), (at: "100ms", fault: Restart(producer: "p1"))"#,
+    );
+    let r = run_text(&s, None);
+    let crash = SimTime::from_us(72_000);
+    let batches = |before: bool| -> Vec<u64> {
+        p1(&r)
+            .records
+            .iter()
+            .filter(|h| h.sent_at().is_some_and(|t| (t < crash) == before))
+            .map(|h| h.batch_id())
+            .collect()
+    };
+    let (first, second) = (batches(true), batches(false));
+    assert!(
+        !first.is_empty() && !second.is_empty(),
+        "records from both incarnations: {first:?} {second:?}"
+    );
+    let last_of_first = *first.iter().max().expect("not empty");
+    assert!(
+        second.iter().all(|id| *id > last_of_first),
+        "the restarted incarnation's batches come after the first one's: {first:?} then {second:?}"
+    );
+    let counted: u32 = first
+        .iter()
+        .chain(&second)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(|id| p1(&r).batch(*id).map_or(0, |b| b.records))
+        .sum();
+    assert_eq!(
+        counted as usize,
+        first.len() + second.len(),
+        "each batch's entry counts only its own records"
+    );
+}

@@ -232,6 +232,17 @@ impl Accumulator {
         }
     }
 
+    /// The id the next new batch gets.
+    pub fn next_batch_id(&self) -> u64 {
+        self.next_batch_id
+    }
+
+    /// Numbers new batches from `id` on: a restarted producer goes on after its crashed
+    /// incarnation's batches, so that the run's history keeps one entry per batch.
+    pub fn number_batches_from(&mut self, id: u64) {
+        self.next_batch_id = id;
+    }
+
     /// Appends to the partition's last batch, or to a new one if it does not fit, at `now`;
     /// the record's timestamp is `timestamp_ms` (`CreateTime`).
     pub fn append(

@@ -98,6 +98,7 @@ pub struct Progress {
     key_cursor: usize,
     schedule: RateCursor,
     txns_begun: u32,
+    next_batch_id: u64,
 }
 
 impl Producer {
@@ -168,16 +169,19 @@ impl Producer {
             key_cursor: self.key_cursor,
             schedule: self.schedule,
             txns_begun: self.app_txns.begun,
+            next_batch_id: self.acc.next_batch_id(),
         }
     }
 
     /// A restarted instance carries on where the crashed one's application was: records it
-    /// handed to `send()` are not sent again, and its transactions are numbered on.
+    /// handed to `send()` are not sent again, and its transactions (and, for the run's
+    /// history, its batches) are numbered on.
     pub fn resume(&mut self, p: Progress) {
         self.next_seq = p.next_seq;
         self.key_cursor = p.key_cursor;
         self.schedule = p.schedule;
         self.app_txns.begun = p.txns_begun;
+        self.acc.number_batches_from(p.next_batch_id);
     }
 
     /// Starts the application at the workload's start time.
