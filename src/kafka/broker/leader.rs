@@ -40,11 +40,7 @@ impl Broker {
     }
 
     pub(super) fn leader_log(&self, tp: Tp) -> Result<&PartitionLog, ErrorCode> {
-        self.leadership(tp)?;
-        self.replicas
-            .get(&tp)
-            .map(|r| &r.log)
-            .ok_or(ErrorCode::NotLeaderOrFollower)
+        self.leading_replica(tp).map(|r| &r.log)
     }
 
     /// `min(min.insync.replicas, replication factor)` (the cap is 3.7+).

@@ -86,11 +86,7 @@ impl Chart for DiskChart {
     where
         DB::ErrorType: 'static,
     {
-        let y_max = self
-            .brokers
-            .iter()
-            .flat_map(|(_, p)| p.iter().map(|(_, y)| *y))
-            .fold(0.0, f64::max);
+        let y_max = style::highest(&self.brokers);
         let title = "bytes on disk per broker (the scenario's topics)";
         let mut chart = style::plot(root, title, time_axis(self.end), up_to(y_max))?;
         style::axes(&mut chart, "simulated time (ms)", "bytes")?;

@@ -154,11 +154,7 @@ impl Chart for LagChart {
     where
         DB::ErrorType: 'static,
     {
-        let y_max = self
-            .partitions
-            .iter()
-            .flat_map(|(_, p)| p.iter().map(|(_, y)| *y))
-            .fold(0.0, f64::max);
+        let y_max = style::highest(&self.partitions);
         let y = up_to(y_max);
         let y_top = y.end;
         let end = if self.to_stable {

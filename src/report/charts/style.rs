@@ -157,6 +157,14 @@ pub fn downsample<T: Copy>(points: &[T], max: usize) -> Vec<T> {
     (0..max).map(|i| points[i * last / (max - 1)]).collect()
 }
 
+/// The highest y of named point series (0 for none).
+pub fn highest<N>(series: &[(N, Vec<(f64, f64)>)]) -> f64 {
+    series
+        .iter()
+        .flat_map(|(_, points)| points.iter().map(|(_, y)| *y))
+        .fold(0.0, f64::max)
+}
+
 /// `0..max` with 5% headroom; `0..1` when there is nothing to show.
 pub fn up_to(max: f64) -> Range<f64> {
     if max.is_finite() && max > 0.0 {

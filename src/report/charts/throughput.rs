@@ -128,10 +128,7 @@ impl ThroughputChart {
             .iter()
             .map(|l| (l.name.as_str(), self.rates(pick(l))))
             .collect();
-        let y_max = lines
-            .iter()
-            .flat_map(|(_, p)| p.iter().map(|(_, y)| *y))
-            .fold(0.0, f64::max);
+        let y_max = style::highest(&lines);
         let mut chart = ChartBuilder::on(area)
             .caption(format!("{unit} (bins of {})", self.bin.human()), text(16))
             .margin(10)
